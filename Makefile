@@ -1,0 +1,78 @@
+# pagegate - message-taking and paging gateway.
+#
+#   make          build build/pagegated (daemon) and build/pagegate (CLI)
+#   make run      build and start the daemon on etc/pagegate.conf with a
+#                 local SMTP sink (see README)
+#   make test     install missing Debian packages, build, run every test,
+#                 then again under AddressSanitizer + UBSan
+#   make bench    throughput ratios against ceilings measured in the same run
+#
+# BUILD selects the output directory (build-asan holds the sanitizer build).
+
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libcrypto
+
+# Recursive (=) so that pkg-config runs only after `make deps` installed them.
+PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \
+            $(shell pkg-config --cflags $(PKGS))
+PG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+MAINS    := src/pagegated.c src/pagegate.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/bench/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all unit tools deps test run bench clean
+.SUFFIXES:
+
+all: $(BUILD)/pagegated $(BUILD)/pagegate
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpagegate.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pagegated: $(BUILD)/obj/pagegated.o $(BUILD)/libpagegate.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
+
+$(BUILD)/pagegate: $(BUILD)/obj/pagegate.o $(BUILD)/libpagegate.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
+
+unit: $(UNIT_BIN)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpagegate.a
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libpagegate.a $(PG_LIBS) -lcmocka
+
+tools: $(TOOL_BIN)
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libpagegate.a
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpagegate.a $(PG_LIBS)
+
+deps:
+	@tests/peers/deps.sh
+
+test: deps
+	@tests/all.sh
+
+run: deps all
+	@tests/peers/run-demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all tools
+	@tests/bench/bench.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,214 @@
+/*
+ * config.h - the daemon configuration (etc/pagegate.conf) and the client
+ * preference files (etc/clients/*.conf), read with libconfig.
+ *
+ * Loading validates everything and reports every problem as a diagnostic
+ * "file:line: what is wrong".  A loaded configuration is immutable and
+ * reference-counted so that SIGHUP can swap in a new one while workers still
+ * use the old one (struct pg_live_config).
+ */
+#ifndef PAGEGATE_CONFIG_H
+#define PAGEGATE_CONFIG_H
+
+#include <pthread.h>
+#include "pagegate/common.h"
+#include "pagegate/tz.h"
+
+/* ---- diagnostics ---- */
+
+struct pg_diag {
+	char file[256];
+	int line;            /* 0 when the problem has no line (missing file) */
+	char msg[256];
+};
+struct pg_diags {
+	struct pg_diag *v;
+	size_t n, cap;
+};
+void pg_diags_init(struct pg_diags *d);
+void pg_diags_free(struct pg_diags *d);
+/* Records one diagnostic (silently drops past 1000). */
+void pg_diag_add(struct pg_diags *d, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- client preference file ---- */
+
+struct pg_device {
+	enum pg_channel_kind channel;
+	char *to;          /* address/number/topic; may be NULL for pager */
+	char *gateway;     /* gateway name, NULL = channel default */
+	char *pin;         /* pager PIN, NULL otherwise */
+	int line;
+};
+
+struct pg_contact {
+	char *id;
+	char *name;
+	struct pg_device *devices;
+	size_t n_devices;
+	int line;
+};
+
+/* One business-hours range: on the days in the mask, from..to local time. */
+struct pg_hours {
+	unsigned days;     /* bit d set = open on weekday d (0 = Sunday) */
+	int from_min;      /* minutes after local midnight, 0..1439 */
+	int to_min;        /* 1..1440, > from_min */
+	int line;
+};
+
+struct pg_date { int year, month, day; };
+
+struct pg_field {
+	char *id;
+	char *label;
+	bool required;
+	int line;
+};
+
+enum pg_hours_cond { PG_HOURS_ANY = 0, PG_HOURS_BUSINESS, PG_HOURS_AFTER };
+
+/* A routing rule: "when" conditions -> recipients and channels.  Rules are
+ * evaluated in file order; the first that matches decides, unless it has
+ * continue = true, in which case later matching rules add to the plan. */
+struct pg_rule {
+	int kind;              /* -1 = any, else enum pg_kind */
+	int urgency;           /* -1 = any, else enum pg_urgency */
+	enum pg_hours_cond hours;
+	size_t *contacts;      /* indexes into client->contacts, from notify */
+	size_t n_contacts;
+	unsigned channels;     /* bit per pg_channel_kind; 0 = every device */
+	bool hold_business;    /* hold = "business" */
+	bool cont;             /* continue = true */
+	int line;
+};
+
+/* A template text: a default from templates/ or a client's override. */
+struct pg_template {
+	char *name;            /* "email.subject", "email.txt", ... */
+	char *text;
+	char *file;            /* where it came from, for diagnostics */
+	int line;              /* line of the text in that file (1 for files) */
+};
+
+struct pg_client {
+	char *id;
+	char *name;
+	char *file;
+	char *tzid;
+	const struct pg_tz *tz;
+	char **dnis;
+	size_t n_dnis;
+	struct pg_hours *hours;
+	size_t n_hours;
+	struct pg_date *holidays;
+	size_t n_holidays;
+	char *instructions;          /* may be NULL */
+	struct pg_field *fields;
+	size_t n_fields;
+	struct pg_contact *contacts;
+	size_t n_contacts;
+	struct pg_rule *rules;
+	size_t n_rules;
+	struct pg_template *templates;   /* overrides */
+	size_t n_templates;
+};
+
+/* ---- daemon configuration ---- */
+
+enum pg_starttls { PG_TLS_OFF = 0, PG_TLS_OPPORTUNISTIC, PG_TLS_REQUIRED };
+
+struct pg_smtp_gateway {
+	char *name;
+	char *host;
+	int port;
+	enum pg_starttls starttls;
+	char *user;          /* NULL = no AUTH */
+	char *password;
+	char *from;          /* envelope and From: address */
+	char *from_name;     /* display name for From:, may be NULL */
+	char *helo;          /* NULL = system host name */
+	int timeout_s;       /* per SMTP command */
+	int batch;           /* messages per SMTP session, >= 1 */
+	int line;
+};
+
+struct pg_operator {
+	char *name;
+	char token_sha256[65];   /* lower-case hex */
+	int line;
+};
+
+struct pg_retry_policy {
+	int base_s;          /* first retry delay */
+	int cap_s;           /* largest delay */
+	int give_up_s;       /* a delivery older than this fails */
+};
+
+struct pg_config {
+	char *file;               /* the daemon configuration file */
+	char *listen;             /* address, default "127.0.0.1" */
+	int port;                 /* default 8025 */
+	char *db_path;            /* SQLite file, relative to the config's dir */
+	int64_t store_max_mb;     /* 0 = no limit; past it intake answers 503 */
+	char *templates_dir;
+	char *clients_dir;
+	char *public_url;         /* how peers reach us, for links/callbacks */
+	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
+	int workers;              /* delivery worker threads (default 4) */
+	struct pg_operator *operators;
+	size_t n_operators;
+	struct pg_smtp_gateway *smtp;
+	size_t n_smtp;
+	char *default_smtp;       /* gateway name; NULL = the first */
+	struct pg_retry_policy retry[PG_CH__COUNT];
+	struct pg_template *templates;    /* defaults from templates_dir */
+	size_t n_templates;
+	struct pg_client *clients;
+	size_t n_clients;
+
+	int refs;                 /* managed by pg_config_hold/release */
+};
+
+/* Loads path (the daemon file) and every *.conf under its clients_dir and
+ * every file of its templates_dir; validates all of it (unknown keys, bad
+ * values, unknown contacts/gateways, duplicate ids, bad time zones/ranges,
+ * template variables).  Relative paths in the file are taken relative to the
+ * file's directory.  On success *out has refs = 1.  On failure returns
+ * PG_ERR_CONFIG with at least one diagnostic in d and *out = NULL.
+ * Warnings never fail a load. */
+pg_err pg_config_load(const char *path, struct pg_config **out, struct pg_diags *d);
+
+void pg_config_hold(struct pg_config *c);
+void pg_config_release(struct pg_config *c);   /* frees at zero refs */
+
+const struct pg_client *pg_config_client(const struct pg_config *c, const char *id);
+const struct pg_client *pg_config_client_by_dnis(const struct pg_config *c, const char *dnis);
+const struct pg_contact *pg_client_contact(const struct pg_client *cl, const char *id);
+const struct pg_field *pg_client_field(const struct pg_client *cl, const char *id);
+/* The operator whose token hashes to the stored hash (constant time), or NULL. */
+const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *token);
+/* The SMTP gateway by name, or the default one for name == NULL. */
+const struct pg_smtp_gateway *pg_config_smtp(const struct pg_config *c, const char *name);
+/* The template text for name: the client's override, else the default;
+ * NULL when neither exists. */
+const struct pg_template *pg_config_template(const struct pg_config *c,
+	const struct pg_client *cl, const char *name);
+/* Retry policy of a channel. */
+const struct pg_retry_policy *pg_config_retry(const struct pg_config *c,
+	enum pg_channel_kind ch);
+
+/* ---- the live configuration, swapped on SIGHUP ---- */
+
+struct pg_live_config {
+	pthread_mutex_t mu;
+	struct pg_config *cur;
+};
+void pg_live_init(struct pg_live_config *l, struct pg_config *c);  /* takes c's ref */
+/* Returns the current configuration with a reference the caller releases. */
+struct pg_config *pg_live_get(struct pg_live_config *l);
+/* Installs c (taking its reference) and releases the old one. */
+void pg_live_swap(struct pg_live_config *l, struct pg_config *c);
+void pg_live_destroy(struct pg_live_config *l);
+
+#endif

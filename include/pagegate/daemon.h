@@ -1,0 +1,21 @@
+/*
+ * daemon.h - the context passed to the HTTP server: every long-lived part
+ * of a running pagegated.  No globals: this is handed around by pointer.
+ */
+#ifndef PAGEGATE_DAEMON_H
+#define PAGEGATE_DAEMON_H
+
+#include "pagegate/config.h"
+#include "pagegate/metrics.h"
+#include "pagegate/sched.h"
+#include "pagegate/store.h"
+
+struct pg_ctx {
+	struct pg_live_config *live;
+	struct pg_store *store;
+	struct pg_sched *sched;
+	struct pg_metrics *metrics;
+	int64_t started_ms;
+};
+
+#endif

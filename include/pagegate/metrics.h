@@ -1,0 +1,34 @@
+/*
+ * metrics.h - counters for GET /metrics (Prometheus text format).  Lock-free
+ * atomic counters; one struct owned by the daemon context.
+ */
+#ifndef PAGEGATE_METRICS_H
+#define PAGEGATE_METRICS_H
+
+#include <stdatomic.h>
+#include "pagegate/util.h"
+
+/* Attempt latency histogram upper bounds, seconds. */
+#define PG_LAT_BUCKETS 10
+extern const double pg_lat_bounds[PG_LAT_BUCKETS];
+
+struct pg_metrics {
+	atomic_ullong messages_received;
+	atomic_ullong messages_rejected;              /* 4xx at intake */
+	atomic_ullong attempts[PG_CH__COUNT][PG_OUT__COUNT];
+	atomic_ullong delivered[PG_CH__COUNT];         /* final: sent/delivered */
+	atomic_ullong failed[PG_CH__COUNT];            /* final: failed */
+	atomic_ullong lat_bucket[PG_CH__COUNT][PG_LAT_BUCKETS + 1]; /* last: +Inf */
+	atomic_ullong lat_sum_ms[PG_CH__COUNT];
+	atomic_ullong lat_count[PG_CH__COUNT];
+};
+
+void pg_metrics_init(struct pg_metrics *m);
+void pg_metrics_attempt(struct pg_metrics *m, enum pg_channel_kind ch,
+			enum pg_outcome o, int64_t dur_ms);
+/* Appends the text exposition; queue_depth and per-state counts come from
+ * the scheduler. */
+pg_err pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
+			 size_t held, struct pg_buf *out);
+
+#endif

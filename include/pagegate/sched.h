@@ -1,0 +1,44 @@
+/*
+ * sched.h - the scheduler: an in-memory due-time queue that is only a cache
+ * of the store, rebuilt from it at start.  Worker threads take due
+ * deliveries, highest priority first (an emergency never waits behind
+ * routine work), batch those for the same channel and gateway, render their
+ * templates with the current configuration, call the channel driver and
+ * record each outcome in the store:
+ *   ok   -> sent
+ *   temp -> queued again after pg_backoff_next(), or failed once the
+ *           delivery's give-up time has passed
+ *   perm -> failed
+ * Held deliveries wait until their release time, then are logged
+ * "released" and sent.  Deliveries whose channel has no driver yet fail
+ * with a clear reason.  One structured log line per attempt: message id,
+ * delivery id, channel, recipient, duration, outcome, reply.
+ */
+#ifndef PAGEGATE_SCHED_H
+#define PAGEGATE_SCHED_H
+
+#include "pagegate/config.h"
+#include "pagegate/metrics.h"
+#include "pagegate/store.h"
+
+struct pg_sched;
+
+struct pg_sched_deps {
+	struct pg_store *store;
+	struct pg_live_config *live;
+	struct pg_metrics *metrics;
+	int workers;                 /* >= 1 */
+};
+
+/* Loads every pending delivery from the store and starts the workers. */
+pg_err pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out);
+/* Stops taking work, waits for attempts under way, frees everything. */
+void pg_sched_stop(struct pg_sched *s);
+
+/* Adds a delivery just committed by the store (queued or held). */
+pg_err pg_sched_add(struct pg_sched *s, const struct pg_delivery *d);
+
+/* Deliveries waiting (queued, due or not) and held, for /metrics. */
+void pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held);
+
+#endif

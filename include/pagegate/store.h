@@ -1,0 +1,165 @@
+/*
+ * store.h - the durable truth: messages, deliveries, attempts and the
+ * per-message ledger.  The default backend is SQLite in WAL mode
+ * (store_sqlite.c); backends are tables of functions (store_backend.h) so a
+ * PostgreSQL backend can be added without touching routing or channels.
+ *
+ * Every write goes through one writer thread that commits whatever writes
+ * are waiting in one transaction (group commit: many messages per fsync).
+ * A write call returns only after its transaction is durable (synchronous =
+ * FULL), or with an error, in which case nothing of it was stored.
+ * All functions are safe to call from any thread.  Times are UTC ms.
+ */
+#ifndef PAGEGATE_STORE_H
+#define PAGEGATE_STORE_H
+
+#include "pagegate/common.h"
+
+struct pg_kv { char *key; char *value; };
+
+struct pg_message {
+	int64_t id;                  /* set by the store */
+	char *client_id;
+	enum pg_kind kind;
+	enum pg_urgency urgency;
+	char *caller_name;
+	char *caller_phone;
+	char *caller_company;        /* may be NULL */
+	char *text;
+	struct pg_kv *fields;        /* the client's own fields, in given order */
+	size_t n_fields;
+	char *operator_name;         /* who entered it */
+	char *idem_key;              /* Idempotency-Key, may be NULL */
+	int64_t received_ms;         /* set by the caller before submit */
+	char state[16];              /* derived, see pg_store_submit */
+};
+
+struct pg_delivery {
+	int64_t id;                  /* set by the store */
+	int64_t message_id;
+	char *contact_id;
+	char *contact_name;
+	enum pg_channel_kind channel;
+	char *address;               /* "to": email address, number, topic... */
+	char *gateway;               /* may be NULL = channel default */
+	enum pg_dstate state;        /* PG_D_QUEUED or PG_D_HELD at submit */
+	int priority;                /* pg_priority() of the message */
+	int attempts;
+	int64_t created_ms;
+	int64_t next_try_ms;         /* queued: when due; held: release time */
+	int64_t expires_ms;          /* give-up time */
+	int64_t updated_ms;
+	char *last_reply;            /* peer's last reply text, may be NULL */
+};
+
+struct pg_attempt {
+	int64_t id;
+	int64_t delivery_id;
+	int64_t started_ms;
+	int64_t finished_ms;         /* 0 while running */
+	enum pg_outcome outcome;
+	char *reply;
+};
+
+struct pg_event {
+	int64_t id;
+	int64_t message_id;
+	int64_t delivery_id;         /* 0 = about the message */
+	int64_t at_ms;
+	char *type;                  /* received, routed, held, released,
+					attempt_started, attempt_finished,
+					sent, delivered, retry_scheduled,
+					failed, cancelled, acknowledged ... */
+	char *detail;                /* human text, may be NULL */
+};
+
+/* A message with everything about it, for GET /v1/messages/{id}. */
+struct pg_message_full {
+	struct pg_message msg;
+	struct pg_delivery *deliveries;
+	size_t n_deliveries;
+	struct pg_attempt *attempts;     /* all attempts, ordered by id */
+	size_t n_attempts;
+	struct pg_event *events;         /* the ledger, ordered by id */
+	size_t n_events;
+};
+
+struct pg_list_filter {
+	const char *client_id;       /* NULL = any */
+	const char *state;           /* NULL = any; a message state name */
+	int64_t since_ms;            /* 0 = any; received_ms >= since */
+	int limit;                   /* 1..1000 */
+};
+
+struct pg_store;
+
+/* Opens (creating if needed) the store named by dsn: a file path or
+ * "sqlite:PATH".  Applies forward schema migrations.  max_mb > 0 caps the
+ * database size: writes past it fail with PG_ERR_FULL. */
+pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
+void pg_store_close(struct pg_store *st);
+
+/* Stores a new message and its deliveries in one durable transaction, with
+ * ledger events "received" and "routed" (route_detail) and "held" for held
+ * deliveries.  Sets m->id, each d[i].id / message_id and m->state.
+ * If m->idem_key is set and (operator_name, idem_key) already exists,
+ * nothing is written, *existing = true and m->id is the first message's id.
+ * Message state is derived from its deliveries:
+ *   "unrouted" (none), "pending" (any queued/sending), "held" (else any
+ *   held), "failed" (else any failed), "delivered" (all delivered),
+ *   "cancelled" (all cancelled), else "sent".
+ * Errors: PG_ERR_FULL (disk/store full), PG_ERR_IO, PG_ERR_STORE. */
+pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
+		       struct pg_delivery *d, size_t nd, const char *route_detail,
+		       bool *existing);
+
+/* Marks delivery did as sending, increments its attempts, records an
+ * attempt row and an "attempt_started" event.  Sets *attempt_id. */
+pg_err pg_store_attempt_start(struct pg_store *st, int64_t did, int64_t at_ms,
+			      int64_t *attempt_id);
+
+/* Finishes an attempt with the outcome and the peer's reply; sets the
+ * delivery's state (queued with next_try_ms for a retry, sent, failed) and
+ * last_reply; records "attempt_finished" plus "sent" / "retry_scheduled" /
+ * "failed" events; updates the message state. */
+pg_err pg_store_attempt_finish(struct pg_store *st, int64_t did,
+			       int64_t attempt_id, int64_t at_ms,
+			       enum pg_outcome outcome, const char *reply,
+			       enum pg_dstate new_state, int64_t next_try_ms);
+
+/* Moves a delivery to state (with next_try_ms) and records event type with
+ * detail: hold release ("released"), give-up ("failed"), cancel... */
+pg_err pg_store_set_state(struct pg_store *st, int64_t did, enum pg_dstate state,
+			  int64_t next_try_ms, const char *event_type,
+			  const char *detail);
+
+/* Appends a ledger event (did may be 0). */
+pg_err pg_store_event(struct pg_store *st, int64_t mid, int64_t did,
+		      const char *type, const char *detail);
+
+/* Calls cb for every delivery that still needs work (queued, sending,
+ * held), oldest first.  Deliveries found "sending" (the process died
+ * mid-attempt) are first moved back to queued, due now, with their open
+ * attempt closed as temp "interrupted by restart".  Used at start-up to
+ * rebuild the scheduler.  cb's delivery is valid only during the call. */
+pg_err pg_store_load_pending(struct pg_store *st,
+	void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
+
+pg_err pg_store_get_message(struct pg_store *st, int64_t id, struct pg_message_full *out);
+/* The message alone (with fields), without deliveries or ledger. */
+pg_err pg_store_get_msg(struct pg_store *st, int64_t id, struct pg_message *out);
+pg_err pg_store_get_delivery(struct pg_store *st, int64_t did, struct pg_delivery *out);
+/* Newest first, at most f->limit, without fields.  *out is an array of n. */
+pg_err pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
+		     struct pg_message **out, size_t *n);
+
+void pg_message_free(struct pg_message *m);     /* frees members only */
+void pg_delivery_free(struct pg_delivery *d);   /* frees members only */
+void pg_message_full_free(struct pg_message_full *f);
+void pg_message_list_free(struct pg_message *v, size_t n);
+
+/* Counters for /metrics and the bench: commits and rows written. */
+struct pg_store_stats { uint64_t commits; uint64_t writes; };
+void pg_store_stats(struct pg_store *st, struct pg_store_stats *out);
+
+#endif

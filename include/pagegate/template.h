@@ -1,0 +1,55 @@
+/*
+ * template.h - the template language: plain text with {{variable}}
+ * substitutions ("{{caller.name}}", "{{fields.address}}").  Whitespace
+ * inside the braces is allowed.  "{{{{" is not special; there is no logic.
+ *
+ * Known variables (a check error names any other):
+ *   client.id client.name client.instructions
+ *   message.id message.kind message.urgency message.received
+ *   message.received_utc  caller.name caller.phone caller.company text
+ *   contact.id contact.name  delivery.id  fields.<id> (declared by client)
+ * An optional value that is absent renders as the empty string; an unknown
+ * name can never reach rendering because the configuration fails to load.
+ */
+#ifndef PAGEGATE_TEMPLATE_H
+#define PAGEGATE_TEMPLATE_H
+
+#include "pagegate/config.h"
+#include "pagegate/util.h"
+
+struct pg_message;
+
+/* Checks text: balanced braces and known variables.  fields.<id> is known
+ * when cl declares the field (with cl == NULL any fields.<id> passes, as
+ * for defaults that are checked per client separately).  On error returns
+ * PG_ERR_INVAL, sets *line (1-based, within text) and err. */
+pg_err pg_template_check(const char *text, const struct pg_client *cl,
+			 int *line, char *err, size_t errlen);
+
+struct pg_tvar { const char *name; const char *value; };
+
+/* A set of variables with storage it owns. */
+struct pg_tvars {
+	struct pg_tvar *v;
+	size_t n, cap;
+	char **owned;
+	size_t n_owned, cap_owned;
+};
+void pg_tvars_init(struct pg_tvars *tv);
+void pg_tvars_free(struct pg_tvars *tv);
+/* Adds name=value, copying both. */
+pg_err pg_tvars_set(struct pg_tvars *tv, const char *name, const char *value);
+/* Fills every known variable for a message delivered to contact (may be
+ * NULL) with delivery id did (0 = none), times in the client's zone. */
+pg_err pg_tvars_for_message(struct pg_tvars *tv, const struct pg_client *cl,
+	const struct pg_message *m, const struct pg_contact *contact, int64_t did);
+
+enum pg_escape { PG_ESC_NONE = 0, PG_ESC_JSON };
+
+/* Renders text with tv into out (appended).  Unknown variables render as
+ * "" (they cannot pass check).  Returns PG_OK, PG_ERR_TOOBIG (out's bound)
+ * or PG_ERR_INVAL for malformed text. */
+pg_err pg_template_render(const char *text, const struct pg_tvars *tv,
+			  enum pg_escape esc, struct pg_buf *out);
+
+#endif

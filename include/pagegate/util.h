@@ -1,0 +1,69 @@
+/*
+ * util.h - small standalone building blocks: bounded growable buffers,
+ * time, UTF-8 and control-character checks, hashing and randomness.
+ */
+#ifndef PAGEGATE_UTIL_H
+#define PAGEGATE_UTIL_H
+
+#include <stdarg.h>
+#include "pagegate/common.h"
+
+/* A growable byte buffer with a ceiling (curl's dynbuf habit).  data is
+ * always NUL-terminated when non-NULL.  Growing past max fails with
+ * PG_ERR_TOOBIG and leaves the buffer as it was. */
+struct pg_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+void pg_buf_init(struct pg_buf *b, size_t max);
+void pg_buf_free(struct pg_buf *b);
+void pg_buf_reset(struct pg_buf *b);          /* len = 0, keeps memory */
+pg_err pg_buf_add(struct pg_buf *b, const void *p, size_t n);
+pg_err pg_buf_adds(struct pg_buf *b, const char *s);
+pg_err pg_buf_printf(struct pg_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+pg_err pg_buf_vprintf(struct pg_buf *b, const char *fmt, va_list ap);
+/* Hands the data to the caller (who frees it) and resets the buffer.
+ * Returns "" (allocated) for an empty buffer; NULL only on NOMEM. */
+char *pg_buf_steal(struct pg_buf *b);
+
+/* Wall clock in milliseconds since the epoch (UTC). */
+int64_t pg_now_ms(void);
+/* Monotonic clock in milliseconds, for durations and timeouts. */
+int64_t pg_mono_ms(void);
+
+/* Formats ms since epoch as "2026-11-22T15:34:00.123Z" (needs 25 bytes). */
+#define PG_ISO_LEN 32
+char *pg_iso8601(int64_t ms, char buf[PG_ISO_LEN]);
+/* Parses RFC 3339 ("2026-11-22T15:34:00Z", "...T09:34:00-06:00", optional
+ * fraction).  Returns 0 and sets *ms, or -1. */
+int pg_parse_iso8601(const char *s, int64_t *ms);
+
+/* Parses a duration "90s", "5m", "2h", "1d" or plain seconds "30".
+ * Returns 0 and sets *seconds, or -1. */
+int pg_parse_duration(const char *s, int64_t *seconds);
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool pg_utf8_valid(const char *s, size_t n);
+/* True when s contains a control character (< 0x20 or 0x7f); with
+ * allow_newlines, \n \r and \t are permitted. */
+bool pg_has_ctl(const char *s, bool allow_newlines);
+
+/* strdup that returns NULL for NULL. */
+char *pg_strdup(const char *s);
+/* snprintf-style copy that always terminates; returns dst. */
+char *pg_strlcpy(char *dst, const char *src, size_t size);
+
+/* SHA-256 of s as 64 lower-case hex characters plus NUL. */
+void pg_sha256_hex(const char *s, size_t n, char out[65]);
+/* Constant-time comparison of two equal-length byte strings. */
+bool pg_ct_equal(const void *a, const void *b, size_t n);
+/* Fills buf with n bytes from the kernel's CSPRNG.  Returns PG_OK/PG_ERR_IO. */
+pg_err pg_random(void *buf, size_t n);
+/* A uniformly random 32-bit value (CSPRNG). */
+uint32_t pg_random_u32(void);
+
+#endif
