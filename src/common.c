@@ -1,0 +1,90 @@
+/*
+ * common.c - names of the shared vocabulary (common.h).
+ */
+#include <string.h>
+
+#include "pagegate/common.h"
+
+static const char *const err_text[PG_ERR__COUNT] = {
+	[PG_OK]           = "success",
+	[PG_ERR_NOMEM]    = "out of memory",
+	[PG_ERR_INVAL]    = "invalid input",
+	[PG_ERR_NOTFOUND] = "not found",
+	[PG_ERR_EXISTS]   = "already exists",
+	[PG_ERR_TOOBIG]   = "too large",
+	[PG_ERR_IO]       = "input/output error",
+	[PG_ERR_FULL]     = "store full",
+	[PG_ERR_STORE]    = "store error",
+	[PG_ERR_CONFIG]   = "configuration error",
+	[PG_ERR_TEMPFAIL] = "temporary failure",
+	[PG_ERR_PERMFAIL] = "permanent failure",
+	[PG_ERR_SHUTDOWN] = "shutting down",
+};
+
+static const char *const kind_names[PG_KIND__COUNT] = { "message", "dispatch" };
+static const char *const urg_names[PG_URG__COUNT] = { "routine", "urgent", "emergency" };
+static const char *const chan_names[PG_CH__COUNT] = { "email", "fax", "sms", "pager", "mqtt" };
+static const char *const dstate_names[PG_D__COUNT] = {
+	"queued", "sending", "sent", "delivered", "failed", "held", "cancelled"
+};
+static const char *const outcome_names[PG_OUT__COUNT] = { "ok", "temp", "perm" };
+
+const char *
+pg_strerror(pg_err e)
+{
+	if ((int)e < 0 || e >= PG_ERR__COUNT)
+		return "unknown error";
+	return err_text[e];
+}
+
+/* Returns the index of s in names[0..n), or -1. */
+static int
+lookup(const char *const *names, int n, const char *s)
+{
+	if (s == NULL)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+#define NAME_FN(fn, type, table, count)                                  \
+	const char *fn(type v)                                           \
+	{                                                                \
+		return ((int)v >= 0 && (int)v < (count)) ? table[v] : "?"; \
+	}
+NAME_FN(pg_kind_name, enum pg_kind, kind_names, PG_KIND__COUNT)
+NAME_FN(pg_urgency_name, enum pg_urgency, urg_names, PG_URG__COUNT)
+NAME_FN(pg_channel_name, enum pg_channel_kind, chan_names, PG_CH__COUNT)
+NAME_FN(pg_dstate_name, enum pg_dstate, dstate_names, PG_D__COUNT)
+NAME_FN(pg_outcome_name, enum pg_outcome, outcome_names, PG_OUT__COUNT)
+
+#define PARSE_FN(fn, type, table, count)             \
+	int fn(const char *s, type *out)             \
+	{                                            \
+		int i = lookup(table, (count), s);   \
+		if (i < 0)                           \
+			return -1;                   \
+		*out = (type)i;                      \
+		return 0;                            \
+	}
+PARSE_FN(pg_kind_parse, enum pg_kind, kind_names, PG_KIND__COUNT)
+PARSE_FN(pg_urgency_parse, enum pg_urgency, urg_names, PG_URG__COUNT)
+PARSE_FN(pg_channel_parse, enum pg_channel_kind, chan_names, PG_CH__COUNT)
+PARSE_FN(pg_dstate_parse, enum pg_dstate, dstate_names, PG_D__COUNT)
+
+bool
+pg_dstate_final(enum pg_dstate s)
+{
+	return s == PG_D_SENT || s == PG_D_DELIVERED || s == PG_D_FAILED ||
+	    s == PG_D_CANCELLED;
+}
+
+int
+pg_priority(enum pg_kind k, enum pg_urgency u)
+{
+	if (k == PG_KIND_DISPATCH || u == PG_URG_EMERGENCY)
+		return 0;
+	return u == PG_URG_URGENT ? 1 : 2;
+}
