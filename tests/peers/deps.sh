@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package pagegate needs to build and test, when it is
+# missing.  As root it runs apt-get non-interactively; otherwise it prints the
+# exact command and fails.  Idempotent: does nothing when all are present.
+set -euo pipefail
+
+PKGS=(
+  # build
+  gcc make pkg-config
+  libsqlite3-dev libesmtp-dev libmicrohttpd-dev libjansson-dev libconfig-dev
+  libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
+  # test peers and tools (shared/PEERS.md); postfix provides smtp-sink and
+  # smtp-source, python3 parses received mail the way a mail reader would
+  postfix python3 curl jq sqlite3 ca-certificates
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+cmd=(apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}")
+if [ "$(id -u)" -ne 0 ]; then
+  echo "pagegate: missing Debian packages: ${missing[*]}" >&2
+  echo "run as root:  apt-get update && DEBIAN_FRONTEND=noninteractive ${cmd[*]}" >&2
+  exit 1
+fi
+echo "pagegate: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+"${cmd[@]}" >/dev/null

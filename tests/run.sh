@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test against one build directory: the cmocka unit binaries in
+# BUILD/tests/ and the integration scripts tests/integration/t_*.sh (in
+# parallel; they start their own peers on fresh ports).  Prints each
+# failure's output, then "LABEL: N passed, N failed".  Writes the two counts
+# to BUILD/test-results/counts for tests/all.sh.
+#   tests/run.sh BUILD [LABEL] [PATTERN]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:?usage: tests/run.sh BUILD [LABEL] [PATTERN]}
+LABEL=${2:-$BUILD}
+PATTERN=${3:-}
+BUILD=$(cd "$BUILD" && pwd)
+RES=$BUILD/test-results
+rm -rf "$RES"; mkdir -p "$RES"
+export PG_BUILD=$BUILD
+JOBS=${PG_TEST_JOBS:-4}
+
+pass=0; fail=0
+
+# Unit tests: cmocka prints "[  PASSED  ] N test(s)." and
+# "[  FAILED  ] N test(s)"; a binary that dies without a summary counts as
+# one failure.
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  [ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue
+  out=$RES/$name.out
+  ( cd "$RES" && timeout 300 "$t" ) >"$out" 2>&1
+  rc=$?
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" -ne 0 ]; then
+    echo "---- FAILED unit $name (exit $rc)"; tail -40 "$out"
+  else
+    echo "unit $name: $p passed"
+  fi
+done
+
+# Integration tests: each script prints "ok - what" / "not ok - what"
+# lines; exiting non-zero without any "not ok" counts as one failure.
+scripts=()
+for s in tests/integration/t_*.sh; do
+  [ -f "$s" ] || continue
+  [ -n "$PATTERN" ] && [[ $(basename "$s") != *$PATTERN* ]] && continue
+  scripts+=("$s")
+done
+if [ ${#scripts[@]} -gt 0 ]; then
+  printf '%s\n' "${scripts[@]}" | xargs -P "$JOBS" -I{} bash -c \
+    'n=$(basename {} .sh); timeout 600 bash {} >"$0/$n.out" 2>&1; echo $? >"$0/$n.rc"' "$RES"
+  for s in "${scripts[@]}"; do
+    n=$(basename "$s" .sh); out=$RES/$n.out; rc=$(cat "$RES/$n.rc" 2>/dev/null || echo 1)
+    p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    pass=$((pass + p)); fail=$((fail + f))
+    if [ "$f" -ne 0 ]; then
+      echo "---- FAILED integration $n (exit $rc)"; grep -n '^not ok - ' "$out"; tail -60 "$out"
+    else
+      echo "integration $n: $p passed"
+    fi
+  done
+fi
+
+echo "$pass $fail" >"$RES/counts"
+echo "$LABEL: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
