@@ -14,6 +14,7 @@ BUILD=$(cd "$BUILD" && pwd)
 RES=$BUILD/test-results
 rm -rf "$RES"; mkdir -p "$RES"
 export PG_BUILD=$BUILD
+export PAGEGATE_TOP=$PWD
 JOBS=${PG_TEST_JOBS:-4}
 
 pass=0; fail=0

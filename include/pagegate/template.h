@@ -8,6 +8,10 @@
  *   message.id message.kind message.urgency message.received
  *   message.received_utc  caller.name caller.phone caller.company text
  *   contact.id contact.name  delivery.id  fields.<id> (declared by client)
+ *   fields  (every declared field with a value, one "Label: value" line
+ *            each, in declaration order, joined by newlines; empty ones
+ *            skipped: lets a default template show any client's fields)
+ * A substitution lies on one line; a lone "}}" is literal text.
  * An optional value that is absent renders as the empty string; an unknown
  * name can never reach rendering because the configuration fails to load.
  */
@@ -47,8 +51,11 @@ pg_err pg_tvars_for_message(struct pg_tvars *tv, const struct pg_client *cl,
 enum pg_escape { PG_ESC_NONE = 0, PG_ESC_JSON };
 
 /* Renders text with tv into out (appended).  Unknown variables render as
- * "" (they cannot pass check).  Returns PG_OK, PG_ERR_TOOBIG (out's bound)
- * or PG_ERR_INVAL for malformed text. */
+ * "" (they cannot pass check).  PG_ESC_JSON escapes values (never the
+ * template's own text) as JSON string content: \" \\ and control
+ * characters as \u00XX.  On error out is left as it was.
+ * Returns PG_OK, PG_ERR_TOOBIG (out's bound) or PG_ERR_INVAL for
+ * malformed text. */
 pg_err pg_template_render(const char *text, const struct pg_tvars *tv,
 			  enum pg_escape esc, struct pg_buf *out);
 

@@ -1,0 +1,236 @@
+/*
+ * route.c - the delivery plan for a message (route.h): a pure function of
+ * the client's preferences, the message's kind and urgency and an instant.
+ * Business hours are evaluated in the client's zone through tz.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagegate/route.h"
+#include "pagegate/tz.h"
+
+/* How far ahead pg_client_next_open looks for an opening. */
+#define NEXT_OPEN_MAX_DAYS 400
+
+static const struct pg_tz *client_tz(const struct pg_client *cl)
+{
+	return cl->tz ? cl->tz : pg_tz_get("UTC");
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), and back. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static bool is_holiday(const struct pg_client *cl, int y, int m, int d)
+{
+	for (size_t i = 0; i < cl->n_holidays; i++) {
+		const struct pg_date *h = &cl->holidays[i];
+		if (h->year == y && h->month == m && h->day == d)
+			return true;
+	}
+	return false;
+}
+
+bool pg_client_open(const struct pg_client *cl, int64_t at_s)
+{
+	const struct pg_tz *tz = client_tz(cl);
+	struct pg_localtime lt;
+
+	if (cl->n_hours == 0 || !tz)
+		return false;
+	pg_tz_local(tz, at_s, &lt);
+	int minute = lt.hour * 60 + lt.min;
+	bool in_hours = false;
+	for (size_t i = 0; i < cl->n_hours && !in_hours; i++) {
+		const struct pg_hours *h = &cl->hours[i];
+		in_hours = (h->days >> lt.wday & 1u) &&
+			   h->from_min <= minute && minute < h->to_min;
+	}
+	return in_hours && !is_holiday(cl, lt.year, lt.month, lt.day);
+}
+
+/* Walks local days from at_s's own date.  For each non-holiday day, every
+ * range open on that weekday gives a candidate: its local opening time
+ * converted to UTC (a time skipped by a DST gap becomes the end of the
+ * gap).  A candidate counts only if it is >= at_s and really open then
+ * (a range that lies wholly inside a DST gap never opens).  The earliest
+ * candidate of the first day that has one wins. */
+int64_t pg_client_next_open(const struct pg_client *cl, int64_t at_s)
+{
+	const struct pg_tz *tz = client_tz(cl);
+	struct pg_localtime lt;
+
+	if (cl->n_hours == 0 || !tz)
+		return 0;
+	if (pg_client_open(cl, at_s))
+		return at_s;
+	pg_tz_local(tz, at_s, &lt);
+	int64_t day0 = days_from_civil(lt.year, lt.month, lt.day);
+
+	for (int k = 0; k <= NEXT_OPEN_MAX_DAYS; k++) {
+		int y, m, d;
+		civil_from_days(day0 + k, &y, &m, &d);
+		if (is_holiday(cl, y, m, d))
+			continue;
+		int wday = (int)((lt.wday + k) % 7);
+		int64_t best = 0;
+		for (size_t i = 0; i < cl->n_hours; i++) {
+			const struct pg_hours *h = &cl->hours[i];
+			if (!(h->days >> wday & 1u))
+				continue;
+			int64_t t = pg_tz_utc(tz, y, m, d, h->from_min / 60,
+					      h->from_min % 60, 0);
+			if (t < at_s) {
+				/* Opened earlier today: still open at_s
+				 * would have been caught above. */
+				continue;
+			}
+			if ((best == 0 || t < best) && pg_client_open(cl, t))
+				best = t;
+		}
+		if (best)
+			return best;
+	}
+	return 0;
+}
+
+static bool rule_matches(const struct pg_rule *r, enum pg_kind kind,
+			 enum pg_urgency urgency, bool open)
+{
+	if (r->kind >= 0 && r->kind != (int)kind)
+		return false;
+	if (r->urgency >= 0 && r->urgency != (int)urgency)
+		return false;
+	switch (r->hours) {
+	case PG_HOURS_BUSINESS:
+		return open;
+	case PG_HOURS_AFTER:
+		return !open;
+	case PG_HOURS_ANY:
+	default:
+		return true;
+	}
+}
+
+static bool plan_has(const struct pg_plan *p, size_t contact, size_t device)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->items[i].contact == contact && p->items[i].device == device)
+			return true;
+	return false;
+}
+
+static pg_err plan_add(struct pg_plan *p, size_t *cap,
+		       const struct pg_plan_item *it)
+{
+	if (p->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct pg_plan_item *ni = realloc(p->items, nc * sizeof *ni);
+		if (!ni)
+			return PG_ERR_NOMEM;
+		p->items = ni;
+		*cap = nc;
+	}
+	p->items[p->n++] = *it;
+	return PG_OK;
+}
+
+/* Adds every device of the rule's contacts that the rule's channel mask
+ * selects, skipping (contact, device) pairs already planned. */
+static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r,
+			     int64_t hold_until, struct pg_plan *p, size_t *cap)
+{
+	for (size_t i = 0; i < r->n_contacts; i++) {
+		size_t ci = r->contacts[i];
+		if (ci >= cl->n_contacts)
+			continue;    /* cannot pass config validation */
+		const struct pg_contact *c = &cl->contacts[ci];
+		for (size_t di = 0; di < c->n_devices; di++) {
+			enum pg_channel_kind ch = c->devices[di].channel;
+			if (r->channels && !(r->channels >> ch & 1u))
+				continue;
+			if (plan_has(p, ci, di))
+				continue;
+			struct pg_plan_item it = {
+				.contact = ci, .device = di, .channel = ch,
+				.hold_until_s = hold_until, .rule_line = r->line,
+			};
+			pg_err e = plan_add(p, cap, &it);
+			if (e)
+				return e;
+		}
+	}
+	return PG_OK;
+}
+
+pg_err pg_route(const struct pg_client *cl, enum pg_kind kind,
+		enum pg_urgency urgency, int64_t at_s, struct pg_plan *out)
+{
+	size_t cap = 0;
+	bool next_known = false;
+	int64_t next_open = 0;
+
+	memset(out, 0, sizeof *out);
+	out->open = pg_client_open(cl, at_s);
+
+	/* A hold never applies to an emergency or a dispatch: whatever the
+	 * rule says, those go out now.  An answering service that sat on a
+	 * burst pipe or a chest pain until Monday morning because a catch-all
+	 * after-hours rule said hold = "business" would be failing at its one
+	 * job; holds are for routine mail that can wait for the office. */
+	bool never_hold = kind == PG_KIND_DISPATCH || urgency == PG_URG_EMERGENCY;
+
+	for (size_t i = 0; i < cl->n_rules; i++) {
+		const struct pg_rule *r = &cl->rules[i];
+		if (!rule_matches(r, kind, urgency, out->open))
+			continue;
+		out->n_rules_matched++;
+
+		int64_t hold = 0;
+		if (r->hold_business && !out->open && !never_hold) {
+			if (!next_known) {
+				next_open = pg_client_next_open(cl, at_s);
+				next_known = true;
+			}
+			hold = next_open;   /* 0 (send now) when no hours */
+		}
+		pg_err e = add_rule_items(cl, r, hold, out, &cap);
+		if (e) {
+			pg_plan_free(out);
+			return e;
+		}
+		if (!r->cont)
+			break;
+	}
+	return PG_OK;
+}
+
+void pg_plan_free(struct pg_plan *p)
+{
+	if (!p)
+		return;
+	free(p->items);
+	p->items = NULL;
+	p->n = 0;
+}
