@@ -60,5 +60,7 @@ struct pg_http;
  * SIGHUP does not rebind).  Returns PG_ERR_IO when it cannot bind. */
 pg_err pg_http_start(struct pg_ctx *ctx, struct pg_http **out);
 void pg_http_stop(struct pg_http *h);
+/* The port actually bound (useful with port 0: the kernel picks one). */
+int pg_http_port(const struct pg_http *h);
 
 #endif

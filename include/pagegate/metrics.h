@@ -26,6 +26,9 @@ struct pg_metrics {
 void pg_metrics_init(struct pg_metrics *m);
 void pg_metrics_attempt(struct pg_metrics *m, enum pg_channel_kind ch,
 			enum pg_outcome o, int64_t dur_ms);
+/* Counts a delivery that reached its final state: sent (or delivered)
+ * when sent is true, failed otherwise. */
+void pg_metrics_final(struct pg_metrics *m, enum pg_channel_kind ch, bool sent);
 /* Appends the text exposition; queue_depth and per-state counts come from
  * the scheduler. */
 pg_err pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,

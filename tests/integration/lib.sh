@@ -57,6 +57,8 @@ body = m.get_body(preferencelist=('plain',))
 print(json.dumps({
   'rcpt': m['X-Rcpt-Args'], 'mail_from': m['X-Mail-Args'],
   'from': str(m['From']), 'to': str(m['To']), 'subject': str(m['Subject']),
+  'to_name': m['To'].addresses[0].display_name if m['To'] else None,
+  'to_addr': m['To'].addresses[0].addr_spec if m['To'] else None,
   'date': m['Date'] is not None, 'message_id': str(m['Message-ID']),
   'content_type': m.get_content_type(), 'charset': m.get_content_charset(),
   'cte': str(m['Content-Transfer-Encoding']),

@@ -22,7 +22,7 @@ check "pagegate check prints the same file:line" grep -q "test-clinic.conf:$line
 printf 'port = "eighty";\n' >"$T/bad.conf"
 "$BUILD/pagegated" -n -c "$T/bad.conf" 2>"$T/err3"
 check "a wrong type is reported with its line" grep -q "bad.conf:1:" "$T/err3"
-printf 'listen = "127.0.0.1"\nport = 80;\n' >"$T/syntax.conf"
+printf 'listen = "127.0.0.1";\nport = = 80;\n' >"$T/syntax.conf"
 "$BUILD/pagegated" -n -c "$T/syntax.conf" 2>"$T/err4"
 check "a syntax error is reported with its line" grep -q "syntax.conf:2:" "$T/err4"
 cp "$T/good.conf" "$T/etc/clients/test-clinic.conf"

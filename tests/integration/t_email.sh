@@ -41,7 +41,7 @@ check "ledger has received, routed, attempt_started, attempt_finished, sent in o
 id2=$(post_message '{"client":"test-clinic","urgency":"emergency","caller":{"name":"Ann Lee","phone":"555-0100"},"text":"Post-op patient bleeding","fields":{"address":"1 Main"}}')
 check "emergency reaches state sent" wait_until 20 state_is "$id2" sent
 check_eq "emergency went to two recipients" 2 "$(mail_for "$id2" | wc -l)"
-tos=$(for f in $(mail_for "$id2"); do parse_mail "$f" | jq -r .to; done | sort | tr '\n' '|')
+tos=$(for f in $(mail_for "$id2"); do parse_mail "$f" | jq -r '"\(.to_name) <\(.to_addr)>"'; done | sort | tr '\n' '|')
 check_eq "recipients with decoded display names" "Dr. Zoë Ångström <doc@clinic.example>|Front Office <office@clinic.example>|" "$tos"
 
 # DNIS routing: the number the caller dialled selects the client.

@@ -11,9 +11,10 @@ good='{"client":"test-clinic","caller":{"name":"Ann","phone":"555-0100"},"text":
 # expect CODE FIELD DESCRIPTION BODY [curl args...]
 expect() {
   local want=$1 field=$2 desc=$3 body=$4; shift 4
-  local code
+  local code ct="Content-Type: ${CT-application/json}"
+  [ -z "${CT-x}" ] && ct="Content-Type:"   # CT= : send no Content-Type at all
   code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' "$@" --data-binary "$body" "$U")
+    -H "$ct" "$@" --data-binary "$body" "$U")
   local got_field; got_field=$(jq -r '.error.field // "NONE"' "$T/resp" 2>/dev/null || echo NOTJSON)
   if [ "$code" = "$want" ] && { [ "$field" = "*" ] || [ "$got_field" = "$field" ]; } &&
      jq -e '.error.message | length > 0' "$T/resp" >/dev/null 2>&1; then
@@ -46,7 +47,8 @@ long=$(head -c 11000 /dev/zero | tr '\0' 'a')
 expect 400 text "text over 10000 bytes" "{\"client\":\"test-clinic\",\"caller\":{\"name\":\"A\",\"phone\":\"555-0100\"},\"text\":\"$long\",\"fields\":{\"address\":\"x\"}}"
 big=$(head -c 20000 /dev/zero | tr '\0' 'a')
 expect 413 "" "body over max_body (16 KiB)" "{\"text\":\"$big\"}"
-expect 415 "" "not JSON content type" "$good" -H 'Content-Type: text/plain'
+CT=text/plain expect 415 Content-Type "not JSON content type" "$good"
+CT= expect 415 Content-Type "no content type" "$good"
 expect 400 Idempotency-Key "control character in Idempotency-Key" "$good" -H $'Idempotency-Key: a\tb'
 deep=$(printf '[%.0s' $(seq 1 5000))
 expect 400 "" "5000-deep nesting" "$deep"

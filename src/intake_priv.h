@@ -1,0 +1,29 @@
+/*
+ * intake_priv.h - shared by the intake's own files (intake_http.c,
+ * intake_view.c); not a public contract.
+ */
+#ifndef PAGEGATE_INTAKE_PRIV_H
+#define PAGEGATE_INTAKE_PRIV_H
+
+#include <jansson.h>
+
+#include "pagegate/intake.h"
+
+/* Each returns a new JSON value the caller owns, or NULL when out of
+ * memory. */
+
+/* The answer to a submit: {"id","client","state","received",
+ * "deliveries":[{"id","contact","channel","to","state","hold_until"?}]}. */
+json_t *intake__submit(const struct pg_message *m, const struct pg_delivery *d,
+		       size_t nd);
+/* GET /v1/messages/{id}: the message with "fields", "deliveries" (each
+ * with its "attempts") and the "ledger". */
+json_t *intake__full(const struct pg_message_full *f);
+/* GET /v1/messages: {"messages":[summary, ...]} (no fields). */
+json_t *intake__list(const struct pg_message *v, size_t n);
+/* POST /v1/route/preview: the plan for client cl at at_ms. */
+json_t *intake__preview(const struct pg_client *cl, enum pg_kind kind,
+			enum pg_urgency urg, int64_t at_ms, const struct pg_plan *plan,
+			int64_t next_open_s);
+
+#endif

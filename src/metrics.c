@@ -1,0 +1,148 @@
+/*
+ * metrics.c - lock-free counters and their Prometheus text exposition
+ * (metrics.h, format version 0.0.4).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pagegate/metrics.h"
+
+const double pg_lat_bounds[PG_LAT_BUCKETS] = {
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+};
+
+void
+pg_metrics_init(struct pg_metrics *m)
+{
+	atomic_init(&m->messages_received, 0);
+	atomic_init(&m->messages_rejected, 0);
+	for (int c = 0; c < PG_CH__COUNT; c++) {
+		for (int o = 0; o < PG_OUT__COUNT; o++)
+			atomic_init(&m->attempts[c][o], 0);
+		atomic_init(&m->delivered[c], 0);
+		atomic_init(&m->failed[c], 0);
+		for (int b = 0; b <= PG_LAT_BUCKETS; b++)
+			atomic_init(&m->lat_bucket[c][b], 0);
+		atomic_init(&m->lat_sum_ms[c], 0);
+		atomic_init(&m->lat_count[c], 0);
+	}
+}
+
+/* Counts one finished attempt: its outcome and its duration in the
+ * (non-cumulative) bucket it falls in; rendering makes them cumulative. */
+void
+pg_metrics_attempt(struct pg_metrics *m, enum pg_channel_kind ch,
+		   enum pg_outcome o, int64_t dur_ms)
+{
+	int b = 0;
+
+	if ((int)ch < 0 || ch >= PG_CH__COUNT || (int)o < 0 || o >= PG_OUT__COUNT)
+		return;
+	if (dur_ms < 0)
+		dur_ms = 0;
+	while (b < PG_LAT_BUCKETS &&
+	       dur_ms > (int64_t)(pg_lat_bounds[b] * 1000.0 + 0.5))
+		b++;
+	atomic_fetch_add(&m->attempts[ch][o], 1);
+	atomic_fetch_add(&m->lat_bucket[ch][b], 1);
+	atomic_fetch_add(&m->lat_sum_ms[ch], (unsigned long long)dur_ms);
+	atomic_fetch_add(&m->lat_count[ch], 1);
+}
+
+void
+pg_metrics_final(struct pg_metrics *m, enum pg_channel_kind ch, bool sent)
+{
+	if ((int)ch < 0 || ch >= PG_CH__COUNT)
+		return;
+	atomic_fetch_add(sent ? &m->delivered[ch] : &m->failed[ch], 1);
+}
+
+static unsigned long long
+get(const atomic_ullong *a)
+{
+	return atomic_load(a);
+}
+
+static pg_err
+head(struct pg_buf *out, const char *name, const char *type, const char *help)
+{
+	return pg_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static pg_err
+render_histogram(const struct pg_metrics *m, struct pg_buf *out)
+{
+	static const char *const name = "pagegate_attempt_duration_seconds";
+	pg_err e;
+
+	if ((e = head(out, name, "histogram", "Duration of delivery attempts by channel.")))
+		return e;
+	for (int c = 0; c < PG_CH__COUNT; c++) {
+		const char *ch = pg_channel_name(c);
+		unsigned long long cum = 0, sum = get(&m->lat_sum_ms[c]);
+
+		for (int b = 0; b <= PG_LAT_BUCKETS; b++) {
+			char le[32];
+
+			cum += get(&m->lat_bucket[c][b]);
+			if (b < PG_LAT_BUCKETS)
+				snprintf(le, sizeof le, "%g", pg_lat_bounds[b]);
+			else
+				pg_strlcpy(le, "+Inf", sizeof le);
+			if ((e = pg_buf_printf(out, "%s_bucket{channel=\"%s\",le=\"%s\"} %llu\n",
+					       name, ch, le, cum)))
+				return e;
+		}
+		/* _count is the +Inf bucket so that the series is consistent
+		 * even while attempts finish during rendering. */
+		if ((e = pg_buf_printf(out, "%s_sum{channel=\"%s\"} %llu.%03llu\n"
+				       "%s_count{channel=\"%s\"} %llu\n",
+				       name, ch, sum / 1000, sum % 1000, name, ch, cum)))
+			return e;
+	}
+	return PG_OK;
+}
+
+pg_err
+pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
+		  size_t held, struct pg_buf *out)
+{
+	pg_err e;
+
+	if ((e = head(out, "pagegate_messages_received_total", "counter",
+		      "Messages accepted and stored by the intake.")) ||
+	    (e = pg_buf_printf(out, "pagegate_messages_received_total %llu\n",
+			       get(&m->messages_received))) ||
+	    (e = head(out, "pagegate_messages_rejected_total", "counter",
+		      "Message submissions refused by the intake (4xx).")) ||
+	    (e = pg_buf_printf(out, "pagegate_messages_rejected_total %llu\n",
+			       get(&m->messages_rejected))) ||
+	    (e = head(out, "pagegate_attempts_total", "counter",
+		      "Delivery attempts by channel and outcome.")))
+		return e;
+	for (int c = 0; c < PG_CH__COUNT; c++)
+		for (int o = 0; o < PG_OUT__COUNT; o++)
+			if ((e = pg_buf_printf(out,
+				"pagegate_attempts_total{channel=\"%s\",outcome=\"%s\"} %llu\n",
+				pg_channel_name(c), pg_outcome_name(o),
+				get(&m->attempts[c][o]))))
+				return e;
+	if ((e = head(out, "pagegate_deliveries_final_total", "counter",
+		      "Deliveries that reached a final state, by channel and result.")))
+		return e;
+	for (int c = 0; c < PG_CH__COUNT; c++)
+		if ((e = pg_buf_printf(out,
+			"pagegate_deliveries_final_total{channel=\"%s\",result=\"sent\"} %llu\n"
+			"pagegate_deliveries_final_total{channel=\"%s\",result=\"failed\"} %llu\n",
+			pg_channel_name(c), get(&m->delivered[c]),
+			pg_channel_name(c), get(&m->failed[c]))))
+			return e;
+	if ((e = head(out, "pagegate_queue_depth", "gauge",
+		      "Deliveries waiting in the scheduler (queued, due or not).")) ||
+	    (e = pg_buf_printf(out, "pagegate_queue_depth %zu\n", queue_depth)) ||
+	    (e = head(out, "pagegate_held_deliveries", "gauge",
+		      "Deliveries held until a client opens.")) ||
+	    (e = pg_buf_printf(out, "pagegate_held_deliveries %zu\n", held)))
+		return e;
+	return render_histogram(m, out);
+}
