@@ -1,0 +1,113 @@
+/*
+ * store_backend.h - the narrow interface between the store's front end
+ * (store.c: writer thread, group commit, ledger texts, message-state
+ * derivation, crash recovery) and one database (store_sqlite.c; a
+ * PostgreSQL backend would be store_pgsql.c).  In the style of OpenSMTPD's
+ * queue backends: a backend is one constant table of functions, each a
+ * single row-level operation; every rule of the store lives in the front
+ * end, so a new backend only has to speak its database.
+ *
+ * A backend connection (struct pg_sb) is used by one thread at a time.  The
+ * front end opens exactly one writer connection, first, and some read-only
+ * ones after it.  Every call returns PG_OK or: PG_ERR_NOTFOUND (no such
+ * row), PG_ERR_FULL (store or disk full), PG_ERR_IO, PG_ERR_NOMEM,
+ * PG_ERR_EXISTS (a uniqueness rule), PG_ERR_STORE (anything else).
+ * Strings read back are allocated; the caller frees them with the
+ * pg_*_free functions of store.h.
+ */
+#ifndef PAGEGATE_STORE_BACKEND_H
+#define PAGEGATE_STORE_BACKEND_H
+
+#include "pagegate/store.h"
+
+struct pg_sb;   /* one backend connection, opaque */
+
+struct pg_store_backend {
+	/* The dsn scheme: "sqlite" serves "sqlite:PATH". */
+	const char *name;
+
+	/* Opens a connection to target (the dsn after "name:").  The writer
+	 * (readonly false) creates the store if needed and applies every
+	 * forward migration; max_mb > 0 caps the store's size so that writes
+	 * past it fail with PG_ERR_FULL.  Readers never write. */
+	pg_err (*open)(const char *target, bool readonly, int64_t max_mb,
+		       struct pg_sb **out);
+	void (*close)(struct pg_sb *c);
+	/* The schema version the store is at. */
+	pg_err (*schema_version)(struct pg_sb *c, int *version);
+
+	/* Transactions.  begin on the writer takes the write lock at once;
+	 * on a reader it starts a consistent snapshot.  savepoint/release/
+	 * rollback_savepoint nest one level inside a write transaction so
+	 * that one failing operation of a group commit leaves the others
+	 * intact; rollback_savepoint fails when the database has already
+	 * abandoned the whole transaction (some engines do on disk full). */
+	pg_err (*begin)(struct pg_sb *c);
+	pg_err (*commit)(struct pg_sb *c);
+	pg_err (*rollback)(struct pg_sb *c);
+	pg_err (*savepoint)(struct pg_sb *c);
+	pg_err (*release)(struct pg_sb *c);
+	pg_err (*rollback_savepoint)(struct pg_sb *c);
+
+	/* ---- writes (writer connection, inside begin..commit) ---- */
+
+	/* The message an operator already submitted with this idempotency
+	 * key: its id and state, or PG_ERR_NOTFOUND. */
+	pg_err (*find_idem)(struct pg_sb *c, const char *operator_name,
+			    const char *idem_key, int64_t *id, char state[16]);
+	/* Inserts m with its fields and m->state; sets m->id. */
+	pg_err (*insert_message)(struct pg_sb *c, struct pg_message *m);
+	pg_err (*set_message_state)(struct pg_sb *c, int64_t mid,
+				    const char *state);
+	/* Inserts d (d->message_id set); sets d->id. */
+	pg_err (*insert_delivery)(struct pg_sb *c, struct pg_delivery *d);
+	/* Writes d's mutable columns (state, priority, attempts, next_try,
+	 * expires, updated, last_reply) to row d->id. */
+	pg_err (*update_delivery)(struct pg_sb *c, const struct pg_delivery *d);
+	/* Inserts a running attempt (finished_ms 0, no outcome); sets *id. */
+	pg_err (*insert_attempt)(struct pg_sb *c, int64_t did, int64_t started_ms,
+				 int64_t *id);
+	/* Closes running attempt aid of delivery did; PG_ERR_NOTFOUND when
+	 * there is no such running attempt. */
+	pg_err (*finish_attempt)(struct pg_sb *c, int64_t aid, int64_t did,
+				 int64_t finished_ms, enum pg_outcome outcome,
+				 const char *reply);
+	/* Appends e (did 0 = about the message); sets e->id.  An unknown
+	 * message or delivery gives PG_ERR_NOTFOUND. */
+	pg_err (*insert_event)(struct pg_sb *c, struct pg_event *e);
+
+	/* ---- reads (any connection) ---- */
+
+	/* counts[s] = number of deliveries of message mid in state s. */
+	pg_err (*count_dstates)(struct pg_sb *c, int64_t mid,
+				size_t counts[PG_D__COUNT]);
+	/* The running attempts of delivery did, oldest first, at most max;
+	 * *n is how many were found (<= max). */
+	pg_err (*open_attempts)(struct pg_sb *c, int64_t did, int64_t *ids,
+				size_t max, size_t *n);
+	/* The first delivery in state s with id > after, or PG_ERR_NOTFOUND. */
+	pg_err (*next_in_state)(struct pg_sb *c, enum pg_dstate s, int64_t after,
+				struct pg_delivery *out);
+	/* Calls cb for each queued, sending or held delivery, by id. */
+	pg_err (*each_pending)(struct pg_sb *c,
+		void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
+	pg_err (*get_message)(struct pg_sb *c, int64_t id, struct pg_message *out);
+	pg_err (*get_delivery)(struct pg_sb *c, int64_t id, struct pg_delivery *out);
+	/* All rows of message mid, ordered by id; *v is malloc'ed (NULL when
+	 * *n is 0). */
+	pg_err (*message_deliveries)(struct pg_sb *c, int64_t mid,
+				     struct pg_delivery **v, size_t *n);
+	pg_err (*message_attempts)(struct pg_sb *c, int64_t mid,
+				   struct pg_attempt **v, size_t *n);
+	pg_err (*message_events)(struct pg_sb *c, int64_t mid,
+				 struct pg_event **v, size_t *n);
+	/* Newest first (received_ms, then id), without fields; f->limit is
+	 * already clamped to 1..1000 by the front end. */
+	pg_err (*list_messages)(struct pg_sb *c, const struct pg_list_filter *f,
+				struct pg_message **v, size_t *n);
+};
+
+/* The backends compiled in. */
+extern const struct pg_store_backend pg_store_sqlite;
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * store.c - the store's front end (store.h): picks the backend from the
+ * dsn, validates the callers' input, runs the single writer thread with
+ * group commit and keeps a pool of read connections.  What each write
+ * does - rows, ledger, message state, crash recovery - is store_ledger.c;
+ * a backend (store_backend.h) only stores and fetches rows.
+ *
+ * Group commit: a caller puts its operation on the queue and sleeps until
+ * the writer has committed the transaction that holds it.  The writer
+ * takes every operation waiting, runs each inside a savepoint of one write
+ * transaction (a failing one - an event about an unknown message, an
+ * attempt already finished - is rolled back alone), commits once - one
+ * fsync for all - and wakes everybody with their own result.  If the
+ * transaction itself fails (disk or store full, I/O error, read-only file;
+ * SQLite abandons the whole transaction on some of these) it is rolled
+ * back and every operation of the batch gets the error: nothing of it is
+ * stored, nothing older is touched, and the next batch tries again.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+#include "store_priv.h"
+
+/* Read connections.  A fixed pool rather than one connection per call:
+ * opening one re-reads the schema and re-prepares every statement (tens of
+ * microseconds to milliseconds per HTTP GET) and costs file descriptors;
+ * a pool keeps prepared statements warm and bounds descriptors and memory.
+ * WAL lets all of them read beside the writer.  Reads are short, so four
+ * are plenty; a caller finding them all busy waits for one. */
+#define READERS 4
+
+#define LIST_MAX    1000
+#define DETAIL_MAX  65536    /* ledger detail text */
+
+static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
+
+
+struct pg_store {
+	const struct pg_store_backend *be;
+	struct pg_sb *w;             /* used by the writer thread only */
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;          /* guards everything below */
+	pthread_cond_t work;         /* the writer waits for operations */
+	pthread_cond_t done;         /* callers wait for their operation */
+	struct store_op *head, *tail;
+	bool stopping;
+	struct pg_store_stats stats;
+
+	pthread_mutex_t rmu;         /* guards the reader pool */
+	pthread_cond_t rfree;
+	struct pg_sb *readers[READERS];
+	struct pg_sb *idle[READERS];
+	size_t n_idle;
+};
+
+/* Errors that mean the store itself is unwell rather than one operation's
+ * input. */
+static bool
+fatal(pg_err e)
+{
+	return e == PG_ERR_FULL || e == PG_ERR_IO || e == PG_ERR_STORE ||
+	    e == PG_ERR_NOMEM;
+}
+
+/* Runs one group commit over the list of operations. */
+static void
+run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
+	  bool *committed)
+{
+	const struct pg_store_backend *be = st->be;
+	struct pg_buf b;
+	struct store_op *op;
+	pg_err e, bad = PG_OK;
+
+	*writes = 0;
+	*committed = false;
+	pg_buf_init(&b, DETAIL_MAX);
+	if ((bad = be->begin(st->w)))
+		goto fail;
+	for (op = batch; op; op = op->next) {
+		if ((bad = be->savepoint(st->w)))
+			break;
+		op->writes = 0;
+		op->err = store__apply(st->be, st->w, op, &b);
+		pg_buf_reset(&b);
+		if (op->err == PG_OK) {
+			if ((bad = be->release(st->w)))
+				break;
+			*writes += op->writes;
+			continue;
+		}
+		store__unwind(op);
+		/* Undo this operation alone; when the database has already
+		 * dropped the whole transaction, the batch is lost. */
+		if ((e = be->rollback_savepoint(st->w))) {
+			bad = fatal(op->err) ? op->err : e;
+			break;
+		}
+	}
+	if (!bad && !(bad = be->commit(st->w))) {
+		*committed = true;
+		pg_buf_free(&b);
+		return;
+	}
+fail:
+	pg_warn("store: group commit of %s failed: %s; nothing of it is stored",
+		batch->next ? "several writes" : "one write", pg_strerror(bad));
+	if (be->rollback(st->w))
+		pg_debug("store: rollback after failure: already rolled back");
+	for (op = batch; op; op = op->next) {
+		store__unwind(op);
+		op->err = bad;
+	}
+	*writes = 0;
+	pg_buf_free(&b);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct pg_store *st = arg;
+	struct store_op *batch, *op, *next;
+	uint64_t writes;
+	bool committed;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (st->head == NULL && !st->stopping)
+			pthread_cond_wait(&st->work, &st->mu);
+		if (st->head == NULL)
+			break;
+		batch = st->head;
+		st->head = st->tail = NULL;
+		pthread_mutex_unlock(&st->mu);
+
+		run_batch(st, batch, &writes, &committed);
+
+		pthread_mutex_lock(&st->mu);
+		if (committed && writes > 0) {
+			st->stats.commits++;
+			st->stats.writes += writes;
+		}
+		for (op = batch; op; op = next) {
+			next = op->next;     /* op may vanish once done */
+			op->done = true;
+		}
+		pthread_cond_broadcast(&st->done);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+/* Queues op for the writer and waits until its transaction is over. */
+static pg_err
+submit_op(struct pg_store *st, struct store_op *op)
+{
+	op->next = NULL;
+	op->done = false;
+	op->err = PG_OK;
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		return PG_ERR_SHUTDOWN;
+	}
+	if (st->tail)
+		st->tail->next = op;
+	else
+		st->head = op;
+	st->tail = op;
+	pthread_cond_signal(&st->work);
+	while (!op->done)
+		pthread_cond_wait(&st->done, &st->mu);
+	pthread_mutex_unlock(&st->mu);
+	return op->err;
+}
+
+/* ---- open, close ---- */
+
+/* "sqlite:PATH" -> that backend; "name://..." of a backend not built in
+ * -> PG_ERR_CONFIG; anything else is a file path for SQLite. */
+static pg_err
+pick_backend(const char *dsn, const struct pg_store_backend **be,
+	     const char **target)
+{
+	size_t n;
+
+	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+		n = strlen(backends[i]->name);
+		if (strncmp(dsn, backends[i]->name, n) == 0 && dsn[n] == ':') {
+			*be = backends[i];
+			*target = dsn + n + 1;
+			return **target ? PG_OK : PG_ERR_CONFIG;
+		}
+	}
+	if (strstr(dsn, "://")) {
+		pg_error("store: no backend for \"%.*s\"",
+			 (int)(strstr(dsn, "://") - dsn), dsn);
+		return PG_ERR_CONFIG;
+	}
+	*be = &pg_store_sqlite;
+	*target = dsn;
+	return PG_OK;
+}
+
+void
+pg_store_close(struct pg_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->running) {
+		pthread_mutex_lock(&st->mu);
+		st->stopping = true;
+		pthread_cond_signal(&st->work);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->thread, NULL);
+	}
+	/* Readers first: the last connection to close checkpoints the WAL. */
+	for (int i = 0; i < READERS; i++)
+		if (st->readers[i])
+			st->be->close(st->readers[i]);
+	if (st->w)
+		st->be->close(st->w);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->work);
+	pthread_cond_destroy(&st->done);
+	pthread_mutex_destroy(&st->rmu);
+	pthread_cond_destroy(&st->rfree);
+	free(st);
+}
+
+pg_err
+pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
+{
+	struct pg_store *st;
+	const char *target = "";
+	int version = 0;
+	pg_err e;
+
+	*out = NULL;
+	if (dsn == NULL || *dsn == '\0' || max_mb < 0)
+		return PG_ERR_INVAL;
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		return PG_ERR_NOMEM;
+	if (pthread_mutex_init(&st->mu, NULL) || pthread_cond_init(&st->work, NULL) ||
+	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
+	    pthread_cond_init(&st->rfree, NULL)) {
+		free(st);        /* init of these cannot fail on Linux */
+		return PG_ERR_NOMEM;
+	}
+	st->be = &pg_store_sqlite;
+	if ((e = pick_backend(dsn, &st->be, &target)) ||
+	    (e = st->be->open(target, false, max_mb, &st->w)) ||
+	    (e = st->be->schema_version(st->w, &version)))
+		goto fail;
+	for (int i = 0; i < READERS; i++) {
+		if ((e = st->be->open(target, true, 0, &st->readers[i])))
+			goto fail;
+		st->idle[st->n_idle++] = st->readers[i];
+	}
+	if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
+		pg_error("store: cannot start the writer thread");
+		e = PG_ERR_NOMEM;
+		goto fail;
+	}
+	st->running = true;
+	pg_info("store: %s %s open, schema version %d%s", st->be->name, target,
+		version, max_mb > 0 ? ", size capped" : "");
+	*out = st;
+	return PG_OK;
+fail:
+	pg_store_close(st);
+	return e;
+}
+
+/* ---- writes ---- */
+
+pg_err
+pg_store_submit(struct pg_store *st, struct pg_message *m,
+		struct pg_delivery *d, size_t nd, const char *route_detail,
+		bool *existing)
+{
+	struct store_op op = { .kind = OP_SUBMIT, .u.submit = { .m = m, .d = d,
+		.nd = nd, .route = route_detail } };
+	pg_err e;
+
+	if (existing)
+		*existing = false;
+	if (m == NULL || m->client_id == NULL || m->text == NULL ||
+	    m->operator_name == NULL || (unsigned)m->kind >= PG_KIND__COUNT ||
+	    (unsigned)m->urgency >= PG_URG__COUNT || (nd > 0 && d == NULL))
+		return PG_ERR_INVAL;
+	for (size_t i = 0; i < nd; i++)
+		if (d[i].contact_id == NULL || d[i].address == NULL ||
+		    (unsigned)d[i].channel >= PG_CH__COUNT ||
+		    (d[i].state != PG_D_QUEUED && d[i].state != PG_D_HELD))
+			return PG_ERR_INVAL;
+	e = submit_op(st, &op);
+	if (!e && existing)
+		*existing = op.u.submit.existing;
+	return e;
+}
+
+pg_err
+pg_store_attempt_start(struct pg_store *st, int64_t did, int64_t at_ms,
+		       int64_t *attempt_id)
+{
+	struct store_op op = { .kind = OP_ATTEMPT_START,
+		.u.start = { .did = did, .at = at_ms } };
+	pg_err e;
+
+	if (!(e = submit_op(st, &op)) && attempt_id)
+		*attempt_id = op.u.start.aid;
+	return e;
+}
+
+pg_err
+pg_store_attempt_finish(struct pg_store *st, int64_t did, int64_t attempt_id,
+			int64_t at_ms, enum pg_outcome outcome,
+			const char *reply, enum pg_dstate new_state,
+			int64_t next_try_ms)
+{
+	struct store_op op = { .kind = OP_ATTEMPT_FINISH, .u.finish = {
+		.did = did, .aid = attempt_id, .at = at_ms, .next = next_try_ms,
+		.outcome = outcome, .reply = reply, .state = new_state } };
+
+	if ((unsigned)outcome >= PG_OUT__COUNT ||
+	    (new_state != PG_D_QUEUED && new_state != PG_D_SENT &&
+	     new_state != PG_D_DELIVERED && new_state != PG_D_FAILED))
+		return PG_ERR_INVAL;
+	return submit_op(st, &op);
+}
+
+pg_err
+pg_store_set_state(struct pg_store *st, int64_t did, enum pg_dstate state,
+		   int64_t next_try_ms, const char *event_type,
+		   const char *detail)
+{
+	struct store_op op = { .kind = OP_SET_STATE, .u.set = { .did = did,
+		.next = next_try_ms, .state = state, .detail = detail,
+		.type = event_type ? event_type : pg_dstate_name(state) } };
+
+	/* "sending" is entered only through pg_store_attempt_start. */
+	if ((unsigned)state >= PG_D__COUNT || state == PG_D_SENDING)
+		return PG_ERR_INVAL;
+	return submit_op(st, &op);
+}
+
+pg_err
+pg_store_event(struct pg_store *st, int64_t mid, int64_t did,
+	       const char *type, const char *detail)
+{
+	struct store_op op = { .kind = OP_EVENT, .u.event = { .mid = mid,
+		.did = did, .type = type, .detail = detail } };
+
+	if (type == NULL || *type == '\0')
+		return PG_ERR_INVAL;
+	return submit_op(st, &op);
+}
+
+void
+pg_store_stats(struct pg_store *st, struct pg_store_stats *out)
+{
+	pthread_mutex_lock(&st->mu);
+	*out = st->stats;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* ---- reads ---- */
+
+static struct pg_sb *
+reader_take(struct pg_store *st)
+{
+	struct pg_sb *c;
+
+	pthread_mutex_lock(&st->rmu);
+	while (st->n_idle == 0)
+		pthread_cond_wait(&st->rfree, &st->rmu);
+	c = st->idle[--st->n_idle];
+	pthread_mutex_unlock(&st->rmu);
+	return c;
+}
+
+static void
+reader_give(struct pg_store *st, struct pg_sb *c)
+{
+	pthread_mutex_lock(&st->rmu);
+	st->idle[st->n_idle++] = c;
+	pthread_cond_signal(&st->rfree);
+	pthread_mutex_unlock(&st->rmu);
+}
+
+/* Ends a read snapshot; keeps the first error. */
+static pg_err
+read_end(struct pg_store *st, struct pg_sb *c, pg_err e)
+{
+	pg_err e2 = e ? st->be->rollback(c) : st->be->commit(c);
+
+	reader_give(st, c);
+	return e ? e : e2;
+}
+
+pg_err
+pg_store_get_message(struct pg_store *st, int64_t id, struct pg_message_full *out)
+{
+	struct pg_sb *c = reader_take(st);
+	pg_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!(e = st->be->begin(c)) && !(e = st->be->get_message(c, id, &out->msg)) &&
+	    !(e = st->be->message_deliveries(c, id, &out->deliveries,
+					     &out->n_deliveries)) &&
+	    !(e = st->be->message_attempts(c, id, &out->attempts,
+					   &out->n_attempts)))
+		e = st->be->message_events(c, id, &out->events, &out->n_events);
+	e = read_end(st, c, e);
+	if (e)
+		pg_message_full_free(out);
+	return e;
+}
+
+pg_err
+pg_store_get_msg(struct pg_store *st, int64_t id, struct pg_message *out)
+{
+	struct pg_sb *c = reader_take(st);
+	pg_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!(e = st->be->begin(c)))
+		e = st->be->get_message(c, id, out);
+	if ((e = read_end(st, c, e)))
+		pg_message_free(out);
+	return e;
+}
+
+pg_err
+pg_store_get_delivery(struct pg_store *st, int64_t did, struct pg_delivery *out)
+{
+	struct pg_sb *c = reader_take(st);
+	pg_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!(e = st->be->begin(c)))
+		e = st->be->get_delivery(c, did, out);
+	if ((e = read_end(st, c, e)))
+		pg_delivery_free(out);
+	return e;
+}
+
+pg_err
+pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
+	      struct pg_message **out, size_t *n)
+{
+	struct pg_list_filter g = f ? *f : (struct pg_list_filter){ 0 };
+	struct pg_sb *c;
+	pg_err e;
+
+	*out = NULL;
+	*n = 0;
+	g.limit = g.limit < 1 ? 1 : g.limit > LIST_MAX ? LIST_MAX : g.limit;
+	c = reader_take(st);
+	if (!(e = st->be->begin(c)))
+		e = st->be->list_messages(c, &g, out, n);
+	return read_end(st, c, e);
+}
+
+pg_err
+pg_store_load_pending(struct pg_store *st,
+	void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
+{
+	struct store_op op = { .kind = OP_RECOVER };
+	struct pg_sb *c;
+	pg_err e;
+
+	if (cb == NULL)
+		return PG_ERR_INVAL;
+	if ((e = submit_op(st, &op)))
+		return e;
+	c = reader_take(st);
+	if (!(e = st->be->begin(c)))
+		e = st->be->each_pending(c, cb, arg);
+	return read_end(st, c, e);
+}
+
+/* ---- freeing ---- */
+
+void
+pg_message_free(struct pg_message *m)
+{
+	if (m == NULL)
+		return;
+	free(m->client_id);
+	free(m->caller_name);
+	free(m->caller_phone);
+	free(m->caller_company);
+	free(m->text);
+	for (size_t i = 0; i < m->n_fields; i++) {
+		free(m->fields[i].key);
+		free(m->fields[i].value);
+	}
+	free(m->fields);
+	free(m->operator_name);
+	free(m->idem_key);
+	memset(m, 0, sizeof *m);
+}
+
+void
+pg_delivery_free(struct pg_delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->contact_id);
+	free(d->contact_name);
+	free(d->address);
+	free(d->gateway);
+	free(d->last_reply);
+	memset(d, 0, sizeof *d);
+}
+
+void
+pg_message_full_free(struct pg_message_full *f)
+{
+	if (f == NULL)
+		return;
+	pg_message_free(&f->msg);
+	for (size_t i = 0; i < f->n_deliveries; i++)
+		pg_delivery_free(&f->deliveries[i]);
+	free(f->deliveries);
+	for (size_t i = 0; i < f->n_attempts; i++)
+		free(f->attempts[i].reply);
+	free(f->attempts);
+	for (size_t i = 0; i < f->n_events; i++) {
+		free(f->events[i].type);
+		free(f->events[i].detail);
+	}
+	free(f->events);
+	memset(f, 0, sizeof *f);
+}
+
+void
+pg_message_list_free(struct pg_message *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		pg_message_free(&v[i]);
+	free(v);
+}

@@ -1,0 +1,419 @@
+/*
+ * store_ledger.c - what each write of the store does (store_priv.h), run by
+ * the writer thread inside the group-commit transaction: the checks that
+ * need the database, the rows touched, the ledger events with their
+ * human-readable details, the message state derived from its deliveries,
+ * and the recovery of attempts cut short by a crash.  The rules live here,
+ * above the backend, so that every backend follows them alike.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+#include "store_priv.h"
+
+#define REPLY_CUT   2000     /* bytes of a peer reply quoted in a detail */
+#define OPEN_BATCH  16       /* running attempts closed per lookup */
+
+/* The writer's backend and connection, inside the open transaction. */
+struct wtx {
+	const struct pg_store_backend *be;
+	struct pg_sb *w;
+};
+
+/* ---- texts ---- */
+
+/* "2026-11-22T15:40:00Z", with milliseconds only when there are some. */
+static const char *
+when(int64_t ms, char buf[PG_ISO_LEN])
+{
+	size_t n;
+
+	pg_iso8601(ms, buf);
+	n = strlen(buf);
+	if (n > 5 && strcmp(buf + n - 5, ".000Z") == 0)
+		strcpy(buf + n - 5, "Z");
+	return buf;
+}
+
+/* How many bytes of a peer reply to quote: at most REPLY_CUT, cut on a
+ * UTF-8 character boundary.  The whole reply is kept in the attempt. */
+static int
+reply_len(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n <= REPLY_CUT)
+		return (int)n;
+	n = REPLY_CUT;
+	while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+/* "temp: 450 4.3.0 Error" (or "temp") into b. */
+static pg_err
+outcome_text(struct pg_buf *b, enum pg_outcome o, const char *reply)
+{
+	if (reply == NULL || *reply == '\0')
+		return pg_buf_adds(b, pg_outcome_name(o));
+	return pg_buf_printf(b, "%s: %.*s%s", pg_outcome_name(o),
+			     reply_len(reply), reply,
+			     reply[reply_len(reply)] ? "..." : "");
+}
+
+/* Message state from the number of deliveries in each state (store.h). */
+static const char *
+derive_state(const size_t c[PG_D__COUNT])
+{
+	size_t total = 0;
+
+	for (int i = 0; i < PG_D__COUNT; i++)
+		total += c[i];
+	if (total == 0)
+		return "unrouted";
+	if (c[PG_D_QUEUED] + c[PG_D_SENDING] > 0)
+		return "pending";
+	if (c[PG_D_HELD] > 0)
+		return "held";
+	if (c[PG_D_FAILED] > 0)
+		return "failed";
+	if (c[PG_D_DELIVERED] == total)
+		return "delivered";
+	if (c[PG_D_CANCELLED] == total)
+		return "cancelled";
+	return "sent";
+}
+
+/* ---- writer-side steps (writer thread, inside the transaction) ---- */
+
+static pg_err
+w_event(const struct wtx *tx, struct store_op *op, int64_t mid, int64_t did,
+	int64_t at, const char *type, const char *detail)
+{
+	struct pg_event ev = { 0, mid, did, at, (char *)type, (char *)detail };
+	pg_err e = tx->be->insert_event(tx->w, &ev);
+
+	if (!e)
+		op->writes++;
+	return e;
+}
+
+/* Same, with the detail the caller built in b (reset afterwards); berr is
+ * the result of building it. */
+static pg_err
+w_event_buf(const struct wtx *tx, struct store_op *op, int64_t mid,
+	    int64_t did, int64_t at, const char *type, struct pg_buf *b,
+	    pg_err berr)
+{
+	pg_err e = berr ? berr : w_event(tx, op, mid, did, at, type, b->data);
+
+	pg_buf_reset(b);
+	return e;
+}
+
+/* Recomputes and stores the state of message mid. */
+static pg_err
+w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
+{
+	size_t counts[PG_D__COUNT];
+	pg_err e = tx->be->count_dstates(tx->w, mid, counts);
+
+	if (!e)
+		e = tx->be->set_message_state(tx->w, mid, derive_state(counts));
+	if (!e)
+		op->writes++;
+	return e;
+}
+
+static pg_err
+w_update(const struct wtx *tx, struct store_op *op, const struct pg_delivery *d)
+{
+	pg_err e = tx->be->update_delivery(tx->w, d);
+
+	if (!e)
+		op->writes++;
+	return e;
+}
+
+static pg_err
+op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_message *m = op->u.submit.m;
+	struct pg_delivery *d = op->u.submit.d;
+	size_t nd = op->u.submit.nd, counts[PG_D__COUNT] = { 0 };
+	char state[16], t[PG_ISO_LEN];
+	int64_t id;
+	pg_err e;
+
+	if (m->idem_key) {
+		e = tx->be->find_idem(tx->w, m->operator_name, m->idem_key,
+				      &id, state);
+		if (e == PG_OK) {
+			m->id = id;
+			pg_strlcpy(m->state, state, sizeof m->state);
+			op->u.submit.existing = true;
+			return PG_OK;
+		}
+		if (e != PG_ERR_NOTFOUND)
+			return e;
+	}
+	for (size_t i = 0; i < nd; i++)
+		counts[d[i].state]++;
+	pg_strlcpy(m->state, derive_state(counts), sizeof m->state);
+	if ((e = tx->be->insert_message(tx->w, m)))
+		return e;
+	op->writes++;
+	for (size_t i = 0; i < nd; i++) {
+		d[i].message_id = m->id;
+		if (d[i].created_ms == 0)
+			d[i].created_ms = m->received_ms;
+		if (d[i].updated_ms == 0)
+			d[i].updated_ms = d[i].created_ms;
+		if ((e = tx->be->insert_delivery(tx->w, &d[i])))
+			return e;
+		op->writes++;
+	}
+	e = pg_buf_printf(b, "%s, %s, for %s, taken by %s",
+			  pg_kind_name(m->kind), pg_urgency_name(m->urgency),
+			  m->client_id, m->operator_name);
+	if ((e = w_event_buf(tx, op, m->id, 0, m->received_ms, "received", b, e)))
+		return e;
+	if (op->u.submit.route)
+		e = pg_buf_adds(b, op->u.submit.route);
+	else
+		e = pg_buf_printf(b, "%zu deliveries", nd);
+	if ((e = w_event_buf(tx, op, m->id, 0, m->received_ms, "routed", b, e)))
+		return e;
+	for (size_t i = 0; i < nd; i++) {
+		if (d[i].state != PG_D_HELD)
+			continue;
+		e = pg_buf_printf(b, "%s to %s until %s",
+				  pg_channel_name(d[i].channel), d[i].address,
+				  when(d[i].next_try_ms, t));
+		if ((e = w_event_buf(tx, op, m->id, d[i].id, m->received_ms,
+				     "held", b, e)))
+			return e;
+	}
+	return PG_OK;
+}
+
+static pg_err
+op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_delivery d;
+	int64_t at = op->u.start.at;
+	pg_err e = tx->be->get_delivery(tx->w, op->u.start.did, &d);
+
+	if (e)
+		return e;
+	if (d.state != PG_D_QUEUED && d.state != PG_D_HELD) {
+		pg_warn("store: delivery %lld is %s: no attempt can start",
+			(long long)d.id, pg_dstate_name(d.state));
+		e = PG_ERR_INVAL;
+	}
+	d.state = PG_D_SENDING;
+	d.attempts++;
+	d.updated_ms = at;
+	if (!e)
+		e = w_update(tx, op, &d);
+	if (!e && !(e = tx->be->insert_attempt(tx->w, d.id, at, &op->u.start.aid)))
+		op->writes++;
+	if (!e) {
+		e = pg_buf_printf(b, "attempt %d: %s to %s%s%s", d.attempts,
+				  pg_channel_name(d.channel), d.address,
+				  d.gateway ? " via " : "",
+				  d.gateway ? d.gateway : "");
+		e = w_event_buf(tx, op, d.message_id, d.id, at,
+				"attempt_started", b, e);
+	}
+	if (!e)
+		e = w_restate(tx, op, d.message_id);
+	pg_delivery_free(&d);
+	return e;
+}
+
+static pg_err
+op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_delivery d;
+	const char *reply = op->u.finish.reply, *type;
+	enum pg_outcome o = op->u.finish.outcome;
+	int64_t at = op->u.finish.at;
+	char t[PG_ISO_LEN], *old;
+	pg_err e = tx->be->get_delivery(tx->w, op->u.finish.did, &d);
+
+	if (e)
+		return e;
+	e = tx->be->finish_attempt(tx->w, op->u.finish.aid, d.id, at, o, reply);
+	if (e == PG_ERR_NOTFOUND)
+		pg_warn("store: delivery %lld has no running attempt %lld",
+			(long long)d.id, (long long)op->u.finish.aid);
+	if (!e)
+		op->writes++;
+	d.state = op->u.finish.state;
+	if (d.state == PG_D_QUEUED)
+		d.next_try_ms = op->u.finish.next;
+	d.updated_ms = at;
+	old = d.last_reply;
+	d.last_reply = (char *)reply;
+	if (!e)
+		e = w_update(tx, op, &d);
+	d.last_reply = old;
+	if (!e) {
+		e = outcome_text(b, o, reply);
+		e = w_event_buf(tx, op, d.message_id, d.id, at,
+				"attempt_finished", b, e);
+	}
+	if (!e) {
+		switch (d.state) {
+		case PG_D_QUEUED:
+			type = "retry_scheduled";
+			e = outcome_text(b, o, reply);
+			if (!e)
+				e = pg_buf_printf(b, "; next try %s",
+						  when(d.next_try_ms, t));
+			break;
+		case PG_D_FAILED:
+			type = "failed";
+			e = outcome_text(b, o, reply);
+			if (!e && o != PG_OUT_PERM)
+				e = pg_buf_printf(b, "; gave up after %d "
+						  "attempts", d.attempts);
+			break;
+		default:        /* sent, delivered */
+			type = pg_dstate_name(d.state);
+			e = pg_buf_printf(b, "%s to %s", pg_channel_name(d.channel),
+					  d.address);
+			break;
+		}
+		e = w_event_buf(tx, op, d.message_id, d.id, at, type, b, e);
+	}
+	if (!e)
+		e = w_restate(tx, op, d.message_id);
+	pg_delivery_free(&d);
+	return e;
+}
+
+static pg_err
+op_set_state(const struct wtx *tx, struct store_op *op)
+{
+	struct pg_delivery d;
+	int64_t now = pg_now_ms();
+	pg_err e = tx->be->get_delivery(tx->w, op->u.set.did, &d);
+
+	if (e)
+		return e;
+	d.state = op->u.set.state;
+	d.next_try_ms = op->u.set.next;
+	d.updated_ms = now;
+	if (!(e = w_update(tx, op, &d)))
+		e = w_event(tx, op, d.message_id, d.id, now, op->u.set.type,
+			    op->u.set.detail);
+	if (!e)
+		e = w_restate(tx, op, d.message_id);
+	pg_delivery_free(&d);
+	return e;
+}
+
+static pg_err
+op_event(const struct wtx *tx, struct store_op *op)
+{
+	struct pg_delivery d;
+	pg_err e;
+
+	if (op->u.event.did) {
+		if ((e = tx->be->get_delivery(tx->w, op->u.event.did, &d)))
+			return e;
+		e = d.message_id == op->u.event.mid ? PG_OK : PG_ERR_INVAL;
+		pg_delivery_free(&d);
+		if (e)
+			return e;
+	}
+	return w_event(tx, op, op->u.event.mid, op->u.event.did, pg_now_ms(),
+		       op->u.event.type, op->u.event.detail);
+}
+
+/* Deliveries left "sending" by a process that died mid-attempt go back to
+ * queued, due now; their running attempts are closed as temp failures. */
+static pg_err
+op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	static const char why[] = "interrupted by restart";
+	struct pg_delivery d;
+	int64_t after = 0, now = pg_now_ms(), ids[OPEN_BATCH];
+	char t[PG_ISO_LEN];
+	size_t n;
+	pg_err e;
+
+	while (!(e = tx->be->next_in_state(tx->w, PG_D_SENDING, after, &d))) {
+		after = d.id;
+		do {
+			e = tx->be->open_attempts(tx->w, d.id, ids, OPEN_BATCH, &n);
+			for (size_t i = 0; !e && i < n; i++) {
+				e = tx->be->finish_attempt(tx->w, ids[i], d.id,
+				    now, PG_OUT_TEMP, why);
+				if (!e) {
+					op->writes++;
+					e = w_event(tx, op, d.message_id, d.id,
+					    now, "attempt_finished", "temp: "
+					    "interrupted by restart");
+				}
+			}
+		} while (!e && n == OPEN_BATCH);
+		d.state = PG_D_QUEUED;
+		d.next_try_ms = now;
+		d.updated_ms = now;
+		if (!e)
+			e = w_update(tx, op, &d);
+		if (!e) {
+			e = pg_buf_printf(b, "temp: %s; next try %s", why,
+					  when(now, t));
+			e = w_event_buf(tx, op, d.message_id, d.id, now,
+					"retry_scheduled", b, e);
+		}
+		if (!e)
+			e = w_restate(tx, op, d.message_id);
+		if (!e)
+			pg_info("store: delivery %lld was sending at the last "
+				"stop; queued again", (long long)d.id);
+		pg_delivery_free(&d);
+		if (e)
+			return e;
+	}
+	return e == PG_ERR_NOTFOUND ? PG_OK : e;
+}
+
+pg_err
+store__apply(const struct pg_store_backend *be, struct pg_sb *w,
+	     struct store_op *op, struct pg_buf *b)
+{
+	const struct wtx ctx = { be, w }, *tx = &ctx;
+
+	switch (op->kind) {
+	case OP_SUBMIT:         return op_submit(tx, op, b);
+	case OP_ATTEMPT_START:  return op_attempt_start(tx, op, b);
+	case OP_ATTEMPT_FINISH: return op_attempt_finish(tx, op, b);
+	case OP_SET_STATE:      return op_set_state(tx, op);
+	case OP_EVENT:          return op_event(tx, op);
+	case OP_RECOVER:        return op_recover(tx, op, b);
+	}
+	return PG_ERR_INVAL;
+}
+
+void
+store__unwind(struct store_op *op)
+{
+	op->writes = 0;
+	if (op->kind == OP_SUBMIT) {
+		op->u.submit.m->id = 0;
+		op->u.submit.existing = false;
+		for (size_t i = 0; i < op->u.submit.nd; i++)
+			op->u.submit.d[i].id = op->u.submit.d[i].message_id = 0;
+	} else if (op->kind == OP_ATTEMPT_START) {
+		op->u.start.aid = 0;
+	}
+}
+

@@ -1,0 +1,62 @@
+/*
+ * store_priv.h - shared by store.c (writer thread, group commit, reader
+ * pool, the public calls) and store_ledger.c (what each write does to the
+ * rows and the ledger).  Not a public contract: only those two files
+ * include it.
+ */
+#ifndef PAGEGATE_STORE_PRIV_H
+#define PAGEGATE_STORE_PRIV_H
+
+#include "pagegate/store.h"
+#include "pagegate/store_backend.h"
+#include "pagegate/util.h"
+
+/* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
+ * crash recovery. */
+enum op_kind {
+	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
+	OP_EVENT, OP_RECOVER
+};
+
+/* One write waiting for the writer; lives on the caller's stack. */
+struct store_op {
+	enum op_kind kind;
+	struct store_op *next;
+	bool done;                   /* set by the writer, under st->mu */
+	pg_err err;
+	uint64_t writes;             /* rows written by this operation */
+	union {
+		struct {
+			struct pg_message *m;
+			struct pg_delivery *d;
+			size_t nd;
+			const char *route;
+			bool existing;
+		} submit;
+		struct { int64_t did, at, aid; } start;
+		struct {
+			int64_t did, aid, at, next;
+			enum pg_outcome outcome;
+			const char *reply;
+			enum pg_dstate state;
+		} finish;
+		struct {
+			int64_t did, next;
+			enum pg_dstate state;
+			const char *type, *detail;
+		} set;
+		struct { int64_t mid, did; const char *type, *detail; } event;
+	} u;
+};
+
+/* Runs op inside the write transaction open on the writer connection w:
+ * checks, rows, ledger events, message state.  b is scratch space for
+ * ledger texts (left reset).  Counts the rows written in op->writes.
+ * Returns op's own result; the caller rolls back its savepoint on error. */
+pg_err store__apply(const struct pg_store_backend *be, struct pg_sb *w,
+		    struct store_op *op, struct pg_buf *b);
+/* Forgets the ids op handed out in a transaction that did not survive, so
+ * that a caller never sees an id that is not stored. */
+void store__unwind(struct store_op *op);
+
+#endif

@@ -1,0 +1,676 @@
+/*
+ * store_sqlite.c - the SQLite backend of the store (store_backend.h).
+ *
+ * One file per database in WAL mode with synchronous=FULL: a COMMIT has
+ * reached the disk when it returns, and readers run beside the writer.
+ * Enums are stored by name so that `sqlite3 pagegate.db` is readable;
+ * message fields are a JSON object (jansson) in insertion order.  Every
+ * statement is a constant text, prepared once per connection and run with
+ * bound parameters.  Reads are in store_sqlite_read.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+#include "store_sqlite_priv.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* Forward migrations, applied in order at open, one transaction each;
+ * version N is migrations[N - 1].  Never edit a released entry: append. */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  urgency TEXT NOT NULL,"
+	"  caller_name TEXT,"
+	"  caller_phone TEXT,"
+	"  caller_company TEXT,"
+	"  text TEXT NOT NULL,"
+	"  fields TEXT NOT NULL DEFAULT '{}',"     /* JSON object */
+	"  operator TEXT NOT NULL,"
+	"  idem_key TEXT,"
+	"  received_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL);"
+	"CREATE UNIQUE INDEX messages_idem ON messages(operator, idem_key)"
+	"  WHERE idem_key IS NOT NULL;"
+	"CREATE INDEX messages_received ON messages(received_ms);"
+	"CREATE INDEX messages_client ON messages(client_id, received_ms);"
+	"CREATE INDEX messages_state ON messages(state, received_ms);"
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  contact_id TEXT NOT NULL,"
+	"  contact_name TEXT,"
+	"  channel TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  gateway TEXT,"
+	"  state TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  next_try_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  last_reply TEXT);"
+	"CREATE INDEX deliveries_message ON deliveries(message_id);"
+	"CREATE INDEX deliveries_pending ON deliveries(state, next_try_ms);"
+	"CREATE TABLE attempts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),"
+	"  started_ms INTEGER NOT NULL,"
+	"  finished_ms INTEGER NOT NULL DEFAULT 0,"
+	"  outcome TEXT,"                          /* NULL while running */
+	"  reply TEXT);"
+	"CREATE INDEX attempts_delivery ON attempts(delivery_id);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  delivery_id INTEGER REFERENCES deliveries(id),"  /* NULL: message */
+	"  at_ms INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX events_message ON events(message_id);",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define MSG_COLS "id, client_id, kind, urgency, caller_name, caller_phone, " \
+	"caller_company, text, operator, idem_key, received_ms, state"
+#define DEL_COLS "id, message_id, contact_id, contact_name, channel, " \
+	"address, gateway, state, priority, attempts, created_ms, " \
+	"next_try_ms, expires_ms, updated_ms, last_reply"
+#define LIST_TAIL " ORDER BY received_ms DESC, id DESC LIMIT ?2"
+
+static const char *const sql[ST__COUNT] = {
+	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_R] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT op",
+	[ST_RELEASE] = "RELEASE op",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
+	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
+	[ST_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
+		" VALUES (?1, ?2)",
+	[ST_FIND_IDEM] = "SELECT id, state FROM messages"
+		" WHERE operator = ?1 AND idem_key = ?2",
+	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
+		" caller_name, caller_phone, caller_company, text, fields,"
+		" operator, idem_key, received_ms, state)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_SET_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
+	[ST_INS_DEL] = "INSERT INTO deliveries (message_id, contact_id,"
+		" contact_name, channel, address, gateway, state, priority,"
+		" attempts, created_ms, next_try_ms, expires_ms, updated_ms,"
+		" last_reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14)",
+	[ST_UPD_DEL] = "UPDATE deliveries SET state = ?2, priority = ?3,"
+		" attempts = ?4, next_try_ms = ?5, expires_ms = ?6,"
+		" updated_ms = ?7, last_reply = ?8 WHERE id = ?1",
+	[ST_INS_ATT] = "INSERT INTO attempts (delivery_id, started_ms)"
+		" VALUES (?1, ?2)",
+	[ST_FIN_ATT] = "UPDATE attempts SET finished_ms = ?3, outcome = ?4,"
+		" reply = ?5 WHERE id = ?1 AND delivery_id = ?2"
+		" AND outcome IS NULL",
+	[ST_INS_EVT] = "INSERT INTO events (message_id, delivery_id, at_ms,"
+		" type, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_COUNT_DSTATES] = "SELECT state, count(*) FROM deliveries"
+		" WHERE message_id = ?1 GROUP BY state",
+	[ST_OPEN_ATT] = "SELECT id FROM attempts"
+		" WHERE delivery_id = ?1 AND outcome IS NULL ORDER BY id LIMIT ?2",
+	[ST_NEXT_IN_STATE] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT 1",
+	[ST_PENDING] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE state IN (?1, ?2, ?3) ORDER BY id",
+	[ST_GET_MSG] = "SELECT " MSG_COLS ", fields FROM messages WHERE id = ?1",
+	[ST_GET_DEL] = "SELECT " DEL_COLS " FROM deliveries WHERE id = ?1",
+	[ST_MSG_DELS] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE message_id = ?1 ORDER BY id",
+	[ST_MSG_ATTS] = "SELECT a.id, a.delivery_id, a.started_ms,"
+		" a.finished_ms, a.outcome, a.reply FROM attempts a"
+		" JOIN deliveries d ON d.id = a.delivery_id"
+		" WHERE d.message_id = ?1 ORDER BY a.id",
+	[ST_MSG_EVTS] = "SELECT id, message_id, delivery_id, at_ms, type,"
+		" detail FROM events WHERE message_id = ?1 ORDER BY id",
+	/* One constant statement per filter combination, so each can use
+	 * its index (an "?3 IS NULL OR ..." form could not). */
+	[ST_LIST_ALL] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE received_ms >= ?1" LIST_TAIL,
+	[ST_LIST_CLIENT] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE client_id = ?3 AND received_ms >= ?1" LIST_TAIL,
+	[ST_LIST_STATE] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE state = ?3 AND received_ms >= ?1" LIST_TAIL,
+	[ST_LIST_BOTH] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE client_id = ?3 AND state = ?4 AND received_ms >= ?1"
+		LIST_TAIL,
+};
+
+/* Maps an SQLite result code to pg_err and logs what failed. */
+static pg_err
+sb_fail(struct pg_sb *c, int rc, const char *what)
+{
+	pg_err e = PG_ERR_STORE;
+	enum pg_log_level lvl = PG_LOG_WARN;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		e = PG_ERR_FULL;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		e = PG_ERR_IO;
+		break;
+	case SQLITE_NOMEM:
+		e = PG_ERR_NOMEM;
+		break;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			e = PG_ERR_NOTFOUND;
+		else if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+			 rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			e = PG_ERR_EXISTS;
+		lvl = PG_LOG_DEBUG;
+		break;
+	default:
+		break;
+	}
+	pg_log(lvl, "store: sqlite %s: %s (%d)", what,
+	       c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
+	return e;
+}
+
+/* Gives the prepared statement id, preparing it on first use. */
+static pg_err
+st_get(struct pg_sb *c, enum st id, sqlite3_stmt **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (c->stmt[id] == NULL) {
+		rc = sqlite3_prepare_v3(c->db, sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
+		if (rc != SQLITE_OK)
+			return sb_fail(c, rc, sql[id]);
+	}
+	*out = c->stmt[id];
+	return PG_OK;
+}
+
+/* Makes a statement ready for its next use (bound strings may go). */
+static void
+st_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Prepares statement id and binds one parameter per character of types:
+ * 'i' an int64_t, 'n' an int64_t where 0 binds NULL, 't' a const char *
+ * (NULL binds NULL; it must live until st_done).  The variable arguments
+ * must have exactly those types. */
+pg_err
+sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
+	     const char *types, ...)
+{
+	va_list ap;
+	int rc = SQLITE_OK;
+	const char *t;
+	int64_t v;
+	pg_err e = st_get(c, id, out);
+
+	if (e)
+		return e;
+	va_start(ap, types);
+	for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
+		if (types[i] == 't') {
+			t = va_arg(ap, const char *);
+			rc = t ? sqlite3_bind_text(*out, i + 1, t, -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(*out, i + 1);
+		} else {
+			v = va_arg(ap, int64_t);
+			rc = types[i] == 'n' && v == 0
+			    ? sqlite3_bind_null(*out, i + 1)
+			    : sqlite3_bind_int64(*out, i + 1, v);
+		}
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		e = sb_fail(c, rc, sql[id]);
+		st_done(*out);
+	}
+	return e;
+}
+
+/* Steps a prepared write to its end.  With one, a statement that changed
+ * no row gives PG_ERR_NOTFOUND; with rowid, *rowid is the new row's id. */
+static pg_err
+sb_write(struct pg_sb *c, sqlite3_stmt *s, const char *what, bool one,
+	 int64_t *rowid)
+{
+	int rc = sqlite3_step(s);
+	pg_err e = rc == SQLITE_DONE ? PG_OK : sb_fail(c, rc, what);
+
+	st_done(s);
+	if (!e && one && sqlite3_changes(c->db) != 1)
+		e = PG_ERR_NOTFOUND;
+	if (!e && rowid)
+		*rowid = sqlite3_last_insert_rowid(c->db);
+	return e;
+}
+
+/* Runs a parameterless constant statement (BEGIN, COMMIT...). */
+static pg_err
+sb_simple(struct pg_sb *c, enum st id)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, id, &s, "");
+
+	return e ? e : sb_write(c, s, sql[id], false, NULL);
+}
+
+/* Steps s to its end calling fn(s, arg) on each row, stopping at fn's
+ * first error; resets s. */
+pg_err
+sqlite__rows_each(struct pg_sb *c, sqlite3_stmt *s,
+	  pg_err (*fn)(sqlite3_stmt *, void *), void *arg)
+{
+	pg_err e = PG_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && !(e = fn(s, arg)))
+		;
+	if (!e && rc != SQLITE_DONE)
+		e = sb_fail(c, rc, "read rows");
+	st_done(s);
+	return e;
+}
+
+/* Steps s once: the row read with fn into out, or PG_ERR_NOTFOUND. */
+pg_err
+sqlite__row_one(struct pg_sb *c, sqlite3_stmt *s,
+	pg_err (*fn)(sqlite3_stmt *, void *), void *out)
+{
+	int rc = sqlite3_step(s);
+	pg_err e;
+
+	if (rc == SQLITE_ROW)
+		e = fn(s, out);
+	else
+		e = rc == SQLITE_DONE ? PG_ERR_NOTFOUND : sb_fail(c, rc, "read row");
+	st_done(s);
+	return e;
+}
+
+/* Runs constant SQL text (schema, pragmas) that binds nothing. */
+static pg_err
+sb_run(struct pg_sb *c, const char *text)
+{
+	int rc = sqlite3_exec(c->db, text, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? PG_OK : sb_fail(c, rc, "exec");
+}
+
+static pg_err
+rd_int(sqlite3_stmt *s, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(s, 0);
+	return PG_OK;
+}
+
+/* ---- open, schema ---- */
+
+static pg_err
+sb_version(struct pg_sb *c, int *version)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+	pg_err e = sqlite__prep(c, ST_VERSION, &s, "");
+
+	if (!e && !(e = sqlite__row_one(c, s, rd_int, &v)))
+		*version = (int)v;
+	return e;
+}
+
+/* Applies the migrations the file lacks, each in its own transaction; safe
+ * against a second process doing the same at the same time. */
+static pg_err
+sb_migrate(struct pg_sb *c)
+{
+	sqlite3_stmt *s;
+	int v;
+	pg_err e;
+
+	for (;;) {
+		if ((e = sb_run(c, "BEGIN IMMEDIATE")))
+			return e;
+		e = sb_run(c, "CREATE TABLE IF NOT EXISTS schema_version ("
+			   " version INTEGER PRIMARY KEY,"
+			   " applied_ms INTEGER NOT NULL)");
+		if (!e)
+			e = sb_version(c, &v);
+		if (!e && v > N_MIGRATIONS) {
+			pg_error("store: database schema version %d is newer "
+				 "than this pagegate's (%d)", v, N_MIGRATIONS);
+			e = PG_ERR_STORE;
+		}
+		if (!e && v == N_MIGRATIONS)
+			return sb_run(c, "COMMIT");
+		if (!e)
+			e = sb_run(c, migrations[v]);
+		if (!e && !(e = sqlite__prep(c, ST_SET_VERSION, &s, "ii",
+					(int64_t)v + 1, pg_now_ms())))
+			e = sb_write(c, s, "record schema version", false, NULL);
+		if (!e)
+			e = sb_run(c, "COMMIT");
+		if (e) {
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return e;
+		}
+		pg_info("store: schema migrated to version %d", v + 1);
+	}
+}
+
+/* Reads a one-value pragma into buf. */
+static pg_err
+sb_pragma(struct pg_sb *c, const char *text, char *buf, size_t size)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(c->db, text, -1, &s, NULL);
+	pg_err e = PG_OK;
+
+	if (rc != SQLITE_OK)
+		return sb_fail(c, rc, text);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		pg_strlcpy(buf, (const char *)sqlite3_column_text(s, 0) ?
+			   (const char *)sqlite3_column_text(s, 0) : "", size);
+	else
+		e = sb_fail(c, rc, text);
+	sqlite3_finalize(s);
+	return e;
+}
+
+/* Settings of the writer connection, then the cap and the schema. */
+static pg_err
+sb_setup_writer(struct pg_sb *c, int64_t max_mb)
+{
+	char val[64], text[96];
+	long long pages;
+	pg_err e;
+
+	if ((e = sb_pragma(c, "PRAGMA journal_mode = WAL", val, sizeof val)))
+		return e;
+	if (strcmp(val, "wal") != 0) {
+		pg_error("store: cannot switch the database to WAL (%s)", val);
+		return PG_ERR_STORE;
+	}
+	if ((e = sb_run(c, "PRAGMA synchronous = FULL")) ||
+	    (e = sb_run(c, "PRAGMA foreign_keys = ON")))
+		return e;
+	if (max_mb > 0) {
+		/* PRAGMA takes no bound parameter; the value is our own
+		 * integer, never caller text. */
+		if ((e = sb_pragma(c, "PRAGMA page_size", val, sizeof val)))
+			return e;
+		pages = (long long)(max_mb * 1048576 / (atoll(val) > 0 ?
+						    atoll(val) : 4096));
+		snprintf(text, sizeof text, "PRAGMA max_page_count = %lld",
+			 pages > 1 ? pages : 1);
+		if ((e = sb_pragma(c, text, val, sizeof val)))
+			return e;
+		pg_debug("store: capped at %s pages", val);
+	}
+	return sb_migrate(c);
+}
+
+static void
+sb_close(struct pg_sb *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	if (sqlite3_close(c->db) != SQLITE_OK)
+		pg_warn("store: sqlite close: %s", sqlite3_errmsg(c->db));
+	free(c);
+}
+
+static pg_err
+sb_open(const char *target, bool readonly, int64_t max_mb, struct pg_sb **out)
+{
+	struct pg_sb *c = calloc(1, sizeof *c);
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+		(readonly ? SQLITE_OPEN_READONLY :
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	int rc;
+	pg_err e = PG_OK;
+
+	if (c == NULL)
+		return PG_ERR_NOMEM;
+	c->readonly = readonly;
+	rc = sqlite3_open_v2(target, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		pg_error("store: cannot open %s: %s", target,
+			 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		e = (rc & 0xff) == SQLITE_NOMEM ? PG_ERR_NOMEM : PG_ERR_IO;
+	}
+	if (!e && (rc = sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS)))
+		e = sb_fail(c, rc, "busy_timeout");
+	if (!e && !readonly)
+		e = sb_setup_writer(c, max_mb);
+	if (e) {
+		sb_close(c);
+		return e;
+	}
+	*out = c;
+	return PG_OK;
+}
+
+static pg_err sb_begin(struct pg_sb *c)
+{ return sb_simple(c, c->readonly ? ST_BEGIN_R : ST_BEGIN_W); }
+static pg_err sb_commit(struct pg_sb *c) { return sb_simple(c, ST_COMMIT); }
+
+/* No transaction left (SQLite may end one itself on an error): nothing to
+ * undo. */
+static pg_err
+sb_rollback(struct pg_sb *c)
+{
+	return sqlite3_get_autocommit(c->db) ? PG_OK : sb_simple(c, ST_ROLLBACK);
+}
+static pg_err sb_savepoint(struct pg_sb *c) { return sb_simple(c, ST_SAVEPOINT); }
+static pg_err sb_release(struct pg_sb *c) { return sb_simple(c, ST_RELEASE); }
+
+static pg_err
+sb_rollback_savepoint(struct pg_sb *c)
+{
+	pg_err e;
+
+	/* SQLite may have rolled the whole transaction back on its own
+	 * (SQLITE_FULL, SQLITE_IOERR...): then there is no savepoint left. */
+	if (sqlite3_get_autocommit(c->db)) {
+		pg_warn("store: the transaction was rolled back by sqlite");
+		return PG_ERR_STORE;
+	}
+	if ((e = sb_simple(c, ST_ROLLBACK_TO)))
+		return e;
+	return sb_simple(c, ST_RELEASE);
+}
+
+/* ---- fields as JSON ---- */
+
+/* Encodes the fields as a JSON object in their order.  A duplicate key or
+ * text that is not UTF-8 gives PG_ERR_INVAL. */
+static pg_err
+fields_encode(const struct pg_message *m, char **out)
+{
+	json_t *o = json_object(), *v;
+	pg_err e = PG_OK;
+
+	if (o == NULL)
+		return PG_ERR_NOMEM;
+	for (size_t i = 0; !e && i < m->n_fields; i++) {
+		const struct pg_kv *kv = &m->fields[i];
+
+		if (kv->key == NULL || kv->value == NULL ||
+		    json_object_get(o, kv->key) != NULL)
+			e = PG_ERR_INVAL;
+		else if ((v = json_string(kv->value)) == NULL ||
+			 json_object_set_new(o, kv->key, v) != 0)
+			e = PG_ERR_INVAL;
+	}
+	if (!e && (*out = json_dumps(o, JSON_COMPACT)) == NULL)
+		e = PG_ERR_NOMEM;
+	json_decref(o);
+	return e;
+}
+
+
+/* ---- writes ---- */
+
+struct idem { int64_t id; char *state; };
+
+static pg_err
+rd_idem(sqlite3_stmt *s, void *p)
+{
+	struct idem *x = p;
+	const char *t = (const char *)sqlite3_column_text(s, 1);
+
+	x->id = sqlite3_column_int64(s, 0);
+	pg_strlcpy(x->state, t ? t : "", 16);
+	return PG_OK;
+}
+
+static pg_err
+sb_find_idem(struct pg_sb *c, const char *op, const char *key, int64_t *id,
+	     char state[16])
+{
+	struct idem x = { 0, state };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_FIND_IDEM, &s, "tt", op, key);
+
+	if (!e && !(e = sqlite__row_one(c, s, rd_idem, &x)))
+		*id = x.id;
+	return e;
+}
+
+static pg_err
+sb_insert_message(struct pg_sb *c, struct pg_message *m)
+{
+	sqlite3_stmt *s;
+	char *fields = NULL;
+	pg_err e = fields_encode(m, &fields);
+
+	if (!e)
+		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "t", m->client_id,
+		    pg_kind_name(m->kind), pg_urgency_name(m->urgency),
+		    m->caller_name, m->caller_phone, m->caller_company, m->text,
+		    fields, m->operator_name, m->idem_key, m->received_ms,
+		    m->state);
+	if (!e)
+		e = sb_write(c, s, "insert message", false, &m->id);
+	free(fields);
+	return e;
+}
+
+static pg_err
+sb_set_message_state(struct pg_sb *c, int64_t mid, const char *state)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_SET_MSG_STATE, &s, "it", mid, state);
+
+	return e ? e : sb_write(c, s, "set message state", true, NULL);
+}
+
+static pg_err
+sb_insert_delivery(struct pg_sb *c, struct pg_delivery *d)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_INS_DEL, &s, "itttttt" "iiiiiit",
+	    d->message_id, d->contact_id, d->contact_name,
+	    pg_channel_name(d->channel), d->address, d->gateway,
+	    pg_dstate_name(d->state), (int64_t)d->priority,
+	    (int64_t)d->attempts, d->created_ms, d->next_try_ms, d->expires_ms,
+	    d->updated_ms, d->last_reply);
+
+	return e ? e : sb_write(c, s, "insert delivery", false, &d->id);
+}
+
+static pg_err
+sb_update_delivery(struct pg_sb *c, const struct pg_delivery *d)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_UPD_DEL, &s, "itiiiiit", d->id,
+	    pg_dstate_name(d->state), (int64_t)d->priority,
+	    (int64_t)d->attempts, d->next_try_ms, d->expires_ms, d->updated_ms,
+	    d->last_reply);
+
+	return e ? e : sb_write(c, s, "update delivery", true, NULL);
+}
+
+static pg_err
+sb_insert_attempt(struct pg_sb *c, int64_t did, int64_t started_ms, int64_t *id)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_INS_ATT, &s, "ii", did, started_ms);
+
+	return e ? e : sb_write(c, s, "insert attempt", false, id);
+}
+
+static pg_err
+sb_finish_attempt(struct pg_sb *c, int64_t aid, int64_t did, int64_t at,
+		  enum pg_outcome outcome, const char *reply)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_FIN_ATT, &s, "iiitt", aid, did, at,
+			   pg_outcome_name(outcome), reply);
+
+	return e ? e : sb_write(c, s, "finish attempt", true, NULL);
+}
+
+static pg_err
+sb_insert_event(struct pg_sb *c, struct pg_event *ev)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_INS_EVT, &s, "initt", ev->message_id,
+			   ev->delivery_id, ev->at_ms, ev->type, ev->detail);
+
+	return e ? e : sb_write(c, s, "insert event", false, &ev->id);
+}
+
+const struct pg_store_backend pg_store_sqlite = {
+	.name = "sqlite",
+	.open = sb_open,                 /* file path; writer migrates */
+	.close = sb_close,               /* finalizes statements */
+	.schema_version = sb_version,    /* max(schema_version.version) */
+	.begin = sb_begin,               /* writer: BEGIN IMMEDIATE */
+	.commit = sb_commit,             /* fsync'ed (synchronous=FULL) */
+	.rollback = sb_rollback,
+	.savepoint = sb_savepoint,       /* SAVEPOINT op */
+	.release = sb_release,           /* RELEASE op */
+	.rollback_savepoint = sb_rollback_savepoint, /* ROLLBACK TO + RELEASE */
+	.find_idem = sb_find_idem,       /* partial unique index */
+	.insert_message = sb_insert_message,   /* fields -> JSON */
+	.set_message_state = sb_set_message_state,
+	.insert_delivery = sb_insert_delivery,
+	.update_delivery = sb_update_delivery,
+	.insert_attempt = sb_insert_attempt,   /* outcome NULL = running */
+	.finish_attempt = sb_finish_attempt,
+	.insert_event = sb_insert_event,       /* delivery 0 -> NULL */
+	.count_dstates = sqlite__count_dstates,     /* GROUP BY state */
+	.open_attempts = sqlite__open_attempts,
+	.next_in_state = sqlite__next_in_state,
+	.each_pending = sqlite__each_pending,
+	.get_message = sqlite__get_message,         /* with fields */
+	.get_delivery = sqlite__get_delivery,
+	.message_deliveries = sqlite__message_deliveries,
+	.message_attempts = sqlite__message_attempts,
+	.message_events = sqlite__message_events,
+	.list_messages = sqlite__list_messages,     /* one statement per filter */
+};

@@ -1,0 +1,70 @@
+/*
+ * store_sqlite_priv.h - shared by store_sqlite.c (connection, schema,
+ * transactions, statements, writes, the backend table) and
+ * store_sqlite_read.c (rows read back).  Not a public contract: only those
+ * two files include it.
+ */
+#ifndef PAGEGATE_STORE_SQLITE_PRIV_H
+#define PAGEGATE_STORE_SQLITE_PRIV_H
+
+#include <sqlite3.h>
+
+#include "pagegate/store_backend.h"
+
+/* Every statement the backend runs; their text is in store_sqlite.c. */
+enum st {
+	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT,
+	ST_RELEASE, ST_ROLLBACK_TO, ST_VERSION, ST_SET_VERSION,
+	ST_FIND_IDEM, ST_INS_MSG, ST_SET_MSG_STATE, ST_INS_DEL, ST_UPD_DEL,
+	ST_INS_ATT, ST_FIN_ATT, ST_INS_EVT,
+	ST_COUNT_DSTATES, ST_OPEN_ATT, ST_NEXT_IN_STATE, ST_PENDING,
+	ST_GET_MSG, ST_GET_DEL, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
+	ST_LIST_ALL, ST_LIST_CLIENT, ST_LIST_STATE, ST_LIST_BOTH,
+	ST__COUNT
+};
+
+/* One connection: used by one thread at a time. */
+struct pg_sb {
+	sqlite3 *db;
+	bool readonly;
+	sqlite3_stmt *stmt[ST__COUNT];   /* prepared on first use */
+};
+
+/* Prepares statement id (once per connection) and binds one parameter per
+ * character of types: 'i' an int64_t, 'n' an int64_t where 0 binds NULL,
+ * 't' a const char * (NULL binds NULL; it must live until the statement
+ * is stepped).  The variable arguments must have exactly those types. */
+pg_err sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
+		    const char *types, ...);
+/* Steps s to its end calling fn(s, arg) on each row, stopping at fn's
+ * first error; resets s. */
+pg_err sqlite__rows_each(struct pg_sb *c, sqlite3_stmt *s,
+			 pg_err (*fn)(sqlite3_stmt *, void *), void *arg);
+/* Steps s once: the row read with fn into out, or PG_ERR_NOTFOUND. */
+pg_err sqlite__row_one(struct pg_sb *c, sqlite3_stmt *s,
+		       pg_err (*fn)(sqlite3_stmt *, void *), void *out);
+
+/* The read slots of pg_store_sqlite (store_sqlite_read.c); contracts in
+ * store_backend.h. */
+pg_err sqlite__count_dstates(struct pg_sb *c, int64_t mid,
+			     size_t counts[PG_D__COUNT]);
+pg_err sqlite__open_attempts(struct pg_sb *c, int64_t did, int64_t *ids,
+			     size_t max, size_t *n);
+pg_err sqlite__next_in_state(struct pg_sb *c, enum pg_dstate ds,
+			     int64_t after, struct pg_delivery *out);
+pg_err sqlite__each_pending(struct pg_sb *c,
+	void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
+pg_err sqlite__get_message(struct pg_sb *c, int64_t id,
+			   struct pg_message *out);
+pg_err sqlite__get_delivery(struct pg_sb *c, int64_t id,
+			    struct pg_delivery *out);
+pg_err sqlite__message_deliveries(struct pg_sb *c, int64_t mid,
+				  struct pg_delivery **v, size_t *n);
+pg_err sqlite__message_attempts(struct pg_sb *c, int64_t mid,
+				struct pg_attempt **v, size_t *n);
+pg_err sqlite__message_events(struct pg_sb *c, int64_t mid,
+			      struct pg_event **v, size_t *n);
+pg_err sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
+			     struct pg_message **v, size_t *n);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * store_sqlite_read.c - the SQLite backend's reads (store_sqlite_priv.h):
+ * rows decoded back into the structures of store.h, enum names parsed,
+ * message fields decoded from their JSON object.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+#include "store_sqlite_priv.h"
+
+#define MAX_ROWS 100000   /* per array read back; beyond: PG_ERR_TOOBIG */
+
+/* Reads columns 0, 1, 2 ... of the current row; the first failure sticks. */
+struct row { sqlite3_stmt *s; int i; pg_err err; };
+
+static int64_t
+r_int(struct row *r)
+{
+	return sqlite3_column_int64(r->s, r->i++);
+}
+
+/* An allocated copy of the next column, NULL for SQL NULL. */
+static char *
+r_str(struct row *r)
+{
+	const unsigned char *t = sqlite3_column_text(r->s, r->i);
+	int n = sqlite3_column_bytes(r->s, r->i++);
+	char *p;
+
+	if (t == NULL)
+		return NULL;
+	if ((p = malloc((size_t)n + 1)) == NULL) {
+		r->err = PG_ERR_NOMEM;
+		return NULL;
+	}
+	memcpy(p, t, (size_t)n);
+	p[n] = '\0';
+	return p;
+}
+
+/* The next column as text valid until the next step ("" for NULL). */
+static const char *
+r_peek(struct row *r)
+{
+	const unsigned char *t = sqlite3_column_text(r->s, r->i++);
+
+	return t ? (const char *)t : "";
+}
+
+/* Records a column that does not hold a name this build knows. */
+static void
+r_bad(struct row *r, const char *what, const char *val)
+{
+	if (r->err == PG_OK)
+		pg_error("store: unknown %s \"%s\" in the database", what, val);
+	r->err = PG_ERR_STORE;
+}
+
+static int
+outcome_parse(const char *s, enum pg_outcome *out)
+{
+	for (int i = 0; i < PG_OUT__COUNT; i++)
+		if (strcmp(s, pg_outcome_name((enum pg_outcome)i)) == 0) {
+			*out = (enum pg_outcome)i;
+			return 0;
+		}
+	return -1;
+}
+
+
+static pg_err
+fields_decode(const char *text, struct pg_message *m)
+{
+	json_error_t je;
+	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je), *v;
+	const char *key;
+	pg_err e = PG_OK;
+
+	if (o == NULL || !json_is_object(o)) {
+		pg_error("store: message %lld: bad fields JSON: %s",
+			 (long long)m->id, o ? "not an object" : je.text);
+		json_decref(o);
+		return PG_ERR_STORE;
+	}
+	if (json_object_size(o) > 0 &&
+	    (m->fields = calloc(json_object_size(o), sizeof *m->fields)) == NULL)
+		e = PG_ERR_NOMEM;
+	json_object_foreach(o, key, v) {
+		struct pg_kv *kv;
+
+		if (e)
+			break;
+		if (!json_is_string(v)) {
+			e = PG_ERR_STORE;
+			break;
+		}
+		kv = &m->fields[m->n_fields++];
+		kv->key = strdup(key);
+		kv->value = strdup(json_string_value(v));
+		if (kv->key == NULL || kv->value == NULL)
+			e = PG_ERR_NOMEM;
+	}
+	json_decref(o);
+	return e;
+}
+
+
+/* ---- rows ---- */
+
+/* Reads MSG_COLS from the current row of s. */
+static pg_err
+row_message(sqlite3_stmt *s, void *p)
+{
+	struct pg_message *m = p;
+	struct row r = { s, 0, PG_OK };
+	const char *t;
+
+	memset(m, 0, sizeof *m);
+	m->id = r_int(&r);
+	m->client_id = r_str(&r);
+	if (pg_kind_parse((t = r_peek(&r)), &m->kind))
+		r_bad(&r, "kind", t);
+	if (pg_urgency_parse((t = r_peek(&r)), &m->urgency))
+		r_bad(&r, "urgency", t);
+	m->caller_name = r_str(&r);
+	m->caller_phone = r_str(&r);
+	m->caller_company = r_str(&r);
+	m->text = r_str(&r);
+	m->operator_name = r_str(&r);
+	m->idem_key = r_str(&r);
+	m->received_ms = r_int(&r);
+	pg_strlcpy(m->state, r_peek(&r), sizeof m->state);
+	if (r.err)
+		pg_message_free(m);
+	return r.err;
+}
+
+static pg_err
+row_delivery(sqlite3_stmt *s, void *p)
+{
+	struct pg_delivery *d = p;
+	struct row r = { s, 0, PG_OK };
+	const char *t;
+
+	memset(d, 0, sizeof *d);
+	d->id = r_int(&r);
+	d->message_id = r_int(&r);
+	d->contact_id = r_str(&r);
+	d->contact_name = r_str(&r);
+	if (pg_channel_parse((t = r_peek(&r)), &d->channel))
+		r_bad(&r, "channel", t);
+	d->address = r_str(&r);
+	d->gateway = r_str(&r);
+	if (pg_dstate_parse((t = r_peek(&r)), &d->state))
+		r_bad(&r, "delivery state", t);
+	d->priority = (int)r_int(&r);
+	d->attempts = (int)r_int(&r);
+	d->created_ms = r_int(&r);
+	d->next_try_ms = r_int(&r);
+	d->expires_ms = r_int(&r);
+	d->updated_ms = r_int(&r);
+	d->last_reply = r_str(&r);
+	if (r.err)
+		pg_delivery_free(d);
+	return r.err;
+}
+
+static pg_err
+row_attempt(sqlite3_stmt *s, void *p)
+{
+	struct pg_attempt *a = p;
+	struct row r = { s, 0, PG_OK };
+	const char *t;
+
+	memset(a, 0, sizeof *a);
+	a->id = r_int(&r);
+	a->delivery_id = r_int(&r);
+	a->started_ms = r_int(&r);
+	a->finished_ms = r_int(&r);
+	t = r_peek(&r);
+	if (*t && outcome_parse(t, &a->outcome))   /* "" while running */
+		r_bad(&r, "outcome", t);
+	a->reply = r_str(&r);
+	if (r.err) {
+		free(a->reply);
+		a->reply = NULL;
+	}
+	return r.err;
+}
+
+static pg_err
+row_event(sqlite3_stmt *s, void *p)
+{
+	struct pg_event *ev = p;
+	struct row r = { s, 0, PG_OK };
+
+	memset(ev, 0, sizeof *ev);
+	ev->id = r_int(&r);
+	ev->message_id = r_int(&r);
+	ev->delivery_id = r_int(&r);       /* NULL reads as 0 */
+	ev->at_ms = r_int(&r);
+	ev->type = r_str(&r);
+	ev->detail = r_str(&r);
+	if (!r.err && ev->type == NULL)
+		r.err = PG_ERR_STORE;
+	if (r.err) {
+		free(ev->type);
+		free(ev->detail);
+		ev->type = ev->detail = NULL;
+	}
+	return r.err;
+}
+
+/* A growing array of rows of size sz read by fn, freed by fr. */
+struct rows {
+	size_t sz, cap, n;
+	char *arr;
+	pg_err (*fn)(sqlite3_stmt *, void *);
+	void (*fr)(void *);
+};
+
+static pg_err
+rows_add(sqlite3_stmt *s, void *arg)
+{
+	struct rows *r = arg;
+	char *p;
+	pg_err e;
+
+	if (r->n == r->cap) {
+		if (r->cap >= MAX_ROWS)
+			return PG_ERR_TOOBIG;
+		r->cap = r->cap ? r->cap * 2 : 8;
+		if ((p = realloc(r->arr, r->cap * r->sz)) == NULL)
+			return PG_ERR_NOMEM;
+		r->arr = p;
+	}
+	if (!(e = r->fn(s, r->arr + r->n * r->sz)))
+		r->n++;
+	return e;
+}
+
+/* Reads every row of the prepared s into *v (malloc'ed, NULL when none). */
+static pg_err
+rows_all(struct pg_sb *c, sqlite3_stmt *s, size_t sz,
+	 pg_err (*fn)(sqlite3_stmt *, void *), void (*fr)(void *),
+	 void **v, size_t *n)
+{
+	struct rows r = { sz, 0, 0, NULL, fn, fr };
+	pg_err e = sqlite__rows_each(c, s, rows_add, &r);
+
+	if (e) {
+		for (size_t i = 0; i < r.n; i++)
+			fr(r.arr + i * sz);
+		free(r.arr);
+		r.arr = NULL;
+		r.n = 0;
+	}
+	*v = r.arr;
+	*n = r.n;
+	return e;
+}
+
+static void fr_msg(void *p) { pg_message_free(p); }
+static void fr_del(void *p) { pg_delivery_free(p); }
+static void fr_att(void *p) { free(((struct pg_attempt *)p)->reply); }
+static void
+fr_evt(void *p)
+{
+	free(((struct pg_event *)p)->type);
+	free(((struct pg_event *)p)->detail);
+}
+
+
+/* ---- reads ---- */
+
+static pg_err
+rd_dstate_count(sqlite3_stmt *s, void *p)
+{
+	size_t *counts = p;
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	enum pg_dstate ds;
+
+	if (t == NULL || pg_dstate_parse(t, &ds)) {
+		pg_error("store: unknown delivery state \"%s\" in the database",
+			 t ? t : "");
+		return PG_ERR_STORE;
+	}
+	counts[ds] = (size_t)sqlite3_column_int64(s, 1);
+	return PG_OK;
+}
+
+pg_err
+sqlite__count_dstates(struct pg_sb *c, int64_t mid, size_t counts[PG_D__COUNT])
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_COUNT_DSTATES, &s, "i", mid);
+
+	memset(counts, 0, PG_D__COUNT * sizeof counts[0]);
+	return e ? e : sqlite__rows_each(c, s, rd_dstate_count, counts);
+}
+
+struct ids { int64_t *v; size_t n; };
+
+static pg_err
+rd_id(sqlite3_stmt *s, void *p)
+{
+	struct ids *x = p;
+
+	x->v[x->n++] = sqlite3_column_int64(s, 0);
+	return PG_OK;
+}
+
+pg_err
+sqlite__open_attempts(struct pg_sb *c, int64_t did, int64_t *ids, size_t max,
+		 size_t *n)
+{
+	struct ids x = { ids, 0 };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_OPEN_ATT, &s, "ii", did, (int64_t)max);
+
+	if (!e)
+		e = sqlite__rows_each(c, s, rd_id, &x);   /* LIMIT max */
+	*n = x.n;
+	return e;
+}
+
+pg_err
+sqlite__next_in_state(struct pg_sb *c, enum pg_dstate ds, int64_t after,
+		 struct pg_delivery *out)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_NEXT_IN_STATE, &s, "ti", pg_dstate_name(ds),
+			   after);
+
+	return e ? e : sqlite__row_one(c, s, row_delivery, out);
+}
+
+struct each { void (*cb)(const struct pg_delivery *, void *); void *arg; };
+
+static pg_err
+rd_pending(sqlite3_stmt *s, void *p)
+{
+	struct each *x = p;
+	struct pg_delivery d;
+	pg_err e = row_delivery(s, &d);
+
+	if (!e) {
+		x->cb(&d, x->arg);
+		pg_delivery_free(&d);
+	}
+	return e;
+}
+
+pg_err
+sqlite__each_pending(struct pg_sb *c,
+		void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
+{
+	struct each x = { cb, arg };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_PENDING, &s, "ttt", pg_dstate_name(PG_D_QUEUED),
+	    pg_dstate_name(PG_D_SENDING), pg_dstate_name(PG_D_HELD));
+
+	return e ? e : sqlite__rows_each(c, s, rd_pending, &x);
+}
+
+/* A message with its fields (column 12). */
+static pg_err
+rd_message_fields(sqlite3_stmt *s, void *p)
+{
+	const char *f = (const char *)sqlite3_column_text(s, 12);
+	pg_err e = row_message(s, p);
+
+	if (!e && (e = fields_decode(f ? f : "{}", p)))
+		pg_message_free(p);
+	return e;
+}
+
+pg_err
+sqlite__get_message(struct pg_sb *c, int64_t id, struct pg_message *out)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_GET_MSG, &s, "i", id);
+
+	return e ? e : sqlite__row_one(c, s, rd_message_fields, out);
+}
+
+pg_err
+sqlite__get_delivery(struct pg_sb *c, int64_t id, struct pg_delivery *out)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_GET_DEL, &s, "i", id);
+
+	return e ? e : sqlite__row_one(c, s, row_delivery, out);
+}
+
+pg_err
+sqlite__message_deliveries(struct pg_sb *c, int64_t mid, struct pg_delivery **v,
+		      size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_MSG_DELS, &s, "i", mid);
+
+	return e ? e : rows_all(c, s, sizeof **v, row_delivery, fr_del,
+				(void **)v, n);
+}
+
+pg_err
+sqlite__message_attempts(struct pg_sb *c, int64_t mid, struct pg_attempt **v,
+		    size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_MSG_ATTS, &s, "i", mid);
+
+	return e ? e : rows_all(c, s, sizeof **v, row_attempt, fr_att,
+				(void **)v, n);
+}
+
+pg_err
+sqlite__message_events(struct pg_sb *c, int64_t mid, struct pg_event **v, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_MSG_EVTS, &s, "i", mid);
+
+	return e ? e : rows_all(c, s, sizeof **v, row_event, fr_evt,
+				(void **)v, n);
+}
+
+pg_err
+sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
+		 struct pg_message **v, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e;
+
+	if (f->client_id && f->state)
+		e = sqlite__prep(c, ST_LIST_BOTH, &s, "iitt", f->since_ms,
+			    (int64_t)f->limit, f->client_id, f->state);
+	else if (f->client_id || f->state)
+		e = sqlite__prep(c, f->client_id ? ST_LIST_CLIENT : ST_LIST_STATE, &s,
+			    "iit", f->since_ms, (int64_t)f->limit,
+			    f->client_id ? f->client_id : f->state);
+	else
+		e = sqlite__prep(c, ST_LIST_ALL, &s, "ii", f->since_ms,
+			    (int64_t)f->limit);
+	return e ? e : rows_all(c, s, sizeof **v, row_message, fr_msg,
+				(void **)v, n);
+}
