@@ -1,6 +1,6 @@
 /*
  * config.h - the daemon configuration (etc/pagegate.conf) and the client
- * preference files (etc/clients/*.conf), read with libconfig.
+ * preference files (etc/clients/NAME.conf), read with libconfig.
  *
  * Loading validates everything and reports every problem as a diagnostic
  * "file:line: what is wrong".  A loaded configuration is immutable and
