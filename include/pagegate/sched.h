@@ -17,6 +17,7 @@
 #ifndef PAGEGATE_SCHED_H
 #define PAGEGATE_SCHED_H
 
+#include "pagegate/channel.h"
 #include "pagegate/config.h"
 #include "pagegate/metrics.h"
 #include "pagegate/store.h"
@@ -28,6 +29,9 @@ struct pg_sched_deps {
 	struct pg_live_config *live;
 	struct pg_metrics *metrics;
 	int workers;                 /* >= 1 */
+	/* Optional: the driver lookup (NULL = pg_channel_for).  A seam for
+	 * tests that drive the scheduler with their own channel table. */
+	const struct pg_channel *(*channel_for)(enum pg_channel_kind k);
 };
 
 /* Loads every pending delivery from the store and starts the workers. */
