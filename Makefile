@@ -13,7 +13,8 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
-PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libcrypto
+PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libcrypto \
+           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 sofia-sip-ua
 
 # Recursive (=) so that pkg-config runs only after `make deps` installed them.
 PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \

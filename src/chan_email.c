@@ -502,11 +502,13 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 }
 
 static pg_err
-email_start(const struct pg_config *cfg, void **state)
+email_start(const struct pg_config *cfg, const struct pg_chan_host *host,
+	    void **state)
 {
 	struct email_state *es = calloc(1, sizeof *es);
 
 	(void)cfg;
+	(void)host;
 	if (!es)
 		return PG_ERR_NOMEM;
 	if (gethostname(es->host, sizeof es->host) != 0)
@@ -528,6 +530,10 @@ const struct pg_channel pg_chan_email = {
 	.name = "email",
 	.kind = PG_CH_EMAIL,
 	.max_batch = EMAIL_MAX_BATCH,    /* further capped by the gateway's batch */
+	.subject_template = "email.subject",
+	.body_template = "email.txt",
+	.body_escape = PG_ESC_NONE,
+	/* the "smtp" gateways are part of the daemon file (config.c) */
 	.start = email_start,
 	.stop = email_stop,
 	.send = email_send,

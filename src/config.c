@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_priv.h"
 #include "pagegate/mime.h"
@@ -93,7 +94,7 @@ static const struct key smtp_keys[] = {
 	{ "name", K_STR }, { "host", K_STR }, { "port", K_INT }, { "starttls", K_STR },
 	{ "user", K_STR }, { "password", K_STR }, { "from", K_STR },
 	{ "from_name", K_STR }, { "helo", K_STR }, { "timeout", K_INT },
-	{ "batch", K_INT }, { NULL, 0 }
+	{ "batch", K_INT }, { "tls_ca", K_STR }, { NULL, 0 }
 };
 static const struct key retry_keys[] = {
 	{ "base", K_DUR }, { "cap", K_DUR }, { "give_up", K_DUR }, { NULL, 0 }
@@ -157,7 +158,7 @@ static void load_operators(struct loader *ld, config_setting_t *list)
 	}
 }
 
-static void load_smtp(struct loader *ld, config_setting_t *list)
+static void load_smtp(struct loader *ld, config_setting_t *list, const char *dir)
 {
 	struct pg_config *c = ld->c;
 	int n = list ? config_setting_length(list) : 0;
@@ -182,6 +183,12 @@ static void load_smtp(struct loader *ld, config_setting_t *list)
 		gw->from = config__dup(ld, g, "from", false);
 		gw->from_name = config__dup(ld, g, "from_name", false);
 		gw->helo = config__dup(ld, g, "helo", false);
+		char *ca = config__dup(ld, g, "tls_ca", false);
+		gw->tls_ca = resolve(ld, dir, ca);
+		free(ca);
+		if (gw->tls_ca && access(gw->tls_ca, R_OK) != 0)
+			config__diag(ld, config_setting_get_member(g, "tls_ca"),
+				     "cannot read tls_ca \"%s\": %s", gw->tls_ca, strerror(errno));
 		const char *what = gw->name ? gw->name : "";
 		if (!config__member(g, "name", K_STR))
 			config__diag(ld, g, "smtp gateway has no \"name\"");
@@ -368,7 +375,7 @@ static void load_daemon(struct loader *ld, config_setting_t *root, const char *d
 	config_setting_t *ops = config__member(root, "operators", K_LIST);
 	if (ops || !config_setting_get_member(root, "operators"))
 		load_operators(ld, ops);
-	load_smtp(ld, config__member(root, "smtp", K_LIST));
+	load_smtp(ld, config__member(root, "smtp", K_LIST), dir);
 	m = config__member(root, "default_smtp", K_STR);
 	if (m) {
 		c->default_smtp = config__strdup(ld, config_setting_get_string(m));
@@ -562,6 +569,7 @@ static void config_free(struct pg_config *c)
 		free(g->from);
 		free(g->from_name);
 		free(g->helo);
+		free(g->tls_ca);
 	}
 	free(c->smtp);
 	free(c->default_smtp);

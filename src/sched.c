@@ -90,6 +90,7 @@ struct work {
 	bool have_d, have_m;
 	const struct pg_client *client;
 	const struct pg_contact *contact;
+	const struct pg_device *device;  /* NULL when a reload removed it */
 	struct pg_buf subj, body;
 	bool has_subject;
 	int64_t aid;
@@ -316,14 +317,31 @@ presolve(struct work *w, enum pg_outcome o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Renders "<channel>.subject" (when it exists) and "<channel>.txt". */
-static void
-render(const struct pg_config *cfg, struct work *w)
+/* The contact's device this delivery was made for: same channel and the
+ * same address (or PIN); NULL when a reload removed it. */
+static const struct pg_device *
+find_device(const struct pg_contact *c, enum pg_channel_kind ch, const char *addr)
 {
-	const char *ch = pg_channel_name(w->it->channel);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct pg_device *d = &c->devices[i];
+
+		if (d->channel != ch || addr == NULL)
+			continue;
+		if ((d->to && strcmp(d->to, addr) == 0) ||
+		    (d->pin && strcmp(d->pin, addr) == 0))
+			return d;
+	}
+	return NULL;
+}
+
+/* Renders the driver's subject template (when it exists) and its body
+ * template, with the driver's escaping for the body. */
+static void
+render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w)
+{
 	const struct pg_template *t;
 	struct pg_tvars tv;
-	char name[64];
+	const char *name;
 	pg_err e;
 
 	w->client = pg_config_client(cfg, w->m.client_id);
@@ -337,14 +355,15 @@ render(const struct pg_config *cfg, struct work *w)
 			 w->d.contact_id, w->m.client_id);
 		return;
 	}
+	w->device = find_device(w->contact, w->it->channel, w->d.address);
 	pg_tvars_init(&tv);
 	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id))) {
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			 "cannot fill template variables: %s", pg_strerror(e));
 		goto out;
 	}
-	snprintf(name, sizeof name, "%s.subject", ch);
-	if ((t = pg_config_template(cfg, w->client, name))) {
+	name = drv->subject_template;
+	if (name && (t = pg_config_template(cfg, w->client, name))) {
 		w->has_subject = true;
 		if ((e = pg_template_render(t->text, &tv, PG_ESC_NONE, &w->subj))) {
 			presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
@@ -352,10 +371,11 @@ render(const struct pg_config *cfg, struct work *w)
 			goto out;
 		}
 	}
-	snprintf(name, sizeof name, "%s.txt", ch);
-	if (!(t = pg_config_template(cfg, w->client, name)))
-		presolve(w, PG_OUT_PERM, "no template %s for client %s", name, w->client->id);
-	else if ((e = pg_template_render(t->text, &tv, PG_ESC_NONE, &w->body)))
+	name = drv->body_template;
+	if (!name || !(t = pg_config_template(cfg, w->client, name)))
+		presolve(w, PG_OUT_PERM, "no template %s for client %s",
+			 name ? name : "(none)", w->client->id);
+	else if ((e = pg_template_render(t->text, &tv, drv->body_escape, &w->body)))
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			 "template %s: %s", name, pg_strerror(e));
 out:
@@ -420,7 +440,7 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 		return false;
 	}
 	w->have_m = true;
-	render(cfg, w);
+	render(cfg, drv, w);
 	if ((e = pg_store_attempt_start(s->store, it->did, now, &w->aid))) {
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
@@ -548,6 +568,10 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		jobs[nj].client = w[i].client;
 		jobs[nj].address = w[i].d.address;
 		jobs[nj].to_name = w[i].contact->name;
+		jobs[nj].contact = w[i].contact;
+		jobs[nj].device = w[i].device;
+		jobs[nj].ack_ref = w[i].m.ack_ref;
+		jobs[nj].expires_ms = expires_of(&w[i].d, pg_config_retry(cfg, ch));
 		jobs[nj].subject = w[i].has_subject ? (w[i].subj.data ? w[i].subj.data : "") : NULL;
 		jobs[nj].body = w[i].body.data ? w[i].body.data : "";
 		jobs[nj].urgency = w[i].m.urgency;
@@ -765,7 +789,7 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		drv = s->channel_for((enum pg_channel_kind)k);
 		if (!drv || !drv->start)
 			continue;
-		if ((e = drv->start(cfg, &s->drv_state[k])))
+		if ((e = drv->start(cfg, deps->host, &s->drv_state[k])))
 			pg_error("cannot start the %s channel: %s", drv->name, pg_strerror(e));
 		else
 			s->drv_started[k] = true;

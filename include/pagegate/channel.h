@@ -1,15 +1,30 @@
 /*
  * channel.h - the channel driver table.  Each channel (email, fax, sms,
  * pager, mqtt) is one file src/chan_NAME.c ending in a constant
- * struct pg_channel.  Drivers never touch the store: they fill in each
- * job's outcome and reply, and the scheduler records them.
+ * struct pg_channel with commented slots.  Drivers never touch the store:
+ * they fill in each job's outcome and reply and the scheduler records them;
+ * what arrives later (receipts, replies, acknowledgements) they report
+ * through the host interface (struct pg_chan_host) that start() receives.
+ *
+ * A driver plugs into every layer through its table alone:
+ *   configuration  its own section of pagegate.conf (config_parse) and a
+ *                  check of each client device on its channel (device_check)
+ *   templates      which templates it renders (subject/body names, escaping)
+ *   sending        send(), batched per gateway, from scheduler workers
+ *   callbacks      http(): requests to /cb/<name>/... (delivery reports,
+ *                  inbound replies), authenticated by the driver itself
+ *                  (callback tokens from the host, provider signatures)
  */
 #ifndef PAGEGATE_CHANNEL_H
 #define PAGEGATE_CHANNEL_H
 
+#include <libconfig.h>
+
 #include "pagegate/config.h"
+#include "pagegate/template.h"
 
 #define PG_REPLY_MAX 512
+#define PG_TOKEN_LEN 33          /* callback token: 32 hex characters + NUL */
 
 /* One delivery to attempt, with its content already rendered. */
 struct pg_job {
@@ -17,32 +32,136 @@ struct pg_job {
 	int64_t delivery_id;
 	int64_t message_id;
 	const struct pg_client *client;
-	const char *address;         /* recipient address/number/topic */
+	const struct pg_contact *contact;
+	const struct pg_device *device;  /* the device the delivery was made for;
+					    NULL if it was removed by a reload */
+	const char *address;         /* recipient address/number/topic/PIN */
 	const char *to_name;         /* recipient display name, may be NULL */
-	const char *subject;         /* rendered "<channel>.subject", may be NULL */
-	const char *body;            /* rendered "<channel>.txt" */
+	const char *subject;         /* rendered subject_template, may be NULL */
+	const char *body;            /* rendered body_template */
+	const char *ack_ref;         /* the message's acknowledgement reference */
 	enum pg_urgency urgency;
+	int64_t expires_ms;          /* the delivery's give-up time (UTC ms) */
 	/* out */
 	enum pg_outcome outcome;
 	char reply[PG_REPLY_MAX];    /* the peer's reply, e.g. "250 2.0.0 Ok" */
 };
 
+/* Services of the core for drivers.  All are thread-safe and may block on
+ * a store write (group commit); call them from the driver's own threads or
+ * from http(), never while holding a lock the scheduler could need. */
+struct pg_chan_host {
+	void *ctx;
+	/* A far-end report about delivery did: state PG_D_DELIVERED or
+	 * PG_D_FAILED, detail = the report's text for the ledger.
+	 * PG_ERR_NOTFOUND for an unknown delivery. */
+	pg_err (*receipt)(void *ctx, int64_t did, enum pg_dstate state,
+			  const char *detail);
+	/* An inbound message on channel ch from `from` (phone number, pager
+	 * id ...).  The core matches it to the most recent open delivery
+	 * sent to that address on ch: an acknowledgement word ("1", "ok",
+	 * "ack", "yes", optionally followed by the ack reference)
+	 * acknowledges that message; anything else is stored on it as a
+	 * reply for operators.  PG_ERR_NOTFOUND: unknown sender (logged,
+	 * ignored). */
+	pg_err (*inbound)(void *ctx, enum pg_channel_kind ch, const char *from,
+			  const char *text);
+	/* An acknowledgement that names the message's ack reference (MQTT
+	 * ack topic, WCTP reply).  who is free text for the ledger.
+	 * PG_ERR_NOTFOUND for an unknown reference. */
+	pg_err (*ack)(void *ctx, enum pg_channel_kind ch, const char *ack_ref,
+		      const char *who);
+	/* The unguessable token that authenticates callbacks about delivery
+	 * did (HMAC-SHA-256 with the server's secret, truncated), and its
+	 * constant-time check.  Put it in callback URLs you hand to peers. */
+	void (*callback_token)(void *ctx, int64_t did, char out[PG_TOKEN_LEN]);
+	bool (*callback_ok)(void *ctx, int64_t did, const char *token);
+};
+
+/* A request to /cb/<channel>/..., as the HTTP layer hands it to http(). */
+struct pg_http_req {
+	const char *method;          /* "GET", "POST" */
+	const char *path;            /* what follows "/cb/<channel>", e.g. "/dlr/34/TOKEN" */
+	const char *url;             /* public_url + the whole requested path and
+					query, as a provider signs it */
+	const struct pg_kv *params;  /* decoded query parameters, then decoded
+					application/x-www-form-urlencoded body fields */
+	size_t n_params;
+	const char *body;            /* raw body (NUL-terminated), may be "" */
+	size_t body_len;
+	const char *content_type;    /* may be NULL */
+	/* A request header by name (case-insensitive), or NULL. */
+	const char *(*header)(const struct pg_http_req *r, const char *name);
+	void *conn;                  /* for header() */
+};
+
+/* The first parameter named name, or NULL. */
+const char *pg_http_param(const struct pg_http_req *r, const char *name);
+
+/* What http() answers.  Preset: status 200, content type "text/plain",
+ * empty body (bounded at 64 KiB). */
+struct pg_http_resp {
+	int status;
+	char content_type[64];
+	struct pg_buf body;
+};
+
 struct pg_channel {
-	const char *name;                 /* "email" */
+	const char *name;                 /* "email"; also its config section */
 	enum pg_channel_kind kind;
 	size_t max_batch;                 /* most jobs per send() call */
-	/* Optional: long-lived state (connections).  May be NULL. */
-	pg_err (*start)(const struct pg_config *cfg, void **state);
+
+	/* Templates rendered for each job: subject_template into job->subject
+	 * when such a template exists (NULL = none), body_template (required,
+	 * e.g. "sms.txt", "mqtt.json") into job->body with body_escape applied
+	 * to the variables' values.  The configuration refuses to load when a
+	 * device uses this channel and body_template is missing. */
+	const char *subject_template;
+	const char *body_template;
+	enum pg_escape body_escape;
+
+	/* Optional: parses this channel's own section of pagegate.conf, the
+	 * setting named like the channel ("sms", "pager", "mqtt", "fax"), into
+	 * *out; section is NULL when the file has none.  Report every problem
+	 * with pg_diag_add(d, file, config_setting_source_line(s), ...) and
+	 * return PG_ERR_CONFIG; an unknown key is a problem.  The result is
+	 * stored in cfg->chan_cfg[kind] and freed with config_free. */
+	pg_err (*config_parse)(const config_setting_t *section, const char *file,
+			       struct pg_diags *d, void **out);
+	void (*config_free)(void *chan_cfg);
+
+	/* Optional: checks one device of this channel in a client file: the
+	 * address form, that a named gateway exists in chan_cfg, the device
+	 * options (dev->opts) it understands.  Without it, a device with any
+	 * option is refused. */
+	void (*device_check)(const void *chan_cfg, const struct pg_device *dev,
+			     const char *file, struct pg_diags *d);
+
+	/* Optional: long-lived state (connections, subscriptions, threads).
+	 * host stays valid until stop() returns. */
+	pg_err (*start)(const struct pg_config *cfg, const struct pg_chan_host *host,
+			void **state);
 	void (*stop)(void *state);
+
 	/* Attempts every job, all for the same gateway (NULL = default), and
 	 * sets each job's outcome and reply.  Blocking; called from a worker
 	 * thread; must bound every wait with a timeout.  cfg stays valid for
 	 * the duration of the call. */
 	void (*send)(void *state, const struct pg_config *cfg,
 		     const char *gateway, struct pg_job *jobs, size_t n);
+
+	/* Optional: serves requests to /cb/<name>/... (no operator token:
+	 * the driver authenticates them).  Called from HTTP threads. */
+	void (*http)(void *state, const struct pg_config *cfg,
+		     const struct pg_http_req *req, struct pg_http_resp *resp);
 };
 
 extern const struct pg_channel pg_chan_email;
+/* Each answers its driver table, or NULL while it is not built. */
+const struct pg_channel *pg_chan_fax_driver(void);
+const struct pg_channel *pg_chan_sms_driver(void);
+const struct pg_channel *pg_chan_pager_driver(void);
+const struct pg_channel *pg_chan_mqtt_driver(void);
 
 /* The driver for a channel, or NULL when that channel is not built yet. */
 const struct pg_channel *pg_channel_for(enum pg_channel_kind k);

@@ -28,6 +28,9 @@ typedef enum pg_err {
 	PG_ERR__COUNT
 } pg_err;
 
+/* A name/value pair (message fields, HTTP parameters, device options). */
+struct pg_kv { char *key; char *value; };
+
 /* Static English text for an error code; never NULL. */
 const char *pg_strerror(pg_err e);
 

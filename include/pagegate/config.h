@@ -35,11 +35,19 @@ void pg_diag_add(struct pg_diags *d, const char *file, int line, const char *fmt
 
 struct pg_device {
 	enum pg_channel_kind channel;
-	char *to;          /* address/number/topic; may be NULL for pager */
+	char *to;          /* address/number/topic ("topic" is a synonym of
+			      "to"); may be NULL for pager */
 	char *gateway;     /* gateway name, NULL = channel default */
 	char *pin;         /* pager PIN, NULL otherwise */
+	struct pg_kv *opts; /* every other setting of the device, as text
+			      (numbers and booleans too), for the driver's
+			      device_check: e.g. max_segments = 3 */
+	size_t n_opts;
 	int line;
 };
+
+/* The value of device option name, or NULL. */
+const char *pg_device_opt(const struct pg_device *dev, const char *name);
 
 struct pg_contact {
 	char *id;
@@ -128,6 +136,9 @@ struct pg_smtp_gateway {
 	char *from;          /* envelope and From: address */
 	char *from_name;     /* display name for From:, may be NULL */
 	char *helo;          /* NULL = system host name */
+	char *tls_ca;        /* PEM file of CAs that verify the relay's
+				certificate (relative to the config file);
+				NULL = the system's CA store */
 	int timeout_s;       /* per SMTP command */
 	int batch;           /* messages per SMTP session, >= 1 */
 	int line;
@@ -166,6 +177,9 @@ struct pg_config {
 	size_t n_templates;
 	struct pg_client *clients;
 	size_t n_clients;
+	/* Each channel driver's own section, parsed by its config_parse
+	 * (NULL when the driver has none). */
+	void *chan_cfg[PG_CH__COUNT];
 
 	int refs;                 /* managed by pg_config_hold/release */
 };

@@ -29,6 +29,8 @@ struct pg_sched_deps {
 	struct pg_live_config *live;
 	struct pg_metrics *metrics;
 	int workers;                 /* >= 1 */
+	/* Handed to every driver's start(): receipts, replies, acks. */
+	const struct pg_chan_host *host;
 	/* Optional: the driver lookup (NULL = pg_channel_for).  A seam for
 	 * tests that drive the scheduler with their own channel table. */
 	const struct pg_channel *(*channel_for)(enum pg_channel_kind k);

@@ -15,8 +15,6 @@
 
 #include "pagegate/common.h"
 
-struct pg_kv { char *key; char *value; };
-
 struct pg_message {
 	int64_t id;                  /* set by the store */
 	char *client_id;
@@ -32,6 +30,10 @@ struct pg_message {
 	char *idem_key;              /* Idempotency-Key, may be NULL */
 	int64_t received_ms;         /* set by the caller before submit */
 	char state[16];              /* derived, see pg_store_submit */
+	char ack_ref[12];            /* set by the store at submit: 6 digits,
+					unique among messages, e.g. "482913" */
+	int64_t acked_ms;            /* 0 = not acknowledged */
+	char *acked_by;              /* who acknowledged ("jane via sms"), or NULL */
 };
 
 struct pg_delivery {
@@ -152,6 +154,49 @@ pg_err pg_store_get_delivery(struct pg_store *st, int64_t did, struct pg_deliver
 /* Newest first, at most f->limit, without fields.  *out is an array of n. */
 pg_err pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
 		     struct pg_message **out, size_t *n);
+
+/* ---- acknowledgements, receipts, replies (one model for every channel) ---- */
+
+/* Acknowledges message mid (through delivery did, 0 = none, on channel
+ * `channel`, e.g. "sms" or "api"): sets acked_ms / acked_by = who and
+ * records an "acknowledged" event ("by WHO via CHANNEL").  When the message
+ * was already acknowledged, nothing is written and *already = true.
+ * Pending deliveries are not cancelled here (escalation decides that).
+ * PG_ERR_NOTFOUND for an unknown message. */
+pg_err pg_store_ack(struct pg_store *st, int64_t mid, int64_t did,
+		    const char *channel, const char *who, bool *already);
+
+/* The message whose ack_ref is ref.  PG_ERR_NOTFOUND if none. */
+pg_err pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid);
+
+/* The most recent delivery on channel ch to `address` that is sending,
+ * sent or delivered, whose last attempt started within max_age_ms of now
+ * and whose message is not acknowledged.  Addresses match when equal or,
+ * for phone numbers, when their digits agree (the last 10 digits when both
+ * have at least 10, else all digits): "+1 555 555 0111" matches
+ * "15555550111".  PG_ERR_NOTFOUND if none. */
+pg_err pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
+			    const char *address, int64_t max_age_ms,
+			    int64_t *did, int64_t *mid);
+
+/* Stores an inbound reply on message mid (delivery did) as a "reply" event
+ * with detail "from FROM via CHANNEL: TEXT" for operators. */
+pg_err pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
+		      const char *channel, const char *from, const char *text);
+
+/* A far-end report about delivery did: state PG_D_DELIVERED or
+ * PG_D_FAILED.  A delivery that is queued, sending or sent moves to that
+ * state with a "delivered" / "failed" event carrying detail, and the
+ * message state is recomputed.  A report about a delivery already final
+ * (or a second report) is only recorded as a "receipt" event.
+ * PG_ERR_NOTFOUND for an unknown delivery, PG_ERR_INVAL for another state. */
+pg_err pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
+			const char *detail);
+
+/* The server's secret for callback tokens and signed links: 32 random
+ * bytes created on first use and kept in the store, so tokens stay valid
+ * across restarts. */
+pg_err pg_store_secret(struct pg_store *st, unsigned char out[32]);
 
 void pg_message_free(struct pg_message *m);     /* frees members only */
 void pg_delivery_free(struct pg_delivery *d);   /* frees members only */

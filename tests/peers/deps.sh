@@ -9,9 +9,14 @@ PKGS=(
   gcc make pkg-config
   libsqlite3-dev libesmtp-dev libmicrohttpd-dev libjansson-dev libconfig-dev
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
+  libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
+  fonts-dejavu-core libsofia-sip-ua-dev
   # test peers and tools (shared/PEERS.md); postfix provides smtp-sink and
   # smtp-source, python3 parses received mail the way a mail reader would
-  postfix python3 curl jq sqlite3 ca-certificates
+  # (postfix and hylafax-server in one command, so no other MTA is pulled in)
+  postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
+  mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
+  libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
 )
 
 missing=()

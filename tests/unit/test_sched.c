@@ -83,9 +83,10 @@ tdrv_send(void *state, const struct pg_config *cfg, const char *gw,
 }
 
 static pg_err
-tdrv_start(const struct pg_config *cfg, void **state)
+tdrv_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **state)
 {
 	(void)cfg;
+	(void)host;
 	pthread_mutex_lock(&R.mu);
 	R.starts++;
 	pthread_mutex_unlock(&R.mu);
@@ -104,6 +105,7 @@ tdrv_stop(void *state)
 
 static struct pg_channel tdrv = {
 	.name = "email", .kind = PG_CH_EMAIL, .max_batch = 1,
+	.subject_template = "email.subject", .body_template = "email.txt",
 	.start = tdrv_start, .stop = tdrv_stop, .send = tdrv_send,
 };
 
