@@ -28,6 +28,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/bench/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+PEER_SRC := $(wildcard tests/peers/*.c)
+PEER_BIN := $(PEER_SRC:tests/peers/%.c=$(BUILD)/peers/%)
 
 .PHONY: all unit tools deps test run bench clean
 .SUFFIXES:
@@ -54,7 +56,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(@D)
 	$(CC) $(PG_CFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libpagegate.a $(PG_LIBS) -lcmocka
 
-tools: $(TOOL_BIN)
+tools: $(TOOL_BIN) $(PEER_BIN)
+
+# Test peers written for the tests (a fax receiver, a TAP terminal ...).
+$(BUILD)/peers/%: tests/peers/%.c $(BUILD)/libpagegate.a
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpagegate.a $(PG_LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(@D)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config_priv.h"
+#include "pagegate/channel.h"
 #include "pagegate/mime.h"
 #include "pagegate/util.h"
 
@@ -82,6 +83,8 @@ static const struct key daemon_keys[] = {
 	{ "store", K_GROUP }, { "templates", K_STR }, { "clients", K_STR },
 	{ "max_body", K_INT }, { "workers", K_INT }, { "operators", K_LIST },
 	{ "smtp", K_LIST }, { "default_smtp", K_STR }, { "retry", K_GROUP },
+	/* channel sections, parsed by their drivers (load_channels) */
+	{ "sms", K_ANY }, { "pager", K_ANY }, { "mqtt", K_ANY }, { "fax", K_ANY },
 	{ NULL, 0 }
 };
 static const struct key store_keys[] = {
@@ -305,6 +308,39 @@ static void load_retry(struct loader *ld, config_setting_t *r)
 	}
 }
 
+/* Hands each channel's own section ("sms", "pager", ...) to its driver's
+ * config_parse; a section for a channel not built is an error.  The
+ * driver reports its problems straight into the diagnostics, which are
+ * counted here as this load's errors. */
+static void load_channels(struct loader *ld, config_setting_t *root)
+{
+	for (int k = 0; k < PG_CH__COUNT; k++) {
+		if (k == PG_CH_EMAIL)
+			continue;   /* email's "smtp" gateways are read above */
+		const char *name = pg_channel_name((enum pg_channel_kind)k);
+		const struct pg_channel *drv = pg_channel_for((enum pg_channel_kind)k);
+		config_setting_t *sec = config_setting_get_member(root, name);
+		if (!drv) {
+			if (sec)
+				config__diag(ld, sec, "channel \"%s\" is not available in this build", name);
+			continue;
+		}
+		if (!drv->config_parse) {
+			if (sec)
+				config__diag(ld, sec, "the %s channel has no settings here", name);
+			continue;
+		}
+		size_t before = ld->d->n;
+		pg_err e = drv->config_parse(sec, ld->file, ld->d, &ld->c->chan_cfg[k]);
+		int added = (int)(ld->d->n - before);
+		if (e == PG_ERR_NOMEM)
+			ld->nomem = true;
+		else if (e != PG_OK && added == 0)
+			config__diag(ld, sec, "%s settings are invalid", name);
+		ld->errors += added;
+	}
+}
+
 static void load_daemon(struct loader *ld, config_setting_t *root, const char *dir)
 {
 	struct pg_config *c = ld->c;
@@ -376,6 +412,7 @@ static void load_daemon(struct loader *ld, config_setting_t *root, const char *d
 	if (ops || !config_setting_get_member(root, "operators"))
 		load_operators(ld, ops);
 	load_smtp(ld, config__member(root, "smtp", K_LIST), dir);
+	load_channels(ld, root);
 	m = config__member(root, "default_smtp", K_STR);
 	if (m) {
 		c->default_smtp = config__strdup(ld, config_setting_get_string(m));
@@ -577,6 +614,11 @@ static void config_free(struct pg_config *c)
 	for (size_t i = 0; i < c->n_clients; i++)
 		config__free_client(&c->clients[i]);
 	free(c->clients);
+	for (int k = 0; k < PG_CH__COUNT; k++) {
+		const struct pg_channel *drv = pg_channel_for((enum pg_channel_kind)k);
+		if (c->chan_cfg[k] && drv && drv->config_free)
+			drv->config_free(c->chan_cfg[k]);
+	}
 	free(c);
 }
 
@@ -669,6 +711,14 @@ const struct pg_contact *pg_client_contact(const struct pg_client *cl, const cha
 	for (size_t i = 0; id && i < cl->n_contacts; i++)
 		if (strcmp(cl->contacts[i].id, id) == 0)
 			return &cl->contacts[i];
+	return NULL;
+}
+
+const char *pg_device_opt(const struct pg_device *dev, const char *name)
+{
+	for (size_t i = 0; dev && name && i < dev->n_opts; i++)
+		if (strcmp(dev->opts[i].key, name) == 0)
+			return dev->opts[i].value;
 	return NULL;
 }
 

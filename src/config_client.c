@@ -34,9 +34,52 @@ static const struct key contact_keys[] = {
 	{ "id", K_STR }, { "name", K_STR }, { "devices", K_LIST }, { NULL, 0 }
 };
 static const struct key device_keys[] = {
-	{ "channel", K_STR }, { "to", K_STR }, { "gateway", K_STR }, { "pin", K_STR },
-	{ NULL, 0 }
+	{ "channel", K_STR }, { "to", K_STR }, { "topic", K_STR }, { "gateway", K_STR },
+	{ "pin", K_STR }, { NULL, 0 }
 };
+
+/* Every device setting not in device_keys becomes an option (text) for
+ * the channel driver's device_check; only single values are allowed. */
+static void load_device_opts(struct loader *ld, struct pg_device *dv, config_setting_t *g)
+{
+	int n = config_setting_length(g);
+	if (!(dv->opts = config__calloc(ld, (size_t)n, sizeof *dv->opts)))
+		return;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool known = false;
+		char buf[64];
+		const char *v = NULL;
+		for (size_t k = 0; device_keys[k].name; k++)
+			known = known || (name && strcmp(device_keys[k].name, name) == 0);
+		if (!name || known)
+			continue;
+		switch (config_setting_type(m)) {
+		case CONFIG_TYPE_STRING: v = config__str(ld, m, false); break;
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+			snprintf(buf, sizeof buf, "%lld", config_setting_get_int64(m));
+			v = buf;
+			break;
+		case CONFIG_TYPE_FLOAT:
+			snprintf(buf, sizeof buf, "%g", config_setting_get_float(m));
+			v = buf;
+			break;
+		case CONFIG_TYPE_BOOL:
+			v = config_setting_get_bool(m) ? "true" : "false";
+			break;
+		default:
+			config__diag(ld, m, "device setting \"%s\" must be a single value", name);
+			continue;
+		}
+		if (!v)
+			continue;
+		struct pg_kv *kv = &dv->opts[dv->n_opts++];
+		kv->key = config__strdup(ld, name);
+		kv->value = config__strdup(ld, v);
+	}
+}
 static const struct key rule_keys[] = {
 	{ "when", K_GROUP }, { "notify", K_STR_OR_STRS }, { "channels", K_STRS },
 	{ "hold", K_STR }, { "continue", K_BOOL }, { NULL, 0 }
@@ -347,9 +390,12 @@ static void load_fields(struct loader *ld, struct pg_client *cl, config_setting_
 static void load_device(struct loader *ld, struct pg_device *dv, config_setting_t *g)
 {
 	const struct pg_config *c = ld->c;
-	config__keys(ld, g, device_keys, "device");
 	dv->line = (int)config_setting_source_line(g);
-	dv->to = config__dup(ld, g, "to", false);
+	load_device_opts(ld, dv, g);
+	if (has(g, "to") && has(g, "topic"))
+		config__diag(ld, config_setting_get_member(g, "topic"),
+			     "set \"to\" or \"topic\", not both (they mean the same)");
+	dv->to = config__dup(ld, g, has(g, "to") ? "to" : "topic", false);
 	dv->gateway = config__dup(ld, g, "gateway", false);
 	dv->pin = config__dup(ld, g, "pin", false);
 	config_setting_t *m = config__member(g, "channel", K_STR);
@@ -368,14 +414,29 @@ static void load_device(struct loader *ld, struct pg_device *dv, config_setting_
 		dv->channel = PG_CH__COUNT;
 		return;
 	}
-	if (!pg_channel_for(dv->channel)) {
+	const struct pg_channel *drv = pg_channel_for(dv->channel);
+	if (!drv) {
 		config__diag(ld, m, "channel \"%s\" is not available in this build", name);
 		return;
 	}
+	if (!drv->device_check) {    /* nobody understands options */
+		config__keys(ld, g, device_keys, "device");
+	} else {
+		for (size_t k = 0; device_keys[k].name; k++) {
+			config_setting_t *km = config_setting_get_member(g, device_keys[k].name);
+			if (km && config_setting_type(km) != CONFIG_TYPE_STRING)
+				config__diag(ld, km, "\"%s\" must be a string", device_keys[k].name);
+		}
+	}
 	if (dv->pin && dv->channel != PG_CH_PAGER)
 		config__diag(ld, config_setting_get_member(g, "pin"), "\"pin\" is only for pager devices");
-	if (!has(g, "to") && !(dv->channel == PG_CH_PAGER && has(g, "pin")))
+	if (!has(g, "to") && !has(g, "topic") && !(dv->channel == PG_CH_PAGER && has(g, "pin")))
 		config__diag(ld, g, "%s device has no \"to\"", name);
+	if (drv->device_check) {
+		size_t before = ld->d->n;
+		drv->device_check(c->chan_cfg[dv->channel], dv, ld->file, ld->d);
+		ld->errors += (int)(ld->d->n - before);
+	}
 	if (dv->channel != PG_CH_EMAIL)
 		return;
 	if (dv->to && !pg_mime_addr_ok(dv->to))
@@ -711,6 +772,11 @@ void config__free_client(struct pg_client *cl)
 			free(ct->devices[j].to);
 			free(ct->devices[j].gateway);
 			free(ct->devices[j].pin);
+			for (size_t o = 0; o < ct->devices[j].n_opts; o++) {
+				free(ct->devices[j].opts[o].key);
+				free(ct->devices[j].opts[o].value);
+			}
+			free(ct->devices[j].opts);
 		}
 		free(ct->devices);
 		free(ct->id);
@@ -736,8 +802,9 @@ static void template_diag(struct loader *ld, const char *file, int line, const c
 	ld->errors++;
 }
 
-/* Each channel used by a device needs "<channel>.txt", email also
- * "email.subject"; each missing one is reported once, at its first use. */
+/* Each channel used by a device needs its driver's body template, email
+ * also "email.subject"; each missing one is reported once, at its first
+ * use. */
 static void check_needed(struct loader *ld, bool reported[PG_CH__COUNT][2])
 {
 	const struct pg_config *c = ld->c;
@@ -747,13 +814,12 @@ static void check_needed(struct loader *ld, bool reported[PG_CH__COUNT][2])
 			const struct pg_contact *ct = &cl->contacts[k];
 			for (size_t j = 0; j < ct->n_devices; j++) {
 				enum pg_channel_kind ch = ct->devices[j].channel;
-				if ((unsigned)ch >= PG_CH__COUNT || !pg_channel_for(ch))
+				const struct pg_channel *drv;
+				if ((unsigned)ch >= PG_CH__COUNT || !(drv = pg_channel_for(ch)))
 					continue;   /* already reported */
 				for (int w = 0; w < (ch == PG_CH_EMAIL ? 2 : 1); w++) {
-					char name[32];
-					snprintf(name, sizeof name, "%s.%s", pg_channel_name(ch),
-						 w ? "subject" : "txt");
-					if (reported[ch][w] || pg_config_template(c, NULL, name))
+					const char *name = w ? drv->subject_template : drv->body_template;
+					if (!name || reported[ch][w] || pg_config_template(c, NULL, name))
 						continue;
 					reported[ch][w] = true;
 					char msg[300];

@@ -44,6 +44,7 @@ static bool type_ok(const config_setting_t *s, enum ktype t)
 		return ty == CONFIG_TYPE_STRING || ty == CONFIG_TYPE_ARRAY ||
 		       ty == CONFIG_TYPE_LIST;
 	case K_DUR: return ty == CONFIG_TYPE_STRING || ty == CONFIG_TYPE_INT;
+	case K_ANY: return true;
 	}
 	return false;
 }
@@ -59,6 +60,7 @@ static const char *want_name(enum ktype t)
 	case K_STRS: return "an array of strings [ \"...\" ]";
 	case K_STR_OR_STRS: return "a string or an array of strings";
 	case K_DUR: return "a duration such as \"30s\", \"5m\" or \"2h\"";
+	case K_ANY: return "any value";
 	}
 	return "?";
 }

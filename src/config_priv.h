@@ -50,6 +50,7 @@ enum ktype {
 	K_STRS,         /* [ "a", "b" ] */
 	K_STR_OR_STRS,  /* "a" or [ "a", "b" ] */
 	K_DUR,          /* "30s", "5m", "2h", "1d" or 30 */
+	K_ANY,          /* checked by someone else (a channel driver) */
 };
 
 struct key {

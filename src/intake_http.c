@@ -9,6 +9,8 @@
  *   GET  /v1/messages?client=&state=&since=&limit=
  *   GET  /v1/messages/{id}          message, deliveries, attempts, ledger
  *   POST /v1/route/preview          the plan routing would make, not stored
+ *   POST /v1/messages/{id}/ack      acknowledge on the caller's behalf
+ *   ANY  /cb/<channel>/...          peers' reports and replies (driver's http())
  *
  * Every /v1 request needs "Authorization: Bearer TOKEN" (checked against
  * the live configuration, never logged).  Every error answers
@@ -46,7 +48,8 @@ struct pg_http {
 };
 
 enum action {
-	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW
+	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
+	A_ACK, A_CALLBACK
 };
 
 /* Per-request state (MHD's con_cls). */
@@ -54,7 +57,11 @@ struct req {
 	enum action act;
 	struct pg_config *cfg;       /* held until completion; NULL for no-auth routes */
 	const struct pg_operator *op;
-	int64_t id;                  /* A_GET */
+	int64_t id;                  /* A_GET, A_ACK */
+	enum pg_channel_kind ch;     /* A_CALLBACK */
+	char path[512];              /* A_CALLBACK: the whole path */
+	const char *sub;             /* A_CALLBACK: what follows /cb/<channel> */
+	const char *method;          /* MHD's, valid for the request */
 	int status;                  /* of route(): 200, 404 or 405 */
 	const char *allow;           /* for 405 */
 	bool post;
@@ -419,6 +426,94 @@ do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
+/* POST /v1/messages/{id}/ack, body empty or {"by": "..."}: an operator
+ * acknowledges on the caller's behalf (e.g. the on-call doctor phoned
+ * the office).  200 with the message's acknowledgement, also when it was
+ * acknowledged before ("already": true). */
+static enum MHD_Result
+do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	char who[PG_MAX_NAME + 64];
+	const char *by = NULL;
+	json_t *body = NULL, *j;
+	json_error_t jerr;
+	struct pg_message m;
+	bool already = false;
+	pg_err e;
+
+	if (r->body.len > 0) {
+		body = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(body)) {
+			json_decref(body);
+			return fail(h, conn, r, 400, "invalid_json", "", NULL, NULL,
+				    "the body must be a JSON object such as {\"by\": \"...\"}");
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(body, k, v) {
+			if (strcmp(k, "by") != 0 || !json_is_string(v)) {
+				json_decref(body);
+				return fail(h, conn, r, 400, "invalid", strcmp(k, "by") ? k : "by",
+					    NULL, NULL, "only \"by\" (a string) may be given");
+			}
+		}
+		by = json_string_value(json_object_get(body, "by"));
+		if (by && (strlen(by) > PG_MAX_NAME || pg_has_ctl(by, false) ||
+			   !pg_utf8_valid(by, strlen(by)))) {
+			json_decref(body);
+			return fail(h, conn, r, 400, "invalid", "by", NULL, NULL,
+				    "\"by\" must be one line of at most %d bytes", PG_MAX_NAME);
+		}
+	}
+	if (by && by[0])
+		snprintf(who, sizeof who, "%s (operator %s)", by, r->op->name);
+	else
+		snprintf(who, sizeof who, "operator %s", r->op->name);
+	json_decref(body);
+	if (!h->ctx->ack)
+		return fail(h, conn, r, 503, "unavailable", "", NULL, NULL,
+			    "acknowledgements are not available");
+	e = pg_ack_message(h->ctx->ack, r->id, 0, "api", who, &already);
+	if (e == PG_ERR_NOTFOUND)
+		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
+			    (long long)r->id);
+	if (e != PG_OK)
+		return fail_store(h, conn, r, e);
+	memset(&m, 0, sizeof m);
+	if ((e = pg_store_get_msg(h->ctx->store, r->id, &m)) != PG_OK)
+		return fail_store(h, conn, r, e);
+	j = json_pack("{s:I,s:b,s:b,s:s?}", "id", (json_int_t)m.id, "acknowledged", 1,
+		      "already", already, "acked_by", m.acked_by);
+	if (j && m.acked_ms) {
+		char iso[PG_ISO_LEN];
+		json_object_set_new(j, "acked_at", json_string(pg_iso8601(m.acked_ms, iso)));
+	}
+	pg_message_free(&m);
+	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+}
+
+/* /cb/<channel>/...: handed to the channel driver. */
+static enum MHD_Result
+do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	struct pg_http_resp resp;
+	char *data;
+	int status;
+
+	status = intake__callback(h->ctx, r->cfg, conn, r->ch, r->method, r->path,
+				  r->sub, r->body.data, r->body.len, &resp);
+	if (status == 404 && resp.body.len == 0) {
+		pg_buf_free(&resp.body);
+		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no such resource");
+	}
+	data = pg_buf_steal(&resp.body);
+	if (!data) {
+		pg_buf_free(&resp.body);
+		return MHD_NO;
+	}
+	return respond(conn, r, (unsigned)status, resp.content_type, data, strlen(data), NULL);
+}
+
 /* Query parameters of GET /v1/messages, gathered by list_arg(). */
 struct list_q {
 	const char *v[4];            /* client, state, since, limit */
@@ -556,7 +651,7 @@ do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
  * with another method -> 405 with *allow set. */
 static int
 route(const char *url, const char *method, enum action *act, int64_t *id,
-      const char **allow)
+      const char **allow, struct req *r)
 {
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		   strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -583,11 +678,37 @@ route(const char *url, const char *method, enum action *act, int64_t *id,
 		const char *s = url + sizeof pfx - 1;
 		size_t n = strspn(s, "0123456789");
 
-		if (n == 0 || n > 18 || s[n] != '\0' || (*id = strtoll(s, NULL, 10)) <= 0)
+		if (n == 0 || n > 18 || (*id = strtoll(s, NULL, 10)) <= 0)
+			return 404;
+		if (strcmp(s + n, "/ack") == 0) {
+			*allow = "POST";
+			*act = A_ACK;
+			return post ? 200 : 405;
+		}
+		if (s[n] != '\0')
 			return 404;
 		*allow = "GET, HEAD";
 		*act = A_GET;
 		return get ? 200 : 405;
+	}
+	if (strncmp(url, "/cb/", 4) == 0 && strlen(url) < sizeof r->path) {
+		const char *s = url + 4, *slash = strchr(s, '/');
+		char name[16];
+		size_t n = slash ? (size_t)(slash - s) : strlen(s);
+		const struct pg_channel *drv;
+
+		if (n == 0 || n >= sizeof name)
+			return 404;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		if (pg_channel_parse(name, &r->ch) != 0 || !(drv = pg_channel_for(r->ch)) ||
+		    !drv->http)
+			return 404;
+		pg_strlcpy(r->path, url, sizeof r->path);
+		r->sub = r->path + 4 + n;
+		*allow = "GET, POST";
+		*act = A_CALLBACK;
+		return get || post ? 200 : 405;
 	}
 	return 404;
 }
@@ -614,15 +735,21 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if ((r->cfg = pg_live_get(h->ctx->live)) == NULL)
 		return fail(h, conn, r, 503, "unavailable", "", MHD_HTTP_HEADER_RETRY_AFTER,
 			    RETRY_AFTER_S, "no configuration loaded");
+	if (r->act == A_CALLBACK) {      /* the driver authenticates these */
+		pg_buf_init(&r->body, r->cfg->max_body);
+		return MHD_YES;
+	}
 	if ((r->op = authenticate(conn, r->cfg, &given)) == NULL)
 		return fail(h, conn, r, 401, "unauthorized", "Authorization",
 			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pagegate\"",
 			    given ? "the bearer token is not valid"
 				  : "an Authorization: Bearer token is required");
-	if (r->act != A_SUBMIT && r->act != A_PREVIEW)
+	if (r->act != A_SUBMIT && r->act != A_PREVIEW && r->act != A_ACK)
 		return MHD_YES;
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!json_content_type(v))
+	if (r->act == A_ACK && v == NULL) {
+		/* an empty acknowledgement needs no body */
+	} else if (!json_content_type(v))
 		return fail(h, conn, r, 415, "unsupported_media_type", "Content-Type",
 			    NULL, NULL, "the body must be application/json (UTF-8)");
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -656,12 +783,18 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		return do_list(h, conn, r);
 	case A_GET:
 		return do_get(h, conn, r);
+	case A_CALLBACK:
+	case A_ACK:
 	case A_SUBMIT:
 	case A_PREVIEW:
 		if (r->too_big)
 			return fail(h, conn, r, 413, "too_large", "", NULL, NULL,
 				    "the body is over the limit of %zu bytes",
 				    r->cfg->max_body);
+		if (r->act == A_CALLBACK)
+			return do_callback(h, conn, r);
+		if (r->act == A_ACK)
+			return do_ack(h, conn, r);
 		return r->act == A_SUBMIT ? do_submit(h, conn, r) : do_preview(h, conn, r);
 	case A_NONE:
 		break;
@@ -693,7 +826,8 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		pg_buf_init(&r->body, 0);
 		*con_cls = r;
 		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-		r->status = route(url, method, &r->act, &r->id, &r->allow);
+		r->method = method;
+		r->status = route(url, method, &r->act, &r->id, &r->allow, r);
 		return r->post ? check(h, conn, r) : MHD_YES;
 	}
 	if (r->answered) {

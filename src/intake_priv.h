@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "pagegate/channel.h"
 #include "pagegate/intake.h"
 
 /* Each returns a new JSON value the caller owns, or NULL when out of
@@ -25,5 +26,14 @@ json_t *intake__list(const struct pg_message *v, size_t n);
 json_t *intake__preview(const struct pg_client *cl, enum pg_kind kind,
 			enum pg_urgency urg, int64_t at_ms, const struct pg_plan *plan,
 			int64_t next_open_s);
+
+struct MHD_Connection;
+/* Serves a request to /cb/<ch><sub> through the channel driver's http():
+ * fills resp (whose body the caller frees) and returns its status; 404
+ * when the channel has no callbacks. */
+int intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
+		     struct MHD_Connection *conn, enum pg_channel_kind ch,
+		     const char *method, const char *path, const char *sub,
+		     const char *body, size_t body_len, struct pg_http_resp *resp);
 
 #endif

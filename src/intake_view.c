@@ -129,6 +129,20 @@ attempt_json(const struct pg_attempt *a)
 	return jdone(o, bad);
 }
 
+/* "ack_ref", "acknowledged" and, once acknowledged, "acked_at" and
+ * "acked_by". */
+static void
+ack_json(json_t *o, const struct pg_message *m, bool *bad)
+{
+	if (m->ack_ref[0])
+		jset(o, "ack_ref", json_string(m->ack_ref), bad);
+	jset(o, "acknowledged", json_boolean(m->acked_ms != 0), bad);
+	if (m->acked_ms) {
+		jset(o, "acked_at", jtime(m->acked_ms), bad);
+		jset(o, "acked_by", jstr(m->acked_by), bad);
+	}
+}
+
 /* The message itself; with_body adds text and fields. */
 static json_t *
 message_json(const struct pg_message *m, bool with_fields)
@@ -160,6 +174,7 @@ message_json(const struct pg_message *m, bool with_fields)
 	jset(o, "operator", jstr(m->operator_name), &bad);
 	jset(o, "received", jtime(m->received_ms), &bad);
 	jset(o, "state", json_string(m->state), &bad);
+	ack_json(o, m, &bad);
 	return jdone(o, bad);
 }
 
@@ -177,6 +192,7 @@ intake__submit(const struct pg_message *m, const struct pg_delivery *d, size_t n
 		jset(o, "client", jstr(m->client_id), &bad);
 		jset(o, "state", json_string(m->state), &bad);
 		jset(o, "received", jtime(m->received_ms), &bad);
+		ack_json(o, m, &bad);
 	}
 	if (o && a)
 		jset(o, "deliveries", a, &bad);

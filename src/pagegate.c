@@ -68,6 +68,7 @@ static const char USAGE[] =
 "commands:\n"
 "  send      submit a caller message; prints its id\n"
 "  show      a message with its deliveries, attempts and ledger\n"
+"  ack       acknowledge a message on someone's behalf\n"
 "  list      recent messages, newest first\n"
 "  preview   the delivery plan routing would produce, without sending\n"
 "  check     validate the configuration and client files\n"
@@ -90,6 +91,10 @@ static const char USAGE_SEND[] =
 static const char USAGE_SHOW[] =
 "usage: pagegate show [--json] ID\n"
 "Prints the message, each delivery with its attempts, and the ledger.\n";
+static const char USAGE_ACK[] =
+"usage: pagegate ack [--by WHO] [--json] ID\n"
+"Acknowledges message ID on someone's behalf (e.g. the on-call person\n"
+"phoned in); the ledger records the operator and WHO.\n";
 static const char USAGE_LIST[] =
 "usage: pagegate list [--client ID] [--state STATE] [--since TIME] [--limit N] [--json]\n"
 "TIME is RFC 3339 (2026-11-22T09:00:00-06:00) or an age such as 2h or 1d.\n";
@@ -820,7 +825,14 @@ static void show_message(json_t *m, long status)
 	printf("  %s/%s\n  received  %s by ", or(jstr(m, "kind"), "?"),
 	       or(jstr(m, "urgency"), "?"), jtime(m, "received", t));
 	put_clean(stdout, or(jstr(m, "operator"), "?"), NULL);
-	printf("\n  state     %s\n  caller    ", or(jstr(m, "state"), "?"));
+	printf("\n  state     %s", or(jstr(m, "state"), "?"));
+	if (json_is_true(json_object_get(m, "acknowledged"))) {
+		printf("\n  acked     %s by ", jtime(m, "acked_at", t));
+		put_clean(stdout, or(jstr(m, "acked_by"), "?"), NULL);
+	} else if (jstr(m, "ack_ref")) {
+		printf("\n  ack ref   %s (not acknowledged)", jstr(m, "ack_ref"));
+	}
+	printf("\n  caller    ");
 	put_clean(stdout, or(jstr(m, "caller.name"), "?"), NULL);
 	fputs(", ", stdout);
 	put_clean(stdout, or(jstr(m, "caller.phone"), "?"), NULL);
@@ -892,6 +904,58 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 		return usage_error(USAGE_SHOW, "%s", "give one message id (a positive number)");
 	snprintf(path, sizeof path, "/v1/messages/%lld", id);
 	return call(c, "GET", path, NULL, NULL, show_message);
+}
+
+/* ---- ack ---- */
+
+static void show_ack(json_t *r, long status)
+{
+	char t[PG_ISO_LEN];
+
+	(void)status;
+	printf("message %lld %s at %s by ", (long long)jint(r, "id"),
+	       json_is_true(json_object_get(r, "already")) ? "was already acknowledged"
+							   : "acknowledged",
+	       jtime(r, "acked_at", t));
+	put_clean(stdout, or(jstr(r, "acked_by"), "?"), NULL);
+	fputc('\n', stdout);
+}
+
+static int cmd_ack(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' }, COMMON_OPTS, { NULL, 0, NULL, 0 }
+	};
+	const char *by = NULL;
+	long long id;
+	char path[80];
+	json_t *body = NULL;
+	int ch, rc = EX_OK;
+
+	while (rc == EX_OK && (ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+		if (common_opt(c, ch, optarg, &rc))
+			continue;
+		if (ch == 'b') {
+			by = optarg;
+			continue;
+		}
+		if (ch == 'h') {
+			fputs(USAGE_ACK, stdout);
+			return EX_OK;
+		}
+		fputs(USAGE_ACK, stderr);
+		rc = EX_USAGE;
+	}
+	if (rc != EX_OK)
+		return rc;
+	if (argc - optind != 1 || parse_id(argv[optind], &id) != 0)
+		return usage_error(USAGE_ACK, "%s", "give one message id (a positive number)");
+	if (by && (body = json_pack("{s:s}", "by", by)) == NULL)
+		return usage_error(USAGE_ACK, "%s", "--by must be UTF-8 text");
+	snprintf(path, sizeof path, "/v1/messages/%lld/ack", id);
+	rc = call(c, "POST", path, body, NULL, show_ack);
+	json_decref(body);
+	return rc;
 }
 
 /* ---- list ---- */
@@ -1144,6 +1208,7 @@ static const struct command {
 } COMMANDS[] = {
 	{ "send", cmd_send, USAGE_SEND },
 	{ "show", cmd_show, USAGE_SHOW },
+	{ "ack", cmd_ack, USAGE_ACK },
 	{ "list", cmd_list, USAGE_LIST },
 	{ "preview", cmd_preview, USAGE_PREVIEW },
 	{ "check", cmd_check, USAGE_CHECK },

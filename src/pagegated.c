@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pagegate/ack.h"
 #include "pagegate/config.h"
 #include "pagegate/daemon.h"
 #include "pagegate/intake.h"
@@ -80,6 +81,7 @@ main(int argc, char **argv)
 	struct pg_config *cfg;
 	struct pg_live_config live;
 	struct pg_metrics metrics;
+	struct pg_ack_host ack;
 	struct pg_ctx ctx;
 	struct pg_sched_deps deps;
 	struct pg_http *http = NULL;
@@ -132,12 +134,20 @@ main(int argc, char **argv)
 	}
 	pg_live_init(&live, cfg);
 	ctx.live = &live;
+	if ((e = pg_ack_host_init(&ack, ctx.store, &metrics)) != PG_OK) {
+		pg_error("cannot read the server secret from the store: %s", pg_strerror(e));
+		pg_store_close(ctx.store);
+		pg_live_destroy(&live);
+		return 1;
+	}
+	ctx.ack = &ack;
 
 	memset(&deps, 0, sizeof deps);
 	deps.store = ctx.store;
 	deps.live = &live;
 	deps.metrics = &metrics;
 	deps.workers = cfg->workers;
+	deps.host = &ack.host;
 	if ((e = pg_sched_start(&deps, &ctx.sched)) != PG_OK) {
 		pg_error("cannot start the scheduler: %s", pg_strerror(e));
 		rc = 1;

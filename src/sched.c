@@ -699,6 +699,14 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return PG_OK;
 }
 
+void *
+pg_sched_driver_state(struct pg_sched *s, enum pg_channel_kind k)
+{
+	if (!s || (unsigned)k >= PG_CH__COUNT || !s->drv_started[k])
+		return NULL;
+	return s->drv_state[k];
+}
+
 void
 pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
 {

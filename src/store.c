@@ -2,8 +2,10 @@
  * store.c - the store's front end (store.h): picks the backend from the
  * dsn, validates the callers' input, runs the single writer thread with
  * group commit and keeps a pool of read connections.  What each write
- * does - rows, ledger, message state, crash recovery - is store_ledger.c;
- * a backend (store_backend.h) only stores and fetches rows.
+ * does - rows, ledger, message state, crash recovery, acknowledgements,
+ * receipts - is store_ledger.c; a backend (store_backend.h) only stores
+ * and fetches rows.  The one rule applied here, on the read side, is
+ * which delivery an inbound sender's address matches (find_recent).
  *
  * Group commit: a caller puts its operation on the queue and sleeps until
  * the writer has committed the transaction that holds it.  The writer
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pagegate/log.h"
 #include "pagegate/util.h"
@@ -35,6 +38,12 @@
 
 #define LIST_MAX    1000
 #define DETAIL_MAX  65536    /* ledger detail text */
+#define RECENT_MAX  1000     /* attempts looked at per inbound reply */
+#define PHONE_MAX   20       /* digits of a phone number, at most */
+#define PHONE_MIN   3        /* digits that make an address a number */
+#define PHONE_TAIL  10       /* digits compared of two long numbers */
+#define TEXT_MAX    65536    /* an inbound reply, a report, a name */
+#define PG_ACK_REF_CAP 12    /* sizeof pg_message.ack_ref */
 
 static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
 
@@ -362,6 +371,57 @@ pg_store_event(struct pg_store *st, int64_t mid, int64_t did,
 	return submit_op(st, &op);
 }
 
+/* A bounded text argument from a caller (peers' texts come through). */
+static bool
+text_ok(const char *s, bool empty_ok)
+{
+	return s && (empty_ok || *s) && strnlen(s, TEXT_MAX + 1) <= TEXT_MAX;
+}
+
+pg_err
+pg_store_ack(struct pg_store *st, int64_t mid, int64_t did,
+	     const char *channel, const char *who, bool *already)
+{
+	struct store_op op = { .kind = OP_ACK, .u.ack = { .mid = mid,
+		.did = did, .channel = channel, .who = who } };
+	pg_err e;
+
+	if (already)
+		*already = false;
+	if (mid <= 0 || did < 0 || !text_ok(channel, false) ||
+	    !text_ok(who, false))
+		return PG_ERR_INVAL;
+	if (!(e = submit_op(st, &op)) && already)
+		*already = op.u.ack.already;
+	return e;
+}
+
+pg_err
+pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
+	       const char *channel, const char *from, const char *text)
+{
+	struct store_op op = { .kind = OP_REPLY, .u.reply = { .mid = mid,
+		.did = did, .channel = channel, .from = from, .text = text } };
+
+	if (mid <= 0 || did < 0 || !text_ok(channel, false) ||
+	    !text_ok(from, false) || !text_ok(text, true))
+		return PG_ERR_INVAL;
+	return submit_op(st, &op);
+}
+
+pg_err
+pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
+		 const char *detail)
+{
+	struct store_op op = { .kind = OP_RECEIPT, .u.receipt = { .did = did,
+		.state = state, .detail = detail } };
+
+	if ((state != PG_D_DELIVERED && state != PG_D_FAILED) ||
+	    (detail && !text_ok(detail, true)))
+		return PG_ERR_INVAL;
+	return submit_op(st, &op);
+}
+
 void
 pg_store_stats(struct pg_store *st, struct pg_store_stats *out)
 {
@@ -469,6 +529,121 @@ pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
 }
 
 pg_err
+pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid)
+{
+	struct pg_sb *c;
+	pg_err e;
+
+	if (ref == NULL || *ref == '\0' || strnlen(ref, PG_ACK_REF_CAP) >=
+	    PG_ACK_REF_CAP)
+		return PG_ERR_NOTFOUND;
+	c = reader_take(st);
+	if (!(e = st->be->begin(c)))
+		e = st->be->find_ack_ref(c, ref, mid);
+	return read_end(st, c, e);
+}
+
+/* The digits of a phone number into out: s holds only digits, spaces and
+ * "+-()." with PHONE_MIN..PHONE_MAX digits.  Returns how many, or 0 when s
+ * is not a phone number (an e-mail address, a topic, a short code "12"). */
+static size_t
+phone_digits(const char *s, char out[PHONE_MAX + 1])
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (n == PHONE_MAX)
+				return 0;
+			out[n++] = *s;
+		} else if (strchr(" +-().", *s) == NULL) {
+			return 0;
+		}
+	}
+	out[n] = '\0';
+	return n >= PHONE_MIN ? n : 0;
+}
+
+struct recent {
+	const char *address;
+	char digits[PHONE_MAX + 1];
+	size_t n;
+	int64_t did, mid;
+};
+
+/* store.h's rule: equal (ignoring case), or phone numbers whose digits
+ * agree - the last PHONE_TAIL when both have that many, else all. */
+static bool
+recent_match(int64_t did, int64_t mid, const char *address, void *arg)
+{
+	struct recent *x = arg;
+	char d[PHONE_MAX + 1];
+	size_t n;
+	bool same = strcasecmp(address, x->address) == 0;
+
+	if (!same && x->n && (n = phone_digits(address, d)) > 0) {
+		if (n >= PHONE_TAIL && x->n >= PHONE_TAIL)
+			same = memcmp(d + n - PHONE_TAIL,
+				      x->digits + x->n - PHONE_TAIL, PHONE_TAIL) == 0;
+		else
+			same = n == x->n && memcmp(d, x->digits, n) == 0;
+	}
+	if (same) {
+		x->did = did;
+		x->mid = mid;
+	}
+	return same;
+}
+
+pg_err
+pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
+		     const char *address, int64_t max_age_ms, int64_t *did,
+		     int64_t *mid)
+{
+	struct recent x = { .address = address };
+	struct pg_sb *c;
+	pg_err e;
+
+	if ((unsigned)ch >= PG_CH__COUNT || !text_ok(address, false) ||
+	    max_age_ms <= 0)
+		return PG_ERR_INVAL;
+	x.n = phone_digits(address, x.digits);
+	c = reader_take(st);
+	if (!(e = st->be->begin(c)))
+		e = st->be->recent_deliveries(c, ch, pg_now_ms() - max_age_ms,
+					      RECENT_MAX, recent_match, &x);
+	if ((e = read_end(st, c, e)))
+		return e;
+	if (x.did == 0)
+		return PG_ERR_NOTFOUND;
+	if (did)
+		*did = x.did;
+	if (mid)
+		*mid = x.mid;
+	return PG_OK;
+}
+
+/* Read first; only the first use of a store creates the secret (in the
+ * writer, which looks again: two first uses make one secret). */
+pg_err
+pg_store_secret(struct pg_store *st, unsigned char out[32])
+{
+	struct store_op op = { .kind = OP_SECRET, .u.secret = { out } };
+	struct pg_sb *c = reader_take(st);
+	size_t len = 0;
+	pg_err e;
+
+	if (!(e = st->be->begin(c)))
+		e = st->be->get_setting(c, SECRET_KEY, out, SECRET_LEN, &len);
+	e = read_end(st, c, e);
+	if (e == PG_OK && len == SECRET_LEN)
+		return PG_OK;
+	if (e != PG_OK && e != PG_ERR_NOTFOUND && e != PG_ERR_TOOBIG)
+		return e;
+	return submit_op(st, &op);
+}
+
+pg_err
 pg_store_load_pending(struct pg_store *st,
 	void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
 {
@@ -505,6 +680,7 @@ pg_message_free(struct pg_message *m)
 	free(m->fields);
 	free(m->operator_name);
 	free(m->idem_key);
+	free(m->acked_by);
 	memset(m, 0, sizeof *m);
 }
 

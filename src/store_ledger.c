@@ -15,7 +15,14 @@
 #include "store_priv.h"
 
 #define REPLY_CUT   2000     /* bytes of a peer reply quoted in a detail */
+#define WHO_CUT     200      /* bytes of a sender / acknowledger quoted */
 #define OPEN_BATCH  16       /* running attempts closed per lookup */
+#define REF_TRIES   64       /* random ack references tried per message */
+#define REF_SPACE   1000000u /* 6 digits */
+#define REF_KEEP_MS (30LL * 86400 * 1000)  /* a reference stays this long */
+/* Random values at or above this are drawn again: v % REF_SPACE is then
+ * uniform (4294000000 is the largest multiple of REF_SPACE below 2^32). */
+#define REF_LIMIT   (UINT32_MAX / REF_SPACE * REF_SPACE)
 
 /* The writer's backend and connection, inside the open transaction. */
 struct wtx {
@@ -38,19 +45,36 @@ when(int64_t ms, char buf[PG_ISO_LEN])
 	return buf;
 }
 
-/* How many bytes of a peer reply to quote: at most REPLY_CUT, cut on a
- * UTF-8 character boundary.  The whole reply is kept in the attempt. */
+/* How many bytes of r to quote: at most max, cut on a UTF-8 character
+ * boundary. */
 static int
-reply_len(const char *r)
+cut_len(const char *r, size_t max)
 {
 	size_t n = strlen(r);
 
-	if (n <= REPLY_CUT)
+	if (n <= max)
 		return (int)n;
-	n = REPLY_CUT;
+	n = max;
 	while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
 		n--;
 	return (int)n;
+}
+
+/* A peer reply is quoted up to REPLY_CUT bytes; the whole reply is kept
+ * in the attempt. */
+static int
+reply_len(const char *r)
+{
+	return cut_len(r, REPLY_CUT);
+}
+
+/* Appends s, cut to at most max bytes with "..." marking a cut. */
+static pg_err
+quote(struct pg_buf *b, const char *s, size_t max)
+{
+	int n = cut_len(s, max);
+
+	return pg_buf_printf(b, "%.*s%s", n, s, s[n] ? "..." : "");
 }
 
 /* "temp: 450 4.3.0 Error" (or "temp") into b. */
@@ -150,7 +174,7 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (m->idem_key) {
 		e = tx->be->find_idem(tx->w, m->operator_name, m->idem_key,
-				      &id, state);
+				      &id, state, m->ack_ref);
 		if (e == PG_OK) {
 			m->id = id;
 			pg_strlcpy(m->state, state, sizeof m->state);
@@ -163,7 +187,8 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
 	pg_strlcpy(m->state, derive_state(counts), sizeof m->state);
-	if ((e = tx->be->insert_message(tx->w, m)))
+	if ((e = store__new_ack_ref(tx->be, tx->w, m->ack_ref)) ||
+	    (e = tx->be->insert_message(tx->w, m)))
 		return e;
 	op->writes++;
 	for (size_t i = 0; i < nd; i++) {
@@ -243,6 +268,7 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	enum pg_outcome o = op->u.finish.outcome;
 	int64_t at = op->u.finish.at;
 	char t[PG_ISO_LEN], *old;
+	bool settled;
 	pg_err e = tx->be->get_delivery(tx->w, op->u.finish.did, &d);
 
 	if (e)
@@ -253,7 +279,12 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			(long long)d.id, (long long)op->u.finish.aid);
 	if (!e)
 		op->writes++;
-	d.state = op->u.finish.state;
+	/* A far-end receipt can settle a delivery while its attempt still
+	 * runs (a fast SMS delivery report): the attempt is closed and the
+	 * receipt's state stays. */
+	settled = d.state == PG_D_DELIVERED || d.state == PG_D_FAILED;
+	if (!settled)
+		d.state = op->u.finish.state;
 	if (d.state == PG_D_QUEUED)
 		d.next_try_ms = op->u.finish.next;
 	d.updated_ms = at;
@@ -267,7 +298,7 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		e = w_event_buf(tx, op, d.message_id, d.id, at,
 				"attempt_finished", b, e);
 	}
-	if (!e) {
+	if (!e && !settled) {
 		switch (d.state) {
 		case PG_D_QUEUED:
 			type = "retry_scheduled";
@@ -318,22 +349,138 @@ op_set_state(const struct wtx *tx, struct store_op *op)
 	return e;
 }
 
+/* Delivery did (0: none) exists and belongs to message mid. */
 static pg_err
-op_event(const struct wtx *tx, struct store_op *op)
+check_delivery(const struct wtx *tx, int64_t mid, int64_t did)
 {
 	struct pg_delivery d;
 	pg_err e;
 
-	if (op->u.event.did) {
-		if ((e = tx->be->get_delivery(tx->w, op->u.event.did, &d)))
-			return e;
-		e = d.message_id == op->u.event.mid ? PG_OK : PG_ERR_INVAL;
-		pg_delivery_free(&d);
-		if (e)
-			return e;
+	if (did == 0)
+		return PG_OK;
+	if ((e = tx->be->get_delivery(tx->w, did, &d)))
+		return e;
+	e = d.message_id == mid ? PG_OK : PG_ERR_INVAL;
+	pg_delivery_free(&d);
+	return e;
+}
+
+static pg_err
+op_event(const struct wtx *tx, struct store_op *op)
+{
+	pg_err e = check_delivery(tx, op->u.event.mid, op->u.event.did);
+
+	return e ? e : w_event(tx, op, op->u.event.mid, op->u.event.did,
+			       pg_now_ms(), op->u.event.type, op->u.event.detail);
+}
+
+/* Sets acked_ms / acked_by = "WHO via CHANNEL" once, with an
+ * "acknowledged" event "by WHO via CHANNEL (delivery N)". */
+static pg_err
+op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_message m;
+	int64_t mid = op->u.ack.mid, did = op->u.ack.did, now = pg_now_ms();
+	pg_err e = tx->be->get_message(tx->w, mid, &m);
+
+	if (e)
+		return e;
+	op->u.ack.already = m.acked_ms != 0;
+	pg_message_free(&m);
+	if ((e = check_delivery(tx, mid, did)) || op->u.ack.already)
+		return e;
+	if (!(e = pg_buf_adds(b, "by ")) && !(e = quote(b, op->u.ack.who, WHO_CUT)))
+		e = pg_buf_printf(b, " via %s", op->u.ack.channel);
+	/* acked_by is the detail without its "by ". */
+	if (!e && !(e = tx->be->set_message_ack(tx->w, mid, now, b->data + 3)))
+		op->writes++;
+	if (!e && did)
+		e = pg_buf_printf(b, " (delivery %lld)", (long long)did);
+	return w_event_buf(tx, op, mid, did, now, "acknowledged", b, e);
+}
+
+/* A "reply" event "from FROM via CHANNEL: TEXT". */
+static pg_err
+op_reply(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	pg_err e = check_delivery(tx, op->u.reply.mid, op->u.reply.did);
+
+	if (e)
+		return e;
+	if (!(e = pg_buf_adds(b, "from ")) &&
+	    !(e = quote(b, op->u.reply.from, WHO_CUT)) &&
+	    !(e = pg_buf_printf(b, " via %s: ", op->u.reply.channel)))
+		e = quote(b, op->u.reply.text, REPLY_CUT);
+	return w_event_buf(tx, op, op->u.reply.mid, op->u.reply.did,
+			   pg_now_ms(), "reply", b, e);
+}
+
+/* A far-end report: moves a delivery still open or sent to the reported
+ * state ("delivered" / "failed" event with the report); about one
+ * already settled it is only a "receipt" event, "STATE: REPORT (delivery
+ * was already STATE)". */
+static pg_err
+op_receipt(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_delivery d;
+	enum pg_dstate to = op->u.receipt.state;
+	const char *detail = op->u.receipt.detail, *type = "receipt";
+	int64_t now = pg_now_ms();
+	bool moves;
+	pg_err e = tx->be->get_delivery(tx->w, op->u.receipt.did, &d);
+
+	if (e)
+		return e;
+	moves = d.state == PG_D_QUEUED || d.state == PG_D_SENDING ||
+	    d.state == PG_D_SENT;
+	if (moves) {
+		type = pg_dstate_name(to);
+		if (detail && *detail)
+			e = quote(b, detail, REPLY_CUT);
+	} else {
+		e = pg_buf_adds(b, pg_dstate_name(to));
+		if (!e && detail && *detail && !(e = pg_buf_adds(b, ": ")))
+			e = quote(b, detail, REPLY_CUT);
+		if (!e)
+			e = pg_buf_printf(b, " (delivery was already %s)",
+					  pg_dstate_name(d.state));
 	}
-	return w_event(tx, op, op->u.event.mid, op->u.event.did, pg_now_ms(),
-		       op->u.event.type, op->u.event.detail);
+	if (!e && moves) {
+		d.state = to;
+		d.updated_ms = now;
+		e = w_update(tx, op, &d);
+	}
+	if (!e)
+		e = w_event(tx, op, d.message_id, d.id, now, type,
+			    b->len ? b->data : NULL);
+	pg_buf_reset(b);
+	if (!e && moves)
+		e = w_restate(tx, op, d.message_id);
+	pg_delivery_free(&d);
+	return e;
+}
+
+/* The server secret, created on first use. */
+static pg_err
+op_secret(const struct wtx *tx, struct store_op *op)
+{
+	unsigned char *out = op->u.secret.out;
+	size_t len = 0;
+	pg_err e = tx->be->get_setting(tx->w, SECRET_KEY, out, SECRET_LEN, &len);
+
+	if (e == PG_OK && len == SECRET_LEN)
+		return PG_OK;
+	if (e == PG_OK || e == PG_ERR_TOOBIG) {
+		pg_error("store: the stored secret is not %d bytes", SECRET_LEN);
+		return PG_ERR_STORE;
+	}
+	if (e != PG_ERR_NOTFOUND || (e = pg_random(out, SECRET_LEN)))
+		return e;
+	if (!(e = tx->be->put_setting(tx->w, SECRET_KEY, out, SECRET_LEN))) {
+		op->writes++;
+		pg_info("store: created the server secret for callback tokens");
+	}
+	return e;
 }
 
 /* Deliveries left "sending" by a process that died mid-attempt go back to
@@ -399,6 +546,10 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_SET_STATE:      return op_set_state(tx, op);
 	case OP_EVENT:          return op_event(tx, op);
 	case OP_RECOVER:        return op_recover(tx, op, b);
+	case OP_ACK:            return op_ack(tx, op, b);
+	case OP_REPLY:          return op_reply(tx, op, b);
+	case OP_RECEIPT:        return op_receipt(tx, op, b);
+	case OP_SECRET:         return op_secret(tx, op);
 	}
 	return PG_ERR_INVAL;
 }
@@ -409,11 +560,52 @@ store__unwind(struct store_op *op)
 	op->writes = 0;
 	if (op->kind == OP_SUBMIT) {
 		op->u.submit.m->id = 0;
+		op->u.submit.m->ack_ref[0] = '\0';
 		op->u.submit.existing = false;
 		for (size_t i = 0; i < op->u.submit.nd; i++)
 			op->u.submit.d[i].id = op->u.submit.d[i].message_id = 0;
 	} else if (op->kind == OP_ATTEMPT_START) {
 		op->u.start.aid = 0;
+	} else if (op->kind == OP_ACK) {
+		op->u.ack.already = false;
+	} else if (op->kind == OP_SECRET) {
+		memset(op->u.secret.out, 0, SECRET_LEN);
 	}
 }
 
+
+pg_err
+store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
+		   char out[12])
+{
+	uint32_t v;
+	int64_t mid, before = pg_now_ms() - REF_KEEP_MS;
+	pg_err e = PG_OK;
+
+	for (int i = 0; i < REF_TRIES; i++) {
+		do {
+			if ((e = pg_random(&v, sizeof v)))
+				return e;
+		} while (v >= REF_LIMIT);
+		snprintf(out, 12, "%0*u", PG_STORE_REF_LEN,
+			 (unsigned)(v % REF_SPACE));
+		if ((e = be->find_ack_ref(c, out, &mid)) == PG_ERR_NOTFOUND)
+			return PG_OK;
+		if (e == PG_OK)
+			e = be->release_ack_ref(c, out, before);
+		if (e == PG_OK) {
+			pg_debug("store: ack reference %s of message %lld given "
+				 "again", out, (long long)mid);
+			return PG_OK;
+		}
+		if (e != PG_ERR_NOTFOUND)
+			break;
+		e = PG_OK;
+	}
+	out[0] = '\0';
+	if (!e) {
+		pg_error("store: no free ack reference in %d tries", REF_TRIES);
+		e = PG_ERR_FULL;
+	}
+	return e;
+}

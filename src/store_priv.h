@@ -12,10 +12,10 @@
 #include "pagegate/util.h"
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
- * crash recovery. */
+ * crash recovery, OP_SECRET pg_store_secret's first use. */
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
-	OP_EVENT, OP_RECOVER
+	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET
 };
 
 /* One write waiting for the writer; lives on the caller's stack. */
@@ -46,8 +46,27 @@ struct store_op {
 			const char *type, *detail;
 		} set;
 		struct { int64_t mid, did; const char *type, *detail; } event;
+		struct {
+			int64_t mid, did;
+			const char *channel, *who;
+			bool already;
+		} ack;
+		struct {
+			int64_t mid, did;
+			const char *channel, *from, *text;
+		} reply;
+		struct {
+			int64_t did;
+			enum pg_dstate state;
+			const char *detail;
+		} receipt;
+		struct { unsigned char *out; } secret;   /* 32 bytes */
 	} u;
 };
+
+/* The setting that holds pg_store_secret's bytes. */
+#define SECRET_KEY "secret"
+#define SECRET_LEN 32
 
 /* Runs op inside the write transaction open on the writer connection w:
  * checks, rows, ledger events, message state.  b is scratch space for

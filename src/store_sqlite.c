@@ -6,7 +6,8 @@
  * Enums are stored by name so that `sqlite3 pagegate.db` is readable;
  * message fields are a JSON object (jansson) in insertion order.  Every
  * statement is a constant text, prepared once per connection and run with
- * bound parameters.  Reads are in store_sqlite_read.c.
+ * bound parameters.  Reads are in store_sqlite_read.c, the schema and its
+ * migrations in store_sqlite_schema.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,68 +22,9 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-/* Forward migrations, applied in order at open, one transaction each;
- * version N is migrations[N - 1].  Never edit a released entry: append. */
-static const char *const migrations[] = {
-	/* 1: the initial schema */
-	"CREATE TABLE messages ("
-	"  id INTEGER PRIMARY KEY,"
-	"  client_id TEXT NOT NULL,"
-	"  kind TEXT NOT NULL,"
-	"  urgency TEXT NOT NULL,"
-	"  caller_name TEXT,"
-	"  caller_phone TEXT,"
-	"  caller_company TEXT,"
-	"  text TEXT NOT NULL,"
-	"  fields TEXT NOT NULL DEFAULT '{}',"     /* JSON object */
-	"  operator TEXT NOT NULL,"
-	"  idem_key TEXT,"
-	"  received_ms INTEGER NOT NULL,"
-	"  state TEXT NOT NULL);"
-	"CREATE UNIQUE INDEX messages_idem ON messages(operator, idem_key)"
-	"  WHERE idem_key IS NOT NULL;"
-	"CREATE INDEX messages_received ON messages(received_ms);"
-	"CREATE INDEX messages_client ON messages(client_id, received_ms);"
-	"CREATE INDEX messages_state ON messages(state, received_ms);"
-	"CREATE TABLE deliveries ("
-	"  id INTEGER PRIMARY KEY,"
-	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
-	"  contact_id TEXT NOT NULL,"
-	"  contact_name TEXT,"
-	"  channel TEXT NOT NULL,"
-	"  address TEXT NOT NULL,"
-	"  gateway TEXT,"
-	"  state TEXT NOT NULL,"
-	"  priority INTEGER NOT NULL,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  created_ms INTEGER NOT NULL,"
-	"  next_try_ms INTEGER NOT NULL,"
-	"  expires_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL,"
-	"  last_reply TEXT);"
-	"CREATE INDEX deliveries_message ON deliveries(message_id);"
-	"CREATE INDEX deliveries_pending ON deliveries(state, next_try_ms);"
-	"CREATE TABLE attempts ("
-	"  id INTEGER PRIMARY KEY,"
-	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),"
-	"  started_ms INTEGER NOT NULL,"
-	"  finished_ms INTEGER NOT NULL DEFAULT 0,"
-	"  outcome TEXT,"                          /* NULL while running */
-	"  reply TEXT);"
-	"CREATE INDEX attempts_delivery ON attempts(delivery_id);"
-	"CREATE TABLE events ("
-	"  id INTEGER PRIMARY KEY,"
-	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
-	"  delivery_id INTEGER REFERENCES deliveries(id),"  /* NULL: message */
-	"  at_ms INTEGER NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  detail TEXT);"
-	"CREATE INDEX events_message ON events(message_id);",
-};
-#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
-
 #define MSG_COLS "id, client_id, kind, urgency, caller_name, caller_phone, " \
-	"caller_company, text, operator, idem_key, received_ms, state"
+	"caller_company, text, operator, idem_key, received_ms, state, " \
+	"ack_ref, acked_ms, acked_by"
 #define DEL_COLS "id, message_id, contact_id, contact_name, channel, " \
 	"address, gateway, state, priority, attempts, created_ms, " \
 	"next_try_ms, expires_ms, updated_ms, last_reply"
@@ -99,12 +41,12 @@ static const char *const sql[ST__COUNT] = {
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
 	[ST_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
 		" VALUES (?1, ?2)",
-	[ST_FIND_IDEM] = "SELECT id, state FROM messages"
+	[ST_FIND_IDEM] = "SELECT id, state, ack_ref FROM messages"
 		" WHERE operator = ?1 AND idem_key = ?2",
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
 		" caller_name, caller_phone, caller_company, text, fields,"
-		" operator, idem_key, received_ms, state)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		" operator, idem_key, received_ms, state, ack_ref)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_SET_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
 	[ST_INS_DEL] = "INSERT INTO deliveries (message_id, contact_id,"
 		" contact_name, channel, address, gateway, state, priority,"
@@ -150,6 +92,27 @@ static const char *const sql[ST__COUNT] = {
 	[ST_LIST_BOTH] = "SELECT " MSG_COLS " FROM messages"
 		" WHERE client_id = ?3 AND state = ?4 AND received_ms >= ?1"
 		LIST_TAIL,
+	[ST_ACK_MSG] = "UPDATE messages SET acked_ms = ?2, acked_by = ?3"
+		" WHERE id = ?1 AND acked_ms IS NULL",
+	[ST_FIND_REF] = "SELECT id FROM messages WHERE ack_ref = ?1",
+	/* Walks attempts_started backwards from now over the window only;
+	 * a delivery's and a message's row are found by their primary keys.
+	 * CROSS JOIN fixes that order: left to itself the planner starts
+	 * from deliveries_pending, i.e. from every delivery ever sent. */
+	[ST_RECENT] = "SELECT d.id, d.message_id, d.address FROM attempts a"
+		" CROSS JOIN deliveries d ON d.id = a.delivery_id"
+		" CROSS JOIN messages m ON m.id = d.message_id"
+		" WHERE a.started_ms >= ?1 AND d.channel = ?2"
+		" AND d.state IN (?3, ?4, ?5) AND m.acked_ms IS NULL"
+		" ORDER BY a.started_ms DESC, a.id DESC LIMIT ?6",
+	[ST_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
+	[ST_PUT_SETTING] = "INSERT OR REPLACE INTO settings (key, value)"
+		" VALUES (?1, ?2)",
+	[ST_NO_REF] = "SELECT id FROM messages WHERE id > ?1"
+		" AND ack_ref IS NULL ORDER BY id LIMIT 1",
+	[ST_SET_REF] = "UPDATE messages SET ack_ref = ?2 WHERE id = ?1",
+	[ST_RELEASE_REF] = "UPDATE messages SET ack_ref = NULL"
+		" WHERE ack_ref = ?1 AND received_ms < ?2",
 };
 
 /* Maps an SQLite result code to pg_err and logs what failed. */
@@ -213,8 +176,9 @@ st_done(sqlite3_stmt *s)
 
 /* Prepares statement id and binds one parameter per character of types:
  * 'i' an int64_t, 'n' an int64_t where 0 binds NULL, 't' a const char *
- * (NULL binds NULL; it must live until st_done).  The variable arguments
- * must have exactly those types. */
+ * (NULL binds NULL; it must live until st_done), 'b' a const void * and
+ * a size_t (a blob, same lifetime).  The variable arguments must have
+ * exactly those types. */
 pg_err
 sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
 	     const char *types, ...)
@@ -222,6 +186,8 @@ sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
 	va_list ap;
 	int rc = SQLITE_OK;
 	const char *t;
+	const void *p;
+	size_t n;
 	int64_t v;
 	pg_err e = st_get(c, id, out);
 
@@ -233,6 +199,11 @@ sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
 			t = va_arg(ap, const char *);
 			rc = t ? sqlite3_bind_text(*out, i + 1, t, -1, SQLITE_STATIC)
 			       : sqlite3_bind_null(*out, i + 1);
+		} else if (types[i] == 'b') {
+			p = va_arg(ap, const void *);
+			n = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(*out, i + 1, p, (sqlite3_uint64)n,
+						 SQLITE_STATIC);
 		} else {
 			v = va_arg(ap, int64_t);
 			rc = types[i] == 'n' && v == 0
@@ -250,8 +221,8 @@ sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
 
 /* Steps a prepared write to its end.  With one, a statement that changed
  * no row gives PG_ERR_NOTFOUND; with rowid, *rowid is the new row's id. */
-static pg_err
-sb_write(struct pg_sb *c, sqlite3_stmt *s, const char *what, bool one,
+pg_err
+sqlite__write(struct pg_sb *c, sqlite3_stmt *s, const char *what, bool one,
 	 int64_t *rowid)
 {
 	int rc = sqlite3_step(s);
@@ -272,7 +243,7 @@ sb_simple(struct pg_sb *c, enum st id)
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, id, &s, "");
 
-	return e ? e : sb_write(c, s, sql[id], false, NULL);
+	return e ? e : sqlite__write(c, s, sql[id], false, NULL);
 }
 
 /* Steps s to its end calling fn(s, arg) on each row, stopping at fn's
@@ -309,73 +280,15 @@ sqlite__row_one(struct pg_sb *c, sqlite3_stmt *s,
 }
 
 /* Runs constant SQL text (schema, pragmas) that binds nothing. */
-static pg_err
-sb_run(struct pg_sb *c, const char *text)
+pg_err
+sqlite__exec(struct pg_sb *c, const char *text)
 {
 	int rc = sqlite3_exec(c->db, text, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? PG_OK : sb_fail(c, rc, "exec");
 }
 
-static pg_err
-rd_int(sqlite3_stmt *s, void *p)
-{
-	*(int64_t *)p = sqlite3_column_int64(s, 0);
-	return PG_OK;
-}
-
-/* ---- open, schema ---- */
-
-static pg_err
-sb_version(struct pg_sb *c, int *version)
-{
-	sqlite3_stmt *s;
-	int64_t v = 0;
-	pg_err e = sqlite__prep(c, ST_VERSION, &s, "");
-
-	if (!e && !(e = sqlite__row_one(c, s, rd_int, &v)))
-		*version = (int)v;
-	return e;
-}
-
-/* Applies the migrations the file lacks, each in its own transaction; safe
- * against a second process doing the same at the same time. */
-static pg_err
-sb_migrate(struct pg_sb *c)
-{
-	sqlite3_stmt *s;
-	int v;
-	pg_err e;
-
-	for (;;) {
-		if ((e = sb_run(c, "BEGIN IMMEDIATE")))
-			return e;
-		e = sb_run(c, "CREATE TABLE IF NOT EXISTS schema_version ("
-			   " version INTEGER PRIMARY KEY,"
-			   " applied_ms INTEGER NOT NULL)");
-		if (!e)
-			e = sb_version(c, &v);
-		if (!e && v > N_MIGRATIONS) {
-			pg_error("store: database schema version %d is newer "
-				 "than this pagegate's (%d)", v, N_MIGRATIONS);
-			e = PG_ERR_STORE;
-		}
-		if (!e && v == N_MIGRATIONS)
-			return sb_run(c, "COMMIT");
-		if (!e)
-			e = sb_run(c, migrations[v]);
-		if (!e && !(e = sqlite__prep(c, ST_SET_VERSION, &s, "ii",
-					(int64_t)v + 1, pg_now_ms())))
-			e = sb_write(c, s, "record schema version", false, NULL);
-		if (!e)
-			e = sb_run(c, "COMMIT");
-		if (e) {
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-			return e;
-		}
-		pg_info("store: schema migrated to version %d", v + 1);
-	}
-}
+/* ---- open ---- */
 
 /* Reads a one-value pragma into buf. */
 static pg_err
@@ -411,8 +324,8 @@ sb_setup_writer(struct pg_sb *c, int64_t max_mb)
 		pg_error("store: cannot switch the database to WAL (%s)", val);
 		return PG_ERR_STORE;
 	}
-	if ((e = sb_run(c, "PRAGMA synchronous = FULL")) ||
-	    (e = sb_run(c, "PRAGMA foreign_keys = ON")))
+	if ((e = sqlite__exec(c, "PRAGMA synchronous = FULL")) ||
+	    (e = sqlite__exec(c, "PRAGMA foreign_keys = ON")))
 		return e;
 	if (max_mb > 0) {
 		/* PRAGMA takes no bound parameter; the value is our own
@@ -427,7 +340,7 @@ sb_setup_writer(struct pg_sb *c, int64_t max_mb)
 			return e;
 		pg_debug("store: capped at %s pages", val);
 	}
-	return sb_migrate(c);
+	return sqlite__migrate(c);
 }
 
 static void
@@ -534,24 +447,26 @@ fields_encode(const struct pg_message *m, char **out)
 
 /* ---- writes ---- */
 
-struct idem { int64_t id; char *state; };
+struct idem { int64_t id; char *state, *ref; };
 
 static pg_err
 rd_idem(sqlite3_stmt *s, void *p)
 {
 	struct idem *x = p;
 	const char *t = (const char *)sqlite3_column_text(s, 1);
+	const char *r = (const char *)sqlite3_column_text(s, 2);
 
 	x->id = sqlite3_column_int64(s, 0);
 	pg_strlcpy(x->state, t ? t : "", 16);
+	pg_strlcpy(x->ref, r ? r : "", 12);
 	return PG_OK;
 }
 
 static pg_err
 sb_find_idem(struct pg_sb *c, const char *op, const char *key, int64_t *id,
-	     char state[16])
+	     char state[16], char ack_ref[12])
 {
-	struct idem x = { 0, state };
+	struct idem x = { 0, state, ack_ref };
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, ST_FIND_IDEM, &s, "tt", op, key);
 
@@ -568,15 +483,45 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 	pg_err e = fields_encode(m, &fields);
 
 	if (!e)
-		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "t", m->client_id,
-		    pg_kind_name(m->kind), pg_urgency_name(m->urgency),
-		    m->caller_name, m->caller_phone, m->caller_company, m->text,
-		    fields, m->operator_name, m->idem_key, m->received_ms,
-		    m->state);
+		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt",
+		    m->client_id, pg_kind_name(m->kind),
+		    pg_urgency_name(m->urgency), m->caller_name,
+		    m->caller_phone, m->caller_company, m->text, fields,
+		    m->operator_name, m->idem_key, m->received_ms, m->state,
+		    m->ack_ref[0] ? m->ack_ref : NULL);
 	if (!e)
-		e = sb_write(c, s, "insert message", false, &m->id);
+		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
 	return e;
+}
+
+static pg_err
+sb_set_message_ack(struct pg_sb *c, int64_t mid, int64_t acked_ms,
+		   const char *acked_by)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_ACK_MSG, &s, "iit", mid, acked_ms,
+				acked_by);
+
+	return e ? e : sqlite__write(c, s, "acknowledge message", true, NULL);
+}
+
+static pg_err
+sb_release_ack_ref(struct pg_sb *c, const char *ref, int64_t before_ms)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_RELEASE_REF, &s, "ti", ref, before_ms);
+
+	return e ? e : sqlite__write(c, s, "release ack reference", true, NULL);
+}
+
+static pg_err
+sb_put_setting(struct pg_sb *c, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_PUT_SETTING, &s, "tb", key, val, len);
+
+	return e ? e : sqlite__write(c, s, "store setting", false, NULL);
 }
 
 static pg_err
@@ -585,7 +530,7 @@ sb_set_message_state(struct pg_sb *c, int64_t mid, const char *state)
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, ST_SET_MSG_STATE, &s, "it", mid, state);
 
-	return e ? e : sb_write(c, s, "set message state", true, NULL);
+	return e ? e : sqlite__write(c, s, "set message state", true, NULL);
 }
 
 static pg_err
@@ -599,7 +544,7 @@ sb_insert_delivery(struct pg_sb *c, struct pg_delivery *d)
 	    (int64_t)d->attempts, d->created_ms, d->next_try_ms, d->expires_ms,
 	    d->updated_ms, d->last_reply);
 
-	return e ? e : sb_write(c, s, "insert delivery", false, &d->id);
+	return e ? e : sqlite__write(c, s, "insert delivery", false, &d->id);
 }
 
 static pg_err
@@ -611,7 +556,7 @@ sb_update_delivery(struct pg_sb *c, const struct pg_delivery *d)
 	    (int64_t)d->attempts, d->next_try_ms, d->expires_ms, d->updated_ms,
 	    d->last_reply);
 
-	return e ? e : sb_write(c, s, "update delivery", true, NULL);
+	return e ? e : sqlite__write(c, s, "update delivery", true, NULL);
 }
 
 static pg_err
@@ -620,7 +565,7 @@ sb_insert_attempt(struct pg_sb *c, int64_t did, int64_t started_ms, int64_t *id)
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, ST_INS_ATT, &s, "ii", did, started_ms);
 
-	return e ? e : sb_write(c, s, "insert attempt", false, id);
+	return e ? e : sqlite__write(c, s, "insert attempt", false, id);
 }
 
 static pg_err
@@ -631,7 +576,7 @@ sb_finish_attempt(struct pg_sb *c, int64_t aid, int64_t did, int64_t at,
 	pg_err e = sqlite__prep(c, ST_FIN_ATT, &s, "iiitt", aid, did, at,
 			   pg_outcome_name(outcome), reply);
 
-	return e ? e : sb_write(c, s, "finish attempt", true, NULL);
+	return e ? e : sqlite__write(c, s, "finish attempt", true, NULL);
 }
 
 static pg_err
@@ -641,14 +586,14 @@ sb_insert_event(struct pg_sb *c, struct pg_event *ev)
 	pg_err e = sqlite__prep(c, ST_INS_EVT, &s, "initt", ev->message_id,
 			   ev->delivery_id, ev->at_ms, ev->type, ev->detail);
 
-	return e ? e : sb_write(c, s, "insert event", false, &ev->id);
+	return e ? e : sqlite__write(c, s, "insert event", false, &ev->id);
 }
 
 const struct pg_store_backend pg_store_sqlite = {
 	.name = "sqlite",
 	.open = sb_open,                 /* file path; writer migrates */
 	.close = sb_close,               /* finalizes statements */
-	.schema_version = sb_version,    /* max(schema_version.version) */
+	.schema_version = sqlite__version, /* max(schema_version.version) */
 	.begin = sb_begin,               /* writer: BEGIN IMMEDIATE */
 	.commit = sb_commit,             /* fsync'ed (synchronous=FULL) */
 	.rollback = sb_rollback,
@@ -657,6 +602,9 @@ const struct pg_store_backend pg_store_sqlite = {
 	.rollback_savepoint = sb_rollback_savepoint, /* ROLLBACK TO + RELEASE */
 	.find_idem = sb_find_idem,       /* partial unique index */
 	.insert_message = sb_insert_message,   /* fields -> JSON */
+	.set_message_ack = sb_set_message_ack, /* only while acked_ms NULL */
+	.release_ack_ref = sb_release_ack_ref,
+	.put_setting = sb_put_setting,         /* settings(key, value BLOB) */
 	.set_message_state = sb_set_message_state,
 	.insert_delivery = sb_insert_delivery,
 	.update_delivery = sb_update_delivery,
@@ -673,4 +621,7 @@ const struct pg_store_backend pg_store_sqlite = {
 	.message_attempts = sqlite__message_attempts,
 	.message_events = sqlite__message_events,
 	.list_messages = sqlite__list_messages,     /* one statement per filter */
+	.find_ack_ref = sqlite__find_ack_ref,       /* unique index */
+	.recent_deliveries = sqlite__recent_deliveries, /* attempts_started */
+	.get_setting = sqlite__get_setting,
 };

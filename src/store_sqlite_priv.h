@@ -1,8 +1,8 @@
 /*
- * store_sqlite_priv.h - shared by store_sqlite.c (connection, schema,
- * transactions, statements, writes, the backend table) and
- * store_sqlite_read.c (rows read back).  Not a public contract: only those
- * two files include it.
+ * store_sqlite_priv.h - shared by store_sqlite.c (connection,
+ * transactions, statements, writes, the backend table),
+ * store_sqlite_schema.c (migrations) and store_sqlite_read.c (rows read
+ * back).  Not a public contract: only those three files include it.
  */
 #ifndef PAGEGATE_STORE_SQLITE_PRIV_H
 #define PAGEGATE_STORE_SQLITE_PRIV_H
@@ -20,6 +20,8 @@ enum st {
 	ST_COUNT_DSTATES, ST_OPEN_ATT, ST_NEXT_IN_STATE, ST_PENDING,
 	ST_GET_MSG, ST_GET_DEL, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
 	ST_LIST_ALL, ST_LIST_CLIENT, ST_LIST_STATE, ST_LIST_BOTH,
+	ST_ACK_MSG, ST_FIND_REF, ST_RECENT, ST_GET_SETTING, ST_PUT_SETTING,
+	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF,
 	ST__COUNT
 };
 
@@ -33,9 +35,16 @@ struct pg_sb {
 /* Prepares statement id (once per connection) and binds one parameter per
  * character of types: 'i' an int64_t, 'n' an int64_t where 0 binds NULL,
  * 't' a const char * (NULL binds NULL; it must live until the statement
- * is stepped).  The variable arguments must have exactly those types. */
+ * is stepped), 'b' a const void * then a size_t (a blob, same lifetime).
+ * The variable arguments must have exactly those types. */
 pg_err sqlite__prep(struct pg_sb *c, enum st id, sqlite3_stmt **out,
 		    const char *types, ...);
+/* Steps a prepared write to its end.  With one, a statement that changed
+ * no row gives PG_ERR_NOTFOUND; with rowid, *rowid is the new row's id. */
+pg_err sqlite__write(struct pg_sb *c, sqlite3_stmt *s, const char *what,
+		     bool one, int64_t *rowid);
+/* Runs constant SQL text (schema, pragmas) that binds nothing. */
+pg_err sqlite__exec(struct pg_sb *c, const char *text);
 /* Steps s to its end calling fn(s, arg) on each row, stopping at fn's
  * first error; resets s. */
 pg_err sqlite__rows_each(struct pg_sb *c, sqlite3_stmt *s,
@@ -43,6 +52,11 @@ pg_err sqlite__rows_each(struct pg_sb *c, sqlite3_stmt *s,
 /* Steps s once: the row read with fn into out, or PG_ERR_NOTFOUND. */
 pg_err sqlite__row_one(struct pg_sb *c, sqlite3_stmt *s,
 		       pg_err (*fn)(sqlite3_stmt *, void *), void *out);
+
+/* The schema (store_sqlite_schema.c): the version the file is at, and
+ * every forward migration it lacks applied (writer connection). */
+pg_err sqlite__version(struct pg_sb *c, int *version);
+pg_err sqlite__migrate(struct pg_sb *c);
 
 /* The read slots of pg_store_sqlite (store_sqlite_read.c); contracts in
  * store_backend.h. */
@@ -66,5 +80,12 @@ pg_err sqlite__message_events(struct pg_sb *c, int64_t mid,
 			      struct pg_event **v, size_t *n);
 pg_err sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 			     struct pg_message **v, size_t *n);
+pg_err sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid);
+pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
+	int64_t since_ms, size_t max,
+	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),
+	void *arg);
+pg_err sqlite__get_setting(struct pg_sb *c, const char *key, void *buf,
+			   size_t size, size_t *len);
 
 #endif

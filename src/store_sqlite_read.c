@@ -135,6 +135,9 @@ row_message(sqlite3_stmt *s, void *p)
 	m->idem_key = r_str(&r);
 	m->received_ms = r_int(&r);
 	pg_strlcpy(m->state, r_peek(&r), sizeof m->state);
+	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
+	m->acked_ms = r_int(&r);           /* NULL reads as 0 */
+	m->acked_by = r_str(&r);
 	if (r.err)
 		pg_message_free(m);
 	return r.err;
@@ -368,11 +371,12 @@ sqlite__each_pending(struct pg_sb *c,
 	return e ? e : sqlite__rows_each(c, s, rd_pending, &x);
 }
 
-/* A message with its fields (column 12). */
+/* A message with its fields (the column after MSG_COLS). */
+#define FIELDS_COL 15
 static pg_err
 rd_message_fields(sqlite3_stmt *s, void *p)
 {
-	const char *f = (const char *)sqlite3_column_text(s, 12);
+	const char *f = (const char *)sqlite3_column_text(s, FIELDS_COL);
 	pg_err e = row_message(s, p);
 
 	if (!e && (e = fields_decode(f ? f : "{}", p)))
@@ -449,4 +453,83 @@ sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 			    (int64_t)f->limit);
 	return e ? e : rows_all(c, s, sizeof **v, row_message, fr_msg,
 				(void **)v, n);
+}
+
+static pg_err
+rd_int(sqlite3_stmt *s, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(s, 0);
+	return PG_OK;
+}
+
+pg_err
+sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_FIND_REF, &s, "t", ref);
+
+	return e ? e : sqlite__row_one(c, s, rd_int, mid);
+}
+
+struct recent {
+	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg);
+	void *arg;
+	bool stop;
+};
+
+static pg_err
+rd_recent(sqlite3_stmt *s, void *p)
+{
+	struct recent *x = p;
+	const char *a = (const char *)sqlite3_column_text(s, 2);
+
+	x->stop = x->cb(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+			a ? a : "", x->arg);
+	return x->stop ? PG_ERR_EXISTS : PG_OK;   /* EXISTS: stop stepping */
+}
+
+pg_err
+sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
+	int64_t since_ms, size_t max,
+	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),
+	void *arg)
+{
+	struct recent x = { cb, arg, false };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_RECENT, &s, "itttti", since_ms,
+	    pg_channel_name(ch), pg_dstate_name(PG_D_SENDING),
+	    pg_dstate_name(PG_D_SENT), pg_dstate_name(PG_D_DELIVERED),
+	    (int64_t)max);
+
+	if (!e)
+		e = sqlite__rows_each(c, s, rd_recent, &x);
+	return e == PG_ERR_EXISTS && x.stop ? PG_OK : e;
+}
+
+struct blob { void *buf; size_t size, *len; };
+
+static pg_err
+rd_blob(sqlite3_stmt *s, void *p)
+{
+	struct blob *x = p;
+	const void *v = sqlite3_column_blob(s, 0);
+	int n = sqlite3_column_bytes(s, 0);
+
+	if (n < 0 || (size_t)n > x->size)
+		return PG_ERR_TOOBIG;
+	if (n > 0)
+		memcpy(x->buf, v, (size_t)n);
+	*x->len = (size_t)n;
+	return PG_OK;
+}
+
+pg_err
+sqlite__get_setting(struct pg_sb *c, const char *key, void *buf, size_t size,
+		    size_t *len)
+{
+	struct blob x = { buf, size, len };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_GET_SETTING, &s, "t", key);
+
+	return e ? e : sqlite__row_one(c, s, rd_blob, &x);
 }

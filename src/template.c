@@ -23,7 +23,7 @@
 static const char *const known_vars[] = {
 	"client.id", "client.name", "client.instructions",
 	"message.id", "message.kind", "message.urgency", "message.received",
-	"message.received_utc", "caller.name", "caller.phone",
+	"message.received_utc", "message.ack_ref", "caller.name", "caller.phone",
 	"caller.company", "text", "contact.id", "contact.name",
 	"delivery.id", "fields",
 };
@@ -327,6 +327,7 @@ pg_err pg_tvars_for_message(struct pg_tvars *tv, const struct pg_client *cl,
 		{ "message.urgency", pg_urgency_name(m->urgency) },
 		{ "message.received", tbuf },
 		{ "message.received_utc", iso },
+		{ "message.ack_ref", m->ack_ref },
 		{ "caller.name", m->caller_name },
 		{ "caller.phone", m->caller_phone },
 		{ "caller.company", m->caller_company },

@@ -5,6 +5,7 @@
 #ifndef PAGEGATE_DAEMON_H
 #define PAGEGATE_DAEMON_H
 
+#include "pagegate/ack.h"
 #include "pagegate/config.h"
 #include "pagegate/metrics.h"
 #include "pagegate/sched.h"
@@ -15,6 +16,7 @@ struct pg_ctx {
 	struct pg_store *store;
 	struct pg_sched *sched;
 	struct pg_metrics *metrics;
+	struct pg_ack_host *ack;      /* acknowledgements, callback tokens */
 	int64_t started_ms;
 };
 

@@ -44,6 +44,10 @@ void pg_sched_stop(struct pg_sched *s);
 /* Adds a delivery just committed by the store (queued or held). */
 pg_err pg_sched_add(struct pg_sched *s, const struct pg_delivery *d);
 
+/* The long-lived state a driver's start() made (NULL if none), for the
+ * HTTP layer to hand to the driver's http(). */
+void *pg_sched_driver_state(struct pg_sched *s, enum pg_channel_kind k);
+
 /* Deliveries waiting (queued, due or not) and held, for /metrics. */
 void pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held);
 

@@ -52,11 +52,27 @@ struct pg_store_backend {
 	/* ---- writes (writer connection, inside begin..commit) ---- */
 
 	/* The message an operator already submitted with this idempotency
-	 * key: its id and state, or PG_ERR_NOTFOUND. */
+	 * key: its id, state and ack reference, or PG_ERR_NOTFOUND. */
 	pg_err (*find_idem)(struct pg_sb *c, const char *operator_name,
-			    const char *idem_key, int64_t *id, char state[16]);
-	/* Inserts m with its fields and m->state; sets m->id. */
+			    const char *idem_key, int64_t *id, char state[16],
+			    char ack_ref[12]);
+	/* Inserts m with its fields, m->state and m->ack_ref (acked_ms and
+	 * acked_by are not written: a new message is not acknowledged);
+	 * sets m->id.  PG_ERR_EXISTS when ack_ref is taken. */
 	pg_err (*insert_message)(struct pg_sb *c, struct pg_message *m);
+	/* Marks message mid acknowledged at acked_ms by acked_by, only if it
+	 * is not yet: PG_ERR_NOTFOUND when no unacknowledged message mid. */
+	pg_err (*set_message_ack)(struct pg_sb *c, int64_t mid, int64_t acked_ms,
+				  const char *acked_by);
+	/* Takes reference ref from the message holding it if that message
+	 * was received before before_ms (its ack_ref becomes NULL), so
+	 * that the reference can be given again; PG_ERR_NOTFOUND when no
+	 * message that old holds it. */
+	pg_err (*release_ack_ref)(struct pg_sb *c, const char *ref,
+				  int64_t before_ms);
+	/* Stores (or replaces) setting key with len bytes of val. */
+	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
+			      size_t len);
 	pg_err (*set_message_state)(struct pg_sb *c, int64_t mid,
 				    const char *state);
 	/* Inserts d (d->message_id set); sets d->id. */
@@ -105,7 +121,34 @@ struct pg_store_backend {
 	 * already clamped to 1..1000 by the front end. */
 	pg_err (*list_messages)(struct pg_sb *c, const struct pg_list_filter *f,
 				struct pg_message **v, size_t *n);
+	/* The message whose ack_ref is ref, or PG_ERR_NOTFOUND. */
+	pg_err (*find_ack_ref)(struct pg_sb *c, const char *ref, int64_t *mid);
+	/* Candidates for an inbound reply: calls cb with each attempt started
+	 * at or after since_ms of a delivery on channel ch that is sending,
+	 * sent or delivered and whose message is not acknowledged - the
+	 * delivery's id, its message's and its address (valid during the
+	 * call) - most recent attempt first, at most max calls; stops early
+	 * when cb returns true.  A delivery tried twice comes twice. */
+	pg_err (*recent_deliveries)(struct pg_sb *c, enum pg_channel_kind ch,
+		int64_t since_ms, size_t max,
+		bool (*cb)(int64_t did, int64_t mid, const char *address,
+			   void *arg),
+		void *arg);
+	/* Copies setting key into buf (size bytes at most; a longer value is
+	 * PG_ERR_TOOBIG) and sets *len, or PG_ERR_NOTFOUND. */
+	pg_err (*get_setting)(struct pg_sb *c, const char *key, void *buf,
+			      size_t size, size_t *len);
 };
+
+/* A random 6-digit ack reference ("048213") that no message on connection
+ * c (inside its write transaction) holds: a free one, or one released
+ * from a message older than 30 days (6 digits are a million references; a
+ * busy service goes through them in a few years).  For the front end at
+ * submit and for a backend's migration that gives stored messages one.
+ * PG_ERR_FULL when a bounded number of tries found none. */
+#define PG_STORE_REF_LEN 6
+pg_err store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
+			  char out[12]);
 
 /* The backends compiled in. */
 extern const struct pg_store_backend pg_store_sqlite;

@@ -6,7 +6,8 @@
  * Known variables (a check error names any other):
  *   client.id client.name client.instructions
  *   message.id message.kind message.urgency message.received
- *   message.received_utc  caller.name caller.phone caller.company text
+ *   message.received_utc message.ack_ref (6 digits that acknowledge
+ *   the message in a reply: "ack 482913")  caller.name caller.phone caller.company text
  *   contact.id contact.name  delivery.id  fields.<id> (declared by client)
  *   fields  (every declared field with a value, one "Label: value" line
  *            each, in declaration order, joined by newlines; empty ones

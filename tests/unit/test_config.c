@@ -694,7 +694,7 @@ static void test_repository_config(void **state)
 			    "[Acme] {{message.urgency}} call from {{caller.name}} ({{caller.phone}})");
 	assert_int_equal(t->line, 42);
 	assert_ptr_equal(pg_config_template(c, a, "email.txt"), pg_config_template(c, NULL, "email.txt"));
-	assert_null(pg_config_template(c, a, "fax.txt"));
+	assert_null(pg_config_template(c, a, "no-such.txt"));
 
 	const struct pg_client *l = pg_config_client(c, "lakeside-clinic");
 	assert_ptr_equal(l, &c->clients[1]);

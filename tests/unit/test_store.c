@@ -197,8 +197,8 @@ test_open_reopen_schema(void **state)
 	assert_string_equal(m.text, "Please call back");
 	assert_string_equal(m.state, "pending");
 	pg_message_free(&m);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 1);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 1);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 2);
 	assert_string_equal(sql_text(f, "PRAGMA journal_mode", buf, sizeof buf), "wal");
 	/* Enums are stored by name: the file is readable with sqlite3. */
 	assert_string_equal(sql_text(f, "SELECT kind || '/' || urgency || '/' || "
@@ -275,6 +275,12 @@ test_submit_roundtrip(void **state)
 	assert_null(g->idem_key);
 	assert_int_equal(g->received_ms, T0);
 	assert_string_equal(g->state, "pending");
+	/* A fresh 6-digit ack reference, not yet acknowledged. */
+	assert_int_equal(strlen(m.ack_ref), 6);
+	assert_int_equal(strspn(m.ack_ref, "0123456789"), 6);
+	assert_string_equal(g->ack_ref, m.ack_ref);
+	assert_int_equal(g->acked_ms, 0);
+	assert_null(g->acked_by);
 
 	assert_int_equal(full.n_deliveries, 2);
 	struct pg_delivery *r = full.deliveries;
@@ -363,6 +369,7 @@ test_idempotency(void **state)
 	struct pg_delivery d;
 	bool existing = true;
 	int64_t first;
+	char ref[12];
 
 	msg_init(&m, "acme-hvac", "first", T0);
 	m.idem_key = "call-7781";
@@ -370,6 +377,8 @@ test_idempotency(void **state)
 	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing), PG_OK);
 	assert_false(existing);
 	first = m.id;
+	snprintf(ref, sizeof ref, "%s", m.ack_ref);
+	assert_int_equal(strlen(ref), 6);
 
 	msg_init(&m, "acme-hvac", "second try", T1);
 	m.idem_key = "call-7781";
@@ -378,6 +387,7 @@ test_idempotency(void **state)
 	assert_true(existing);
 	assert_int_equal(m.id, first);
 	assert_string_equal(m.state, "pending");
+	assert_string_equal(m.ack_ref, ref);          /* the first one's */
 	assert_int_equal(d.id, 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries"), 1);

@@ -1,0 +1,227 @@
+/*
+ * intake_cb.c - requests to /cb/<channel>/...: delivery reports and
+ * inbound messages from peers (Kannel, Twilio, ...), handed to the
+ * channel driver's http() (channel.h).  No operator token: the driver
+ * authenticates each request (callback tokens, provider signatures).
+ * Parameters are decoded here once: the query string, then an
+ * application/x-www-form-urlencoded body.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "intake_priv.h"
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+
+#define CB_MAX_PARAMS 128
+#define CB_RESP_MAX   (64 * 1024)
+#define CB_URL_MAX    4096
+
+struct cb_params {
+	struct pg_kv v[CB_MAX_PARAMS];
+	size_t n;
+	bool nomem;
+};
+
+static void
+params_free(struct cb_params *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].key);
+		free(p->v[i].value);
+	}
+	p->n = 0;
+}
+
+static void
+params_add(struct cb_params *p, const char *k, size_t kn, const char *v, size_t vn)
+{
+	if (p->n >= CB_MAX_PARAMS)
+		return;              /* bounded: the rest are ignored */
+	char *ks = strndup(k, kn), *vs = strndup(v ? v : "", v ? vn : 0);
+	if (!ks || !vs) {
+		free(ks);
+		free(vs);
+		p->nomem = true;
+		return;
+	}
+	p->v[p->n].key = ks;
+	p->v[p->n].value = vs;
+	p->n++;
+}
+
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	if (key)
+		params_add(cls, key, strlen(key), value, value ? strlen(value) : 0);
+	return MHD_YES;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes s[0..n) in place ('+' is a space, %XX a byte); returns the new
+ * length.  A malformed escape is kept literally. */
+static size_t
+form_decode(char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (s[i] == '+')
+			s[o++] = ' ';
+		else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+			 (lo = hexval(s[i + 2])) >= 0) {
+			s[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else
+			s[o++] = s[i];
+	}
+	return o;
+}
+
+/* Adds the fields of a url-encoded body. */
+static void
+parse_form(struct cb_params *p, const char *body, size_t len)
+{
+	char *copy = strndup(body, len);
+	char *save = NULL;
+
+	if (!copy) {
+		p->nomem = true;
+		return;
+	}
+	for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		size_t kn, vn = 0;
+		char *v = NULL;
+
+		if (eq) {
+			*eq = '\0';
+			v = eq + 1;
+			vn = form_decode(v, strlen(v));
+		}
+		kn = form_decode(pair, strlen(pair));
+		params_add(p, pair, kn, v, vn);
+	}
+	free(copy);
+}
+
+const char *
+pg_http_param(const struct pg_http_req *r, const char *name)
+{
+	for (size_t i = 0; r && name && i < r->n_params; i++)
+		if (strcmp(r->params[i].key, name) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
+static const char *
+req_header(const struct pg_http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* Appends s percent-encoded as RFC 3986 does for a query component. */
+static pg_err
+url_escape(struct pg_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	pg_err e = PG_OK;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && !e; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			e = pg_buf_add(b, p, 1);
+		else {
+			char t[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			e = pg_buf_add(b, t, 3);
+		}
+	}
+	return e;
+}
+
+int
+intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
+		 struct MHD_Connection *conn, enum pg_channel_kind ch,
+		 const char *method, const char *path, const char *sub,
+		 const char *body, size_t body_len, struct pg_http_resp *resp)
+{
+	const struct pg_channel *drv = pg_channel_for(ch);
+	struct cb_params *p;
+	struct pg_http_req req;
+	struct pg_buf url;
+	const char *ct;
+	size_t nq;
+
+	resp->status = 200;
+	pg_strlcpy(resp->content_type, "text/plain; charset=utf-8", sizeof resp->content_type);
+	pg_buf_init(&resp->body, CB_RESP_MAX);
+	if (!drv || !drv->http)
+		return 404;
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return 500;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, p);
+	nq = p->n;
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 && body_len)
+		parse_form(p, body, body_len);
+	if (p->nomem) {
+		params_free(p);
+		free(p);
+		return 500;
+	}
+	/* The URL as the peer was given it: public_url + path (+ the query,
+	 * re-encoded), for providers that sign it. */
+	pg_buf_init(&url, CB_URL_MAX);
+	const char *base = cfg->public_url ? cfg->public_url : "";
+	size_t bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	pg_err e = pg_buf_add(&url, base, bl);
+	if (!e)
+		e = pg_buf_adds(&url, path);
+	for (size_t i = 0; i < nq && !e; i++) {
+		e = pg_buf_adds(&url, i ? "&" : "?");
+		if (!e)
+			e = url_escape(&url, p->v[i].key);
+		if (!e)
+			e = pg_buf_adds(&url, "=");
+		if (!e)
+			e = url_escape(&url, p->v[i].value);
+	}
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.path = sub;
+	req.url = e ? "" : (url.data ? url.data : "");
+	req.params = p->v;
+	req.n_params = p->n;
+	req.body = body ? body : "";
+	req.body_len = body ? body_len : 0;
+	req.content_type = ct;
+	req.header = req_header;
+	req.conn = conn;
+	drv->http(pg_sched_driver_state(ctx->sched, ch), cfg, &req, resp);
+	pg_buf_free(&url);
+	params_free(p);
+	free(p);
+	if (resp->status < 100 || resp->status > 599)
+		resp->status = 500;
+	return resp->status;
+}
