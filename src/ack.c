@@ -228,7 +228,7 @@ host_inbound(void *ctx, enum pg_channel_kind ch, const char *from,
 		e = pg_store_find_ack_ref(h->store, ref, &mid);
 		if (e == PG_OK) {
 			if (pg_store_find_recent(h->store, ch, from,
-			    PG_REPLY_WINDOW_MS, &did, &rmid) != PG_OK || rmid != mid)
+			    PG_REPLY_WINDOW_MS, true, &did, &rmid) != PG_OK || rmid != mid)
 				did = 0;
 			return pg_ack_message(h, mid, did, name, from, NULL);
 		}
@@ -238,8 +238,15 @@ host_inbound(void *ctx, enum pg_channel_kind ch, const char *from,
 		 * reply for the operators of the sender's last page. */
 		is_ack = false;
 	}
-	e = pg_store_find_recent(h->store, ch, from, PG_REPLY_WINDOW_MS, &did,
-				 &mid);
+	/* An acknowledgement goes to the sender's latest page still waiting
+	 * for one; a reply (or a late "ok") to the latest page at all. */
+	e = PG_ERR_NOTFOUND;
+	if (is_ack)
+		e = pg_store_find_recent(h->store, ch, from, PG_REPLY_WINDOW_MS,
+					 false, &did, &mid);
+	if (e == PG_ERR_NOTFOUND)
+		e = pg_store_find_recent(h->store, ch, from, PG_REPLY_WINDOW_MS,
+					 true, &did, &mid);
 	if (e == PG_ERR_NOTFOUND) {
 		pg_info("inbound %s from \"%s\" matches no recent page; "
 			"ignored: \"%s\"", name, log_safe(f, sizeof f, from,

@@ -597,8 +597,8 @@ recent_match(int64_t did, int64_t mid, const char *address, void *arg)
 
 pg_err
 pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
-		     const char *address, int64_t max_age_ms, int64_t *did,
-		     int64_t *mid)
+		     const char *address, int64_t max_age_ms, bool include_acked,
+		     int64_t *did, int64_t *mid)
 {
 	struct recent x = { .address = address };
 	struct pg_sb *c;
@@ -611,7 +611,8 @@ pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
 	c = reader_take(st);
 	if (!(e = st->be->begin(c)))
 		e = st->be->recent_deliveries(c, ch, pg_now_ms() - max_age_ms,
-					      RECENT_MAX, recent_match, &x);
+					      RECENT_MAX, include_acked,
+					      recent_match, &x);
 	if ((e = read_end(st, c, e)))
 		return e;
 	if (x.did == 0)

@@ -103,7 +103,7 @@ static const char *const sql[ST__COUNT] = {
 		" CROSS JOIN deliveries d ON d.id = a.delivery_id"
 		" CROSS JOIN messages m ON m.id = d.message_id"
 		" WHERE a.started_ms >= ?1 AND d.channel = ?2"
-		" AND d.state IN (?3, ?4, ?5) AND m.acked_ms IS NULL"
+		" AND d.state IN (?3, ?4, ?5) AND (?7 OR m.acked_ms IS NULL)"
 		" ORDER BY a.started_ms DESC, a.id DESC LIMIT ?6",
 	[ST_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
 	[ST_PUT_SETTING] = "INSERT OR REPLACE INTO settings (key, value)"

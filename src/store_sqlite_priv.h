@@ -82,7 +82,7 @@ pg_err sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 			     struct pg_message **v, size_t *n);
 pg_err sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid);
 pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
-	int64_t since_ms, size_t max,
+	int64_t since_ms, size_t max, bool include_acked,
 	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),
 	void *arg);
 pg_err sqlite__get_setting(struct pg_sb *c, const char *key, void *buf,

@@ -490,16 +490,16 @@ rd_recent(sqlite3_stmt *s, void *p)
 
 pg_err
 sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
-	int64_t since_ms, size_t max,
+	int64_t since_ms, size_t max, bool include_acked,
 	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),
 	void *arg)
 {
 	struct recent x = { cb, arg, false };
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_RECENT, &s, "itttti", since_ms,
+	pg_err e = sqlite__prep(c, ST_RECENT, &s, "ittttii", since_ms,
 	    pg_channel_name(ch), pg_dstate_name(PG_D_SENDING),
 	    pg_dstate_name(PG_D_SENT), pg_dstate_name(PG_D_DELIVERED),
-	    (int64_t)max);
+	    (int64_t)max, (int64_t)(include_acked ? 1 : 0));
 
 	if (!e)
 		e = sqlite__rows_each(c, s, rd_recent, &x);

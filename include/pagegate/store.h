@@ -171,13 +171,15 @@ pg_err pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid)
 
 /* The most recent delivery on channel ch to `address` that is sending,
  * sent or delivered, whose last attempt started within max_age_ms of now
- * and whose message is not acknowledged.  Addresses match when equal or,
+ * and whose message is not acknowledged (unless include_acked: a reply
+ * such as "on my way" after "ok" still belongs to that page).  Addresses
+ * match when equal or,
  * for phone numbers, when their digits agree (the last 10 digits when both
  * have at least 10, else all digits): "+1 555 555 0111" matches
  * "15555550111".  PG_ERR_NOTFOUND if none. */
 pg_err pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
 			    const char *address, int64_t max_age_ms,
-			    int64_t *did, int64_t *mid);
+			    bool include_acked, int64_t *did, int64_t *mid);
 
 /* Stores an inbound reply on message mid (delivery did) as a "reply" event
  * with detail "from FROM via CHANNEL: TEXT" for operators. */

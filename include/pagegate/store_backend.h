@@ -130,7 +130,7 @@ struct pg_store_backend {
 	 * call) - most recent attempt first, at most max calls; stops early
 	 * when cb returns true.  A delivery tried twice comes twice. */
 	pg_err (*recent_deliveries)(struct pg_sb *c, enum pg_channel_kind ch,
-		int64_t since_ms, size_t max,
+		int64_t since_ms, size_t max, bool include_acked,
 		bool (*cb)(int64_t did, int64_t mid, const char *address,
 			   void *arg),
 		void *arg);

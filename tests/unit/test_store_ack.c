@@ -442,11 +442,11 @@ test_ack_ref_space_full(void **state)
 /* ---- matching a sender to its recent page ---- */
 
 static void
-want_recent(struct pg_store *st, enum pg_channel_kind ch, const char *from,
-	    int64_t age, int64_t want_did, int64_t want_mid)
+want_recent_x(struct pg_store *st, enum pg_channel_kind ch, const char *from,
+	      int64_t age, bool include_acked, int64_t want_did, int64_t want_mid)
 {
 	int64_t did = -1, mid = -1;
-	pg_err e = pg_store_find_recent(st, ch, from, age, &did, &mid);
+	pg_err e = pg_store_find_recent(st, ch, from, age, include_acked, &did, &mid);
 
 	if (want_did == 0) {
 		assert_int_equal(e, PG_ERR_NOTFOUND);
@@ -455,6 +455,14 @@ want_recent(struct pg_store *st, enum pg_channel_kind ch, const char *from,
 	assert_int_equal(e, PG_OK);
 	assert_int_equal(did, want_did);
 	assert_int_equal(mid, want_mid);
+}
+
+/* Pages still waiting for an acknowledgement only. */
+static void
+want_recent(struct pg_store *st, enum pg_channel_kind ch, const char *from,
+	    int64_t age, int64_t want_did, int64_t want_mid)
+{
+	want_recent_x(st, ch, from, age, false, want_did, want_mid);
 }
 
 static void
@@ -499,6 +507,8 @@ test_find_recent(void **state)
 	want_recent(f->st, PG_CH_SMS, "15555550111", WINDOW, d1, m1);
 	assert_int_equal(pg_store_ack(f->st, m1, d1, "sms", "x", NULL), PG_OK);
 	want_recent(f->st, PG_CH_SMS, "15555550111", WINDOW, 0, 0);
+	/* ... but a reply after the acknowledgement still finds the latest. */
+	want_recent_x(f->st, PG_CH_SMS, "15555550111", WINDOW, true, d2, m2);
 	want_recent(f->st, PG_CH_SMS, "15555550111", WINDOW + HOUR, d3,
 		    m1 + 2);
 	/* Short codes and digits of three or more. */
@@ -514,11 +524,11 @@ test_find_recent(void **state)
 			 PG_OK);
 	want_recent(f->st, PG_CH_SMS, "4412", WINDOW, 0, 0);
 	/* Bad input. */
-	assert_int_equal(pg_store_find_recent(f->st, PG_CH_SMS, "", WINDOW, &d1,
+	assert_int_equal(pg_store_find_recent(f->st, PG_CH_SMS, "", WINDOW, false, &d1,
 					      &m1), PG_ERR_INVAL);
-	assert_int_equal(pg_store_find_recent(f->st, PG_CH_SMS, NULL, WINDOW, &d1,
+	assert_int_equal(pg_store_find_recent(f->st, PG_CH_SMS, NULL, WINDOW, false, &d1,
 					      &m1), PG_ERR_INVAL);
-	assert_int_equal(pg_store_find_recent(f->st, PG_CH__COUNT, "4412", WINDOW,
+	assert_int_equal(pg_store_find_recent(f->st, PG_CH__COUNT, "4412", WINDOW, false,
 					      &d1, &m1), PG_ERR_INVAL);
 }
 
