@@ -176,7 +176,6 @@ static int parse_hhmm(const char *s)
 
 static bool parse_date(const char *s, struct pg_date *d)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return false;
 	for (int i = 0; i < 10; i++)
@@ -187,8 +186,7 @@ static bool parse_date(const char *s, struct pg_date *d)
 	d->day = atoi(s + 8);
 	if (d->year < 1970 || d->month < 1 || d->month > 12 || d->day < 1)
 		return false;
-	bool leap = (d->year % 4 == 0 && d->year % 100 != 0) || d->year % 400 == 0;
-	return d->day <= mdays[d->month - 1] + (d->month == 2 && leap);
+	return d->day <= pg_days_in_month(d->year, d->month);
 }
 
 /* ---- list helpers ---- */

@@ -8,6 +8,7 @@
 
 #include "pagegate/route.h"
 #include "pagegate/tz.h"
+#include "pagegate/util.h"
 
 /* How far ahead pg_client_next_open looks for an opening. */
 #define NEXT_OPEN_MAX_DAYS 400
@@ -15,31 +16,6 @@
 static const struct pg_tz *client_tz(const struct pg_client *cl)
 {
 	return cl->tz ? cl->tz : pg_tz_get("UTC");
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil), and back. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 static bool is_holiday(const struct pg_client *cl, int y, int m, int d)
@@ -86,11 +62,11 @@ int64_t pg_client_next_open(const struct pg_client *cl, int64_t at_s)
 	if (pg_client_open(cl, at_s))
 		return at_s;
 	pg_tz_local(tz, at_s, &lt);
-	int64_t day0 = days_from_civil(lt.year, lt.month, lt.day);
+	int64_t day0 = pg_days_from_civil(lt.year, lt.month, lt.day);
 
 	for (int k = 0; k <= NEXT_OPEN_MAX_DAYS; k++) {
 		int y, m, d;
-		civil_from_days(day0 + k, &y, &m, &d);
+		pg_civil_from_days(day0 + k, &y, &m, &d);
 		if (is_holiday(cl, y, m, d))
 			continue;
 		int wday = (int)((lt.wday + k) % 7);

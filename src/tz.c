@@ -18,6 +18,7 @@
  * static mutex below; lookups happen only at configuration load.
  */
 #include "pagegate/tz.h"
+#include "pagegate/util.h"
 
 #include <libical/ical.h>
 #include <pthread.h>
@@ -34,22 +35,10 @@ static icaltimezone *zone_of(const struct pg_tz *tz)
 	return (icaltimezone *)tz;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Wall time as if it were UTC, in seconds. */
 static int64_t wall_seconds(int year, int month, int day, int hour, int min, int sec)
 {
-	return days_from_civil(year, month, day) * 86400 +
+	return pg_days_from_civil(year, month, day) * 86400 +
 	       (int64_t)hour * 3600 + (int64_t)min * 60 + sec;
 }
 
@@ -118,7 +107,7 @@ void pg_tz_local(const struct pg_tz *tz, int64_t utc_s, struct pg_localtime *out
 	out->hour = t.hour;
 	out->min = t.minute;
 	out->sec = t.second;
-	int64_t days = days_from_civil(t.year, t.month, t.day);
+	int64_t days = pg_days_from_civil(t.year, t.month, t.day);
 	/* 1970-01-01 was a Thursday (4). */
 	out->wday = (int)(((days % 7) + 7 + 4) % 7);
 }

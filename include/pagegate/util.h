@@ -42,6 +42,12 @@ char *pg_iso8601(int64_t ms, char buf[PG_ISO_LEN]);
  * fraction).  Returns 0 and sets *ms, or -1. */
 int pg_parse_iso8601(const char *s, int64_t *ms);
 
+/* Proleptic Gregorian calendar arithmetic (H. Hinnant's algorithms), for
+ * code that must not depend on the process's time zone. */
+int pg_days_in_month(int year, int month);             /* month 1-12 */
+int64_t pg_days_from_civil(int64_t year, int month, int day);  /* since 1970-01-01 */
+void pg_civil_from_days(int64_t days, int *year, int *month, int *day);
+
 /* Parses a duration "90s", "5m", "2h", "1d" or plain seconds "30".
  * Returns 0 and sets *seconds, or -1. */
 int pg_parse_duration(const char *s, int64_t *seconds);
