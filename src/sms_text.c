@@ -1,0 +1,391 @@
+/*
+ * sms_text.c - what an SMS carries: normalisation, the choice between
+ * GSM-7 and UCS-2, segment counting and truncation.  Pure functions.
+ *
+ * Rules (also stated for template authors in the README):
+ *
+ *  1. Normalisation.  CR LF and lone CR become LF; tabs and other control
+ *     characters become spaces; runs of spaces become one space; spaces
+ *     next to a line break and blank lines are removed; the text is
+ *     trimmed.  Invalid UTF-8 becomes U+FFFD.  Nothing is transliterated.
+ *
+ *  2. Coding.  GSM-7 (3GPP TS 23.038 default alphabet) when every
+ *     character that will be sent is in its basic or extension table;
+ *     otherwise UCS-2.  Extension characters ( ^ { } \ [ ] ~ | and the
+ *     euro sign) take 2 septets.  UCS-2 counts UTF-16 code units: a
+ *     character outside the BMP (most emoji) takes 2.  A long text whose
+ *     only non-GSM characters lie beyond the point where GSM-7 truncation
+ *     would cut it is sent in GSM-7.
+ *
+ *  3. Segments.  One SMS holds 160 septets or 70 units; past that, each
+ *     concatenated segment holds 153 septets or 67 units, and a character
+ *     never straddles two segments.
+ *
+ *  4. Truncation.  A text that needs more segments than the device allows
+ *     (max_segments, 1..10, default 3) is cut after the last whole
+ *     character that leaves room for the marker, spaces before the cut
+ *     are dropped, and the marker is appended: "..." in GSM-7 (the
+ *     ellipsis character is not in the GSM alphabet), "…" in UCS-2.  The
+ *     result uses exactly the allowed segments or fewer.  Templates
+ *     should therefore put what must survive (who called, the callback
+ *     number, the ACK reference) before the free text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sms_priv.h"
+
+/* Code points looked at: more than the longest text that fits 10
+ * segments (10 * 153 septets), so anything past it is cut anyway. */
+#define SCAN_MAX       1700
+#define REPLACEMENT    0xFFFDu
+#define ELLIPSIS       0x2026u
+
+/* Non-ASCII characters of the GSM 03.38 basic table. */
+static const uint16_t gsm_basic_extra[] = {
+	0x00A3, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7,
+	0x00D8, 0x00F8, 0x00C5, 0x00E5, 0x0394, 0x03A6, 0x0393, 0x039B,
+	0x03A9, 0x03A0, 0x03A8, 0x03A3, 0x0398, 0x039E, 0x00C6, 0x00E6,
+	0x00DF, 0x00C9, 0x00A4, 0x00A1, 0x00C4, 0x00D6, 0x00D1, 0x00DC,
+	0x00A7, 0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,
+};
+
+int
+sms_gsm7_cost(uint32_t cp)
+{
+	if (cp == '\n' || cp == '\r')
+		return 1;
+	if (cp == '\f' || cp == 0x20AC)            /* extension table */
+		return 2;
+	if (cp >= 0x20 && cp < 0x7f) {
+		if (cp == '`')
+			return 0;
+		return strchr("^{}\\[~]|", (int)cp) ? 2 : 1;
+	}
+	for (size_t i = 0; i < sizeof gsm_basic_extra / sizeof gsm_basic_extra[0]; i++)
+		if (gsm_basic_extra[i] == cp)
+			return 1;
+	return 0;
+}
+
+static unsigned
+ucs2_cost(uint32_t cp)
+{
+	return cp > 0xFFFF ? 2 : 1;
+}
+
+unsigned
+sms_segments(const unsigned char *costs, size_t n, size_t single, size_t multi)
+{
+	size_t total = 0, used = 0, i;
+	unsigned seg = 1;
+
+	for (i = 0; i < n; i++)
+		total += costs[i];
+	if (total <= single)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (used + costs[i] > multi) {
+			seg++;
+			used = 0;
+		}
+		used += costs[i];
+	}
+	return seg;
+}
+
+/* Decodes one UTF-8 sequence at s (n bytes left); sets *len to the bytes
+ * consumed.  Invalid input yields U+FFFD and consumes one byte. */
+static uint32_t
+utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+	uint32_t cp;
+	size_t need, i;
+
+	*len = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		cp = s[0] & 0x1F;
+		need = 1;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		cp = s[0] & 0x0F;
+		need = 2;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		cp = s[0] & 0x07;
+		need = 3;
+	} else
+		return REPLACEMENT;
+	if (n < need + 1)
+		return REPLACEMENT;
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return REPLACEMENT;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return REPLACEMENT;
+	*len = need + 1;
+	return cp;
+}
+
+static pg_err
+utf8_put(struct pg_buf *b, uint32_t cp)
+{
+	unsigned char o[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | (cp >> 6));
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | (cp >> 12));
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		o[0] = (unsigned char)(0xF0 | (cp >> 18));
+		o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	return pg_buf_add(b, o, n);
+}
+
+static bool
+is_ctl(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xA0);
+}
+
+/* Rule 1 over the UTF-8 input: fills cps (room for SCAN_MAX) and sets *more
+ * when text was left unread. */
+static size_t
+normalise(const char *in, uint32_t *cps, bool *more)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strlen(in), i = 0, o = 0, len;
+	bool pending_space = false, pending_lf = false;
+	uint32_t cp;
+
+	*more = false;
+	while (i < n) {
+		cp = utf8_next(s + i, n - i, &len);
+		i += len;
+		if (cp == '\r') {
+			if (i < n && s[i] == '\n')
+				continue;
+			cp = '\n';
+		}
+		if (cp == '\n') {
+			pending_space = false;      /* no space before a break */
+			pending_lf = o > 0;         /* none at the start */
+			continue;
+		}
+		if (cp == ' ' || is_ctl(cp)) {
+			pending_space = o > 0 && !pending_lf;
+			continue;
+		}
+		if (o + 2 >= SCAN_MAX) {
+			*more = true;
+			break;
+		}
+		if (pending_lf)
+			cps[o++] = '\n';
+		else if (pending_space)
+			cps[o++] = ' ';
+		pending_lf = pending_space = false;
+		cps[o++] = cp;
+	}
+	return o;
+}
+
+/* Rule 4: the largest k <= limit such that cps[0..k) followed by the
+ * marker (costs mcost each, mlen of them) fits max segments. */
+static size_t
+cut_point(const unsigned char *costs, size_t limit, unsigned mcost, size_t mlen,
+	  size_t single, size_t multi, unsigned max)
+{
+	size_t k, total = 0, used = 0, best = 0, j, u;
+	unsigned seg = 1, s;
+
+	for (k = 0; k <= limit; k++) {
+		/* cps[0..k) packed greedily: seg, used; total units */
+		bool fits = total + mcost * mlen <= single;
+		if (!fits) {
+			s = seg;
+			u = used;
+			for (j = 0; j < mlen; j++) {
+				if (u + mcost > multi) {
+					s++;
+					u = 0;
+				}
+				u += mcost;
+			}
+			fits = s <= max;
+		}
+		if (!fits)
+			break;
+		best = k;
+		if (k == limit)
+			break;
+		total += costs[k];
+		if (used + costs[k] > multi) {
+			seg++;
+			used = 0;
+		}
+		used += costs[k];
+	}
+	return best;
+}
+
+pg_err
+sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t)
+{
+	uint32_t *cps = malloc(SCAN_MAX * sizeof *cps);
+	unsigned char *gsm = malloc(SCAN_MAX), *ucs = malloc(SCAN_MAX);
+	size_t n, i, g, k;
+	bool more;
+	pg_err e = PG_OK;
+
+	memset(t, 0, sizeof *t);
+	pg_buf_init(&t->utf8, SCAN_MAX * 4 + 16);
+	if (!cps || !gsm || !ucs) {
+		e = PG_ERR_NOMEM;
+		goto out;
+	}
+	if (max_segments < 1)
+		max_segments = 1;
+	if (max_segments > SMS_MAX_SEGMENTS)
+		max_segments = SMS_MAX_SEGMENTS;
+	n = normalise(in ? in : "", cps, &more);
+	if (n == 0) {
+		e = PG_ERR_INVAL;
+		goto out;
+	}
+	g = n;
+	for (i = 0; i < n; i++) {
+		gsm[i] = (unsigned char)sms_gsm7_cost(cps[i]);
+		ucs[i] = (unsigned char)ucs2_cost(cps[i]);
+		if (gsm[i] == 0 && g == n)
+			g = i;
+	}
+
+	/* Rule 2: GSM-7 when it can carry everything that will be sent. */
+	t->coding = SMS_UCS2;
+	if (g == n && !more &&
+	    sms_segments(gsm, n, SMS_GSM7_SINGLE, SMS_GSM7_MULTI) <= max_segments) {
+		t->coding = SMS_GSM7;
+		k = n;
+	} else {
+		k = cut_point(gsm, g, 1, 3, SMS_GSM7_SINGLE, SMS_GSM7_MULTI, max_segments);
+		if (k < g)
+			t->coding = SMS_GSM7;
+		else if (!more &&
+			 sms_segments(ucs, n, SMS_UCS2_SINGLE, SMS_UCS2_MULTI) <= max_segments)
+			k = n;
+		else
+			k = cut_point(ucs, n, 1, 1, SMS_UCS2_SINGLE, SMS_UCS2_MULTI,
+				      max_segments);
+	}
+	t->truncated = k < n || more;
+	if (t->truncated)
+		while (k > 0 && (cps[k - 1] == ' ' || cps[k - 1] == '\n'))
+			k--;
+
+	for (i = 0; i < k && !e; i++)
+		e = utf8_put(&t->utf8, cps[i]);
+	if (!e && t->truncated)
+		e = pg_buf_adds(&t->utf8, t->coding == SMS_GSM7 ? "..." : "\xe2\x80\xa6");
+	if (e)
+		goto out;
+	/* count what is actually sent, marker included */
+	if (t->truncated) {
+		unsigned char *costs = t->coding == SMS_GSM7 ? gsm : ucs;
+		if (t->coding == SMS_GSM7)
+			for (i = 0; i < 3 && k < SCAN_MAX; i++)
+				costs[k++] = 1;
+		else if (k < SCAN_MAX)
+			costs[k++] = (unsigned char)ucs2_cost(ELLIPSIS);
+	}
+	t->chars = k;
+	for (i = 0; i < k; i++)
+		t->units += t->coding == SMS_GSM7 ? gsm[i] : ucs[i];
+	t->segments = t->coding == SMS_GSM7 ?
+		sms_segments(gsm, k, SMS_GSM7_SINGLE, SMS_GSM7_MULTI) :
+		sms_segments(ucs, k, SMS_UCS2_SINGLE, SMS_UCS2_MULTI);
+	if (!t->utf8.data)
+		e = pg_buf_adds(&t->utf8, "");
+out:
+	free(cps);
+	free(gsm);
+	free(ucs);
+	if (e)
+		sms_text_free(t);
+	return e;
+}
+
+void
+sms_text_free(struct sms_text *t)
+{
+	pg_buf_free(&t->utf8);
+}
+
+pg_err
+sms_utf16be(const char *s, size_t n, struct pg_buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len;
+	unsigned char o[4];
+	uint32_t cp, v;
+	pg_err e = PG_OK;
+
+	while (i < n && !e) {
+		cp = utf8_next(p + i, n - i, &len);
+		i += len;
+		if (cp > 0xFFFF) {
+			v = cp - 0x10000;
+			o[0] = (unsigned char)(0xD8 | (v >> 18));
+			o[1] = (unsigned char)((v >> 10) & 0xFF);
+			o[2] = (unsigned char)(0xDC | ((v >> 8) & 0x03));
+			o[3] = (unsigned char)(v & 0xFF);
+			e = pg_buf_add(out, o, 4);
+		} else {
+			o[0] = (unsigned char)(cp >> 8);
+			o[1] = (unsigned char)(cp & 0xFF);
+			e = pg_buf_add(out, o, 2);
+		}
+	}
+	return e;
+}
+
+pg_err
+sms_utf16be_to_utf8(const unsigned char *s, size_t n, struct pg_buf *out)
+{
+	size_t i = 0;
+	uint32_t u, lo;
+	pg_err e = PG_OK;
+
+	while (i + 1 < n && !e) {
+		u = (uint32_t)s[i] << 8 | s[i + 1];
+		i += 2;
+		if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n &&
+		    (lo = (uint32_t)s[i] << 8 | s[i + 1]) >= 0xDC00 && lo <= 0xDFFF) {
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			i += 2;
+		} else if (u >= 0xD800 && u <= 0xDFFF)
+			u = REPLACEMENT;
+		e = utf8_put(out, u);
+	}
+	if (!e && i < n)
+		e = utf8_put(out, REPLACEMENT);
+	if (!e && !out->data)
+		e = pg_buf_adds(out, "");
+	return e;
+}
