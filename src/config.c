@@ -338,6 +338,7 @@ static void load_channels(struct loader *ld, config_setting_t *root)
 		else if (e != PG_OK && added == 0)
 			config__diag(ld, sec, "%s settings are invalid", name);
 		ld->errors += added;
+		ld->chan_bad[k] = e != PG_OK || added > 0;
 	}
 }
 

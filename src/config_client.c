@@ -430,7 +430,7 @@ static void load_device(struct loader *ld, struct pg_device *dv, config_setting_
 		config__diag(ld, config_setting_get_member(g, "pin"), "\"pin\" is only for pager devices");
 	if (!has(g, "to") && !has(g, "topic") && !(dv->channel == PG_CH_PAGER && has(g, "pin")))
 		config__diag(ld, g, "%s device has no \"to\"", name);
-	if (drv->device_check) {
+	if (drv->device_check && !ld->chan_bad[dv->channel]) {
 		size_t before = ld->d->n;
 		drv->device_check(c->chan_cfg[dv->channel], dv, ld->file, ld->d);
 		ld->errors += (int)(ld->d->n - before);

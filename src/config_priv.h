@@ -37,6 +37,8 @@ struct loader {
 	bool nomem;
 	struct seen_set client_ids;
 	struct seen_set dnis;
+	bool chan_bad[PG_CH__COUNT]; /* the channel's own section had errors:
+				      its devices are not checked again */
 	int templates_line;        /* lines of "templates" and "clients" */
 	int clients_line;
 };

@@ -327,12 +327,7 @@ kannel_dlr(const struct pg_chan_host *host, const struct pg_http_req *req,
 	snprintf(detail, sizeof detail, "kannel report %d: %s%s%s%s%s%s", t, what,
 		 *s_smsc ? " (smsc " : "", s_smsc, *s_smsc ? ")" : "",
 		 *s_ans ? ": " : "", s_ans);
-	if (st == PG_D_SENT) {
-		/* intermediate: the host records only final reports */
-		pg_info("sms: delivery %lld: %s", (long long)did, detail);
-		answer(resp, 200, "ok\n");
-		return;
-	}
+	/* PG_D_SENT: an intermediate report, recorded as a receipt event */
 	receipt(host, did, st, detail, resp);
 }
 
@@ -470,10 +465,9 @@ twilio_status(const struct pg_chan_host *host, const struct pg_config *cfg,
 		receipt(host, did, PG_D_DELIVERED, detail, resp);
 	else if (strcmp(s_st, "failed") == 0 || strcmp(s_st, "undelivered") == 0)
 		receipt(host, did, PG_D_FAILED, detail, resp);
-	else if (*s_st) {
-		pg_info("sms: delivery %lld: %s", (long long)did, detail);
-		answer(resp, 200, "ok\n");
-	} else
+	else if (*s_st)         /* queued, sending, sent: on the way */
+		receipt(host, did, PG_D_SENT, detail, resp);
+	else
 		answer(resp, 400, "no MessageStatus\n");
 }
 

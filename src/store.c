@@ -416,7 +416,7 @@ pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
 	struct store_op op = { .kind = OP_RECEIPT, .u.receipt = { .did = did,
 		.state = state, .detail = detail } };
 
-	if ((state != PG_D_DELIVERED && state != PG_D_FAILED) ||
+	if ((state != PG_D_DELIVERED && state != PG_D_FAILED && state != PG_D_SENT) ||
 	    (detail && !text_ok(detail, true)))
 		return PG_ERR_INVAL;
 	return submit_op(st, &op);

@@ -426,14 +426,17 @@ op_receipt(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	enum pg_dstate to = op->u.receipt.state;
 	const char *detail = op->u.receipt.detail, *type = "receipt";
 	int64_t now = pg_now_ms();
-	bool moves;
+	bool moves, progress = to == PG_D_SENT;
 	pg_err e = tx->be->get_delivery(tx->w, op->u.receipt.did, &d);
 
 	if (e)
 		return e;
-	moves = d.state == PG_D_QUEUED || d.state == PG_D_SENDING ||
-	    d.state == PG_D_SENT;
-	if (moves) {
+	moves = !progress && (d.state == PG_D_QUEUED || d.state == PG_D_SENDING ||
+	    d.state == PG_D_SENT);
+	if (progress) {          /* "accepted by the SMSC": on the way */
+		if (detail && *detail)
+			e = quote(b, detail, REPLY_CUT);
+	} else if (moves) {
 		type = pg_dstate_name(to);
 		if (detail && *detail)
 			e = quote(b, detail, REPLY_CUT);

@@ -53,7 +53,9 @@ struct pg_job {
 struct pg_chan_host {
 	void *ctx;
 	/* A far-end report about delivery did: state PG_D_DELIVERED or
-	 * PG_D_FAILED, detail = the report's text for the ledger.
+	 * PG_D_FAILED, or PG_D_SENT for an intermediate report (accepted by
+	 * the SMSC, queued) that only goes into the ledger as a "receipt"
+	 * event; detail = the report's text for the ledger.
 	 * PG_ERR_NOTFOUND for an unknown delivery. */
 	pg_err (*receipt)(void *ctx, int64_t did, enum pg_dstate state,
 			  const char *detail);

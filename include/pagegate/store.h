@@ -187,7 +187,8 @@ pg_err pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
 		      const char *channel, const char *from, const char *text);
 
 /* A far-end report about delivery did: state PG_D_DELIVERED or
- * PG_D_FAILED.  A delivery that is queued, sending or sent moves to that
+ * PG_D_FAILED; PG_D_SENT for an intermediate report ("accepted by the
+ * SMSC", "queued") that is only recorded as a "receipt" event.  A delivery that is queued, sending or sent moves to that
  * state with a "delivered" / "failed" event carrying detail, and the
  * message state is recomputed.  A report about a delivery already final
  * (or a second report) is only recorded as a "receipt" event.

@@ -623,9 +623,20 @@ test_receipt(void **state)
 	n = sql_int(f, "SELECT count(*) FROM events");
 	assert_int_equal(pg_store_receipt(f->st, 999999, PG_D_DELIVERED, "x"),
 			 PG_ERR_NOTFOUND);
-	assert_int_equal(pg_store_receipt(f->st, did, PG_D_SENT, "x"),
+	assert_int_equal(pg_store_receipt(f->st, did, PG_D_QUEUED, "x"),
 			 PG_ERR_INVAL);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), n);
+
+	/* An intermediate report ("accepted by the SMSC") is a ledger event
+	 * only: the delivery keeps its state. */
+	int64_t did4, mid4 = page(f->st, PG_CH_SMS, "+15555550144", T0, false,
+				  &did4, NULL);
+	assert_int_equal(pg_store_receipt(f->st, did4, PG_D_SENT,
+		"kannel report 8: accepted by the SMSC"), PG_OK);
+	assert_int_equal(pg_store_get_delivery(f->st, did4, &d), PG_OK);
+	assert_int_equal(d.state, PG_D_SENT);
+	pg_delivery_free(&d);
+	last_event(f->st, mid4, "receipt", did4, "kannel report 8: accepted by the SMSC");
 }
 
 /* ---- the secret ---- */
