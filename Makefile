@@ -13,7 +13,7 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
-PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libcrypto \
+PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libssl libcrypto \
            libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 sofia-sip-ua
 
 # Recursive (=) so that pkg-config runs only after `make deps` installed them.

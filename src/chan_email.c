@@ -1,22 +1,50 @@
 /*
  * chan_email.c - the email channel: SMTP submission through libesmtp.
  *
- * One send() call is one SMTP session to one gateway, carrying one
- * message per job (one recipient each), built in full by pg_mime_build():
- * libesmtp only adds Date/From/Message-Id when they are missing, and ours
- * are always there.  Outcomes come from libesmtp's per-message statuses:
- * 2xx for MAIL, RCPT and the end of DATA -> ok; any 5xx -> perm; 4xx or no
- * status (connection lost, timeout) -> temp.  The reply is the server's
- * own line, "250 2.0.0 Ok: queued as 4F1C".
+ * One send() call is split into SMTP sessions of at most the gateway's
+ * `batch` messages: one TCP connection (and one TLS handshake, one AUTH)
+ * carries a whole batch, one message per job (one recipient each), each
+ * built in full by pg_mime_build(): libesmtp only adds Date/From/Message-Id
+ * when they are missing, and ours are always there.  Outcomes come from
+ * libesmtp's per-message statuses: 2xx for MAIL, RCPT and the end of DATA
+ * -> ok; any 5xx -> perm; 4xx or no status (connection lost, timeout) ->
+ * temp.  The reply is the server's own line plus what the session was,
+ * "250 2.0.0 Ok: queued as 4F1C (TLS, verified, authenticated)".
+ *
+ * TLS: the driver gives libesmtp its own SSL_CTX (smtp_starttls_set_ctx,
+ * built and cached by email_tls.c), so libesmtp never builds one from files
+ * in the home directory.  It trusts the gateway's tls_ca file, else the
+ * system's CA store, speaks TLS 1.2 (see email_tls.c for why not 1.3) and
+ * has OpenSSL check that the certificate names gw->host (DNS name, or IP
+ * address for an IP literal).  The handshake itself never fails on
+ * verification: libesmtp hands OpenSSL's verdict to on_event(), which ends
+ * the session for "required" and lets "opportunistic" go on encrypted,
+ * recording the verdict for the reply.  The only file libesmtp may still
+ * look at is an optional client certificate under ~/.config/libesmtp/
+ * private/; none is normal.
+ *
+ * AUTH: credentials are only ever sent over TLS, unless the gateway says
+ * starttls = "off" (the operator's explicit choice of a plaintext relay,
+ * e.g. on loopback).  The SASL context is attached to the session when
+ * STARTTLS succeeds, so with "opportunistic" and a server without STARTTLS
+ * the message goes out unauthenticated and the server decides; with
+ * "opportunistic" and an unverified certificate the password is safe from
+ * eavesdroppers but not from an active impostor ("required" is).  A
+ * refused AUTH (535 bad credentials) is the outcome, with the server's
+ * reply, of every message the server then refuses: libesmtp goes on to
+ * MAIL without AUTH, which the server refuses in other words (530).
  *
  * Threads: Debian's libesmtp is built with pthreads (its smtp_errno lives
- * in thread-specific data; the plugin list and the TLS context are behind
- * its own mutexes), so sessions from several workers run concurrently and
- * this driver needs no lock.  libesmtp's connect() has no timeout, so the
- * gateway is first probed with a non-blocking connect bounded by the
- * gateway's timeout; every later phase uses smtp_set_timeout().
+ * in thread-specific data; the plugin list is behind its own mutex), so
+ * sessions from several workers run concurrently; the TLS context cache
+ * has its own mutex.  libesmtp's connect() has no timeout, so the gateway
+ * is first probed with a non-blocking connect bounded by the gateway's
+ * timeout; every later phase (TLS handshake included) uses
+ * smtp_set_timeout().
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,11 +53,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/x509.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>      /* before libesmtp.h: declares smtp_starttls_set_ctx */
+#include <openssl/x509v3.h>
 #include <auth-client.h>
 #include <libesmtp.h>
 
@@ -37,24 +68,38 @@
 #include "pagegate/log.h"
 #include "pagegate/mime.h"
 #include "pagegate/util.h"
+#include "email_priv.h"
 
-#define EMAIL_MAX_BATCH     50          /* most messages per session */
+#define EMAIL_MAX_BATCH     50          /* most messages per send() */
 #define MSG_MAX             (4u << 20)  /* one built message */
 #define DEFAULT_TIMEOUT_S   30
 #define MS_PER_S            1000
 #define MSGID_RAND_BYTES    8
 #define HOST_MAX            256
-#define NOTE_MAX            160
+#define NOTE_MAX            256
+#define MON_LINE_MAX        1024        /* longest server line looked at */
 
 struct email_state {
 	char host[HOST_MAX];        /* system host name, for Message-IDs */
+	struct email_tls_cache *tls;    /* TLS contexts per host and CA file */
 };
 
 /* What one session learnt besides the per-message statuses. */
 struct session_ctx {
 	const struct pg_smtp_gateway *gw;
-	char note[NOTE_MAX];        /* TLS / extension problem, if any */
-	char last_line[PG_REPLY_MAX];   /* last line the server sent */
+	smtp_session_t s;
+	auth_context_t auth;        /* NULL without credentials */
+	char note[NOTE_MAX];        /* why the session was ended early */
+	char last_line[PG_REPLY_MAX];   /* last final reply line of the server */
+	char line[MON_LINE_MAX];    /* server line being assembled */
+	size_t line_len;
+	bool tls;                   /* STARTTLS completed */
+	bool verified;              /* ... and the certificate is valid for gw->host */
+	char verify_err[EMAIL_VERIFY_MAX];    /* why it is not */
+	bool envelope;              /* MAIL was written: no AUTH any more */
+	bool auth_pending;          /* AUTH written, its final reply not read yet */
+	bool auth_ok;               /* the server answered 235 */
+	char auth_reply[PG_REPLY_MAX];  /* the server's refusal of AUTH */
 };
 
 /* Copies src into dst (size n) with controls turned into single spaces
@@ -111,70 +156,153 @@ set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* libesmtp's protocol monitor: keeps the last line the server sent, so a
- * session refused at the greeting still has the server's words. */
+/* Appends text to a job's reply, truncating at the reply's size. */
+static void
+append_reply(struct pg_job *j, const char *text)
+{
+	size_t l = strnlen(j->reply, sizeof j->reply - 1);
+
+	snprintf(j->reply + l, sizeof j->reply - l, "%s", text);
+}
+
+/* ---- libesmtp callbacks ---- */
+
+/* One complete line from the server (CR/LF removed). */
+static void
+server_line(struct session_ctx *c, const char *l, size_t len)
+{
+	int code;
+
+	if (len < 3 || !isdigit((unsigned char)l[0]) || !isdigit((unsigned char)l[1]) ||
+	    !isdigit((unsigned char)l[2]) || (len > 3 && l[3] != ' '))
+		return;                         /* not the last line of a reply */
+	clean_text(c->last_line, sizeof c->last_line, l, len);
+	if (!c->auth_pending || l[0] == '3')    /* 334: a SASL challenge */
+		return;
+	c->auth_pending = false;
+	if (l[0] == '2') {
+		c->auth_ok = true;
+		return;
+	}
+	snprintf(c->auth_reply, sizeof c->auth_reply, "%s", c->last_line);
+	/* Bad credentials stay bad through the server's next mechanism:
+	 * make every mechanism unacceptable so libesmtp does not offer the
+	 * same password again (it goes on to MAIL, and judge() reports
+	 * this refusal). */
+	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+	if (c->auth && (code == 535 || code == 454))
+		auth_set_mechanism_ssf(c->auth, INT_MAX);
+}
+
+/* libesmtp's protocol monitor.  Reading: assembles the server's lines
+ * (chunks may split or join them) for the last reply and AUTH's verdict.
+ * Writing: notes when AUTH is sent (it always starts a write, being never
+ * pipelined) and when MAIL starts the envelope, after which the data
+ * written is message text and never looked at. */
 static void
 on_monitor(const char *buf, int len, int writing, void *arg)
 {
 	struct session_ctx *c = arg;
-	int end, start;
+	int i;
 
-	if (writing != SMTP_CB_READING || len <= 0)
+	if (len <= 0)
 		return;
-	end = len;
-	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r'))
-		end--;
-	start = end;
-	while (start > 0 && buf[start - 1] != '\n')
-		start--;
-	if (end > start)
-		clean_text(c->last_line, sizeof c->last_line, buf + start,
-			   (size_t)(end - start));
+	if (writing == SMTP_CB_WRITING) {
+		if (c->envelope)
+			return;
+		if (len >= 5 && strncasecmp(buf, "AUTH ", 5) == 0)
+			c->auth_pending = true;
+		else if (len >= 10 && strncasecmp(buf, "MAIL FROM:", 10) == 0)
+			c->envelope = true;
+		return;
+	}
+	if (writing != SMTP_CB_READING)
+		return;
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			size_t l = c->line_len;
+			if (l > 0 && c->line[l - 1] == '\r')
+				l--;
+			server_line(c, c->line, l);
+			c->line_len = 0;
+		} else if (c->line_len < sizeof c->line)
+			c->line[c->line_len++] = buf[i];   /* the rest is dropped */
+	}
 }
 
-/* libesmtp's event callback: TLS verdicts and missing extensions.  With
- * STARTTLS "required" certificate problems end the session; with
- * "opportunistic" encryption is still better than none, so they pass. */
+/* libesmtp's event callback: the TLS verdict and missing extensions.
+ * OpenSSL verified the chain against our CAs and the name against
+ * gw->host during the handshake; libesmtp reports a bad verdict as
+ * INVALID_PEER_CERTIFICATE and runs its own name match (DNS names only)
+ * as WRONG_PEER_CERTIFICATE.  "required" ends the session on any
+ * problem; "opportunistic" goes on encrypted and records it. */
 static void
 on_event(smtp_session_t s, int ev, void *arg, ...)
 {
 	struct session_ctx *c = arg;
-	bool lenient = c->gw->starttls != PG_TLS_REQUIRED;
+	bool strict = c->gw->starttls == PG_TLS_REQUIRED;
 	va_list ap;
 	int *ok = NULL;
 	long vr;
-	int bits;
-	const char *name;
+	SSL *ssl;
 
-	(void)s;
 	va_start(ap, arg);
 	switch (ev) {
 	case SMTP_EV_INVALID_PEER_CERTIFICATE:
 		vr = va_arg(ap, long);
 		ok = va_arg(ap, int *);
-		snprintf(c->note, sizeof c->note, "TLS: invalid server certificate (%s)",
+		snprintf(c->verify_err, sizeof c->verify_err, "%s",
 			 X509_verify_cert_error_string(vr));
-		break;
-	case SMTP_EV_NO_PEER_CERTIFICATE:
-		ok = va_arg(ap, int *);
-		snprintf(c->note, sizeof c->note, "TLS: the server sent no certificate");
+		*ok = !strict;
+		if (strict)
+			snprintf(c->note, sizeof c->note,
+				 "TLS: the certificate of %.80s failed verification: %s",
+				 c->gw->host, c->verify_err);
 		break;
 	case SMTP_EV_WRONG_PEER_CERTIFICATE:
 		ok = va_arg(ap, int *);
-		name = va_arg(ap, const char *);
-		snprintf(c->note, sizeof c->note,
-			 "TLS: server certificate is for \"%.60s\", not %.60s",
-			 name ? name : "", c->gw->host);
+		(void)va_arg(ap, const char *);
+		ssl = va_arg(ap, SSL *);
+		/* OpenSSL's match (which knows IP addresses) is the one that
+		 * counts; it is part of the verify result */
+		if (ssl && SSL_get_verify_result(ssl) == X509_V_OK)
+			*ok = 1;
+		else {
+			*ok = !strict;
+			if (!c->verify_err[0])
+				snprintf(c->verify_err, sizeof c->verify_err,
+					 "certificate not issued for %.60s", c->gw->host);
+			if (strict)
+				snprintf(c->note, sizeof c->note,
+					 "TLS: the certificate is not valid for %.80s", c->gw->host);
+		}
+		break;
+	case SMTP_EV_NO_PEER_CERTIFICATE:
+		ok = va_arg(ap, int *);
+		snprintf(c->verify_err, sizeof c->verify_err, "no certificate");
+		*ok = !strict;
+		if (strict)
+			snprintf(c->note, sizeof c->note, "TLS: the server sent no certificate");
 		break;
 	case SMTP_EV_WEAK_CIPHER:
-		bits = va_arg(ap, int);
+		(void)va_arg(ap, int);
 		ok = va_arg(ap, int *);
-		snprintf(c->note, sizeof c->note, "TLS: weak cipher (%d bits)", bits);
+		*ok = 0;                /* cannot happen with TLS 1.2 or later */
+		snprintf(c->note, sizeof c->note, "TLS: weak cipher");
+		break;
+	case SMTP_EV_STARTTLS_OK:
+		ssl = va_arg(ap, SSL *);
+		c->tls = true;
+		c->line_len = 0;        /* nothing read in clear counts now */
+		c->verified = ssl && SSL_get_verify_result(ssl) == X509_V_OK &&
+			      !c->verify_err[0];
+		/* the connection is now encrypted: the password may go */
+		if (c->auth && !smtp_auth_set_context(s, c->auth))
+			pg_warn("smtp gateway %s: cannot enable AUTH", c->gw->name);
 		break;
 	case SMTP_EV_NO_CLIENT_CERTIFICATE:
 		ok = va_arg(ap, int *);
-		*ok = 1;                        /* go on without one */
-		ok = NULL;
+		*ok = 1;                /* go on without one */
 		break;
 	case SMTP_EV_EXTNA_STARTTLS:
 		snprintf(c->note, sizeof c->note,
@@ -182,28 +310,31 @@ on_event(smtp_session_t s, int ev, void *arg, ...)
 		break;
 	case SMTP_EV_UNUSABLE_CA_LIST:
 	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
-		snprintf(c->note, sizeof c->note, "TLS: unusable local certificate files");
+		snprintf(c->note, sizeof c->note,
+			 "TLS: unusable client certificate file under ~/.config/libesmtp");
 		break;
 	default:
 		break;
 	}
-	if (ok)
-		*ok = lenient ? 1 : 0;
 	va_end(ap);
 }
 
-/* SASL: libesmtp asks for the user and password it needs. */
+/* SASL: libesmtp asks for the user and password it needs.  Refuses
+ * (belt and braces: the context is only attached when allowed) over a
+ * plaintext connection unless the gateway says starttls = "off". */
 static int
 on_auth(auth_client_request_t req, char **result, int fields, void *arg)
 {
-	const struct pg_smtp_gateway *gw = arg;
+	const struct session_ctx *c = arg;
 	int i;
 
+	if (!c->tls && c->gw->starttls != PG_TLS_OFF)
+		return 0;
 	for (i = 0; i < fields; i++) {
 		if (req[i].flags & AUTH_USER)
-			result[i] = gw->user;
+			result[i] = c->gw->user;
 		else if (req[i].flags & AUTH_PASS)
-			result[i] = gw->password;
+			result[i] = c->gw->password;
 		else
 			result[i] = NULL;
 		if (!result[i])
@@ -273,31 +404,70 @@ ok:
 	return true;
 }
 
-/* The final outcome of one message from libesmtp's statuses. */
+/* " (TLS, verified, authenticated)": what the session was, for the
+ * ledger. */
+static void
+session_summary(const struct session_ctx *c, char *dst, size_t n)
+{
+	const struct pg_smtp_gateway *gw = c->gw;
+	char tls[EMAIL_VERIFY_MAX + 32];
+	const char *auth = "";
+
+	if (!c->tls)
+		snprintf(tls, sizeof tls, "no TLS");
+	else if (c->verified)
+		snprintf(tls, sizeof tls, "TLS, verified");
+	else
+		snprintf(tls, sizeof tls, "TLS, not verified: %s", c->verify_err);
+	if (c->auth) {
+		if (c->auth_ok)
+			auth = ", authenticated";
+		else if (c->auth_reply[0])
+			auth = ", AUTH refused";
+		else if (!c->tls && gw->starttls != PG_TLS_OFF)
+			auth = ", AUTH withheld without TLS";
+		else
+			auth = ", server offered no AUTH";
+	}
+	snprintf(dst, n, " (%s%s)", tls, auth);
+}
+
+/* The final outcome of one message from libesmtp's statuses and what the
+ * session learnt. */
 static void
 judge(struct pg_job *j, smtp_message_t msg, smtp_recipient_t rcpt,
-      const char *session_reason)
+      const struct session_ctx *c, const char *session_reason)
 {
 	const smtp_status_t *st[3] = {
 		smtp_reverse_path_status(msg),     /* MAIL FROM */
 		smtp_recipient_status(rcpt),       /* RCPT TO */
 		smtp_message_transfer_status(msg), /* DATA ... "." */
 	};
-	int i, cls;
+	char summary[NOTE_MAX];
+	int i, cls = 0;
 
+	session_summary(c, summary, sizeof summary);
 	for (i = 0; i < 3; i++) {
 		cls = st[i] ? st[i]->code / 100 : 0;
-		if (cls == 4 || cls == 5) {
-			j->outcome = cls == 5 ? PG_OUT_PERM : PG_OUT_TEMP;
-			format_status(j->reply, st[i]);
-			return;
-		}
 		if (cls != 2)
 			break;
 	}
-	if (i == 3) {
+	if (i == 3) {                   /* accepted, even if AUTH was refused */
 		j->outcome = PG_OUT_OK;
 		format_status(j->reply, st[2]);
+		append_reply(j, summary);
+		return;
+	}
+	if (c->auth_reply[0]) {         /* refused because AUTH was */
+		set_job(j, c->auth_reply[0] == '5' ? PG_OUT_PERM : PG_OUT_TEMP,
+			"%s", c->auth_reply);
+		append_reply(j, summary);
+		return;
+	}
+	if (cls == 4 || cls == 5) {
+		j->outcome = cls == 5 ? PG_OUT_PERM : PG_OUT_TEMP;
+		format_status(j->reply, st[i]);
+		append_reply(j, summary);
 		return;
 	}
 	set_job(j, PG_OUT_TEMP, "%s", session_reason);
@@ -326,14 +496,14 @@ message_id(char *dst, size_t n, const struct pg_job *j, const char *host)
 /* Runs one SMTP session for the jobs whose message text was built
  * (texts[i].data set); the others already have their outcome. */
 static void
-run_session(const struct pg_smtp_gateway *gw, struct pg_job *jobs, size_t n,
-	    struct pg_buf *texts)
+run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
+	    struct pg_job *jobs, size_t n, struct pg_buf *texts)
 {
 	struct session_ctx ctx;
 	smtp_session_t s = NULL;
 	smtp_message_t *msgs = calloc(n, sizeof *msgs);
 	smtp_recipient_t *rcpts = calloc(n, sizeof *rcpts);
-	auth_context_t auth = NULL;
+	SSL_CTX *tls = NULL;
 	char hostport[HOST_MAX + 16], reason[PG_REPLY_MAX], eb[128];
 	long tmo = (long)(gw->timeout_s > 0 ? gw->timeout_s : DEFAULT_TIMEOUT_S) * MS_PER_S;
 	static const int phases[] = { Timeout_GREETING, Timeout_ENVELOPE,
@@ -342,16 +512,18 @@ run_session(const struct pg_smtp_gateway *gw, struct pg_job *jobs, size_t n,
 	int ok, err;
 	int64_t t0;
 
+	memset(&ctx, 0, sizeof ctx);
+	ctx.gw = gw;
 	for (i = 0; i < n && !texts[i].data; i++)
 		;
 	if (i == n)
 		goto out;                       /* nothing to send here */
-	memset(&ctx, 0, sizeof ctx);
-	ctx.gw = gw;
 	if (!msgs || !rcpts) {
 		snprintf(reason, sizeof reason, "out of memory");
 		goto fail_all;
 	}
+	if (gw->starttls != PG_TLS_OFF && !(tls = email_tls_ctx(es ? es->tls : NULL, gw, reason, sizeof reason)))
+		goto fail_all;
 	if (!probe(gw->host, gw->port, (int)tmo, reason, sizeof reason))
 		goto fail_all;
 	snprintf(hostport, sizeof hostport, "%s:%d", gw->host, gw->port);
@@ -360,18 +532,24 @@ run_session(const struct pg_smtp_gateway *gw, struct pg_job *jobs, size_t n,
 	    !smtp_set_eventcb(s, on_event, &ctx) ||
 	    !smtp_set_monitorcb(s, on_monitor, &ctx, 0))
 		goto lib_fail;
+	ctx.s = s;
 	for (i = 0; i < sizeof phases / sizeof phases[0]; i++)
 		if (!smtp_set_timeout(s, phases[i] | Timeout_OVERRIDE_RFC2822_MINIMUM, tmo))
 			goto lib_fail;
 	if (!smtp_starttls_enable(s, gw->starttls == PG_TLS_REQUIRED ? Starttls_REQUIRED :
 				  gw->starttls == PG_TLS_OPPORTUNISTIC ? Starttls_ENABLED :
-				  Starttls_DISABLED))
+				  Starttls_DISABLED) ||
+	    (tls && !smtp_starttls_set_ctx(s, tls)))
 		goto lib_fail;
 	if (gw->user && gw->password) {
-		if (!(auth = auth_create_context()) ||
-		    !auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0) ||
-		    !auth_set_interact_cb(auth, on_auth, (void *)gw) ||
-		    !smtp_auth_set_context(s, auth))
+		/* PLAIN and LOGIN are fine: the channel is encrypted, or
+		 * the operator chose starttls = "off" */
+		if (!(ctx.auth = auth_create_context()) ||
+		    !auth_set_mechanism_flags(ctx.auth, AUTH_PLUGIN_PLAIN, 0) ||
+		    !auth_set_interact_cb(ctx.auth, on_auth, &ctx))
+			goto lib_fail;
+		/* over TLS it is attached by on_event(SMTP_EV_STARTTLS_OK) */
+		if (gw->starttls == PG_TLS_OFF && !smtp_auth_set_context(s, ctx.auth))
 			goto lib_fail;
 	}
 	for (i = 0; i < n; i++) {
@@ -396,11 +574,14 @@ run_session(const struct pg_smtp_gateway *gw, struct pg_job *jobs, size_t n,
 			 hostport, smtp_strerror(err, eb, sizeof eb),
 			 err == SMTP_ERR_DROPPED_CONNECTION && pg_mono_ms() - t0 >= tmo ?
 			 " or did not answer in time" : "");
-	if (!ok)
+	if (!ok || ctx.note[0])
 		pg_warn("smtp gateway %s (%s): %s", gw->name, hostport, reason);
+	if (ctx.auth_reply[0])
+		pg_warn("smtp gateway %s (%s): AUTH refused: %s", gw->name, hostport,
+			ctx.auth_reply);
 	for (i = 0; i < n; i++)
 		if (msgs[i])
-			judge(&jobs[i], msgs[i], rcpts[i], reason);
+			judge(&jobs[i], msgs[i], rcpts[i], &ctx, reason);
 	goto out;
 
 lib_fail:
@@ -413,9 +594,11 @@ fail_all:
 			set_job(&jobs[i], PG_OUT_TEMP, "%s", reason);
 out:
 	if (s)
-		smtp_destroy_session(s);
-	if (auth)
-		auth_destroy_context(auth);
+		smtp_destroy_session(s);        /* drops its reference to tls */
+	if (ctx.auth)
+		auth_destroy_context(ctx.auth);
+	SSL_CTX_free(tls);
+	ERR_clear_error();                      /* leave this thread's queue clean */
 	free(msgs);
 	free(rcpts);
 }
@@ -490,7 +673,7 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 		pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 		per = gw->batch > 0 ? (size_t)gw->batch : 1;
 		for (i = 0; i < n; i += per)
-			run_session(gw, jobs + i, n - i < per ? n - i : per, texts + i);
+			run_session(es, gw, jobs + i, n - i < per ? n - i : per, texts + i);
 		if (!sigismember(&old, SIGPIPE) && sigpending(&pend) == 0 &&
 		    sigismember(&pend, SIGPIPE))
 			sigtimedwait(&pipe_set, NULL, &zero);
@@ -511,9 +694,16 @@ email_start(const struct pg_config *cfg, const struct pg_chan_host *host,
 	(void)host;
 	if (!es)
 		return PG_ERR_NOMEM;
+	if (!(es->tls = email_tls_cache_new())) {
+		free(es);
+		return PG_ERR_NOMEM;
+	}
 	if (gethostname(es->host, sizeof es->host) != 0)
 		es->host[0] = '\0';
 	es->host[sizeof es->host - 1] = '\0';
+	/* libesmtp's own TLS context is never built (every session gets
+	 * ours), but its password prompt is process-wide: silence it */
+	smtp_starttls_set_password_cb(email_tls_no_password, NULL);
 	auth_client_init();
 	*state = es;
 	return PG_OK;
@@ -522,14 +712,19 @@ email_start(const struct pg_config *cfg, const struct pg_chan_host *host,
 static void
 email_stop(void *state)
 {
+	struct email_state *es = state;
+
 	auth_client_exit();
-	free(state);
+	if (!es)
+		return;
+	email_tls_cache_free(es->tls);
+	free(es);
 }
 
 const struct pg_channel pg_chan_email = {
 	.name = "email",
 	.kind = PG_CH_EMAIL,
-	.max_batch = EMAIL_MAX_BATCH,    /* further capped by the gateway's batch */
+	.max_batch = EMAIL_MAX_BATCH,    /* split into sessions of the gateway's batch */
 	.subject_template = "email.subject",
 	.body_template = "email.txt",
 	.body_escape = PG_ESC_NONE,
