@@ -45,8 +45,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -66,6 +64,7 @@
 
 #include "pagegate/channel.h"
 #include "pagegate/log.h"
+#include "pagegate/net.h"
 #include "pagegate/mime.h"
 #include "pagegate/util.h"
 #include "email_priv.h"
@@ -343,67 +342,6 @@ on_auth(auth_client_request_t req, char **result, int fields, void *arg)
 	return 1;
 }
 
-/* Checks that host:port accepts a TCP connection within timeout_ms (the
- * connect() inside libesmtp has no timeout of its own).  On failure
- * writes the reason into why. */
-static bool
-probe(const char *host, int port, int timeout_ms, char *why, size_t wlen)
-{
-	struct addrinfo hints, *res, *ai;
-	char ports[16], eb[128];
-	int err, fd, soerr = ETIMEDOUT, r;
-	socklen_t sl;
-	int64_t deadline = pg_mono_ms() + timeout_ms, left;
-	struct pollfd pfd;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ports, sizeof ports, "%d", port);
-	if ((err = getaddrinfo(host, ports, &hints, &res)) != 0) {
-		snprintf(why, wlen, "cannot resolve %s: %s", host, gai_strerror(err));
-		return false;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			soerr = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			goto ok;
-		if (errno != EINPROGRESS) {
-			soerr = errno;
-			close(fd);
-			continue;
-		}
-		do {
-			left = deadline - pg_mono_ms();
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-		} while (r < 0 && errno == EINTR);
-		if (r <= 0) {
-			soerr = r == 0 ? ETIMEDOUT : errno;
-			close(fd);
-			continue;
-		}
-		sl = sizeof soerr;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
-			goto ok;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	snprintf(why, wlen, "connect to %s:%d: %s", host, port,
-		 strerror_r(soerr, eb, sizeof eb));
-	return false;
-ok:
-	close(fd);
-	freeaddrinfo(res);
-	return true;
-}
-
 /* " (TLS, verified, authenticated)": what the session was, for the
  * ledger. */
 static void
@@ -524,7 +462,7 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 	}
 	if (gw->starttls != PG_TLS_OFF && !(tls = email_tls_ctx(es ? es->tls : NULL, gw, reason, sizeof reason)))
 		goto fail_all;
-	if (!probe(gw->host, gw->port, (int)tmo, reason, sizeof reason))
+	if (!pg_tcp_probe(gw->host, gw->port, (int)tmo, reason, sizeof reason))
 		goto fail_all;
 	snprintf(hostport, sizeof hostport, "%s:%d", gw->host, gw->port);
 	if (!(s = smtp_create_session()) || !smtp_set_server(s, hostport) ||

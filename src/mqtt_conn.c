@@ -17,8 +17,6 @@
  * reconnects or restarts still arrive.
  */
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +33,7 @@
 #include "pagegate/backoff.h"
 #include "pagegate/channel.h"
 #include "pagegate/log.h"
+#include "pagegate/net.h"
 #include "pagegate/util.h"
 
 #define INFLIGHT_MAX       100      /* unacknowledged publishes per connection */
@@ -270,62 +269,6 @@ on_log(struct mosquitto *m, void *obj, int level, const char *text)
 
 /* ---- the connection thread ---- */
 
-/* Checks that host:port accepts a TCP connection within timeout_ms:
- * libmosquitto's connect with CONNECT properties blocks without a bound. */
-static bool
-probe(const char *host, int port, int timeout_ms, char *why, size_t wlen)
-{
-	struct addrinfo hints, *res, *ai;
-	char ports[16], eb[128];
-	int err, fd, soerr = ETIMEDOUT, r;
-	socklen_t sl;
-	int64_t deadline = pg_mono_ms() + timeout_ms, left;
-	struct pollfd pfd;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ports, sizeof ports, "%d", port);
-	if ((err = getaddrinfo(host, ports, &hints, &res)) != 0) {
-		snprintf(why, wlen, "cannot resolve %s: %s", host, gai_strerror(err));
-		return false;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			soerr = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			goto ok;
-		if (errno != EINPROGRESS) {
-			soerr = errno;
-			close(fd);
-			continue;
-		}
-		do {
-			left = deadline - pg_mono_ms();
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-		} while (r < 0 && errno == EINTR);
-		sl = sizeof soerr;
-		if (r > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
-			goto ok;
-		if (r <= 0)
-			soerr = r == 0 ? ETIMEDOUT : errno;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	snprintf(why, wlen, "cannot connect: %s", strerror_r(soerr, eb, sizeof eb));
-	return false;
-ok:
-	close(fd);
-	freeaddrinfo(res);
-	return true;
-}
-
 /* A new client for conf speaking MQTT 5 or 3.1.1; NULL (reason in why)
  * on failure. */
 static struct mosquitto *
@@ -393,7 +336,7 @@ run_connection(struct mqtt_state *st, const struct mqtt_conf *c)
 	st->refused_proto = false;
 	pthread_mutex_unlock(&st->mu);
 
-	if (!probe(c->host, c->port, c->timeout_s * MS_PER_S, why, sizeof why)) {
+	if (!pg_tcp_probe(c->host, c->port, c->timeout_s * MS_PER_S, why, sizeof why)) {
 		note_failure(st, "%s", why);
 		return CONN_FAILED;
 	}
