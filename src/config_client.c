@@ -12,6 +12,7 @@
 #include "config_priv.h"
 #include "pagegate/channel.h"
 #include "pagegate/mime.h"
+#include "pagegate/oncall.h"
 #include "pagegate/template.h"
 #include "pagegate/util.h"
 
@@ -22,7 +23,7 @@ static const struct key client_keys[] = {
 	{ "id", K_STR }, { "name", K_STR }, { "dnis", K_STRS }, { "timezone", K_STR },
 	{ "business_hours", K_LIST }, { "holidays", K_STRS }, { "instructions", K_STR },
 	{ "fields", K_LIST }, { "contacts", K_LIST }, { "rules", K_LIST },
-	{ "templates", K_GROUP }, { NULL, 0 }
+	{ "templates", K_GROUP }, { "oncall", K_LIST }, { NULL, 0 }
 };
 static const struct key hours_keys[] = {
 	{ "days", K_STR }, { "from", K_STR }, { "to", K_STR }, { NULL, 0 }
@@ -498,16 +499,56 @@ static void load_contacts(struct loader *ld, struct pg_client *cl, config_settin
 	}
 }
 
-/* One "contact:ID" of a rule's notify into r->contacts. */
+/* "oncall:ID" or "oncall:ID+N" of a rule's notify into r->oncall. */
+static void rule_oncall(struct loader *ld, struct pg_client *cl, struct pg_rule *r,
+			config_setting_t *at, const char *v)
+{
+	char id[72];
+	const char *plus = strchr(v, '+');
+	size_t n = plus ? (size_t)(plus - v) : strlen(v);
+	int offset = 0;
+
+	if (plus) {
+		char *end;
+		long o = strtol(plus + 1, &end, 10);
+		if (plus[1] < '1' || plus[1] > '9' || *end != '\0' || o < 1 || o > 9) {
+			config__diag(ld, at, "bad notify \"oncall:%s\": expected oncall:ID or "
+				     "oncall:ID+N with N from 1 to 9", v);
+			return;
+		}
+		offset = (int)o;
+	}
+	if (n == 0 || n >= sizeof id) {
+		config__diag(ld, at, "bad notify \"oncall:%s\": no rotation id", v);
+		return;
+	}
+	memcpy(id, v, n);
+	id[n] = '\0';
+	const struct pg_rotation *rot = pg_oncall_find(cl->rotations, cl->n_rotations, id);
+	if (!rot) {
+		config__diag(ld, at, "rule notifies unknown rotation \"%s\"", id);
+		return;
+	}
+	for (size_t j = 0; j < r->n_oncall; j++)
+		if (r->oncall[j].rotation == (size_t)(rot - cl->rotations) &&
+		    r->oncall[j].offset == offset)
+			return;
+	r->oncall[r->n_oncall].rotation = (size_t)(rot - cl->rotations);
+	r->oncall[r->n_oncall].offset = offset;
+	r->n_oncall++;
+}
+
+/* One "contact:ID" or "oncall:..." of a rule's notify into r->contacts or
+ * r->oncall. */
 static void rule_notify(struct loader *ld, struct pg_client *cl, struct pg_rule *r,
 			config_setting_t *at, const char *v)
 {
 	if (strncmp(v, "oncall:", 7) == 0) {
-		config__diag(ld, at, "on-call schedules are not available yet (\"%s\")", v);
+		rule_oncall(ld, cl, r, at, v + 7);
 		return;
 	}
 	if (strncmp(v, "contact:", 8) != 0) {
-		config__diag(ld, at, "bad notify \"%s\": expected \"contact:ID\"", v);
+		config__diag(ld, at, "bad notify \"%s\": expected \"contact:ID\" or \"oncall:ID\"", v);
 		return;
 	}
 	const char *id = v + 8;
@@ -521,6 +562,14 @@ static void rule_notify(struct loader *ld, struct pg_client *cl, struct pg_rule 
 		return;
 	}
 	config__diag(ld, at, "rule notifies unknown contact \"%s\"", id);
+}
+
+static bool contact_has(const struct pg_contact *ct, enum pg_channel_kind ch)
+{
+	for (size_t j = 0; j < ct->n_devices; j++)
+		if (ct->devices[j].channel == ch)
+			return true;
+	return false;
 }
 
 static void rule_channels(struct loader *ld, struct pg_client *cl, struct pg_rule *r,
@@ -543,12 +592,16 @@ static void rule_channels(struct loader *ld, struct pg_client *cl, struct pg_rul
 		}
 		r->channels |= 1u << ch;
 		bool any = false;
-		for (size_t k = 0; k < r->n_contacts && !any; k++) {
-			const struct pg_contact *ct = &cl->contacts[r->contacts[k]];
-			for (size_t j = 0; j < ct->n_devices; j++)
-				any = any || ct->devices[j].channel == ch;
+		for (size_t k = 0; k < r->n_contacts && !any; k++)
+			any = contact_has(&cl->contacts[r->contacts[k]], ch);
+		for (size_t k = 0; k < r->n_oncall && !any; k++) {
+			const struct pg_rotation *rot = &cl->rotations[r->oncall[k].rotation];
+			for (size_t j = 0; j < rot->n_members && !any; j++)
+				any = contact_has(&cl->contacts[rot->members[j]], ch);
+			for (size_t j = 0; j < rot->n_overrides && !any; j++)
+				any = contact_has(&cl->contacts[rot->overrides[j].contact], ch);
 		}
-		if (!any && r->n_contacts > 0)
+		if (!any && (r->n_contacts > 0 || r->n_oncall > 0))
 			config__diag(ld, e, "rule sends by %s, but none of its contacts has a %s device",
 				     v, v);
 	}
@@ -600,7 +653,8 @@ static void load_rule(struct loader *ld, struct pg_client *cl, struct pg_rule *r
 		config__diag(ld, g, "rule has no \"notify\" (whom to send to, e.g. \"contact:office\")");
 	else if (nt && n == 0)
 		config__diag(ld, nt, "rule notifies nobody");
-	if (n > 0 && !(r->contacts = config__calloc(ld, (size_t)n, sizeof *r->contacts)))
+	if (n > 0 && (!(r->contacts = config__calloc(ld, (size_t)n, sizeof *r->contacts)) ||
+		      !(r->oncall = config__calloc(ld, (size_t)n, sizeof *r->oncall))))
 		return;
 	for (int i = 0; i < n; i++) {
 		config_setting_t *at = one ? nt : config_setting_get_elem(nt, (unsigned)i);
@@ -739,6 +793,16 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 		load_fields(ld, cl, m);
 	if ((m = config__member(root, "contacts", K_LIST)))
 		load_contacts(ld, cl, m);
+	if ((m = config__member(root, "oncall", K_LIST)) && cl->tz) {
+		size_t before = ld->d->n;
+		pg_err e = pg_oncall_parse(m, cl, ld->file, ld->d, &cl->rotations,
+					   &cl->n_rotations);
+		if (e == PG_ERR_NOMEM)
+			ld->nomem = true;
+		ld->errors += (int)(ld->d->n - before);
+		if (e != PG_OK && e != PG_ERR_NOMEM && ld->d->n == before)
+			config__diag(ld, m, "the on-call schedules are invalid");
+	}
 	load_rules(ld, cl, root);
 	if ((m = config__member(root, "templates", K_GROUP)))
 		load_overrides(ld, cl, m);
@@ -781,9 +845,12 @@ void config__free_client(struct pg_client *cl)
 		free(ct->name);
 	}
 	free(cl->contacts);
-	for (size_t i = 0; i < cl->n_rules; i++)
+	for (size_t i = 0; i < cl->n_rules; i++) {
 		free(cl->rules[i].contacts);
+		free(cl->rules[i].oncall);
+	}
 	free(cl->rules);
+	pg_oncall_free(cl->rotations, cl->n_rotations);
 	for (size_t i = 0; i < cl->n_templates; i++) {
 		free(cl->templates[i].name);
 		free(cl->templates[i].text);

@@ -81,7 +81,7 @@ static const char *got_name(const config_setting_t *s)
 }
 
 /* Settings of the design that this version does not implement yet. */
-static const char *const later_keys[] = { "oncall", "escalation", "escalate", NULL };
+static const char *const later_keys[] = { "escalation", "escalate", NULL };
 
 static size_t edit_distance(const char *a, const char *b)
 {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/oncall.h"
 #include "pagegate/route.h"
 #include "pagegate/tz.h"
 #include "pagegate/util.h"
@@ -134,13 +135,13 @@ static pg_err plan_add(struct pg_plan *p, size_t *cap,
 
 /* Adds every device of the rule's contacts that the rule's channel mask
  * selects, skipping (contact, device) pairs already planned. */
-static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r,
-			     int64_t hold_until, struct pg_plan *p, size_t *cap)
+/* Adds every device of contact ci that the rule's channels allow. */
+static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
+			  size_t ci, int64_t hold_until, struct pg_plan *p, size_t *cap)
 {
-	for (size_t i = 0; i < r->n_contacts; i++) {
-		size_t ci = r->contacts[i];
-		if (ci >= cl->n_contacts)
-			continue;    /* cannot pass config validation */
+	if (ci >= cl->n_contacts)
+		return PG_OK;    /* cannot pass config validation */
+	{
 		const struct pg_contact *c = &cl->contacts[ci];
 		for (size_t di = 0; di < c->n_devices; di++) {
 			enum pg_channel_kind ch = c->devices[di].channel;
@@ -156,6 +157,30 @@ static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r
 			if (e)
 				return e;
 		}
+	}
+	return PG_OK;
+}
+
+/* The rule's contacts, then whoever its on-call targets name at at_s (a
+ * rotation that has not started yet names nobody). */
+static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r,
+			     int64_t at_s, int64_t hold_until, struct pg_plan *p,
+			     size_t *cap)
+{
+	pg_err e;
+
+	for (size_t i = 0; i < r->n_contacts; i++)
+		if ((e = add_contact(cl, r, r->contacts[i], hold_until, p, cap)))
+			return e;
+	for (size_t i = 0; i < r->n_oncall; i++) {
+		size_t ci;
+
+		if (r->oncall[i].rotation >= cl->n_rotations ||
+		    pg_oncall_who(cl, &cl->rotations[r->oncall[i].rotation], at_s,
+				  r->oncall[i].offset, &ci, NULL, NULL) != PG_OK)
+			continue;
+		if ((e = add_contact(cl, r, ci, hold_until, p, cap)))
+			return e;
 	}
 	return PG_OK;
 }
@@ -191,7 +216,7 @@ pg_err pg_route(const struct pg_client *cl, enum pg_kind kind,
 			}
 			hold = next_open;   /* 0 (send now) when no hours */
 		}
-		pg_err e = add_rule_items(cl, r, hold, out, &cap);
+		pg_err e = add_rule_items(cl, r, at_s, hold, out, &cap);
 		if (e) {
 			pg_plan_free(out);
 			return e;

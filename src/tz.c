@@ -88,6 +88,11 @@ const char *pg_tz_name(const struct pg_tz *tz)
 	return loc ? loc : icaltimezone_get_tzid(z);
 }
 
+void *pg_tz_ical(const struct pg_tz *tz)
+{
+	return zone_of(tz);
+}
+
 /* UTC -> local offset in seconds at instant utc_s; fills *lt if given. */
 static int offset_at(const struct pg_tz *tz, int64_t utc_s, struct icaltimetype *lt)
 {

@@ -76,6 +76,15 @@ struct pg_field {
 
 enum pg_hours_cond { PG_HOURS_ANY = 0, PG_HOURS_BUSINESS, PG_HOURS_AFTER };
 
+struct pg_rotation;          /* oncall.h */
+
+/* "oncall:ID" (offset 0: who is on duty) or "oncall:ID+N" (the Nth next
+ * member of the rotation: the backup). */
+struct pg_oncall_ref {
+	size_t rotation;       /* index into client->rotations */
+	int offset;
+};
+
 /* A routing rule: "when" conditions -> recipients and channels.  Rules are
  * evaluated in file order; the first that matches decides, unless it has
  * continue = true, in which case later matching rules add to the plan. */
@@ -85,6 +94,8 @@ struct pg_rule {
 	enum pg_hours_cond hours;
 	size_t *contacts;      /* indexes into client->contacts, from notify */
 	size_t n_contacts;
+	struct pg_oncall_ref *oncall;  /* on-call targets, resolved at the instant */
+	size_t n_oncall;
 	unsigned channels;     /* bit per pg_channel_kind; 0 = every device */
 	bool hold_business;    /* hold = "business" */
 	bool cont;             /* continue = true */
@@ -116,6 +127,8 @@ struct pg_client {
 	size_t n_fields;
 	struct pg_contact *contacts;
 	size_t n_contacts;
+	struct pg_rotation *rotations;   /* on-call schedules (oncall.h) */
+	size_t n_rotations;
 	struct pg_rule *rules;
 	size_t n_rules;
 	struct pg_template *templates;   /* overrides */

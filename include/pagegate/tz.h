@@ -14,6 +14,11 @@ struct pg_tz;   /* opaque; owned by libical, never freed */
 const struct pg_tz *pg_tz_get(const char *tzid);
 const char *pg_tz_name(const struct pg_tz *tz);
 
+/* The zone as libical's icaltimezone (returned as void * so that this
+ * header does not pull in libical), for modules that build iCalendar data
+ * or expand recurrences in the zone (oncall.c).  Never freed. */
+void *pg_tz_ical(const struct pg_tz *tz);
+
 struct pg_localtime {
 	int year, month, day;    /* month 1-12, day 1-31 */
 	int hour, min, sec;
