@@ -118,15 +118,24 @@ void
 pg_callback_token(const unsigned char secret[32], int64_t did,
 		  char out[PG_TOKEN_LEN])
 {
+	char msg[32];
+
+	snprintf(msg, sizeof msg, "cb:%lld", (long long)did);
+	pg_secret_token(secret, msg, out);
+}
+
+void
+pg_secret_token(const unsigned char secret[32], const char *msg,
+		char out[PG_TOKEN_LEN])
+{
 	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	char msg[32];
-	int n = snprintf(msg, sizeof msg, "cb:%lld", (long long)did);
+	size_t n = strlen(msg);
 
 	out[0] = '\0';          /* no token: callback_ok then refuses all */
-	if (n < 0 || HMAC(EVP_sha256(), secret, 32, (const unsigned char *)msg,
-			  (size_t)n, mac, &len) == NULL || len * 2 < TOKEN_HEX) {
+	if (HMAC(EVP_sha256(), secret, 32, (const unsigned char *)msg,
+		 n, mac, &len) == NULL || len * 2 < TOKEN_HEX) {
 		pg_error("ack: HMAC-SHA-256 failed; callback tokens unavailable");
 		return;
 	}

@@ -10,6 +10,8 @@
  *   GET  /v1/messages/{id}          message, deliveries, attempts, ledger
  *   POST /v1/route/preview          the plan routing would make, not stored
  *   POST /v1/messages/{id}/ack      acknowledge on the caller's behalf
+ *   GET  /v1/clients/{id}/oncall    who is on call (?at=)
+ *   GET  /v1/clients/{id}/oncall.ics  the schedule as iCalendar (token or ?key=)
  *   ANY  /cb/<channel>/...          peers' reports and replies (driver's http())
  *
  * Every /v1 request needs "Authorization: Bearer TOKEN" (checked against
@@ -28,6 +30,7 @@
 #include <microhttpd.h>
 
 #include "intake_priv.h"
+#include "pagegate/oncall.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
@@ -49,7 +52,7 @@ struct pg_http {
 
 enum action {
 	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
-	A_ACK, A_CALLBACK
+	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS
 };
 
 /* Per-request state (MHD's con_cls). */
@@ -59,6 +62,7 @@ struct req {
 	const struct pg_operator *op;
 	int64_t id;                  /* A_GET, A_ACK */
 	enum pg_channel_kind ch;     /* A_CALLBACK */
+	char client[72];             /* A_ONCALL, A_ONCALL_ICS */
 	char path[512];              /* A_CALLBACK: the whole path */
 	const char *sub;             /* A_CALLBACK: what follows /cb/<channel> */
 	const char *method;          /* MHD's, valid for the request */
@@ -492,6 +496,56 @@ do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
+static enum MHD_Result
+do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	const struct pg_client *cl = pg_config_client(r->cfg, r->client);
+	const char *at = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "at");
+	int64_t at_ms = pg_now_ms();
+	json_t *j;
+
+	if (!cl)
+		return fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+			    "no client with that id");
+	if (at && *at && pg_parse_iso8601(at, &at_ms) != 0)
+		return fail(h, conn, r, 400, "invalid", "at", NULL, NULL,
+			    "at must be an RFC 3339 time such as 2026-12-24T22:00:00-06:00");
+	if ((j = intake__oncall(h->ctx, r->cfg, cl, at_ms)) == NULL)
+		return fail(h, conn, r, 500, "internal", "", NULL, NULL, "out of memory");
+	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+}
+
+static enum MHD_Result
+do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	const struct pg_client *cl = pg_config_client(r->cfg, r->client);
+	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rotation");
+	const struct pg_rotation *rot;
+	char *text;
+	size_t len;
+	pg_err e;
+
+	if (!cl)
+		return fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+			    "no client with that id");
+	if (id && *id)
+		rot = pg_oncall_find(cl->rotations, cl->n_rotations, id);
+	else if (cl->n_rotations == 1)
+		rot = &cl->rotations[0];
+	else
+		return fail(h, conn, r, 400, cl->n_rotations ? "missing" : "not_found",
+			    "rotation", NULL, NULL, cl->n_rotations ?
+			    "this client has several rotations: name one with ?rotation=ID" :
+			    "this client has no on-call rotation");
+	if (!rot)
+		return fail(h, conn, r, 404, "not_found", "rotation", NULL, NULL,
+			    "no rotation with that id");
+	if ((e = intake__oncall_ics(cl, rot, pg_now_ms(), &text, &len)) != PG_OK)
+		return fail(h, conn, r, 500, "internal", "", NULL, NULL,
+			    "cannot build the calendar: %s", pg_strerror(e));
+	return respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text, len, NULL);
+}
+
 /* /cb/<channel>/...: handed to the channel driver. */
 static enum MHD_Result
 do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
@@ -691,6 +745,23 @@ route(const char *url, const char *method, enum action *act, int64_t *id,
 		*act = A_GET;
 		return get ? 200 : 405;
 	}
+	if (strncmp(url, "/v1/clients/", 12) == 0) {
+		const char *s = url + 12;
+		size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+		if (n == 0 || n >= sizeof r->client)
+			return 404;
+		memcpy(r->client, s, n);
+		r->client[n] = '\0';
+		*allow = "GET, HEAD";
+		if (strcmp(s + n, "/oncall") == 0)
+			*act = A_ONCALL;
+		else if (strcmp(s + n, "/oncall.ics") == 0)
+			*act = A_ONCALL_ICS;
+		else
+			return 404;
+		return get ? 200 : 405;
+	}
 	if (strncmp(url, "/cb/", 4) == 0 && strlen(url) < sizeof r->path) {
 		const char *s = url + 4, *slash = strchr(s, '/');
 		char name[16];
@@ -739,6 +810,16 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		pg_buf_init(&r->body, r->cfg->max_body);
 		return MHD_YES;
 	}
+	if (r->act == A_ONCALL_ICS && h->ctx->ack &&
+	    (v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "key")) != NULL) {
+		char key[PG_TOKEN_LEN];
+
+		intake__ics_key(h->ctx, r->client, key);
+		if (strlen(v) != strlen(key) || !key[0] || !pg_ct_equal(v, key, strlen(key)))
+			return fail(h, conn, r, 403, "forbidden", "key", NULL, NULL,
+				    "this calendar key is not valid");
+		return MHD_YES;
+	}
 	if ((r->op = authenticate(conn, r->cfg, &given)) == NULL)
 		return fail(h, conn, r, 401, "unauthorized", "Authorization",
 			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pagegate\"",
@@ -781,6 +862,10 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		return do_metrics(h, conn, r);
 	case A_LIST:
 		return do_list(h, conn, r);
+	case A_ONCALL:
+		return do_oncall(h, conn, r);
+	case A_ONCALL_ICS:
+		return do_oncall_ics(h, conn, r);
 	case A_GET:
 		return do_get(h, conn, r);
 	case A_CALLBACK:

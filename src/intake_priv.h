@@ -27,6 +27,18 @@ json_t *intake__preview(const struct pg_client *cl, enum pg_kind kind,
 			enum pg_urgency urg, int64_t at_ms, const struct pg_plan *plan,
 			int64_t next_open_s);
 
+struct pg_rotation;
+/* GET /v1/clients/{id}/oncall: every rotation's person on duty at at_ms,
+ * the backup, the shift, and the calendar subscription URL. */
+json_t *intake__oncall(const struct pg_ctx *ctx, const struct pg_config *cfg,
+		       const struct pg_client *cl, int64_t at_ms);
+/* The iCalendar of rotation r, 7 days back to 90 days ahead of today. */
+pg_err intake__oncall_ics(const struct pg_client *cl, const struct pg_rotation *r,
+			  int64_t now_ms, char **out, size_t *len);
+/* The key that lets a calendar app fetch a client's .ics without a token. */
+void intake__ics_key(const struct pg_ctx *ctx, const char *client,
+		     char out[PG_TOKEN_LEN]);
+
 struct MHD_Connection;
 /* Serves a request to /cb/<ch><sub> through the channel driver's http():
  * fills resp (whose body the caller frees) and returns its status; 404

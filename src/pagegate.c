@@ -69,6 +69,7 @@ static const char USAGE[] =
 "  send      submit a caller message; prints its id\n"
 "  show      a message with its deliveries, attempts and ledger\n"
 "  ack       acknowledge a message on someone's behalf\n"
+"  oncall    who is on call for a client, and the calendar URL\n"
 "  list      recent messages, newest first\n"
 "  preview   the delivery plan routing would produce, without sending\n"
 "  check     validate the configuration and client files\n"
@@ -95,6 +96,10 @@ static const char USAGE_ACK[] =
 "usage: pagegate ack [--by WHO] [--json] ID\n"
 "Acknowledges message ID on someone's behalf (e.g. the on-call person\n"
 "phoned in); the ledger records the operator and WHO.\n";
+static const char USAGE_ONCALL[] =
+"usage: pagegate oncall [--at RFC3339] [--json] CLIENT\n"
+"Who is on call for CLIENT now (or at --at): each rotation's person on\n"
+"duty, the backup, the shift, and the calendar subscription URL.\n";
 static const char USAGE_LIST[] =
 "usage: pagegate list [--client ID] [--state STATE] [--since TIME] [--limit N] [--json]\n"
 "TIME is RFC 3339 (2026-11-22T09:00:00-06:00) or an age such as 2h or 1d.\n";
@@ -958,6 +963,85 @@ static int cmd_ack(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- oncall ---- */
+
+static void show_oncall(json_t *r, long status)
+{
+	json_t *rs = json_object_get(r, "rotations"), *e;
+	char t1[PG_ISO_LEN], t2[PG_ISO_LEN], t[PG_ISO_LEN];
+	size_t i;
+
+	(void)status;
+	printf("On call for ");
+	put_clean(stdout, or(jstr(r, "client"), "?"), NULL);
+	printf(" at %s\n", jtime(r, "at", t));
+	json_array_foreach(rs, i, e) {
+		printf("  ");
+		put_clean(stdout, or(jstr(e, "id"), "?"), NULL);
+		if (!json_is_object(json_object_get(e, "on_duty"))) {
+			printf(": nobody (the rotation has not started)\n");
+			continue;
+		}
+		printf(": ");
+		put_clean(stdout, or(jstr(e, "on_duty.name"), "?"), NULL);
+		printf(" (%s) from %s to %s", or(jstr(e, "on_duty.id"), "?"),
+		       jtime(e, "shift_start", t1), jtime(e, "shift_end", t2));
+		if (jstr(e, "backup.name")) {
+			printf(", backup ");
+			put_clean(stdout, jstr(e, "backup.name"), NULL);
+		}
+		printf("\n    calendar: ");
+		put_clean(stdout, or(jstr(e, "ics_url"), "?"), NULL);
+		fputc('\n', stdout);
+	}
+	if (json_array_size(rs) == 0)
+		puts("  (no on-call rotations)");
+}
+
+static int cmd_oncall(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, 'a' }, COMMON_OPTS, { NULL, 0, NULL, 0 }
+	};
+	const char *at = NULL;
+	char path[256];
+	int ch, rc = EX_OK;
+	CURL *e;
+
+	while (rc == EX_OK && (ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+		if (common_opt(c, ch, optarg, &rc))
+			continue;
+		if (ch == 'a') {
+			at = optarg;
+			continue;
+		}
+		if (ch == 'h') {
+			fputs(USAGE_ONCALL, stdout);
+			return EX_OK;
+		}
+		fputs(USAGE_ONCALL, stderr);
+		rc = EX_USAGE;
+	}
+	if (rc != EX_OK)
+		return rc;
+	if (argc - optind != 1 || strlen(argv[optind]) > 64 ||
+	    strspn(argv[optind], "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(argv[optind]))
+		return usage_error(USAGE_ONCALL, "%s", "give one client id");
+	snprintf(path, sizeof path, "/v1/clients/%s/oncall", argv[optind]);
+	if (at) {
+		char *v;
+		if ((e = curl_easy_init()) == NULL || (v = curl_easy_escape(e, at, 0)) == NULL) {
+			if (e)
+				curl_easy_cleanup(e);
+			return EX_FAIL;
+		}
+		snprintf(path + strlen(path), sizeof path - strlen(path), "?at=%s", v);
+		curl_free(v);
+		curl_easy_cleanup(e);
+	}
+	return call(c, "GET", path, NULL, NULL, show_oncall);
+}
+
 /* ---- list ---- */
 
 static void list_table(json_t *r, long status)
@@ -1209,6 +1293,7 @@ static const struct command {
 	{ "send", cmd_send, USAGE_SEND },
 	{ "show", cmd_show, USAGE_SHOW },
 	{ "ack", cmd_ack, USAGE_ACK },
+	{ "oncall", cmd_oncall, USAGE_ONCALL },
 	{ "list", cmd_list, USAGE_LIST },
 	{ "preview", cmd_preview, USAGE_PREVIEW },
 	{ "check", cmd_check, USAGE_CHECK },

@@ -42,6 +42,11 @@ pg_err pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 void pg_callback_token(const unsigned char secret[32], int64_t did,
 		       char out[PG_TOKEN_LEN]);
 
+/* The same kind of token for any purpose string ("ics:acme-hvac"): 32
+ * hex characters of HMAC-SHA-256(secret, msg).  Pure. */
+void pg_secret_token(const unsigned char secret[32], const char *msg,
+		     char out[PG_TOKEN_LEN]);
+
 /* Acknowledges message mid on behalf of `who` through channel (e.g. an
  * operator through "api"); the same path every driver's ack ends in.
  * *already as in pg_store_ack. */
