@@ -1,0 +1,442 @@
+/*
+ * test_pager.c - the pager channel's pure parts and its driver table:
+ * text preparation (squeezing, UTF-8-aware truncation, transliteration to
+ * 7-bit ASCII), the "pager" section of pagegate.conf with file:line
+ * diagnostics, the device check, and send() preparing texts and refusing
+ * bad jobs before any protocol runs (observed through an SNPP session to
+ * a recording peer).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pagegate/config.h"
+#include "../../src/pager_priv.h"
+
+/* ---- text ---- */
+
+static void
+check_text(const char *in, unsigned flags, size_t max, const char *want)
+{
+	char *out = pager_text_prepare(in, flags, max);
+
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void
+test_text_squeeze(void **state)
+{
+	(void)state;
+	check_text("  Hello\r\n\r\n  world\t\tagain  \n\n", 0, 240, "Hello\nworld again");
+	check_text("  Hello\r\n\r\n  world\t\tagain  \n\n", PAGER_TEXT_ONE_LINE, 240,
+		   "Hello / world again");
+	check_text("a\rb\xc2\x85" "c\xe2\x80\xa8" "d", 0, 240, "a\nb\nc\nd");  /* CR, NEL, LS */
+	check_text("bell\a esc\x1b[2J del\x7f nbsp\xc2\xa0x", 0, 240, "bell esc [2J del nbsp x");
+	check_text("", 0, 240, "");
+	check_text(" \n \r\n\t", 0, 240, "");
+	check_text(NULL, 0, 240, "");
+}
+
+static void
+test_text_truncate(void **state)
+{
+	char s[64];
+
+	(void)state;
+	/* at a word boundary when one is near */
+	check_text("The furnace is out completely", 0, 20, "The furnace is out");
+	/* one long word: at the character limit */
+	check_text("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 10, "aaaaaaaaaa");
+	/* counted in characters, never splitting a UTF-8 sequence */
+	check_text("ééééééééééé", 0, 5, "ééééé");
+	check_text("🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 4, "🔥🔥🔥🔥");
+	check_text("Zoë 🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 8, "Zoë");
+	check_text("Zoë 🔥🔥🔥 🔥🔥", 0, 8, "Zoë 🔥🔥🔥");       /* the cut ends a word */
+	/* no dangling separator */
+	check_text("urgent ACK 123\nJane 555\nFurnace", PAGER_TEXT_ONE_LINE, 17,
+		   "urgent ACK 123");
+	assert_int_equal(pager_utf8_chars("aé🔥"), 3);
+	strcpy(s, "aé🔥b");
+	assert_int_equal(pager_utf8_truncate(s, 3), 7);
+	assert_string_equal(s, "aé🔥");
+	strcpy(s, "ab\xc3");                    /* a sequence cut short is dropped */
+	assert_int_equal(pager_utf8_truncate(s, 10), 2);
+	assert_string_equal(s, "ab");
+}
+
+static void
+test_text_ascii(void **state)
+{
+	(void)state;
+	check_text("Zoë Ångström, Müller & Söhne – “Straße” … €5 Łódź 日本",
+		   PAGER_TEXT_ASCII, 240,
+		   "Zoe Angstrom, Muller & Sohne - \"Strasse\" ... EUR5 Lodz ??");
+	check_text("bad \xff\xfe utf8 \xc0\xaf", PAGER_TEXT_ASCII, 240, "bad ?? utf8 ??");
+	check_text("Æsop Œuvre", PAGER_TEXT_ASCII | PAGER_TEXT_ONE_LINE, 240, "AEsop OEuvre");
+	/* truncation after transliteration counts ASCII characters */
+	check_text("ßßßß", PAGER_TEXT_ASCII, 5, "sssss");
+}
+
+static void
+test_clean(void **state)
+{
+	char d[16];
+
+	(void)state;
+	pager_clean(d, sizeof d, "  a\r\nb\x01\x02 c  ", SIZE_MAX);
+	assert_string_equal(d, "a b c");
+	pager_clean(d, 6, "abcdéfgh", SIZE_MAX);       /* é would be cut: dropped */
+	assert_string_equal(d, "abcd");
+}
+
+/* ---- configuration ---- */
+
+static pg_err
+parse(const char *text, struct pg_diags *d, struct pager_cfg **out)
+{
+	config_t c;
+	pg_err e;
+
+	config_init(&c);
+	assert_int_equal(config_read_string(&c, text), CONFIG_TRUE);
+	e = pager_config_parse(config_lookup(&c, "pager"), "/etc/pagegate/pagegate.conf", d,
+			       (void **)out);
+	config_destroy(&c);
+	return e;
+}
+
+static void
+test_config_valid(void **state)
+{
+	struct pg_diags d;
+	struct pager_cfg *pc;
+	const struct pager_gw *g;
+
+	(void)state;
+	pg_diags_init(&d);
+	assert_int_equal(parse(
+		"pager = (\n"
+		"  { name = \"metro-snpp\"; kind = \"snpp\"; host = \"snpp.example.net\";\n"
+		"    login = \"acme\"; password = \"pw\"; site = [ \"JQUEUE YES\" ]; max_length = 128; },\n"
+		"  { name = \"carrier-wctp\"; kind = \"wctp\"; url = \"https://wctp.example/wctp\";\n"
+		"    sender_id = \"acme\"; security_code = \"sc\"; poll = \"2m\"; timeout = \"45s\";\n"
+		"    ca_file = \"certs/ca.pem\"; push = true; },\n"
+		"  { name = \"tap-modem\"; kind = \"tap\"; device = \"/dev/ttyS0\"; password = \"000000\";\n"
+		"    speed = 2400; framing = \"8N1\"; max_block = 80; dial = \"9,5551234\"; }\n"
+		");\n", &d, &pc), PG_OK);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(pc->n, 3);
+	g = pager_gw_find(pc, NULL);
+	assert_string_equal(g->name, "metro-snpp");
+	assert_int_equal(g->port, 444);
+	assert_int_equal(g->timeout_s, 30);
+	assert_int_equal(g->n_site, 1);
+	assert_string_equal(g->site[0], "JQUEUE YES");
+	assert_false(g->ascii);
+	assert_int_equal(g->max_length, 128);
+	g = pager_gw_find(pc, "carrier-wctp");
+	assert_int_equal(g->max_length, 0);
+	assert_int_equal(g->kind, PAGER_WCTP);
+	assert_int_equal(g->poll_s, 120);
+	assert_int_equal(g->timeout_s, 45);
+	assert_string_equal(g->ca_file, "/etc/pagegate/certs/ca.pem");
+	assert_true(g->push);
+	g = pager_gw_find(pc, "tap-modem");
+	assert_int_equal(g->speed, 2400);
+	assert_false(g->seven_e1);
+	assert_int_equal(g->max_block, 80);
+	assert_true(g->ascii);
+	assert_string_equal(g->dial, "9,5551234");
+	assert_null(pager_gw_find(pc, "nope"));
+
+	/* a deep copy survives the original */
+	struct pager_gw copy;
+	assert_int_equal(pager_gw_copy(&copy, pager_gw_find(pc, "metro-snpp")), PG_OK);
+	pager_config_free(pc);
+	assert_string_equal(copy.site[0], "JQUEUE YES");
+	assert_string_equal(copy.host, "snpp.example.net");
+	pager_gw_clear(&copy);
+
+	/* no section at all is fine */
+	assert_int_equal(parse("port = 1;\n", &d, &pc), PG_OK);
+	assert_null(pc);
+	pg_diags_free(&d);
+}
+
+static void
+test_config_errors(void **state)
+{
+	struct pg_diags d;
+	struct pager_cfg *pc = (void *)1;
+	static const struct { int line; const char *msg; } want[] = {
+		{ 2, "unknown key \"hots\" in a pager gateway" },
+		{ 2, "snpp gateway \"a\" has no \"host\"" },
+		{ 3, "\"url\" is not a setting of snpp gateways (it is for wctp gateways)" },
+		{ 3, "bad \"timeout\" \"soon\": expected seconds or a duration like \"30s\", \"5m\"" },
+		{ 4, "unknown pager gateway kind \"smtp\": expected \"snpp\", \"wctp\" or \"tap\"" },
+		{ 5, "duplicate pager gateway \"a\" (first at line 2)" },
+		{ 5, "\"port\" must be between 1 and 65535" },
+		{ 6, "\"max_length\" must be between 20 and 1000" },
+		{ 6, "\"password\" needs a \"login\" (SNPP LOGIn <login> <password>)" },
+		{ 7, "bad \"url\" \"ftp://x\": expected https://... (or http://...)" },
+		{ 7, "wctp gateway \"w\" has no \"sender_id\"" },
+		{ 8, "bad \"speed\" 1000: expected 300, 1200, 2400, 4800, 9600, 19200, 38400, "
+		     "57600 or 115200" },
+		{ 8, "bad \"framing\": expected \"7E1\" or \"8N1\"" },
+		{ 9, "bad \"device\" \"ttyS0\": expected an absolute path like /dev/ttyS0" },
+		{ 9, "\"max_block\" must be between 16 and 250" },
+		{ 10, "bad \"name\": expected 1 to 64 printable ASCII characters without spaces" },
+	};
+
+	(void)state;
+	pg_diags_init(&d);
+	assert_int_equal(parse(
+		"pager = (\n"
+		"  { name = \"a\"; kind = \"snpp\"; hots = \"x\"; },\n"
+		"  { name = \"b\"; kind = \"snpp\"; host = \"h\"; url = \"http://x\"; timeout = \"soon\"; },\n"
+		"  { name = \"c\"; kind = \"smtp\"; },\n"
+		"  { name = \"a\"; kind = \"snpp\"; host = \"h\"; port = 70000; },\n"
+		"  { name = \"d\"; kind = \"snpp\"; host = \"h\"; password = \"p\"; max_length = 5; },\n"
+		"  { name = \"w\"; kind = \"wctp\"; url = \"ftp://x\"; },\n"
+		"  { name = \"t\"; kind = \"tap\"; device = \"/dev/x\"; speed = 1000; framing = \"7N2\"; },\n"
+		"  { name = \"u\"; kind = \"tap\"; device = \"ttyS0\"; max_block = 300; },\n"
+		"  { name = \"Bad Name\"; kind = \"snpp\"; host = \"h\"; }\n"
+		");\n", &d, &pc), PG_ERR_CONFIG);
+	assert_null(pc);
+	assert_int_equal(d.n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < d.n; i++) {
+		assert_string_equal(d.v[i].file, "/etc/pagegate/pagegate.conf");
+		assert_int_equal(d.v[i].line, want[i].line);
+		assert_string_equal(d.v[i].msg, want[i].msg);
+	}
+	pg_diags_free(&d);
+
+	pg_diags_init(&d);
+	assert_int_equal(parse("pager = { name = \"x\"; };\n", &d, &pc), PG_ERR_CONFIG);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 1);
+	pg_diags_free(&d);
+}
+
+/* ---- device check ---- */
+
+static void
+test_device_check(void **state)
+{
+	struct pg_diags d;
+	struct pager_cfg *pc;
+	struct pg_kv opts[2] = { { "max_length", "160" }, { "colour", "red" } };
+	struct pg_device dev;
+
+	(void)state;
+	pg_diags_init(&d);
+	assert_int_equal(parse(
+		"pager = ( { name = \"metro-snpp\"; kind = \"snpp\"; host = \"h\"; },\n"
+		"          { name = \"tap\"; kind = \"tap\"; device = \"/dev/ttyS0\"; max_length = 128; } );\n",
+		&d, &pc), PG_OK);
+	memset(&dev, 0, sizeof dev);
+	dev.channel = PG_CH_PAGER;
+	dev.line = 12;
+	dev.gateway = "metro-snpp";
+	dev.pin = "4412";
+	dev.opts = opts;
+	dev.n_opts = 1;
+	pager_device_check(pc, &dev, "clients/acme.conf", &d);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(pager_maxlen(pager_gw_find(pc, "metro-snpp"), &dev), 160);
+	assert_int_equal(pager_maxlen(pager_gw_find(pc, "tap"), &dev), 128);    /* gateway cap */
+
+	dev.n_opts = 2;
+	opts[0].value = "5000";
+	dev.pin = "44 12";
+	pager_device_check(pc, &dev, "clients/acme.conf", &d);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.v[0].msg, "bad pager PIN \"44 12\" for snpp gateway \"metro-snpp\": "
+			    "expected 1 to 64 printable characters without spaces");
+	assert_string_equal(d.v[1].msg, "bad \"max_length\" \"5000\": expected a number of "
+			    "characters from 20 to 1000");
+	assert_string_equal(d.v[2].msg, "unknown option \"colour\" for a pager device "
+			    "(known: max_length)");
+	assert_int_equal(d.v[2].line, 12);
+	assert_string_equal(d.v[2].file, "clients/acme.conf");
+	assert_int_equal(pager_maxlen(pager_gw_find(pc, "metro-snpp"), &dev), PAGER_DEFAULT_MAXLEN);
+	assert_int_equal(pager_maxlen(NULL, NULL), PAGER_DEFAULT_MAXLEN);
+	pg_diags_free(&d);
+
+	pg_diags_init(&d);
+	dev.n_opts = 0;
+	dev.gateway = "tap";
+	dev.pin = "44-12";                       /* TAP: letters and digits only */
+	pager_device_check(pc, &dev, "f", &d);
+	dev.gateway = "nope";
+	pager_device_check(pc, &dev, "f", &d);
+	dev.gateway = NULL;                      /* default: the first gateway */
+	dev.pin = NULL;
+	dev.to = "4412";                         /* "to" is accepted as the PIN */
+	pager_device_check(pc, &dev, "f", &d);
+	dev.to = NULL;
+	pager_device_check(pc, &dev, "f", &d);
+	pager_device_check(NULL, &dev, "f", &d);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.v[0].msg, "bad pager PIN \"44-12\" for tap gateway \"tap\": "
+			    "expected 1 to 16 letters or digits");
+	assert_string_equal(d.v[1].msg, "unknown pager gateway \"nope\"");
+	assert_string_equal(d.v[2].msg, "pager device has no \"pin\"");
+	assert_string_equal(d.v[3].msg, "pager device, but pagegate.conf defines no pager gateways");
+	pg_diags_free(&d);
+	pager_config_free(pc);
+
+	assert_true(pager_pin_ok(PAGER_TAP, "ABC123"));
+	assert_false(pager_pin_ok(PAGER_TAP, "12345678901234567"));
+	assert_true(pager_pin_ok(PAGER_WCTP, "5551234@carrier.example"));
+	assert_false(pager_pin_ok(PAGER_SNPP, "12\r\nSEND"));
+	assert_false(pager_pin_ok(PAGER_SNPP, ""));
+}
+
+/* ---- send() through the table ---- */
+
+static struct rec {
+	int lfd, port;
+	char seen[4096];
+	pthread_t th;
+} R;
+
+/* Answers every SNPP command positively and records what it received. */
+static void *
+recorder(void *arg)
+{
+	char line[1024], c;
+	size_t l = 0;
+	struct pollfd p = { .events = POLLIN };
+	int fd;
+	bool data = false;
+
+	(void)arg;
+	p.fd = R.lfd;
+	if (poll(&p, 1, 5000) <= 0 || (fd = accept(R.lfd, NULL, NULL)) < 0)
+		return NULL;
+	p.fd = fd;
+	assert_true(write(fd, "220 ready\r\n", 11) == 11);
+	while (poll(&p, 1, 5000) > 0 && read(fd, &c, 1) == 1) {
+		if (c != '\n') {
+			if (c != '\r' && l + 1 < sizeof line)
+				line[l++] = c;
+			continue;
+		}
+		line[l] = '\0';
+		l = 0;
+		strncat(R.seen, line, sizeof R.seen - strlen(R.seen) - 2);
+		strcat(R.seen, "|");
+		const char *r = "250 OK\r\n";
+		if (data) {
+			if (strcmp(line, ".") != 0)
+				continue;
+			data = false;
+		} else if (!strcmp(line, "DATA")) {
+			data = true;
+			r = "354 go\r\n";
+		} else if (!strcmp(line, "QUIT")) {
+			r = "221 bye\r\n";
+		}
+		assert_true(write(fd, r, strlen(r)) == (ssize_t)strlen(r));
+		if (!strcmp(line, "QUIT"))
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void
+test_send_prepares_texts(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof a;
+	struct pager_cfg pc;
+	struct pager_gw g[1];
+	struct pg_config cfg;
+	struct pg_kv opt = { "max_length", "30" };
+	struct pg_device dev = { .opts = &opt, .n_opts = 1 };
+	struct pg_job j[4];
+
+	(void)state;
+	memset(&R, 0, sizeof R);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	R.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(R.lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(R.lfd, 1), 0);
+	assert_int_equal(getsockname(R.lfd, (struct sockaddr *)&a, &al), 0);
+	memset(g, 0, sizeof g);
+	g[0].name = "snpp";
+	g[0].kind = PAGER_SNPP;
+	g[0].host = "127.0.0.1";
+	g[0].port = ntohs(a.sin_port);
+	g[0].timeout_s = 5;
+	g[0].ascii = true;
+	pc.gw = g;
+	pc.n = 1;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.chan_cfg[PG_CH_PAGER] = &pc;
+	memset(j, 0, sizeof j);
+	j[0].address = "4412";                  /* squeezed, ASCII, cut to 30 */
+	j[0].body = "urgent  Zoë's clinic\n\n  ACK 123456 furnace out in the basement";
+	j[0].device = &dev;
+	j[1].address = "12 34";                 /* bad PIN: never sent */
+	j[1].body = "x";
+	j[2].address = "77";                    /* nothing left to send */
+	j[2].body = " \n\t ";
+	j[3].address = "78";                    /* no device: default length */
+	j[3].body = "short";
+	assert_int_equal(pthread_create(&R.th, NULL, recorder, NULL), 0);
+	pg_chan_pager.send(NULL, &cfg, "snpp", j, 4);
+	assert_int_equal(pthread_join(R.th, NULL), 0);
+	close(R.lfd);
+	assert_string_equal(R.seen, "PAGE 4412|DATA|urgent Zoe's clinic|ACK 123456|.|SEND|"
+			    "PAGE 78|MESS short|SEND|QUIT|");
+	assert_int_equal(j[0].outcome, PG_OUT_OK);
+	assert_int_equal(j[1].outcome, PG_OUT_PERM);
+	assert_string_equal(j[1].reply, "invalid pager PIN, not sent");
+	assert_int_equal(j[2].outcome, PG_OUT_PERM);
+	assert_string_equal(j[2].reply, "empty page text, not sent");
+	assert_int_equal(j[3].outcome, PG_OUT_OK);
+	assert_string_equal(j[3].reply, "250 OK [250 OK]");
+
+	/* an unknown gateway fails every job for good */
+	pg_chan_pager.send(NULL, &cfg, "elsewhere", j, 1);
+	assert_int_equal(j[0].outcome, PG_OUT_PERM);
+	assert_string_equal(j[0].reply, "pager gateway \"elsewhere\" is not configured");
+	/* the table */
+	assert_string_equal(pg_chan_pager.name, "pager");
+	assert_int_equal(pg_chan_pager.kind, PG_CH_PAGER);
+	assert_string_equal(pg_chan_pager.body_template, "pager.txt");
+	assert_null(pg_chan_pager.subject_template);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_squeeze),
+		cmocka_unit_test(test_text_truncate),
+		cmocka_unit_test(test_text_ascii),
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_config_valid),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_device_check),
+		cmocka_unit_test(test_send_prepares_texts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
