@@ -23,6 +23,7 @@
 
 #include "pagegate/common.h"
 #include "pagegate/config.h"
+#include "pagegate/fax.h"
 #include "pagegate/util.h"
 
 #ifndef PAGEGATE_VERSION
@@ -73,6 +74,7 @@ static const char USAGE[] =
 "  list      recent messages, newest first\n"
 "  preview   the delivery plan routing would produce, without sending\n"
 "  check     validate the configuration and client files\n"
+"  render    what a message would look like on a channel (a fax as TIFF)\n"
 "  hash-token  SHA-256 of an operator token, for etc/pagegate.conf\n"
 "  help      this text; `pagegate COMMAND --help` for one command\n"
 "\n"
@@ -100,6 +102,11 @@ static const char USAGE_ONCALL[] =
 "usage: pagegate oncall [--at RFC3339] [--json] CLIENT\n"
 "Who is on call for CLIENT now (or at --at): each rotation's person on\n"
 "duty, the backup, the shift, and the calendar subscription URL.\n";
+static const char USAGE_RENDER[] =
+"usage: pagegate render --channel CHANNEL --message FILE.json [--client ID] ...\n"
+"Renders what a message would produce on a channel without sending it: a\n"
+"fax as a TIFF file (-o out.tif), other channels as text.  `pagegate render\n"
+"--help` lists every option.\n";
 static const char USAGE_LIST[] =
 "usage: pagegate list [--client ID] [--state STATE] [--since TIME] [--limit N] [--json]\n"
 "TIME is RFC 3339 (2026-11-22T09:00:00-06:00) or an age such as 2h or 1d.\n";
@@ -1227,6 +1234,12 @@ out:
 
 /* ---- offline commands ---- */
 
+static int cmd_render(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	return pg_cli_render(argc, argv);   /* cli_render.c: its own options */
+}
+
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
 	int first = common_only(c, argc, argv, USAGE_CHECK);
@@ -1298,6 +1311,7 @@ static const struct command {
 	{ "preview", cmd_preview, USAGE_PREVIEW },
 	{ "check", cmd_check, USAGE_CHECK },
 	{ "hash-token", cmd_hash_token, USAGE_HASH },
+	{ "render", cmd_render, USAGE_RENDER },
 };
 
 static const struct command *find_command(const char *name)

@@ -1,0 +1,376 @@
+/*
+ * fax.h - the fax channel's building blocks: text -> pages (FreeType),
+ * pages -> TIFF Class F (libtiff), and the T.30 sender session (spandsp)
+ * that the transports (SIP, HylaFAX) drive.
+ *
+ * Render.  The rendered fax.txt template is laid out on pages exactly
+ * PG_FAX_WIDTH pixels wide, at fine (204 x 196 dpi) or standard (204 x 98
+ * dpi) resolution, US Letter or A4 length.  Its FIRST LINE is the page
+ * header: it is printed at the top of every page followed by "Page N of M"
+ * at the right edge.  Every further line is body text, word-wrapped
+ * (UTF-8, by display width) and paginated; a body line starting with "# "
+ * is a title (bold, larger); a line of exactly "---" is a horizontal rule;
+ * runs of more than two blank lines count as two; a tab moves to the next
+ * tab stop (every 1.25 in, for "Label:<tab>value" columns).  Characters
+ * the fonts lack print as their replacement glyph; controls other than
+ * newline and tab are dropped.  Both resolutions break lines and pages in
+ * the same places (a standard page is the fine one with row pairs
+ * merged).
+ *
+ * Pixels: 1 bit each, rows of `stride` bytes, the most significant bit
+ * leftmost, 1 = black (TIFF PhotometricInterpretation min-is-white).
+ */
+#ifndef PAGEGATE_FAX_H
+#define PAGEGATE_FAX_H
+
+#include "pagegate/common.h"
+#include "pagegate/config.h"
+
+#define PG_FAX_WIDTH      1728        /* pixels: the T.4 A4/Letter width */
+#define PG_FAX_XRES       204         /* dpi, both resolutions */
+#define PG_FAX_MAX_PAGES  50          /* default bound on one message */
+#define PG_FAX_FONT_DIR   "/usr/share/fonts/truetype/dejavu"
+
+enum pg_fax_res { PG_FAX_FINE = 0, PG_FAX_STANDARD };
+enum pg_fax_paper { PG_FAX_LETTER = 0, PG_FAX_A4 };
+/* MH = T.4 one-dimensional, MR = T.4 two-dimensional, MMR = T.6. */
+enum pg_fax_coding { PG_FAX_MH = 0, PG_FAX_MR, PG_FAX_MMR };
+
+/* Line styles of the layout. */
+enum pg_fax_style { PG_FAX_BODY = 0, PG_FAX_TITLE, PG_FAX_RULE };
+
+struct pg_fax_opts {
+	enum pg_fax_res res;
+	enum pg_fax_paper paper;
+	int max_pages;               /* 0 = PG_FAX_MAX_PAGES */
+	const char *font_dir;        /* NULL = PG_FAX_FONT_DIR */
+};
+
+/* "fine"/"standard", "letter"/"a4", "mh"/"mr"/"mmr" -> 0 and *out, or -1. */
+int pg_fax_res_parse(const char *s, enum pg_fax_res *out);
+int pg_fax_paper_parse(const char *s, enum pg_fax_paper *out);
+int pg_fax_coding_parse(const char *s, enum pg_fax_coding *out);
+const char *pg_fax_coding_name(enum pg_fax_coding c);
+/* Vertical resolution in dpi: 196 or 98. */
+int pg_fax_yres(enum pg_fax_res r);
+
+/* One page bitmap (see the top of this file). */
+struct pg_fax_page {
+	int width, height, stride;
+	unsigned char *bits;
+};
+void pg_fax_page_free(struct pg_fax_page *p);
+/* True when pixel (x, y) is black. */
+bool pg_fax_pixel(const struct pg_fax_page *p, int x, int y);
+
+/* A laid-out document: the text broken into lines and pages, with the
+ * fonts it needs, ready to rasterise one page at a time (so memory stays
+ * one page however long the message). */
+struct pg_fax_doc;
+
+/* Lays out text (the rendered template, UTF-8).  Errors: PG_ERR_INVAL
+ * (not UTF-8), PG_ERR_IO (a font cannot be loaded), PG_ERR_TOOBIG (more
+ * than max_pages pages), PG_ERR_NOMEM; err says which. */
+pg_err pg_fax_layout(const char *text, const struct pg_fax_opts *o,
+		     struct pg_fax_doc **out, char *err, size_t errlen);
+void pg_fax_doc_free(struct pg_fax_doc *d);
+int pg_fax_doc_pages(const struct pg_fax_doc *d);
+enum pg_fax_res pg_fax_doc_res(const struct pg_fax_doc *d);
+/* Page height in rows (every page of a document has the same). */
+int pg_fax_doc_height(const struct pg_fax_doc *d);
+/* Body lines after wrapping, for inspection: line i's text (not
+ * NUL-terminated, len bytes), its 1-based page and style.  PG_ERR_NOTFOUND
+ * past the end. */
+size_t pg_fax_doc_lines(const struct pg_fax_doc *d);
+pg_err pg_fax_doc_line(const struct pg_fax_doc *d, size_t i, const char **text,
+		       size_t *len, int *page, enum pg_fax_style *style);
+/* The header line of page (1-based): the template's first line, then
+ * "Page N of M" after a gap (in the bitmap it sits at the right edge; the
+ * header text is cut with "..." when both do not fit). */
+void pg_fax_doc_header(const struct pg_fax_doc *d, int page, char *buf, size_t n);
+/* Rasterises page (1-based) into *out (caller frees with
+ * pg_fax_page_free).  PG_ERR_NOTFOUND for a page out of range. */
+pg_err pg_fax_doc_render(struct pg_fax_doc *d, int page,
+			 struct pg_fax_page *out);
+
+/* ---- TIFF Class F (fax_tiff.c) ---- */
+
+/* Writes every page of d to path as a multi-page TIFF-F with coding c:
+ * SubFileType page, width 1728, one strip per page, min-is-white,
+ * FillOrder LSB-to-MSB, resolution 204 x 196/98 per inch, PageNumber
+ * N/M.  The file is written under a temporary name and renamed. */
+pg_err pg_fax_tiff_write(struct pg_fax_doc *d, enum pg_fax_coding c,
+			 const char *path, char *err, size_t errlen);
+
+struct pg_fax_tiff_info {
+	int pages;
+	int compression;             /* libtiff COMPRESSION_* of page 1 */
+	bool two_d;                  /* T.4 with 2-D coding (MR) */
+	int width;                   /* of every page (checked equal) */
+	int height;                  /* of page 1 */
+	double xres, yres;           /* dots per inch, page 1 */
+};
+/* Checks that path is a fax spandsp can send: readable, every page 1728
+ * wide, 1 bit per sample, one sample, T.4 or T.6 coded, a fax resolution,
+ * a sane length, and every row decodes.  Fills *info (may be NULL).
+ * PG_ERR_INVAL with the reason in err when not; PG_ERR_IO when the file
+ * cannot be opened. */
+pg_err pg_fax_tiff_check(const char *path, struct pg_fax_tiff_info *info,
+			 char *err, size_t errlen);
+/* Decodes page (1-based) of a fax TIFF into *out. */
+pg_err pg_fax_tiff_read(const char *path, int page, struct pg_fax_page *out,
+			char *err, size_t errlen);
+
+/* ---- the T.30 sender session (fax_t30.c) ---- */
+
+/* How the session reaches the far end: G.711 audio through spandsp's
+ * fax modems, or T.38 IFP packets through its T.38 terminal. */
+enum pg_fax_media { PG_FAX_AUDIO = 0, PG_FAX_T38 };
+
+#define PG_FAX_RATE        8000       /* audio samples per second */
+#define PG_FAX_IDENT_MAX   20         /* T.30 station identifier */
+
+/* What a session (or a call around it) came to, for the job's reply and
+ * the ledger. */
+struct pg_fax_result {
+	enum pg_outcome outcome;
+	int t30_code;                /* T30_ERR_*; -1 when T.30 never ended */
+	int pages_sent;
+	int pages_total;
+	int bit_rate;                /* bit/s of the last page; 0 = none */
+	bool ecm;
+	char remote_id[PG_FAX_IDENT_MAX + 1];  /* far end's CSI */
+	char text[160];              /* spandsp's completion text or our reason */
+	char via[64];                /* "SIP T.38", "SIP G.711 PCMU", ... */
+};
+
+/* The ledger text: "<text>: 3 of 3 pages, 14400 bit/s, ECM, remote
+ * \"ID\", via SIP T.38" (the parts that are known). */
+void pg_fax_result_format(const struct pg_fax_result *r, char *buf, size_t n);
+
+/* How a T.30 completion code counts: OK; PERM for a far end that cannot
+ * take this fax (incompatible, resolution, size, capability, refused
+ * identity) or a file spandsp cannot send; TEMP for everything on the
+ * line (timeouts, training, carrier, dropped call) worth another try. */
+enum pg_outcome pg_fax_t30_outcome(int t30_code);
+
+struct pg_fax_tx_opts {
+	const char *tiff;            /* checked with pg_fax_tiff_check first */
+	const char *local_id;        /* our TSI, NULL = none */
+	bool no_ecm;                 /* ECM is offered unless set */
+	bool no_pacing;              /* T.38: no real-time pacing (tests) */
+	int64_t watchdog_ms;         /* media time after which the session ends
+					as a temporary failure; 0 = 5 minutes */
+};
+
+/* Called with each T.38 IFP packet to send, count times (the terminal's
+ * repetition of indicators). */
+typedef void (*pg_fax_t38_send)(void *arg, const uint8_t *ifp, int len, int count);
+
+struct pg_fax_tx;
+/* A calling-party (sending) session.  For PG_FAX_T38 send is required.
+ * PG_ERR_NOMEM or PG_ERR_INVAL (no file). */
+pg_err pg_fax_tx_new(enum pg_fax_media m, const struct pg_fax_tx_opts *o,
+		     pg_fax_t38_send send, void *arg, struct pg_fax_tx **out);
+void pg_fax_tx_free(struct pg_fax_tx *tx);
+enum pg_fax_media pg_fax_tx_media(const struct pg_fax_tx *tx);
+/* Audio: consumes n received samples (rx NULL = silence) and writes n
+ * samples to send into out. */
+void pg_fax_tx_audio(struct pg_fax_tx *tx, const int16_t *rx, int16_t *out, int n);
+/* T.38: a received IFP packet with its sequence number. */
+void pg_fax_tx_t38_rx(struct pg_fax_tx *tx, const uint8_t *ifp, int len, uint16_t seq);
+/* T.38: n samples' worth of time passed (drives timers and pacing). */
+void pg_fax_tx_t38_tick(struct pg_fax_tx *tx, int n);
+/* True once T.30 reached phase E or the watchdog fired. */
+bool pg_fax_tx_done(const struct pg_fax_tx *tx);
+/* Media time so far, ms. */
+int64_t pg_fax_tx_elapsed_ms(const struct pg_fax_tx *tx);
+/* The outcome.  A session not done yet is ended first (the call went
+ * away): T.30 is terminated and `why` ("far end hung up") becomes the
+ * text, a temporary failure unless every page had been confirmed. */
+void pg_fax_tx_result(struct pg_fax_tx *tx, const char *why, struct pg_fax_result *r);
+
+/* ---- media on the wire (fax_media.c) ---- */
+
+/* RTP (RFC 3550) carrying G.711 in 20 ms packets. */
+#define PG_RTP_PCMU        0
+#define PG_RTP_PCMA        8
+#define PG_RTP_SAMPLES     160        /* per packet: 20 ms */
+#define PG_RTP_HDR         12
+#define PG_MEDIA_MAX       1500       /* largest datagram handled */
+
+struct pg_rtp_tx {
+	int pt;                      /* PG_RTP_PCMU or PG_RTP_PCMA */
+	uint16_t seq;
+	uint32_t ts, ssrc;
+};
+/* Starts a stream with random sequence, timestamp and SSRC. */
+void pg_rtp_tx_init(struct pg_rtp_tx *r, int pt);
+/* Builds one packet of n (<= PG_RTP_SAMPLES) samples into out; returns
+ * its length. */
+size_t pg_rtp_build(struct pg_rtp_tx *r, const int16_t *s, int n, uint8_t *out);
+/* Decodes a received packet of payload type pt into at most max samples;
+ * returns their number, or -1 for anything else (wrong version or type,
+ * padding, truncated, too long). */
+int pg_rtp_parse(const uint8_t *pkt, size_t len, int pt, int16_t *out, int max);
+
+/* UDPTL (T.38 annex; the framing Asterisk, FreeSWITCH and gateways use)
+ * with redundancy error recovery: every datagram repeats the previous
+ * IFP packets so a lost one is recovered from the next. */
+#define PG_UDPTL_REDUNDANCY 3         /* earlier packets repeated */
+#define PG_IFP_MAX          400       /* one IFP packet */
+
+struct pg_udptl_tx {
+	uint16_t seq;
+	uint8_t hist[PG_UDPTL_REDUNDANCY][PG_IFP_MAX];
+	int hist_len[PG_UDPTL_REDUNDANCY];
+	int n_hist;
+};
+/* Frames ifp into out (room max); returns the length or -1. */
+int pg_udptl_build(struct pg_udptl_tx *u, const uint8_t *ifp, int len,
+		   uint8_t *out, int max);
+
+struct pg_udptl_rx {
+	bool started;
+	uint16_t expect;             /* next sequence number */
+};
+typedef void (*pg_udptl_deliver)(void *arg, const uint8_t *ifp, int len, uint16_t seq);
+/* Parses one datagram and delivers its IFP packets in order: packets
+ * lost before it that its redundancy carries, then the primary; old and
+ * repeated datagrams deliver nothing.  Returns 0, or -1 when malformed
+ * (nothing delivered). */
+int pg_udptl_parse(struct pg_udptl_rx *u, const uint8_t *pkt, size_t len,
+		   pg_udptl_deliver deliver, void *arg);
+
+/* SDP (parsed with sofia-sip's parser). */
+#define PG_SDP_MAX_MEDIA   4
+enum pg_sdp_kind { PG_SDP_OTHER = 0, PG_SDP_AUDIO, PG_SDP_T38 };
+struct pg_sdp_m {
+	enum pg_sdp_kind kind;
+	int port;                    /* 0 = rejected */
+	char addr[64];               /* IPv4 address of the media */
+	int pt;                      /* audio: first of PCMU/PCMA offered, -1 none */
+	char line[64];               /* "audio 0 RTP/AVP 0 8": to reject it */
+};
+struct pg_sdp {
+	struct pg_sdp_m m[PG_SDP_MAX_MEDIA];
+	int n;
+};
+/* Parses body.  PG_ERR_INVAL when it is not SDP or names no IPv4
+ * address. */
+pg_err pg_sdp_parse(const char *body, size_t len, struct pg_sdp *out);
+/* The index of the usable stream of the kind wanted (T.38: udptl with a
+ * port; audio: RTP/AVP with PCMU or PCMA), or -1. */
+int pg_sdp_find(const struct pg_sdp *s, enum pg_sdp_kind kind);
+/* Writes an offer (one m= line: T.38, or audio offering PCMU and PCMA)
+ * for media at ip:port into buf; version is the o= line's session
+ * version (raise it for each new offer or answer in a dialog). */
+void pg_sdp_offer(char *buf, size_t n, const char *ip, int port,
+		  enum pg_sdp_kind kind, unsigned version);
+/* Writes the answer to offer accepting stream `chosen` (for audio with
+ * the stream's pt) at ip:port, every other stream rejected (port 0). */
+void pg_sdp_answer(char *buf, size_t n, const struct pg_sdp *offer, int chosen,
+		   const char *ip, int port, unsigned version);
+
+/* ---- SIP transport (fax_sip.c) ---- */
+
+/* A SIP trunk, ATA or fax server that takes our calls. */
+struct pg_fax_sip {
+	const char *name;            /* for logs */
+	const char *proxy;           /* "sip:host[:port]": where INVITEs go */
+	const char *user, *password; /* digest credentials; NULL = none */
+	const char *from;            /* "sip:fax@example.com" */
+	const char *local_ip;        /* SIP and media address; NULL = the one
+					that routes to the proxy */
+	const char *ident;           /* our T.30 station id (TSI), may be NULL */
+	bool t38;                    /* offer T.38 first, G.711 after a 488 */
+	int64_t watchdog_ms;         /* the whole call, from INVITE to BYE */
+	int ring_s;                  /* CANCEL when not answered within */
+};
+
+/* Starts and stops the SIP library for the process (sofia-sip's su_init,
+ * its log lines redirected to the debug log).  Call once, before any
+ * call is placed, and once after the last. */
+void pg_fax_sip_init(void);
+void pg_fax_sip_deinit(void);
+
+/* Calls number through g and sends the fax in tiff (already checked).
+ * Always fills *r: busy, no answer, SIP 5xx, line failures and the
+ * watchdog are temporary; numbers that do not exist, refused
+ * credentials, media the far end will not take and incompatible fax
+ * machines are permanent. */
+void pg_fax_sip_send(const struct pg_fax_sip *g, const char *number,
+		     const char *tiff, struct pg_fax_result *r);
+/* The outcome and a short reason for a final SIP status of an INVITE. */
+enum pg_outcome pg_fax_sip_outcome(int status, const char **why);
+
+/* ---- HylaFAX transport (fax_hylafax.c) ---- */
+
+/* A HylaFAX server's client-server protocol (hfaxd -i, port 4559): FTP
+ * with job commands. */
+struct pg_fax_hylafax {
+	const char *name;            /* for logs */
+	const char *host;
+	int port;
+	const char *user, *password; /* password NULL = none asked */
+	int timeout_s;               /* per command and data transfer */
+	int max_dials, max_tries;    /* the job's MAXDIALS / MAXTRIES */
+};
+
+/* What a submission needs besides the file. */
+struct pg_fax_hylafax_job {
+	const char *number;          /* dial string: "+15555550100" */
+	const char *tiff;            /* checked TIFF-F */
+	enum pg_fax_res res;
+	enum pg_fax_paper paper;
+	int64_t give_up_s;           /* the job's LASTTIME, from now (at least
+					PG_FAX_JOB_MIN_S) */
+};
+#define PG_FAX_JOB_MIN_S   60
+
+/* Logs in, stores the TIFF (STOT), creates and submits a job.  Sets
+ * *jobid and reply ("HylaFAX job 12 queued on HOST: 3 pages").
+ * Connection trouble, time-outs and 4xx replies are temporary; 5xx
+ * replies (refused login, bad number) permanent. */
+enum pg_outcome pg_fax_hylafax_submit(const struct pg_fax_hylafax *h,
+	const struct pg_fax_hylafax_job *j, unsigned *jobid, char *reply, size_t n);
+
+enum pg_fax_job_state {
+	PG_FAXJOB_PENDING = 0,       /* queued, waiting, sending */
+	PG_FAXJOB_DONE,              /* sent */
+	PG_FAXJOB_FAILED,            /* failed or killed */
+};
+/* The state of job jobid, with HylaFAX's own words in detail ("213
+ * DONE", the job's status text).  PG_ERR_TEMPFAIL when the server
+ * cannot be asked, PG_ERR_NOTFOUND for a job it does not know. */
+pg_err pg_fax_hylafax_state(const struct pg_fax_hylafax *h, unsigned jobid,
+	enum pg_fax_job_state *st, char *detail, size_t n);
+
+/* ---- device options (chan_fax.c) ---- */
+
+#define PG_FAX_TEMPLATE "fax.txt"     /* the body template */
+
+/* A fax device's page options: resolution = "fine"|"standard" (default
+ * fine), paper = "letter"|"a4" (letter), coding = "mh"|"mr"|"mmr" (mh, the
+ * coding of the TIFF file; spandsp re-codes for the line). */
+struct pg_fax_devopts {
+	enum pg_fax_res res;
+	enum pg_fax_paper paper;
+	enum pg_fax_coding coding;
+};
+/* Fills *out from dev (NULL = defaults).  Returns NULL, or the name of
+ * the first option whose value is not understood. */
+const char *pg_fax_device_opts(const struct pg_device *dev,
+			       struct pg_fax_devopts *out);
+
+/* ---- the CLI (cli_render.c) ---- */
+
+/* `pagegate render --channel CH --client ID --message FILE.json
+ * [-o OUT] [-c CONFIG] [--contact ID] [--resolution fine|standard]
+ * [--paper letter|a4] [--coding mh|mr|mmr]`: what a message would look
+ * like on a channel.  fax writes OUT (a TIFF); other channels print the
+ * rendered subject and body.  Returns the CLI's exit code (0 ok, 1
+ * invalid input or configuration, 2 usage). */
+int pg_cli_render(int argc, char **argv);
+
+#endif
