@@ -189,3 +189,9 @@ row "  intake + email of the first $N_INTAKE, msgs/s" "$DRAIN_RATE" "" ""
 row "daemon peak RSS (VmHWM)" "$RSS" "" ""
 echo "  ($N_INTAKE + $K_EMAIL messages through pagegated, $K_EMAIL by smtp-source;" \
 	"$TOTAL mails received, ${TEMP:-0} temporary SMTP failures, 0 failed)"
+
+# The fax channel: render + encode against libtiff alone, and the CPU of a
+# simulated 3-page T.30 call against its real-time duration (issue 3).
+echo
+echo "bench: fax render/encode and a simulated T.30 call ..." >&2
+"$BUILD/bench/fax_bench" 2 || die "fax bench failed"
