@@ -40,6 +40,7 @@
 
 #define TICK_MS          20
 #define RX_FIFO          (PG_FAX_RATE)      /* 1 s of received audio */
+#define RX_PREFILL       (3 * PG_RTP_SAMPLES) /* jitter buffer: 60 ms */
 #define BYE_WAIT_MS      3000
 #define SHUTDOWN_WAIT_MS 3000
 #define DEFAULT_RING_S   60
@@ -74,6 +75,7 @@ struct call {
 	struct pg_udptl_rx urx;
 	int16_t fifo[RX_FIFO];
 	int fifo_head, fifo_len;
+	bool playing;                /* the jitter buffer has filled */
 	struct pg_fax_tx *tx;
 	/* outcome */
 	bool have_result;
@@ -212,6 +214,7 @@ media_start(struct call *c, const struct pg_sdp_m *m)
 	c->media = m->kind;
 	c->media_on = true;
 	c->fifo_len = c->fifo_head = 0;
+	c->playing = false;
 	memset(&c->utx, 0, sizeof c->utx);
 	memset(&c->urx, 0, sizeof c->urx);
 	if (m->kind == PG_SDP_AUDIO)
@@ -268,8 +271,15 @@ media_tick(struct call *c)
 		pg_fax_tx_t38_tick(c->tx, PG_RTP_SAMPLES);
 		return;
 	}
+	/* a jitter buffer: received audio is played 60 ms late, so packets
+	 * that come late or in bursts (network, scheduling) still arrive in
+	 * time; after running dry it fills up again before playing */
+	if (!c->playing && c->fifo_len >= RX_PREFILL)
+		c->playing = true;
+	if (c->playing && c->fifo_len < PG_RTP_SAMPLES)
+		c->playing = false;
 	for (int i = 0; i < PG_RTP_SAMPLES; i++) {
-		if (c->fifo_len > 0) {
+		if (c->playing) {
 			in[i] = c->fifo[c->fifo_head];
 			c->fifo_head = (c->fifo_head + 1) % RX_FIFO;
 			c->fifo_len--;

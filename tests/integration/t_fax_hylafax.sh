@@ -5,6 +5,8 @@
 # has the job id; when the job ends (here: killed, as an administrator
 # would) the poller reports it as a failed delivery with HylaFAX's words.
 # A server that is down is a temporary failure, retried, then failed.
+# pagegate-test: serial   (faxq gives up on a modem-less job after ~60 s: the checks
+#                           of the queued job must not be slowed by other tests)
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/peers/fax_hylafax.sh"
 trap 'fax_hylafax_stop; cleanup' EXIT

@@ -65,7 +65,7 @@ struct rx {
 	nua_t *nua;
 	nua_handle_t *nh;             /* the current call */
 	int n_calls, n_invites, fd, lport;
-	bool active, answered, media_on, reinvited, hung_up, shutdown_done;
+	bool active, answered, media_on, reinvited, hung_up, shutdown_done, playing;
 	enum pg_sdp_kind media;
 	int pt;
 	struct sockaddr_in peer;
@@ -157,6 +157,7 @@ fax_start(struct rx *r, enum pg_sdp_kind kind)
 	memset(&r->utx, 0, sizeof r->utx);
 	memset(&r->urx, 0, sizeof r->urx);
 	r->fifo_len = r->fifo_head = 0;
+	r->playing = false;
 }
 
 static bool
@@ -222,9 +223,14 @@ media_tick(struct rx *r)
 		t38_terminal_send_timeout(r->t38, PG_RTP_SAMPLES);
 		return;
 	}
+	/* 60 ms jitter buffer, as the sender has */
+	if (!r->playing && r->fifo_len >= 3 * PG_RTP_SAMPLES)
+		r->playing = true;
+	if (r->playing && r->fifo_len < PG_RTP_SAMPLES)
+		r->playing = false;
 	for (int i = 0; i < PG_RTP_SAMPLES; i++) {
-		in[i] = r->fifo_len > 0 ? r->fifo[r->fifo_head] : 0;
-		if (r->fifo_len > 0) {
+		in[i] = r->playing ? r->fifo[r->fifo_head] : 0;
+		if (r->playing) {
 			r->fifo_head = (r->fifo_head + 1) % FIFO_N;
 			r->fifo_len--;
 		}
