@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,21 +65,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	struct dirent *de;
-	char path[384];
-	DIR *d;
 
 	pg_store_close(f->st);
-	if ((d = opendir(f->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(f->dir);
+	fixture_rmdir(f->dir);
 	free(f);
 	return 0;
 }
@@ -85,18 +75,7 @@ teardown(void **state)
 static int64_t
 sql_int(const struct fx *f, const char *q)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return fixture_sql_int(f->db, q);
 }
 
 /* Submits a message with one delivery on ch to `to`; with started != 0

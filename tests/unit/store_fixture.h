@@ -1,0 +1,53 @@
+/*
+ * store_fixture.h - helpers shared by the unit tests that run a real store
+ * in a temporary directory (test_store, test_store_ack, test_ack).
+ * Include after cmocka.h.
+ */
+#ifndef PAGEGATE_TEST_STORE_FIXTURE_H
+#define PAGEGATE_TEST_STORE_FIXTURE_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/* Removes the files of a test's temporary directory, then the directory. */
+static inline void
+fixture_rmdir(const char *dir)
+{
+	struct dirent *de;
+	char path[384];
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* The one integer that query q answers on database file db, read through
+ * a connection of its own (what is on disk, not what the store says). */
+static inline int64_t
+fixture_sql_int(const char *db, const char *q)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, q, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+#endif
