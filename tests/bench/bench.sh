@@ -54,17 +54,16 @@ die() { echo "bench: $*" >&2; exit 1; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# wait_for SECONDS WHAT COMMAND... : polls COMMAND every 10 ms until it
-# succeeds; fails naming WHAT when the deadline passes or the daemon died.
+. "$ROOT/tests/peers/wait.sh"
+# True when COMMAND succeeds or the daemon (if any) has died: ends the wait.
+done_or_dead() { "$@" || { [ -n "$DPID" ] && ! kill -0 "$DPID" 2>/dev/null; }; }
+# wait_for SECONDS WHAT COMMAND... : polls COMMAND every 10 ms (the runs are
+# timed by it) until it succeeds; fails naming WHAT when the deadline
+# passes or the daemon died.
 wait_for() {
-	local deadline=$(( $(now_ms) + $1 * 1000 )) what=$2; shift 2
-	until "$@"; do
-		if [ -n "$DPID" ] && ! kill -0 "$DPID" 2>/dev/null; then
-			die "pagegated exited while waiting for $what"
-		fi
-		[ "$(now_ms)" -lt "$deadline" ] || die "timed out waiting for $what"
-		sleep 0.01
-	done
+	local secs=$1 what=$2; shift 2
+	WAIT_POLL=0.01 wait_until "$secs" done_or_dead "$@" || die "timed out waiting for $what"
+	[ -z "$DPID" ] || kill -0 "$DPID" 2>/dev/null || die "pagegated exited while waiting for $what"
 }
 mail_count() { find "$T/mail" -maxdepth 1 -name 'msg.*' | wc -l; }
 mail_at_least() { [ "$(mail_count)" -ge "$1" ]; }

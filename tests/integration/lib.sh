@@ -25,10 +25,7 @@ check_eq() {
 free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # wait_until SECONDS COMMAND... : polls the condition every 0.1 s, bounded.
-wait_until() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do if [ $SECONDS -ge $deadline ]; then return 1; fi; sleep 0.1; done
-}
+. "$ROOT/tests/peers/wait.sh"
 
 # ---- SMTP peer: Postfix smtp-sink (shared/PEERS.md) ----
 # start_sink PORT [smtp-sink options...]   e.g. -r DATA (450 on DATA)

@@ -109,17 +109,17 @@ mosquitto_make_certs() {
 mosquitto_launch() {
   "$MOSQUITTO_BIN" -c "$MQTT_DIR/mosquitto.conf" >>"$MQTT_DIR/mosquitto.log" 2>&1 &
   MQTT_PID=$!
-  local deadline=$((SECONDS + 15))
-  until mosquitto_ready "$MQTT_PORT"; do
-    if ! kill -0 "$MQTT_PID" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-      echo "# mosquitto did not start on $MQTT_PORT:" >&2
-      tail -5 "$MQTT_DIR/mosquitto.log" | sed 's/^/#   /' >&2
-      mosquitto_stop
-      return 1
-    fi
-    sleep 0.1
-  done
+  # lib.sh's wait_until; a broker that died ends the wait at once
+  wait_until 15 mosquitto_up_or_gone
+  if ! mosquitto_ready "$MQTT_PORT"; then
+    echo "# mosquitto did not start on $MQTT_PORT:" >&2
+    tail -5 "$MQTT_DIR/mosquitto.log" | sed 's/^/#   /' >&2
+    mosquitto_stop
+    return 1
+  fi
 }
+
+mosquitto_up_or_gone() { mosquitto_ready "$MQTT_PORT" || ! kill -0 "$MQTT_PID" 2>/dev/null; }
 
 mosquitto_stop() {
   [ -n "$MQTT_PID" ] || return 0

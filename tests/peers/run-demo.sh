@@ -25,13 +25,12 @@ stop() { kill "$DAEMON" "$SINK" 2>/dev/null; wait "$DAEMON" "$SINK" 2>/dev/null;
 trap stop EXIT
 trap 'exit 0' INT TERM
 
+. tests/peers/wait.sh
 up() { curl -sf -o /dev/null "$API/healthz"; }
-deadline=$((SECONDS + 20))
-until up; do
-  kill -0 "$DAEMON" 2>/dev/null || { echo "make run: pagegated did not start (see above)" >&2; exit 1; }
-  [ $SECONDS -lt $deadline ] || { echo "make run: pagegated did not answer on $API" >&2; exit 1; }
-  sleep 0.1
-done
+up_or_gone() { up || ! kill -0 "$DAEMON" 2>/dev/null; }
+wait_until 20 up_or_gone
+kill -0 "$DAEMON" 2>/dev/null || { echo "make run: pagegated did not start (see above)" >&2; exit 1; }
+up || { echo "make run: pagegated did not answer on $API" >&2; exit 1; }
 
 cat <<MSG
 
