@@ -233,37 +233,13 @@ static void load_smtp(struct loader *ld, config_setting_t *list, const char *dir
 	}
 }
 
-/* Seconds as the shortest exact "90s", "5m", "2h", "1d". */
-static const char *dur_text(int s, char buf[24])
-{
-	if (s % 86400 == 0)
-		snprintf(buf, 24, "%dd", s / 86400);
-	else if (s % 3600 == 0)
-		snprintf(buf, 24, "%dh", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(buf, 24, "%dm", s / 60);
-	else
-		snprintf(buf, 24, "%ds", s);
-	return buf;
-}
-
 /* One duration member of a retry group into *out (seconds). */
 static void retry_dur(struct loader *ld, config_setting_t *g, const char *name, int *out)
 {
-	config_setting_t *m = config__member(g, name, K_DUR);
-	if (!m)
-		return;
-	int64_t s = -1;
-	if (config_setting_type(m) == CONFIG_TYPE_INT)
-		s = config_setting_get_int(m);
-	else if (pg_parse_duration(config_setting_get_string(m), &s) != 0)
-		s = -1;
-	if (s < 1 || s > 366 * 86400) {
-		config__diag(ld, m, "bad %s: expected a duration from 1s to 366d such as \"30s\", \"5m\", \"2h\", \"1d\"",
-			     name);
-		return;
-	}
-	*out = (int)s;
+	int64_t s;
+
+	if (config__dur(ld, g, name, 1, 366 * 86400, &s))
+		*out = (int)s;
 }
 
 static void load_retry(struct loader *ld, config_setting_t *r)
@@ -304,7 +280,7 @@ static void load_retry(struct loader *ld, config_setting_t *r)
 		char b1[24], b2[24];
 		if (p->base_s > p->cap_s)
 			config__diag(ld, g, "retry %s: base (%s) is larger than cap (%s)",
-				     name, dur_text(p->base_s, b1), dur_text(p->cap_s, b2));
+				     name, config__dur_text(p->base_s, b1), config__dur_text(p->cap_s, b2));
 	}
 }
 

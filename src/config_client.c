@@ -23,7 +23,8 @@ static const struct key client_keys[] = {
 	{ "id", K_STR }, { "name", K_STR }, { "dnis", K_STRS }, { "timezone", K_STR },
 	{ "business_hours", K_LIST }, { "holidays", K_STRS }, { "instructions", K_STR },
 	{ "fields", K_LIST }, { "contacts", K_LIST }, { "rules", K_LIST },
-	{ "templates", K_GROUP }, { "oncall", K_LIST }, { NULL, 0 }
+	{ "templates", K_GROUP }, { "oncall", K_LIST }, { "escalation", K_LIST },
+	{ NULL, 0 }
 };
 static const struct key hours_keys[] = {
 	{ "days", K_STR }, { "from", K_STR }, { "to", K_STR }, { NULL, 0 }
@@ -83,7 +84,7 @@ static void load_device_opts(struct loader *ld, struct pg_device *dv, config_set
 }
 static const struct key rule_keys[] = {
 	{ "when", K_GROUP }, { "notify", K_STR_OR_STRS }, { "channels", K_STRS },
-	{ "hold", K_STR }, { "continue", K_BOOL }, { NULL, 0 }
+	{ "hold", K_STR }, { "continue", K_BOOL }, { "escalate", K_STR }, { NULL, 0 }
 };
 static const struct key when_keys[] = {
 	{ "kind", K_STR }, { "urgency", K_STR }, { "hours", K_STR }, { NULL, 0 }
@@ -607,6 +608,35 @@ static void rule_channels(struct loader *ld, struct pg_client *cl, struct pg_rul
 	}
 }
 
+/* The "notify" and "channels" of group g (a rule or an escalation step)
+ * into r; notify is required unless !required. */
+void config__rule_targets(struct loader *ld, struct pg_client *cl,
+			  struct pg_rule *r, config_setting_t *g, bool required,
+			  const char *what)
+{
+	config_setting_t *nt = config__member(g, "notify", K_STR_OR_STRS);
+	bool one = nt && config_setting_type(nt) == CONFIG_TYPE_STRING;
+	int n = !nt ? 0 : one ? 1 : config_setting_length(nt);
+	if (!has(g, "notify") && required)
+		config__diag(ld, g, "%s has no \"notify\" (whom to send to, e.g. \"contact:office\")",
+			     what);
+	else if (nt && n == 0)
+		config__diag(ld, nt, "%s notifies nobody", what);
+	if (n > 0 && (!(r->contacts = config__calloc(ld, (size_t)n, sizeof *r->contacts)) ||
+		      !(r->oncall = config__calloc(ld, (size_t)n, sizeof *r->oncall))))
+		return;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *at = one ? nt : config_setting_get_elem(nt, (unsigned)i);
+		const char *v = one ? config__str(ld, nt, false) : string_at(ld, nt, i);
+		if (v)
+			rule_notify(ld, cl, r, at, v);
+	}
+
+	config_setting_t *chs = config__member(g, "channels", K_STRS);
+	if (chs)
+		rule_channels(ld, cl, r, chs);
+}
+
 static void load_rule(struct loader *ld, struct pg_client *cl, struct pg_rule *r,
 		      config_setting_t *g, bool has_hours)
 {
@@ -646,27 +676,19 @@ static void load_rule(struct loader *ld, struct pg_client *cl, struct pg_rule *r
 		}
 	}
 
-	config_setting_t *nt = config__member(g, "notify", K_STR_OR_STRS);
-	bool one = nt && config_setting_type(nt) == CONFIG_TYPE_STRING;
-	int n = !nt ? 0 : one ? 1 : config_setting_length(nt);
-	if (!has(g, "notify"))
-		config__diag(ld, g, "rule has no \"notify\" (whom to send to, e.g. \"contact:office\")");
-	else if (nt && n == 0)
-		config__diag(ld, nt, "rule notifies nobody");
-	if (n > 0 && (!(r->contacts = config__calloc(ld, (size_t)n, sizeof *r->contacts)) ||
-		      !(r->oncall = config__calloc(ld, (size_t)n, sizeof *r->oncall))))
-		return;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *at = one ? nt : config_setting_get_elem(nt, (unsigned)i);
-		const char *v = one ? config__str(ld, nt, false) : string_at(ld, nt, i);
-		if (v)
-			rule_notify(ld, cl, r, at, v);
+	config_setting_t *m = config__member(g, "escalate", K_STR);
+	if (m) {
+		const struct pg_escalation *p =
+			pg_client_escalation(cl, config_setting_get_string(m));
+		if (p)
+			r->escalate = (size_t)(p - cl->escalations) + 1;
+		else
+			config__diag(ld, m, "rule escalates by unknown policy \"%s\" "
+				     "(declare it in \"escalation\")",
+				     config_setting_get_string(m));
 	}
-
-	config_setting_t *chs = config__member(g, "channels", K_STRS);
-	if (chs)
-		rule_channels(ld, cl, r, chs);
-	config_setting_t *m = config__member(g, "hold", K_STR);
+	config__rule_targets(ld, cl, r, g, !has(g, "escalate"), "rule");
+	m = config__member(g, "hold", K_STR);
 	if (m) {
 		if (strcmp(config_setting_get_string(m), "business") != 0)
 			config__diag(ld, m, "bad hold \"%s\": the only value is \"business\"",
@@ -803,6 +825,8 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 		if (e != PG_OK && e != PG_ERR_NOMEM && ld->d->n == before)
 			config__diag(ld, m, "the on-call schedules are invalid");
 	}
+	if ((m = config__member(root, "escalation", K_LIST)))
+		config__load_escalations(ld, cl, m);
 	load_rules(ld, cl, root);
 	if ((m = config__member(root, "templates", K_GROUP)))
 		load_overrides(ld, cl, m);
@@ -850,6 +874,7 @@ void config__free_client(struct pg_client *cl)
 		free(cl->rules[i].oncall);
 	}
 	free(cl->rules);
+	config__free_escalations(cl);
 	pg_oncall_free(cl->rotations, cl->n_rotations);
 	for (size_t i = 0; i < cl->n_templates; i++) {
 		free(cl->templates[i].name);

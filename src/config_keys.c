@@ -80,9 +80,6 @@ static const char *got_name(const config_setting_t *s)
 	return "nothing";
 }
 
-/* Settings of the design that this version does not implement yet. */
-static const char *const later_keys[] = { "escalation", "escalate", NULL };
-
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -146,21 +143,52 @@ void config__keys(struct loader *ld, config_setting_t *g, const struct key *keys
 					     want_name(keys[k].type), got_name(m));
 			continue;
 		}
-		bool later = false;
-		for (size_t j = 0; later_keys[j]; j++)
-			later = later || strcmp(later_keys[j], name) == 0;
 		const char *hint = config__closest(name, names);
 		char in[64] = "";
 		if (where)
 			snprintf(in, sizeof in, " in %s", where);
-		if (later)
-			config__diag(ld, m, "\"%s\" is not available yet in this version", name);
-		else if (hint)
+		if (hint)
 			config__diag(ld, m, "unknown setting \"%s\"%s (did you mean \"%s\"?)",
 				     name, in, hint);
 		else
 			config__diag(ld, m, "unknown setting \"%s\"%s", name, in);
 	}
+}
+
+const char *config__dur_text(int64_t s, char buf[24])
+{
+	if (s % 86400 == 0)
+		snprintf(buf, 24, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, 24, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(buf, 24, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, 24, "%llds", (long long)s);
+	return buf;
+}
+
+bool config__dur(struct loader *ld, config_setting_t *g, const char *name,
+		 int64_t lo, int64_t hi, int64_t *out)
+{
+	config_setting_t *m = config__member(g, name, K_DUR);
+	int64_t s = -1;
+	char a[24], b[24];
+
+	if (!m)
+		return false;
+	if (config_setting_type(m) == CONFIG_TYPE_INT)
+		s = config_setting_get_int(m);
+	else if (pg_parse_duration(config_setting_get_string(m), &s) != 0)
+		s = -1;
+	if (s < lo || s > hi) {
+		config__diag(ld, m, "bad %s: expected a duration from %s to %s such as "
+			     "\"30s\", \"5m\", \"2h\", \"1d\"", name,
+			     config__dur_text(lo, a), config__dur_text(hi, b));
+		return false;
+	}
+	*out = s;
+	return true;
 }
 
 config_setting_t *config__member(config_setting_t *g, const char *name, enum ktype t)

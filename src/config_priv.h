@@ -92,6 +92,14 @@ void *config__calloc(struct loader *ld, size_t n, size_t size);
 bool config__int(struct loader *ld, config_setting_t *g, const char *name,
 		 int64_t lo, int64_t hi, int64_t *out);
 
+/* Duration member name of g ("30s", "5m", "2h", "1d" or seconds) in
+ * lo..hi seconds into *out.  Returns false when absent or wrong (out of
+ * range or unreadable is reported). */
+bool config__dur(struct loader *ld, config_setting_t *g, const char *name,
+		 int64_t lo, int64_t hi, int64_t *out);
+/* Seconds as the shortest exact "90s", "5m", "2h", "1d". */
+const char *config__dur_text(int64_t s, char buf[24]);
+
 /* The closest of the NULL-terminated names to s (edit distance <= 2), or
  * NULL. */
 const char *config__closest(const char *s, const char *const *names);
@@ -104,6 +112,17 @@ bool config__read(struct loader *ld, config_t *cf, const char *path);
  * daemon part of ld->c (smtp gateways, default templates) loaded. */
 void config__load_client(struct loader *ld, struct pg_client *cl);
 void config__free_client(struct pg_client *cl);
+
+/* The "notify" and "channels" of group g (a rule, an escalation step)
+ * into r's contacts, oncall and channels; what names g in messages. */
+void config__rule_targets(struct loader *ld, struct pg_client *cl,
+			  struct pg_rule *r, config_setting_t *g, bool required,
+			  const char *what);
+/* escalation = ( ... ) of a client (config_escalation.c), after its
+ * contacts and on-call rotations; freed with the client. */
+void config__load_escalations(struct loader *ld, struct pg_client *cl,
+			      config_setting_t *list);
+void config__free_escalations(struct pg_client *cl);
 
 /* Checks every client's overrides and every default template against
  * every client that uses it; checks that each channel in use has its

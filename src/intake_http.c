@@ -52,8 +52,10 @@ struct pg_http {
 
 enum action {
 	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
-	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS
+	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE
 };
+/* POSTs about one message whose body may be empty. */
+#define OPERATOR_ACTION(a) ((a) == A_ACK || (a) == A_CANCEL || (a) == A_ESCALATE)
 
 /* Per-request state (MHD's con_cls). */
 struct req {
@@ -286,9 +288,16 @@ route_detail(const struct pg_client *cl, const struct pg_plan *p)
 		const struct pg_plan_item *it = &p->items[i];
 		char iso[PG_ISO_LEN];
 
-		pg_buf_printf(&b, "%srule at %s:%d -> %s by %s", i ? "; " : "", file,
-			      it->rule_line, cl->contacts[it->contact].id,
-			      pg_channel_name(it->channel));
+		if (it->esc_step)
+			pg_buf_printf(&b, "%sescalation %s step %d at %s:%d -> %s by %s",
+				      i ? "; " : "", cl->escalations[p->escalate - 1].id,
+				      it->esc_step, file, it->rule_line,
+				      cl->contacts[it->contact].id,
+				      pg_channel_name(it->channel));
+		else
+			pg_buf_printf(&b, "%srule at %s:%d -> %s by %s", i ? "; " : "", file,
+				      it->rule_line, cl->contacts[it->contact].id,
+				      pg_channel_name(it->channel));
 		if (it->hold_until_s)
 			pg_buf_printf(&b, ", held until %s",
 				      pg_iso8601(it->hold_until_s * 1000, iso));
@@ -350,6 +359,8 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		e = pg_route(cl, m.kind, m.urgency, m.received_ms / 1000, &plan);
 	if (e == PG_OK)
 		e = pg_intake_deliveries(r->cfg, cl, &m, &plan, m.received_ms, &d, &nd);
+	if (e == PG_OK)
+		e = pg_esc_begin(cl, &plan, &m, m.received_ms);
 	if (e == PG_OK && (detail = route_detail(cl, &plan)) == NULL)
 		e = PG_ERR_NOMEM;
 	if (e == PG_OK)
@@ -374,6 +385,10 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 					"it runs after the next restart",
 					(long long)d[i].id, pg_strerror(se));
 		}
+		if (m.esc_policy && h->ctx->esc &&
+		    pg_esc_wake(h->ctx->esc, m.id, m.esc_next_ms) != PG_OK)
+			pg_warn("intake: escalation of message %lld not timed now; "
+				"it runs after the next restart", (long long)m.id);
 		snprintf(loc, sizeof loc, "/v1/messages/%lld", (long long)m.id);
 		ret = respond_json(conn, r, MHD_HTTP_CREATED, intake__submit(&m, d, nd),
 				   MHD_HTTP_HEADER_LOCATION, loc);
@@ -430,45 +445,75 @@ do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
+/* The optional body of an operator action: empty, or a JSON object whose
+ * only member may be `key` of type t.  Sets *body (the caller decrefs;
+ * NULL when empty) and *val (NULL when absent).  Returns false when the
+ * request has been answered with an error (*ret). */
+static bool
+action_body(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
+	    const char *key, json_type t, const char *example, json_t **body,
+	    json_t **val, enum MHD_Result *ret)
+{
+	json_error_t jerr;
+	const char *k;
+	json_t *v;
+
+	*body = *val = NULL;
+	if (r->body.len == 0)
+		return true;
+	*body = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(*body)) {
+		json_decref(*body);
+		*body = NULL;
+		*ret = fail(h, conn, r, 400, "invalid_json", "", NULL, NULL,
+			    "the body must be a JSON object such as %s", example);
+		return false;
+	}
+	json_object_foreach(*body, k, v) {
+		if (strcmp(k, key) != 0 || json_typeof(v) != t) {
+			*ret = fail(h, conn, r, 400, "invalid", strcmp(k, key) ? k : key,
+				    NULL, NULL, "only \"%s\" (%s) may be given", key,
+				    t == JSON_STRING ? "a string" : "a whole number");
+			json_decref(*body);
+			*body = NULL;
+			return false;
+		}
+	}
+	*val = json_object_get(*body, key);
+	if (t == JSON_STRING && *val) {
+		const char *s = json_string_value(*val);
+		if (strlen(s) > PG_MAX_NAME || pg_has_ctl(s, false) ||
+		    !pg_utf8_valid(s, strlen(s))) {
+			*ret = fail(h, conn, r, 400, "invalid", key, NULL, NULL,
+				    "\"%s\" must be one line of at most %d bytes", key,
+				    PG_MAX_NAME);
+			json_decref(*body);
+			*body = *val = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* POST /v1/messages/{id}/ack, body empty or {"by": "..."}: an operator
  * acknowledges on the caller's behalf (e.g. the on-call doctor phoned
  * the office).  200 with the message's acknowledgement, also when it was
- * acknowledged before ("already": true). */
+ * acknowledged before ("already": true).  Stops its escalation. */
 static enum MHD_Result
 do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
 	char who[PG_MAX_NAME + 64];
-	const char *by = NULL;
-	json_t *body = NULL, *j;
-	json_error_t jerr;
+	const char *by;
+	json_t *body, *v, *j;
 	struct pg_message m;
 	bool already = false;
+	enum MHD_Result ret;
 	pg_err e;
 
-	if (r->body.len > 0) {
-		body = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(body)) {
-			json_decref(body);
-			return fail(h, conn, r, 400, "invalid_json", "", NULL, NULL,
-				    "the body must be a JSON object such as {\"by\": \"...\"}");
-		}
-		const char *k;
-		json_t *v;
-		json_object_foreach(body, k, v) {
-			if (strcmp(k, "by") != 0 || !json_is_string(v)) {
-				json_decref(body);
-				return fail(h, conn, r, 400, "invalid", strcmp(k, "by") ? k : "by",
-					    NULL, NULL, "only \"by\" (a string) may be given");
-			}
-		}
-		by = json_string_value(json_object_get(body, "by"));
-		if (by && (strlen(by) > PG_MAX_NAME || pg_has_ctl(by, false) ||
-			   !pg_utf8_valid(by, strlen(by)))) {
-			json_decref(body);
-			return fail(h, conn, r, 400, "invalid", "by", NULL, NULL,
-				    "\"by\" must be one line of at most %d bytes", PG_MAX_NAME);
-		}
-	}
+	if (!action_body(h, conn, r, "by", JSON_STRING, "{\"by\": \"...\"}",
+			 &body, &v, &ret))
+		return ret;
+	by = v ? json_string_value(v) : NULL;
 	if (by && by[0])
 		snprintf(who, sizeof who, "%s (operator %s)", by, r->op->name);
 	else
@@ -494,6 +539,81 @@ do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	}
 	pg_message_free(&m);
 	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+}
+
+/* POST /v1/messages/{id}/cancel, body empty or {"reason": "..."}: the
+ * caller called back, never mind.  Stops the escalation and cancels every
+ * delivery not yet attempted; answers with the message. */
+static enum MHD_Result
+do_cancel(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	char who[PG_MAX_NAME + 16];
+	json_t *body, *v;
+	enum MHD_Result ret;
+	size_t n = 0;
+	pg_err e;
+
+	if (!action_body(h, conn, r, "reason", JSON_STRING,
+			 "{\"reason\": \"caller called back\"}", &body, &v, &ret))
+		return ret;
+	snprintf(who, sizeof who, "operator %s", r->op->name);
+	e = pg_store_cancel(h->ctx->store, r->id, who, v ? json_string_value(v) : NULL, &n);
+	json_decref(body);
+	if (e == PG_ERR_NOTFOUND)
+		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
+			    (long long)r->id);
+	if (e != PG_OK)
+		return fail_store(h, conn, r, e);
+	pg_info("intake: message %lld cancelled by %s: %zu deliveries cancelled",
+		(long long)r->id, who, n);
+	return do_get(h, conn, r);
+}
+
+/* POST /v1/messages/{id}/escalate, body empty or {"from_step": N}: runs
+ * the message's escalation again from step N (default 1) now, withdrawing
+ * an acknowledgement (the tech said "on my way" an hour ago and never
+ * came).  409 when the message has no escalation policy. */
+static enum MHD_Result
+do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	char who[PG_MAX_NAME + 16];
+	struct pg_message m;
+	json_t *body, *v;
+	enum MHD_Result ret;
+	int64_t from = 1, next = 0;
+	int total;
+	pg_err e;
+
+	if (!action_body(h, conn, r, "from_step", JSON_INTEGER, "{\"from_step\": 2}",
+			 &body, &v, &ret))
+		return ret;
+	if (v)
+		from = json_integer_value(v);
+	json_decref(body);
+	memset(&m, 0, sizeof m);
+	if ((e = pg_store_get_msg(h->ctx->store, r->id, &m)) == PG_ERR_NOTFOUND)
+		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
+			    (long long)r->id);
+	if (e != PG_OK)
+		return fail_store(h, conn, r, e);
+	total = m.esc_policy ? m.esc_total : 0;
+	pg_message_free(&m);
+	if (total == 0)
+		return fail(h, conn, r, 409, "no_escalation", "", NULL, NULL,
+			    "message %lld has no escalation policy (its client's rule "
+			    "has no escalate)", (long long)r->id);
+	if (from < 1 || from > total)
+		return fail(h, conn, r, 400, "invalid", "from_step", NULL, NULL,
+			    "from_step must be from 1 to %d", total);
+	snprintf(who, sizeof who, "operator %s", r->op->name);
+	if ((e = pg_store_esc_restart(h->ctx->store, r->id, (int)from, who, &next)))
+		return fail_store(h, conn, r, e);
+	if (h->ctx->esc && pg_esc_wake(h->ctx->esc, r->id, next) != PG_OK)
+		pg_warn("intake: re-triggered escalation of message %lld not timed "
+			"now; it runs after the next restart", (long long)r->id);
+	pg_info("intake: escalation of message %lld restarted from step %lld by %s",
+		(long long)r->id, (long long)from, who);
+	return do_get(h, conn, r);
 }
 
 static enum MHD_Result
@@ -569,12 +689,15 @@ do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 }
 
 /* Query parameters of GET /v1/messages, gathered by list_arg(). */
+#define LIST_KEYS 5
 struct list_q {
-	const char *v[4];            /* client, state, since, limit */
-	int count[4];
+	const char *v[LIST_KEYS];    /* client, state, since, limit, unacknowledged */
+	int count[LIST_KEYS];
 	char unknown[48];            /* first unknown parameter, made safe */
 };
-static const char *const list_keys[4] = { "client", "state", "since", "limit" };
+static const char *const list_keys[LIST_KEYS] = {
+	"client", "state", "since", "limit", "unacknowledged"
+};
 
 static enum MHD_Result
 list_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -583,10 +706,10 @@ list_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	size_t i;
 
 	(void)kind;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < LIST_KEYS; i++)
 		if (strcmp(key, list_keys[i]) == 0)
 			break;
-	if (i == 4) {
+	if (i == LIST_KEYS) {
 		if (q->unknown[0] == '\0') {
 			size_t k;
 
@@ -632,8 +755,9 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, list_arg, &q);
 	if (q.unknown[0])
 		return fail(h, conn, r, 400, "unknown_field", q.unknown, NULL, NULL,
-			    "unknown query parameter; use client, state, since and limit");
-	for (int i = 0; i < 4; i++)
+			    "unknown query parameter; use client, state, since, limit "
+			    "and unacknowledged");
+	for (int i = 0; i < LIST_KEYS; i++)
 		if (q.count[i] > 1)
 			return fail(h, conn, r, 400, "invalid", list_keys[i], NULL, NULL,
 				    "%s is given more than once", list_keys[i]);
@@ -672,6 +796,15 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			return fail(h, conn, r, 400, "invalid", "limit", NULL, NULL,
 				    "limit must be a whole number from 1 to %d", LIST_MAX_LIMIT);
 	}
+	if (q.v[4]) {
+		if (strcmp(q.v[4], "true") != 0 && strcmp(q.v[4], "false") != 0)
+			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
+				    "unacknowledged must be true or false");
+		f.unacknowledged = q.v[4][0] == 't';
+		if (f.unacknowledged && f.state)
+			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
+				    "unacknowledged cannot be combined with state");
+	}
 	if ((e = pg_store_list(h->ctx->store, &f, &v, &n)) != PG_OK)
 		return fail_store(h, conn, r, e);
 	j = intake__list(v, n);
@@ -689,7 +822,12 @@ do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (h->ctx->sched)
 		pg_sched_depth(h->ctx->sched, &queued, &held);
 	pg_buf_init(&b, 1 << 20);
+	int64_t unacked = 0;
+	if (pg_store_count_unacked(h->ctx->store, &unacked) != PG_OK)
+		unacked = -1;
 	if (pg_metrics_render(h->ctx->metrics, queued, held, &b) != PG_OK ||
+	    pg_metrics_render_esc(h->ctx->metrics, pg_esc_waiting(h->ctx->esc),
+				  unacked, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
 		return fail(h, conn, r, 500, "internal", "", NULL, NULL,
@@ -734,9 +872,11 @@ route(const char *url, const char *method, enum action *act, int64_t *id,
 
 		if (n == 0 || n > 18 || (*id = strtoll(s, NULL, 10)) <= 0)
 			return 404;
-		if (strcmp(s + n, "/ack") == 0) {
+		if (strcmp(s + n, "/ack") == 0 || strcmp(s + n, "/cancel") == 0 ||
+		    strcmp(s + n, "/escalate") == 0) {
 			*allow = "POST";
-			*act = A_ACK;
+			*act = s[n + 1] == 'a' ? A_ACK : s[n + 1] == 'c' ? A_CANCEL
+							      : A_ESCALATE;
 			return post ? 200 : 405;
 		}
 		if (s[n] != '\0')
@@ -825,10 +965,10 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pagegate\"",
 			    given ? "the bearer token is not valid"
 				  : "an Authorization: Bearer token is required");
-	if (r->act != A_SUBMIT && r->act != A_PREVIEW && r->act != A_ACK)
+	if (r->act != A_SUBMIT && r->act != A_PREVIEW && !OPERATOR_ACTION(r->act))
 		return MHD_YES;
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (r->act == A_ACK && v == NULL) {
+	if (OPERATOR_ACTION(r->act) && v == NULL) {
 		/* an empty acknowledgement needs no body */
 	} else if (!json_content_type(v))
 		return fail(h, conn, r, 415, "unsupported_media_type", "Content-Type",
@@ -870,6 +1010,8 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		return do_get(h, conn, r);
 	case A_CALLBACK:
 	case A_ACK:
+	case A_CANCEL:
+	case A_ESCALATE:
 	case A_SUBMIT:
 	case A_PREVIEW:
 		if (r->too_big)
@@ -880,6 +1022,10 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			return do_callback(h, conn, r);
 		if (r->act == A_ACK)
 			return do_ack(h, conn, r);
+		if (r->act == A_CANCEL)
+			return do_cancel(h, conn, r);
+		if (r->act == A_ESCALATE)
+			return do_escalate(h, conn, r);
 		return r->act == A_SUBMIT ? do_submit(h, conn, r) : do_preview(h, conn, r);
 	case A_NONE:
 		break;

@@ -586,6 +586,7 @@ pg_intake_deliveries(const struct pg_config *cfg,
 		d[i].address = strdup(to);
 		d[i].gateway = pg_strdup(dev->gateway);
 		d[i].priority = prio;
+		d[i].esc_step = it->esc_step;
 		d[i].created_ms = now_ms;
 		d[i].updated_ms = now_ms;
 		d[i].next_try_ms = start;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "intake_priv.h"
+#include "pagegate/escalate.h"
 #include "pagegate/util.h"
 
 /* A JSON string from stored text; bytes that are not UTF-8 (a peer's reply
@@ -96,6 +97,8 @@ delivery_json(const struct pg_delivery *d, bool full)
 	jset(o, "state", json_string(pg_dstate_name(d->state)), &bad);
 	if (d->state == PG_D_HELD)
 		jset(o, "hold_until", jtime(d->next_try_ms), &bad);
+	if (d->esc_step)
+		jset(o, "escalation_step", json_integer(d->esc_step), &bad);
 	if (full) {
 		jset(o, "gateway", jstr(d->gateway), &bad);
 		jset(o, "priority", json_integer(d->priority), &bad);
@@ -140,6 +143,24 @@ ack_json(json_t *o, const struct pg_message *m, bool *bad)
 	if (m->acked_ms) {
 		jset(o, "acked_at", jtime(m->acked_ms), bad);
 		jset(o, "acked_by", jstr(m->acked_by), bad);
+	}
+	/* The operators' flag: an escalation ran out and nobody answered. */
+	jset(o, "unacknowledged", json_boolean(m->esc_policy && m->acked_ms == 0 &&
+		strcmp(m->esc_state, "exhausted") == 0), bad);
+	if (m->esc_policy) {
+		json_t *x = json_object();
+		bool active = strcmp(m->esc_state, "active") == 0;
+
+		if (x) {
+			jset(x, "policy", jstr(m->esc_policy), bad);
+			jset(x, "state", json_string(m->esc_state), bad);
+			jset(x, "steps_fired", json_integer(m->esc_fired), bad);
+			jset(x, "steps", json_integer(m->esc_total), bad);
+			jset(x, active && m->esc_fired >= m->esc_total ? "unacknowledged_at"
+								     : "next_step_at",
+			     active ? jtime(m->esc_next_ms) : json_null(), bad);
+		}
+		jset(o, "escalation", x, bad);
 	}
 }
 
@@ -259,6 +280,71 @@ intake__list(const struct pg_message *v, size_t n)
 	return jdone(o, bad);
 }
 
+/* {"contact","contact_name","channel","to"} of a plan item. */
+static json_t *
+item_json(const struct pg_client *cl, const struct pg_plan_item *it, bool *bad)
+{
+	const struct pg_contact *c = &cl->contacts[it->contact];
+	const struct pg_device *dv = &c->devices[it->device];
+	json_t *x = json_object();
+
+	if (x) {
+		jset(x, "contact", jstr(c->id), bad);
+		jset(x, "contact_name", jstr(c->name), bad);
+		jset(x, "channel", json_string(pg_channel_name(it->channel)), bad);
+		jset(x, "to", jstr(dv->to ? dv->to : dv->pin ? dv->pin : ""), bad);
+	}
+	return x;
+}
+
+/* The escalation timeline of the plan's policy if nobody acknowledges:
+ * each step with its time and whom it would reach then (on-call
+ * resolved at that instant), and when the message would be flagged. */
+static json_t *
+escalation_json(const struct pg_client *cl, const struct pg_plan *plan,
+		int64_t at_s, bool *bad)
+{
+	const struct pg_escalation *p = &cl->escalations[plan->escalate - 1];
+	json_t *o = json_object(), *steps = json_array();
+
+	if (!o || !steps) {
+		json_decref(o);
+		json_decref(steps);
+		*bad = true;
+		return NULL;
+	}
+	for (int k = 1; !*bad && k <= pg_esc_total(p); k++) {
+		int64_t t = pg_esc_step_at(p, at_s, k);
+		json_t *x = json_object(), *who = json_array();
+		struct pg_plan sp;
+
+		if (pg_route_step(cl, p, k, t, &sp) != PG_OK) {
+			*bad = true;
+			json_decref(x);
+			json_decref(who);
+			break;
+		}
+		for (size_t i = 0; who && i < sp.n; i++)
+			jpush(who, item_json(cl, &sp.items[i], bad), bad);
+		pg_plan_free(&sp);
+		if (x) {
+			jset(x, "step", json_integer(k), bad);
+			jset(x, "at", jtime(t * 1000), bad);
+			jset(x, "wait_s", json_integer(pg_esc_step_of(p, k)->wait_s), bad);
+			jset(x, "line", json_integer(pg_esc_step_of(p, k)->line), bad);
+			jset(x, "deliveries", who, bad);
+		} else {
+			json_decref(who);
+		}
+		jpush(steps, x, bad);
+	}
+	jset(o, "policy", jstr(p->id), bad);
+	jset(o, "repeat", json_integer(p->repeat), bad);
+	jset(o, "steps", steps, bad);
+	jset(o, "unacknowledged_at", jtime(pg_esc_end_at(p, at_s) * 1000), bad);
+	return o;
+}
+
 json_t *
 intake__preview(const struct pg_client *cl, enum pg_kind kind,
 		enum pg_urgency urg, int64_t at_ms, const struct pg_plan *plan,
@@ -270,17 +356,13 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 
 	for (size_t i = 0; !bad && i < plan->n; i++) {
 		const struct pg_plan_item *it = &plan->items[i];
-		const struct pg_contact *c = &cl->contacts[it->contact];
-		const struct pg_device *dv = &c->devices[it->device];
-		json_t *x = json_object();
+		json_t *x = item_json(cl, it, &bad);
 
 		if (x) {
-			jset(x, "contact", jstr(c->id), &bad);
-			jset(x, "contact_name", jstr(c->name), &bad);
-			jset(x, "channel", json_string(pg_channel_name(it->channel)), &bad);
-			jset(x, "to", jstr(dv->to ? dv->to : dv->pin ? dv->pin : ""), &bad);
 			jset(x, "hold_until", jtime(it->hold_until_s * 1000), &bad);
 			jset(x, "rule_line", json_integer(it->rule_line), &bad);
+			if (it->esc_step)
+				jset(x, "escalation_step", json_integer(it->esc_step), &bad);
 		}
 		jpush(a, x, &bad);
 	}
@@ -296,5 +378,7 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 	jset(o, "next_open", jtime(next_open_s * 1000), &bad);
 	jset(o, "rules_matched", json_integer(plan->n_rules_matched), &bad);
 	jset(o, "deliveries", a, &bad);
+	if (plan->escalate)
+		jset(o, "escalation", escalation_json(cl, plan, at_ms / 1000, &bad), &bad);
 	return jdone(o, bad);
 }

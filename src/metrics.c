@@ -146,3 +146,27 @@ pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 		return e;
 	return render_histogram(m, out);
 }
+
+pg_err
+pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
+		      int64_t unacked, struct pg_buf *out)
+{
+	pg_err e;
+
+	if ((e = head(out, "pagegate_escalation_steps_total", "counter",
+		      "Escalation steps fired after the first (nobody had acknowledged).")) ||
+	    (e = pg_buf_printf(out, "pagegate_escalation_steps_total %llu\n",
+			       get(&m->esc_steps))) ||
+	    (e = head(out, "pagegate_escalations_exhausted_total", "counter",
+		      "Escalations that ran out with nobody acknowledging.")) ||
+	    (e = pg_buf_printf(out, "pagegate_escalations_exhausted_total %llu\n",
+			       get(&m->esc_exhausted))) ||
+	    (e = head(out, "pagegate_escalations_waiting", "gauge",
+		      "Messages whose escalation waits for its next step.")) ||
+	    (e = pg_buf_printf(out, "pagegate_escalations_waiting %zu\n", waiting)) ||
+	    (e = head(out, "pagegate_messages_unacknowledged", "gauge",
+		      "Messages flagged unacknowledged: their escalation ran out.")))
+		return e;
+	return pg_buf_printf(out, "pagegate_messages_unacknowledged %lld\n",
+			     (long long)unacked);
+}

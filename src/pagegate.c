@@ -52,7 +52,7 @@ struct cli {
 enum {
 	O_URL = 256, O_TOKEN, O_TOKEN_FILE, O_JSON, O_CLIENT, O_DNIS, O_CNAME,
 	O_CPHONE, O_COMPANY, O_URGENCY, O_DISPATCH, O_FIELD, O_IDEM, O_STATE,
-	O_SINCE, O_LIMIT, O_AT
+	O_SINCE, O_LIMIT, O_AT, O_UNACKED
 };
 
 #define COMMON_OPTS \
@@ -70,6 +70,8 @@ static const char USAGE[] =
 "  send      submit a caller message; prints its id\n"
 "  show      a message with its deliveries, attempts and ledger\n"
 "  ack       acknowledge a message on someone's behalf\n"
+"  cancel    stop a message: its escalation and deliveries not yet tried\n"
+"  escalate  run a message's escalation again from a step\n"
 "  oncall    who is on call for a client, and the calendar URL\n"
 "  list      recent messages, newest first\n"
 "  preview   the delivery plan routing would produce, without sending\n"
@@ -98,6 +100,14 @@ static const char USAGE_ACK[] =
 "usage: pagegate ack [--by WHO] [--json] ID\n"
 "Acknowledges message ID on someone's behalf (e.g. the on-call person\n"
 "phoned in); the ledger records the operator and WHO.\n";
+static const char USAGE_CANCEL[] =
+"usage: pagegate cancel [--reason TEXT] [--json] ID\n"
+"Stops message ID: its escalation, and every delivery not yet attempted\n"
+"(the caller called back).  Deliveries already sent are not recalled.\n";
+static const char USAGE_ESCALATE[] =
+"usage: pagegate escalate [--from-step N] [--json] ID\n"
+"Runs the escalation of message ID again from step N (default 1) now,\n"
+"withdrawing its acknowledgement if it had one.\n";
 static const char USAGE_ONCALL[] =
 "usage: pagegate oncall [--at RFC3339] [--json] CLIENT\n"
 "Who is on call for CLIENT now (or at --at): each rotation's person on\n"
@@ -108,7 +118,9 @@ static const char USAGE_RENDER[] =
 "fax as a TIFF file (-o out.tif), other channels as text.  `pagegate render\n"
 "--help` lists every option.\n";
 static const char USAGE_LIST[] =
-"usage: pagegate list [--client ID] [--state STATE] [--since TIME] [--limit N] [--json]\n"
+"usage: pagegate list [--client ID] [--state STATE | --unacknowledged] [--since TIME]\n"
+"         [--limit N] [--json]\n"
+"--unacknowledged lists messages whose escalation ran out unanswered.\n"
 "TIME is RFC 3339 (2026-11-22T09:00:00-06:00) or an age such as 2h or 1d.\n";
 static const char USAGE_PREVIEW[] =
 "usage: pagegate preview (--client ID | --dnis NUMBER) [--urgency U] [--dispatch]\n"
@@ -844,6 +856,20 @@ static void show_message(json_t *m, long status)
 	} else if (jstr(m, "ack_ref")) {
 		printf("\n  ack ref   %s (not acknowledged)", jstr(m, "ack_ref"));
 	}
+	if (json_is_object(json_object_get(m, "escalation"))) {
+		printf("\n  escalate  policy ");
+		put_clean(stdout, or(jstr(m, "escalation.policy"), "?"), NULL);
+		printf(", %s, %lld of %lld steps fired", or(jstr(m, "escalation.state"), "?"),
+		       (long long)jint(m, "escalation.steps_fired"),
+		       (long long)jint(m, "escalation.steps"));
+		if (jstr(m, "escalation.next_step_at"))
+			printf(", next step %s", jtime(m, "escalation.next_step_at", t));
+		if (jstr(m, "escalation.unacknowledged_at"))
+			printf(", flagged unacknowledged %s",
+			       jtime(m, "escalation.unacknowledged_at", t));
+	}
+	if (json_is_true(json_object_get(m, "unacknowledged")))
+		printf("\n  UNACKNOWLEDGED: the escalation ran out and nobody answered");
 	printf("\n  caller    ");
 	put_clean(stdout, or(jstr(m, "caller.name"), "?"), NULL);
 	fputs(", ", stdout);
@@ -933,13 +959,24 @@ static void show_ack(json_t *r, long status)
 	fputc('\n', stdout);
 }
 
-static int cmd_ack(struct cli *c, int argc, char **argv)
+/* A POST about one message with at most one option (--by, --reason,
+ * --from-step) that becomes the body's one member. */
+struct msg_action {
+	const char *usage;
+	const char *opt;             /* long option name */
+	const char *key;             /* body member */
+	bool integer;                /* the value is a step number */
+	const char *suffix;          /* "/ack" ... */
+	void (*print)(json_t *r, long status);
+};
+
+static int msg_action(struct cli *c, int argc, char **argv, const struct msg_action *a)
 {
-	static const struct option opts[] = {
-		{ "by", required_argument, NULL, 'b' }, COMMON_OPTS, { NULL, 0, NULL, 0 }
+	const struct option opts[] = {
+		{ a->opt, required_argument, NULL, 'b' }, COMMON_OPTS, { NULL, 0, NULL, 0 }
 	};
-	const char *by = NULL;
-	long long id;
+	const char *val = NULL;
+	long long id, n = 0;
 	char path[80];
 	json_t *body = NULL;
 	int ch, rc = EX_OK;
@@ -948,26 +985,49 @@ static int cmd_ack(struct cli *c, int argc, char **argv)
 		if (common_opt(c, ch, optarg, &rc))
 			continue;
 		if (ch == 'b') {
-			by = optarg;
+			val = optarg;
 			continue;
 		}
 		if (ch == 'h') {
-			fputs(USAGE_ACK, stdout);
+			fputs(a->usage, stdout);
 			return EX_OK;
 		}
-		fputs(USAGE_ACK, stderr);
+		fputs(a->usage, stderr);
 		rc = EX_USAGE;
 	}
 	if (rc != EX_OK)
 		return rc;
 	if (argc - optind != 1 || parse_id(argv[optind], &id) != 0)
-		return usage_error(USAGE_ACK, "%s", "give one message id (a positive number)");
-	if (by && (body = json_pack("{s:s}", "by", by)) == NULL)
-		return usage_error(USAGE_ACK, "%s", "--by must be UTF-8 text");
-	snprintf(path, sizeof path, "/v1/messages/%lld/ack", id);
-	rc = call(c, "POST", path, body, NULL, show_ack);
+		return usage_error(a->usage, "%s", "give one message id (a positive number)");
+	if (val && a->integer && (parse_id(val, &n) != 0 || n > 1000))
+		return usage_error(a->usage, "--%s wants a step number, not '%s'", a->opt, val);
+	if (val && (body = a->integer ? json_pack("{s:I}", a->key, (json_int_t)n)
+				      : json_pack("{s:s}", a->key, val)) == NULL)
+		return usage_error(a->usage, "--%s must be UTF-8 text", a->opt);
+	snprintf(path, sizeof path, "/v1/messages/%lld%s", id, a->suffix);
+	rc = call(c, "POST", path, body, NULL, a->print);
 	json_decref(body);
 	return rc;
+}
+
+static int cmd_ack(struct cli *c, int argc, char **argv)
+{
+	static const struct msg_action a = { USAGE_ACK, "by", "by", false, "/ack", show_ack };
+	return msg_action(c, argc, argv, &a);
+}
+
+static int cmd_cancel(struct cli *c, int argc, char **argv)
+{
+	static const struct msg_action a = { USAGE_CANCEL, "reason", "reason", false,
+					     "/cancel", show_message };
+	return msg_action(c, argc, argv, &a);
+}
+
+static int cmd_escalate(struct cli *c, int argc, char **argv)
+{
+	static const struct msg_action a = { USAGE_ESCALATE, "from-step", "from_step", true,
+					     "/escalate", show_message };
+	return msg_action(c, argc, argv, &a);
 }
 
 /* ---- oncall ---- */
@@ -1092,9 +1152,11 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 		{ "state", required_argument, NULL, O_STATE },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "unacknowledged", no_argument, NULL, O_UNACKED },
 		COMMON_OPTS, { NULL, 0, NULL, 0 }
 	};
 	const char *client = NULL, *state = NULL, *since = NULL, *limit = NULL;
+	bool unacked = false;
 	char since_iso[PG_ISO_LEN];
 	int ch, rc = EX_OK;
 	long long n;
@@ -1107,6 +1169,7 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 		case O_STATE: state = optarg; break;
 		case O_SINCE: since = optarg; break;
 		case O_LIMIT: limit = optarg; break;
+		case O_UNACKED: unacked = true; break;
 		case 'h': fputs(USAGE_LIST, stdout); return EX_OK;
 		default: fputs(USAGE_LIST, stderr); return EX_USAGE;
 		}
@@ -1137,7 +1200,8 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 	if ((client && add_query(e, &q, "client", client)) ||
 	    (state && add_query(e, &q, "state", state)) ||
 	    (since && add_query(e, &q, "since", since)) ||
-	    (limit && add_query(e, &q, "limit", limit))) {
+	    (limit && add_query(e, &q, "limit", limit)) ||
+	    (unacked && add_query(e, &q, "unacknowledged", "true"))) {
 		rc = EX_FAIL;
 		goto out;
 	}
@@ -1176,8 +1240,30 @@ static void preview_print(json_t *r, long status)
 			printf("  held until %s", jtime(d, "hold_until", t));
 		else
 			fputs("  now", stdout);
-		printf("  (rule at line %lld)\n", (long long)jint(d, "rule_line"));
+		if (jint(d, "escalation_step"))
+			printf("  (escalation step %lld)\n", (long long)jint(d, "escalation_step"));
+		else
+			printf("  (rule at line %lld)\n", (long long)jint(d, "rule_line"));
 	}
+	json_t *esc = json_object_get(r, "escalation"), *st, *x;
+	size_t k;
+	if (!json_is_object(esc))
+		return;
+	printf("escalation ");
+	put_clean(stdout, or(jstr(esc, "policy"), "?"), NULL);
+	printf(" until someone acknowledges:\n");
+	json_array_foreach(json_object_get(esc, "steps"), i, st) {
+		printf("  step %lld at %s, then waits %llds\n", (long long)jint(st, "step"),
+		       jtime(st, "at", t), (long long)jint(st, "wait_s"));
+		if (json_array_size(json_object_get(st, "deliveries")) == 0)
+			puts("    nobody (no one on call or no matching device)");
+		json_array_foreach(json_object_get(st, "deliveries"), k, x) {
+			put_delivery_head(x, "    ");
+			fputc('\n', stdout);
+		}
+	}
+	printf("  unacknowledged at %s if nobody has answered\n",
+	       jtime(esc, "unacknowledged_at", t));
 }
 
 static int cmd_preview(struct cli *c, int argc, char **argv)
@@ -1306,6 +1392,8 @@ static const struct command {
 	{ "send", cmd_send, USAGE_SEND },
 	{ "show", cmd_show, USAGE_SHOW },
 	{ "ack", cmd_ack, USAGE_ACK },
+	{ "cancel", cmd_cancel, USAGE_CANCEL },
+	{ "escalate", cmd_escalate, USAGE_ESCALATE },
 	{ "oncall", cmd_oncall, USAGE_ONCALL },
 	{ "list", cmd_list, USAGE_LIST },
 	{ "preview", cmd_preview, USAGE_PREVIEW },

@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	struct pg_ack_host ack;
 	struct pg_ctx ctx;
 	struct pg_sched_deps deps;
+	struct pg_esc_deps edeps;
 	struct pg_http *http = NULL;
 	sigset_t set;
 	pg_err e;
@@ -153,6 +154,13 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	edeps = (struct pg_esc_deps){ .store = ctx.store, .live = &live,
+		.sched = ctx.sched, .metrics = &metrics };
+	if ((e = pg_esc_start(&edeps, &ctx.esc)) != PG_OK) {
+		pg_error("cannot start the escalation timers: %s", pg_strerror(e));
+		rc = 1;
+		goto out;
+	}
 	if ((e = pg_http_start(&ctx, &http)) != PG_OK) {
 		pg_error("cannot serve on %s:%d: %s", cfg->listen, cfg->port, pg_strerror(e));
 		rc = 1;
@@ -176,6 +184,7 @@ out:
 	 * way finish; whatever is left is in the store for the next start. */
 	if (http)
 		pg_http_stop(http);
+	pg_esc_stop(ctx.esc);
 	if (ctx.sched)
 		pg_sched_stop(ctx.sched);
 	pg_store_close(ctx.store);

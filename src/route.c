@@ -137,7 +137,8 @@ static pg_err plan_add(struct pg_plan *p, size_t *cap,
  * selects, skipping (contact, device) pairs already planned. */
 /* Adds every device of contact ci that the rule's channels allow. */
 static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
-			  size_t ci, int64_t hold_until, struct pg_plan *p, size_t *cap)
+			  size_t ci, int64_t hold_until, int esc_step,
+			  struct pg_plan *p, size_t *cap)
 {
 	if (ci >= cl->n_contacts)
 		return PG_OK;    /* cannot pass config validation */
@@ -152,6 +153,7 @@ static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
 			struct pg_plan_item it = {
 				.contact = ci, .device = di, .channel = ch,
 				.hold_until_s = hold_until, .rule_line = r->line,
+				.esc_step = esc_step,
 			};
 			pg_err e = plan_add(p, cap, &it);
 			if (e)
@@ -164,13 +166,13 @@ static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
 /* The rule's contacts, then whoever its on-call targets name at at_s (a
  * rotation that has not started yet names nobody). */
 static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r,
-			     int64_t at_s, int64_t hold_until, struct pg_plan *p,
-			     size_t *cap)
+			     int64_t at_s, int64_t hold_until, int esc_step,
+			     struct pg_plan *p, size_t *cap)
 {
 	pg_err e;
 
 	for (size_t i = 0; i < r->n_contacts; i++)
-		if ((e = add_contact(cl, r, r->contacts[i], hold_until, p, cap)))
+		if ((e = add_contact(cl, r, r->contacts[i], hold_until, esc_step, p, cap)))
 			return e;
 	for (size_t i = 0; i < r->n_oncall; i++) {
 		size_t ci;
@@ -179,7 +181,7 @@ static pg_err add_rule_items(const struct pg_client *cl, const struct pg_rule *r
 		    pg_oncall_who(cl, &cl->rotations[r->oncall[i].rotation], at_s,
 				  r->oncall[i].offset, &ci, NULL, NULL) != PG_OK)
 			continue;
-		if ((e = add_contact(cl, r, ci, hold_until, p, cap)))
+		if ((e = add_contact(cl, r, ci, hold_until, esc_step, p, cap)))
 			return e;
 	}
 	return PG_OK;
@@ -216,7 +218,15 @@ pg_err pg_route(const struct pg_client *cl, enum pg_kind kind,
 			}
 			hold = next_open;   /* 0 (send now) when no hours */
 		}
-		pg_err e = add_rule_items(cl, r, at_s, hold, out, &cap);
+		pg_err e = add_rule_items(cl, r, at_s, hold, 0, out, &cap);
+		/* The first rule that escalates starts its policy: step 1
+		 * goes out now, never held. */
+		if (!e && r->escalate && !out->escalate &&
+		    r->escalate <= cl->n_escalations) {
+			out->escalate = r->escalate;
+			e = add_rule_items(cl, &cl->escalations[r->escalate - 1].steps[0].target,
+					   at_s, 0, 1, out, &cap);
+		}
 		if (e) {
 			pg_plan_free(out);
 			return e;
@@ -225,6 +235,35 @@ pg_err pg_route(const struct pg_client *cl, enum pg_kind kind,
 			break;
 	}
 	return PG_OK;
+}
+
+int pg_esc_total(const struct pg_escalation *p)
+{
+	return p ? p->repeat * (int)p->n_steps : 0;
+}
+
+const struct pg_esc_step *pg_esc_step_of(const struct pg_escalation *p, int step)
+{
+	if (!p || p->n_steps == 0 || step < 1 || step > pg_esc_total(p))
+		return NULL;
+	return &p->steps[(size_t)(step - 1) % p->n_steps];
+}
+
+pg_err pg_route_step(const struct pg_client *cl, const struct pg_escalation *p,
+		     int step, int64_t at_s, struct pg_plan *out)
+{
+	const struct pg_esc_step *st = pg_esc_step_of(p, step);
+	size_t cap = 0;
+	pg_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return PG_ERR_INVAL;
+	out->open = pg_client_open(cl, at_s);
+	out->escalate = (size_t)(p - cl->escalations) + 1;
+	if ((e = add_rule_items(cl, &st->target, at_s, 0, step, out, &cap)))
+		pg_plan_free(out);
+	return e;
 }
 
 void pg_plan_free(struct pg_plan *p)

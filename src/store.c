@@ -397,6 +397,63 @@ pg_store_ack(struct pg_store *st, int64_t mid, int64_t did,
 }
 
 pg_err
+pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
+		     struct pg_delivery *d, size_t nd, int64_t next_ms,
+		     bool exhaust, const char *detail, bool *applied)
+{
+	struct store_op op = { .kind = OP_ESC_ADVANCE, .u.esc = { .mid = mid,
+		.next = next_ms, .fired = fired, .d = d, .nd = nd,
+		.exhaust = exhaust, .detail = detail } };
+	pg_err e;
+
+	if (applied)
+		*applied = false;
+	if (mid <= 0 || fired < 0 || (nd > 0 && d == NULL) ||
+	    !text_ok(detail, false))
+		return PG_ERR_INVAL;
+	for (size_t i = 0; i < nd; i++)
+		if (d[i].contact_id == NULL || d[i].address == NULL ||
+		    (unsigned)d[i].channel >= PG_CH__COUNT ||
+		    d[i].state != PG_D_QUEUED)
+			return PG_ERR_INVAL;
+	if (!(e = submit_op(st, &op)) && applied)
+		*applied = op.u.esc.applied;
+	return e;
+}
+
+pg_err
+pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
+		const char *reason, size_t *n_cancelled)
+{
+	struct store_op op = { .kind = OP_CANCEL, .u.cancel = { .mid = mid,
+		.who = who, .reason = reason } };
+	pg_err e;
+
+	if (n_cancelled)
+		*n_cancelled = 0;
+	if (mid <= 0 || !text_ok(who, false) || (reason && !text_ok(reason, true)))
+		return PG_ERR_INVAL;
+	if (!(e = submit_op(st, &op)) && n_cancelled)
+		*n_cancelled = op.u.cancel.n;
+	return e;
+}
+
+pg_err
+pg_store_esc_restart(struct pg_store *st, int64_t mid, int from,
+		     const char *who, int64_t *next_ms)
+{
+	struct store_op op = { .kind = OP_ESC_RESTART, .u.restart = {
+		.mid = mid, .from = from, .who = who } };
+	pg_err e;
+
+	if (mid <= 0 || !text_ok(who, false))
+		return PG_ERR_INVAL;
+	if (!(e = submit_op(st, &op)) && next_ms)
+		*next_ms = op.u.restart.next;
+	return e;
+}
+
+pg_err
 pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
 	       const char *channel, const char *from, const char *text)
 {
@@ -662,6 +719,32 @@ pg_store_load_pending(struct pg_store *st,
 	return read_end(st, c, e);
 }
 
+pg_err
+pg_store_esc_load(struct pg_store *st,
+	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg)
+{
+	struct pg_sb *c;
+	pg_err e;
+
+	if (cb == NULL)
+		return PG_ERR_INVAL;
+	c = reader_take(st);
+	if (!(e = st->be->begin(c)))
+		e = st->be->each_escalation(c, cb, arg);
+	return read_end(st, c, e);
+}
+
+pg_err
+pg_store_count_unacked(struct pg_store *st, int64_t *n)
+{
+	struct pg_sb *c = reader_take(st);
+	pg_err e;
+
+	if (!(e = st->be->begin(c)))
+		e = st->be->count_unacked(c, n);
+	return read_end(st, c, e);
+}
+
 /* ---- freeing ---- */
 
 void
@@ -682,6 +765,7 @@ pg_message_free(struct pg_message *m)
 	free(m->operator_name);
 	free(m->idem_key);
 	free(m->acked_by);
+	free(m->esc_policy);
 	memset(m, 0, sizeof *m);
 }
 

@@ -24,12 +24,6 @@
  * uniform (4294000000 is the largest multiple of REF_SPACE below 2^32). */
 #define REF_LIMIT   (UINT32_MAX / REF_SPACE * REF_SPACE)
 
-/* The writer's backend and connection, inside the open transaction. */
-struct wtx {
-	const struct pg_store_backend *be;
-	struct pg_sb *w;
-};
-
 /* ---- texts ---- */
 
 /* "2026-11-22T15:40:00Z", with milliseconds only when there are some. */
@@ -375,20 +369,24 @@ op_event(const struct wtx *tx, struct store_op *op)
 }
 
 /* Sets acked_ms / acked_by = "WHO via CHANNEL" once, with an
- * "acknowledged" event "by WHO via CHANNEL (delivery N)". */
+ * "acknowledged" event "by WHO via CHANNEL (delivery N)"; an escalation
+ * under way stops there, its pending steps' deliveries cancelled. */
 static pg_err
 op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
 	struct pg_message m;
 	int64_t mid = op->u.ack.mid, did = op->u.ack.did, now = pg_now_ms();
 	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	bool escalating;
+	size_t n;
 
 	if (e)
 		return e;
 	op->u.ack.already = m.acked_ms != 0;
-	pg_message_free(&m);
+	escalating = m.esc_policy && (strcmp(m.esc_state, "active") == 0 ||
+				      strcmp(m.esc_state, "exhausted") == 0);
 	if ((e = check_delivery(tx, mid, did)) || op->u.ack.already)
-		return e;
+		goto out;
 	if (!(e = pg_buf_adds(b, "by ")) && !(e = quote(b, op->u.ack.who, WHO_CUT)))
 		e = pg_buf_printf(b, " via %s", op->u.ack.channel);
 	/* acked_by is the detail without its "by ". */
@@ -396,7 +394,17 @@ op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		op->writes++;
 	if (!e && did)
 		e = pg_buf_printf(b, " (delivery %lld)", (long long)did);
-	return w_event_buf(tx, op, mid, did, now, "acknowledged", b, e);
+	if ((e = w_event_buf(tx, op, mid, did, now, "acknowledged", b, e)) ||
+	    !escalating)
+		goto out;
+	if (!(e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
+					    m.esc_next_ms, "acked"))) {
+		op->writes++;
+		e = store__esc_stop(tx, op, mid, false, "acknowledged", &n);
+	}
+out:
+	pg_message_free(&m);
+	return e;
 }
 
 /* A "reply" event "from FROM via CHANNEL: TEXT". */
@@ -537,6 +545,26 @@ op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 }
 
 pg_err
+store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
+	       int64_t did, int64_t at, const char *type, const char *detail)
+{
+	return w_event(tx, op, mid, did, at, type, detail);
+}
+
+pg_err
+store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
+{
+	return w_restate(tx, op, mid);
+}
+
+pg_err
+store__w_update(const struct wtx *tx, struct store_op *op,
+		const struct pg_delivery *d)
+{
+	return w_update(tx, op, d);
+}
+
+pg_err
 store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	     struct store_op *op, struct pg_buf *b)
 {
@@ -553,6 +581,9 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_REPLY:          return op_reply(tx, op, b);
 	case OP_RECEIPT:        return op_receipt(tx, op, b);
 	case OP_SECRET:         return op_secret(tx, op);
+	case OP_ESC_ADVANCE:    return store__op_esc_advance(tx, op, b);
+	case OP_CANCEL:         return store__op_cancel(tx, op, b);
+	case OP_ESC_RESTART:    return store__op_esc_restart(tx, op, b);
 	}
 	return PG_ERR_INVAL;
 }
@@ -573,6 +604,12 @@ store__unwind(struct store_op *op)
 		op->u.ack.already = false;
 	} else if (op->kind == OP_SECRET) {
 		memset(op->u.secret.out, 0, SECRET_LEN);
+	} else if (op->kind == OP_ESC_ADVANCE) {
+		op->u.esc.applied = false;
+		for (size_t i = 0; i < op->u.esc.nd; i++)
+			op->u.esc.d[i].id = op->u.esc.d[i].message_id = 0;
+	} else if (op->kind == OP_CANCEL) {
+		op->u.cancel.n = 0;
 	}
 }
 

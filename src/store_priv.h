@@ -15,7 +15,8 @@
  * crash recovery, OP_SECRET pg_store_secret's first use. */
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
-	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET
+	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART
 };
 
 /* One write waiting for the writer; lives on the caller's stack. */
@@ -61,8 +62,55 @@ struct store_op {
 			const char *detail;
 		} receipt;
 		struct { unsigned char *out; } secret;   /* 32 bytes */
+		struct {
+			int64_t mid, next;
+			int fired;
+			struct pg_delivery *d;
+			size_t nd;
+			const char *detail;
+			bool exhaust, applied;
+		} esc;
+		struct {
+			int64_t mid;
+			const char *who, *reason;
+			size_t n;
+		} cancel;
+		struct {
+			int64_t mid, next;
+			int from;
+			const char *who;
+		} restart;
 	} u;
 };
+
+/* The writer's backend and connection, inside the open transaction. */
+struct wtx {
+	const struct pg_store_backend *be;
+	struct pg_sb *w;
+};
+
+/* Ledger helpers of store_ledger.c for the other op files: an event
+ * (counted in op->writes), the message state recomputed, a delivery's
+ * mutable columns written. */
+pg_err store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
+		      int64_t did, int64_t at, const char *type,
+		      const char *detail);
+pg_err store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid);
+pg_err store__w_update(const struct wtx *tx, struct store_op *op,
+		       const struct pg_delivery *d);
+
+/* The escalation writes (store_escalation.c).  store__esc_stop cancels
+ * the queued/held deliveries of message mid that an escalation step made
+ * (all of them with every_delivery), each with a "cancelled" event
+ * carrying why, and counts them in *n; it is part of op_ack. */
+pg_err store__op_esc_advance(const struct wtx *tx, struct store_op *op,
+			     struct pg_buf *b);
+pg_err store__op_cancel(const struct wtx *tx, struct store_op *op,
+			struct pg_buf *b);
+pg_err store__op_esc_restart(const struct wtx *tx, struct store_op *op,
+			     struct pg_buf *b);
+pg_err store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
+		       bool every_delivery, const char *why, size_t *n);
 
 /* The setting that holds pg_store_secret's bytes. */
 #define SECRET_KEY "secret"

@@ -24,10 +24,11 @@
 
 #define MSG_COLS "id, client_id, kind, urgency, caller_name, caller_phone, " \
 	"caller_company, text, operator, idem_key, received_ms, state, " \
-	"ack_ref, acked_ms, acked_by"
+	"ack_ref, acked_ms, acked_by, esc_policy, esc_fired, esc_total, " \
+	"esc_next_ms, esc_state"
 #define DEL_COLS "id, message_id, contact_id, contact_name, channel, " \
 	"address, gateway, state, priority, attempts, created_ms, " \
-	"next_try_ms, expires_ms, updated_ms, last_reply"
+	"next_try_ms, expires_ms, updated_ms, last_reply, esc_step"
 #define LIST_TAIL " ORDER BY received_ms DESC, id DESC LIMIT ?2"
 
 static const char *const sql[ST__COUNT] = {
@@ -45,14 +46,16 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE operator = ?1 AND idem_key = ?2",
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
 		" caller_name, caller_phone, caller_company, text, fields,"
-		" operator, idem_key, received_ms, state, ack_ref)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		" operator, idem_key, received_ms, state, ack_ref, esc_policy,"
+		" esc_fired, esc_total, esc_next_ms, esc_state)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16, ?17, ?18)",
 	[ST_SET_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
 	[ST_INS_DEL] = "INSERT INTO deliveries (message_id, contact_id,"
 		" contact_name, channel, address, gateway, state, priority,"
 		" attempts, created_ms, next_try_ms, expires_ms, updated_ms,"
-		" last_reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" ?11, ?12, ?13, ?14)",
+		" last_reply, esc_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_UPD_DEL] = "UPDATE deliveries SET state = ?2, priority = ?3,"
 		" attempts = ?4, next_try_ms = ?5, expires_ms = ?6,"
 		" updated_ms = ?7, last_reply = ?8 WHERE id = ?1",
@@ -92,6 +95,19 @@ static const char *const sql[ST__COUNT] = {
 	[ST_LIST_BOTH] = "SELECT " MSG_COLS " FROM messages"
 		" WHERE client_id = ?3 AND state = ?4 AND received_ms >= ?1"
 		LIST_TAIL,
+	[ST_LIST_UNACK] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE esc_state = 'exhausted' AND received_ms >= ?1" LIST_TAIL,
+	[ST_LIST_UNACK_CLIENT] = "SELECT " MSG_COLS " FROM messages"
+		" WHERE esc_state = 'exhausted' AND client_id = ?3"
+		" AND received_ms >= ?1" LIST_TAIL,
+	[ST_CLEAR_ACK] = "UPDATE messages SET acked_ms = NULL, acked_by = NULL"
+		" WHERE id = ?1",
+	[ST_UPD_ESC] = "UPDATE messages SET esc_fired = ?2, esc_next_ms = ?3,"
+		" esc_state = ?4 WHERE id = ?1 AND esc_policy IS NOT NULL",
+	[ST_EACH_ESC] = "SELECT id, esc_next_ms FROM messages"
+		" WHERE esc_state = 'active' ORDER BY id",
+	[ST_COUNT_UNACK] = "SELECT count(*) FROM messages"
+		" WHERE esc_state = 'exhausted'",
 	[ST_ACK_MSG] = "UPDATE messages SET acked_ms = ?2, acked_by = ?3"
 		" WHERE id = ?1 AND acked_ms IS NULL",
 	[ST_FIND_REF] = "SELECT id FROM messages WHERE ack_ref = ?1",
@@ -483,12 +499,14 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 	pg_err e = fields_encode(m, &fields);
 
 	if (!e)
-		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt",
+		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt" "tiint",
 		    m->client_id, pg_kind_name(m->kind),
 		    pg_urgency_name(m->urgency), m->caller_name,
 		    m->caller_phone, m->caller_company, m->text, fields,
 		    m->operator_name, m->idem_key, m->received_ms, m->state,
-		    m->ack_ref[0] ? m->ack_ref : NULL);
+		    m->ack_ref[0] ? m->ack_ref : NULL, m->esc_policy,
+		    (int64_t)m->esc_fired, (int64_t)m->esc_total, m->esc_next_ms,
+		    m->esc_policy ? m->esc_state : NULL);
 	if (!e)
 		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
@@ -504,6 +522,26 @@ sb_set_message_ack(struct pg_sb *c, int64_t mid, int64_t acked_ms,
 				acked_by);
 
 	return e ? e : sqlite__write(c, s, "acknowledge message", true, NULL);
+}
+
+static pg_err
+sb_clear_message_ack(struct pg_sb *c, int64_t mid)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_CLEAR_ACK, &s, "i", mid);
+
+	return e ? e : sqlite__write(c, s, "clear acknowledgement", true, NULL);
+}
+
+static pg_err
+sb_update_escalation(struct pg_sb *c, int64_t mid, int fired, int64_t next_ms,
+		     const char *state)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_UPD_ESC, &s, "iint", mid, (int64_t)fired,
+				next_ms, state);
+
+	return e ? e : sqlite__write(c, s, "update escalation", true, NULL);
 }
 
 static pg_err
@@ -537,12 +575,12 @@ static pg_err
 sb_insert_delivery(struct pg_sb *c, struct pg_delivery *d)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_INS_DEL, &s, "itttttt" "iiiiiit",
+	pg_err e = sqlite__prep(c, ST_INS_DEL, &s, "itttttt" "iiiiiit" "n",
 	    d->message_id, d->contact_id, d->contact_name,
 	    pg_channel_name(d->channel), d->address, d->gateway,
 	    pg_dstate_name(d->state), (int64_t)d->priority,
 	    (int64_t)d->attempts, d->created_ms, d->next_try_ms, d->expires_ms,
-	    d->updated_ms, d->last_reply);
+	    d->updated_ms, d->last_reply, (int64_t)d->esc_step);
 
 	return e ? e : sqlite__write(c, s, "insert delivery", false, &d->id);
 }
@@ -604,6 +642,8 @@ const struct pg_store_backend pg_store_sqlite = {
 	.insert_message = sb_insert_message,   /* fields -> JSON */
 	.set_message_ack = sb_set_message_ack, /* only while acked_ms NULL */
 	.release_ack_ref = sb_release_ack_ref,
+	.clear_message_ack = sb_clear_message_ack,
+	.update_escalation = sb_update_escalation,
 	.put_setting = sb_put_setting,         /* settings(key, value BLOB) */
 	.set_message_state = sb_set_message_state,
 	.insert_delivery = sb_insert_delivery,
@@ -622,6 +662,8 @@ const struct pg_store_backend pg_store_sqlite = {
 	.message_events = sqlite__message_events,
 	.list_messages = sqlite__list_messages,     /* one statement per filter */
 	.find_ack_ref = sqlite__find_ack_ref,       /* unique index */
+	.each_escalation = sqlite__each_escalation, /* messages_esc */
+	.count_unacked = sqlite__count_unacked,
 	.recent_deliveries = sqlite__recent_deliveries, /* attempts_started */
 	.get_setting = sqlite__get_setting,
 };

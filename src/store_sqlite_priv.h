@@ -21,7 +21,8 @@ enum st {
 	ST_GET_MSG, ST_GET_DEL, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
 	ST_LIST_ALL, ST_LIST_CLIENT, ST_LIST_STATE, ST_LIST_BOTH,
 	ST_ACK_MSG, ST_FIND_REF, ST_RECENT, ST_GET_SETTING, ST_PUT_SETTING,
-	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF,
+	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF, ST_LIST_UNACK,
+	ST_LIST_UNACK_CLIENT, ST_CLEAR_ACK, ST_UPD_ESC, ST_EACH_ESC, ST_COUNT_UNACK,
 	ST__COUNT
 };
 
@@ -81,6 +82,9 @@ pg_err sqlite__message_events(struct pg_sb *c, int64_t mid,
 pg_err sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 			     struct pg_message **v, size_t *n);
 pg_err sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid);
+pg_err sqlite__each_escalation(struct pg_sb *c,
+	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
+pg_err sqlite__count_unacked(struct pg_sb *c, int64_t *n);
 pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
 	int64_t since_ms, size_t max, bool include_acked,
 	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),

@@ -138,6 +138,11 @@ row_message(sqlite3_stmt *s, void *p)
 	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
 	m->acked_ms = r_int(&r);           /* NULL reads as 0 */
 	m->acked_by = r_str(&r);
+	m->esc_policy = r_str(&r);
+	m->esc_fired = (int)r_int(&r);
+	m->esc_total = (int)r_int(&r);
+	m->esc_next_ms = r_int(&r);
+	pg_strlcpy(m->esc_state, r_peek(&r), sizeof m->esc_state);
 	if (r.err)
 		pg_message_free(m);
 	return r.err;
@@ -168,6 +173,7 @@ row_delivery(sqlite3_stmt *s, void *p)
 	d->expires_ms = r_int(&r);
 	d->updated_ms = r_int(&r);
 	d->last_reply = r_str(&r);
+	d->esc_step = (int)r_int(&r);      /* NULL reads as 0 */
 	if (r.err)
 		pg_delivery_free(d);
 	return r.err;
@@ -372,7 +378,7 @@ sqlite__each_pending(struct pg_sb *c,
 }
 
 /* A message with its fields (the column after MSG_COLS). */
-#define FIELDS_COL 15
+#define FIELDS_COL 20          /* the column after MSG_COLS in ST_GET_MSG */
 static pg_err
 rd_message_fields(sqlite3_stmt *s, void *p)
 {
@@ -441,7 +447,13 @@ sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 	sqlite3_stmt *s;
 	pg_err e;
 
-	if (f->client_id && f->state)
+	if (f->unacknowledged && f->client_id)
+		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iit", f->since_ms,
+			    (int64_t)f->limit, f->client_id);
+	else if (f->unacknowledged)
+		e = sqlite__prep(c, ST_LIST_UNACK, &s, "ii", f->since_ms,
+			    (int64_t)f->limit);
+	else if (f->client_id && f->state)
 		e = sqlite__prep(c, ST_LIST_BOTH, &s, "iitt", f->since_ms,
 			    (int64_t)f->limit, f->client_id, f->state);
 	else if (f->client_id || f->state)
@@ -469,6 +481,40 @@ sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid)
 	pg_err e = sqlite__prep(c, ST_FIND_REF, &s, "t", ref);
 
 	return e ? e : sqlite__row_one(c, s, rd_int, mid);
+}
+
+struct esc_walk {
+	void (*cb)(int64_t mid, int64_t next_ms, void *arg);
+	void *arg;
+};
+
+static pg_err
+rd_esc(sqlite3_stmt *s, void *p)
+{
+	struct esc_walk *w = p;
+
+	w->cb(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), w->arg);
+	return PG_OK;
+}
+
+pg_err
+sqlite__each_escalation(struct pg_sb *c,
+	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg)
+{
+	struct esc_walk w = { cb, arg };
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_EACH_ESC, &s, "");
+
+	return e ? e : sqlite__rows_each(c, s, rd_esc, &w);
+}
+
+pg_err
+sqlite__count_unacked(struct pg_sb *c, int64_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_COUNT_UNACK, &s, "");
+
+	return e ? e : sqlite__row_one(c, s, rd_int, n);
 }
 
 struct recent {

@@ -126,6 +126,21 @@ static const struct migration migrations[] = {
 		"  key TEXT PRIMARY KEY,"
 		"  value BLOB NOT NULL);",
 	  fill_ack_refs },
+	/* 3: escalation.  A message's policy and progress (steps fired of
+	 * total, next due time, state) and, per delivery, the step that
+	 * made it.  The partial index serves start-up (active ones) and the
+	 * "unacknowledged" filter (exhausted ones) without touching the
+	 * many messages that never escalate. */
+	{
+		"ALTER TABLE messages ADD COLUMN esc_policy TEXT;"
+		"ALTER TABLE messages ADD COLUMN esc_fired INTEGER;"
+		"ALTER TABLE messages ADD COLUMN esc_total INTEGER;"
+		"ALTER TABLE messages ADD COLUMN esc_next_ms INTEGER;"
+		"ALTER TABLE messages ADD COLUMN esc_state TEXT;"
+		"CREATE INDEX messages_esc ON messages(esc_state, received_ms)"
+		"  WHERE esc_state IS NOT NULL;"
+		"ALTER TABLE deliveries ADD COLUMN esc_step INTEGER;",
+	  NULL },
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

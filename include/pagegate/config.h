@@ -99,6 +99,28 @@ struct pg_rule {
 	unsigned channels;     /* bit per pg_channel_kind; 0 = every device */
 	bool hold_business;    /* hold = "business" */
 	bool cont;             /* continue = true */
+	size_t escalate;       /* escalate = "ID": index + 1 into
+				  client->escalations; 0 = none */
+	int line;
+};
+
+/* One step of an escalation policy: whom to notify on which channels
+ * (only the notify/channels part of target is used), then how long to
+ * wait for an acknowledgement before the next step. */
+struct pg_esc_step {
+	struct pg_rule target;
+	int wait_s;
+	int line;
+};
+
+/* escalation = ( { id; repeat; steps = ( ... ); } ): the steps run in
+ * order, the whole sequence `repeat` times, until someone acknowledges;
+ * after the last step's wait the message is flagged unacknowledged. */
+struct pg_escalation {
+	char *id;
+	int repeat;            /* rounds, >= 1 */
+	struct pg_esc_step *steps;
+	size_t n_steps;
 	int line;
 };
 
@@ -129,6 +151,8 @@ struct pg_client {
 	size_t n_contacts;
 	struct pg_rotation *rotations;   /* on-call schedules (oncall.h) */
 	size_t n_rotations;
+	struct pg_escalation *escalations;
+	size_t n_escalations;
 	struct pg_rule *rules;
 	size_t n_rules;
 	struct pg_template *templates;   /* overrides */
@@ -212,6 +236,9 @@ void pg_config_release(struct pg_config *c);   /* frees at zero refs */
 const struct pg_client *pg_config_client(const struct pg_config *c, const char *id);
 const struct pg_client *pg_config_client_by_dnis(const struct pg_config *c, const char *dnis);
 const struct pg_contact *pg_client_contact(const struct pg_client *cl, const char *id);
+/* The client's escalation policy id, or NULL. */
+const struct pg_escalation *pg_client_escalation(const struct pg_client *cl,
+						 const char *id);
 const struct pg_field *pg_client_field(const struct pg_client *cl, const char *id);
 /* The operator whose token hashes to the stored hash (constant time), or NULL. */
 const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *token);

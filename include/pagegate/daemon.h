@@ -7,6 +7,7 @@
 
 #include "pagegate/ack.h"
 #include "pagegate/config.h"
+#include "pagegate/escalate.h"
 #include "pagegate/metrics.h"
 #include "pagegate/sched.h"
 #include "pagegate/store.h"
@@ -15,6 +16,7 @@ struct pg_ctx {
 	struct pg_live_config *live;
 	struct pg_store *store;
 	struct pg_sched *sched;
+	struct pg_esc *esc;           /* escalation timers */
 	struct pg_metrics *metrics;
 	struct pg_ack_host *ack;      /* acknowledgements, callback tokens */
 	int64_t started_ms;

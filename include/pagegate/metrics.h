@@ -21,6 +21,8 @@ struct pg_metrics {
 	atomic_ullong lat_bucket[PG_CH__COUNT][PG_LAT_BUCKETS + 1]; /* last: +Inf */
 	atomic_ullong lat_sum_ms[PG_CH__COUNT];
 	atomic_ullong lat_count[PG_CH__COUNT];
+	atomic_ullong esc_steps;        /* escalation steps fired after step 1 */
+	atomic_ullong esc_exhausted;    /* messages flagged unacknowledged */
 };
 
 void pg_metrics_init(struct pg_metrics *m);
@@ -33,5 +35,10 @@ void pg_metrics_final(struct pg_metrics *m, enum pg_channel_kind ch, bool sent);
  * the scheduler. */
 pg_err pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 			 size_t held, struct pg_buf *out);
+
+/* Appends the escalation part: the counters above plus how many messages
+ * wait for a next step and how many are flagged unacknowledged now. */
+pg_err pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
+			     int64_t unacked, struct pg_buf *out);
 
 #endif

@@ -13,7 +13,8 @@ struct pg_plan_item {
 	size_t device;               /* index into that contact's devices */
 	enum pg_channel_kind channel;
 	int64_t hold_until_s;        /* 0 = send now, else UTC release time */
-	int rule_line;               /* the rule that produced it */
+	int rule_line;               /* the rule (or step) that produced it */
+	int esc_step;                /* 0, or the escalation step (1-based) */
 };
 
 struct pg_plan {
@@ -21,13 +22,29 @@ struct pg_plan {
 	size_t n;
 	bool open;                   /* client was in business hours at the instant */
 	int n_rules_matched;         /* 0 = no rule matched: nothing to send */
+	size_t escalate;             /* index + 1 into cl->escalations of the
+					policy started (its step 1 is in items);
+					0 = none */
 };
 
 /* Computes the plan.  Returns PG_OK (possibly with n == 0) or PG_ERR_NOMEM.
- * Items are ordered by rule, then contact, then device. */
+ * Items are ordered by rule, then contact, then device.  The first
+ * matching rule with escalate = "ID" starts that policy: the items of its
+ * step 1 (esc_step 1, never held) follow that rule's own items. */
 pg_err pg_route(const struct pg_client *cl, enum pg_kind kind,
 		enum pg_urgency urgency, int64_t at_s, struct pg_plan *out);
 void pg_plan_free(struct pg_plan *p);
+
+/* Steps of a policy counting its rounds (repeat x steps), and step n
+ * (1-based over all rounds) of it, or NULL out of range. */
+int pg_esc_total(const struct pg_escalation *p);
+const struct pg_esc_step *pg_esc_step_of(const struct pg_escalation *p, int step);
+/* The deliveries of escalation step `step` (1-based, counting rounds) of
+ * policy p of client cl at instant at_s: its contacts and whoever its
+ * on-call targets name then, on its channels; items carry esc_step.
+ * PG_ERR_INVAL for a step out of range, PG_ERR_NOMEM. */
+pg_err pg_route_step(const struct pg_client *cl, const struct pg_escalation *p,
+		     int step, int64_t at_s, struct pg_plan *out);
 
 /* True when at_s falls in the client's business hours and is not a
  * holiday (holidays are whole local days). */

@@ -34,6 +34,17 @@ struct pg_message {
 					unique among messages, e.g. "482913" */
 	int64_t acked_ms;            /* 0 = not acknowledged */
 	char *acked_by;              /* who acknowledged ("jane via sms"), or NULL */
+	/* Escalation (all zero / NULL when the message has no policy).
+	 * esc_fired steps of esc_total (steps x rounds) have gone out; the
+	 * next one (or, when esc_fired == esc_total, the verdict
+	 * "unacknowledged") is due at esc_next_ms while esc_state is
+	 * "active".  States: "active", "acked", "exhausted" (nobody
+	 * acknowledged: the message is flagged unacknowledged), "cancelled". */
+	char *esc_policy;
+	int esc_fired;
+	int esc_total;
+	int64_t esc_next_ms;
+	char esc_state[12];
 };
 
 struct pg_delivery {
@@ -52,6 +63,9 @@ struct pg_delivery {
 	int64_t expires_ms;          /* give-up time */
 	int64_t updated_ms;
 	char *last_reply;            /* peer's last reply text, may be NULL */
+	int esc_step;                /* 0 = not from an escalation policy, else
+					the step (1-based, counting rounds) that
+					made it */
 };
 
 struct pg_attempt {
@@ -90,6 +104,9 @@ struct pg_list_filter {
 	const char *client_id;       /* NULL = any */
 	const char *state;           /* NULL = any; a message state name */
 	int64_t since_ms;            /* 0 = any; received_ms >= since */
+	bool unacknowledged;         /* only messages whose escalation ran
+					out unacknowledged (state is then
+					ignored) */
 	int limit;                   /* 1..1000 */
 };
 
@@ -161,8 +178,11 @@ pg_err pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
  * `channel`, e.g. "sms" or "api"): sets acked_ms / acked_by = who and
  * records an "acknowledged" event ("by WHO via CHANNEL").  When the message
  * was already acknowledged, nothing is written and *already = true.
- * Pending deliveries are not cancelled here (escalation decides that).
- * PG_ERR_NOTFOUND for an unknown message. */
+ * In the same transaction an escalation that is active (or exhausted)
+ * stops ("acked"): no later step can fire, and the queued or held
+ * deliveries of earlier steps are cancelled (deliveries from the
+ * message's plain rules still go).  PG_ERR_NOTFOUND for an unknown
+ * message. */
 pg_err pg_store_ack(struct pg_store *st, int64_t mid, int64_t did,
 		    const char *channel, const char *who, bool *already);
 
@@ -195,6 +215,45 @@ pg_err pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
  * PG_ERR_NOTFOUND for an unknown delivery, PG_ERR_INVAL for another state. */
 pg_err pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
 			const char *detail);
+
+/* ---- escalation ---- */
+
+/* The next escalation event of message mid, in one transaction, only if
+ * the message is not acknowledged, its escalation is "active" and has
+ * fired exactly `fired` steps (so a concurrent ack, cancel or restart wins
+ * and *applied = false).  When fired < esc_total it stores the step's
+ * deliveries d (each gets esc_step = fired + 1; nd may be 0 when nobody
+ * could be reached), records an "escalated" event with detail, and sets
+ * esc_fired = fired + 1, esc_next_ms = next_ms.  When fired == esc_total
+ * or exhaust (the policy is no longer configured) it sets esc_state
+ * "exhausted" and records an "unacknowledged" event
+ * with detail.  PG_ERR_NOTFOUND for an unknown message. */
+pg_err pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
+			    struct pg_delivery *d, size_t nd, int64_t next_ms,
+			    bool exhaust, const char *detail, bool *applied);
+
+/* Operator cancel: stops the escalation (state "cancelled") and cancels
+ * every queued or held delivery of message mid, with an event "cancelled"
+ * "by WHO: REASON".  Deliveries already sending finish.  *n_cancelled
+ * says how many deliveries were cancelled.  PG_ERR_NOTFOUND. */
+pg_err pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
+		       const char *reason, size_t *n_cancelled);
+
+/* Operator re-trigger: restarts the escalation of message mid from step
+ * `from` (1-based, 1..esc_total): state "active", esc_fired = from - 1,
+ * due now; the acknowledgement, if any, is withdrawn (the ledger keeps
+ * it) and an "escalation_restarted" event says by whom.  PG_ERR_INVAL when
+ * the message has no escalation or from is out of range, PG_ERR_NOTFOUND.
+ * Sets *next_ms to the due time for the caller's timer. */
+pg_err pg_store_esc_restart(struct pg_store *st, int64_t mid, int from,
+			    const char *who, int64_t *next_ms);
+
+/* Calls cb(mid, esc_next_ms) for every active escalation; for start-up. */
+pg_err pg_store_esc_load(struct pg_store *st,
+	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
+
+/* How many messages are flagged unacknowledged (escalation exhausted). */
+pg_err pg_store_count_unacked(struct pg_store *st, int64_t *n);
 
 /* The server's secret for callback tokens and signed links: 32 random
  * bytes created on first use and kept in the store, so tokens stay valid

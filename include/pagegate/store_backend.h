@@ -56,14 +56,20 @@ struct pg_store_backend {
 	pg_err (*find_idem)(struct pg_sb *c, const char *operator_name,
 			    const char *idem_key, int64_t *id, char state[16],
 			    char ack_ref[12]);
-	/* Inserts m with its fields, m->state and m->ack_ref (acked_ms and
-	 * acked_by are not written: a new message is not acknowledged);
-	 * sets m->id.  PG_ERR_EXISTS when ack_ref is taken. */
+	/* Inserts m with its fields, m->state, m->ack_ref and its escalation
+	 * columns (acked_ms and acked_by are not written: a new message is
+	 * not acknowledged); sets m->id.  PG_ERR_EXISTS when ack_ref is taken. */
 	pg_err (*insert_message)(struct pg_sb *c, struct pg_message *m);
 	/* Marks message mid acknowledged at acked_ms by acked_by, only if it
 	 * is not yet: PG_ERR_NOTFOUND when no unacknowledged message mid. */
 	pg_err (*set_message_ack)(struct pg_sb *c, int64_t mid, int64_t acked_ms,
 				  const char *acked_by);
+	/* Clears the acknowledgement of message mid (re-trigger). */
+	pg_err (*clear_message_ack)(struct pg_sb *c, int64_t mid);
+	/* Writes the escalation progress of message mid: fired steps, next
+	 * due time, state ("active", "acked", "exhausted", "cancelled"). */
+	pg_err (*update_escalation)(struct pg_sb *c, int64_t mid, int fired,
+				    int64_t next_ms, const char *state);
 	/* Takes reference ref from the message holding it if that message
 	 * was received before before_ms (its ack_ref becomes NULL), so
 	 * that the reference can be given again; PG_ERR_NOTFOUND when no
@@ -121,6 +127,12 @@ struct pg_store_backend {
 	 * already clamped to 1..1000 by the front end. */
 	pg_err (*list_messages)(struct pg_sb *c, const struct pg_list_filter *f,
 				struct pg_message **v, size_t *n);
+	/* Calls cb(mid, esc_next_ms) for each message whose escalation is
+	 * "active", by id. */
+	pg_err (*each_escalation)(struct pg_sb *c,
+		void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
+	/* The number of messages whose escalation is "exhausted". */
+	pg_err (*count_unacked)(struct pg_sb *c, int64_t *n);
 	/* The message whose ack_ref is ref, or PG_ERR_NOTFOUND. */
 	pg_err (*find_ack_ref)(struct pg_sb *c, const char *ref, int64_t *mid);
 	/* Candidates for an inbound reply: calls cb with each attempt started

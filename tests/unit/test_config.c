@@ -312,6 +312,56 @@ static void test_operator_tokens(void **state)
 	pg_config_release(c);
 }
 
+/* Escalation policies: every mistake named with its line; a valid one
+ * is loaded with its steps, waits and targets. */
+static void test_escalation_policies(void **state)
+{
+	struct fx *f = *state;
+	put(f, "clients/acme.conf", CLIENT_HEAD
+	    "contacts = ( { id = \"jane\"; name = \"Jane\";\n"                         /* 5 */
+	    "  devices = ( { channel = \"email\"; to = \"j@example.org\"; } ); } );\n" /* 6 */
+	    "escalation = ( { id = \"em\"; repeat = 2; steps = (\n"                     /* 7 */
+	    "    { notify = \"contact:jane\"; wait = \"90s\"; },\n"                     /* 8 */
+	    "    { notify = \"oncall:nobody\"; wait = \"5m\"; },\n"                     /* 9 */
+	    "    { notify = \"contact:jane\"; },\n"                                     /* 10 */
+	    "    { notify = \"contact:jane\"; wait = \"0s\"; waitt = 1; } ); },\n"      /* 11 */
+	    "  { id = \"em\"; repeat = 0; steps = ( ); } );\n"                          /* 12 */
+	    "rules = ( { escalate = \"emm\"; },\n"                                      /* 13 */
+	    "  { notify = \"contact:jane\"; escalate = \"em\"; } );\n");                /* 14 */
+	expect(f,
+	       "clients/acme.conf:9: rule notifies unknown rotation \"nobody\"\n"
+	       "clients/acme.conf:10: escalation step has no \"wait\" (how long to wait for an acknowledgement, e.g. \"5m\")\n"
+	       "clients/acme.conf:11: unknown setting \"waitt\" in escalation step (did you mean \"wait\"?)\n"
+	       "clients/acme.conf:11: bad wait: expected a duration from 1s to 7d such as \"30s\", \"5m\", \"2h\", \"1d\"\n"
+	       "clients/acme.conf:12: escalation \"em\" is declared twice\n"
+	       "clients/acme.conf:12: repeat 0 is out of range (1..10)\n"
+	       "clients/acme.conf:12: escalation has no steps\n"
+	       "clients/acme.conf:13: rule escalates by unknown policy \"emm\" (declare it in \"escalation\")\n");
+
+	put(f, "clients/acme.conf", CLIENT_HEAD
+	    "contacts = ( { id = \"jane\"; name = \"Jane\";\n"
+	    "  devices = ( { channel = \"email\"; to = \"j@example.org\"; } ); } );\n"
+	    "escalation = ( { id = \"em\"; repeat = 3; steps = (\n"
+	    "    { notify = \"contact:jane\"; channels = [ \"email\" ]; wait = \"90s\"; },\n"
+	    "    { notify = \"contact:jane\"; wait = 30; } ); } );\n"
+	    "rules = ( { escalate = \"em\"; } );\n");
+	struct pg_config *c = NULL;
+	char *got = load(f, &c);
+	assert_string_equal(got, "");
+	free(got);
+	const struct pg_client *cl = pg_config_client(c, "acme");
+	assert_non_null(cl);
+	assert_int_equal(cl->n_escalations, 1);
+	assert_int_equal(cl->escalations[0].repeat, 3);
+	assert_int_equal(cl->escalations[0].n_steps, 2);
+	assert_int_equal(cl->escalations[0].steps[0].wait_s, 90);
+	assert_int_equal(cl->escalations[0].steps[1].wait_s, 30);
+	assert_int_equal(cl->escalations[0].steps[0].target.channels, 1u << PG_CH_EMAIL);
+	assert_int_equal(cl->rules[0].escalate, 1);
+	assert_int_equal(cl->rules[0].n_contacts, 0);
+	pg_config_release(c);
+}
+
 static void test_unknown_keys_and_types(void **state)
 {
 	struct fx *f = *state;
@@ -322,10 +372,10 @@ static void test_unknown_keys_and_types(void **state)
 	    "  devices = ( { channel = \"email\"; too = \"j@example.org\"; } ); } );\n" /* 8 */
 	    "rules = ( { when = { urgncy = \"urgent\"; }; notfy = \"contact:jane\"; },\n" /* 9 */
 	    "  { notify = \"contact:jane\"; continue = 1; channels = \"email\"; } );\n" /* 10 */
-	    "escalation = ( );\n");                                                   /* 11 */
+	    "escalaton = ( );\n");                                                    /* 11 */
 	expect(f,
 	       "clients/acme.conf:5: unknown setting \"instructons\" (did you mean \"instructions\"?)\n"
-	       "clients/acme.conf:11: \"escalation\" is not available yet in this version\n"
+	       "clients/acme.conf:11: unknown setting \"escalaton\" (did you mean \"escalation\"?)\n"
 	       "clients/acme.conf:6: \"required\" must be true or false, not a string\n"
 	       "clients/acme.conf:8: unknown setting \"too\" in device (did you mean \"to\"?)\n"
 	       "clients/acme.conf:8: email device has no \"to\"\n"
@@ -832,6 +882,7 @@ int main(void)
 		T(test_missing_store_and_operators),
 		T(test_operator_tokens),
 		T(test_unknown_keys_and_types),
+		T(test_escalation_policies),
 		T(test_timezone_hours_holidays),
 		T(test_hours_parsed),
 		T(test_contacts_and_rules),

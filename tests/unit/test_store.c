@@ -176,8 +176,8 @@ test_open_reopen_schema(void **state)
 	assert_string_equal(m.text, "Please call back");
 	assert_string_equal(m.state, "pending");
 	pg_message_free(&m);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 2);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 2);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
 	assert_string_equal(sql_text(f, "PRAGMA journal_mode", buf, sizeof buf), "wal");
 	/* Enums are stored by name: the file is readable with sqlite3. */
 	assert_string_equal(sql_text(f, "SELECT kind || '/' || urgency || '/' || "

@@ -207,8 +207,8 @@ test_migration_v1(void **state)
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 
 	assert_int_equal(pg_store_open(f->db, 0, &f->st), PG_OK);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 2);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 2);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
 	/* Every old message got its own 6-digit reference. */
 	assert_int_equal(sql_int(f, "SELECT count(DISTINCT ack_ref) FROM messages"
 		" WHERE ack_ref GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'"), 3);

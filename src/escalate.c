@@ -1,0 +1,395 @@
+/*
+ * escalate.c - escalation until acknowledged (escalate.h).
+ *
+ * Memory holds only a min-heap of (message, due time, expected next time);
+ * the store holds the truth.  An entry fires only if the message's stored
+ * esc_next_ms still equals the time the entry was made for, so entries
+ * left behind by a re-trigger or a duplicate wake simply lapse.  The thread
+ * sleeps on a CLOCK_MONOTONIC condition variable until the earliest due
+ * time (re-reading the wall clock at least every MAX_WAIT_MS).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pagegate/escalate.h"
+#include "pagegate/intake.h"
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+
+#define HEAP_MIN       64
+#define MAX_WAIT_MS    30000     /* re-read the wall clock this often */
+#define STORE_RETRY_MS 5000      /* a step the store refused is tried again */
+#define DETAIL_MAX     1024
+#define MS_PER_S       1000
+
+struct entry {
+	int64_t mid;
+	int64_t due;                 /* when to look at it (wall clock, ms) */
+	int64_t key;                 /* the esc_next_ms it was made for */
+};
+
+struct pg_esc {
+	struct pg_store *store;
+	struct pg_live_config *live;
+	struct pg_sched *sched;
+	struct pg_metrics *metrics;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
+	struct entry *heap;
+	size_t n, cap;
+	pthread_t thread;
+	bool started;
+};
+
+/* ---- pure parts ---- */
+
+pg_err
+pg_esc_begin(const struct pg_client *cl, const struct pg_plan *plan,
+	     struct pg_message *m, int64_t now_ms)
+{
+	const struct pg_escalation *p;
+
+	if (!plan->escalate || plan->escalate > cl->n_escalations)
+		return PG_OK;
+	p = &cl->escalations[plan->escalate - 1];
+	if (!(m->esc_policy = strdup(p->id)))
+		return PG_ERR_NOMEM;
+	m->esc_fired = 1;
+	m->esc_total = pg_esc_total(p);
+	m->esc_next_ms = now_ms + (int64_t)p->steps[0].wait_s * MS_PER_S;
+	pg_strlcpy(m->esc_state, "active", sizeof m->esc_state);
+	return PG_OK;
+}
+
+int64_t
+pg_esc_step_at(const struct pg_escalation *p, int64_t t0_s, int step)
+{
+	int64_t t = t0_s;
+
+	for (int k = 1; k < step && k <= pg_esc_total(p); k++)
+		t += pg_esc_step_of(p, k)->wait_s;
+	return t;
+}
+
+int64_t
+pg_esc_end_at(const struct pg_escalation *p, int64_t t0_s)
+{
+	return pg_esc_step_at(p, t0_s, pg_esc_total(p) + 1);
+}
+
+/* ---- heap (caller holds mu) ---- */
+
+static pg_err
+heap_push(struct pg_esc *e, const struct entry *x)
+{
+	size_t i;
+
+	if (e->n == e->cap) {
+		size_t nc = e->cap ? e->cap * 2 : HEAP_MIN;
+		struct entry *nh = realloc(e->heap, nc * sizeof *nh);
+
+		if (!nh)
+			return PG_ERR_NOMEM;
+		e->heap = nh;
+		e->cap = nc;
+	}
+	i = e->n++;
+	while (i > 0 && x->due < e->heap[(i - 1) / 2].due) {
+		e->heap[i] = e->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	e->heap[i] = *x;
+	return PG_OK;
+}
+
+static struct entry
+heap_pop(struct pg_esc *e)
+{
+	struct entry top = e->heap[0], last = e->heap[--e->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= e->n)
+			break;
+		if (c + 1 < e->n && e->heap[c + 1].due < e->heap[c].due)
+			c++;
+		if (last.due <= e->heap[c].due)
+			break;
+		e->heap[i] = e->heap[c];
+		i = c;
+	}
+	if (e->n > 0)
+		e->heap[i] = last;
+	return top;
+}
+
+static void
+push_locked_or_warn(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
+{
+	struct entry x = { mid, due, key };
+
+	if (heap_push(e, &x) != PG_OK)
+		pg_error("escalation of message %lld: out of memory; its next "
+			 "step runs after a restart", (long long)mid);
+}
+
+static void
+push(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
+{
+	pthread_mutex_lock(&e->mu);
+	push_locked_or_warn(e, mid, due, key);
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* ---- firing a step ---- */
+
+/* "step 2 of 6 (policy emergency): raj by sms, raj by pager" into b. */
+static void
+step_detail(char *b, size_t n, const struct pg_message *m, int step,
+	    const struct pg_delivery *d, size_t nd)
+{
+	size_t len;
+
+	snprintf(b, n, "step %d of %d (policy %s): ", step, m->esc_total, m->esc_policy);
+	if (nd == 0)
+		snprintf(b + strlen(b), n - strlen(b), "nobody to notify at this step");
+	for (size_t i = 0; i < nd; i++) {
+		len = strlen(b);
+		if (len + 8 >= n)
+			break;
+		snprintf(b + len, n - len, "%s%s by %s", i ? ", " : "",
+			 d[i].contact_id, pg_channel_name(d[i].channel));
+	}
+}
+
+static void
+free_deliveries(struct pg_delivery *d, size_t nd)
+{
+	for (size_t i = 0; i < nd; i++)
+		pg_delivery_free(&d[i]);
+	free(d);
+}
+
+/* Works out and stores the next escalation event of message m (active,
+ * unacknowledged, due).  Returns false when the store refused it (to be
+ * tried again). */
+static bool
+fire(struct pg_esc *e, const struct pg_message *m)
+{
+	struct pg_config *cfg = pg_live_get(e->live);
+	const struct pg_client *cl = pg_config_client(cfg, m->client_id);
+	const struct pg_escalation *p = pg_client_escalation(cl, m->esc_policy);
+	int step = m->esc_fired + 1;
+	int64_t now = pg_now_ms(), next = 0;
+	struct pg_delivery *d = NULL;
+	struct pg_plan plan;
+	char detail[DETAIL_MAX];
+	bool exhaust = false, applied = false, ok = true;
+	size_t nd = 0;
+	pg_err err = PG_OK;
+
+	memset(&plan, 0, sizeof plan);
+	if (!p) {
+		snprintf(detail, sizeof detail, "escalation policy %s of client %s is no "
+			 "longer configured; nobody acknowledged after %d step%s",
+			 m->esc_policy, m->client_id, m->esc_fired,
+			 m->esc_fired == 1 ? "" : "s");
+		exhaust = true;
+	} else if (step > m->esc_total || step > pg_esc_total(p)) {
+		snprintf(detail, sizeof detail, "nobody acknowledged after %d step%s "
+			 "(policy %s)", m->esc_fired, m->esc_fired == 1 ? "" : "s",
+			 m->esc_policy);
+		exhaust = true;
+	} else if (!(err = pg_route_step(cl, p, step, now / MS_PER_S, &plan)) &&
+		   !(err = pg_intake_deliveries(cfg, cl, m, &plan, now, &d, &nd))) {
+		next = now + (int64_t)pg_esc_step_of(p, step)->wait_s * MS_PER_S;
+		step_detail(detail, sizeof detail, m, step, d, nd);
+	}
+	if (!err)
+		err = pg_store_esc_advance(e->store, m->id, m->esc_fired, d, nd, next,
+					   exhaust, detail, &applied);
+	if (err) {
+		pg_warn("escalation of message %lld: step %d not fired yet: %s",
+			(long long)m->id, step, pg_strerror(err));
+		ok = false;
+	} else if (!applied) {
+		pg_info("escalation of message %lld: acknowledged or changed "
+			"meanwhile; step %d not fired", (long long)m->id, step);
+	} else if (exhaust) {
+		pg_warn("escalation of message %lld UNACKNOWLEDGED: %s",
+			(long long)m->id, detail);
+		if (e->metrics)
+			atomic_fetch_add(&e->metrics->esc_exhausted, 1);
+	} else {
+		pg_info("escalation of message %lld: %s", (long long)m->id, detail);
+		if (e->metrics)
+			atomic_fetch_add(&e->metrics->esc_steps, 1);
+		for (size_t i = 0; e->sched && i < nd; i++)
+			if (pg_sched_add(e->sched, &d[i]) != PG_OK)
+				pg_warn("escalation: delivery %lld not scheduled now; "
+					"it runs after the next restart", (long long)d[i].id);
+		push(e, m->id, next, next);
+	}
+	free_deliveries(d, nd);
+	pg_plan_free(&plan);
+	pg_config_release(cfg);
+	return ok;
+}
+
+/* Looks at entry x now that it is due. */
+static void
+visit(struct pg_esc *e, const struct entry *x)
+{
+	struct pg_message m;
+	pg_err err = pg_store_get_msg(e->store, x->mid, &m);
+
+	if (err == PG_ERR_NOTFOUND)
+		return;
+	if (err) {
+		pg_warn("escalation of message %lld: cannot read it: %s",
+			(long long)x->mid, pg_strerror(err));
+		push(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
+		return;
+	}
+	if (m.esc_policy && strcmp(m.esc_state, "active") == 0 &&
+	    m.acked_ms == 0 && m.esc_next_ms == x->key && !fire(e, &m))
+		push(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
+	pg_message_free(&m);
+}
+
+static void *
+run(void *arg)
+{
+	struct pg_esc *e = arg;
+
+	pthread_mutex_lock(&e->mu);
+	while (!e->stopping) {
+		int64_t now = pg_now_ms(), wait = MAX_WAIT_MS;
+
+		if (e->n > 0 && e->heap[0].due <= now) {
+			struct entry x = heap_pop(e);
+
+			pthread_mutex_unlock(&e->mu);
+			visit(e, &x);
+			pthread_mutex_lock(&e->mu);
+			continue;
+		}
+		if (e->n > 0 && e->heap[0].due - now < wait)
+			wait = e->heap[0].due - now;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += wait / MS_PER_S;
+		ts.tv_nsec += (wait % MS_PER_S) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+static void
+load_one(int64_t mid, int64_t next_ms, void *arg)
+{
+	push_locked_or_warn(arg, mid, next_ms, next_ms);
+}
+
+pg_err
+pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
+{
+	struct pg_esc *e = calloc(1, sizeof *e);
+	pthread_condattr_t ca;
+	pg_err err;
+
+	*out = NULL;
+	if (!e)
+		return PG_ERR_NOMEM;
+	e->store = deps->store;
+	e->live = deps->live;
+	e->sched = deps->sched;
+	e->metrics = deps->metrics;
+	if (pthread_mutex_init(&e->mu, NULL) != 0) {
+		free(e);
+		return PG_ERR_NOMEM;
+	}
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&e->cv, &ca) != 0) {
+		pthread_mutex_destroy(&e->mu);
+		free(e);
+		return PG_ERR_NOMEM;
+	}
+	pthread_condattr_destroy(&ca);
+	/* No thread yet: load_one may push without the lock. */
+	if ((err = pg_store_esc_load(e->store, load_one, e))) {
+		pg_esc_stop(e);
+		return err;
+	}
+	if (pthread_create(&e->thread, NULL, run, e) != 0) {
+		pg_esc_stop(e);
+		return PG_ERR_NOMEM;
+	}
+	e->started = true;
+	pg_info("escalation: %zu message%s waiting for a next step", e->n,
+		e->n == 1 ? "" : "s");
+	*out = e;
+	return PG_OK;
+}
+
+void
+pg_esc_stop(struct pg_esc *e)
+{
+	if (!e)
+		return;
+	if (e->started) {
+		pthread_mutex_lock(&e->mu);
+		e->stopping = true;
+		pthread_cond_signal(&e->cv);
+		pthread_mutex_unlock(&e->mu);
+		pthread_join(e->thread, NULL);
+	}
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	free(e->heap);
+	free(e);
+}
+
+pg_err
+pg_esc_wake(struct pg_esc *e, int64_t mid, int64_t due_ms)
+{
+	struct entry x = { mid, due_ms, due_ms };
+	pg_err err;
+
+	if (!e || mid <= 0)
+		return PG_ERR_INVAL;
+	pthread_mutex_lock(&e->mu);
+	err = heap_push(e, &x);
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	return err;
+}
+
+size_t
+pg_esc_waiting(struct pg_esc *e)
+{
+	size_t n;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	n = e->n;
+	pthread_mutex_unlock(&e->mu);
+	return n;
+}

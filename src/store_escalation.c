@@ -1,0 +1,163 @@
+/*
+ * store_escalation.c - the escalation writes of the store (store_priv.h),
+ * run by the writer thread inside the group-commit transaction: a step
+ * fired (or the verdict "unacknowledged"), an operator's cancel and an
+ * operator's re-trigger.  Each re-reads the message inside the
+ * transaction, so an acknowledgement committed first always wins: no step
+ * fires after the ack is on disk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagegate/util.h"
+#include "store_priv.h"
+
+#define WHO_CUT 200      /* bytes of an operator name or reason quoted */
+
+static bool
+state_is(const struct pg_message *m, const char *s)
+{
+	return m->esc_policy && strcmp(m->esc_state, s) == 0;
+}
+
+pg_err
+store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
+		bool every_delivery, const char *why, size_t *n)
+{
+	struct pg_delivery *v = NULL;
+	size_t nv = 0;
+	int64_t now = pg_now_ms();
+	pg_err e = tx->be->message_deliveries(tx->w, mid, &v, &nv);
+
+	*n = 0;
+	for (size_t i = 0; !e && i < nv; i++) {
+		struct pg_delivery *d = &v[i];
+
+		if ((d->state != PG_D_QUEUED && d->state != PG_D_HELD) ||
+		    (!every_delivery && d->esc_step == 0))
+			continue;
+		d->state = PG_D_CANCELLED;
+		d->updated_ms = now;
+		if (!(e = store__w_update(tx, op, d)))
+			e = store__w_event(tx, op, mid, d->id, now, "cancelled", why);
+		(*n)++;
+	}
+	if (!e && *n > 0)
+		e = store__w_restate(tx, op, mid);
+	for (size_t i = 0; i < nv; i++)
+		pg_delivery_free(&v[i]);
+	free(v);
+	return e;
+}
+
+pg_err
+store__op_esc_advance(const struct wtx *tx, struct store_op *op,
+		      struct pg_buf *b)
+{
+	struct pg_message m;
+	int64_t mid = op->u.esc.mid, now = pg_now_ms();
+	int fired = op->u.esc.fired;
+	pg_err e = tx->be->get_message(tx->w, mid, &m);
+
+	(void)b;
+	if (e)
+		return e;
+	op->u.esc.applied = false;
+	if (m.acked_ms != 0 || !state_is(&m, "active") || m.esc_fired != fired)
+		goto out;
+	if (fired >= m.esc_total || op->u.esc.exhaust) {
+		if (!(e = tx->be->update_escalation(tx->w, mid, fired, 0,
+						    "exhausted"))) {
+			op->writes++;
+			e = store__w_event(tx, op, mid, 0, now, "unacknowledged",
+					   op->u.esc.detail);
+		}
+		op->u.esc.applied = !e;
+		goto out;
+	}
+	for (size_t i = 0; !e && i < op->u.esc.nd; i++) {
+		struct pg_delivery *d = &op->u.esc.d[i];
+
+		d->message_id = mid;
+		d->esc_step = fired + 1;
+		if (d->created_ms == 0)
+			d->created_ms = now;
+		if (d->updated_ms == 0)
+			d->updated_ms = d->created_ms;
+		if (!(e = tx->be->insert_delivery(tx->w, d)))
+			op->writes++;
+	}
+	if (!e && !(e = tx->be->update_escalation(tx->w, mid, fired + 1,
+						  op->u.esc.next, "active")))
+		op->writes++;
+	if (!e)
+		e = store__w_event(tx, op, mid, 0, now, "escalated", op->u.esc.detail);
+	if (!e && op->u.esc.nd > 0)
+		e = store__w_restate(tx, op, mid);
+	op->u.esc.applied = !e;
+out:
+	pg_message_free(&m);
+	return e;
+}
+
+pg_err
+store__op_cancel(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct pg_message m;
+	int64_t mid = op->u.cancel.mid, now = pg_now_ms();
+	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	const char *r = op->u.cancel.reason;
+
+	if (e)
+		return e;
+	if (state_is(&m, "active") || state_is(&m, "exhausted")) {
+		if ((e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
+						   m.esc_next_ms, "cancelled")))
+			goto out;
+		op->writes++;
+	}
+	e = pg_buf_printf(b, "by %.*s%s%.*s", WHO_CUT, op->u.cancel.who,
+			  r && *r ? ": " : "", WHO_CUT, r ? r : "");
+	if (!e)
+		e = store__esc_stop(tx, op, mid, true, b->data, &op->u.cancel.n);
+	if (!e)
+		e = store__w_event(tx, op, mid, 0, now, "cancelled", b->data);
+	pg_buf_reset(b);
+out:
+	pg_message_free(&m);
+	return e;
+}
+
+pg_err
+store__op_esc_restart(const struct wtx *tx, struct store_op *op,
+		      struct pg_buf *b)
+{
+	struct pg_message m;
+	int64_t mid = op->u.restart.mid, now = pg_now_ms();
+	int from = op->u.restart.from;
+	pg_err e = tx->be->get_message(tx->w, mid, &m);
+
+	if (e)
+		return e;
+	if (!m.esc_policy || from < 1 || from > m.esc_total) {
+		e = PG_ERR_INVAL;
+		goto out;
+	}
+	if (m.acked_ms != 0 && !(e = tx->be->clear_message_ack(tx->w, mid)))
+		op->writes++;
+	if (!e && !(e = tx->be->update_escalation(tx->w, mid, from - 1, now,
+						  "active")))
+		op->writes++;
+	if (!e)
+		e = pg_buf_printf(b, "from step %d of %d by %.*s%s", from,
+				  m.esc_total, WHO_CUT, op->u.restart.who,
+				  m.acked_ms ? " (the acknowledgement is withdrawn)" : "");
+	if (!e)
+		e = store__w_event(tx, op, mid, 0, now, "escalation_restarted", b->data);
+	pg_buf_reset(b);
+	op->u.restart.next = now;
+out:
+	pg_message_free(&m);
+	return e;
+}
