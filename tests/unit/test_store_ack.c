@@ -239,7 +239,7 @@ test_migration_v1(void **state)
 	pg_store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(pg_store_open(f->db, 0, &f->st), PG_OK);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
 	assert_int_equal(sql_int(f, "SELECT count(DISTINCT ack_ref) FROM messages"), 4);
 }
 
