@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "pagegate/ack.h"
+#include "pagegate/ack_link.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
@@ -312,6 +313,22 @@ host_token_ok(void *ctx, int64_t did, const char *token)
 	return want[0] != '\0' && pg_ct_equal(want, token, TOKEN_HEX);
 }
 
+/* The signed link of ack_link.h, valid for cfg's ack_link_ttl from now. */
+static void
+host_ack_url(void *ctx, const struct pg_config *cfg, int64_t mid, int64_t did,
+	     char *out, size_t n)
+{
+	struct pg_ack_host *h = ctx;
+	int64_t ttl = cfg->ack_link_ttl_s > 0 ? cfg->ack_link_ttl_s :
+	    PG_ACK_LINK_TTL_DEFAULT_S;
+	pg_err e = pg_ack_link_url(h->secret, cfg->public_url, mid, did,
+				   pg_now_ms() / 1000 + ttl, out, n);
+
+	if (e)
+		pg_warn("ack: no acknowledgement link for delivery %lld: %s",
+			(long long)did, pg_strerror(e));
+}
+
 pg_err
 pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 		 struct pg_metrics *metrics)
@@ -329,5 +346,6 @@ pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 	h->host.ack = host_ack;
 	h->host.callback_token = host_token;
 	h->host.callback_ok = host_token_ok;
+	h->host.ack_url = host_ack_url;
 	return PG_OK;
 }

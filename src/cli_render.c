@@ -316,7 +316,7 @@ pg_cli_render(int argc, char **argv)
 	struct pg_api_error ae;
 	struct pg_tvars tv;
 	struct pg_buf raw, body;
-	char *json = NULL;
+	char *json = NULL, link[PG_ACK_URL_MAX];
 	int rc;
 
 	if ((rc = parse_args(argc, argv, &a)) != EX_OK)
@@ -352,7 +352,12 @@ pg_cli_render(int argc, char **argv)
 		rc = EX_FAIL;
 		goto out;
 	}
-	if (pg_tvars_for_message(&tv, cl, &m, ct, 0) != PG_OK) {
+	/* A link as long as a real one (32-character token), that works
+	 * nowhere: the CLI has no store and so no secret. */
+	snprintf(link, sizeof link, "%s/a/sample-link-not-valid-0000000000",
+		 cfg->public_url ? cfg->public_url : "");
+	if (pg_tvars_for_message(&tv, cl, &m, ct, 0) != PG_OK ||
+	    pg_tvars_set(&tv, "ack_url", link) != PG_OK) {
 		fputs("pagegate: out of memory\n", stderr);
 		rc = EX_FAIL;
 		goto out;

@@ -19,6 +19,7 @@ static const char *const err_text[PG_ERR__COUNT] = {
 	[PG_ERR_TEMPFAIL] = "temporary failure",
 	[PG_ERR_PERMFAIL] = "permanent failure",
 	[PG_ERR_SHUTDOWN] = "shutting down",
+	[PG_ERR_EXPIRED]  = "expired",
 };
 
 static const char *const kind_names[PG_KIND__COUNT] = { "message", "dispatch" };

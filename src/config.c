@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config_priv.h"
+#include "pagegate/ack_link.h"
 #include "pagegate/channel.h"
 #include "pagegate/mime.h"
 #include "pagegate/util.h"
@@ -80,6 +81,7 @@ static char *resolve(struct loader *ld, const char *dir, const char *rel)
 
 static const struct key daemon_keys[] = {
 	{ "listen", K_STR }, { "port", K_INT }, { "public_url", K_STR },
+	{ "ack_link_ttl", K_DUR },
 	{ "store", K_GROUP }, { "templates", K_STR }, { "clients", K_STR },
 	{ "max_body", K_INT }, { "workers", K_INT }, { "operators", K_LIST },
 	{ "smtp", K_LIST }, { "default_smtp", K_STR }, { "retry", K_GROUP },
@@ -318,6 +320,25 @@ static void load_channels(struct loader *ld, config_setting_t *root)
 	}
 }
 
+/* ack_link_ttl: how long a signed acknowledgement link stays valid. */
+static void load_link_ttl(struct loader *ld, config_setting_t *root)
+{
+	config_setting_t *m = config__member(root, "ack_link_ttl", K_DUR);
+	int64_t s = -1;
+
+	ld->c->ack_link_ttl_s = PG_ACK_LINK_TTL_DEFAULT_S;
+	if (!m)
+		return;
+	if (config_setting_type(m) == CONFIG_TYPE_INT)
+		s = config_setting_get_int(m);
+	else if (pg_parse_duration(config_setting_get_string(m), &s) != 0)
+		s = -1;
+	if (s < 1 || s > PG_ACK_LINK_TTL_MAX_S)
+		config__diag(ld, m, "bad ack_link_ttl: expected a duration from 1s to 90d such as \"72h\"");
+	else
+		ld->c->ack_link_ttl_s = (int)s;
+}
+
 static void load_daemon(struct loader *ld, config_setting_t *root, const char *dir)
 {
 	struct pg_config *c = ld->c;
@@ -349,6 +370,7 @@ static void load_daemon(struct loader *ld, config_setting_t *root, const char *d
 			 v6 ? "]" : "", c->port);
 		c->public_url = config__strdup(ld, url);
 	}
+	load_link_ttl(ld, root);
 	v = 65536;
 	config__int(ld, root, "max_body", 1024, 16777216, &v);
 	c->max_body = (size_t)v;

@@ -13,6 +13,7 @@
  *   GET  /v1/clients/{id}/oncall    who is on call (?at=)
  *   GET  /v1/clients/{id}/oncall.ics  the schedule as iCalendar (token or ?key=)
  *   ANY  /cb/<channel>/...          peers' reports and replies (driver's http())
+ *   GET/POST /a/TOKEN               signed acknowledgement link (intake_link.c)
  *
  * Every /v1 request needs "Authorization: Bearer TOKEN" (checked against
  * the live configuration, never logged).  Every error answers
@@ -52,7 +53,7 @@ struct pg_http {
 
 enum action {
 	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
-	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE
+	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE, A_LINK
 };
 /* POSTs about one message whose body may be empty. */
 #define OPERATOR_ACTION(a) ((a) == A_ACK || (a) == A_CANCEL || (a) == A_ESCALATE)
@@ -65,7 +66,7 @@ struct req {
 	int64_t id;                  /* A_GET, A_ACK */
 	enum pg_channel_kind ch;     /* A_CALLBACK */
 	char client[72];             /* A_ONCALL, A_ONCALL_ICS */
-	char path[512];              /* A_CALLBACK: the whole path */
+	char path[512];              /* A_CALLBACK: the whole path; A_LINK: the token */
 	const char *sub;             /* A_CALLBACK: what follows /cb/<channel> */
 	const char *method;          /* MHD's, valid for the request */
 	int status;                  /* of route(): 200, 404 or 405 */
@@ -688,6 +689,23 @@ do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return respond(conn, r, (unsigned)status, resp.content_type, data, strlen(data), NULL);
 }
 
+/* /a/TOKEN: an HTML page, never cached, indexed, framed or referred. */
+static enum MHD_Result
+do_link(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	struct pg_http_resp resp;
+	int status = intake__link(h->ctx, r->cfg, r->post, r->path, &resp);
+	char *data = pg_buf_steal(&resp.body);
+
+	pg_buf_free(&resp.body);
+	if (!data)
+		return MHD_NO;
+	return respond(conn, r, (unsigned)status, resp.content_type, data, strlen(data),
+		       "Referrer-Policy", "no-referrer", "X-Robots-Tag", "noindex",
+		       "Content-Security-Policy", "default-src 'none'; form-action 'self'",
+		       NULL);
+}
+
 /* Query parameters of GET /v1/messages, gathered by list_arg(). */
 #define LIST_KEYS 5
 struct list_q {
@@ -902,6 +920,14 @@ route(const char *url, const char *method, enum action *act, int64_t *id,
 			return 404;
 		return get ? 200 : 405;
 	}
+	if (strncmp(url, "/a/", 3) == 0) {
+		/* a token too long to be one reaches intake__link as "" */
+		pg_strlcpy(r->path, strlen(url + 3) < sizeof r->path ? url + 3 : "",
+			   sizeof r->path);
+		*allow = "GET, HEAD, POST";
+		*act = A_LINK;
+		return get || post ? 200 : 405;
+	}
 	if (strncmp(url, "/cb/", 4) == 0 && strlen(url) < sizeof r->path) {
 		const char *s = url + 4, *slash = strchr(s, '/');
 		char name[16];
@@ -946,6 +972,10 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if ((r->cfg = pg_live_get(h->ctx->live)) == NULL)
 		return fail(h, conn, r, 503, "unavailable", "", MHD_HTTP_HEADER_RETRY_AFTER,
 			    RETRY_AFTER_S, "no configuration loaded");
+	if (r->act == A_LINK) {          /* the token is the credential */
+		pg_buf_init(&r->body, 1024);   /* the form sends nothing */
+		return MHD_YES;
+	}
 	if (r->act == A_CALLBACK) {      /* the driver authenticates these */
 		pg_buf_init(&r->body, r->cfg->max_body);
 		return MHD_YES;
@@ -1008,6 +1038,8 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		return do_oncall_ics(h, conn, r);
 	case A_GET:
 		return do_get(h, conn, r);
+	case A_LINK:
+		return do_link(h, conn, r);
 	case A_CALLBACK:
 	case A_ACK:
 	case A_CANCEL:

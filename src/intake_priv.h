@@ -48,4 +48,12 @@ int intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
 		     const char *method, const char *path, const char *sub,
 		     const char *body, size_t body_len, struct pg_http_resp *resp);
 
+/* GET/HEAD (post false) or POST /a/TOKEN, a signed acknowledgement link
+ * (ack_link.h): fills resp with an HTML page (body freed by the caller)
+ * and returns its status: 200 confirmation / acknowledged / already,
+ * 404 malformed, forged or unknown message, 410 expired, 503 store
+ * trouble. */
+int intake__link(struct pg_ctx *ctx, const struct pg_config *cfg, bool post,
+		 const char *token, struct pg_http_resp *resp);
+
 #endif

@@ -67,6 +67,7 @@ struct pg_sched {
 	struct pg_live_config *live;
 	struct pg_metrics *metrics;
 	const struct pg_channel *(*channel_for)(enum pg_channel_kind k);
+	const struct pg_chan_host *host;   /* may be NULL (tests) */
 	void *drv_state[PG_CH__COUNT];
 	bool drv_started[PG_CH__COUNT];
 
@@ -337,11 +338,13 @@ find_device(const struct pg_contact *c, enum pg_channel_kind ch, const char *add
 /* Renders the driver's subject template (when it exists) and its body
  * template, with the driver's escaping for the body. */
 static void
-render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w)
+render(const struct pg_chan_host *host, const struct pg_config *cfg,
+       const struct pg_channel *drv, struct work *w)
 {
 	const struct pg_template *t;
 	struct pg_tvars tv;
 	const char *name;
+	char url[PG_ACK_URL_MAX] = "";
 	pg_err e;
 
 	w->client = pg_config_client(cfg, w->m.client_id);
@@ -357,7 +360,10 @@ render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w
 	}
 	w->device = find_device(w->contact, w->it->channel, w->d.address);
 	pg_tvars_init(&tv);
-	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id))) {
+	if (host && host->ack_url)
+		host->ack_url(host->ctx, cfg, w->m.id, w->d.id, url, sizeof url);
+	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id)) ||
+	    (e = pg_tvars_set(&tv, "ack_url", url))) {
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			 "cannot fill template variables: %s", pg_strerror(e));
 		goto out;
@@ -440,7 +446,7 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 		return false;
 	}
 	w->have_m = true;
-	render(cfg, drv, w);
+	render(s->host, cfg, drv, w);
 	if ((e = pg_store_attempt_start(s->store, it->did, now, &w->aid))) {
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
@@ -779,6 +785,7 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 	s->live = deps->live;
 	s->metrics = deps->metrics;
 	s->channel_for = deps->channel_for ? deps->channel_for : pg_channel_for;
+	s->host = deps->host;
 	if (pthread_condattr_init(&ca) != 0) {
 		free(s);
 		return PG_ERR_NOMEM;

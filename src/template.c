@@ -25,7 +25,7 @@ static const char *const known_vars[] = {
 	"message.id", "message.kind", "message.urgency", "message.received",
 	"message.received_utc", "message.ack_ref", "caller.name", "caller.phone",
 	"caller.company", "text", "contact.id", "contact.name",
-	"delivery.id", "fields",
+	"delivery.id", "fields", "ack_url",
 };
 
 #define FIELD_PREFIX "fields."

@@ -5,7 +5,8 @@
  * replies, through the API/CLI; whatever the channel, they end in
  * pg_store_ack() and one "acknowledged" ledger event.  This module also
  * implements the host interface drivers use (channel.h: struct
- * pg_chan_host) and the callback tokens that authenticate peers' reports.
+ * pg_chan_host), the callback tokens that authenticate peers' reports
+ * and the URLs of signed acknowledgement links (ack_link.h).
  */
 #ifndef PAGEGATE_ACK_H
 #define PAGEGATE_ACK_H

@@ -25,6 +25,7 @@
 
 #define PG_REPLY_MAX 512
 #define PG_TOKEN_LEN 33          /* callback token: 32 hex characters + NUL */
+#define PG_ACK_URL_MAX 512       /* a signed acknowledgement link, with NUL */
 
 /* One delivery to attempt, with its content already rendered. */
 struct pg_job {
@@ -78,6 +79,13 @@ struct pg_chan_host {
 	 * constant-time check.  Put it in callback URLs you hand to peers. */
 	void (*callback_token)(void *ctx, int64_t did, char out[PG_TOKEN_LEN]);
 	bool (*callback_ok)(void *ctx, int64_t did, const char *token);
+	/* The signed acknowledgement link (ack_link.h) for delivery did of
+	 * message mid: cfg's public_url + "/a/" + a token valid for cfg's
+	 * ack_link_ttl from now, into out[0..n) (PG_ACK_URL_MAX bytes hold
+	 * it for any public_url under 400 characters); "" when none can be
+	 * made.  The template variable ack_url.  Optional: NULL = no links. */
+	void (*ack_url)(void *ctx, const struct pg_config *cfg, int64_t mid,
+			int64_t did, char *out, size_t n);
 };
 
 /* A request to /cb/<channel>/..., as the HTTP layer hands it to http(). */

@@ -25,6 +25,7 @@ typedef enum pg_err {
 	PG_ERR_TEMPFAIL,  /* peer or resource failed, worth retrying */
 	PG_ERR_PERMFAIL,  /* peer refused for good */
 	PG_ERR_SHUTDOWN,  /* the component is stopping */
+	PG_ERR_EXPIRED,   /* authentic but too old (a signed link) */
 	PG_ERR__COUNT
 } pg_err;
 

@@ -202,6 +202,7 @@ struct pg_config {
 	char *templates_dir;
 	char *clients_dir;
 	char *public_url;         /* how peers reach us, for links/callbacks */
+	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
 	int workers;              /* delivery worker threads (default 4) */
 	struct pg_operator *operators;

@@ -12,6 +12,8 @@
  *   fields  (every declared field with a value, one "Label: value" line
  *            each, in declaration order, joined by newlines; empty ones
  *            skipped: lets a default template show any client's fields)
+ *   ack_url (the signed link that acknowledges the message, ack_link.h:
+ *            set by the scheduler for each delivery; "" elsewhere)
  * A substitution lies on one line; a lone "}}" is literal text.
  * An optional value that is absent renders as the empty string; an unknown
  * name can never reach rendering because the configuration fails to load.

@@ -96,6 +96,8 @@ for m in msgs:
 # The last SMS received for $NUM whose text contains $2 (JSON).
 sms_with() { received "$1" | jq -c --arg n "$NUM" --arg s "$2" 'select(.to == $n and (.text | contains($s)))' | tail -1; }
 has_sms() { test -n "$(sms_with "$1" "$2")"; }
+# The signed acknowledgement link in an SMS text (JSON from sms_with).
+link_in() { jq -r .text <<<"$1" | grep -oE 'http://[^ ]+/a/[A-Za-z0-9_-]+' | head -1; }
 dstate() { msg_json "$1" | jq -r '.deliveries[0].state'; }
 dstate_is() { [ "$(dstate "$1")" = "$2" ]; }
 acked() { [ "$(msg_json "$1" | jq -r .acknowledged)" = true ]; }
@@ -113,10 +115,12 @@ ref1=$(msg_json "$id1" | jq -r .ack_ref)
 check "message has a 6-digit ack reference" grep -qE '^[0-9]{6}$' <<<"$ref1"
 check "the fake SMSC receives it" wait_until 20 has_sms gsm "Reply ACK $ref1"
 s1=$(sms_with gsm "Reply ACK $ref1")
+link1=$(link_in "$s1")
+check "the SMS carries the message's signed link" grep -qE "^http://127.0.0.1:$HTTP_PORT/a/[A-Za-z0-9_-]{20,40}\$" <<<"$link1"
 check_eq "exact text at the SMSC (default template)" \
-  "Test Clinic: Ann Lee 555-0142. Reply ACK $ref1
+  "Test Clinic: Ann Lee 555-0142. Reply ACK $ref1 or open $link1
 $TEXT1" "$(jq -r .text <<<"$s1")"
-check_eq "from the configured sender, one segment" "5550000 1" "$(jq -r '"\(.from) \(.segments)"' <<<"$s1")"
+check_eq "from the configured sender, two segments" "5550000 2" "$(jq -r '"\(.from) \(.segments)"' <<<"$s1")"
 check "the delivery report marks it delivered" wait_until 20 dstate_is "$id1" delivered
 m1=$(msg_json "$id1")
 check_eq "attempt ok with Kannel's reply" "ok 202 0: Accepted for delivery" \
@@ -129,18 +133,18 @@ check "ledger records Kannel's report" \
 TEXT2='Ωμέγα 🔥 ok'
 id2=$(post "Zoë" "555-0143" "$TEXT2")
 ref2=$(msg_json "$id2" | jq -r .ack_ref)
-check "Greek + emoji message reaches the SMSC" wait_until 20 has_sms gsm "Reply ACK $ref2"
-s2=$(sms_with gsm "Reply ACK $ref2")
-check_eq "decoded UCS-2 text, emoji intact, one segment" "1 Test Clinic: Zoë 555-0143. Reply ACK $ref2
+check "Greek + emoji message reaches the SMSC" wait_until 20 has_sms ucs2 "Reply ACK $ref2"
+s2=$(sms_with ucs2 "Reply ACK $ref2")
+check_eq "decoded UCS-2 text, emoji intact, two segments" "2 Test Clinic: Zoë 555-0143. Reply ACK $ref2 or open $(link_in "$s2")
 $TEXT2" "$(jq -r '"\(.segments) \(.text)"' <<<"$s2")"
 check "Greek message delivered" wait_until 20 dstate_is "$id2" delivered
 
-TEXT3='Пожар на кухне, дети дома. Перезвоните по номеру ниже как можно скорее, пожалуйста! 🔥'
+TEXT3='Пожар на кухне, дети дома. Перезвоните как можно скорее! 🔥'
 id3=$(post "Иван Петров" "+7 495 555-0100" "$TEXT3")
 ref3=$(msg_json "$id3" | jq -r .ack_ref)
 check "long Cyrillic message reaches the SMSC" wait_until 20 has_sms ucs2 "Reply ACK $ref3"
 s3=$(sms_with ucs2 "Reply ACK $ref3")
-check_eq "Cyrillic text reassembled from 3 UCS-2 segments" "3 Test Clinic: Иван Петров +7 495 555-0100. Reply ACK $ref3
+check_eq "Cyrillic text reassembled from 3 UCS-2 segments" "3 Test Clinic: Иван Петров +7 495 555-0100. Reply ACK $ref3 or open $(link_in "$s3")
 $TEXT3" "$(jq -r '"\(.segments) \(.text)"' <<<"$s3")"
 
 # ---- long ASCII text: cut to max_segments = 3 (3 x 153 septets) ----
@@ -149,7 +153,8 @@ id4=$(post "Bo" "555-0144" "$LONG")
 ref4=$(msg_json "$id4" | jq -r .ack_ref)
 check "long text reaches the SMSC" wait_until 20 has_sms gsm "Reply ACK $ref4"
 s4=$(sms_with gsm "Reply ACK $ref4")
-full="Test Clinic: Bo 555-0144. Reply ACK $ref4
+link4=$(link_in "$s4")
+full="Test Clinic: Bo 555-0144. Reply ACK $ref4 or open $link4
 $LONG"
 check_eq "3 segments, cut after 456 characters with \"...\"" "3 ${full:0:456}..." \
   "$(jq -r '"\(.segments) \(.text)"' <<<"$s4")"
@@ -165,6 +170,14 @@ check "acked_by names the phone" grep -qF "$NUM" <<<"$(jq -r .acked_by <<<"$m1")
 check_eq "ledger has one acknowledged event" 1 \
   "$(jq '[.ledger[] | select(.type == "acknowledged")] | length' <<<"$m1")"
 check_eq "message 2 is not acknowledged by it" false "$(msg_json "$id2" | jq -r .acknowledged)"
+
+# ---- the link in an SMS acknowledges too (via "sms link") ----
+code=$(curl -s -o /dev/null -w '%{http_code}' "$link4")
+check_eq "GET of the SMS's link: 200, and it acknowledges nothing" "200 false" "$code $(msg_json "$id4" | jq -r .acknowledged)"
+code=$(curl -s -o "$T/linkpage" -w '%{http_code}' -X POST --data '' "$link4")
+check_eq "POST of the SMS's link: 200" 200 "$code"
+check_eq "message 4 acknowledged by the contact via sms link" "true On call via sms link" \
+  "$(msg_json "$id4" | jq -r '"\(.acknowledged) \(.acked_by)"')"
 
 # ---- Twilio's signed inbound webhook (same core path) ----
 twilio_post() {   # BODY SIGNATURE -> status code

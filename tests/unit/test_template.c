@@ -342,6 +342,7 @@ static void test_defaults(void **state)
 	(void)state;
 	struct pg_client c = acme();
 	struct pg_message m = message();
+	strcpy(m.ack_ref, "482913");
 	char *subj = read_default("email.subject");
 	char *body = read_default("email.txt");
 	assert_non_null(subj);
@@ -362,6 +363,7 @@ static void test_defaults(void **state)
 	struct pg_tvars tv;
 	pg_tvars_init(&tv);
 	assert_int_equal(pg_tvars_for_message(&tv, &c, &m, &jane, 99), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "ack_url", "https://pg.example/a/TOKEN"), PG_OK);
 	assert_string_equal(render(subj, &tv, PG_ESC_NONE),
 		"[Acme Heating & Cooling] urgent message from Zoë Müller +1 555 555 0199");
 	assert_string_equal(render(body, &tv, PG_ESC_NONE),
@@ -376,7 +378,10 @@ static void test_defaults(void **state)
 		"Service address: 12 Elm St, Apt 4\n"
 		"\n"
 		"Received 2026-11-22 09:34 (-06:00)\n"
-		"Message 4711, delivery 99\n");
+		"Message 4711, delivery 99\n"
+		"\n"
+		"Acknowledge: https://pg.example/a/TOKEN\n"
+		"(or call the answering service with reference 482913)\n");
 	pg_tvars_free(&tv);
 	free(subj);
 	free(body);
