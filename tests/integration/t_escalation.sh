@@ -128,6 +128,20 @@ check_eq "m2: no step 2 after the ack" 0 "$(mails_to "$m2" "$backup@clinic.examp
 check_eq "m2: no escalated event" 0 "$(ledger_n "$m2" escalated)"
 check_eq "m2: escalation acked" acked "$(msg_json "$m2" | jq -r .escalation.state)"
 
+# ---- the signed link in the step-1 mail stops it ----
+m6=$(post_message "$DISPATCH")
+check "m6: step 1 sent" wait_until 15 got_mail "$m6" "$primary@clinic.example"
+link=$(parse_mail "$(mail_for "$m6" | head -1)" | jq -r .body | grep -o 'http://[^ ]*/a/[A-Za-z0-9_-]*' | head -1)
+check "m6: the mail carries a signed link" test -n "$link"
+check_eq "m6: GET shows the confirmation page" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$link")"
+check_eq "m6: and does not acknowledge" false "$(msg_json "$m6" | jq -r .acknowledged)"
+check_eq "m6: POST acknowledges" 200 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$link")"
+check_eq "m6: escalation acked" acked "$(msg_json "$m6" | jq -r .escalation.state)"
+sleep 5
+check_eq "m6: no step 2 after the link ack" 0 "$(mails_to "$m6" "$backup@clinic.example")"
+check "m6: the ledger says via email link" bash -c \
+  "curl -s -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/messages/$m6 | jq -e '.ledger[] | select(.type == \"acknowledged\") | .detail | test(\"email link\")' >/dev/null"
+
 # ---- an SMS reply stops it ----
 m3=$(post_message '{"client":"test-clinic","urgency":"emergency","caller":{"name":"Post-op","phone":"555-0199"},"text":"Bleeding after surgery"}')
 ref3=$(resp .ack_ref)
