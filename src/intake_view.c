@@ -100,7 +100,8 @@ delivery_json(const struct pg_delivery *d, bool full)
 		jset(o, "gateway", jstr(d->gateway), &bad);
 		jset(o, "priority", json_integer(d->priority), &bad);
 		jset(o, "created", jtime(d->created_ms), &bad);
-		jset(o, "next_try", pg_dstate_final(d->state) ? json_null()
+		jset(o, "next_try", pg_dstate_final(d->state) ||
+		     d->state == PG_D_WAITING ? json_null()
 			: jtime(d->next_try_ms), &bad);
 		jset(o, "expires", jtime(d->expires_ms), &bad);
 		jset(o, "updated", jtime(d->updated_ms), &bad);
@@ -271,14 +272,17 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 	for (size_t i = 0; !bad && i < plan->n; i++) {
 		const struct pg_plan_item *it = &plan->items[i];
 		const struct pg_contact *c = &cl->contacts[it->contact];
-		const struct pg_device *dv = &c->devices[it->device];
+		/* a mailbox item has no device: it goes to the contact's id */
+		const struct pg_device *dv = it->device < c->n_devices ?
+			&c->devices[it->device] : NULL;
 		json_t *x = json_object();
 
 		if (x) {
 			jset(x, "contact", jstr(c->id), &bad);
 			jset(x, "contact_name", jstr(c->name), &bad);
 			jset(x, "channel", json_string(pg_channel_name(it->channel)), &bad);
-			jset(x, "to", jstr(dv->to ? dv->to : dv->pin ? dv->pin : ""), &bad);
+			jset(x, "to", jstr(!dv ? c->id : dv->to ? dv->to :
+					   dv->pin ? dv->pin : ""), &bad);
 			jset(x, "hold_until", jtime(it->hold_until_s * 1000), &bad);
 			jset(x, "rule_line", json_integer(it->rule_line), &bad);
 		}
@@ -297,4 +301,12 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 	jset(o, "rules_matched", json_integer(plan->n_rules_matched), &bad);
 	jset(o, "deliveries", a, &bad);
 	return jdone(o, bad);
+}
+
+/* A message with its text and fields, as GET /v1/messages/{id} shows it
+ * (without deliveries and ledger): for the mailbox. */
+json_t *
+intake__message(const struct pg_message *m)
+{
+	return message_json(m, true);
 }
