@@ -22,6 +22,7 @@ enum st {
 	ST_LIST_ALL, ST_LIST_CLIENT, ST_LIST_STATE, ST_LIST_BOTH,
 	ST_ACK_MSG, ST_FIND_REF, ST_RECENT, ST_GET_SETTING, ST_PUT_SETTING,
 	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF,
+	ST_MAILBOX, ST_MAILBOX_CONTACT, ST_COUNT_STATE,
 	ST__COUNT
 };
 
@@ -87,5 +88,9 @@ pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
 	void *arg);
 pg_err sqlite__get_setting(struct pg_sb *c, const char *key, void *buf,
 			   size_t size, size_t *len);
+pg_err sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
+				  const char *contact_id, size_t max,
+				  struct pg_delivery **v, size_t *n);
+pg_err sqlite__count_in_state(struct pg_sb *c, enum pg_dstate s, size_t *n);
 
 #endif
