@@ -14,6 +14,7 @@ pg_channel_for(enum pg_channel_kind k)
 	case PG_CH_SMS:   return pg_chan_sms_driver();
 	case PG_CH_PAGER: return pg_chan_pager_driver();
 	case PG_CH_MQTT:  return pg_chan_mqtt_driver();
+	case PG_CH_MAILBOX: return NULL;   /* kept in the store, never sent */
 	default:          return NULL;
 	}
 }

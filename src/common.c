@@ -24,9 +24,12 @@ static const char *const err_text[PG_ERR__COUNT] = {
 
 static const char *const kind_names[PG_KIND__COUNT] = { "message", "dispatch" };
 static const char *const urg_names[PG_URG__COUNT] = { "routine", "urgent", "emergency" };
-static const char *const chan_names[PG_CH__COUNT] = { "email", "fax", "sms", "pager", "mqtt" };
+static const char *const chan_names[PG_CH__COUNT] = {
+	"email", "fax", "sms", "pager", "mqtt", "mailbox"
+};
 static const char *const dstate_names[PG_D__COUNT] = {
-	"queued", "sending", "sent", "delivered", "failed", "held", "cancelled"
+	"queued", "sending", "sent", "delivered", "failed", "held", "cancelled",
+	"waiting"
 };
 static const char *const outcome_names[PG_OUT__COUNT] = { "ok", "temp", "perm" };
 

@@ -269,6 +269,10 @@ static void load_retry(struct loader *ld, config_setting_t *r)
 				     hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
 			continue;
 		}
+		if (ch == PG_CH_MAILBOX) {
+			config__diag(ld, g, "the mailbox has no retries: its messages wait until retrieved");
+			continue;
+		}
 		if (!config_setting_is_group(g)) {
 			config__diag(ld, g, "retry %s must be a group { base = \"30s\"; cap = \"30m\"; give_up = \"24h\"; }",
 				     name);
@@ -293,8 +297,9 @@ static void load_retry(struct loader *ld, config_setting_t *r)
 static void load_channels(struct loader *ld, config_setting_t *root)
 {
 	for (int k = 0; k < PG_CH__COUNT; k++) {
-		if (k == PG_CH_EMAIL)
-			continue;   /* email's "smtp" gateways are read above */
+		if (k == PG_CH_EMAIL || k == PG_CH_MAILBOX)
+			continue;   /* email's "smtp" gateways are read above;
+				       the mailbox has no settings */
 		const char *name = pg_channel_name((enum pg_channel_kind)k);
 		const struct pg_channel *drv = pg_channel_for((enum pg_channel_kind)k);
 		config_setting_t *sec = config_setting_get_member(root, name);

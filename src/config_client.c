@@ -33,7 +33,8 @@ static const struct key field_keys[] = {
 	{ "id", K_STR }, { "label", K_STR }, { "required", K_BOOL }, { NULL, 0 }
 };
 static const struct key contact_keys[] = {
-	{ "id", K_STR }, { "name", K_STR }, { "devices", K_LIST }, { NULL, 0 }
+	{ "id", K_STR }, { "name", K_STR }, { "devices", K_LIST }, { "checkin", K_BOOL },
+	{ NULL, 0 }
 };
 static const struct key device_keys[] = {
 	{ "channel", K_STR }, { "to", K_STR }, { "topic", K_STR }, { "gateway", K_STR },
@@ -406,6 +407,12 @@ static void load_device(struct loader *ld, struct pg_device *dv, config_setting_
 		return;
 	}
 	const char *name = config_setting_get_string(m);
+	if (pg_channel_parse(name, &dv->channel) == 0 && dv->channel == PG_CH_MAILBOX) {
+		config__diag(ld, m, "\"mailbox\" is not a device channel: set checkin = true; "
+			     "on the contact to keep its messages for retrieval");
+		dv->channel = PG_CH__COUNT;
+		return;
+	}
 	if (pg_channel_parse(name, &dv->channel) != 0) {
 		const char *hint = config__closest(name, channel_names);
 		config__diag(ld, m, "unknown channel \"%s\"%s%s%s", name,
@@ -484,10 +491,13 @@ static void load_contacts(struct loader *ld, struct pg_client *cl, config_settin
 		ct->name = config__dup(ld, g, "name", false);
 		if (!has(g, "name"))
 			config__diag(ld, g, "contact \"%s\" has no \"name\"", id);
+		config_setting_t *ck = config__member(g, "checkin", K_BOOL);
+		ct->checkin = ck && config_setting_get_bool(ck);
 		config_setting_t *devs = config__member(g, "devices", K_LIST);
 		int nd = devs ? config_setting_length(devs) : 0;
 		if (nd == 0 && (devs || !has(g, "devices"))) {
-			config__diag(ld, devs ? devs : g, "contact \"%s\" has no devices", id);
+			if (!ct->checkin)    /* the mailbox is enough */
+				config__diag(ld, devs ? devs : g, "contact \"%s\" has no devices", id);
 			continue;
 		}
 		if (!(ct->devices = config__calloc(ld, (size_t)nd, sizeof *ct->devices)))
@@ -565,8 +575,12 @@ static void rule_notify(struct loader *ld, struct pg_client *cl, struct pg_rule 
 	config__diag(ld, at, "rule notifies unknown contact \"%s\"", id);
 }
 
+/* A checkin contact gets every message in its mailbox, whatever the
+ * rule's channels say: it never makes a rule's channel pointless. */
 static bool contact_has(const struct pg_contact *ct, enum pg_channel_kind ch)
 {
+	if (ct->checkin)
+		return true;
 	for (size_t j = 0; j < ct->n_devices; j++)
 		if (ct->devices[j].channel == ch)
 			return true;
@@ -589,6 +603,11 @@ static void rule_channels(struct loader *ld, struct pg_client *cl, struct pg_rul
 			const char *hint = config__closest(v, channel_names);
 			config__diag(ld, e, "unknown channel \"%s\" in channels%s%s%s", v,
 				     hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
+			continue;
+		}
+		if (ch == PG_CH_MAILBOX) {
+			config__diag(ld, e, "a rule cannot select \"mailbox\": contacts with "
+				     "checkin = true get every message in their mailbox");
 			continue;
 		}
 		r->channels |= 1u << ch;

@@ -233,7 +233,7 @@ fire(struct pg_esc *e, const struct pg_message *m)
 		if (e->metrics)
 			atomic_fetch_add(&e->metrics->esc_steps, 1);
 		for (size_t i = 0; e->sched && i < nd; i++)
-			if (pg_sched_add(e->sched, &d[i]) != PG_OK)
+			if (d[i].state == PG_D_QUEUED && pg_sched_add(e->sched, &d[i]) != PG_OK)
 				pg_warn("escalation: delivery %lld not scheduled now; "
 					"it runs after the next restart", (long long)d[i].id);
 		push(e, m->id, next, next);

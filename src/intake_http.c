@@ -12,6 +12,7 @@
  *   POST /v1/messages/{id}/ack      acknowledge on the caller's behalf
  *   GET  /v1/clients/{id}/oncall    who is on call (?at=)
  *   GET  /v1/clients/{id}/oncall.ics  the schedule as iCalendar (token or ?key=)
+ *   GET  /v1/clients/{id}/mailbox   retrieve the check-in mailbox (?peek=true)
  *   ANY  /cb/<channel>/...          peers' reports and replies (driver's http())
  *   GET/POST /a/TOKEN               signed acknowledgement link (intake_link.c)
  *
@@ -53,7 +54,8 @@ struct pg_http {
 
 enum action {
 	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
-	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE, A_LINK
+	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE, A_LINK,
+	A_MAILBOX
 };
 /* POSTs about one message whose body may be empty. */
 #define OPERATOR_ACTION(a) ((a) == A_ACK || (a) == A_CANCEL || (a) == A_ESCALATE)
@@ -65,7 +67,7 @@ struct req {
 	const struct pg_operator *op;
 	int64_t id;                  /* A_GET, A_ACK */
 	enum pg_channel_kind ch;     /* A_CALLBACK */
-	char client[72];             /* A_ONCALL, A_ONCALL_ICS */
+	char client[72];             /* A_ONCALL, A_ONCALL_ICS, A_MAILBOX */
 	char path[512];              /* A_CALLBACK: the whole path; A_LINK: the token */
 	const char *sub;             /* A_CALLBACK: what follows /cb/<channel> */
 	const char *method;          /* MHD's, valid for the request */
@@ -379,7 +381,8 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			m.operator_name, pg_kind_name(m.kind),
 			pg_urgency_name(m.urgency), nd, m.state);
 		for (size_t i = 0; h->ctx->sched && i < nd; i++) {
-			pg_err se = pg_sched_add(h->ctx->sched, &d[i]);
+			pg_err se = d[i].state == PG_D_WAITING ? PG_OK   /* mailbox */
+				: pg_sched_add(h->ctx->sched, &d[i]);
 
 			if (se != PG_OK)
 				pg_warn("intake: delivery %lld not scheduled now (%s); "
@@ -667,6 +670,22 @@ do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text, len, NULL);
 }
 
+/* GET /v1/clients/{id}/mailbox: intake_mailbox.c; HEAD only peeks. */
+static enum MHD_Result
+do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	struct pg_api_error err;
+	json_t *j = NULL;
+	pg_err e = intake__mailbox(h->ctx, r->cfg, conn, r->client, r->op->name,
+				   strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0, &j, &err);
+
+	if (e == PG_ERR_INVAL || e == PG_ERR_NOTFOUND)
+		return respond_err(h, conn, r, &err, NULL, NULL);
+	if (e != PG_OK)
+		return fail_store(h, conn, r, e);
+	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+}
+
 /* /cb/<channel>/...: handed to the channel driver. */
 static enum MHD_Result
 do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
@@ -750,7 +769,8 @@ static bool
 message_state(const char *s)
 {
 	static const char *const states[] = {
-		"unrouted", "pending", "held", "failed", "delivered", "cancelled", "sent"
+		"unrouted", "pending", "held", "failed", "delivered", "cancelled", "sent",
+		"waiting"
 	};
 
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
@@ -790,7 +810,7 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		if (!message_state(q.v[1]))
 			return fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
 				    "state must be one of unrouted, pending, held, "
-				    "failed, delivered, cancelled, sent");
+				    "failed, delivered, cancelled, sent, waiting");
 		f.state = q.v[1];
 	}
 	if (q.v[2]) {
@@ -846,6 +866,7 @@ do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (pg_metrics_render(h->ctx->metrics, queued, held, &b) != PG_OK ||
 	    pg_metrics_render_esc(h->ctx->metrics, pg_esc_waiting(h->ctx->esc),
 				  unacked, &b) != PG_OK ||
+	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
 		return fail(h, conn, r, 500, "internal", "", NULL, NULL,
@@ -916,6 +937,8 @@ route(const char *url, const char *method, enum action *act, int64_t *id,
 			*act = A_ONCALL;
 		else if (strcmp(s + n, "/oncall.ics") == 0)
 			*act = A_ONCALL_ICS;
+		else if (strcmp(s + n, "/mailbox") == 0)
+			*act = A_MAILBOX;
 		else
 			return 404;
 		return get ? 200 : 405;
@@ -1036,6 +1059,8 @@ serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		return do_oncall(h, conn, r);
 	case A_ONCALL_ICS:
 		return do_oncall_ics(h, conn, r);
+	case A_MAILBOX:
+		return do_mailbox(h, conn, r);
 	case A_GET:
 		return do_get(h, conn, r);
 	case A_LINK:

@@ -553,32 +553,40 @@ pg_intake_deliveries(const struct pg_config *cfg,
 	if ((d = calloc(plan->n, sizeof *d)) == NULL)
 		return PG_ERR_NOMEM;
 	for (size_t i = 0; i < plan->n; i++) {
+		/* A mailbox item has no device: its address is the contact's
+		 * id, and it waits for retrieval without ever expiring. */
+		static const struct pg_device mailbox_dev = { .channel = PG_CH_MAILBOX };
 		const struct pg_plan_item *it = &plan->items[i];
 		const struct pg_contact *c;
 		const struct pg_device *dev;
 		const struct pg_retry_policy *rp;
+		bool mailbox = it->channel == PG_CH_MAILBOX;
 		int64_t start;
 		const char *to;
 
-		if (it->contact >= cl->n_contacts ||
-		    it->device >= cl->contacts[it->contact].n_devices) {
+		if (it->contact >= cl->n_contacts || (mailbox ?
+		    it->device != PG_PLAN_NO_DEVICE :
+		    it->device >= cl->contacts[it->contact].n_devices)) {
 			for (size_t k = 0; k < i; k++)
 				pg_delivery_free(&d[k]);
 			free(d);
 			return PG_ERR_INVAL;
 		}
 		c = &cl->contacts[it->contact];
-		dev = &c->devices[it->device];
-		rp = pg_config_retry(cfg, it->channel);
-		/* A hold already over (cannot come from pg_route) sends now. */
-		if (it->hold_until_s != 0 && it->hold_until_s * 1000 > now_ms) {
+		dev = mailbox ? &mailbox_dev : &c->devices[it->device];
+		rp = mailbox ? NULL : pg_config_retry(cfg, it->channel);
+		if (mailbox) {
+			d[i].state = PG_D_WAITING;
+			start = now_ms;
+		} else if (it->hold_until_s != 0 && it->hold_until_s * 1000 > now_ms) {
+			/* A hold already over (cannot come from pg_route) sends now. */
 			d[i].state = PG_D_HELD;
 			start = it->hold_until_s * 1000;
 		} else {
 			d[i].state = PG_D_QUEUED;
 			start = now_ms;
 		}
-		to = dev->to ? dev->to : dev->pin ? dev->pin : "";
+		to = mailbox ? c->id : dev->to ? dev->to : dev->pin ? dev->pin : "";
 		d[i].message_id = m->id;
 		d[i].contact_id = strdup(c->id);
 		d[i].contact_name = pg_strdup(c->name);
@@ -590,7 +598,7 @@ pg_intake_deliveries(const struct pg_config *cfg,
 		d[i].created_ms = now_ms;
 		d[i].updated_ms = now_ms;
 		d[i].next_try_ms = start;
-		d[i].expires_ms = start + (int64_t)(rp ? rp->give_up_s : 0) * 1000;
+		d[i].expires_ms = rp ? start + (int64_t)rp->give_up_s * 1000 : 0;
 		*n = i + 1;
 		if (!d[i].contact_id || (c->name && !d[i].contact_name) ||
 		    !d[i].address || (dev->gateway && !d[i].gateway)) {

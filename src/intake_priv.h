@@ -20,6 +20,8 @@ json_t *intake__submit(const struct pg_message *m, const struct pg_delivery *d,
 /* GET /v1/messages/{id}: the message with "fields", "deliveries" (each
  * with its "attempts") and the "ledger". */
 json_t *intake__full(const struct pg_message_full *f);
+/* One message with caller, text and fields, without its deliveries. */
+json_t *intake__message(const struct pg_message *m);
 /* GET /v1/messages: {"messages":[summary, ...]} (no fields). */
 json_t *intake__list(const struct pg_message *v, size_t n);
 /* POST /v1/route/preview: the plan for client cl at at_ms. */
@@ -40,6 +42,18 @@ void intake__ics_key(const struct pg_ctx *ctx, const char *client,
 		     char out[PG_TOKEN_LEN]);
 
 struct MHD_Connection;
+/* GET /v1/clients/{client}/mailbox?contact=&peek=&by= (intake_mailbox.c)
+ * for operator op_name: the waiting mailbox messages of the client, taken
+ * (marked delivered) unless peek, or head (a HEAD request).  PG_OK with
+ * *out the answer; PG_ERR_INVAL or PG_ERR_NOTFOUND with err filled (400
+ * or 404 naming the field); another error: the store's. */
+pg_err intake__mailbox(struct pg_ctx *ctx, const struct pg_config *cfg,
+		       struct MHD_Connection *conn, const char *client,
+		       const char *op_name, bool head, json_t **out,
+		       struct pg_api_error *err);
+/* Appends the pagegate_mailbox_waiting gauge to the metrics text; a store
+ * that cannot count leaves it out. */
+pg_err intake__mailbox_metrics(struct pg_ctx *ctx, struct pg_buf *out);
 /* Serves a request to /cb/<ch><sub> through the channel driver's http():
  * fills resp (whose body the caller frees) and returns its status; 404
  * when the channel has no callbacks. */

@@ -103,7 +103,8 @@ delivery_json(const struct pg_delivery *d, bool full)
 		jset(o, "gateway", jstr(d->gateway), &bad);
 		jset(o, "priority", json_integer(d->priority), &bad);
 		jset(o, "created", jtime(d->created_ms), &bad);
-		jset(o, "next_try", pg_dstate_final(d->state) ? json_null()
+		jset(o, "next_try", pg_dstate_final(d->state) ||
+		     d->state == PG_D_WAITING ? json_null()
 			: jtime(d->next_try_ms), &bad);
 		jset(o, "expires", jtime(d->expires_ms), &bad);
 		jset(o, "updated", jtime(d->updated_ms), &bad);
@@ -285,14 +286,17 @@ static json_t *
 item_json(const struct pg_client *cl, const struct pg_plan_item *it, bool *bad)
 {
 	const struct pg_contact *c = &cl->contacts[it->contact];
-	const struct pg_device *dv = &c->devices[it->device];
+	/* a mailbox item has no device: it goes to the contact's id */
+	const struct pg_device *dv = it->device < c->n_devices ?
+		&c->devices[it->device] : NULL;
 	json_t *x = json_object();
 
 	if (x) {
 		jset(x, "contact", jstr(c->id), bad);
 		jset(x, "contact_name", jstr(c->name), bad);
 		jset(x, "channel", json_string(pg_channel_name(it->channel)), bad);
-		jset(x, "to", jstr(dv->to ? dv->to : dv->pin ? dv->pin : ""), bad);
+		jset(x, "to", jstr(!dv ? c->id : dv->to ? dv->to :
+				   dv->pin ? dv->pin : ""), bad);
 	}
 	return x;
 }
@@ -381,4 +385,12 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 	if (plan->escalate)
 		jset(o, "escalation", escalation_json(cl, plan, at_ms / 1000, &bad), &bad);
 	return jdone(o, bad);
+}
+
+/* A message with its text and fields, as GET /v1/messages/{id} shows it
+ * (without deliveries and ledger): for the mailbox. */
+json_t *
+intake__message(const struct pg_message *m)
+{
+	return message_json(m, true);
 }

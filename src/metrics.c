@@ -81,6 +81,9 @@ render_histogram(const struct pg_metrics *m, struct pg_buf *out)
 		const char *ch = pg_channel_name(c);
 		unsigned long long cum = 0, sum = get(&m->lat_sum_ms[c]);
 
+		if (c == PG_CH_MAILBOX)
+			continue;        /* retrieved, never attempted */
+
 		for (int b = 0; b <= PG_LAT_BUCKETS; b++) {
 			char le[32];
 
@@ -121,7 +124,7 @@ pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 		      "Delivery attempts by channel and outcome.")))
 		return e;
 	for (int c = 0; c < PG_CH__COUNT; c++)
-		for (int o = 0; o < PG_OUT__COUNT; o++)
+		for (int o = 0; c != PG_CH_MAILBOX && o < PG_OUT__COUNT; o++)
 			if ((e = pg_buf_printf(out,
 				"pagegate_attempts_total{channel=\"%s\",outcome=\"%s\"} %llu\n",
 				pg_channel_name(c), pg_outcome_name(o),
@@ -169,4 +172,13 @@ pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
 		return e;
 	return pg_buf_printf(out, "pagegate_messages_unacknowledged %lld\n",
 			     (long long)unacked);
+}
+
+pg_err
+pg_metrics_gauge(struct pg_buf *out, const char *name, const char *help,
+		 unsigned long long value)
+{
+	pg_err e = head(out, name, "gauge", help);
+
+	return e ? e : pg_buf_printf(out, "%s %llu\n", name, value);
 }

@@ -73,6 +73,7 @@ static const char USAGE[] =
 "  cancel    stop a message: its escalation and deliveries not yet tried\n"
 "  escalate  run a message's escalation again from a step\n"
 "  oncall    who is on call for a client, and the calendar URL\n"
+"  mailbox   retrieve a client's check-in mailbox (marks the messages delivered)\n"
 "  list      recent messages, newest first\n"
 "  preview   the delivery plan routing would produce, without sending\n"
 "  check     validate the configuration and client files\n"
@@ -112,6 +113,11 @@ static const char USAGE_ONCALL[] =
 "usage: pagegate oncall [--at RFC3339] [--json] CLIENT\n"
 "Who is on call for CLIENT now (or at --at): each rotation's person on\n"
 "duty, the backup, the shift, and the calendar subscription URL.\n";
+static const char USAGE_MAILBOX[] =
+"usage: pagegate mailbox [--contact ID] [--peek] [--by WHO] [--json] CLIENT\n"
+"Prints the messages waiting in CLIENT's check-in mailbox (only those of\n"
+"contact ID with --contact), oldest first, and marks them delivered: the\n"
+"ledger records them as retrieved by WHO and you.  --peek only lists them.\n";
 static const char USAGE_RENDER[] =
 "usage: pagegate render --channel CHANNEL --message FILE.json [--client ID] ...\n"
 "Renders what a message would produce on a channel without sending it: a\n"
@@ -817,11 +823,13 @@ static void show_delivery(json_t *d)
 	printf("\n      %s", state);
 	if (strcmp(state, "held") == 0)
 		printf(" until %s", jtime(d, "next_try", t));
+	else if (strcmp(state, "waiting") == 0)
+		fputs(" in the check-in mailbox", stdout);
 	else if (strcmp(state, "queued") == 0 && json_array_size(list))
 		printf(", next try %s", jtime(d, "next_try", t));
 	printf(", %zu attempt%s", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
 	enum pg_dstate ds;
-	if (pg_dstate_parse(state, &ds) == 0 && !pg_dstate_final(ds))
+	if (pg_dstate_parse(state, &ds) == 0 && !pg_dstate_final(ds) && ds != PG_D_WAITING)
 		printf(", gives up %s", jtime(d, "expires", t));
 	fputc('\n', stdout);
 	json_array_foreach(list, i, a) {
@@ -1214,6 +1222,108 @@ out:
 	return rc;
 }
 
+/* ---- mailbox ---- */
+
+static void show_mailbox(json_t *r, long status)
+{
+	json_t *ms = json_object_get(r, "messages"), *m, *v;
+	bool taken = json_is_true(json_object_get(r, "retrieved"));
+	const char *key;
+	char t[PG_ISO_LEN];
+	size_t i, n = json_array_size(ms);
+
+	(void)status;
+	printf("Mailbox of ");
+	put_clean(stdout, or(jstr(r, "client"), "?"), NULL);
+	if (jstr(r, "contact")) {
+		fputs(" for ", stdout);
+		put_clean(stdout, jstr(r, "contact"), NULL);
+	}
+	printf(": %zu message%s %s\n", n, n == 1 ? "" : "s",
+	       !n ? "waiting" : taken ? "retrieved (now marked delivered)"
+				      : "waiting (peek: left in the mailbox)");
+	json_array_foreach(ms, i, m) {
+		printf("\n#%lld  %s  for ", (long long)jint(m, "id"), jtime(m, "received", t));
+		put_clean(stdout, or(jstr(m, "contact"), "?"), NULL);
+		if (jstr(m, "contact_name")) {
+			fputs(" (", stdout);
+			put_clean(stdout, jstr(m, "contact_name"), NULL);
+			fputc(')', stdout);
+		}
+		printf("  %s/%s\n  caller    ", or(jstr(m, "kind"), "?"),
+		       or(jstr(m, "urgency"), "?"));
+		put_clean(stdout, or(jstr(m, "caller.name"), "?"), NULL);
+		fputs("\n  phone     ", stdout);
+		put_clean(stdout, or(jstr(m, "caller.phone"), "?"), NULL);
+		if (jstr(m, "caller.company")) {
+			fputs("\n  company   ", stdout);
+			put_clean(stdout, jstr(m, "caller.company"), NULL);
+		}
+		fputs("\n  text      ", stdout);
+		put_clean(stdout, or(jstr(m, "text"), ""), "\n            ");
+		fputc('\n', stdout);
+		json_object_foreach(json_object_get(m, "fields"), key, v) {
+			fputs("  field     ", stdout);
+			put_clean(stdout, key, NULL);
+			fputs(": ", stdout);
+			put_clean(stdout, or(json_string_value(v), ""), "\n              ");
+			fputc('\n', stdout);
+		}
+		if (jstr(m, "ack_ref"))
+			printf("  ack ref   %s\n", jstr(m, "ack_ref"));
+	}
+	if (json_is_true(json_object_get(r, "more")))
+		puts("\nMore messages are waiting: run the command again.");
+}
+
+static int cmd_mailbox(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "contact", required_argument, NULL, 'C' },
+		{ "peek", no_argument, NULL, 'p' },
+		{ "by", required_argument, NULL, 'b' },
+		COMMON_OPTS, { NULL, 0, NULL, 0 }
+	};
+	const char *contact = NULL, *by = NULL;
+	bool peek = false;
+	int ch, rc = EX_OK;
+	struct pg_buf q;
+	char path[4400];
+	CURL *e;
+
+	while (rc == EX_OK && (ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+		if (common_opt(c, ch, optarg, &rc))
+			continue;
+		switch (ch) {
+		case 'C': contact = optarg; break;
+		case 'p': peek = true; break;
+		case 'b': by = optarg; break;
+		case 'h': fputs(USAGE_MAILBOX, stdout); return EX_OK;
+		default: fputs(USAGE_MAILBOX, stderr); return EX_USAGE;
+		}
+	}
+	if (rc != EX_OK)
+		return rc;
+	if (argc - optind != 1 || strlen(argv[optind]) > 64 ||
+	    strspn(argv[optind], "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(argv[optind]))
+		return usage_error(USAGE_MAILBOX, "%s", "give one client id");
+	if ((e = curl_easy_init()) == NULL)
+		return EX_FAIL;
+	pg_buf_init(&q, 4096);
+	if ((contact && add_query(e, &q, "contact", contact)) ||
+	    (peek && add_query(e, &q, "peek", "true")) ||
+	    (by && add_query(e, &q, "by", by))) {
+		rc = EX_FAIL;
+	} else {
+		snprintf(path, sizeof path, "/v1/clients/%s/mailbox%s", argv[optind],
+			 q.len ? q.data : "");
+		rc = call(c, "GET", path, NULL, NULL, show_mailbox);
+	}
+	curl_easy_cleanup(e);
+	pg_buf_free(&q);
+	return rc;
+}
+
 /* ---- preview ---- */
 
 static void preview_print(json_t *r, long status)
@@ -1238,6 +1348,8 @@ static void preview_print(json_t *r, long status)
 		put_delivery_head(d, "  ");
 		if (jstr(d, "hold_until"))
 			printf("  held until %s", jtime(d, "hold_until", t));
+		else if (strcmp(or(jstr(d, "channel"), ""), "mailbox") == 0)
+			fputs("  kept for check-in", stdout);
 		else
 			fputs("  now", stdout);
 		if (jint(d, "escalation_step"))
@@ -1395,6 +1507,7 @@ static const struct command {
 	{ "cancel", cmd_cancel, USAGE_CANCEL },
 	{ "escalate", cmd_escalate, USAGE_ESCALATE },
 	{ "oncall", cmd_oncall, USAGE_ONCALL },
+	{ "mailbox", cmd_mailbox, USAGE_MAILBOX },
 	{ "list", cmd_list, USAGE_LIST },
 	{ "preview", cmd_preview, USAGE_PREVIEW },
 	{ "check", cmd_check, USAGE_CHECK },

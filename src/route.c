@@ -144,6 +144,16 @@ static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
 		return PG_OK;    /* cannot pass config validation */
 	{
 		const struct pg_contact *c = &cl->contacts[ci];
+		if (c->checkin) {
+			/* Kept for retrieval: no device, no channel mask,
+			 * no hold (waiting in the mailbox is the hold). */
+			struct pg_plan_item it = {
+				.contact = ci, .device = PG_PLAN_NO_DEVICE,
+				.channel = PG_CH_MAILBOX, .rule_line = r->line,
+			};
+			return plan_has(p, ci, PG_PLAN_NO_DEVICE) ? PG_OK
+				: plan_add(p, cap, &it);
+		}
 		for (size_t di = 0; di < c->n_devices; di++) {
 			enum pg_channel_kind ch = c->devices[di].channel;
 			if (r->channels && !(r->channels >> ch & 1u))

@@ -188,6 +188,12 @@ submit_op(struct pg_store *st, struct store_op *op)
 	return op->err;
 }
 
+pg_err
+store__write(struct pg_store *st, struct store_op *op)
+{
+	return submit_op(st, op);
+}
+
 /* ---- open, close ---- */
 
 /* "sqlite:PATH" -> that backend; "name://..." of a backend not built in
@@ -306,7 +312,8 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 	for (size_t i = 0; i < nd; i++)
 		if (d[i].contact_id == NULL || d[i].address == NULL ||
 		    (unsigned)d[i].channel >= PG_CH__COUNT ||
-		    (d[i].state != PG_D_QUEUED && d[i].state != PG_D_HELD))
+		    (d[i].channel == PG_CH_MAILBOX ? d[i].state != PG_D_WAITING :
+		     d[i].state != PG_D_QUEUED && d[i].state != PG_D_HELD))
 			return PG_ERR_INVAL;
 	e = submit_op(st, &op);
 	if (!e && existing)
@@ -414,7 +421,8 @@ pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 	for (size_t i = 0; i < nd; i++)
 		if (d[i].contact_id == NULL || d[i].address == NULL ||
 		    (unsigned)d[i].channel >= PG_CH__COUNT ||
-		    d[i].state != PG_D_QUEUED)
+		    d[i].state != (d[i].channel == PG_CH_MAILBOX ? PG_D_WAITING
+								 : PG_D_QUEUED))
 			return PG_ERR_INVAL;
 	if (!(e = submit_op(st, &op)) && applied)
 		*applied = op.u.esc.applied;
@@ -519,6 +527,19 @@ read_end(struct pg_store *st, struct pg_sb *c, pg_err e)
 
 	reader_give(st, c);
 	return e ? e : e2;
+}
+
+pg_err
+store__read(struct pg_store *st,
+	    pg_err (*fn)(const struct pg_store_backend *be, struct pg_sb *c,
+			 void *arg), void *arg)
+{
+	struct pg_sb *c = reader_take(st);
+	pg_err e;
+
+	if (!(e = st->be->begin(c)))
+		e = fn(st->be, c, arg);
+	return read_end(st, c, e);
 }
 
 pg_err

@@ -34,7 +34,10 @@ store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
 	for (size_t i = 0; !e && i < nv; i++) {
 		struct pg_delivery *d = &v[i];
 
-		if ((d->state != PG_D_QUEUED && d->state != PG_D_HELD) ||
+		/* A message kept in a check-in mailbox stays there on an ack;
+		 * an operator's cancel takes it out too. */
+		if ((d->state != PG_D_QUEUED && d->state != PG_D_HELD &&
+		     !(every_delivery && d->state == PG_D_WAITING)) ||
 		    (!every_delivery && d->esc_step == 0))
 			continue;
 		d->state = PG_D_CANCELLED;

@@ -96,6 +96,8 @@ derive_state(const size_t c[PG_D__COUNT])
 		return "pending";
 	if (c[PG_D_HELD] > 0)
 		return "held";
+	if (c[PG_D_WAITING] > 0)
+		return "waiting";
 	if (c[PG_D_FAILED] > 0)
 		return "failed";
 	if (c[PG_D_DELIVERED] == total)
@@ -143,6 +145,20 @@ w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
 		e = tx->be->set_message_state(tx->w, mid, derive_state(counts));
 	if (!e)
 		op->writes++;
+	return e;
+}
+
+/* w_restate for the store's other files, telling the new state. */
+pg_err
+store__restate(const struct pg_store_backend *be, struct pg_sb *w,
+	       struct store_op *op, int64_t mid, char state[16])
+{
+	const struct wtx tx = { be, w };
+	size_t counts[PG_D__COUNT];
+	pg_err e = w_restate(&tx, op, mid);
+
+	if (!e && state && !(e = be->count_dstates(w, mid, counts)))
+		pg_strlcpy(state, derive_state(counts), 16);
 	return e;
 }
 
@@ -584,6 +600,7 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_ESC_ADVANCE:    return store__op_esc_advance(tx, op, b);
 	case OP_CANCEL:         return store__op_cancel(tx, op, b);
 	case OP_ESC_RESTART:    return store__op_esc_restart(tx, op, b);
+	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
 	}
 	return PG_ERR_INVAL;
 }

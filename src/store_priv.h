@@ -1,8 +1,8 @@
 /*
  * store_priv.h - shared by store.c (writer thread, group commit, reader
  * pool, the public calls) and store_ledger.c (what each write does to the
- * rows and the ledger).  Not a public contract: only those two files
- * include it.
+ * rows and the ledger), and store_mailbox.c (the check-in mailbox).  Not a
+ * public contract: only those files include it.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
 #define PAGEGATE_STORE_PRIV_H
@@ -12,11 +12,21 @@
 #include "pagegate/util.h"
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
- * crash recovery, OP_SECRET pg_store_secret's first use. */
+ * crash recovery, OP_SECRET pg_store_secret's first use, OP_MAILBOX
+ * pg_store_mailbox's take (store_mailbox.c). */
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
 	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
-	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX
+};
+
+/* pg_store_mailbox's arguments and what it found (store_mailbox.c). */
+struct store_mailbox {
+	const char *client, *contact, *who;
+	bool take;
+	struct pg_mailbox_item *v;   /* *n items, allocated */
+	size_t n;
+	bool more;
 };
 
 /* One write waiting for the writer; lives on the caller's stack. */
@@ -80,6 +90,7 @@ struct store_op {
 			int from;
 			const char *who;
 		} restart;
+		struct store_mailbox *mailbox;
 	} u;
 };
 
@@ -125,5 +136,23 @@ pg_err store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 /* Forgets the ids op handed out in a transaction that did not survive, so
  * that a caller never sees an id that is not stored. */
 void store__unwind(struct store_op *op);
+
+/* Recomputes and stores the state of message mid (store.h's derivation),
+ * counting the write in op; copies it into state unless NULL. */
+pg_err store__restate(const struct pg_store_backend *be, struct pg_sb *w,
+		      struct store_op *op, int64_t mid, char state[16]);
+
+/* store.c's writer and readers for the store's other files: queues op and
+ * waits until its transaction is over (group commit); runs fn inside a
+ * read snapshot of a pooled reader connection. */
+struct pg_store;
+pg_err store__write(struct pg_store *st, struct store_op *op);
+pg_err store__read(struct pg_store *st,
+		   pg_err (*fn)(const struct pg_store_backend *be,
+				struct pg_sb *c, void *arg), void *arg);
+
+/* OP_MAILBOX inside the write transaction (store_mailbox.c). */
+pg_err store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
+			   struct store_op *op, struct pg_buf *b);
 
 #endif

@@ -129,6 +129,17 @@ static const char *const sql[ST__COUNT] = {
 	[ST_SET_REF] = "UPDATE messages SET ack_ref = ?2 WHERE id = ?1",
 	[ST_RELEASE_REF] = "UPDATE messages SET ack_ref = NULL"
 		" WHERE ack_ref = ?1 AND received_ms < ?2",
+	/* The check-in mailbox: deliveries_pending finds the waiting rows,
+	 * messages_client the client's messages. */
+	[ST_MAILBOX] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE state = ?1 AND message_id IN"
+		" (SELECT id FROM messages WHERE client_id = ?2)"
+		" ORDER BY created_ms, id LIMIT ?3",
+	[ST_MAILBOX_CONTACT] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE state = ?1 AND contact_id = ?4 AND message_id IN"
+		" (SELECT id FROM messages WHERE client_id = ?2)"
+		" ORDER BY created_ms, id LIMIT ?3",
+	[ST_COUNT_STATE] = "SELECT count(*) FROM deliveries WHERE state = ?1",
 };
 
 /* Maps an SQLite result code to pg_err and logs what failed. */
@@ -666,4 +677,6 @@ const struct pg_store_backend pg_store_sqlite = {
 	.count_unacked = sqlite__count_unacked,
 	.recent_deliveries = sqlite__recent_deliveries, /* attempts_started */
 	.get_setting = sqlite__get_setting,
+	.mailbox_deliveries = sqlite__mailbox_deliveries, /* deliveries_pending */
+	.count_in_state = sqlite__count_in_state,
 };

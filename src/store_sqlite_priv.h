@@ -23,6 +23,7 @@ enum st {
 	ST_ACK_MSG, ST_FIND_REF, ST_RECENT, ST_GET_SETTING, ST_PUT_SETTING,
 	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF, ST_LIST_UNACK,
 	ST_LIST_UNACK_CLIENT, ST_CLEAR_ACK, ST_UPD_ESC, ST_EACH_ESC, ST_COUNT_UNACK,
+	ST_MAILBOX, ST_MAILBOX_CONTACT, ST_COUNT_STATE,
 	ST__COUNT
 };
 
@@ -91,5 +92,9 @@ pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
 	void *arg);
 pg_err sqlite__get_setting(struct pg_sb *c, const char *key, void *buf,
 			   size_t size, size_t *len);
+pg_err sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
+				  const char *contact_id, size_t max,
+				  struct pg_delivery **v, size_t *n);
+pg_err sqlite__count_in_state(struct pg_sb *c, enum pg_dstate s, size_t *n);
 
 #endif

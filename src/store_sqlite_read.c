@@ -579,3 +579,39 @@ sqlite__get_setting(struct pg_sb *c, const char *key, void *buf, size_t size,
 
 	return e ? e : sqlite__row_one(c, s, rd_blob, &x);
 }
+
+pg_err
+sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
+			   const char *contact_id, size_t max,
+			   struct pg_delivery **v, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e;
+
+	if (contact_id)
+		e = sqlite__prep(c, ST_MAILBOX_CONTACT, &s, "ttit",
+				 pg_dstate_name(PG_D_WAITING), client_id,
+				 (int64_t)max, contact_id);
+	else
+		e = sqlite__prep(c, ST_MAILBOX, &s, "tti",
+				 pg_dstate_name(PG_D_WAITING), client_id,
+				 (int64_t)max);
+	if (e) {
+		*v = NULL;
+		*n = 0;
+		return e;
+	}
+	return rows_all(c, s, sizeof **v, row_delivery, fr_del, (void **)v, n);
+}
+
+pg_err
+sqlite__count_in_state(struct pg_sb *c, enum pg_dstate ds, size_t *n)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+	pg_err e = sqlite__prep(c, ST_COUNT_STATE, &s, "t", pg_dstate_name(ds));
+
+	if (!e && !(e = sqlite__row_one(c, s, rd_int, &v)))
+		*n = (size_t)v;
+	return e;
+}

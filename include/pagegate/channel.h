@@ -173,7 +173,8 @@ const struct pg_channel *pg_chan_sms_driver(void);
 const struct pg_channel *pg_chan_pager_driver(void);
 const struct pg_channel *pg_chan_mqtt_driver(void);
 
-/* The driver for a channel, or NULL when that channel is not built yet. */
+/* The driver for a channel, or NULL when that channel is not built yet
+ * and always for PG_CH_MAILBOX (nothing is sent: the store keeps it). */
 const struct pg_channel *pg_channel_for(enum pg_channel_kind k);
 
 #endif

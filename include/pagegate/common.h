@@ -38,8 +38,12 @@ const char *pg_strerror(pg_err e);
 enum pg_kind { PG_KIND_MESSAGE = 0, PG_KIND_DISPATCH, PG_KIND__COUNT };
 enum pg_urgency { PG_URG_ROUTINE = 0, PG_URG_URGENT, PG_URG_EMERGENCY, PG_URG__COUNT };
 
+/* PG_CH_MAILBOX is no driver but the check-in mailbox: deliveries kept
+ * (state waiting) until the contact's messages are retrieved through the
+ * API (pg_store_mailbox); it has no devices, retries or templates. */
 enum pg_channel_kind {
-	PG_CH_EMAIL = 0, PG_CH_FAX, PG_CH_SMS, PG_CH_PAGER, PG_CH_MQTT, PG_CH__COUNT
+	PG_CH_EMAIL = 0, PG_CH_FAX, PG_CH_SMS, PG_CH_PAGER, PG_CH_MQTT,
+	PG_CH_MAILBOX, PG_CH__COUNT
 };
 
 /* Delivery states, as the API names them. */
@@ -51,6 +55,8 @@ enum pg_dstate {
 	PG_D_FAILED,      /* permanent failure or gave up */
 	PG_D_HELD,        /* waiting for a hold to end (next_try = release) */
 	PG_D_CANCELLED,
+	PG_D_WAITING,     /* in a check-in mailbox until retrieved; never
+			     scheduled, never expires */
 	PG_D__COUNT
 };
 
@@ -58,7 +64,7 @@ enum pg_dstate {
 enum pg_outcome { PG_OUT_OK = 0, PG_OUT_TEMP, PG_OUT_PERM, PG_OUT__COUNT };
 
 /* Name <-> value.  *_name() return static strings ("message", "urgent",
- * "email", "queued", "ok"/"temp"/"perm"); *_parse() return 0 and set *out,
+ * "email", "mailbox", "queued", "waiting", "ok"/"temp"/"perm"); *_parse() return 0 and set *out,
  * or -1 for an unknown name (exact, lower-case match). */
 const char *pg_kind_name(enum pg_kind k);
 const char *pg_urgency_name(enum pg_urgency u);

@@ -52,8 +52,10 @@ const char *pg_device_opt(const struct pg_device *dev, const char *name);
 struct pg_contact {
 	char *id;
 	char *name;
-	struct pg_device *devices;
+	struct pg_device *devices;   /* none needed when checkin */
 	size_t n_devices;
+	bool checkin;      /* checkin = true: messages are kept in the
+			      check-in mailbox, not pushed to the devices */
 	int line;
 };
 

@@ -48,7 +48,8 @@ pg_err pg_intake_parse_preview(const char *body, size_t len,
 /* Turns a routing plan into deliveries for message m received at now_ms:
  * queued (due now) or held until the item's hold_until; priority from
  * pg_priority(); expires = now + the channel's give-up time (for held ones,
- * counted from the release).  *out is an array of *n the caller frees with
+ * counted from the release).  A mailbox item becomes a waiting delivery
+ * on PG_CH_MAILBOX to the contact's id that never expires (expires 0).  *out is an array of *n the caller frees with
  * pg_delivery_free on each and free(). */
 pg_err pg_intake_deliveries(const struct pg_config *cfg,
 	const struct pg_client *cl, const struct pg_message *m,

@@ -35,6 +35,9 @@ void pg_metrics_final(struct pg_metrics *m, enum pg_channel_kind ch, bool sent);
  * the scheduler. */
 pg_err pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 			 size_t held, struct pg_buf *out);
+/* Appends one gauge (HELP, TYPE and its value) to the text exposition. */
+pg_err pg_metrics_gauge(struct pg_buf *out, const char *name, const char *help,
+			unsigned long long value);
 
 /* Appends the escalation part: the counters above plus how many messages
  * wait for a next step and how many are flagged unacknowledged now. */

@@ -8,9 +8,15 @@
 
 #include "pagegate/config.h"
 
+/* The device of a mailbox item: a contact with checkin = true gets one
+ * item on PG_CH_MAILBOX (never held) instead of its devices, whatever
+ * channels the rule names. */
+#define PG_PLAN_NO_DEVICE ((size_t)-1)
+
 struct pg_plan_item {
 	size_t contact;              /* index into client->contacts */
-	size_t device;               /* index into that contact's devices */
+	size_t device;               /* index into that contact's devices, or
+					PG_PLAN_NO_DEVICE for the mailbox */
 	enum pg_channel_kind channel;
 	int64_t hold_until_s;        /* 0 = send now, else UTC release time */
 	int rule_line;               /* the rule (or step) that produced it */
@@ -18,7 +24,8 @@ struct pg_plan_item {
 };
 
 struct pg_plan {
-	struct pg_plan_item *items;  /* one per (contact, device), no duplicates */
+	struct pg_plan_item *items;  /* one per (contact, device), no duplicates;
+					one per checkin contact */
 	size_t n;
 	bool open;                   /* client was in business hours at the instant */
 	int n_rules_matched;         /* 0 = no rule matched: nothing to send */

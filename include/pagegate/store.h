@@ -123,9 +123,11 @@ void pg_store_close(struct pg_store *st);
  * deliveries.  Sets m->id, each d[i].id / message_id and m->state.
  * If m->idem_key is set and (operator_name, idem_key) already exists,
  * nothing is written, *existing = true and m->id is the first message's id.
- * Message state is derived from its deliveries:
+ * Deliveries are queued, held, or waiting (mailbox channel only).
+ * Message state is derived from its deliveries, first match wins:
  *   "unrouted" (none), "pending" (any queued/sending), "held" (else any
- *   held), "failed" (else any failed), "delivered" (all delivered),
+ *   held), "waiting" (else any waiting: only mailbox deliveries are still
+ *   open), "failed" (else any failed), "delivered" (all delivered),
  *   "cancelled" (all cancelled), else "sent".
  * Errors: PG_ERR_FULL (disk/store full), PG_ERR_IO, PG_ERR_STORE. */
 pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
@@ -157,7 +159,7 @@ pg_err pg_store_event(struct pg_store *st, int64_t mid, int64_t did,
 		      const char *type, const char *detail);
 
 /* Calls cb for every delivery that still needs work (queued, sending,
- * held), oldest first.  Deliveries found "sending" (the process died
+ * held; never waiting mailbox ones), oldest first.  Deliveries found "sending" (the process died
  * mid-attempt) are first moved back to queued, due now, with their open
  * attempt closed as temp "interrupted by restart".  Used at start-up to
  * rebuild the scheduler.  cb's delivery is valid only during the call. */
@@ -233,7 +235,8 @@ pg_err pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 			    bool exhaust, const char *detail, bool *applied);
 
 /* Operator cancel: stops the escalation (state "cancelled") and cancels
- * every queued or held delivery of message mid, with an event "cancelled"
+ * every queued, held or waiting (mailbox) delivery of message mid, with
+ * an event "cancelled"
  * "by WHO: REASON".  Deliveries already sending finish.  *n_cancelled
  * says how many deliveries were cancelled.  PG_ERR_NOTFOUND. */
 pg_err pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
@@ -254,6 +257,34 @@ pg_err pg_store_esc_load(struct pg_store *st,
 
 /* How many messages are flagged unacknowledged (escalation exhausted). */
 pg_err pg_store_count_unacked(struct pg_store *st, int64_t *n);
+
+/* ---- the check-in mailbox ---- */
+
+/* A waiting mailbox delivery and its message (with fields). */
+struct pg_mailbox_item {
+	struct pg_delivery d;
+	struct pg_message msg;
+};
+
+/* Items one call returns at most; the rest stay for the next call. */
+#define PG_MAILBOX_MAX 200
+
+/* The check-in mailbox of client_id: its messages' deliveries in state
+ * waiting (only contact_id's unless NULL), oldest first (created, then
+ * id), at most PG_MAILBOX_MAX; *more tells whether others remain.  With
+ * take, in the same durable transaction each becomes delivered with a
+ * "delivered" event "retrieved from the mailbox by WHO" and its message's
+ * state is recomputed (the items carry the new states); without take
+ * nothing is written.  A message kept for two contacts comes once per
+ * contact.  *out (an array of *n, NULL when 0) is freed with
+ * pg_mailbox_free.  Errors: PG_ERR_INVAL (no client, take without who),
+ * PG_ERR_FULL, PG_ERR_IO, PG_ERR_STORE; on error nothing was taken. */
+pg_err pg_store_mailbox(struct pg_store *st, const char *client_id,
+			const char *contact_id, bool take, const char *who,
+			struct pg_mailbox_item **out, size_t *n, bool *more);
+void pg_mailbox_free(struct pg_mailbox_item *v, size_t n);
+/* How many deliveries wait in mailboxes, all clients (for /metrics). */
+pg_err pg_store_mailbox_count(struct pg_store *st, size_t *n);
 
 /* The server's secret for callback tokens and signed links: 32 random
  * bytes created on first use and kept in the store, so tokens stay valid

@@ -110,7 +110,8 @@ struct pg_store_backend {
 	/* The first delivery in state s with id > after, or PG_ERR_NOTFOUND. */
 	pg_err (*next_in_state)(struct pg_sb *c, enum pg_dstate s, int64_t after,
 				struct pg_delivery *out);
-	/* Calls cb for each queued, sending or held delivery, by id. */
+	/* Calls cb for each queued, sending or held delivery, by id (never
+	 * a waiting one). */
 	pg_err (*each_pending)(struct pg_sb *c,
 		void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
 	pg_err (*get_message)(struct pg_sb *c, int64_t id, struct pg_message *out);
@@ -150,6 +151,14 @@ struct pg_store_backend {
 	 * PG_ERR_TOOBIG) and sets *len, or PG_ERR_NOTFOUND. */
 	pg_err (*get_setting)(struct pg_sb *c, const char *key, void *buf,
 			      size_t size, size_t *len);
+	/* The check-in mailbox: deliveries in state waiting of the messages
+	 * of client_id (only those to contact_id unless NULL), by created_ms
+	 * then id, at most max; *v is malloc'ed (NULL when *n is 0). */
+	pg_err (*mailbox_deliveries)(struct pg_sb *c, const char *client_id,
+				     const char *contact_id, size_t max,
+				     struct pg_delivery **v, size_t *n);
+	/* The number of deliveries in state s. */
+	pg_err (*count_in_state)(struct pg_sb *c, enum pg_dstate s, size_t *n);
 };
 
 /* A random 6-digit ack reference ("048213") that no message on connection

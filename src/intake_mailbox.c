@@ -1,0 +1,200 @@
+/*
+ * intake_mailbox.c - the check-in mailbox (issue 6, "hold for check-in"):
+ *
+ *   GET /v1/clients/{id}/mailbox?contact=ID&peek=true&by=WHO
+ *
+ * A contact with checkin = true gets no pages: its messages wait in the
+ * store until somebody (usually the contact, phoning the answering service
+ * and having an operator read them out) retrieves them.  A GET retrieves:
+ * it lists the waiting messages, oldest first, and marks them delivered in
+ * the ledger, "retrieved from the mailbox by WHO (operator NAME)".  A GET
+ * with a side effect is what the issue asks for; peek=true (and any HEAD)
+ * lists without marking.  Operator bearer token, as every /v1 route.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "intake_priv.h"
+#include "pagegate/log.h"
+#include "pagegate/util.h"
+
+/* The query, gathered by arg(). */
+enum { Q_CONTACT, Q_PEEK, Q_BY, Q__COUNT };
+static const char *const q_keys[Q__COUNT] = { "contact", "peek", "by" };
+
+struct query {
+	const char *v[Q__COUNT];     /* NULL when absent */
+	int count[Q__COUNT];
+	bool given[Q__COUNT];
+	char unknown[48];            /* first unknown parameter, made safe */
+};
+
+static enum MHD_Result
+arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query *q = cls;
+	size_t i, k;
+
+	(void)kind;
+	for (i = 0; i < Q__COUNT && strcmp(key, q_keys[i]) != 0; i++)
+		;
+	if (i < Q__COUNT) {
+		q->count[i]++;
+		q->given[i] = true;
+		q->v[i] = value;
+		return MHD_YES;
+	}
+	if (q->unknown[0] == '\0') {
+		for (k = 0; key[k] && k < sizeof q->unknown - 1; k++)
+			q->unknown[k] = key[k] > 0x20 && key[k] < 0x7f ? key[k] : '?';
+		q->unknown[k] = '\0';
+		if (k == 0)
+			pg_strlcpy(q->unknown, "?", sizeof q->unknown);
+	}
+	return MHD_YES;
+}
+
+/* Fills err; returns PG_ERR_INVAL (400) or PG_ERR_NOTFOUND (404). */
+static pg_err
+bad(struct pg_api_error *err, int status, const char *code, const char *field,
+    const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static pg_err
+bad(struct pg_api_error *err, int status, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	err->status = status;
+	pg_strlcpy(err->code, code, sizeof err->code);
+	pg_strlcpy(err->field, field, sizeof err->field);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return status == 404 ? PG_ERR_NOTFOUND : PG_ERR_INVAL;
+}
+
+/* peek: absent -> false; "", "true", "1" -> true; "false", "0" -> false. */
+static int
+parse_peek(const struct query *q, bool *peek)
+{
+	const char *v = q->v[Q_PEEK];
+
+	*peek = q->given[Q_PEEK];
+	if (v == NULL || *v == '\0' || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 0;
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*peek = false;
+		return 0;
+	}
+	return -1;
+}
+
+/* The answer: {"client","contact","retrieved","more","messages":[...]},
+ * each message as GET /v1/messages/{id} shows it (without deliveries and
+ * ledger) plus the mailbox delivery, its contact and since when it waits. */
+static json_t *
+answer(const char *client, const char *contact, bool taken, bool more,
+       const struct pg_mailbox_item *v, size_t n)
+{
+	json_t *a = json_array();
+	char iso[PG_ISO_LEN];
+	bool ok = a != NULL;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct pg_delivery *d = &v[i].d;
+		json_t *m = intake__message(&v[i].msg);
+
+		ok = m && json_array_append_new(a, m) == 0 &&
+		    json_object_set_new(m, "delivery", json_integer(d->id)) == 0 &&
+		    json_object_set_new(m, "contact", json_string(d->contact_id)) == 0 &&
+		    json_object_set_new(m, "contact_name", d->contact_name ?
+			json_string(d->contact_name) : json_null()) == 0 &&
+		    json_object_set_new(m, "waiting_since",
+			json_string(pg_iso8601(d->created_ms, iso))) == 0;
+	}
+	if (!ok) {
+		json_decref(a);
+		return NULL;
+	}
+	/* "o" takes a, also when packing fails */
+	return json_pack("{s:s,s:s?,s:b,s:b,s:o}", "client", client, "contact",
+			 contact, "retrieved", taken, "more", more, "messages", a);
+}
+
+pg_err
+intake__mailbox(struct pg_ctx *ctx, const struct pg_config *cfg,
+		struct MHD_Connection *conn, const char *client,
+		const char *op_name, bool head, json_t **out,
+		struct pg_api_error *err)
+{
+	const struct pg_client *cl = pg_config_client(cfg, client);
+	const char *contact, *by;
+	struct pg_mailbox_item *v = NULL;
+	struct query q;
+	char who[PG_MAX_NAME + 128];
+	size_t n = 0;
+	bool peek, more = false;
+	pg_err e;
+
+	*out = NULL;
+	if (!cl)
+		return bad(err, 404, "unknown_client", "client", "no client with that id");
+	memset(&q, 0, sizeof q);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg, &q);
+	if (q.unknown[0])
+		return bad(err, 400, "unknown_field", q.unknown,
+			   "unknown query parameter; use contact, peek and by");
+	for (int i = 0; i < Q__COUNT; i++)
+		if (q.count[i] > 1)
+			return bad(err, 400, "invalid", q_keys[i],
+				   "%s is given more than once", q_keys[i]);
+	contact = q.v[Q_CONTACT];
+	if (q.given[Q_CONTACT] && (contact == NULL || !pg_client_contact(cl, contact)))
+		return bad(err, 404, "unknown_contact", "contact",
+			   "client %s has no contact with that id", cl->id);
+	if (parse_peek(&q, &peek) != 0)
+		return bad(err, 400, "invalid", "peek", "peek must be true or false");
+	by = q.v[Q_BY];
+	if (by && (strlen(by) > PG_MAX_NAME || pg_has_ctl(by, false) ||
+		   !pg_utf8_valid(by, strlen(by))))
+		return bad(err, 400, "invalid", "by",
+			   "by must be one line of at most %d bytes", PG_MAX_NAME);
+	if (by && *by)
+		snprintf(who, sizeof who, "%s (operator %s)", by, op_name);
+	else
+		snprintf(who, sizeof who, "operator %s", op_name);
+	peek = peek || head;
+	if ((e = pg_store_mailbox(ctx->store, cl->id, contact, !peek, who, &v, &n,
+				  &more)) != PG_OK)
+		return e;
+	if (!peek && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			pg_metrics_final(ctx->metrics, PG_CH_MAILBOX, true);
+		pg_info("mailbox: %zu message%s of client %s%s%s retrieved by %s",
+			n, n == 1 ? "" : "s", cl->id, contact ? " contact " : "",
+			contact ? contact : "", who);
+	}
+	*out = answer(cl->id, contact, !peek, more, v, n);
+	pg_mailbox_free(v, n);
+	return *out ? PG_OK : PG_ERR_NOMEM;
+}
+
+pg_err
+intake__mailbox_metrics(struct pg_ctx *ctx, struct pg_buf *out)
+{
+	size_t n = 0;
+	pg_err e = pg_store_mailbox_count(ctx->store, &n);
+
+	if (e) {
+		pg_warn("metrics: cannot count the mailbox messages: %s",
+			pg_strerror(e));
+		return PG_OK;
+	}
+	return pg_metrics_gauge(out, "pagegate_mailbox_waiting",
+		"Messages waiting in check-in mailboxes for retrieval.", n);
+}

@@ -1,0 +1,151 @@
+/*
+ * store_mailbox.c - the check-in mailbox of the store (store.h,
+ * pg_store_mailbox).  A contact with checkin = true has its messages kept
+ * as deliveries on the mailbox channel in state waiting, which the
+ * scheduler never loads and which never expire.  Retrieving them lists
+ * them with their messages and, unless peeking, marks them delivered: an
+ * OP_MAILBOX write run by the writer thread inside one group-commit
+ * transaction, so that the list an operator reads out is exactly what the
+ * ledger records as retrieved, and two operators retrieving at once never
+ * both get the same message.  A peek reads in a snapshot and writes
+ * nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagegate/util.h"
+#include "store_priv.h"
+
+#define WHO_MAX 512          /* bytes of "who retrieved", at most */
+
+/* The waiting deliveries of mb's client (and contact), at most
+ * PG_MAILBOX_MAX, each with its message, into mb->v / mb->n; mb->more
+ * when there are others.  On error mb->v holds what was read so far. */
+static pg_err
+collect(const struct pg_store_backend *be, struct pg_sb *c,
+	struct store_mailbox *mb)
+{
+	struct pg_delivery *ds = NULL;
+	size_t nd = 0, keep;
+	pg_err e = be->mailbox_deliveries(c, mb->client, mb->contact,
+					  PG_MAILBOX_MAX + 1, &ds, &nd);
+
+	if (e)
+		return e;
+	mb->more = nd > PG_MAILBOX_MAX;
+	keep = mb->more ? PG_MAILBOX_MAX : nd;
+	if (keep > 0 && (mb->v = calloc(keep, sizeof *mb->v)) == NULL)
+		e = PG_ERR_NOMEM;
+	for (size_t i = 0; i < nd; i++) {
+		if (!e && i < keep) {
+			mb->v[i].d = ds[i];           /* takes its strings */
+			mb->n++;
+			e = be->get_message(c, ds[i].message_id, &mb->v[i].msg);
+			continue;
+		}
+		pg_delivery_free(&ds[i]);
+	}
+	free(ds);
+	return e;
+}
+
+static pg_err
+peek(const struct pg_store_backend *be, struct pg_sb *c, void *arg)
+{
+	return collect(be, c, arg);
+}
+
+pg_err
+store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
+		    struct store_op *op, struct pg_buf *b)
+{
+	struct store_mailbox *mb = op->u.mailbox;
+	int64_t now = pg_now_ms();
+	pg_err e = collect(be, w, mb);
+
+	for (size_t i = 0; !e && i < mb->n; i++) {
+		struct pg_delivery *d = &mb->v[i].d;
+		struct pg_event ev = { 0, d->message_id, d->id, now, "delivered",
+				       NULL };
+
+		d->state = PG_D_DELIVERED;
+		d->updated_ms = now;
+		if (!(e = be->update_delivery(w, d)))
+			op->writes++;
+		if (!e && !(e = pg_buf_printf(b, "retrieved from the mailbox by %s",
+					      mb->who))) {
+			ev.detail = b->data;
+			if (!(e = be->insert_event(w, &ev)))
+				op->writes++;
+		}
+		pg_buf_reset(b);
+	}
+	/* Each message's state once, when all its deliveries are done; the
+	 * items of one message share it. */
+	for (size_t i = 0; !e && i < mb->n; i++) {
+		struct pg_message *m = &mb->v[i].msg;
+		size_t k = 0;
+
+		while (k < i && mb->v[k].msg.id != m->id)
+			k++;
+		if (k < i)
+			pg_strlcpy(m->state, mb->v[k].msg.state, sizeof m->state);
+		else
+			e = store__restate(be, w, op, m->id, m->state);
+	}
+	return e;
+}
+
+pg_err
+pg_store_mailbox(struct pg_store *st, const char *client_id,
+		 const char *contact_id, bool take, const char *who,
+		 struct pg_mailbox_item **out, size_t *n, bool *more)
+{
+	struct store_mailbox mb = { .client = client_id, .contact = contact_id,
+				    .who = who, .take = take };
+	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = &mb };
+	pg_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (more)
+		*more = false;
+	if (client_id == NULL || *client_id == '\0' ||
+	    (contact_id && *contact_id == '\0') ||
+	    (take && (who == NULL || *who == '\0' ||
+		      strnlen(who, WHO_MAX + 1) > WHO_MAX)))
+		return PG_ERR_INVAL;
+	e = take ? store__write(st, &op) : store__read(st, peek, &mb);
+	if (e) {
+		pg_mailbox_free(mb.v, mb.n);
+		return e;
+	}
+	*out = mb.v;
+	*n = mb.n;
+	if (more)
+		*more = mb.more;
+	return PG_OK;
+}
+
+void
+pg_mailbox_free(struct pg_mailbox_item *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		pg_delivery_free(&v[i].d);
+		pg_message_free(&v[i].msg);
+	}
+	free(v);
+}
+
+static pg_err
+count_waiting(const struct pg_store_backend *be, struct pg_sb *c, void *arg)
+{
+	return be->count_in_state(c, PG_D_WAITING, arg);
+}
+
+pg_err
+pg_store_mailbox_count(struct pg_store *st, size_t *n)
+{
+	*n = 0;
+	return store__read(st, count_waiting, n);
+}
