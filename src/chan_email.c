@@ -659,10 +659,20 @@ email_stop(void *state)
 	free(es);
 }
 
+/* One SMTP session's worth: the gateway's batch. */
+static size_t
+email_batch_for(const struct pg_config *cfg, const char *gateway)
+{
+	const struct pg_smtp_gateway *g = pg_config_smtp(cfg, gateway);
+
+	return g && g->batch > 0 ? (size_t)g->batch : 0;
+}
+
 const struct pg_channel pg_chan_email = {
 	.name = "email",
 	.kind = PG_CH_EMAIL,
 	.max_batch = EMAIL_MAX_BATCH,    /* split into sessions of the gateway's batch */
+	.batch_for = email_batch_for,
 	.subject_template = "email.subject",
 	.body_template = "email.txt",
 	.body_escape = PG_ESC_NONE,

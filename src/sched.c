@@ -190,6 +190,16 @@ take_batch(struct pg_sched *s, struct item **out)
 	first = s->ready_head[p];
 	drv = s->channel_for(first->channel);
 	cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
+	if (drv && drv->batch_for) {
+		/* live's lock is a leaf: taking it under mu cannot deadlock */
+		struct pg_config *cfg = pg_live_get(s->live);
+		size_t c = cfg ? drv->batch_for(cfg, first->gateway) : 0;
+
+		if (cfg)
+			pg_config_release(cfg);
+		if (c > 0 && c < cap)
+			cap = c;
+	}
 	if (cap > SCHED_BATCH_MAX)
 		cap = SCHED_BATCH_MAX;
 	for (q = p; q < PG_PRIO_LEVELS && n < cap; q++) {

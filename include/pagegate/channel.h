@@ -120,6 +120,12 @@ struct pg_channel {
 	const char *name;                 /* "email"; also its config section */
 	enum pg_channel_kind kind;
 	size_t max_batch;                 /* most jobs per send() call */
+	/* Optional: the most jobs worth handing over at once to gateway
+	 * (NULL = the default one) under cfg, e.g. one SMTP session's worth.
+	 * A worker holds its whole batch until send() returns, so this bounds
+	 * how long an emergency can wait for a worker busy with routine
+	 * work.  0 or NULL: max_batch. */
+	size_t (*batch_for)(const struct pg_config *cfg, const char *gateway);
 
 	/* Templates rendered for each job: subject_template into job->subject
 	 * when such a template exists (NULL = none), body_template (required,
