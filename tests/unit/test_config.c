@@ -734,12 +734,18 @@ static void test_repository_config(void **state)
 	const struct pg_rule *r = a->rules;
 	assert_int_equal(r[0].kind, PG_KIND_DISPATCH);
 	assert_int_equal(r[0].urgency, -1);
-	assert_int_equal(r[0].n_contacts, 3);
-	assert_int_equal(r[0].contacts[0], 1);   /* jane */
-	assert_int_equal(r[0].contacts[1], 2);   /* raj */
-	assert_int_equal(r[0].contacts[2], 0);   /* office */
-	assert_int_equal(r[0].channels, 1u << PG_CH_EMAIL);
-	assert_int_equal(r[0].line, 28);
+	assert_int_equal(r[0].n_contacts, 0);    /* the escalation notifies */
+	assert_int_equal(r[0].escalate, 1);
+	assert_int_equal(r[0].line, 39);
+	assert_int_equal(a->n_rotations, 1);
+	assert_int_equal(a->n_escalations, 1);
+	const struct pg_escalation *pe = &a->escalations[0];
+	assert_string_equal(pe->id, "no-heat");
+	assert_int_equal(pe->repeat, 2);
+	assert_int_equal(pe->n_steps, 3);
+	assert_int_equal(pe->steps[1].target.n_oncall, 1);
+	assert_int_equal(pe->steps[1].target.oncall[0].offset, 1);
+	assert_int_equal(pe->steps[2].wait_s, 600);
 	assert_int_equal(r[1].kind, -1);
 	assert_int_equal(r[1].urgency, PG_URG_EMERGENCY);
 	assert_int_equal(r[1].channels, 0);
@@ -754,14 +760,14 @@ static void test_repository_config(void **state)
 	assert_true(r[4].hold_business);
 	assert_int_equal(r[4].n_contacts, 1);
 	assert_int_equal(r[4].contacts[0], 0);
-	assert_int_equal(r[4].line, 36);
+	assert_int_equal(r[4].line, 46);
 
 	/* the subject is overridden, the body is the default */
 	const struct pg_template *t = pg_config_template(c, a, "email.subject");
 	assert_ptr_equal(t, &a->templates[0]);
 	assert_string_equal(t->text,
 			    "[Acme] {{message.urgency}} call from {{caller.name}} ({{caller.phone}})");
-	assert_int_equal(t->line, 42);
+	assert_int_equal(t->line, 52);
 	assert_ptr_equal(pg_config_template(c, a, "email.txt"), pg_config_template(c, NULL, "email.txt"));
 	assert_null(pg_config_template(c, a, "no-such.txt"));
 
