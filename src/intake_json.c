@@ -26,15 +26,9 @@
 #include "pagegate/intake.h"
 #include "pagegate/util.h"
 
-/* Fills err and returns PG_ERR_INVAL (the only error of validation). */
-static pg_err
-fail(struct pg_api_error *err, int status, const char *code,
-     const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static pg_err
-fail(struct pg_api_error *err, int status, const char *code,
-     const char *field, const char *fmt, ...)
+pg_err
+intake__error(struct pg_api_error *err, int status, const char *code,
+	      const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -46,6 +40,9 @@ fail(struct pg_api_error *err, int status, const char *code,
 	va_end(ap);
 	return PG_ERR_INVAL;
 }
+
+/* Fills err and returns PG_ERR_INVAL (the only error of validation). */
+#define fail intake__error
 
 /*
  * Copies untrusted text into dst[size] so that it can be echoed safely:

@@ -57,26 +57,7 @@ arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	return MHD_YES;
 }
 
-/* Fills err; returns PG_ERR_INVAL (400) or PG_ERR_NOTFOUND (404). */
-static pg_err
-bad(struct pg_api_error *err, int status, const char *code, const char *field,
-    const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static pg_err
-bad(struct pg_api_error *err, int status, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	err->status = status;
-	pg_strlcpy(err->code, code, sizeof err->code);
-	pg_strlcpy(err->field, field, sizeof err->field);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	return status == 404 ? PG_ERR_NOTFOUND : PG_ERR_INVAL;
-}
+#define bad intake__error
 
 /* peek: absent -> false; "", "true", "1" -> true; "false", "0" -> false. */
 static int

@@ -15,6 +15,12 @@
 
 /* The answer to a submit: {"id","client","state","received",
  * "deliveries":[{"id","contact","channel","to","state","hold_until"?}]}. */
+/* Fills a client-facing error (intake.h struct pg_api_error); returns
+ * PG_ERR_INVAL whatever the status. */
+pg_err intake__error(struct pg_api_error *err, int status, const char *code,
+		   const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 json_t *intake__submit(const struct pg_message *m, const struct pg_delivery *d,
 		       size_t nd);
 /* GET /v1/messages/{id}: the message with "fields", "deliveries" (each

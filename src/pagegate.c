@@ -795,6 +795,24 @@ out:
 
 /* ---- show ---- */
 
+/* "  text      ..." and one "  field     key: value" line per field. */
+static void put_text_fields(json_t *m)
+{
+	const char *key;
+	json_t *v;
+
+	fputs("\n  text      ", stdout);
+	put_clean(stdout, or(jstr(m, "text"), ""), "\n            ");
+	fputc('\n', stdout);
+	json_object_foreach(json_object_get(m, "fields"), key, v) {
+		fputs("  field     ", stdout);
+		put_clean(stdout, key, NULL);
+		fputs(": ", stdout);
+		put_clean(stdout, or(json_string_value(v), ""), "\n              ");
+		fputc('\n', stdout);
+	}
+}
+
 /* "  #3 jane (Jane Ortiz)  email  jane@acme.example" for show and preview. */
 static void put_delivery_head(json_t *d, const char *indent)
 {
@@ -847,7 +865,6 @@ static void show_delivery(json_t *d)
 static void show_message(json_t *m, long status)
 {
 	json_t *v, *ds = json_object_get(m, "deliveries"), *evs = json_object_get(m, "ledger");
-	const char *key;
 	char t[PG_ISO_LEN];
 	size_t i;
 
@@ -886,16 +903,7 @@ static void show_message(json_t *m, long status)
 		fputs(", ", stdout);
 		put_clean(stdout, jstr(m, "caller.company"), NULL);
 	}
-	fputs("\n  text      ", stdout);
-	put_clean(stdout, or(jstr(m, "text"), ""), "\n            ");
-	fputc('\n', stdout);
-	json_object_foreach(json_object_get(m, "fields"), key, v) {
-		fputs("  field     ", stdout);
-		put_clean(stdout, key, NULL);
-		fputs(": ", stdout);
-		put_clean(stdout, or(json_string_value(v), ""), "\n              ");
-		fputc('\n', stdout);
-	}
+	put_text_fields(m);
 	printf("\nDeliveries (%zu)\n", json_array_size(ds));
 	json_array_foreach(ds, i, v)
 		show_delivery(v);
@@ -1226,9 +1234,8 @@ out:
 
 static void show_mailbox(json_t *r, long status)
 {
-	json_t *ms = json_object_get(r, "messages"), *m, *v;
+	json_t *ms = json_object_get(r, "messages"), *m;
 	bool taken = json_is_true(json_object_get(r, "retrieved"));
-	const char *key;
 	char t[PG_ISO_LEN];
 	size_t i, n = json_array_size(ms);
 
@@ -1259,16 +1266,7 @@ static void show_mailbox(json_t *r, long status)
 			fputs("\n  company   ", stdout);
 			put_clean(stdout, jstr(m, "caller.company"), NULL);
 		}
-		fputs("\n  text      ", stdout);
-		put_clean(stdout, or(jstr(m, "text"), ""), "\n            ");
-		fputc('\n', stdout);
-		json_object_foreach(json_object_get(m, "fields"), key, v) {
-			fputs("  field     ", stdout);
-			put_clean(stdout, key, NULL);
-			fputs(": ", stdout);
-			put_clean(stdout, or(json_string_value(v), ""), "\n              ");
-			fputc('\n', stdout);
-		}
+		put_text_fields(m);
 		if (jstr(m, "ack_ref"))
 			printf("  ack ref   %s\n", jstr(m, "ack_ref"));
 	}
