@@ -911,7 +911,8 @@ void config__check_templates(struct loader *ld)
 		return;
 	for (size_t i = 0; i < c->n_templates; i++) {
 		const struct pg_template *t = &c->templates[i];
-		if (pg_template_check(t->text, NULL, &line, err, sizeof err) != PG_OK) {
+		if (pg_template_check_kind(t->text, pg_template_kind(t->name), NULL, &line,
+					   err, sizeof err) != PG_OK) {
 			template_diag(ld, t->file, t->line + line - 1, err);
 			bad[i] = true;
 		}
@@ -923,7 +924,8 @@ void config__check_templates(struct loader *ld)
 		/* The client's overrides, with its own fields. */
 		for (size_t k = 0; k < cl->n_templates; k++) {
 			const struct pg_template *t = &cl->templates[k];
-			if (pg_template_check(t->text, cl, &line, err, sizeof err) != PG_OK) {
+			if (pg_template_check_kind(t->text, pg_template_kind(t->name), cl, &line,
+						   err, sizeof err) != PG_OK) {
 				char msg[400];
 				snprintf(msg, sizeof msg, "template %.150s: %s", t->name, err);
 				char *dot = strchr(msg + 9, '.');
@@ -937,7 +939,8 @@ void config__check_templates(struct loader *ld)
 			const struct pg_template *t = &c->templates[k];
 			if (bad[k] || pg_config_template(c, cl, t->name) != t)
 				continue;
-			if (pg_template_check(t->text, cl, &line, err, sizeof err) == PG_OK)
+			if (pg_template_check_kind(t->text, pg_template_kind(t->name), cl, &line,
+						   err, sizeof err) == PG_OK)
 				continue;
 			char msg[400];
 			if (strstr(err, cl->id))
