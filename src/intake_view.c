@@ -281,6 +281,7 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 			jset(x, "to", jstr(dv->to ? dv->to : dv->pin ? dv->pin : ""), &bad);
 			jset(x, "hold_until", jtime(it->hold_until_s * 1000), &bad);
 			jset(x, "rule_line", json_integer(it->rule_line), &bad);
+			jset(x, "content", json_string(pg_content_name(it->content)), &bad);
 		}
 		jpush(a, x, &bad);
 	}

@@ -1176,6 +1176,8 @@ static void preview_print(json_t *r, long status)
 			printf("  held until %s", jtime(d, "hold_until", t));
 		else
 			fputs("  now", stdout);
+		if (jstr(d, "content") && strcmp(jstr(d, "content"), "full") != 0)
+			printf("  content %s", jstr(d, "content"));
 		printf("  (rule at line %lld)\n", (long long)jint(d, "rule_line"));
 	}
 }

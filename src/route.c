@@ -152,6 +152,7 @@ static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
 			struct pg_plan_item it = {
 				.contact = ci, .device = di, .channel = ch,
 				.hold_until_s = hold_until, .rule_line = r->line,
+				.content = pg_content_level(cl, &c->devices[di], ch),
 			};
 			pg_err e = plan_add(p, cap, &it);
 			if (e)

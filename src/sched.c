@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "pagegate/backoff.h"
+#include "pagegate/content.h"
 #include "pagegate/log.h"
 #include "pagegate/sched.h"
 #include "pagegate/template.h"
@@ -341,7 +342,8 @@ render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w
 {
 	const struct pg_template *t;
 	struct pg_tvars tv;
-	const char *name;
+	const char *name, *subject, *body;
+	enum pg_content lv;
 	pg_err e;
 
 	w->client = pg_config_client(cfg, w->m.client_id);
@@ -356,13 +358,18 @@ render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w
 		return;
 	}
 	w->device = find_device(w->contact, w->it->channel, w->d.address);
+	lv = pg_content_level(w->client, w->device, w->it->channel);
 	pg_tvars_init(&tv);
-	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id))) {
+	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id)) ||
+	    (e = pg_content_apply(&tv, lv))) {
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			 "cannot fill template variables: %s", pg_strerror(e));
 		goto out;
 	}
-	name = drv->subject_template;
+	/* at "notify", plain text comes from notify.txt (content.h) */
+	pg_content_templates(lv, drv->subject_template, drv->body_template,
+			     drv->body_escape == PG_ESC_NONE, &subject, &body);
+	name = subject;
 	if (name && (t = pg_config_template(cfg, w->client, name))) {
 		w->has_subject = true;
 		if ((e = pg_template_render(t->text, &tv, PG_ESC_NONE, &w->subj))) {
@@ -371,7 +378,7 @@ render(const struct pg_config *cfg, const struct pg_channel *drv, struct work *w
 			goto out;
 		}
 	}
-	name = drv->body_template;
+	name = body;
 	if (!name || !(t = pg_config_template(cfg, w->client, name)))
 		presolve(w, PG_OUT_PERM, "no template %s for client %s",
 			 name ? name : "(none)", w->client->id);

@@ -449,6 +449,7 @@ pg_err pg_tvars_for_message(struct pg_tvars *tv, const struct pg_client *cl,
 		{ "text", m->text },
 		{ "contact.id", contact ? contact->id : NULL },
 		{ "contact.name", contact ? contact->name : NULL },
+		{ "callback", cl->callback },
 	};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
 		if ((e = pg_tvars_set(tv, vals[i].name, vals[i].value)))

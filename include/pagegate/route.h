@@ -14,6 +14,7 @@ struct pg_plan_item {
 	enum pg_channel_kind channel;
 	int64_t hold_until_s;        /* 0 = send now, else UTC release time */
 	int rule_line;               /* the rule that produced it */
+	enum pg_content content;     /* what the device shows: pg_content_level() */
 };
 
 struct pg_plan {
