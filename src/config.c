@@ -85,6 +85,7 @@ static const struct key daemon_keys[] = {
 	{ "store", K_GROUP }, { "templates", K_STR }, { "clients", K_STR },
 	{ "max_body", K_INT }, { "workers", K_INT }, { "operators", K_LIST },
 	{ "smtp", K_LIST }, { "default_smtp", K_STR }, { "retry", K_GROUP },
+	{ "callback", K_STR },
 	/* channel sections, parsed by their drivers (load_channels) */
 	{ "sms", K_ANY }, { "pager", K_ANY }, { "mqtt", K_ANY }, { "fax", K_ANY },
 	{ NULL, 0 }
@@ -425,6 +426,12 @@ static void load_daemon(struct loader *ld, config_setting_t *root, const char *d
 				     c->default_smtp);
 	}
 	load_retry(ld, config__member(root, "retry", K_GROUP));
+	m = config__member(root, "callback", K_STR);    /* content.h */
+	if (m && !pg_callback_ok(config_setting_get_string(m)))
+		config__diag(ld, m, "bad callback \"%.40s\": expected a number to dial such as \"+18005550100\"",
+			     config_setting_get_string(m));
+	else if (m)
+		c->callback = config__strdup(ld, config_setting_get_string(m));
 }
 
 /* ---- default templates ---- */
@@ -614,6 +621,7 @@ static void config_free(struct pg_config *c)
 	}
 	free(c->smtp);
 	free(c->default_smtp);
+	free(c->callback);
 	free_templates(c->templates, c->n_templates);
 	for (size_t i = 0; i < c->n_clients; i++)
 		config__free_client(&c->clients[i]);

@@ -24,7 +24,7 @@ static const struct key client_keys[] = {
 	{ "business_hours", K_LIST }, { "holidays", K_STRS }, { "instructions", K_STR },
 	{ "fields", K_LIST }, { "contacts", K_LIST }, { "rules", K_LIST },
 	{ "templates", K_GROUP }, { "oncall", K_LIST }, { "escalation", K_LIST },
-	{ NULL, 0 }
+	{ "content", K_GROUP }, { "callback", K_STR }, { NULL, 0 }
 };
 static const struct key hours_keys[] = {
 	{ "days", K_STR }, { "from", K_STR }, { "to", K_STR }, { NULL, 0 }
@@ -38,7 +38,7 @@ static const struct key contact_keys[] = {
 };
 static const struct key device_keys[] = {
 	{ "channel", K_STR }, { "to", K_STR }, { "topic", K_STR }, { "gateway", K_STR },
-	{ "pin", K_STR }, { NULL, 0 }
+	{ "pin", K_STR }, { "content", K_STR }, { NULL, 0 }
 };
 
 /* Every device setting not in device_keys becomes an option (text) for
@@ -399,7 +399,11 @@ static void load_device(struct loader *ld, struct pg_device *dv, config_setting_
 	dv->to = config__dup(ld, g, has(g, "to") ? "to" : "topic", false);
 	dv->gateway = config__dup(ld, g, "gateway", false);
 	dv->pin = config__dup(ld, g, "pin", false);
-	config_setting_t *m = config__member(g, "channel", K_STR);
+	config_setting_t *m = config__member(g, "content", K_STR);
+	if (m && pg_content_parse(config_setting_get_string(m), &dv->content) != 0)
+		config__diag(ld, m, "bad content \"%s\": expected \"full\", \"summary\" or \"notify\"",
+			     config_setting_get_string(m));
+	m = config__member(g, "channel", K_STR);
 	if (!m) {
 		if (!has(g, "channel"))
 			config__diag(ld, g, "device has no \"channel\" (email, fax, sms, pager or mqtt)");
@@ -834,6 +838,10 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 		load_fields(ld, cl, m);
 	if ((m = config__member(root, "contacts", K_LIST)))
 		load_contacts(ld, cl, m);
+	size_t before_content = ld->d->n;   /* content levels, callback (content.h) */
+	if (pg_content_config(root, cl, ld->c->callback, ld->file, ld->d) == PG_ERR_NOMEM)
+		ld->nomem = true;
+	ld->errors += (int)(ld->d->n - before_content);
 	if ((m = config__member(root, "oncall", K_LIST)) && cl->tz) {
 		size_t before = ld->d->n;
 		pg_err e = pg_oncall_parse(m, cl, ld->file, ld->d, &cl->rotations,
@@ -866,6 +874,7 @@ void config__free_client(struct pg_client *cl)
 	free(cl->hours);
 	free(cl->holidays);
 	free(cl->instructions);
+	free(cl->callback);
 	for (size_t i = 0; i < cl->n_fields; i++) {
 		free(cl->fields[i].id);
 		free(cl->fields[i].label);
@@ -912,9 +921,9 @@ static void template_diag(struct loader *ld, const char *file, int line, const c
 }
 
 /* Each channel used by a device needs its driver's body template, email
- * also "email.subject"; each missing one is reported once, at its first
- * use. */
-static void check_needed(struct loader *ld, bool reported[PG_CH__COUNT][2])
+ * also "email.subject" (at content "notify": notify.txt, notify.subject);
+ * each missing one is reported once, at its first use. */
+static void check_needed(struct loader *ld, bool reported[PG_CH__COUNT][4])
 {
 	const struct pg_config *c = ld->c;
 	for (size_t i = 0; i < c->n_clients; i++) {
@@ -926,15 +935,22 @@ static void check_needed(struct loader *ld, bool reported[PG_CH__COUNT][2])
 				const struct pg_channel *drv;
 				if ((unsigned)ch >= PG_CH__COUNT || !(drv = pg_channel_for(ch)))
 					continue;   /* already reported */
+				enum pg_content lv = pg_content_level(cl, &ct->devices[j], ch);
+				bool notify = lv == PG_CONTENT_NOTIFY;
+				const char *names[2];
+				pg_content_templates(lv, drv->subject_template, drv->body_template,
+						     drv->body_escape == PG_ESC_NONE, &names[1], &names[0]);
 				for (int w = 0; w < (ch == PG_CH_EMAIL ? 2 : 1); w++) {
-					const char *name = w ? drv->subject_template : drv->body_template;
-					if (!name || reported[ch][w] || pg_config_template(c, NULL, name))
+					const char *name = names[w];
+					int slot = w + (notify ? 2 : 0);
+					if (!name || reported[ch][slot] || pg_config_template(c, NULL, name))
 						continue;
-					reported[ch][w] = true;
+					reported[ch][slot] = true;
 					char msg[300];
 					snprintf(msg, sizeof msg,
-						 "%s devices need the template \"%s\", which is not in %.200s",
-						 pg_channel_name(ch), name, c->templates_dir);
+						 "%s devices%s need the template \"%s\", which is not in %.200s",
+						 pg_channel_name(ch), notify ? " with content \"notify\"" : "",
+						 name, c->templates_dir);
 					template_diag(ld, cl->file, ct->devices[j].line, msg);
 				}
 			}
@@ -947,7 +963,7 @@ void config__check_templates(struct loader *ld)
 	const struct pg_config *c = ld->c;
 	char err[200];
 	int line;
-	bool reported[PG_CH__COUNT][2] = { { false } };
+	bool reported[PG_CH__COUNT][4] = { { false } };
 
 	/* Defaults on their own: syntax and unknown variables. */
 	bool *bad = config__calloc(ld, c->n_templates, sizeof *bad);
@@ -955,7 +971,8 @@ void config__check_templates(struct loader *ld)
 		return;
 	for (size_t i = 0; i < c->n_templates; i++) {
 		const struct pg_template *t = &c->templates[i];
-		if (pg_template_check(t->text, NULL, &line, err, sizeof err) != PG_OK) {
+		if (pg_template_check_kind(t->text, pg_template_kind(t->name), NULL, &line,
+					   err, sizeof err) != PG_OK) {
 			template_diag(ld, t->file, t->line + line - 1, err);
 			bad[i] = true;
 		}
@@ -967,7 +984,8 @@ void config__check_templates(struct loader *ld)
 		/* The client's overrides, with its own fields. */
 		for (size_t k = 0; k < cl->n_templates; k++) {
 			const struct pg_template *t = &cl->templates[k];
-			if (pg_template_check(t->text, cl, &line, err, sizeof err) != PG_OK) {
+			if (pg_template_check_kind(t->text, pg_template_kind(t->name), cl, &line,
+						   err, sizeof err) != PG_OK) {
 				char msg[400];
 				snprintf(msg, sizeof msg, "template %.150s: %s", t->name, err);
 				char *dot = strchr(msg + 9, '.');
@@ -981,7 +999,8 @@ void config__check_templates(struct loader *ld)
 			const struct pg_template *t = &c->templates[k];
 			if (bad[k] || pg_config_template(c, cl, t->name) != t)
 				continue;
-			if (pg_template_check(t->text, cl, &line, err, sizeof err) == PG_OK)
+			if (pg_template_check_kind(t->text, pg_template_kind(t->name), cl, &line,
+						   err, sizeof err) == PG_OK)
 				continue;
 			char msg[400];
 			if (strstr(err, cl->id))

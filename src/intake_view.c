@@ -365,6 +365,7 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 		if (x) {
 			jset(x, "hold_until", jtime(it->hold_until_s * 1000), &bad);
 			jset(x, "rule_line", json_integer(it->rule_line), &bad);
+			jset(x, "content", json_string(pg_content_name(it->content)), &bad);
 			if (it->esc_step)
 				jset(x, "escalation_step", json_integer(it->esc_step), &bad);
 		}

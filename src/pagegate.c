@@ -1350,6 +1350,8 @@ static void preview_print(json_t *r, long status)
 			fputs("  kept for check-in", stdout);
 		else
 			fputs("  now", stdout);
+		if (jstr(d, "content") && strcmp(jstr(d, "content"), "full") != 0)
+			printf("  content %s", jstr(d, "content"));
 		if (jint(d, "escalation_step"))
 			printf("  (escalation step %lld)\n", (long long)jint(d, "escalation_step"));
 		else

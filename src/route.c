@@ -164,6 +164,7 @@ static pg_err add_contact(const struct pg_client *cl, const struct pg_rule *r,
 				.contact = ci, .device = di, .channel = ch,
 				.hold_until_s = hold_until, .rule_line = r->line,
 				.esc_step = esc_step,
+				.content = pg_content_level(cl, &c->devices[di], ch),
 			};
 			pg_err e = plan_add(p, cap, &it);
 			if (e)

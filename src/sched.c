@@ -17,6 +17,10 @@
  * fails (disk full) leaves the item in memory to be retried after
  * STORE_RETRY_MS; an outcome the store refused is kept and replayed
  * without sending again.
+ *
+ * Deliveries that come out of a hold together for one recipient go out as
+ * one digest (sched_digest.c); take_batch looks a little past the driver's
+ * batch size for their companions.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -26,10 +30,12 @@
 #include <time.h>
 
 #include "pagegate/backoff.h"
+#include "pagegate/content.h"
 #include "pagegate/log.h"
 #include "pagegate/sched.h"
 #include "pagegate/template.h"
 #include "pagegate/util.h"
+#include "sched_priv.h"
 
 #define SCHED_BATCH_MAX 64          /* most jobs handed to one send() */
 #define RENDER_MAX      (64 * 1024) /* one rendered template */
@@ -57,6 +63,8 @@ struct item {
 	int prio;                    /* 0 = most urgent */
 	int64_t next_try;            /* wall clock, ms */
 	bool held;
+	char *rcpt;                  /* held at first: "contact\naddress", for
+					a digest (sched_digest.c); else NULL */
 	uint64_t seq;                /* arrival order, for FIFO ties */
 	struct finish_rec *pending;  /* bookkeeping still to write */
 	struct item *next;           /* ready-queue link */
@@ -81,25 +89,6 @@ struct pg_sched {
 	uint64_t seq;
 	pthread_t *threads;
 	int n_threads;
-};
-
-/* One item's work in a batch. */
-struct work {
-	struct item *it;
-	struct pg_delivery d;
-	struct pg_message m;
-	bool have_d, have_m;
-	const struct pg_client *client;
-	const struct pg_contact *contact;
-	const struct pg_device *device;  /* NULL when a reload removed it */
-	struct pg_buf subj, body;
-	bool has_subject;
-	int64_t aid;
-	bool started;                /* attempt recorded in the store */
-	bool presolved;              /* outcome decided without the driver */
-	int job;                     /* index into the jobs array, or -1 */
-	enum pg_outcome outcome;
-	char reply[PG_REPLY_MAX];
 };
 
 /* ---- heap and queues (caller holds mu) ---- */
@@ -173,14 +162,27 @@ same_gateway(const struct item *a, const struct item *b)
 	return strcmp(a->gateway, b->gateway) == 0;
 }
 
+/* True when it can join a digest with an item already in out[0..n). */
+static bool
+digest_mate(struct item *const *out, size_t n, const struct item *it)
+{
+	for (size_t i = 0; it->rcpt && i < n; i++)
+		if (out[i]->rcpt && strcmp(out[i]->rcpt, it->rcpt) == 0)
+			return true;
+	return false;
+}
+
 /* Takes the most urgent ready item and up to the driver's batch size of
- * ready items for the same channel and gateway, most urgent first. */
+ * ready items for the same channel and gateway, most urgent first; past
+ * that size, held items that join a digest of one taken (one send between
+ * them), looking at most SCHED_BATCH_MAX items further. */
 static size_t
 take_batch(struct pg_sched *s, struct item **out)
 {
 	const struct pg_channel *drv;
 	struct item *first, *it, *prev, *nx;
-	size_t n = 0, cap, i;
+	size_t n = 0, cap, i, sends = 0, looked = 0;
+	bool mate, more = true, gathering = false;
 	int p, q;
 
 	for (p = 0; p < PG_PRIO_LEVELS && !s->ready_head[p]; p++)
@@ -202,14 +204,19 @@ take_batch(struct pg_sched *s, struct item **out)
 	}
 	if (cap > SCHED_BATCH_MAX)
 		cap = SCHED_BATCH_MAX;
-	for (q = p; q < PG_PRIO_LEVELS && n < cap; q++) {
+	for (q = p; q < PG_PRIO_LEVELS && more; q++) {
 		prev = NULL;
-		for (it = s->ready_head[q]; it && n < cap; it = nx) {
+		for (it = s->ready_head[q]; it && more; it = nx) {
 			nx = it->next;
-			if (it->channel != first->channel || !same_gateway(it, first)) {
+			looked += sends >= cap;
+			more = looked < SCHED_BATCH_MAX;
+			mate = gathering && digest_mate(out, n, it);
+			if (it->channel != first->channel || !same_gateway(it, first) ||
+			    (sends >= cap && !mate)) {
 				prev = it;
 				continue;
 			}
+			sends += !mate;
 			if (prev)
 				prev->next = nx;
 			else
@@ -218,6 +225,8 @@ take_batch(struct pg_sched *s, struct item **out)
 				s->ready_tail[q] = prev;
 			it->next = NULL;
 			out[n++] = it;
+			gathering = gathering || it->rcpt;
+			more = n < SCHED_BATCH_MAX && (sends < cap || gathering);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -233,6 +242,7 @@ item_free(struct item *it)
 	if (!it)
 		return;
 	free(it->gateway);
+	free(it->rcpt);
 	free(it->pending);
 	free(it);
 }
@@ -353,7 +363,7 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 {
 	const struct pg_template *t;
 	struct pg_tvars tv;
-	const char *name;
+	const char *name, *subject, *body;
 	char url[PG_ACK_URL_MAX] = "";
 	pg_err e;
 
@@ -369,16 +379,21 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 		return;
 	}
 	w->device = find_device(w->contact, w->it->channel, w->d.address);
+	w->content = pg_content_level(w->client, w->device, w->it->channel);
 	pg_tvars_init(&tv);
 	if (host && host->ack_url)
 		host->ack_url(host->ctx, cfg, w->m.id, w->d.id, url, sizeof url);
 	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id)) ||
-	    (e = pg_tvars_set(&tv, "ack_url", url))) {
+	    (e = pg_tvars_set(&tv, "ack_url", url)) ||
+	    (e = pg_content_apply(&tv, w->content))) {
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			 "cannot fill template variables: %s", pg_strerror(e));
 		goto out;
 	}
-	name = drv->subject_template;
+	/* at "notify", plain text comes from notify.txt (content.h) */
+	pg_content_templates(w->content, drv->subject_template, drv->body_template,
+			     drv->body_escape == PG_ESC_NONE, &subject, &body);
+	name = subject;
 	if (name && (t = pg_config_template(cfg, w->client, name))) {
 		w->has_subject = true;
 		if ((e = pg_template_render(t->text, &tv, PG_ESC_NONE, &w->subj))) {
@@ -387,7 +402,7 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 			goto out;
 		}
 	}
-	name = drv->body_template;
+	name = body;
 	if (!name || !(t = pg_config_template(cfg, w->client, name)))
 		presolve(w, PG_OUT_PERM, "no template %s for client %s",
 			 name ? name : "(none)", w->client->id);
@@ -522,6 +537,9 @@ finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
 		 pg_backoff_next(pol, attempts, now, expires_of(&w->d, pol),
 				 pg_random_u32(), &r.next)) {
 		r.state = PG_D_QUEUED;
+		if (w->retry_at > 0)            /* a digest retries together */
+			r.next = w->retry_at;
+		w->retry_at = r.next;
 		snprintf(tail, sizeof tail, " retry_in_s=%lld",
 			 (long long)((r.next - now + MS_PER_S - 1) / MS_PER_S));
 	} else {
@@ -563,7 +581,8 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	struct work w[SCHED_BATCH_MAX];
 	struct pg_job jobs[SCHED_BATCH_MAX];
 	int64_t now = pg_now_ms(), t0, dur = 0;
-	size_t i, nj = 0;
+	size_t i, nj = 0, cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
+	char reply[DETAIL_MAX];
 
 	memset(w, 0, n * sizeof w[0]);
 	memset(jobs, 0, sizeof jobs);
@@ -576,8 +595,17 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 			apply_finish(s, items[i], items[i]->pending);
 			continue;
 		}
-		if (!prepare(s, cfg, drv, &w[i], now) || w[i].presolved)
+		w[i].gather = items[i]->rcpt != NULL;
+		prepare(s, cfg, drv, &w[i], now);
+	}
+	sched__digests(cfg, drv, w, n);
+	for (i = 0; i < n; i++) {
+		if (!w[i].started || w[i].presolved)
 			continue;
+		if (w[i].lead >= 0 && w[i].lead != (int)i) {
+			w[i].job = w[w[i].lead].job;   /* in the lead's digest */
+			continue;
+		}
 		w[i].job = (int)nj;
 		jobs[nj].delivery_id = items[i]->did;
 		jobs[nj].message_id = w[i].d.message_id;
@@ -597,7 +625,9 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	}
 	if (nj > 0) {
 		t0 = pg_mono_ms();
-		drv->send(s->drv_state[ch], cfg, gateway, jobs, nj);
+		for (i = 0; i < nj; i += cap)   /* digests of two clients may exceed it */
+			drv->send(s->drv_state[ch], cfg, gateway, jobs + i,
+				  nj - i < cap ? nj - i : cap);
 		dur = pg_mono_ms() - t0;
 	}
 	for (i = 0; i < n; i++) {
@@ -610,7 +640,11 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 			enum pg_outcome o = (unsigned)j->outcome < PG_OUT__COUNT ?
 				j->outcome : PG_OUT_TEMP;
 			j->reply[PG_REPLY_MAX - 1] = '\0';
-			finish(s, cfg, &w[i], o, j->reply[0] ? j->reply : "driver gave no reply", dur);
+			if (w[i].lead >= 0)
+				w[i].retry_at = w[w[i].lead].retry_at;
+			sched__digest_reply(&w[i], w, j->reply[0] ? j->reply : "driver gave no reply",
+					    reply, sizeof reply);
+			finish(s, cfg, &w[i], o, reply, dur);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -694,6 +728,12 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 		PG_PRIO_LEVELS - 1 : d->priority;
 	it->next_try = d->next_try_ms;
 	it->held = d->state == PG_D_HELD;
+	if (it->held && d->contact_id && d->address &&
+	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
+		it->rcpt = NULL;
+		item_free(it);
+		return PG_ERR_NOMEM;
+	}
 
 	pthread_mutex_lock(&s->mu);
 	if (s->n_items + 1 > s->cap_heap) {

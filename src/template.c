@@ -5,6 +5,7 @@
  * never disagree about what a substitution is: "{{", optional blanks, a
  * name, optional blanks, "}}", all on one line.  Anything else is literal
  * text (a lone "}}" too, so JSON templates such as {"a":{"b":1}} work).
+ * A name that starts with '#' or '/' opens or closes a digest's section.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,14 @@ static const char *const known_vars[] = {
 	"message.received_utc", "message.ack_ref", "caller.name", "caller.phone",
 	"caller.company", "text", "contact.id", "contact.name",
 	"delivery.id", "fields", "ack_url",
+	"callback",
 };
+
+/* Outside a digest's section: the names that do not belong to one message. */
+static const char *const outer_prefixes[] = { "client.", "contact.", NULL };
+static const char *const outer_vars[] = { "callback", "messages.count", NULL };
+
+#define SECTION "messages"
 
 #define FIELD_PREFIX "fields."
 
@@ -35,6 +43,7 @@ enum tok_status { TOK_OK, TOK_UNCLOSED, TOK_EMPTY, TOK_BADNAME };
 
 struct tok {
 	enum tok_status st;
+	char sigil;            /* '#' opens a section, '/' closes it, else 0 */
 	const char *name;      /* the trimmed name inside the braces */
 	size_t name_len;
 	const char *end;       /* first character after the closing "}}" */
@@ -75,6 +84,11 @@ static void scan_var(const char *p, struct tok *t)
 	const char *e = close;
 	while (e > s && is_blank(e[-1]))
 		e--;
+	if (s < e && (*s == '#' || *s == '/')) {
+		t->sigil = *s++;
+		while (s < e && is_blank(*s))
+			s++;
+	}
 	t->name = s;
 	t->name_len = (size_t)(e - s);
 	if (t->name_len == 0) {
@@ -123,11 +137,96 @@ static pg_err check_name(const struct tok *t, const struct pg_client *cl,
 	return PG_ERR_INVAL;
 }
 
+/* May a digest use this name outside its section? */
+static bool outer_ok(const struct tok *t)
+{
+	for (size_t i = 0; outer_vars[i]; i++)
+		if (name_is(t, outer_vars[i]))
+			return true;
+	for (size_t i = 0; outer_prefixes[i]; i++) {
+		size_t n = strlen(outer_prefixes[i]);
+		if (t->name_len > n && memcmp(t->name, outer_prefixes[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* State of one check. */
+struct checker {
+	enum pg_tpl_kind kind;
+	const struct pg_client *cl;
+	int open_line;           /* line of the open section, 0 = none */
+	int n_sections;
+	char *err;
+	size_t errlen;
+};
+
+/* Checks one well-formed tag at line ln. */
+static pg_err check_tag(struct checker *c, const struct tok *t, int ln)
+{
+	bool digest = c->kind != PG_TPL_MESSAGE;
+
+	if (t->sigil && !digest) {
+		snprintf(c->err, c->errlen, "sections (\"{{%c%.*s}}\") are only for the digest "
+			 "templates", t->sigil, t->name_len > 60 ? 60 : (int)t->name_len, t->name);
+		return PG_ERR_INVAL;
+	}
+	if (t->sigil && !name_is(t, SECTION)) {
+		snprintf(c->err, c->errlen, "unknown section \"%.*s\" (the only one is \""
+			 SECTION "\")", t->name_len > 60 ? 60 : (int)t->name_len, t->name);
+		return PG_ERR_INVAL;
+	}
+	if (t->sigil == '#') {
+		if (c->open_line) {
+			snprintf(c->err, c->errlen, "sections do not nest (\"{{#" SECTION
+				 "}}\" at line %d is still open)", c->open_line);
+			return PG_ERR_INVAL;
+		}
+		c->open_line = ln;
+		return PG_OK;
+	}
+	if (t->sigil == '/') {
+		if (!c->open_line) {
+			snprintf(c->err, c->errlen, "\"{{/" SECTION "}}\" without \"{{#"
+				 SECTION "}}\"");
+			return PG_ERR_INVAL;
+		}
+		c->open_line = 0;
+		c->n_sections++;
+		return PG_OK;
+	}
+	if (digest && name_is(t, "messages.count"))
+		return PG_OK;
+	pg_err e = check_name(t, c->cl, c->err, c->errlen);
+	if (e || !digest || c->open_line || outer_ok(t))
+		return e;
+	snprintf(c->err, c->errlen, "\"%.*s\" belongs to one message: use it inside "
+		 "{{#" SECTION "}} ... {{/" SECTION "}}", (int)t->name_len, t->name);
+	return PG_ERR_INVAL;
+}
+
+enum pg_tpl_kind pg_template_kind(const char *name)
+{
+	if (name && strcmp(name, "digest.txt") == 0)
+		return PG_TPL_DIGEST_BODY;
+	if (name && strcmp(name, "digest.subject") == 0)
+		return PG_TPL_DIGEST_SUBJECT;
+	return PG_TPL_MESSAGE;
+}
+
 pg_err pg_template_check(const char *text, const struct pg_client *cl,
 			 int *line, char *err, size_t errlen)
 {
+	return pg_template_check_kind(text, PG_TPL_MESSAGE, cl, line, err, errlen);
+}
+
+pg_err pg_template_check_kind(const char *text, enum pg_tpl_kind kind,
+			      const struct pg_client *cl, int *line, char *err,
+			      size_t errlen)
+{
 	int ln = 1;
 	char dummy[8];
+	struct checker c;
 
 	if (!err || errlen == 0) {
 		err = dummy;
@@ -136,10 +235,13 @@ pg_err pg_template_check(const char *text, const struct pg_client *cl,
 	err[0] = '\0';
 	if (line)
 		*line = 0;
-	if (!text)
-		return PG_OK;
+	memset(&c, 0, sizeof c);
+	c.kind = kind;
+	c.cl = cl;
+	c.err = err;
+	c.errlen = errlen;
 
-	for (const char *p = text; *p; ) {
+	for (const char *p = text ? text : ""; *p; ) {
 		if (*p == '\n') {
 			ln++;
 			p++;
@@ -167,7 +269,7 @@ pg_err pg_template_check(const char *text, const struct pg_client *cl,
 			e = PG_ERR_INVAL;
 			break;
 		case TOK_OK:
-			e = check_name(&t, cl, err, errlen);
+			e = check_tag(&c, &t, ln);
 			break;
 		}
 		if (e != PG_OK) {
@@ -176,6 +278,19 @@ pg_err pg_template_check(const char *text, const struct pg_client *cl,
 			return e;
 		}
 		p = t.end;
+	}
+	if (c.open_line) {
+		snprintf(err, errlen, "\"{{#" SECTION "}}\" without \"{{/" SECTION "}}\"");
+		if (line)
+			*line = c.open_line;
+		return PG_ERR_INVAL;
+	}
+	if (kind == PG_TPL_DIGEST_BODY && c.n_sections == 0) {
+		snprintf(err, errlen, "a digest lists its messages in a section: "
+			 "{{#" SECTION "}} ... {{/" SECTION "}}");
+		if (line)
+			*line = 1;
+		return PG_ERR_INVAL;
 	}
 	return PG_OK;
 }
@@ -334,6 +449,7 @@ pg_err pg_tvars_for_message(struct pg_tvars *tv, const struct pg_client *cl,
 		{ "text", m->text },
 		{ "contact.id", contact ? contact->id : NULL },
 		{ "contact.name", contact ? contact->name : NULL },
+		{ "callback", cl->callback },
 	};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
 		if ((e = pg_tvars_set(tv, vals[i].name, vals[i].value)))
@@ -391,26 +507,65 @@ static pg_err add_value(struct pg_buf *out, const char *v, enum pg_escape esc)
 	return pg_buf_adds(out, v);
 }
 
-static pg_err render(const char *text, const struct pg_tvars *tv,
-		     enum pg_escape esc, struct pg_buf *out)
+/* The value of a name: the row's, else the outer variables'. */
+static const struct pg_tvar *lookup(const struct pg_tvars *tv,
+				    const struct pg_tvars *outer, const struct tok *t)
+{
+	const struct pg_tvar *v = tv ? tvars_find(tv, t->name, t->name_len) : NULL;
+	return v ? v : outer ? tvars_find(outer, t->name, t->name_len) : NULL;
+}
+
+/* A section tag takes the newline right after it. */
+static const char *after_tag(const struct tok *t)
+{
+	return *t->end == '\n' ? t->end + 1 : t->end;
+}
+
+/* Renders [text, end) with tv (then outer).  At the top level (outer ==
+ * NULL) a section renders its body once per row of tv->items. */
+static pg_err render(const char *text, const char *end, const struct pg_tvars *tv,
+		     const struct pg_tvars *outer, enum pg_escape esc,
+		     struct pg_buf *out)
 {
 	const char *run = text;
 	pg_err e;
 
 	for (const char *p = text; ; ) {
-		if (*p && !(p[0] == '{' && p[1] == '{')) {
+		if (p < end && !(p + 1 < end && p[0] == '{' && p[1] == '{')) {
 			p++;
 			continue;
 		}
 		if (p > run && (e = pg_buf_add(out, run, (size_t)(p - run))))
 			return e;
-		if (!*p)
+		if (p >= end)
 			return PG_OK;
 		struct tok t;
 		scan_var(p, &t);
-		if (t.st != TOK_OK)
+		if (t.st != TOK_OK || t.end > end)
 			return PG_ERR_INVAL;
-		const struct pg_tvar *v = tv ? tvars_find(tv, t.name, t.name_len) : NULL;
+		if (t.sigil == '/' || (t.sigil == '#' && outer))
+			return PG_ERR_INVAL;      /* unbalanced or nested */
+		if (t.sigil == '#') {
+			const char *body = after_tag(&t), *q = body;
+			struct tok c;
+			for (;; q++) {
+				if (q >= end || !*q)
+					return PG_ERR_INVAL;
+				if (q[0] != '{' || q[1] != '{')
+					continue;
+				scan_var(q, &c);
+				if (c.st == TOK_OK && c.sigil)
+					break;
+			}
+			if (c.sigil != '/')
+				return PG_ERR_INVAL;
+			for (size_t i = 0; tv && i < tv->n_items; i++)
+				if ((e = render(body, q, &tv->items[i], tv, esc, out)))
+					return e;
+			p = run = after_tag(&c);
+			continue;
+		}
+		const struct pg_tvar *v = lookup(tv, outer, &t);
 		if (v && (e = add_value(out, v->value, esc)))
 			return e;
 		p = run = t.end;
@@ -424,7 +579,7 @@ pg_err pg_template_render(const char *text, const struct pg_tvars *tv,
 
 	if (!text)
 		return PG_OK;
-	pg_err e = render(text, tv, esc, out);
+	pg_err e = render(text, text + strlen(text), tv, NULL, esc, out);
 	if (e && out->data) {
 		/* Leave out as it was: no half-rendered text. */
 		out->len = start;

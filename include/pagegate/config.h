@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include "pagegate/common.h"
+#include "pagegate/content.h"
 #include "pagegate/tz.h"
 
 /* ---- diagnostics ---- */
@@ -43,6 +44,8 @@ struct pg_device {
 			      (numbers and booleans too), for the driver's
 			      device_check: e.g. max_segments = 3 */
 	size_t n_opts;
+	enum pg_content content; /* content = "full"/"summary"/"notify"; UNSET =
+			      the client's level for the channel (content.h) */
 	int line;
 };
 
@@ -159,6 +162,9 @@ struct pg_client {
 	size_t n_rules;
 	struct pg_template *templates;   /* overrides */
 	size_t n_templates;
+	enum pg_content content[PG_CH__COUNT]; /* content = { sms = "summary"; } */
+	char *callback;              /* number staff call to hear a message: the
+					client's, else pagegate.conf's; may be NULL */
 };
 
 /* ---- daemon configuration ---- */
@@ -212,6 +218,7 @@ struct pg_config {
 	struct pg_smtp_gateway *smtp;
 	size_t n_smtp;
 	char *default_smtp;       /* gateway name; NULL = the first */
+	char *callback;           /* default callback number (content.h), may be NULL */
 	struct pg_retry_policy retry[PG_CH__COUNT];
 	struct pg_template *templates;    /* defaults from templates_dir */
 	size_t n_templates;

@@ -21,6 +21,7 @@ struct pg_plan_item {
 	int64_t hold_until_s;        /* 0 = send now, else UTC release time */
 	int rule_line;               /* the rule (or step) that produced it */
 	int esc_step;                /* 0, or the escalation step (1-based) */
+	enum pg_content content;     /* what the device shows: pg_content_level() */
 };
 
 struct pg_plan {

@@ -14,9 +14,22 @@
  *            skipped: lets a default template show any client's fields)
  *   ack_url (the signed link that acknowledges the message, ack_link.h:
  *            set by the scheduler for each delivery; "" elsewhere)
+ *   callback  (the number staff call to hear a message: content.h)
  * A substitution lies on one line; a lone "}}" is literal text.
  * An optional value that is absent renders as the empty string; an unknown
  * name can never reach rendering because the configuration fails to load.
+ *
+ * Digest templates ("digest.subject", "digest.txt": several held messages
+ * for one recipient in one send) have one more construct, a section
+ * repeated once per message with that message's variables:
+ *   {{messages.count}} messages for {{client.name}}
+ *   {{#messages}}
+ *   - {{caller.name}}: {{text}}
+ *   {{/messages}}
+ * Outside the section only client.*, contact.*, callback and
+ * messages.count are known; sections do not nest; a tag directly followed
+ * by a newline takes that newline with it.  digest.txt must have a
+ * section.  Rendering costs at most (messages x template length).
  */
 #ifndef PAGEGATE_TEMPLATE_H
 #define PAGEGATE_TEMPLATE_H
@@ -33,6 +46,18 @@ struct pg_message;
 pg_err pg_template_check(const char *text, const struct pg_client *cl,
 			 int *line, char *err, size_t errlen);
 
+/* What a template may contain, by its name. */
+enum pg_tpl_kind {
+	PG_TPL_MESSAGE = 0,      /* one message: variables only */
+	PG_TPL_DIGEST_SUBJECT,   /* "digest.subject": sections allowed */
+	PG_TPL_DIGEST_BODY,      /* "digest.txt": a section required */
+};
+enum pg_tpl_kind pg_template_kind(const char *name);
+/* pg_template_check for a template of that kind. */
+pg_err pg_template_check_kind(const char *text, enum pg_tpl_kind kind,
+			      const struct pg_client *cl, int *line, char *err,
+			      size_t errlen);
+
 struct pg_tvar { const char *name; const char *value; };
 
 /* A set of variables with storage it owns. */
@@ -41,6 +66,10 @@ struct pg_tvars {
 	size_t n, cap;
 	char **owned;
 	size_t n_owned, cap_owned;
+	/* The rows of {{#messages}} (not owned, may be NULL): each section
+	 * renders once per row, a name looked up in the row first, then here. */
+	const struct pg_tvars *items;
+	size_t n_items;
 };
 void pg_tvars_init(struct pg_tvars *tv);
 void pg_tvars_free(struct pg_tvars *tv);

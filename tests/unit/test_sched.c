@@ -4,7 +4,8 @@
  * in through pg_sched_deps.channel_for: rendering, priorities (an
  * emergency behind routine work goes first), batching, retries and
  * give-up, permanent failures, holds, expiry, missing drivers and
- * contacts, reload at start.
+ * contacts, reload at start, content levels, and digests of held
+ * deliveries released together.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,8 @@ static struct recorder {
 	bool subject_null;
 	enum pg_outcome script[16]; /* outcome per job, in order; then ok */
 	int nscript, pos;
+	int njobs;                  /* every job of every call, in order: */
+	char jbody[MAX_CALLS][1024], jsubj[MAX_CALLS][256], jaddr[MAX_CALLS][128];
 } R = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static const char *const replies[PG_OUT__COUNT] = {
@@ -62,6 +65,12 @@ tdrv_send(void *state, const struct pg_config *cfg, const char *gw,
 	for (size_t i = 0; i < n && i < 16; i++) {
 		R.dids[c][i] = jobs[i].delivery_id;
 		R.urg[c][i] = jobs[i].urgency;
+	}
+	for (size_t i = 0; i < n && R.njobs < MAX_CALLS; i++, R.njobs++) {
+		pg_strlcpy(R.jbody[R.njobs], jobs[i].body, sizeof R.jbody[0]);
+		pg_strlcpy(R.jsubj[R.njobs], jobs[i].subject ? jobs[i].subject : "",
+			   sizeof R.jsubj[0]);
+		pg_strlcpy(R.jaddr[R.njobs], jobs[i].address, sizeof R.jaddr[0]);
 	}
 	R.subject_null = jobs[0].subject == NULL;
 	pg_strlcpy(R.subject, jobs[0].subject ? jobs[0].subject : "", sizeof R.subject);
@@ -123,10 +132,12 @@ recorder_reset(void)
 	R.gate_closed = false;
 	R.in_call = R.calls = R.starts = R.stops = 0;
 	R.nscript = R.pos = 0;
+	R.njobs = 0;
 	memset(R.n, 0, sizeof R.n);
 	memset(R.dids, 0, sizeof R.dids);
 	pthread_mutex_unlock(&R.mu);
 	tdrv.max_batch = 1;
+	tdrv.body_escape = PG_ESC_NONE;
 }
 
 static void
@@ -189,11 +200,22 @@ setup(void **state)
 	write_file(f->dir, "pagegate.conf", buf);
 	write_file(f->dir, "templates/email.subject", "{{client.name}}: {{caller.name}}");
 	write_file(f->dir, "templates/email.txt", "{{text}} (for {{contact.name}}, d{{delivery.id}})");
+	write_file(f->dir, "templates/notify.subject", "{{client.name}}: message waiting");
+	write_file(f->dir, "templates/notify.txt", "Call {{callback}}, ref {{message.ack_ref}}");
+	write_file(f->dir, "templates/digest.subject", "{{client.name}}: {{messages.count}} messages");
+	write_file(f->dir, "templates/digest.txt",
+		"{{messages.count}} for {{contact.name}}\n{{#messages}}\n"
+		"- {{caller.name}}: {{text}} (d{{delivery.id}})\n{{/messages}}\nend");
 	write_file(f->dir, "clients/acme.conf",
 		"id = \"acme\";\nname = \"Acme Heating\";\ntimezone = \"UTC\";\n"
+		"callback = \"+18005550100\";\n"
 		"business_hours = ( { days = \"Sun-Sat\"; from = \"00:00\"; to = \"24:00\"; } );\n"
 		"contacts = ( { id = \"office\"; name = \"Front Office\";\n"
-		"  devices = ( { channel = \"email\"; to = \"office@acme.example\"; } ); } );\n"
+		"  devices = ( { channel = \"email\"; to = \"office@acme.example\"; } ); },\n"
+		"  { id = \"jane\"; name = \"Jane\";\n"
+		"  devices = ( { channel = \"email\"; to = \"jane@acme.example\"; } ); },\n"
+		"  { id = \"pg\"; name = \"Pager Mail\";\n"
+		"  devices = ( { channel = \"email\"; to = \"pg@acme.example\"; content = \"notify\"; } ); } );\n"
 		"rules = ( { notify = \"contact:office\"; } );\n");
 	snprintf(buf, sizeof buf, "%s/pagegate.conf", f->dir);
 	pg_diags_init(&d);
@@ -259,14 +281,15 @@ submit(struct fx *f, enum pg_urgency u, enum pg_channel_kind ch, const char *con
        enum pg_dstate st, int64_t next_try, int64_t expires, bool add)
 {
 	char text[64], caller[] = "Ann", phone[] = "555-0100", client[] = "acme",
-	     op[] = "t", addr[] = "office@acme.example", cname[] = "Front Office";
-	char cid[32];
+	     op[] = "t", cname[] = "Front Office";
+	char cid[32], addr[64];
 	struct pg_message m;
 	struct pg_delivery d;
 	int64_t now = pg_now_ms();
 
 	snprintf(text, sizeof text, "message %d", ++f->seq);
 	pg_strlcpy(cid, contact, sizeof cid);
+	snprintf(addr, sizeof addr, "%s@acme.example", strcmp(contact, "ghost") ? contact : "office");
 	memset(&m, 0, sizeof m);
 	m.client_id = client;
 	m.kind = PG_KIND_MESSAGE;
@@ -632,6 +655,184 @@ test_reload_at_start(void **state)
 	assert_int_equal(q + h, 3);
 }
 
+/* A device at content "notify" gets notify.txt/notify.subject with the
+ * callback number and the ack reference, and none of the message. */
+static void
+test_notify_level(void **state)
+{
+	struct fx *f = *state;
+	struct pg_message m;
+	struct pg_delivery d;
+	char want[64];
+
+	start(f, 1);
+	int64_t did = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "pg", PG_D_QUEUED, 0, 0, true);
+	wait_state(f, did, PG_D_SENT);
+	stop(f);
+	assert_int_equal(pg_store_get_delivery(f->store, did, &d), PG_OK);
+	assert_int_equal(pg_store_get_msg(f->store, d.message_id, &m), PG_OK);
+	snprintf(want, sizeof want, "Call +18005550100, ref %s", m.ack_ref);
+	assert_string_equal(R.body, want);
+	assert_string_equal(R.subject, "Acme Heating: message waiting");
+	assert_string_equal(R.address, "pg@acme.example");
+	pg_message_free(&m);
+	pg_delivery_free(&d);
+}
+
+/* Index of the recorded job sent to addr; fails if not exactly one. */
+static int
+job_to(const char *addr)
+{
+	int found = -1;
+
+	for (int i = 0; i < R.njobs; i++)
+		if (strcmp(R.jaddr[i], addr) == 0) {
+			if (found >= 0)
+				fail_msg("two sends to %s", addr);
+			found = i;
+		}
+	if (found < 0)
+		fail_msg("no send to %s", addr);
+	return found;
+}
+
+/* Three held deliveries for one recipient and one for another, released
+ * together: two sends, the digest listing the three messages; every
+ * delivery sent with its own attempt, the digest ones saying so. */
+static void
+test_digest_released_together(void **state)
+{
+	struct fx *f = *state;
+	int64_t at = pg_now_ms() + 400, off[3], jane;
+	char want[256], reply[256];
+	int attempts;
+
+	tdrv.max_batch = 10;
+	start(f, 2);
+	for (int i = 0; i < 3; i++)
+		off[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "office", PG_D_HELD, at, 0, true);
+	jane = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "jane", PG_D_HELD, at, 0, true);
+	for (int i = 0; i < 3; i++)
+		wait_state(f, off[i], PG_D_SENT);
+	wait_state(f, jane, PG_D_SENT);
+	stop(f);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.njobs, 2);
+	int o = job_to("office@acme.example"), j = job_to("jane@acme.example");
+	snprintf(want, sizeof want,
+		 "3 for Front Office\n- Ann: message 1 (d%lld)\n- Ann: message 2 (d%lld)\n"
+		 "- Ann: message 3 (d%lld)\nend",
+		 (long long)off[0], (long long)off[1], (long long)off[2]);
+	assert_string_equal(R.jbody[o], want);
+	assert_string_equal(R.jsubj[o], "Acme Heating: 3 messages");
+	snprintf(want, sizeof want, "message 4 (for Jane, d%lld)", (long long)jane);
+	assert_string_equal(R.jbody[j], want);
+	assert_string_equal(R.jsubj[j], "Acme Heating: Ann");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(dstate(f, off[i], &attempts, reply, sizeof reply), PG_D_SENT);
+		assert_int_equal(attempts, 1);
+		snprintf(want, sizeof want, "250 2.0.0 Ok: queued (in a digest of 3, sent as "
+			 "delivery %lld)", (long long)off[0]);
+		assert_string_equal(reply, want);
+		assert_int_equal(events(f, off[i], "released", NULL, 0), 1);
+		assert_int_equal(events(f, off[i], "sent", NULL, 0), 1);
+	}
+	assert_int_equal(dstate(f, jane, &attempts, reply, sizeof reply), PG_D_SENT);
+	assert_string_equal(reply, "250 2.0.0 Ok: queued");
+	assert_int_equal(f->metrics.attempts[PG_CH_EMAIL][PG_OUT_OK], 4);
+}
+
+/* A driver that takes one job per send (fax) still gets one digest. */
+static void
+test_digest_one_per_send(void **state)
+{
+	struct fx *f = *state;
+	int64_t at = pg_now_ms() + 300, d[3];
+
+	tdrv.max_batch = 1;
+	start(f, 1);
+	for (int i = 0; i < 3; i++)
+		d[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "office", PG_D_HELD, at, 0, true);
+	for (int i = 0; i < 3; i++)
+		wait_state(f, d[i], PG_D_SENT);
+	stop(f);
+	assert_int_equal(R.calls, 1);
+	assert_int_equal(R.n[0], 1);
+	assert_non_null(strstr(R.jbody[0], "3 for Front Office"));
+}
+
+/* A digest that fails for now is retried as a digest: every delivery
+ * has two attempts and the same outcome. */
+static void
+test_digest_retries_together(void **state)
+{
+	struct fx *f = *state;
+	int64_t at = pg_now_ms() + 300, d[3];
+	int attempts;
+
+	R.script[0] = PG_OUT_TEMP;
+	R.nscript = 1;
+	tdrv.max_batch = 10;
+	start(f, 1);
+	for (int i = 0; i < 3; i++)
+		d[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "office", PG_D_HELD, at, 0, true);
+	for (int i = 0; i < 3; i++)
+		wait_state(f, d[i], PG_D_SENT);
+	stop(f);
+	assert_int_equal(R.calls, 2);
+	assert_int_equal(R.njobs, 2);
+	assert_non_null(strstr(R.jbody[0], "3 for Front Office"));
+	assert_non_null(strstr(R.jbody[1], "3 for Front Office"));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(dstate(f, d[i], &attempts, NULL, 0), PG_D_SENT);
+		assert_int_equal(attempts, 2);
+		assert_int_equal(events(f, d[i], "retry_scheduled", NULL, 0), 1);
+	}
+}
+
+/* A digest for a device at "notify" lists the messages without their
+ * text or caller. */
+static void
+test_digest_notify_level(void **state)
+{
+	struct fx *f = *state;
+	int64_t at = pg_now_ms() + 300, d[2];
+	char want[128];
+
+	tdrv.max_batch = 10;
+	start(f, 1);
+	for (int i = 0; i < 2; i++)
+		d[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "pg", PG_D_HELD, at, 0, true);
+	for (int i = 0; i < 2; i++)
+		wait_state(f, d[i], PG_D_SENT);
+	stop(f);
+	assert_int_equal(R.njobs, 1);
+	snprintf(want, sizeof want, "2 for Pager Mail\n- :  (d%lld)\n- :  (d%lld)\nend",
+		 (long long)d[0], (long long)d[1]);
+	assert_string_equal(R.jbody[0], want);
+}
+
+/* A channel whose body is JSON (mqtt) sends held pages one by one. */
+static void
+test_digest_not_for_json(void **state)
+{
+	struct fx *f = *state;
+	int64_t at = pg_now_ms() + 300, d[2];
+
+	tdrv.max_batch = 10;
+	tdrv.body_escape = PG_ESC_JSON;
+	start(f, 1);
+	for (int i = 0; i < 2; i++)
+		d[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "office", PG_D_HELD, at, 0, true);
+	for (int i = 0; i < 2; i++)
+		wait_state(f, d[i], PG_D_SENT);
+	stop(f);
+	tdrv.body_escape = PG_ESC_NONE;
+	assert_int_equal(R.njobs, 2);
+	assert_non_null(strstr(R.jbody[0], "message 1 (for Front Office"));
+	assert_non_null(strstr(R.jbody[1], "message 2 (for Front Office"));
+}
+
 int
 main(void)
 {
@@ -649,6 +850,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_released_together, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_one_per_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_retries_together, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_notify_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_not_for_json, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

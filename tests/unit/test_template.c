@@ -232,6 +232,130 @@ static void test_non_ascii(void **state)
 	pg_tvars_free(&tv);
 }
 
+/* ---- digest sections ---- */
+
+static void check_kind_err(const char *text, enum pg_tpl_kind kind,
+			   const struct pg_client *cl, int want_line, const char *want_msg)
+{
+	int line = -1;
+	char err[256];
+	assert_int_equal(pg_template_check_kind(text, kind, cl, &line, err, sizeof err),
+			 PG_ERR_INVAL);
+	assert_int_equal(line, want_line);
+	assert_string_equal(err, want_msg);
+}
+
+static void test_section_check(void **state)
+{
+	(void)state;
+	struct pg_client c = acme();
+	int line = -1;
+	char err[256];
+	const enum pg_tpl_kind B = PG_TPL_DIGEST_BODY, S = PG_TPL_DIGEST_SUBJECT;
+
+	assert_int_equal(pg_template_kind("digest.txt"), B);
+	assert_int_equal(pg_template_kind("digest.subject"), S);
+	assert_int_equal(pg_template_kind("email.txt"), PG_TPL_MESSAGE);
+	assert_int_equal(pg_template_kind(NULL), PG_TPL_MESSAGE);
+	assert_int_equal(pg_template_check_kind(
+		"{{messages.count}} for {{client.name}} / {{contact.name}} {{callback}}\n"
+		"{{#messages}}\n- {{caller.name}} {{fields.address}}: {{text}} {{messages.count}}\n"
+		"{{/messages}}\nagain: {{# messages }}{{message.id}} {{ /messages}}\n",
+		B, &c, &line, err, sizeof err), PG_OK);
+	assert_int_equal(line, 0);
+	assert_int_equal(pg_template_check_kind("[{{client.name}}] {{messages.count}} waiting",
+						S, &c, &line, err, sizeof err), PG_OK);
+
+	/* Sections and messages.count belong to digests only. */
+	check_err("a\n{{#messages}}{{text}}{{/messages}}", &c, 2,
+		  "sections (\"{{#messages}}\") are only for the digest templates");
+	check_err("{{messages.count}}", &c, 1, "unknown variable \"messages.count\"");
+	/* Unbalanced, nested, unknown sections, with the line. */
+	check_kind_err("x\n{{#messages}}\n{{text}}\n", B, &c, 2,
+		       "\"{{#messages}}\" without \"{{/messages}}\"");
+	check_kind_err("{{#messages}}{{/messages}}\n{{/messages}}", B, &c, 2,
+		       "\"{{/messages}}\" without \"{{#messages}}\"");
+	check_kind_err("{{#messages}}\n{{#messages}}\n", B, &c, 2,
+		       "sections do not nest (\"{{#messages}}\" at line 1 is still open)");
+	check_kind_err("{{#calls}}{{/calls}}", B, &c, 1,
+		       "unknown section \"calls\" (the only one is \"messages\")");
+	check_kind_err("{{#messages}}{{/message}}", B, &c, 1,
+		       "unknown section \"message\" (the only one is \"messages\")");
+	check_kind_err("{{#}}", B, &c, 1, "empty variable name in \"{{ }}\"");
+	/* Message variables only inside the section. */
+	check_kind_err("{{client.name}}\n{{text}}\n{{#messages}}{{/messages}}", B, &c, 2,
+		       "\"text\" belongs to one message: use it inside {{#messages}} ... {{/messages}}");
+	check_kind_err("{{caller.name}} waiting", S, &c, 1,
+		       "\"caller.name\" belongs to one message: use it inside {{#messages}} ... {{/messages}}");
+	/* Inside, the usual checks. */
+	check_kind_err("{{#messages}}\n{{fields.adress}}\n{{/messages}}", B, &c, 2,
+		       "client acme-hvac has no field \"adress\"");
+	check_kind_err("{{#messages}}{{nope}}{{/messages}}", B, &c, 1,
+		       "unknown variable \"nope\"");
+	/* digest.txt must list the messages; a subject need not. */
+	check_kind_err("{{messages.count}} messages", B, &c, 1,
+		       "a digest lists its messages in a section: {{#messages}} ... {{/messages}}");
+}
+
+static void test_section_render(void **state)
+{
+	(void)state;
+	struct pg_tvars tv, rows[3];
+	const char *texts[3] = { "first \"one\"", "second", "third" };
+	const char *names[3] = { "Ann", "Bo", "" };
+
+	pg_tvars_init(&tv);
+	for (int i = 0; i < 3; i++) {
+		pg_tvars_init(&rows[i]);
+		assert_int_equal(pg_tvars_set(&rows[i], "text", texts[i]), PG_OK);
+		assert_int_equal(pg_tvars_set(&rows[i], "caller.name", names[i]), PG_OK);
+	}
+	assert_int_equal(pg_tvars_set(&tv, "messages.count", "3"), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "client.name", "Acme"), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "caller.name", "OUTER"), PG_OK);
+	tv.items = rows;
+	tv.n_items = 3;
+	/* Each row with its own variables, the outer ones behind them; a tag
+	 * followed by a newline takes it along. */
+	assert_string_equal(render("{{messages.count}} for {{client.name}}\n"
+				   "{{#messages}}\n"
+				   "- {{caller.name}}: {{text}} ({{client.name}}, {{messages.count}})\n"
+				   "{{/messages}}\n"
+				   "end", &tv, PG_ESC_NONE),
+			    "3 for Acme\n"
+			    "- Ann: first \"one\" (Acme, 3)\n"
+			    "- Bo: second (Acme, 3)\n"
+			    "- : third (Acme, 3)\n"
+			    "end");
+	/* Inline, twice, with JSON escaping of the values. */
+	assert_string_equal(render("[{{#messages}}{{text}};{{/messages}}][{{#messages}}x{{/messages}}]",
+				   &tv, PG_ESC_JSON),
+			    "[first \\\"one\\\";second;third;][xxx]");
+	/* No rows: the section renders nothing. */
+	tv.n_items = 0;
+	assert_string_equal(render("a{{#messages}}{{text}}{{/messages}}b", &tv, PG_ESC_NONE), "ab");
+	tv.n_items = 3;
+	/* Malformed: unbalanced or nested sections are errors, never output. */
+	struct pg_buf b;
+	pg_buf_init(&b, 1024);
+	assert_int_equal(pg_template_render("{{#messages}}x", &tv, PG_ESC_NONE, &b), PG_ERR_INVAL);
+	assert_int_equal(pg_template_render("x{{/messages}}", &tv, PG_ESC_NONE, &b), PG_ERR_INVAL);
+	assert_int_equal(pg_template_render("{{#messages}}{{#messages}}{{/messages}}",
+					    &tv, PG_ESC_NONE, &b), PG_ERR_INVAL);
+	assert_int_equal(b.len, 0);
+	/* Bounded: rows x section past the buffer's bound is PG_ERR_TOOBIG. */
+	struct pg_buf small;
+	pg_buf_init(&small, 20);
+	assert_int_equal(pg_template_render("{{#messages}}{{text}}{{/messages}}", &tv,
+					    PG_ESC_NONE, &small), PG_ERR_TOOBIG);
+	assert_int_equal(small.len, 0);
+	pg_buf_free(&small);
+	pg_buf_free(&b);
+	for (int i = 0; i < 3; i++)
+		pg_tvars_free(&rows[i]);
+	pg_tvars_free(&tv);
+}
+
 /* ---- variables of a message ---- */
 
 static void test_tvars_for_message(void **state)
@@ -387,6 +511,68 @@ static void test_defaults(void **state)
 	free(body);
 }
 
+/* notify.* and digest.* pass their checks; the digest default lists each
+ * message with its own variables. */
+static void test_defaults_notify_digest(void **state)
+{
+	(void)state;
+	struct pg_client c = acme();
+	struct pg_message m = message(), m2 = message();
+	const char *const message_kind[] = { "notify.txt", "notify.subject" };
+	int line;
+	char err[256];
+
+	for (int i = 0; i < 2; i++) {
+		char *t = read_default(message_kind[i]);
+		assert_int_equal(pg_template_check(t, &c, &line, err, sizeof err), PG_OK);
+		if (i == 1)
+			assert_null(strchr(t, '\n'));
+		free(t);
+	}
+	char *dsub = read_default("digest.subject");
+	char *dbody = read_default("digest.txt");
+	assert_null(strchr(dsub, '\n'));
+	assert_int_equal(pg_template_check_kind(dsub, PG_TPL_DIGEST_SUBJECT, &c, &line,
+						err, sizeof err), PG_OK);
+	assert_int_equal(pg_template_check_kind(dbody, PG_TPL_DIGEST_BODY, &c, &line,
+						err, sizeof err), PG_OK);
+
+	struct pg_tvars tv, rows[2];
+	pg_tvars_init(&tv);
+	pg_tvars_init(&rows[0]);
+	pg_tvars_init(&rows[1]);
+	pg_strlcpy(m.ack_ref, "111111", sizeof m.ack_ref);
+	m2.id = 4712;
+	m2.text = "Second message.";
+	m2.caller_name = "Bo";
+	pg_strlcpy(m2.ack_ref, "222222", sizeof m2.ack_ref);
+	assert_int_equal(pg_tvars_for_message(&rows[0], &c, &m, &jane, 1), PG_OK);
+	assert_int_equal(pg_tvars_for_message(&rows[1], &c, &m2, &jane, 2), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "client.name", c.name), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "messages.count", "2"), PG_OK);
+	tv.items = rows;
+	tv.n_items = 2;
+	assert_string_equal(render(dsub, &tv, PG_ESC_NONE),
+		"[Acme Heating & Cooling] 2 messages taken while you were closed");
+	assert_string_equal(render(dbody, &tv, PG_ESC_NONE),
+		"2 messages for Acme Heating & Cooling taken while you were closed\n"
+		"\n"
+		"urgent message, received 2026-11-22 09:34 (-06:00), reference 111111\n"
+		"Caller: Zoë Müller +1 555 555 0199 \n"
+		"No heat since last night.\nThermostat shows 52°F.\n"
+		"Service address: 12 Elm St, Apt 4\n"
+		"\n"
+		"urgent message, received 2026-11-22 09:34 (-06:00), reference 222222\n"
+		"Caller: Bo +1 555 555 0199 \n"
+		"Second message.\n"
+		"Service address: 12 Elm St, Apt 4\n");
+	for (int i = 0; i < 2; i++)
+		pg_tvars_free(&rows[i]);
+	pg_tvars_free(&tv);
+	free(dsub);
+	free(dbody);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,8 +582,11 @@ int main(void)
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_non_ascii),
+		cmocka_unit_test(test_section_check),
+		cmocka_unit_test(test_section_render),
 		cmocka_unit_test(test_tvars_for_message),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_defaults_notify_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
