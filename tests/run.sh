@@ -51,14 +51,16 @@ for s in tests/integration/t_*.sh; do
 done
 if [ ${#scripts[@]} -gt 0 ]; then
   # Scripts marked "# pagegate-test: serial" (real-time media such as a
-  # G.711 fax call) run alone after the others, so load cannot break them.
+  # G.711 fax call) run alone first, on a machine no other test has
+  # touched yet (nothing a parallel script leaves winding down can load
+  # it), so load cannot break them.
   par=(); ser=()
   for s in "${scripts[@]}"; do
     if grep -q '^# pagegate-test: serial' "$s"; then ser+=("$s"); else par+=("$s"); fi
   done
   run_one='n=$(basename "$1" .sh); timeout 600 bash "$1" >"$0/$n.out" 2>&1; echo $? >"$0/$n.rc"'
-  [ ${#par[@]} -gt 0 ] && printf '%s\n' "${par[@]}" | xargs -P "$JOBS" -I{} bash -c "$run_one" "$RES" {}
   for s in "${ser[@]}"; do bash -c "$run_one" "$RES" "$s"; done
+  [ ${#par[@]} -gt 0 ] && printf '%s\n' "${par[@]}" | xargs -P "$JOBS" -I{} bash -c "$run_one" "$RES" {}
   for s in "${scripts[@]}"; do
     n=$(basename "$s" .sh); out=$RES/$n.out; rc=$(cat "$RES/$n.rc" 2>/dev/null || echo 1)
     p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out")
