@@ -80,6 +80,16 @@ ledger_at() {
     xargs -r -I{} date -d {} +%s%3N
 }
 ledger_n() { msg_json "$1" | jq --arg t "$2" '[.ledger[] | select(.type == $t)] | length'; }
+# esc_due MID: epoch ms of the message's next escalation event (a step, or
+# the unacknowledged verdict), read before it is stopped.
+esc_due() {
+  msg_json "$1" | jq -r '.escalation | .next_step_at // .unacknowledged_at' |
+    xargs -I{} date -d {} +%s%3N
+}
+# past MS: the wall clock has reached MS (to wait, bounded, until a step
+# that must not fire would have fired).
+past() { [ "$(date +%s%3N)" -ge "$1" ]; }
+GRACE=1500   # the escalator fires within this of a due time (t_escalation m4)
 DISPATCH='{"client":"test-clinic","kind":"dispatch","urgency":"emergency","caller":{"name":"Ann Caller","phone":"555-0100"},"text":"No heat, 2 small children"}'
 
 # ---- preview ----
@@ -121,9 +131,10 @@ check_eq "which clears the flag" false "$(msg_json "$m1" | jq -r .unacknowledged
 # ---- an operator's ack stops it ----
 m2=$(post_message "$DISPATCH")
 check "m2: step 1 sent" wait_until 15 got_mail "$m2" "$primary@clinic.example"
+due2=$(esc_due "$m2")
 api POST "/v1/messages/$m2/ack"
 check_eq "m2 acknowledged by the operator" 200 "$CODE"
-sleep 6
+check "m2: step 2's due time passes" wait_until 20 past $((due2 + GRACE))
 check_eq "m2: no step 2 after the ack" 0 "$(mails_to "$m2" "$backup@clinic.example")"
 check_eq "m2: no escalated event" 0 "$(ledger_n "$m2" escalated)"
 check_eq "m2: escalation acked" acked "$(msg_json "$m2" | jq -r .escalation.state)"
@@ -131,13 +142,14 @@ check_eq "m2: escalation acked" acked "$(msg_json "$m2" | jq -r .escalation.stat
 # ---- the signed link in the step-1 mail stops it ----
 m6=$(post_message "$DISPATCH")
 check "m6: step 1 sent" wait_until 15 got_mail "$m6" "$primary@clinic.example"
+due6=$(esc_due "$m6")
 link=$(parse_mail "$(mail_for "$m6" | head -1)" | jq -r .body | grep -o 'http://[^ ]*/a/[A-Za-z0-9_-]*' | head -1)
 check "m6: the mail carries a signed link" test -n "$link"
 check_eq "m6: GET shows the confirmation page" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$link")"
 check_eq "m6: and does not acknowledge" false "$(msg_json "$m6" | jq -r .acknowledged)"
 check_eq "m6: POST acknowledges" 200 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$link")"
 check_eq "m6: escalation acked" acked "$(msg_json "$m6" | jq -r .escalation.state)"
-sleep 5
+check "m6: step 2's due time passes" wait_until 20 past $((due6 + GRACE))
 check_eq "m6: no step 2 after the link ack" 0 "$(mails_to "$m6" "$backup@clinic.example")"
 check "m6: the ledger says via email link" bash -c \
   "curl -s -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/messages/$m6 | jq -e '.ledger[] | select(.type == \"acknowledged\") | .detail | test(\"email link\")' >/dev/null"
@@ -153,7 +165,7 @@ check "m3: acknowledged via sms" wait_until 15 acked "$m3"
 check "m3: the ledger says by whom and how" bash -c \
   "curl -s -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/messages/$m3 | jq -e '.ledger[] | select(.type == \"acknowledged\") | .detail | test(\"via sms\")' >/dev/null"
 r3=$(msg_json "$m3" | jq -r .received | xargs -I{} date -d {} +%s%3N)
-wait_until 20 test "$(date +%s%3N)" -ge $((r3 + 14000))
+check "m3: step 2's due time (12 s) passes" wait_until 30 past $((r3 + 12000 + GRACE))
 check_eq "m3: Raj never mailed (step 2 would have been at 12 s)" 0 "$(mails_to "$m3" raj@clinic.example)"
 check_eq "m3: escalation acked" acked "$(msg_json "$m3" | jq -r .escalation.state)"
 
@@ -170,14 +182,16 @@ check "m4: on time: within 2 s of its due time" test $((e4 - r4)) -lt 6000
 
 # ---- cancel, then re-trigger from step 2 ----
 check "m4: step 3 reaches the office" wait_until 15 got_mail "$m4" office@clinic.example
+due4=$(esc_due "$m4")
 api POST "/v1/messages/$m4/cancel" '{"reason":"caller called back"}'
 check_eq "m4 cancelled" "200 cancelled" "$CODE $(resp .escalation.state)"
-sleep 5
+check "m4: the verdict's due time passes" wait_until 20 past $((due4 + GRACE))
 check_eq "m4: not flagged after the cancel" false "$(msg_json "$m4" | jq -r .unacknowledged)"
 before=$(mails_to "$m4" "$backup@clinic.example")
 api POST "/v1/messages/$m4/escalate" '{"from_step":2}'
 check_eq "m4 re-triggered from step 2" "200 active" "$CODE $(resp .escalation.state)"
-check "m4: step 2 goes out again at once" wait_until 10 test "$(mails_to "$m4" "$backup@clinic.example")" -gt "$before"
+more_mail() { [ "$(mails_to "$1" "$2")" -gt "$3" ]; }
+check "m4: step 2 goes out again at once" wait_until 10 more_mail "$m4" "$backup@clinic.example" "$before"
 api POST "/v1/messages/$m4/escalate" '{"from_step":9}'
 check_eq "a step out of range is a 400 naming from_step" "400 from_step" "$CODE $(resp .error.field)"
 m5=$(post_message '{"client":"test-clinic","caller":{"name":"Routine","phone":"555-0101"},"text":"Call me back"}')

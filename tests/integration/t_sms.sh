@@ -223,7 +223,8 @@ for i in 1 2 3 4 5 6 7 8; do ids+=("$(post "Burst $i" "555-01$i$i" "burst messag
 all_delivered() { local x; for x in "${ids[@]}"; do dstate_is "$x" delivered || return 1; done; }
 check "8 messages posted at once are all delivered" wait_until 20 all_delivered
 burst_count() { received gsm | jq -r '.text' | grep -cE '^burst message [1-8]$'; }
-wait_until 10 test "$(burst_count)" -ge 8   # fakesmsc prints just after the report
+burst_all() { [ "$(burst_count)" -ge 8 ]; }
+wait_until 10 burst_all   # fakesmsc prints just after the report
 check_eq "the SMSC received each of them once" 8 "$(burst_count)"
 
 # ---- Kannel down when the message is accepted: retried, then delivered ----

@@ -109,10 +109,11 @@ kannel_rcvd() {
   curl -s --max-time 2 "http://127.0.0.1:$K_ADMIN/status.txt?password=$K_ADMINPW" |
     sed -n "s/.*FAKE:$K_SMSC (online.*rcvd: sms \([0-9]*\) .*/\1/p"
 }
+kannel_rcvd_above() { local n; n=$(kannel_rcvd); [ -n "$n" ] && [ "$n" -gt "$1" ]; }
 kannel_inject() {
   local before; before=$(kannel_rcvd)
   [ -n "$before" ] || return 1
   printf '%s\n' "$1" >&"$K_FD"
-  wait_until 10 test "$(kannel_rcvd)" -gt "$before"
+  wait_until 10 kannel_rcvd_above "$before"
 }
 kannel_got() { sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p' "$K_DIR/fakesmsc.out"; }
