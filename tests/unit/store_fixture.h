@@ -8,9 +8,13 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
+
+#include "pagegate/store.h"
 
 /* Removes the files of a test's temporary directory, then the directory. */
 static inline void
@@ -30,6 +34,26 @@ fixture_rmdir(const char *dir)
 		closedir(d);
 	}
 	rmdir(dir);
+}
+
+/* Makes a fresh directory /tmp/pg-test-NAME-XXXXXX in dir (64 bytes) and
+ * names the store file in it in db (128 bytes).  0, or -1. */
+static inline int
+fixture_tmpdb(char dir[64], char db[128], const char *name)
+{
+	snprintf(dir, 64, "/tmp/pg-test-%s-XXXXXX", name);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(db, 128, "%s/pagegate.db", dir);
+	return 0;
+}
+
+/* Closes the store (NULL is fine) and removes its directory. */
+static inline void
+fixture_store_done(struct pg_store *st, const char *dir)
+{
+	pg_store_close(st);
+	fixture_rmdir(dir);
 }
 
 /* The one integer that query q answers on database file db, read through

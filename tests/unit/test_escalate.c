@@ -107,10 +107,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/pg-test-esc-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (fixture_tmpdb(f->dir, f->db, "esc") != 0)
 		return -1;
-	snprintf(f->db, sizeof f->db, "%s/pagegate.db", f->dir);
 	*state = f;
 	return pg_store_open(f->db, 0, &f->st) == PG_OK ? 0 : -1;
 }
@@ -119,8 +117,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pg_store_close(f->st);
-	fixture_rmdir(f->dir);
+	fixture_store_done(f->st, f->dir);
 	free(f);
 	return 0;
 }

@@ -41,10 +41,8 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/pg-test-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (fixture_tmpdb(f->dir, f->db, "store") != 0)
 		return -1;
-	snprintf(f->db, sizeof f->db, "%s/pagegate.db", f->dir);
 	if (pg_store_open(f->db, 0, &f->st) != PG_OK)
 		return -1;
 	*state = f;
@@ -56,8 +54,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pg_store_close(f->st);
-	fixture_rmdir(f->dir);
+	fixture_store_done(f->st, f->dir);
 	free(f);
 	return 0;
 }

@@ -42,10 +42,8 @@ setup_dir(void **state)
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/pg-test-storeack-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (fixture_tmpdb(f->dir, f->db, "storeack") != 0)
 		return -1;
-	snprintf(f->db, sizeof f->db, "%s/pagegate.db", f->dir);
 	*state = f;
 	return 0;
 }
@@ -66,8 +64,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pg_store_close(f->st);
-	fixture_rmdir(f->dir);
+	fixture_store_done(f->st, f->dir);
 	free(f);
 	return 0;
 }
