@@ -294,6 +294,22 @@ fail:
 
 /* ---- writes ---- */
 
+/* New deliveries d[0..nd) are complete and start as they may: waiting on
+ * the mailbox channel, otherwise queued (or held, when may_hold). */
+static bool
+new_deliveries_ok(const struct pg_delivery *d, size_t nd, bool may_hold)
+{
+	if (nd > 0 && d == NULL)
+		return false;
+	for (size_t i = 0; i < nd; i++)
+		if (d[i].contact_id == NULL || d[i].address == NULL ||
+		    (unsigned)d[i].channel >= PG_CH__COUNT ||
+		    (d[i].channel == PG_CH_MAILBOX ? d[i].state != PG_D_WAITING :
+		     d[i].state != PG_D_QUEUED && !(may_hold && d[i].state == PG_D_HELD)))
+			return false;
+	return true;
+}
+
 pg_err
 pg_store_submit(struct pg_store *st, struct pg_message *m,
 		struct pg_delivery *d, size_t nd, const char *route_detail,
@@ -309,12 +325,8 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 	    m->operator_name == NULL || (unsigned)m->kind >= PG_KIND__COUNT ||
 	    (unsigned)m->urgency >= PG_URG__COUNT || (nd > 0 && d == NULL))
 		return PG_ERR_INVAL;
-	for (size_t i = 0; i < nd; i++)
-		if (d[i].contact_id == NULL || d[i].address == NULL ||
-		    (unsigned)d[i].channel >= PG_CH__COUNT ||
-		    (d[i].channel == PG_CH_MAILBOX ? d[i].state != PG_D_WAITING :
-		     d[i].state != PG_D_QUEUED && d[i].state != PG_D_HELD))
-			return PG_ERR_INVAL;
+	if (!new_deliveries_ok(d, nd, true))
+		return PG_ERR_INVAL;
 	e = submit_op(st, &op);
 	if (!e && existing)
 		*existing = op.u.submit.existing;
@@ -418,12 +430,8 @@ pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 	if (mid <= 0 || fired < 0 || (nd > 0 && d == NULL) ||
 	    !text_ok(detail, false))
 		return PG_ERR_INVAL;
-	for (size_t i = 0; i < nd; i++)
-		if (d[i].contact_id == NULL || d[i].address == NULL ||
-		    (unsigned)d[i].channel >= PG_CH__COUNT ||
-		    d[i].state != (d[i].channel == PG_CH_MAILBOX ? PG_D_WAITING
-								 : PG_D_QUEUED))
-			return PG_ERR_INVAL;
+	if (!new_deliveries_ok(d, nd, false))
+		return PG_ERR_INVAL;
 	if (!(e = submit_op(st, &op)) && applied)
 		*applied = op.u.esc.applied;
 	return e;

@@ -79,18 +79,9 @@ store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 		op->u.esc.applied = !e;
 		goto out;
 	}
-	for (size_t i = 0; !e && i < op->u.esc.nd; i++) {
-		struct pg_delivery *d = &op->u.esc.d[i];
-
-		d->message_id = mid;
-		d->esc_step = fired + 1;
-		if (d->created_ms == 0)
-			d->created_ms = now;
-		if (d->updated_ms == 0)
-			d->updated_ms = d->created_ms;
-		if (!(e = tx->be->insert_delivery(tx->w, d)))
-			op->writes++;
-	}
+	for (size_t i = 0; i < op->u.esc.nd; i++)
+		op->u.esc.d[i].esc_step = fired + 1;
+	e = store__w_insert_deliveries(tx, op, mid, op->u.esc.d, op->u.esc.nd, now);
 	if (!e && !(e = tx->be->update_escalation(tx->w, mid, fired + 1,
 						  op->u.esc.next, "active")))
 		op->writes++;

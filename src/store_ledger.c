@@ -201,16 +201,8 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	    (e = tx->be->insert_message(tx->w, m)))
 		return e;
 	op->writes++;
-	for (size_t i = 0; i < nd; i++) {
-		d[i].message_id = m->id;
-		if (d[i].created_ms == 0)
-			d[i].created_ms = m->received_ms;
-		if (d[i].updated_ms == 0)
-			d[i].updated_ms = d[i].created_ms;
-		if ((e = tx->be->insert_delivery(tx->w, &d[i])))
-			return e;
-		op->writes++;
-	}
+	if ((e = store__w_insert_deliveries(tx, op, m->id, d, nd, m->received_ms)))
+		return e;
 	e = pg_buf_printf(b, "%s, %s, for %s, taken by %s",
 			  pg_kind_name(m->kind), pg_urgency_name(m->urgency),
 			  m->client_id, m->operator_name);
@@ -565,6 +557,26 @@ store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
 	       int64_t did, int64_t at, const char *type, const char *detail)
 {
 	return w_event(tx, op, mid, did, at, type, detail);
+}
+
+pg_err
+store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
+			   int64_t mid, struct pg_delivery *d, size_t nd,
+			   int64_t at)
+{
+	pg_err e;
+
+	for (size_t i = 0; i < nd; i++) {
+		d[i].message_id = mid;
+		if (d[i].created_ms == 0)
+			d[i].created_ms = at;
+		if (d[i].updated_ms == 0)
+			d[i].updated_ms = d[i].created_ms;
+		if ((e = tx->be->insert_delivery(tx->w, &d[i])))
+			return e;
+		op->writes++;
+	}
+	return PG_OK;
 }
 
 pg_err

@@ -107,6 +107,11 @@ pg_err store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
 		      int64_t did, int64_t at, const char *type,
 		      const char *detail);
 pg_err store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid);
+/* Inserts new deliveries d of message mid (their created/updated times
+ * default to at); sets each id. */
+pg_err store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
+				  int64_t mid, struct pg_delivery *d, size_t nd,
+				  int64_t at);
 pg_err store__w_update(const struct wtx *tx, struct store_op *op,
 		       const struct pg_delivery *d);
 
