@@ -725,44 +725,50 @@ do_link(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		       NULL);
 }
 
-/* Query parameters of GET /v1/messages, gathered by list_arg(). */
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct intake_query *q = cls;
+	size_t i, k;
+
+	(void)kind;
+	for (i = 0; i < q->n && strcmp(key, q->keys[i]) != 0; i++)
+		;
+	if (i < q->n) {
+		q->count[i]++;
+		q->v[i] = value;
+		return MHD_YES;
+	}
+	if (q->unknown[0] == '\0') {
+		for (k = 0; key[k] && k < sizeof q->unknown - 1; k++)
+			q->unknown[k] = key[k] > 0x20 && key[k] < 0x7f ? key[k] : '?';
+		q->unknown[k] = '\0';
+		if (k == 0)
+			pg_strlcpy(q->unknown, "?", sizeof q->unknown);
+	}
+	return MHD_YES;
+}
+
+const char *
+intake__query(struct MHD_Connection *conn, struct intake_query *q, bool *repeated)
+{
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, q);
+	*repeated = false;
+	if (q->unknown[0])
+		return q->unknown;
+	for (size_t i = 0; i < q->n; i++)
+		if (q->count[i] > 1) {
+			*repeated = true;
+			return q->keys[i];
+		}
+	return NULL;
+}
+
+/* Query parameters of GET /v1/messages. */
 #define LIST_KEYS 5
-struct list_q {
-	const char *v[LIST_KEYS];    /* client, state, since, limit, unacknowledged */
-	int count[LIST_KEYS];
-	char unknown[48];            /* first unknown parameter, made safe */
-};
 static const char *const list_keys[LIST_KEYS] = {
 	"client", "state", "since", "limit", "unacknowledged"
 };
-
-static enum MHD_Result
-list_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct list_q *q = cls;
-	size_t i;
-
-	(void)kind;
-	for (i = 0; i < LIST_KEYS; i++)
-		if (strcmp(key, list_keys[i]) == 0)
-			break;
-	if (i == LIST_KEYS) {
-		if (q->unknown[0] == '\0') {
-			size_t k;
-
-			for (k = 0; key[k] && k < sizeof q->unknown - 1; k++)
-				q->unknown[k] = key[k] > 0x20 && key[k] < 0x7f ? key[k] : '?';
-			q->unknown[k] = '\0';
-			if (k == 0)
-				pg_strlcpy(q->unknown, "?", sizeof q->unknown);
-		}
-		return MHD_YES;
-	}
-	q->count[i]++;
-	if (value && *value)
-		q->v[i] = value;
-	return MHD_YES;
-}
 
 /* A message state name as pg_store_submit derives them. */
 static bool
@@ -782,23 +788,25 @@ message_state(const char *s)
 static enum MHD_Result
 do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
-	struct list_q q;
+	struct intake_query q = { .keys = list_keys, .n = LIST_KEYS };
 	struct pg_list_filter f = { .limit = LIST_DEFAULT_LIMIT };
 	struct pg_message *v = NULL;
+	const char *bad;
+	bool repeated;
 	size_t n = 0;
 	json_t *j;
 	pg_err e;
 
-	memset(&q, 0, sizeof q);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, list_arg, &q);
-	if (q.unknown[0])
-		return fail(h, conn, r, 400, "unknown_field", q.unknown, NULL, NULL,
+	if ((bad = intake__query(conn, &q, &repeated)) && !repeated)
+		return fail(h, conn, r, 400, "unknown_field", bad, NULL, NULL,
 			    "unknown query parameter; use client, state, since, limit "
 			    "and unacknowledged");
-	for (int i = 0; i < LIST_KEYS; i++)
-		if (q.count[i] > 1)
-			return fail(h, conn, r, 400, "invalid", list_keys[i], NULL, NULL,
-				    "%s is given more than once", list_keys[i]);
+	if (bad)
+		return fail(h, conn, r, 400, "invalid", bad, NULL, NULL,
+			    "%s is given more than once", bad);
+	for (int i = 0; i < LIST_KEYS; i++)      /* "?client=" means no filter */
+		if (q.v[i] && !*q.v[i])
+			q.v[i] = NULL;
 	if (q.v[0]) {
 		if (strlen(q.v[0]) > PG_MAX_NAME || pg_has_ctl(q.v[0], false) ||
 		    !pg_utf8_valid(q.v[0], strlen(q.v[0])))

@@ -21,51 +21,19 @@
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
-/* The query, gathered by arg(). */
+/* The query parameters GET .../mailbox knows (intake__query). */
 enum { Q_CONTACT, Q_PEEK, Q_BY, Q__COUNT };
 static const char *const q_keys[Q__COUNT] = { "contact", "peek", "by" };
-
-struct query {
-	const char *v[Q__COUNT];     /* NULL when absent */
-	int count[Q__COUNT];
-	bool given[Q__COUNT];
-	char unknown[48];            /* first unknown parameter, made safe */
-};
-
-static enum MHD_Result
-arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct query *q = cls;
-	size_t i, k;
-
-	(void)kind;
-	for (i = 0; i < Q__COUNT && strcmp(key, q_keys[i]) != 0; i++)
-		;
-	if (i < Q__COUNT) {
-		q->count[i]++;
-		q->given[i] = true;
-		q->v[i] = value;
-		return MHD_YES;
-	}
-	if (q->unknown[0] == '\0') {
-		for (k = 0; key[k] && k < sizeof q->unknown - 1; k++)
-			q->unknown[k] = key[k] > 0x20 && key[k] < 0x7f ? key[k] : '?';
-		q->unknown[k] = '\0';
-		if (k == 0)
-			pg_strlcpy(q->unknown, "?", sizeof q->unknown);
-	}
-	return MHD_YES;
-}
 
 #define bad intake__error
 
 /* peek: absent -> false; "", "true", "1" -> true; "false", "0" -> false. */
 static int
-parse_peek(const struct query *q, bool *peek)
+parse_peek(const struct intake_query *q, bool *peek)
 {
 	const char *v = q->v[Q_PEEK];
 
-	*peek = q->given[Q_PEEK];
+	*peek = q->count[Q_PEEK] > 0;
 	if (v == NULL || *v == '\0' || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
 		return 0;
 	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
@@ -114,28 +82,24 @@ intake__mailbox(struct pg_ctx *ctx, const struct pg_config *cfg,
 		struct pg_api_error *err)
 {
 	const struct pg_client *cl = pg_config_client(cfg, client);
-	const char *contact, *by;
+	const char *contact, *by, *name;
 	struct pg_mailbox_item *v = NULL;
-	struct query q;
+	struct intake_query q = { .keys = q_keys, .n = Q__COUNT };
 	char who[PG_MAX_NAME + 128];
 	size_t n = 0;
-	bool peek, more = false;
+	bool peek, more = false, repeated;
 	pg_err e;
 
 	*out = NULL;
 	if (!cl)
 		return bad(err, 404, "unknown_client", "client", "no client with that id");
-	memset(&q, 0, sizeof q);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg, &q);
-	if (q.unknown[0])
-		return bad(err, 400, "unknown_field", q.unknown,
+	if ((name = intake__query(conn, &q, &repeated)) && !repeated)
+		return bad(err, 400, "unknown_field", name,
 			   "unknown query parameter; use contact, peek and by");
-	for (int i = 0; i < Q__COUNT; i++)
-		if (q.count[i] > 1)
-			return bad(err, 400, "invalid", q_keys[i],
-				   "%s is given more than once", q_keys[i]);
+	if (name)
+		return bad(err, 400, "invalid", name, "%s is given more than once", name);
 	contact = q.v[Q_CONTACT];
-	if (q.given[Q_CONTACT] && (contact == NULL || !pg_client_contact(cl, contact)))
+	if (q.count[Q_CONTACT] > 0 && (contact == NULL || !pg_client_contact(cl, contact)))
 		return bad(err, 404, "unknown_contact", "contact",
 			   "client %s has no contact with that id", cl->id);
 	if (parse_peek(&q, &peek) != 0)

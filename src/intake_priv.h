@@ -6,6 +6,7 @@
 #define PAGEGATE_INTAKE_PRIV_H
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "pagegate/channel.h"
 #include "pagegate/intake.h"
@@ -15,6 +16,23 @@
 
 /* The answer to a submit: {"id","client","state","received",
  * "deliveries":[{"id","contact","channel","to","state","hold_until"?}]}. */
+/* The query parameters of a request, against the names the route knows. */
+#define INTAKE_QUERY_MAX 8
+struct intake_query {
+	const char *const *keys;          /* set by the caller: n names */
+	size_t n;                         /* <= INTAKE_QUERY_MAX */
+	const char *v[INTAKE_QUERY_MAX];  /* the value given (may be "" or NULL
+					     for "?name"); NULL when absent */
+	int count[INTAKE_QUERY_MAX];      /* how often it was given */
+	char unknown[48];                 /* first unknown name, made printable */
+};
+/* Gathers conn's query parameters into q (keys and n set).  Returns NULL
+ * when every one is known and given once; else the name to complain
+ * about: the first unknown one (*repeated false) or one given more than
+ * once (*repeated true). */
+const char *intake__query(struct MHD_Connection *conn, struct intake_query *q,
+			  bool *repeated);
+
 /* Fills a client-facing error (intake.h struct pg_api_error); returns
  * PG_ERR_INVAL whatever the status. */
 pg_err intake__error(struct pg_api_error *err, int status, const char *code,
