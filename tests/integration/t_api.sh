@@ -41,6 +41,14 @@ api GET "/v1/messages?since=yesterday"
 check_eq "bad since -> 400 naming it" "400 since" "$CODE $(resp .error.field)"
 api GET "/v1/messages?limit=0"
 check_eq "bad limit -> 400 naming it" "400 limit" "$CODE $(resp .error.field)"
+api GET "/v1/messages?clinet=test-clinic"
+check_eq "unknown list parameter -> 400 naming it" "400 unknown_field clinet" \
+  "$CODE $(resp .error.code) $(resp .error.field)"
+api GET "/v1/messages?limit=5&limit=6"
+check_eq "repeated list parameter -> 400 naming it" "400 invalid limit" \
+  "$CODE $(resp .error.code) $(resp .error.field)"
+api GET "/v1/messages?client="
+check_eq "an empty filter value filters nothing" 200 "$CODE"
 
 api POST /v1/route/preview '{"client":"test-clinic","urgency":"emergency","at":"2026-12-01T15:00:00Z"}'
 check_eq "preview 200" 200 "$CODE"

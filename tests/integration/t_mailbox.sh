@@ -125,6 +125,9 @@ api GET "/v1/clients/test-clinic/mailbox?peek=maybe"
 check_eq "bad peek -> 400 naming peek" "400 peek" "$CODE $(resp .error.field)"
 api GET "/v1/clients/test-clinic/mailbox?take=1"
 check_eq "unknown parameter -> 400 naming it" "400 take" "$CODE $(resp .error.field)"
+api GET "/v1/clients/test-clinic/mailbox?peek=true&peek=false"
+check_eq "repeated parameter -> 400 naming it" "400 invalid peek" \
+  "$CODE $(resp .error.code) $(resp .error.field)"
 check_eq "no token -> 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/clients/test-clinic/mailbox")"
 check_eq "POST -> 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" "$URL/v1/clients/test-clinic/mailbox")"
 cli mailbox no-such-client >/dev/null 2>&1
