@@ -130,23 +130,26 @@ heap_pop(struct pg_esc *e)
 	return top;
 }
 
-static void
-push_locked_or_warn(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
+/* Adds an entry and wakes the thread. */
+static pg_err
+push(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
 {
 	struct entry x = { mid, due, key };
+	pg_err err;
 
-	if (heap_push(e, &x) != PG_OK)
-		pg_error("escalation of message %lld: out of memory; its next "
-			 "step runs after a restart", (long long)mid);
+	pthread_mutex_lock(&e->mu);
+	err = heap_push(e, &x);
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	return err;
 }
 
 static void
-push(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
+push_or_warn(struct pg_esc *e, int64_t mid, int64_t due, int64_t key)
 {
-	pthread_mutex_lock(&e->mu);
-	push_locked_or_warn(e, mid, due, key);
-	pthread_cond_signal(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	if (push(e, mid, due, key) != PG_OK)
+		pg_error("escalation of message %lld: out of memory; its next "
+			 "step runs after a restart", (long long)mid);
 }
 
 /* ---- firing a step ---- */
@@ -236,7 +239,7 @@ fire(struct pg_esc *e, const struct pg_message *m)
 			if (d[i].state == PG_D_QUEUED && pg_sched_add(e->sched, &d[i]) != PG_OK)
 				pg_warn("escalation: delivery %lld not scheduled now; "
 					"it runs after the next restart", (long long)d[i].id);
-		push(e, m->id, next, next);
+		push_or_warn(e, m->id, next, next);
 	}
 	free_deliveries(d, nd);
 	pg_plan_free(&plan);
@@ -256,12 +259,12 @@ visit(struct pg_esc *e, const struct entry *x)
 	if (err) {
 		pg_warn("escalation of message %lld: cannot read it: %s",
 			(long long)x->mid, pg_strerror(err));
-		push(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
+		push_or_warn(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
 		return;
 	}
 	if (m.esc_policy && strcmp(m.esc_state, "active") == 0 &&
 	    m.acked_ms == 0 && m.esc_next_ms == x->key && !fire(e, &m))
-		push(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
+		push_or_warn(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
 	pg_message_free(&m);
 }
 
@@ -303,7 +306,7 @@ run(void *arg)
 static void
 load_one(int64_t mid, int64_t next_ms, void *arg)
 {
-	push_locked_or_warn(arg, mid, next_ms, next_ms);
+	push_or_warn(arg, mid, next_ms, next_ms);
 }
 
 pg_err
@@ -332,7 +335,6 @@ pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
 		return PG_ERR_NOMEM;
 	}
 	pthread_condattr_destroy(&ca);
-	/* No thread yet: load_one may push without the lock. */
 	if ((err = pg_store_esc_load(e->store, load_one, e))) {
 		pg_esc_stop(e);
 		return err;
@@ -369,16 +371,9 @@ pg_esc_stop(struct pg_esc *e)
 pg_err
 pg_esc_wake(struct pg_esc *e, int64_t mid, int64_t due_ms)
 {
-	struct entry x = { mid, due_ms, due_ms };
-	pg_err err;
-
 	if (!e || mid <= 0)
 		return PG_ERR_INVAL;
-	pthread_mutex_lock(&e->mu);
-	err = heap_push(e, &x);
-	pthread_cond_signal(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-	return err;
+	return push(e, mid, due_ms, due_ms);
 }
 
 size_t
