@@ -106,20 +106,28 @@ render_histogram(const struct pg_metrics *m, struct pg_buf *out)
 	return PG_OK;
 }
 
+/* One metric with a single sample: its HELP/TYPE head and "name value". */
+static pg_err
+single(struct pg_buf *out, const char *name, const char *type, const char *help,
+       long long value)
+{
+	pg_err e = head(out, name, type, help);
+
+	return e ? e : pg_buf_printf(out, "%s %lld\n", name, value);
+}
+
 pg_err
 pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 		  size_t held, struct pg_buf *out)
 {
 	pg_err e;
 
-	if ((e = head(out, "pagegate_messages_received_total", "counter",
-		      "Messages accepted and stored by the intake.")) ||
-	    (e = pg_buf_printf(out, "pagegate_messages_received_total %llu\n",
-			       get(&m->messages_received))) ||
-	    (e = head(out, "pagegate_messages_rejected_total", "counter",
-		      "Message submissions refused by the intake (4xx).")) ||
-	    (e = pg_buf_printf(out, "pagegate_messages_rejected_total %llu\n",
-			       get(&m->messages_rejected))) ||
+	if ((e = single(out, "pagegate_messages_received_total", "counter",
+			"Messages accepted and stored by the intake.",
+			(long long)get(&m->messages_received))) ||
+	    (e = single(out, "pagegate_messages_rejected_total", "counter",
+			"Message submissions refused by the intake (4xx).",
+			(long long)get(&m->messages_rejected))) ||
 	    (e = head(out, "pagegate_attempts_total", "counter",
 		      "Delivery attempts by channel and outcome.")))
 		return e;
@@ -140,12 +148,11 @@ pg_metrics_render(const struct pg_metrics *m, size_t queue_depth,
 			pg_channel_name(c), get(&m->delivered[c]),
 			pg_channel_name(c), get(&m->failed[c]))))
 			return e;
-	if ((e = head(out, "pagegate_queue_depth", "gauge",
-		      "Deliveries waiting in the scheduler (queued, due or not).")) ||
-	    (e = pg_buf_printf(out, "pagegate_queue_depth %zu\n", queue_depth)) ||
-	    (e = head(out, "pagegate_held_deliveries", "gauge",
-		      "Deliveries held until a client opens.")) ||
-	    (e = pg_buf_printf(out, "pagegate_held_deliveries %zu\n", held)))
+	if ((e = single(out, "pagegate_queue_depth", "gauge",
+			"Deliveries waiting in the scheduler (queued, due or not).",
+			(long long)queue_depth)) ||
+	    (e = single(out, "pagegate_held_deliveries", "gauge",
+			"Deliveries held until a client opens.", (long long)held)))
 		return e;
 	return render_histogram(m, out);
 }
@@ -156,29 +163,24 @@ pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
 {
 	pg_err e;
 
-	if ((e = head(out, "pagegate_escalation_steps_total", "counter",
-		      "Escalation steps fired after the first (nobody had acknowledged).")) ||
-	    (e = pg_buf_printf(out, "pagegate_escalation_steps_total %llu\n",
-			       get(&m->esc_steps))) ||
-	    (e = head(out, "pagegate_escalations_exhausted_total", "counter",
-		      "Escalations that ran out with nobody acknowledging.")) ||
-	    (e = pg_buf_printf(out, "pagegate_escalations_exhausted_total %llu\n",
-			       get(&m->esc_exhausted))) ||
-	    (e = head(out, "pagegate_escalations_waiting", "gauge",
-		      "Messages whose escalation waits for its next step.")) ||
-	    (e = pg_buf_printf(out, "pagegate_escalations_waiting %zu\n", waiting)) ||
-	    (e = head(out, "pagegate_messages_unacknowledged", "gauge",
-		      "Messages flagged unacknowledged: their escalation ran out.")))
+	if ((e = single(out, "pagegate_escalation_steps_total", "counter",
+			"Escalation steps fired after the first (nobody had acknowledged).",
+			(long long)get(&m->esc_steps))) ||
+	    (e = single(out, "pagegate_escalations_exhausted_total", "counter",
+			"Escalations that ran out with nobody acknowledging.",
+			(long long)get(&m->esc_exhausted))) ||
+	    (e = single(out, "pagegate_escalations_waiting", "gauge",
+			"Messages whose escalation waits for its next step.",
+			(long long)waiting)))
 		return e;
-	return pg_buf_printf(out, "pagegate_messages_unacknowledged %lld\n",
-			     (long long)unacked);
+	return single(out, "pagegate_messages_unacknowledged", "gauge",
+		      "Messages flagged unacknowledged: their escalation ran out.",
+		      (long long)unacked);
 }
 
 pg_err
 pg_metrics_gauge(struct pg_buf *out, const char *name, const char *help,
 		 unsigned long long value)
 {
-	pg_err e = head(out, name, "gauge", help);
-
-	return e ? e : pg_buf_printf(out, "%s %llu\n", name, value);
+	return single(out, name, "gauge", help, (long long)value);
 }
