@@ -109,8 +109,8 @@ derive_state(const size_t c[PG_D__COUNT])
 
 /* ---- writer-side steps (writer thread, inside the transaction) ---- */
 
-static pg_err
-w_event(const struct wtx *tx, struct store_op *op, int64_t mid, int64_t did,
+pg_err
+store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid, int64_t did,
 	int64_t at, const char *type, const char *detail)
 {
 	struct pg_event ev = { 0, mid, did, at, (char *)type, (char *)detail };
@@ -128,15 +128,15 @@ w_event_buf(const struct wtx *tx, struct store_op *op, int64_t mid,
 	    int64_t did, int64_t at, const char *type, struct pg_buf *b,
 	    pg_err berr)
 {
-	pg_err e = berr ? berr : w_event(tx, op, mid, did, at, type, b->data);
+	pg_err e = berr ? berr : store__w_event(tx, op, mid, did, at, type, b->data);
 
 	pg_buf_reset(b);
 	return e;
 }
 
 /* Recomputes and stores the state of message mid. */
-static pg_err
-w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
+pg_err
+store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
 {
 	size_t counts[PG_D__COUNT];
 	pg_err e = tx->be->count_dstates(tx->w, mid, counts);
@@ -148,22 +148,22 @@ w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
 	return e;
 }
 
-/* w_restate for the store's other files, telling the new state. */
+/* store__w_restate for the mailbox (no wtx there), telling the new state. */
 pg_err
 store__restate(const struct pg_store_backend *be, struct pg_sb *w,
 	       struct store_op *op, int64_t mid, char state[16])
 {
 	const struct wtx tx = { be, w };
 	size_t counts[PG_D__COUNT];
-	pg_err e = w_restate(&tx, op, mid);
+	pg_err e = store__w_restate(&tx, op, mid);
 
 	if (!e && state && !(e = be->count_dstates(w, mid, counts)))
 		pg_strlcpy(state, derive_state(counts), 16);
 	return e;
 }
 
-static pg_err
-w_update(const struct wtx *tx, struct store_op *op, const struct pg_delivery *d)
+pg_err
+store__w_update(const struct wtx *tx, struct store_op *op, const struct pg_delivery *d)
 {
 	pg_err e = tx->be->update_delivery(tx->w, d);
 
@@ -245,7 +245,7 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	d.attempts++;
 	d.updated_ms = at;
 	if (!e)
-		e = w_update(tx, op, &d);
+		e = store__w_update(tx, op, &d);
 	if (!e && !(e = tx->be->insert_attempt(tx->w, d.id, at, &op->u.start.aid)))
 		op->writes++;
 	if (!e) {
@@ -257,7 +257,7 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 				"attempt_started", b, e);
 	}
 	if (!e)
-		e = w_restate(tx, op, d.message_id);
+		e = store__w_restate(tx, op, d.message_id);
 	pg_delivery_free(&d);
 	return e;
 }
@@ -293,7 +293,7 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	old = d.last_reply;
 	d.last_reply = (char *)reply;
 	if (!e)
-		e = w_update(tx, op, &d);
+		e = store__w_update(tx, op, &d);
 	d.last_reply = old;
 	if (!e) {
 		e = outcome_text(b, o, reply);
@@ -325,7 +325,7 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		e = w_event_buf(tx, op, d.message_id, d.id, at, type, b, e);
 	}
 	if (!e)
-		e = w_restate(tx, op, d.message_id);
+		e = store__w_restate(tx, op, d.message_id);
 	pg_delivery_free(&d);
 	return e;
 }
@@ -342,11 +342,11 @@ op_set_state(const struct wtx *tx, struct store_op *op)
 	d.state = op->u.set.state;
 	d.next_try_ms = op->u.set.next;
 	d.updated_ms = now;
-	if (!(e = w_update(tx, op, &d)))
-		e = w_event(tx, op, d.message_id, d.id, now, op->u.set.type,
+	if (!(e = store__w_update(tx, op, &d)))
+		e = store__w_event(tx, op, d.message_id, d.id, now, op->u.set.type,
 			    op->u.set.detail);
 	if (!e)
-		e = w_restate(tx, op, d.message_id);
+		e = store__w_restate(tx, op, d.message_id);
 	pg_delivery_free(&d);
 	return e;
 }
@@ -372,7 +372,7 @@ op_event(const struct wtx *tx, struct store_op *op)
 {
 	pg_err e = check_delivery(tx, op->u.event.mid, op->u.event.did);
 
-	return e ? e : w_event(tx, op, op->u.event.mid, op->u.event.did,
+	return e ? e : store__w_event(tx, op, op->u.event.mid, op->u.event.did,
 			       pg_now_ms(), op->u.event.type, op->u.event.detail);
 }
 
@@ -467,14 +467,14 @@ op_receipt(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	if (!e && moves) {
 		d.state = to;
 		d.updated_ms = now;
-		e = w_update(tx, op, &d);
+		e = store__w_update(tx, op, &d);
 	}
 	if (!e)
-		e = w_event(tx, op, d.message_id, d.id, now, type,
+		e = store__w_event(tx, op, d.message_id, d.id, now, type,
 			    b->len ? b->data : NULL);
 	pg_buf_reset(b);
 	if (!e && moves)
-		e = w_restate(tx, op, d.message_id);
+		e = store__w_restate(tx, op, d.message_id);
 	pg_delivery_free(&d);
 	return e;
 }
@@ -523,7 +523,7 @@ op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 				    now, PG_OUT_TEMP, why);
 				if (!e) {
 					op->writes++;
-					e = w_event(tx, op, d.message_id, d.id,
+					e = store__w_event(tx, op, d.message_id, d.id,
 					    now, "attempt_finished", "temp: "
 					    "interrupted by restart");
 				}
@@ -533,7 +533,7 @@ op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		d.next_try_ms = now;
 		d.updated_ms = now;
 		if (!e)
-			e = w_update(tx, op, &d);
+			e = store__w_update(tx, op, &d);
 		if (!e) {
 			e = pg_buf_printf(b, "temp: %s; next try %s", why,
 					  when(now, t));
@@ -541,7 +541,7 @@ op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 					"retry_scheduled", b, e);
 		}
 		if (!e)
-			e = w_restate(tx, op, d.message_id);
+			e = store__w_restate(tx, op, d.message_id);
 		if (!e)
 			pg_info("store: delivery %lld was sending at the last "
 				"stop; queued again", (long long)d.id);
@@ -550,13 +550,6 @@ op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			return e;
 	}
 	return e == PG_ERR_NOTFOUND ? PG_OK : e;
-}
-
-pg_err
-store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
-	       int64_t did, int64_t at, const char *type, const char *detail)
-{
-	return w_event(tx, op, mid, did, at, type, detail);
 }
 
 pg_err
@@ -577,19 +570,6 @@ store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
 		op->writes++;
 	}
 	return PG_OK;
-}
-
-pg_err
-store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
-{
-	return w_restate(tx, op, mid);
-}
-
-pg_err
-store__w_update(const struct wtx *tx, struct store_op *op,
-		const struct pg_delivery *d)
-{
-	return w_update(tx, op, d);
 }
 
 pg_err
