@@ -6,6 +6,9 @@
 #   make test     install missing Debian packages, build, run every test,
 #                 then again under AddressSanitizer + UBSan
 #   make bench    throughput ratios against ceilings measured in the same run
+#   make check T=NAME
+#                 build and run one test, unit (test_store) or integration
+#                 (t_email); SAN=1 runs it under AddressSanitizer + UBSan
 #
 # BUILD selects the output directory (build-asan holds the sanitizer build).
 
@@ -21,9 +24,13 @@ PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \
             $(shell pkg-config --cflags $(PKGS))
 PG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
-MAINS    := src/pagegated.c src/pagegate.c
-LIB_SRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+# The library is every source under src/ but the programs: the daemon's
+# main (src/pagegated.c) and the CLI (src/cli/), which the daemon never links.
+DAEMON_SRC := src/pagegated.c
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_SRC  := $(sort $(filter-out $(DAEMON_SRC) src/cli/%,$(shell find src -name '*.c')))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/bench/*.c)
@@ -31,7 +38,7 @@ TOOL_BIN := $(TOOL_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 PEER_SRC := $(wildcard tests/peers/*.c)
 PEER_BIN := $(PEER_SRC:tests/peers/%.c=$(BUILD)/peers/%)
 
-.PHONY: all unit tools deps test run bench clean
+.PHONY: all unit tools deps test check run bench clean
 .SUFFIXES:
 
 all: $(BUILD)/pagegated $(BUILD)/pagegate
@@ -47,7 +54,7 @@ $(BUILD)/libpagegate.a: $(LIB_OBJ)
 $(BUILD)/pagegated: $(BUILD)/obj/pagegated.o $(BUILD)/libpagegate.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
 
-$(BUILD)/pagegate: $(BUILD)/obj/pagegate.o $(BUILD)/libpagegate.a
+$(BUILD)/pagegate: $(CLI_OBJ) $(BUILD)/libpagegate.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
 
 unit: $(UNIT_BIN)
@@ -73,6 +80,9 @@ deps:
 test: deps
 	@tests/all.sh
 
+check:
+	@SAN="$(SAN)" tests/check.sh "$(T)"
+
 run: deps all
 	@tests/peers/run-demo.sh
 
@@ -83,4 +93,4 @@ bench: deps
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

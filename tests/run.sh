@@ -5,6 +5,9 @@
 # failure's output, then "LABEL: N passed, N failed".  Writes the two counts
 # to BUILD/test-results/counts for tests/all.sh.
 #   tests/run.sh BUILD [LABEL] [PATTERN]
+# PATTERN picks the tests whose name contains it; with PG_TEST_EXACT=1
+# (make check T=NAME) only the test named exactly NAME (test_store,
+# t_email; ".sh" may be given) runs, and naming none is an error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:?usage: tests/run.sh BUILD [LABEL] [PATTERN]}
@@ -17,7 +20,13 @@ export PG_BUILD=$BUILD
 export PAGEGATE_TOP=$PWD
 JOBS=${PG_TEST_JOBS:-4}
 
-pass=0; fail=0
+pass=0; fail=0; ran=0
+PATTERN=${PATTERN%.sh}
+# True when a test named $1 is to run.
+wanted() {
+  [ -z "$PATTERN" ] && return 0
+  if [ "${PG_TEST_EXACT:-0}" = 1 ]; then [ "$1" = "$PATTERN" ]; else [[ $1 == *$PATTERN* ]]; fi
+}
 
 # Unit tests: cmocka prints "[  PASSED  ] N test(s)." and
 # "[  FAILED  ] N test(s)"; a binary that dies without a summary counts as
@@ -25,7 +34,8 @@ pass=0; fail=0
 for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  [ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && continue
+  wanted "$name" || continue
+  ran=$((ran + 1))
   out=$RES/$name.out
   ( cd "$RES" && timeout 300 "$t" ) >"$out" 2>&1
   rc=$?
@@ -46,7 +56,8 @@ done
 scripts=()
 for s in tests/integration/t_*.sh; do
   [ -f "$s" ] || continue
-  [ -n "$PATTERN" ] && [[ $(basename "$s") != *$PATTERN* ]] && continue
+  wanted "$(basename "$s" .sh)" || continue
+  ran=$((ran + 1))
   scripts+=("$s")
 done
 if [ ${#scripts[@]} -gt 0 ]; then
@@ -74,6 +85,10 @@ if [ ${#scripts[@]} -gt 0 ]; then
   done
 fi
 
+if [ "$ran" -eq 0 ] && [ -n "$PATTERN" ]; then
+  echo "no test is named like '$PATTERN' (unit: tests/unit/test_*.c, integration: tests/integration/t_*.sh)"
+  fail=$((fail + 1))
+fi
 echo "$pass $fail" >"$RES/counts"
 echo "$LABEL: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

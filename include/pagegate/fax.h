@@ -363,14 +363,4 @@ struct pg_fax_devopts {
 const char *pg_fax_device_opts(const struct pg_device *dev,
 			       struct pg_fax_devopts *out);
 
-/* ---- the CLI (cli_render.c) ---- */
-
-/* `pagegate render --channel CH --client ID --message FILE.json
- * [-o OUT] [-c CONFIG] [--contact ID] [--resolution fine|standard]
- * [--paper letter|a4] [--coding mh|mr|mmr]`: what a message would look
- * like on a channel.  fax writes OUT (a TIFF); other channels print the
- * rendered subject and body.  Returns the CLI's exit code (0 ok, 1
- * invalid input or configuration, 2 usage). */
-int pg_cli_render(int argc, char **argv);
-
 #endif

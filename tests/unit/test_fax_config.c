@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/fax_priv.h"
+#include "../../src/chan/fax/fax_priv.h"
 
 /* Parses text's "fax" setting; returns the error and fills d. */
 static pg_err

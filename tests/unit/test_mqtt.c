@@ -17,7 +17,7 @@
 
 #include <libconfig.h>
 
-#include "../../src/mqtt_priv.h"
+#include "../../src/chan/mqtt/mqtt_priv.h"
 
 /* ---- topics ---- */
 

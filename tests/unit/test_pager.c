@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "pagegate/config.h"
-#include "../../src/pager_priv.h"
+#include "../../src/chan/pager/pager_priv.h"
 
 /* ---- text ---- */
 

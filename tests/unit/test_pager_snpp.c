@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../src/pager_priv.h"
+#include "../../src/chan/pager/pager_priv.h"
 
 #define PEER_WAIT_MS 5000
 #define PIPELINE_MS  50          /* quiet time that proves lock-step */

@@ -22,7 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../../src/pager_priv.h"
+#include "../../src/chan/pager/pager_priv.h"
 #include "../peers/tap_term.h"
 
 /* ---- fixture: a pty pair, the terminal thread, a gateway ---- */

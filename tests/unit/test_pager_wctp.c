@@ -33,7 +33,7 @@
 #include <microhttpd.h>
 
 #include "pagegate/config.h"
-#include "../../src/pager_priv.h"
+#include "../../src/chan/pager/pager_priv.h"
 #include "../peers/wctp_dtd.h"
 
 #define WAIT_MS 10000

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../src/sms_priv.h"
+#include "../../src/chan/sms/sms_priv.h"
 
 /* ---- Twilio's published example ----
  * https://www.twilio.com/docs/usage/security#validating-requests and the

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/sms_priv.h"
+#include "../../src/chan/sms/sms_priv.h"
 
 #define TOKEN "abcdef0123456789abcdef0123456789"
 

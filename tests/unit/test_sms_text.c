@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/sms_priv.h"
+#include "../../src/chan/sms/sms_priv.h"
 
 /* s repeated n times. */
 static char *

@@ -8,7 +8,7 @@
 #define PAGEGATE_STORE_PRIV_H
 
 #include "pagegate/store.h"
-#include "pagegate/store_backend.h"
+#include "store_backend.h"
 #include "pagegate/util.h"
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's

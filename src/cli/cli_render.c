@@ -25,6 +25,7 @@
 #include "pagegate/store.h"
 #include "pagegate/template.h"
 #include "pagegate/util.h"
+#include "cli_priv.h"
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2 };
 

@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "pagegate/store_backend.h"
+#include "../store_backend.h"
 
 /* Every statement the backend runs; their text is in store_sqlite.c. */
 enum st {

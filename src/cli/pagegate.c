@@ -23,8 +23,8 @@
 
 #include "pagegate/common.h"
 #include "pagegate/config.h"
-#include "pagegate/fax.h"
 #include "pagegate/util.h"
+#include "cli_priv.h"
 
 #ifndef PAGEGATE_VERSION
 #define PAGEGATE_VERSION "0.1.0"
