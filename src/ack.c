@@ -149,27 +149,6 @@ pg_secret_token(const unsigned char secret[32], const char *msg,
 
 /* ---- the host ---- */
 
-/* A printable copy of s for a log line, at most max bytes (cut on a
- * UTF-8 boundary): controls become '?', double quotes '\''. */
-static const char *
-log_safe(char *dst, size_t size, const char *s, size_t max)
-{
-	size_t n = strlen(s), o = 0;
-
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n && o + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[o++] = c < 0x20 || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 pg_err
 pg_ack_message(struct pg_ack_host *h, int64_t mid, int64_t did,
 	       const char *channel, const char *who, bool *already)
@@ -183,7 +162,7 @@ pg_ack_message(struct pg_ack_host *h, int64_t mid, int64_t did,
 	if (e == PG_OK)
 		pg_info("ack mid=%lld did=%lld by=\"%s\" via=%s%s",
 			(long long)mid, (long long)did,
-			log_safe(w, sizeof w, who, FROM_MAX), channel,
+			pg_text_logsafe(w, sizeof w, who, FROM_MAX), channel,
 			again ? " (already acknowledged)" : "");
 	return e;
 }
@@ -259,8 +238,8 @@ host_inbound(void *ctx, enum pg_channel_kind ch, const char *from,
 					 true, &did, &mid);
 	if (e == PG_ERR_NOTFOUND) {
 		pg_info("inbound %s from \"%s\" matches no recent page; "
-			"ignored: \"%s\"", name, log_safe(f, sizeof f, from,
-			FROM_MAX), log_safe(t, sizeof t, text, LOG_TEXT));
+			"ignored: \"%s\"", name, pg_text_logsafe(f, sizeof f, from,
+			FROM_MAX), pg_text_logsafe(t, sizeof t, text, LOG_TEXT));
 		return e;
 	}
 	if (e)
@@ -270,7 +249,7 @@ host_inbound(void *ctx, enum pg_channel_kind ch, const char *from,
 	if ((e = pg_store_reply(h->store, mid, did, name, from, text)) == PG_OK)
 		pg_info("reply mid=%lld did=%lld from=\"%s\" via=%s",
 			(long long)mid, (long long)did,
-			log_safe(f, sizeof f, from, FROM_MAX), name);
+			pg_text_logsafe(f, sizeof f, from, FROM_MAX), name);
 	return e;
 }
 

@@ -362,6 +362,92 @@ pg_has_ctl(const char *s, bool allow_newlines)
 }
 
 char *
+pg_utf8_trim_partial(char *s)
+{
+	size_t o = strlen(s), k = o, want;
+	unsigned char lead;
+
+	while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;                            /* k - 1: the last lead byte */
+	if (k == 0 || !((unsigned char)s[k - 1] & 0x80))
+		return s;
+	lead = (unsigned char)s[k - 1];
+	want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (o - (k - 1) < want)
+		s[k - 1] = '\0';
+	return s;
+}
+
+/* In place: every byte that does not start a well-formed UTF-8 sequence
+ * becomes '?', and a sequence cut short by the end of s is dropped, so
+ * that peer text can go into JSON and the ledger. */
+static void
+utf8_mend(char *s)
+{
+	size_t i = 0, o = 0, want, k;
+	unsigned char c;
+
+	while (s[i]) {
+		c = (unsigned char)s[i];
+		want = c < 0x80 ? 1 : c >= 0xF5 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 :
+		       c >= 0xC2 ? 2 : 0;
+		for (k = 1; k < want && ((unsigned char)s[i + k] & 0xC0) == 0x80; k++)
+			;
+		if (want && k == want && pg_utf8_valid(s + i, want)) {
+			memmove(s + o, s + i, want);
+			o += want;
+			i += want;
+			continue;
+		}
+		if (want && k < want && !s[i + k])
+			break;                  /* cut short by the end */
+		s[o++] = '?';
+		i++;
+	}
+	s[o] = '\0';
+}
+
+char *
+pg_text_oneline(char *dst, size_t n, const char *src, size_t len)
+{
+	size_t o = 0, i;
+	bool space = true;              /* drops leading blanks */
+
+	for (i = 0; src && i < len && src[i] && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c < 0x20 || c == 0x7f || c == ' ') {
+			if (!space)
+				dst[o++] = ' ';
+			space = true;
+			continue;
+		}
+		dst[o++] = (char)c;
+		space = false;
+	}
+	dst[o] = '\0';
+	utf8_mend(dst);
+	for (o = strlen(dst); o > 0 && dst[o - 1] == ' '; o--)
+		dst[o - 1] = '\0';
+	return dst;
+}
+
+char *
+pg_text_logsafe(char *dst, size_t n, const char *src, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; src && i < len && src[i] && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[o++] = c < 0x20 || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
+	}
+	dst[o] = '\0';
+	utf8_mend(dst);
+	return dst;
+}
+
+char *
 pg_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;

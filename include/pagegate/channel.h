@@ -48,6 +48,11 @@ struct pg_job {
 	char reply[PG_REPLY_MAX];    /* the peer's reply, e.g. "250 2.0.0 Ok" */
 };
 
+/* Sets a job's outcome and its reply from fmt (cut to PG_REPLY_MAX on a
+ * UTF-8 boundary).  For drivers. */
+void pg_job_set(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Services of the core for drivers.  All are thread-safe and may block on
  * a store write (group commit); call them from the driver's own threads or
  * from http(), never while holding a lock the scheduler could need. */

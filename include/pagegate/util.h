@@ -58,6 +58,23 @@ bool pg_utf8_valid(const char *s, size_t n);
  * allow_newlines, \n \r and \t are permitted. */
 bool pg_has_ctl(const char *s, bool allow_newlines);
 
+/* Text from a peer or a person, made fit for one line.  Both read at most
+ * len bytes of src (stopping at a NUL; src may be NULL), write at most
+ * n - 1 bytes and a NUL into dst (n > 0), never end inside a UTF-8
+ * sequence, and return dst.
+ *
+ * pg_text_oneline: for a reply in the ledger or an error message - every
+ * control character and run of blanks becomes one space, and leading and
+ * trailing blanks are dropped ("250  ok\r\n" -> "250 ok").
+ * pg_text_logsafe: for a value quoted in a log line - each control
+ * character becomes '?' and each '"' a '\'', so the line stays one line
+ * and its quoting holds. */
+char *pg_text_oneline(char *dst, size_t n, const char *src, size_t len);
+char *pg_text_logsafe(char *dst, size_t n, const char *src, size_t len);
+/* Cuts s back, in place, so that it does not end inside a UTF-8
+ * sequence (after a byte-bounded copy).  Returns s. */
+char *pg_utf8_trim_partial(char *s);
+
 /* strdup that returns NULL for NULL. */
 char *pg_strdup(const char *s);
 /* snprintf-style copy that always terminates; returns dst. */

@@ -3,7 +3,23 @@
  * answers for itself through pg_chan_NAME_driver(), NULL while that
  * channel is not built, so adding a driver never edits this file.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "pagegate/channel.h"
+#include "pagegate/util.h"
+
+void
+pg_job_set(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
+	va_end(ap);
+	pg_utf8_trim_partial(j->reply);
+}
 
 const struct pg_channel *
 pg_channel_for(enum pg_channel_kind k)

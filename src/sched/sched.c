@@ -279,20 +279,6 @@ store_trouble(struct pg_sched *s, struct item *it, const char *what, pg_err e)
 	requeue(s, it, pg_now_ms() + STORE_RETRY_MS);
 }
 
-/* Copies s for a log line: controls become '?', double quotes '\''. */
-static const char *
-log_safe(char *dst, size_t n, const char *s)
-{
-	size_t o = 0;
-
-	for (; s && *s && o + 1 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-		dst[o++] = c < 0x20 || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* Give-up time of a delivery; the retry policy's when none was stored. */
 static int64_t
 expires_of(const struct pg_delivery *d, const struct pg_retry_policy *pol)
@@ -317,8 +303,8 @@ fail_now(struct pg_sched *s, struct work *w, const char *detail)
 	pg_metrics_final(s->metrics, w->it->channel, false);
 	pg_info("delivery mid=%lld did=%lld channel=%s to=%s failed: %s",
 		(long long)w->d.message_id, (long long)w->it->did,
-		pg_channel_name(w->it->channel), log_safe(a, sizeof a, w->d.address),
-		log_safe(b, sizeof b, detail));
+		pg_channel_name(w->it->channel), pg_text_logsafe(a, sizeof a, w->d.address, SIZE_MAX),
+		pg_text_logsafe(b, sizeof b, detail, SIZE_MAX));
 	drop(s, w->it);
 }
 
@@ -553,8 +539,8 @@ finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
 	pg_info("attempt mid=%lld did=%lld channel=%s to=%s dur_ms=%lld outcome=%s "
 		"reply=\"%s\" state=%s%s",
 		(long long)w->d.message_id, (long long)w->it->did,
-		pg_channel_name(w->it->channel), log_safe(a, sizeof a, w->d.address),
-		(long long)dur_ms, pg_outcome_name(o), log_safe(b, sizeof b, r.reply),
+		pg_channel_name(w->it->channel), pg_text_logsafe(a, sizeof a, w->d.address, SIZE_MAX),
+		(long long)dur_ms, pg_outcome_name(o), pg_text_logsafe(b, sizeof b, r.reply, SIZE_MAX),
 		pg_dstate_name(r.state), tail);
 	apply_finish(s, w->it, &r);
 }

@@ -91,18 +91,6 @@ test_text_ascii(void **state)
 	check_text("ßßßß", PAGER_TEXT_ASCII, 5, "sssss");
 }
 
-static void
-test_clean(void **state)
-{
-	char d[16];
-
-	(void)state;
-	pager_clean(d, sizeof d, "  a\r\nb\x01\x02 c  ", SIZE_MAX);
-	assert_string_equal(d, "a b c");
-	pager_clean(d, 6, "abcdéfgh", SIZE_MAX);       /* é would be cut: dropped */
-	assert_string_equal(d, "abcd");
-}
-
 /* ---- configuration ---- */
 
 static pg_err
@@ -432,7 +420,6 @@ main(void)
 		cmocka_unit_test(test_text_squeeze),
 		cmocka_unit_test(test_text_truncate),
 		cmocka_unit_test(test_text_ascii),
-		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_config_valid),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_device_check),

@@ -334,22 +334,11 @@ test_http_replies(void **st)
 }
 
 static void
-test_clean(void **st)
+test_url_encode(void **st)
 {
-	char out[8];
 	struct pg_buf b;
 
 	(void)st;
-	sms_clean(out, sizeof out, "  a\r\n\tb  ", SIZE_MAX);
-	assert_string_equal(out, "a b");
-	/* "ab" + é + ü: 6 bytes; room for 7 bytes keeps "abé" and drops
-	 * the first byte of ü rather than cutting it */
-	sms_clean(out, sizeof out, "ab\xc3\xa9\xc3\xbc\xc3\xbc", SIZE_MAX);
-	assert_string_equal(out, "ab\xc3\xa9\xc3\xbc");
-	sms_clean(out, 6, "ab\xc3\xa9\xc3\xbc", SIZE_MAX);
-	assert_string_equal(out, "ab\xc3\xa9");
-	sms_clean(out, 5, "ab\xe2\x82\xac", SIZE_MAX);
-	assert_string_equal(out, "ab");
 	pg_buf_init(&b, 64);
 	assert_int_equal(sms_url_encode(&b, "a b+c/~_.-\x01", 11), PG_OK);
 	assert_string_equal(b.data, "a%20b%2Bc%2F~_.-%01");
@@ -368,7 +357,7 @@ main(void)
 		cmocka_unit_test(test_twilio_replies),
 		cmocka_unit_test(test_http_request),
 		cmocka_unit_test(test_http_replies),
-		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_url_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,44 @@ test_buf_bounds(void **state)
 	free(s);
 }
 
+/* The one-line cleaners that every driver and log line use (they were
+ * sms_clean, pager_clean and the log_safe copies, tested there). */
+static void
+test_text_clean(void **state)
+{
+	char out[8], d[16], big[64];
+
+	(void)state;
+	pg_text_oneline(out, sizeof out, "  a\r\n\tb  ", SIZE_MAX);
+	assert_string_equal(out, "a b");
+	/* "ab" + é + ü: 6 bytes; room for 7 bytes keeps "abé" and drops
+	 * the first byte of ü rather than cutting it */
+	pg_text_oneline(out, sizeof out, "ab\xc3\xa9\xc3\xbc\xc3\xbc", SIZE_MAX);
+	assert_string_equal(out, "ab\xc3\xa9\xc3\xbc");
+	pg_text_oneline(out, 6, "ab\xc3\xa9\xc3\xbc", SIZE_MAX);
+	assert_string_equal(out, "ab\xc3\xa9");
+	pg_text_oneline(out, 5, "ab\xe2\x82\xac", SIZE_MAX);
+	assert_string_equal(out, "ab");
+	pg_text_oneline(d, sizeof d, "  a\r\nb\x01\x02 c  ", SIZE_MAX);
+	assert_string_equal(d, "a b c");
+	pg_text_oneline(d, 6, "abcd\xc3\xa9" "fgh", SIZE_MAX);  /* é would be cut: dropped */
+	assert_string_equal(d, "abcd");
+	pg_text_oneline(d, sizeof d, "ab cd", 4);                /* len bounds the input */
+	assert_string_equal(d, "ab c");
+	/* a byte that starts no sequence becomes '?': peer text goes into JSON */
+	pg_text_oneline(big, sizeof big, "a\xff b \xc3(\xe2\x82", SIZE_MAX);
+	assert_string_equal(big, "a? b ?(");
+	pg_text_oneline(big, sizeof big, NULL, SIZE_MAX);
+	assert_string_equal(big, "");
+
+	pg_text_logsafe(big, sizeof big, "say \"hi\"\n\x7f", SIZE_MAX);
+	assert_string_equal(big, "say 'hi'??");
+	pg_text_logsafe(big, sizeof big, "caf\xc3\xa9!", 4);       /* cut on a boundary */
+	assert_string_equal(big, "caf");
+	pg_text_logsafe(big, 5, "caf\xc3\xa9!", SIZE_MAX);
+	assert_string_equal(big, "caf");
+}
+
 static void
 test_iso8601(void **state)
 {
@@ -123,6 +161,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounds),
+		cmocka_unit_test(test_text_clean),
 		cmocka_unit_test(test_iso8601),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_utf8_and_ctl),

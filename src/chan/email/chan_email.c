@@ -101,58 +101,19 @@ struct session_ctx {
 	char auth_reply[PG_REPLY_MAX];  /* the server's refusal of AUTH */
 };
 
-/* Copies src into dst (size n) with controls turned into single spaces
- * and the ends trimmed: server text is hostile until cleaned. */
-static void
-clean_text(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t o = 0, i;
-	bool space = true;              /* drops leading blanks */
-
-	for (i = 0; i < len && src[i] && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (!space)
-				dst[o++] = ' ';
-			space = true;
-			continue;
-		}
-		dst[o++] = (char)c;
-		space = false;
-	}
-	while (o > 0 && dst[o - 1] == ' ')
-		o--;
-	dst[o] = '\0';
-}
-
 /* "550 5.1.1 text" from a libesmtp status. */
 static void
 format_status(char *dst, const smtp_status_t *st)
 {
 	char text[PG_REPLY_MAX - 64];   /* room for the codes */
 
-	clean_text(text, sizeof text, st->text ? st->text : "", SIZE_MAX);
+	pg_text_oneline(text, sizeof text, st->text ? st->text : "", SIZE_MAX);
 	if (st->enh_class > 0)
 		snprintf(dst, PG_REPLY_MAX, "%d %d.%d.%d%s%s", st->code,
 			 st->enh_class, st->enh_subject, st->enh_detail,
 			 *text ? " " : "", text);
 	else
 		snprintf(dst, PG_REPLY_MAX, "%d%s%s", st->code, *text ? " " : "", text);
-}
-
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	j->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
-	va_end(ap);
 }
 
 /* Appends text to a job's reply, truncating at the reply's size. */
@@ -175,7 +136,7 @@ server_line(struct session_ctx *c, const char *l, size_t len)
 	if (len < 3 || !isdigit((unsigned char)l[0]) || !isdigit((unsigned char)l[1]) ||
 	    !isdigit((unsigned char)l[2]) || (len > 3 && l[3] != ' '))
 		return;                         /* not the last line of a reply */
-	clean_text(c->last_line, sizeof c->last_line, l, len);
+	pg_text_oneline(c->last_line, sizeof c->last_line, l, len);
 	if (!c->auth_pending || l[0] == '3')    /* 334: a SASL challenge */
 		return;
 	c->auth_pending = false;
@@ -397,7 +358,7 @@ judge(struct pg_job *j, smtp_message_t msg, smtp_recipient_t rcpt,
 		return;
 	}
 	if (c->auth_reply[0]) {         /* refused because AUTH was */
-		set_job(j, c->auth_reply[0] == '5' ? PG_OUT_PERM : PG_OUT_TEMP,
+		pg_job_set(j, c->auth_reply[0] == '5' ? PG_OUT_PERM : PG_OUT_TEMP,
 			"%s", c->auth_reply);
 		append_reply(j, summary);
 		return;
@@ -408,7 +369,7 @@ judge(struct pg_job *j, smtp_message_t msg, smtp_recipient_t rcpt,
 		append_reply(j, summary);
 		return;
 	}
-	set_job(j, PG_OUT_TEMP, "%s", session_reason);
+	pg_job_set(j, PG_OUT_TEMP, "%s", session_reason);
 }
 
 static void
@@ -529,7 +490,7 @@ lib_fail:
 fail_all:
 	for (i = 0; i < n; i++)
 		if (texts[i].data)
-			set_job(&jobs[i], PG_OUT_TEMP, "%s", reason);
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "%s", reason);
 out:
 	if (s)
 		smtp_destroy_session(s);        /* drops its reference to tls */
@@ -557,7 +518,7 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 
 	if (!gw) {
 		for (i = 0; i < n; i++)
-			set_job(&jobs[i], PG_OUT_PERM, "smtp gateway \"%s\" is not configured",
+			pg_job_set(&jobs[i], PG_OUT_PERM, "smtp gateway \"%s\" is not configured",
 				gateway ? gateway : "(default)");
 		return;
 	}
@@ -571,14 +532,14 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 
 	if (!(texts = calloc(n, sizeof *texts))) {
 		for (i = 0; i < n; i++)
-			set_job(&jobs[i], PG_OUT_TEMP, "out of memory");
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		pg_buf_init(&texts[i], MSG_MAX);
 		jobs[i].reply[0] = '\0';
 		if (!pg_mime_addr_ok(jobs[i].address)) {
-			set_job(&jobs[i], PG_OUT_PERM, "invalid recipient address, not sent");
+			pg_job_set(&jobs[i], PG_OUT_PERM, "invalid recipient address, not sent");
 			continue;
 		}
 		message_id(mid, sizeof mid, &jobs[i], host);
@@ -595,7 +556,7 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 		m.pg_delivery_id = jobs[i].delivery_id;
 		if ((e = pg_mime_build(&texts[i], &m)) != PG_OK) {
 			pg_buf_free(&texts[i]);
-			set_job(&jobs[i], e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
+			pg_job_set(&jobs[i], e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 				"cannot build the message: %s%s", pg_strerror(e),
 				e == PG_ERR_INVAL ? " (bad sender address or host name)" : "");
 			continue;

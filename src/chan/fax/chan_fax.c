@@ -190,20 +190,6 @@ poller(void *arg)
 
 /* ---- sending ---- */
 
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	j->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
-	va_end(ap);
-}
-
 /* Lays out and writes the job's fax into path; false with the job's
  * outcome set when it cannot be made. */
 static bool
@@ -217,7 +203,7 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 
 	if ((e = pg_fax_layout(j->body, &fo, &doc, err, sizeof err)) != PG_OK) {
 		/* missing fonts can be installed: worth another try */
-		set_job(j, e == PG_ERR_IO || e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
+		pg_job_set(j, e == PG_ERR_IO || e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
 			"not sent, cannot lay out the fax: %s", err);
 		return false;
 	}
@@ -225,11 +211,11 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 	e = pg_fax_tiff_write(doc, o->coding, path, err, sizeof err);
 	pg_fax_doc_free(doc);
 	if (e != PG_OK) {
-		set_job(j, PG_OUT_TEMP, "not sent, cannot write the fax: %s", err);
+		pg_job_set(j, PG_OUT_TEMP, "not sent, cannot write the fax: %s", err);
 		return false;
 	}
 	if (pg_fax_tiff_check(path, &ti, err, sizeof err) != PG_OK) {
-		set_job(j, PG_OUT_PERM, "not sent, the fax file is not sendable: %s", err);
+		pg_job_set(j, PG_OUT_PERM, "not sent, the fax file is not sendable: %s", err);
 		return false;
 	}
 	return true;
@@ -272,18 +258,18 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 
 	j->reply[0] = '\0';
 	if (!gw) {
-		set_job(j, PG_OUT_PERM, "fax gateway \"%s\" is not configured",
+		pg_job_set(j, PG_OUT_PERM, "fax gateway \"%s\" is not configured",
 			gateway ? gateway : "(default)");
 		return;
 	}
 	if (!fax_number_ok(j->address)) {
-		set_job(j, PG_OUT_PERM, "not a fax number, not sent");
+		pg_job_set(j, PG_OUT_PERM, "not a fax number, not sent");
 		return;
 	}
 	if (pg_fax_device_opts(j->device, &o) != NULL)
 		pg_fax_device_opts(NULL, &o);          /* checked at load: defaults */
 	if (!spool_dir(st)) {
-		set_job(j, PG_OUT_TEMP, "not sent, no spool directory for the fax file");
+		pg_job_set(j, PG_OUT_TEMP, "not sent, no spool directory for the fax file");
 		goto log;
 	}
 	snprintf(path, sizeof path, "%s/d%lld-%08x.tif", st->spool,

@@ -52,17 +52,6 @@ struct conn {
 	char why[256];                  /* what went wrong below the protocol */
 };
 
-static void
-clean(char *dst, size_t n, const char *src)
-{
-	size_t o = 0;
-	for (; *src && o + 1 < n; src++)
-		dst[o++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
-	while (o > 0 && dst[o - 1] == ' ')
-		o--;
-	dst[o] = '\0';
-}
-
 /* A non-blocking connect bounded by the timeout. */
 static int
 dial(const struct sockaddr *a, socklen_t al, int timeout_ms, char *why, size_t wn)
@@ -184,8 +173,8 @@ reply(struct conn *c)
 		snprintf(c->why, sizeof c->why, "not a HylaFAX reply");
 		return 0;
 	}
-	clean(c->first, sizeof c->first, line);
-	clean(c->text, sizeof c->text, line);
+	pg_text_oneline(c->first, sizeof c->first, line, SIZE_MAX);
+	pg_text_oneline(c->text, sizeof c->text, line, SIZE_MAX);
 	if (line[3] == '-') {
 		char code[5];
 		snprintf(code, sizeof code, "%.3s ", line);
@@ -193,7 +182,7 @@ reply(struct conn *c)
 			if (++lines > REPLY_LINES_MAX || !read_line(c, line, sizeof line))
 				return 0;
 		} while (strncmp(line, code, 4) != 0);
-		clean(c->text, sizeof c->text, line);
+		pg_text_oneline(c->text, sizeof c->text, line, SIZE_MAX);
 	}
 	c->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	return c->code;

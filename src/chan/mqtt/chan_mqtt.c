@@ -41,21 +41,6 @@
 #define MQTT_MAX_BATCH     50       /* most pages per send() */
 #define MS_PER_S           1000
 
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	j->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
-	va_end(ap);
-}
-
 /* Copies s for a log line or reply: controls become '?'. */
 
 /* ---- sending (scheduler workers) ---- */
@@ -82,24 +67,24 @@ prepare(struct pg_job *j, struct prepared *p, int64_t now_ms)
 	int r;
 
 	if (!j->client || !j->contact) {
-		set_job(j, PG_OUT_PERM, "no client or contact for the topic");
+		pg_job_set(j, PG_OUT_PERM, "no client or contact for the topic");
 		return false;
 	}
 	if (mqtt_topic_expand(j->address, j->client->id, j->contact->id, p->topic,
 			      sizeof p->topic, err, sizeof err)) {
-		set_job(j, PG_OUT_PERM, "bad topic: %s", err);
+		pg_job_set(j, PG_OUT_PERM, "bad topic: %s", err);
 		return false;
 	}
 	doc = json_loads(j->body ? j->body : "", JSON_REJECT_DUPLICATES, &je);
 	if (!doc) {
-		set_job(j, PG_OUT_PERM, "template mqtt.json did not render valid JSON "
+		pg_job_set(j, PG_OUT_PERM, "template mqtt.json did not render valid JSON "
 			"(line %d, column %d: %s): not published", je.line, je.column, je.text);
 		return false;
 	}
 	json_decref(doc);
 	r = mqtt_expiry(dev_exp > 0 ? dev_exp : 0, j->expires_ms, now_ms, &p->expiry_s);
 	if (r < 0) {
-		set_job(j, PG_OUT_PERM, "the delivery expired before it could be published");
+		pg_job_set(j, PG_OUT_PERM, "the delivery expired before it could be published");
 		return false;
 	}
 	p->has_expiry = r > 0;
@@ -137,20 +122,20 @@ out:
 		break;
 	case MOSQ_ERR_PAYLOAD_SIZE:
 	case MOSQ_ERR_OVERSIZE_PACKET:
-		set_job(j, PG_OUT_PERM, "page too large for the broker (%zu bytes)", len);
+		pg_job_set(j, PG_OUT_PERM, "page too large for the broker (%zu bytes)", len);
 		return;
 	case MOSQ_ERR_MALFORMED_UTF8:
 	case MOSQ_ERR_INVAL:
-		set_job(j, PG_OUT_PERM, "the broker cannot take this page: %s",
+		pg_job_set(j, PG_OUT_PERM, "the broker cannot take this page: %s",
 			mosquitto_strerror(rc));
 		return;
 	case MOSQ_ERR_NOMEM:
 	case MOSQ_ERR_QOS_NOT_SUPPORTED:
-		set_job(j, PG_OUT_TEMP, "not published: %s", mosquitto_strerror(rc));
+		pg_job_set(j, PG_OUT_TEMP, "not published: %s", mosquitto_strerror(rc));
 		return;
 	default:
 		/* the client may hold a copy: start over on a new connection */
-		set_job(j, PG_OUT_TEMP, "not published: %s", mosquitto_strerror(rc));
+		pg_job_set(j, PG_OUT_TEMP, "not published: %s", mosquitto_strerror(rc));
 		pthread_mutex_lock(&st->mu);
 		st->reset = true;
 		pthread_mutex_unlock(&st->mu);
@@ -194,18 +179,18 @@ judge(struct pg_job *j, const struct prepared *p, const char *peer, int reason)
 {
 	char t[160], exp[40] = "";
 
-	mqtt_clean(t, sizeof t, p->topic, sizeof p->topic);
+	pg_text_logsafe(t, sizeof t, p->topic, sizeof p->topic);
 	if (p->has_expiry)
 		snprintf(exp, sizeof exp, ", expiry %u s", p->expiry_s);
 	if (reason < 0x80) {
-		set_job(j, PG_OUT_OK, "PUBACK from %s for %s (mid %d%s)%s%s", peer, t, p->w.mid,
+		pg_job_set(j, PG_OUT_OK, "PUBACK from %s for %s (mid %d%s)%s%s", peer, t, p->w.mid,
 			exp, reason ? ": " : "", reason ? mosquitto_reason_string(reason) : "");
 		return;
 	}
 	/* refusals that a retry cannot fix */
 	bool perm = reason == MQTT_RC_NOT_AUTHORIZED || reason == MQTT_RC_TOPIC_NAME_INVALID ||
 		    reason == MQTT_RC_PAYLOAD_FORMAT_INVALID || reason == MQTT_RC_PACKET_TOO_LARGE;
-	set_job(j, perm ? PG_OUT_PERM : PG_OUT_TEMP, "broker %s refused %s: %s (reason %d)",
+	pg_job_set(j, perm ? PG_OUT_PERM : PG_OUT_TEMP, "broker %s refused %s: %s (reason %d)",
 		peer, t, mosquitto_reason_string(reason), reason);
 }
 
@@ -261,12 +246,12 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 	if (!c) {                       /* a reload removed the broker */
 		follow_config(st, NULL);
 		for (i = 0; i < n; i++)
-			set_job(&jobs[i], PG_OUT_PERM, "no mqtt broker is configured");
+			pg_job_set(&jobs[i], PG_OUT_PERM, "no mqtt broker is configured");
 		return;
 	}
 	if (!(p = calloc(n, sizeof *p))) {
 		for (i = 0; i < n; i++)
-			set_job(&jobs[i], PG_OUT_TEMP, "out of memory");
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -277,7 +262,7 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 	if (!follow_config(st, c)) {
 		for (i = 0; i < n; i++)
 			if (p[i].ok)
-				set_job(&jobs[i], PG_OUT_TEMP, "out of memory");
+				pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 		goto out;
 	}
 
@@ -294,7 +279,7 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 		pthread_mutex_unlock(&st->mu);
 		for (i = 0; i < n; i++)
 			if (p[i].ok)
-				set_job(&jobs[i], PG_OUT_TEMP, "broker not connected (%s): %s",
+				pg_job_set(&jobs[i], PG_OUT_TEMP, "broker not connected (%s): %s",
 					peer[0] ? peer : "-", why);
 		goto out;
 	}
@@ -332,10 +317,10 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 		if (p[i].w.done)
 			judge(&jobs[i], &p[i], peer, p[i].w.reason);
 		else if (timed_out)
-			set_job(&jobs[i], PG_OUT_TEMP, "no PUBACK from %s within %d s", peer,
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "no PUBACK from %s within %d s", peer,
 				c->timeout_s);
 		else
-			set_job(&jobs[i], PG_OUT_TEMP, "connection to %s lost before the PUBACK",
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "connection to %s lost before the PUBACK",
 				peer);
 	}
 	pthread_mutex_unlock(&st->mu);

@@ -44,19 +44,6 @@
 #define SESSION_EXPIRY_S   86400u   /* the broker keeps our acks a day */
 #define MS_PER_S           1000
 
-const char *
-mqtt_clean(char *dst, size_t n, const char *s, size_t len)
-{
-	size_t o = 0, i;
-
-	for (i = 0; s && i < len && s[i] && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* Records why the broker is unreachable; logs it once per new reason. */
 static void
 note_failure(struct mqtt_state *st, const char *fmt, ...)
@@ -228,7 +215,7 @@ on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
 
 	(void)m;
 	(void)props;
-	mqtt_clean(t, sizeof t, msg->topic, tlen);
+	pg_text_logsafe(t, sizeof t, msg->topic, tlen);
 	if (msg->retain) {
 		/* a retained ack is stale: it could match a later page that
 		 * happens to get the same reference */
@@ -247,7 +234,7 @@ on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
 			while (tlen > 0 && ((unsigned char)msg->topic[tlen] & 0xc0) == 0x80)
 				tlen--;
 		}
-		mqtt_clean(who, sizeof who, msg->topic, tlen);
+		pg_text_logsafe(who, sizeof who, msg->topic, tlen);
 	}
 	e = st->host->ack(st->host->ctx, PG_CH_MQTT, ref, who);
 	if (e == PG_OK)

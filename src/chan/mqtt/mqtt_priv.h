@@ -173,8 +173,4 @@ void *mqtt_conn_main(void *st);
 /* Waits on st->cv (st->mu held) at most ms milliseconds. */
 void mqtt_wait_ms(struct mqtt_state *st, int64_t ms);
 
-/* Copies s[0..len) (stopping at NUL) into dst (size n) for a log line or
- * reply: controls become '?'.  Returns dst. */
-const char *mqtt_clean(char *dst, size_t n, const char *s, size_t len);
-
 #endif

@@ -396,7 +396,7 @@ dispatch(struct pager_state *st, const struct pg_config *cfg, const struct pager
 		break;
 	default:
 		for (i = 0; i < n; i++)
-			pager_set_job(&jobs[i], PG_OUT_PERM, "unknown pager gateway kind");
+			pg_job_set(&jobs[i], PG_OUT_PERM, "unknown pager gateway kind");
 	}
 }
 
@@ -418,14 +418,14 @@ pager_send(void *state, const struct pg_config *cfg, const char *gateway,
 		refresh_polls(st, pc);
 	if (!gw) {
 		for (i = 0; i < n; i++)
-			pager_set_job(&jobs[i], PG_OUT_PERM, "pager gateway \"%s\" is not "
+			pg_job_set(&jobs[i], PG_OUT_PERM, "pager gateway \"%s\" is not "
 				      "configured", gateway ? gateway : "(default)");
 		return;
 	}
 	if (!(live = calloc(n, sizeof *live)) || !(texts = calloc(n, sizeof *texts)) ||
 	    !(from = calloc(n, sizeof *from))) {
 		for (i = 0; i < n; i++)
-			pager_set_job(&jobs[i], PG_OUT_TEMP, "out of memory");
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 		goto out;
 	}
 	flags = (gw->ascii || gw->kind == PAGER_TAP ? PAGER_TEXT_ASCII : 0) |
@@ -433,19 +433,19 @@ pager_send(void *state, const struct pg_config *cfg, const char *gateway,
 	for (i = 0; i < n; i++) {
 		jobs[i].reply[0] = '\0';
 		if (!pager_pin_ok(gw->kind, jobs[i].address)) {
-			pager_set_job(&jobs[i], PG_OUT_PERM, "invalid pager PIN, not sent");
+			pg_job_set(&jobs[i], PG_OUT_PERM, "invalid pager PIN, not sent");
 			continue;
 		}
 		texts[nl] = pager_text_prepare(jobs[i].body, flags,
 					       pager_maxlen(gw, jobs[i].device));
 		if (!texts[nl]) {
-			pager_set_job(&jobs[i], PG_OUT_TEMP, "out of memory");
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 			continue;
 		}
 		if (!texts[nl][0]) {
 			free(texts[nl]);
 			texts[nl] = NULL;
-			pager_set_job(&jobs[i], PG_OUT_PERM, "empty page text, not sent");
+			pg_job_set(&jobs[i], PG_OUT_PERM, "empty page text, not sent");
 			continue;
 		}
 		live[nl] = jobs[i];

@@ -226,11 +226,5 @@ void pager_tap_send(const struct pager_gw *gw, struct pg_job *jobs,
 
 /* ---- shared helpers (pager_text.c) ---- */
 
-/* Copies src into dst (size n) with control characters turned into single
- * spaces and the ends trimmed: peer text is hostile until cleaned. */
-void pager_clean(char *dst, size_t n, const char *src, size_t len);
-/* Sets a job's outcome and formatted reply. */
-void pager_set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

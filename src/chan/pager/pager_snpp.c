@@ -134,7 +134,7 @@ pager_snpp_read_reply(struct pager_snpp_rd *rd, int timeout_ms, int *code,
 		while (take_line(rd, line, sizeof line)) {
 			if ((c = pager_snpp_parse_line(line, &more)) < 0) {
 				char shown[81];
-				pager_clean(shown, sizeof shown, line, sizeof line);
+				pg_text_oneline(shown, sizeof shown, line, sizeof line);
 				snprintf(text, tlen, "malformed SNPP reply \"%s\"", shown);
 				return PG_ERR_TEMPFAIL;
 			}
@@ -144,7 +144,7 @@ pager_snpp_read_reply(struct pager_snpp_rd *rd, int timeout_ms, int *code,
 			}
 			if (!more) {
 				*code = c;
-				pager_clean(text, tlen, line, sizeof line);
+				pg_text_oneline(text, tlen, line, sizeof line);
 				return PG_OK;
 			}
 		}
@@ -405,7 +405,7 @@ page(struct session *s, struct pg_job *j, const char *text)
 	}
 	if (j->subject && *j->subject) {
 		step = "SUBJ";
-		pager_clean(subj, sizeof subj, j->subject, SIZE_MAX);
+		pg_text_oneline(subj, sizeof subj, j->subject, SIZE_MAX);
 		if (*subj && !command(s, "SUBJ", "SUBJ %s", subj))
 			goto dead;
 		if (*subj && !optional_ok(s, "SUBJ"))
@@ -421,14 +421,14 @@ page(struct session *s, struct pg_job *j, const char *text)
 		goto dead;
 	if (s->code / 100 != 2)
 		goto refused;
-	pager_set_job(j, PG_OUT_OK, "%s [%s]", s->text, page_reply);
+	pg_job_set(j, PG_OUT_OK, "%s [%s]", s->text, page_reply);
 	return !s->dead;
 
 refused:
 	if (s->code == 0)
-		pager_set_job(j, PG_OUT_PERM, "%s", s->text);   /* local refusal */
+		pg_job_set(j, PG_OUT_PERM, "%s", s->text);   /* local refusal */
 	else
-		pager_set_job(j, outcome_of(s->code), "%s refused: %s", step, s->text);
+		pg_job_set(j, outcome_of(s->code), "%s refused: %s", step, s->text);
 	if (s->dead)
 		return false;
 	if (started) {                      /* clear the half-built page */
@@ -442,7 +442,7 @@ refused:
 	}
 	return true;
 dead:
-	pager_set_job(j, PG_OUT_TEMP, "%s: %s", step, s->why);
+	pg_job_set(j, PG_OUT_TEMP, "%s: %s", step, s->why);
 	return false;
 }
 
@@ -473,7 +473,7 @@ pager_snpp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 			goto fail_rest;
 		if (s.code / 100 != 2) {
 			for (; i < n; i++)
-				pager_set_job(&jobs[i], outcome_of(s.code), "LOGI refused: %s",
+				pg_job_set(&jobs[i], outcome_of(s.code), "LOGI refused: %s",
 					      s.text);
 			goto quit;
 		}
@@ -492,7 +492,7 @@ quit:
 fail_rest:
 	pg_warn("snpp gateway %s (%s:%d): %s", gw->name, gw->host, gw->port, s.why);
 	for (; i < n; i++)
-		pager_set_job(&jobs[i], PG_OUT_TEMP, "not attempted: %s", s.why);
+		pg_job_set(&jobs[i], PG_OUT_TEMP, "not attempted: %s", s.why);
 	if (s.rd.fd >= 0) {
 		if (!s.dead)
 			(void)command(&s, "QUIT", "QUIT");

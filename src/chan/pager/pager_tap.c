@@ -374,7 +374,7 @@ tap_dial(struct tap *t)
 		    !strcmp(line, "NO DIALTONE") || !strcmp(line, "NO DIAL TONE") ||
 		    !strcmp(line, "NO ANSWER") || !strcmp(line, "ERROR")) {
 			char shown[sizeof line];
-			pager_clean(shown, sizeof shown, line, sizeof line);
+			pg_text_oneline(shown, sizeof shown, line, sizeof line);
 			snprintf(t->why, sizeof t->why, "modem: %s", shown);
 			return false;
 		}
@@ -461,14 +461,14 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 
 	nb = pager_tap_blocks(j->address, text, t->gw->max_block, blocks, MAX_BLOCKS);
 	if (nb == 0) {
-		pager_set_job(j, PG_OUT_PERM, "page too long for TAP blocks");
+		pg_job_set(j, PG_OUT_PERM, "page too long for TAP blocks");
 		return true;
 	}
 	msg_reset(t);
 	for (b = 0; b < nb; b++) {
 		for (sends = 0;; ) {
 			if (++sends > TAP_MAX_SENDS) {
-				pager_set_job(j, PG_OUT_TEMP, "TAP block %zu refused %d times (NAK): "
+				pg_job_set(j, PG_OUT_TEMP, "TAP block %zu refused %d times (NAK): "
 					      "%s", b + 1, TAP_MAX_SENDS, msg_text(t));
 				snprintf(t->why, sizeof t->why, "TAP block refused %d times",
 					 TAP_MAX_SENDS);
@@ -483,10 +483,10 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 				pg_debug("tap %s: NAK for block %zu, sending again", t->gw->name, b + 1);
 				continue;
 			case R_RS:
-				pager_set_job(j, PG_OUT_PERM, "TAP page rejected: %s", msg_text(t));
+				pg_job_set(j, PG_OUT_PERM, "TAP page rejected: %s", msg_text(t));
 				return true;
 			case R_EOT:
-				pager_set_job(j, PG_OUT_TEMP, "TAP terminal ended the session: %s",
+				pg_job_set(j, PG_OUT_TEMP, "TAP terminal ended the session: %s",
 					      msg_text(t));
 				snprintf(t->why, sizeof t->why, "TAP terminal ended the session");
 				t->logout = false;
@@ -501,10 +501,10 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 next_block:
 		;
 	}
-	pager_set_job(j, PG_OUT_OK, "TAP accepted: %s", msg_text(t));
+	pg_job_set(j, PG_OUT_OK, "TAP accepted: %s", msg_text(t));
 	return true;
 dead:
-	pager_set_job(j, PG_OUT_TEMP, "%s", t->why);
+	pg_job_set(j, PG_OUT_TEMP, "%s", t->why);
 	t->logout = false;
 	return false;
 }
@@ -560,7 +560,7 @@ pager_tap_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *text
 fail_rest:
 	pg_warn("tap gateway %s (%s): %s", gw->name, gw->device, t.why);
 	for (; i < n; i++)
-		pager_set_job(&jobs[i], PG_OUT_TEMP, "not attempted: %s", t.why);
+		pg_job_set(&jobs[i], PG_OUT_TEMP, "not attempted: %s", t.why);
 	if (t.logout)
 		tap_logout(&t);
 out:

@@ -66,44 +66,6 @@ static const struct translit { uint32_t cp; const char *s; } translit[] = {
 	{ 0x20AC, "EUR" }, { 0x2122, "TM" },
 };
 
-void
-pager_clean(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t o = 0, i;
-	bool space = true;              /* drops leading blanks */
-
-	if (n == 0)
-		return;
-	for (i = 0; i < len && src[i] && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (!space)
-				dst[o++] = ' ';
-			space = true;
-			continue;
-		}
-		dst[o++] = (char)c;
-		space = false;
-	}
-	while (o > 0 && dst[o - 1] == ' ')
-		o--;
-	/* never end inside a multi-byte sequence cut by the bound */
-	dst[o] = '\0';
-	pager_utf8_truncate(dst, SIZE_MAX);
-}
-
-void
-pager_set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	j->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
-	va_end(ap);
-	pager_utf8_truncate(j->reply, SIZE_MAX);
-}
-
 /* Decodes one UTF-8 sequence at s (NUL-terminated): sets *cp (REPLACEMENT
  * for an invalid, overlong or surrogate sequence) and returns the bytes
  * consumed, at least 1. */

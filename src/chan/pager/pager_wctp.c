@@ -61,7 +61,7 @@ attr(xmlNodePtr n, const char *name, char *dst, size_t dn)
 
 	dst[0] = '\0';
 	if (v) {
-		pager_clean(dst, dn, (const char *)v, SIZE_MAX);
+		pg_text_oneline(dst, dn, (const char *)v, SIZE_MAX);
 		xmlFree(v);
 	}
 	return dst;
@@ -75,7 +75,7 @@ content(xmlNodePtr n, char *dst, size_t dn)
 
 	dst[0] = '\0';
 	if (v) {
-		pager_clean(dst, dn, (const char *)v, SIZE_MAX);
+		pg_text_oneline(dst, dn, (const char *)v, SIZE_MAX);
 		xmlFree(v);
 	}
 	return dst;
@@ -395,7 +395,7 @@ pager_wctp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 					    jobs[i].urgency, pg_now_ms(),
 					    reply_to ? reply_to[i] : NULL, &xml);
 		if (e) {
-			pager_set_job(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP,
+			pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP,
 				      "cannot build the WCTP request: %s", pg_strerror(e));
 			continue;
 		}
@@ -412,9 +412,9 @@ pager_wctp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 fail_rest:
 	pg_warn("wctp gateway %s: %s", gw->name, why);
 	if (i < n)
-		pager_set_job(&jobs[i++], PG_OUT_TEMP, "%s", why);
+		pg_job_set(&jobs[i++], PG_OUT_TEMP, "%s", why);
 	for (; i < n; i++)
-		pager_set_job(&jobs[i], PG_OUT_TEMP, "not attempted: %s", why);
+		pg_job_set(&jobs[i], PG_OUT_TEMP, "not attempted: %s", why);
 out:
 	if (c)
 		curl_easy_cleanup(c);

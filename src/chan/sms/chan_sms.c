@@ -65,21 +65,6 @@ struct xfer {
 	bool live, added, done;
 };
 
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_job(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
-{
-	va_list ap;
-
-	j->outcome = o;
-	va_start(ap, fmt);
-	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- pooled multi handles and rate slots ---- */
 
 static CURLM *
@@ -223,7 +208,7 @@ finish(struct xfer *x, const struct sms_provider *p, CURLcode rc)
 						&status) == CURLE_OK) {
 		r.status = status;
 	} else {
-		sms_clean(why, sizeof why, x->err[0] ? x->err : curl_easy_strerror(rc),
+		pg_text_oneline(why, sizeof why, x->err[0] ? x->err : curl_easy_strerror(rc),
 			  SIZE_MAX);
 		r.error = why;
 		r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
@@ -255,7 +240,7 @@ fail_rest(CURLM *m, const struct sms_provider *p, struct xfer *x, size_t n,
 {
 	for (size_t i = 0; i < n; i++)
 		if (x[i].live && !x[i].done) {
-			set_job(x[i].job, PG_OUT_TEMP, "%s: %s", p->name, why);
+			pg_job_set(x[i].job, PG_OUT_TEMP, "%s: %s", p->name, why);
 			release(m, &x[i]);
 			x[i].done = true;
 		}
@@ -288,7 +273,7 @@ run(CURLM *m, const struct sms_provider *p, struct xfer *x, size_t n, double las
 			if (!easy_setup(&x[i], p) ||
 			    curl_multi_add_handle(m, x[i].easy) != CURLM_OK) {
 				release(m, &x[i]);
-				set_job(x[i].job, PG_OUT_TEMP, "cannot start the HTTP request "
+				pg_job_set(x[i].job, PG_OUT_TEMP, "cannot start the HTTP request "
 					"(out of memory?)");
 				x[i].live = false;
 				left--;
@@ -370,7 +355,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 
 	if (!p || !(x = calloc(n, sizeof *x))) {
 		for (i = 0; i < n; i++)
-			set_job(&jobs[i], p ? PG_OUT_TEMP : PG_OUT_PERM, p ? "out of memory" :
+			pg_job_set(&jobs[i], p ? PG_OUT_TEMP : PG_OUT_PERM, p ? "out of memory" :
 				"sms gateway \"%s\" is not configured",
 				gateway ? gateway : "(default)");
 		return;
@@ -384,7 +369,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 		e = sms_text_prepare(jobs[i].body, sms_max_segments(p, jobs[i].device),
 				     &x[i].text);
 		if (e) {
-			set_job(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP, "%s",
+			pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP, "%s",
 				e == PG_ERR_INVAL ? "empty text, not sent" : pg_strerror(e));
 			continue;
 		}
@@ -396,7 +381,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 		e = sms_build_request(p, &msg, &x[i].req, why, sizeof why);
 		free(surl);
 		if (e) {
-			set_job(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP, "%s", why);
+			pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP, "%s", why);
 			continue;
 		}
 		x[i].live = true;
@@ -416,7 +401,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 		} else
 			for (i = 0; i < n; i++)
 				if (x[i].live)
-					set_job(&jobs[i], PG_OUT_TEMP, "cannot create an HTTP client");
+					pg_job_set(&jobs[i], PG_OUT_TEMP, "cannot create an HTTP client");
 	}
 	for (i = 0; i < n; i++) {
 		sms_text_free(&x[i].text);

@@ -322,8 +322,8 @@ kannel_dlr(const struct pg_chan_host *host, const struct pg_http_req *req,
 	case 8:  what = "accepted by the SMSC"; st = PG_D_SENT; break;
 	default: answer(resp, 400, "unknown type\n"); return;
 	}
-	sms_clean(s_smsc, sizeof s_smsc, smsc ? smsc : "", SIZE_MAX);
-	sms_clean(s_ans, sizeof s_ans, ans ? ans : "", SIZE_MAX);
+	pg_text_oneline(s_smsc, sizeof s_smsc, smsc ? smsc : "", SIZE_MAX);
+	pg_text_oneline(s_ans, sizeof s_ans, ans ? ans : "", SIZE_MAX);
 	snprintf(detail, sizeof detail, "kannel report %d: %s%s%s%s%s%s", t, what,
 		 *s_smsc ? " (smsc " : "", s_smsc, *s_smsc ? ")" : "",
 		 *s_ans ? ": " : "", s_ans);
@@ -455,9 +455,9 @@ twilio_status(const struct pg_chan_host *host, const struct pg_config *cfg,
 		st = field(f, nf, "SmsStatus");
 	sid = field(f, nf, "MessageSid");
 	err = field(f, nf, "ErrorCode");
-	sms_clean(s_st, sizeof s_st, st ? st : "", SIZE_MAX);
-	sms_clean(s_sid, sizeof s_sid, sid ? sid : "", SIZE_MAX);
-	sms_clean(s_err, sizeof s_err, err ? err : "", SIZE_MAX);
+	pg_text_oneline(s_st, sizeof s_st, st ? st : "", SIZE_MAX);
+	pg_text_oneline(s_sid, sizeof s_sid, sid ? sid : "", SIZE_MAX);
+	pg_text_oneline(s_err, sizeof s_err, err ? err : "", SIZE_MAX);
 	snprintf(detail, sizeof detail, "twilio status %s%s%s%s%s", s_st,
 		 *s_err ? " error " : "", s_err, *s_sid ? " sid=" : "", s_sid);
 	sms_kv_free(f, nf);

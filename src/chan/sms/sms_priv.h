@@ -186,11 +186,6 @@ bool sms_tmpl_check(const char *tmpl, char *err, size_t errlen);
 
 /* Appends s[0..n) percent-encoded (everything but A-Z a-z 0-9 - . _ ~). */
 pg_err sms_url_encode(struct pg_buf *b, const char *s, size_t n);
-/* Copies at most len bytes of src into dst (size n): control characters
- * become single spaces, runs of blanks collapse, ends are trimmed, and a
- * cut never splits a UTF-8 sequence. */
-void sms_clean(char *dst, size_t n, const char *src, size_t len);
-
 /* ---- callbacks (sms_callback.c) ---- */
 
 /* channel.h http(): serves /cb/sms/... for host (NULL = not started). */

@@ -79,42 +79,6 @@ sms_number_ok(const char *s)
 }
 
 void
-sms_clean(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t o = 0, i;
-	bool space = true;              /* drops leading blanks */
-
-	if (n == 0)
-		return;
-	for (i = 0; i < len && src[i] && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (!space)
-				dst[o++] = ' ';
-			space = true;
-			continue;
-		}
-		dst[o++] = (char)c;
-		space = false;
-	}
-	/* never end inside a UTF-8 sequence */
-	if (o > 0 && ((unsigned char)dst[o - 1] & 0x80)) {
-		size_t k = o;
-		while (k > 0 && ((unsigned char)dst[k - 1] & 0xC0) == 0x80)
-			k--;
-		if (k > 0) {
-			unsigned char lead = (unsigned char)dst[k - 1];
-			size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-			if (o - (k - 1) < want)
-				o = k - 1;
-		}
-	}
-	while (o > 0 && dst[o - 1] == ' ')
-		o--;
-	dst[o] = '\0';
-}
-
-void
 sms_request_free(struct sms_request *r)
 {
 	free(r->url);
@@ -199,7 +163,7 @@ kannel_judge(const struct sms_reply *rp, enum pg_outcome *o, char *reply)
 {
 	char text[PG_REPLY_MAX - 16];
 
-	sms_clean(text, sizeof text, rp->body, rp->body_len);
+	pg_text_oneline(text, sizeof text, rp->body, rp->body_len);
 	snprintf(reply, PG_REPLY_MAX, "%ld %s", rp->status, text);
 	if (rp->status >= 200 && rp->status < 300)
 		*o = PG_OUT_OK;
@@ -288,9 +252,9 @@ twilio_judge(const struct sms_reply *rp, enum pg_outcome *o, char *reply)
 		if (!s_msg)
 			s_msg = json_string_value(json_object_get(j, "error_message"));
 	}
-	sms_clean(sid, sizeof sid, s_sid ? s_sid : "", SIZE_MAX);
-	sms_clean(st, sizeof st, s_status ? s_status : "", SIZE_MAX);
-	sms_clean(msg, sizeof msg, s_msg ? s_msg : "", SIZE_MAX);
+	pg_text_oneline(sid, sizeof sid, s_sid ? s_sid : "", SIZE_MAX);
+	pg_text_oneline(st, sizeof st, s_status ? s_status : "", SIZE_MAX);
+	pg_text_oneline(msg, sizeof msg, s_msg ? s_msg : "", SIZE_MAX);
 
 	if (rp->status >= 200 && rp->status < 300 && s_sid && *sid &&
 	    in_list(s_status, accepted)) {
@@ -302,7 +266,7 @@ twilio_judge(const struct sms_reply *rp, enum pg_outcome *o, char *reply)
 			 sid, c, *msg ? ": " : "", msg);
 	} else if (rp->status >= 200 && rp->status < 300) {
 		*o = PG_OUT_TEMP;
-		sms_clean(text, sizeof text, rp->body, rp->body_len < SHOW_BODY ?
+		pg_text_oneline(text, sizeof text, rp->body, rp->body_len < SHOW_BODY ?
 			  rp->body_len : SHOW_BODY);
 		snprintf(reply, PG_REPLY_MAX, "%ld unreadable reply: %s", rp->status, text);
 	} else {
@@ -312,7 +276,7 @@ twilio_judge(const struct sms_reply *rp, enum pg_outcome *o, char *reply)
 			snprintf(reply, PG_REPLY_MAX, "%ld Twilio error %lld: %s", rp->status,
 				 c, msg);
 		else {
-			sms_clean(text, sizeof text, rp->body, rp->body_len < SHOW_BODY ?
+			pg_text_oneline(text, sizeof text, rp->body, rp->body_len < SHOW_BODY ?
 				  rp->body_len : SHOW_BODY);
 			snprintf(reply, PG_REPLY_MAX, "%ld %s", rp->status, text);
 		}
@@ -480,7 +444,7 @@ http_judge(const struct sms_provider *p, const struct sms_reply *rp,
 	char text[PG_REPLY_MAX - 64];
 	bool st_ok = rp->status >= p->ok_lo && rp->status <= p->ok_hi;
 
-	sms_clean(text, sizeof text, rp->body, rp->body_len);
+	pg_text_oneline(text, sizeof text, rp->body, rp->body_len);
 	snprintf(reply, PG_REPLY_MAX, "%ld %s", rp->status, text);
 	if (p->has_regex) {
 		st_ok = rp->status >= 200 && rp->status < 300;
