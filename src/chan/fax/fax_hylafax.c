@@ -15,7 +15,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 
 #include "pagegate/fax.h"
 #include "pagegate/log.h"
+#include "pagegate/net.h"
 #include "pagegate/util.h"
 
 #define LINE_MAX_LEN     1024
@@ -51,41 +51,6 @@ struct conn {
 	char first[TEXT_MAX];       /* its first line */
 	char why[256];                  /* what went wrong below the protocol */
 };
-
-/* A non-blocking connect bounded by the timeout. */
-static int
-dial(const struct sockaddr *a, socklen_t al, int timeout_ms, char *why, size_t wn)
-{
-	int fd = socket(a->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int soerr = 0, r;
-	socklen_t sl = sizeof soerr;
-	struct pollfd p;
-	char eb[128];
-
-	if (fd < 0) {
-		snprintf(why, wn, "socket: %s", strerror_r(errno, eb, sizeof eb));
-		return -1;
-	}
-	if (connect(fd, a, al) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		snprintf(why, wn, "%s", strerror_r(errno, eb, sizeof eb));
-		close(fd);
-		return -1;
-	}
-	p.fd = fd;
-	p.events = POLLOUT;
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr) {
-		snprintf(why, wn, "%s", r == 0 ? "connection timed out" :
-			 strerror_r(soerr ? soerr : errno, eb, sizeof eb));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static bool
 wait_fd(int fd, short ev, int timeout_ms)
@@ -214,35 +179,12 @@ cmd(struct conn *c, const char *fmt, ...)
 static bool
 open_conn(struct conn *c, const struct pg_fax_hylafax *h)
 {
-	struct addrinfo hints, *res, *ai;
-	char port[16];
-	int err;
-
 	memset(c, 0, sizeof *c);
-	c->fd = -1;
 	c->timeout_ms = (h->timeout_s > 0 ? h->timeout_s : DEFAULT_TIMEOUT) * 1000;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%d", h->port > 0 ? h->port : 4559);
-	if ((err = getaddrinfo(h->host, port, &hints, &res)) != 0) {
-		snprintf(c->why, sizeof c->why, "cannot resolve %s: %s", h->host, gai_strerror(err));
-		return false;
-	}
-	for (ai = res; ai && c->fd < 0; ai = ai->ai_next) {
-		c->fd = dial(ai->ai_addr, ai->ai_addrlen, c->timeout_ms, c->why, sizeof c->why);
-		if (c->fd >= 0) {
-			memcpy(&c->peer, ai->ai_addr, ai->ai_addrlen);
-			c->peer_len = ai->ai_addrlen;
-		}
-	}
-	freeaddrinfo(res);
-	if (c->fd < 0) {
-		char w[sizeof c->why];
-		snprintf(w, sizeof w, "%s", c->why);
-		snprintf(c->why, sizeof c->why, "connect to %s:%s: %.150s", h->host, port, w);
-		return false;
-	}
-	return true;
+	c->fd = pg_tcp_open(h->host, h->port > 0 ? h->port : 4559, c->timeout_ms,
+			    PG_TCP_NONBLOCK, NULL, &c->peer, &c->peer_len, c->why,
+			    sizeof c->why);
+	return c->fd >= 0;
 }
 
 /* Greeting, USER and (when asked) PASS. */
@@ -287,8 +229,8 @@ store(struct conn *c, const char *tiff, char *path, size_t pn)
 		((struct sockaddr_in *)&c->peer)->sin_port = htons((uint16_t)(v[4] * 256 + v[5]));
 	else
 		((struct sockaddr_in6 *)&c->peer)->sin6_port = htons((uint16_t)(v[4] * 256 + v[5]));
-	if ((dfd = dial((struct sockaddr *)&c->peer, c->peer_len, c->timeout_ms, c->why,
-			sizeof c->why)) < 0)
+	if ((dfd = pg_tcp_dial((struct sockaddr *)&c->peer, c->peer_len, c->timeout_ms,
+			       PG_TCP_NONBLOCK, c->why, sizeof c->why)) < 0)
 		return false;
 	if (cmd(c, "STOT") != 150 || !(f = strstr(c->text, "FILE: "))) {
 		close(dfd);

@@ -26,7 +26,6 @@
  * DATA refused that way falls back to MESS with the lines joined.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 #include <unistd.h>
 
 #include "pagegate/log.h"
+#include "pagegate/net.h"
 #include "pager_priv.h"
 
 #define MS_PER_S       1000
@@ -160,52 +160,6 @@ pager_snpp_read_reply(struct pager_snpp_rd *rd, int timeout_ms, int *code,
 		if (r > 0)
 			rd->len += (size_t)r;
 	}
-}
-
-/* Connects to host:port within timeout_ms; -1 with why on failure. */
-static int
-connect_to(const char *host, int port, int timeout_ms, char *why, size_t wlen)
-{
-	struct addrinfo hints, *res, *ai;
-	char ports[16], eb[128];
-	int err, fd = -1, soerr = ETIMEDOUT;
-	socklen_t sl;
-	int64_t deadline = pg_mono_ms() + timeout_ms;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(ports, sizeof ports, "%d", port);
-	if ((err = getaddrinfo(host, ports, &hints, &res)) != 0) {
-		snprintf(why, wlen, "cannot resolve %s: %s", host, gai_strerror(err));
-		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			soerr = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == PG_OK) {
-			sl = sizeof soerr;
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
-				break;
-		} else if (errno != EINPROGRESS) {
-			soerr = errno;
-		} else {
-			soerr = ETIMEDOUT;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		snprintf(why, wlen, "connect to SNPP gateway %s:%d: %s", host, port,
-			 strerror_r(soerr, eb, sizeof eb));
-	return fd;
 }
 
 static bool
@@ -457,7 +411,8 @@ pager_snpp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 	s.gw = gw;
 	s.timeout_ms = (gw->timeout_s > 0 ? gw->timeout_s : PAGER_DEFAULT_TIMEOUT_S) *
 		       MS_PER_S;
-	s.rd.fd = connect_to(gw->host, gw->port, s.timeout_ms, s.why, sizeof s.why);
+	s.rd.fd = pg_tcp_open(gw->host, gw->port, s.timeout_ms, PG_TCP_NONBLOCK,
+			      "SNPP gateway", NULL, NULL, s.why, sizeof s.why);
 	if (s.rd.fd < 0)
 		goto fail_rest;
 	if (!reply(&s))
