@@ -24,9 +24,6 @@ static const char *const err_text[PG_ERR__COUNT] = {
 
 static const char *const kind_names[PG_KIND__COUNT] = { "message", "dispatch" };
 static const char *const urg_names[PG_URG__COUNT] = { "routine", "urgent", "emergency" };
-static const char *const chan_names[PG_CH__COUNT] = {
-	"email", "fax", "sms", "pager", "mqtt", "mailbox"
-};
 static const char *const dstate_names[PG_D__COUNT] = {
 	"queued", "sending", "sent", "delivered", "failed", "held", "cancelled",
 	"waiting"
@@ -60,7 +57,6 @@ lookup(const char *const *names, int n, const char *s)
 	}
 NAME_FN(pg_kind_name, enum pg_kind, kind_names, PG_KIND__COUNT)
 NAME_FN(pg_urgency_name, enum pg_urgency, urg_names, PG_URG__COUNT)
-NAME_FN(pg_channel_name, enum pg_channel_kind, chan_names, PG_CH__COUNT)
 NAME_FN(pg_dstate_name, enum pg_dstate, dstate_names, PG_D__COUNT)
 NAME_FN(pg_outcome_name, enum pg_outcome, outcome_names, PG_OUT__COUNT)
 
@@ -75,7 +71,6 @@ NAME_FN(pg_outcome_name, enum pg_outcome, outcome_names, PG_OUT__COUNT)
 	}
 PARSE_FN(pg_kind_parse, enum pg_kind, kind_names, PG_KIND__COUNT)
 PARSE_FN(pg_urgency_parse, enum pg_urgency, urg_names, PG_URG__COUNT)
-PARSE_FN(pg_channel_parse, enum pg_channel_kind, chan_names, PG_CH__COUNT)
 PARSE_FN(pg_dstate_parse, enum pg_dstate, dstate_names, PG_D__COUNT)
 
 bool

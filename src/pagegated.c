@@ -148,7 +148,12 @@ main(int argc, char **argv)
 	deps.live = &live;
 	deps.metrics = &metrics;
 	deps.workers = cfg->workers;
-	deps.host = &ack.host;
+	if ((e = pg_channels_start(cfg, &ack.host, NULL, &ctx.channels)) != PG_OK) {
+		pg_error("cannot start the channel drivers: %s", pg_strerror(e));
+		rc = 1;
+		goto out;
+	}
+	deps.channels = ctx.channels;
 	if ((e = pg_sched_start(&deps, &ctx.sched)) != PG_OK) {
 		pg_error("cannot start the scheduler: %s", pg_strerror(e));
 		rc = 1;
@@ -187,6 +192,7 @@ out:
 	pg_esc_stop(ctx.esc);
 	if (ctx.sched)
 		pg_sched_stop(ctx.sched);
+	pg_channels_stop(ctx.channels);
 	pg_store_close(ctx.store);
 	pg_live_destroy(&live);
 	pg_info("stopped");

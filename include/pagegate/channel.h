@@ -1,7 +1,11 @@
 /*
- * channel.h - the channel driver table.  Each channel (email, fax, sms,
- * pager, mqtt) is one file src/chan_NAME.c ending in a constant
- * struct pg_channel with commented slots.  Drivers never touch the store:
+ * channel.h - the channel driver table, the registry of drivers, their
+ * lifetime and the one render path.  Each channel (email, fax, sms, pager,
+ * mqtt) is a folder src/chan/NAME/ whose chan_NAME.c ends in a constant
+ * struct pg_channel with commented slots; src/chan/channel.c lists those
+ * tables in one array, as curl's protocols[].  A channel's name, its
+ * configuration, its device check, its retry defaults and its preview come
+ * from its table and nowhere else.  Drivers never touch the store:
  * they fill in each job's outcome and reply and the scheduler records them;
  * what arrives later (receipts, replies, acknowledgements) they report
  * through the host interface (struct pg_chan_host) that start() receives.
@@ -21,7 +25,10 @@
 #include <libconfig.h>
 
 #include "pagegate/config.h"
+#include "pagegate/content.h"
+#include "pagegate/store.h"
 #include "pagegate/template.h"
+#include "pagegate/util.h"
 
 #define PG_REPLY_MAX 512
 #define PG_TOKEN_LEN 33          /* callback token: 32 hex characters + NUL */
@@ -175,17 +182,84 @@ struct pg_channel {
 	 * the driver authenticates them).  Called from HTTP threads. */
 	void (*http)(void *state, const struct pg_config *cfg,
 		     const struct pg_http_req *req, struct pg_http_resp *resp);
+
+	/* Optional: what `pagegate render -o OUT` writes for this channel
+	 * when its content is not plain text (the fax's TIFF): the rendered
+	 * body for device dev (NULL = the channel's defaults), with the
+	 * device settings in over[0..n_over) replaced (the command line's
+	 * --resolution fine is { "resolution", "fine" }), into the file out.
+	 * On success a one-line description of what was written goes to
+	 * summary.  PG_ERR_INVAL: an override is bad (why names it: a usage
+	 * error); another error: why says what failed.  Without preview,
+	 * render prints the subject and body. */
+	pg_err (*preview)(const struct pg_device *dev, const struct pg_kv *over,
+			  size_t n_over, const char *body, const char *out,
+			  char *summary, size_t slen);
 };
 
-extern const struct pg_channel pg_chan_email;
-/* Each answers its driver table, or NULL while it is not built. */
-const struct pg_channel *pg_chan_fax_driver(void);
-const struct pg_channel *pg_chan_sms_driver(void);
-const struct pg_channel *pg_chan_pager_driver(void);
-const struct pg_channel *pg_chan_mqtt_driver(void);
+/* ---- the registry (src/chan/channel.c) ---- */
 
-/* The driver for a channel, or NULL when that channel is not built yet
- * and always for PG_CH_MAILBOX (nothing is sent: the store keeps it). */
+/* The driver for a channel; NULL for PG_CH_MAILBOX (nothing is sent: the
+ * store keeps those deliveries until they are retrieved) and for a kind
+ * out of range. */
 const struct pg_channel *pg_channel_for(enum pg_channel_kind k);
+/* pg_channel_name() and pg_channel_parse() (common.h) read the same
+ * tables: a channel's name is written once, in its table. */
+
+/* ---- the running drivers ---- */
+
+/* The drivers of one daemon, each started with its long-lived state. */
+struct pg_channels;
+
+/* Starts the driver of every channel that has a start() (lookup NULL =
+ * the registry; tests pass a table of their own), with cfg and host
+ * (which must outlive the set).  When one fails the ones started are
+ * stopped again and its error returned (logged with the channel).
+ * PG_ERR_NOMEM. */
+pg_err pg_channels_start(const struct pg_config *cfg, const struct pg_chan_host *host,
+			 const struct pg_channel *(*lookup)(enum pg_channel_kind),
+			 struct pg_channels **out);
+/* Stops every driver started (NULL is fine) and frees the set. */
+void pg_channels_stop(struct pg_channels *set);
+/* The set's driver for k (its lookup's), or NULL. */
+const struct pg_channel *pg_channels_driver(const struct pg_channels *set,
+					    enum pg_channel_kind k);
+/* The state k's start() made (NULL without one), for send() and http(). */
+void *pg_channels_state(const struct pg_channels *set, enum pg_channel_kind k);
+/* The host the set was started with (NULL in tests that have none). */
+const struct pg_chan_host *pg_channels_host(const struct pg_channels *set);
+
+/* ---- the render path: the scheduler and `pagegate render` ---- */
+
+/* The contact's device a delivery on channel ch to address was made for,
+ * or NULL (a reload removed it). */
+const struct pg_device *pg_contact_device(const struct pg_contact *ct,
+					  enum pg_channel_kind ch, const char *address);
+
+/* One delivery's content as its channel sends it. */
+struct pg_rendered {
+	struct pg_buf subject;      /* empty unless has_subject */
+	struct pg_buf body;
+	bool has_subject;           /* the channel's subject template exists */
+	enum pg_content content;    /* the level its variables were rendered at */
+};
+#define PG_RENDER_MAX (64 * 1024)   /* one rendered template */
+void pg_rendered_init(struct pg_rendered *r);
+void pg_rendered_free(struct pg_rendered *r);
+
+/* Renders drv's templates for message m to contact ct (NULL: none, for a
+ * preview) on its device dev (NULL: none or removed) of client cl under
+ * cfg: the variables of the message at dev's content level (else the
+ * client's for the channel, else full; content.h), {{ack_url}} = ack_url
+ * ("" for none), the subject template when the channel has one and it
+ * exists, then the body with the channel's escaping.  did is the
+ * delivery's id (0 for a preview).  PG_ERR_NOMEM (worth retrying), or
+ * another error with why saying what ("no template pager.txt for client
+ * acme", "template sms.txt: ..."); out holds what was rendered so far. */
+pg_err pg_channel_render(const struct pg_config *cfg, const struct pg_channel *drv,
+			 const struct pg_client *cl, const struct pg_contact *ct,
+			 const struct pg_device *dev, const struct pg_message *m,
+			 int64_t did, const char *ack_url, struct pg_rendered *out,
+			 char *why, size_t wlen);
 
 #endif

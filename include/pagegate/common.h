@@ -38,7 +38,9 @@ const char *pg_strerror(pg_err e);
 enum pg_kind { PG_KIND_MESSAGE = 0, PG_KIND_DISPATCH, PG_KIND__COUNT };
 enum pg_urgency { PG_URG_ROUTINE = 0, PG_URG_URGENT, PG_URG_EMERGENCY, PG_URG__COUNT };
 
-/* PG_CH_MAILBOX is no driver but the check-in mailbox: deliveries kept
+/* The channels, each the index of its driver in the registry
+ * (src/chan/channel.c), which also holds every channel's name.
+ * PG_CH_MAILBOX is no driver but the check-in mailbox: deliveries kept
  * (state waiting) until the contact's messages are retrieved through the
  * API (pg_store_mailbox); it has no devices, retries or templates. */
 enum pg_channel_kind {
@@ -68,12 +70,12 @@ enum pg_outcome { PG_OUT_OK = 0, PG_OUT_TEMP, PG_OUT_PERM, PG_OUT__COUNT };
  * or -1 for an unknown name (exact, lower-case match). */
 const char *pg_kind_name(enum pg_kind k);
 const char *pg_urgency_name(enum pg_urgency u);
-const char *pg_channel_name(enum pg_channel_kind c);
+const char *pg_channel_name(enum pg_channel_kind c);   /* src/chan/channel.c */
 const char *pg_dstate_name(enum pg_dstate s);
 const char *pg_outcome_name(enum pg_outcome o);
 int pg_kind_parse(const char *s, enum pg_kind *out);
 int pg_urgency_parse(const char *s, enum pg_urgency *out);
-int pg_channel_parse(const char *s, enum pg_channel_kind *out);
+int pg_channel_parse(const char *s, enum pg_channel_kind *out);  /* channel.c */
 int pg_dstate_parse(const char *s, enum pg_dstate *out);
 
 /* True for states after which nothing more will be attempted. */

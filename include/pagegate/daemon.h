@@ -6,6 +6,7 @@
 #define PAGEGATE_DAEMON_H
 
 #include "pagegate/ack.h"
+#include "pagegate/channel.h"
 #include "pagegate/config.h"
 #include "pagegate/escalate.h"
 #include "pagegate/metrics.h"
@@ -15,6 +16,7 @@
 struct pg_ctx {
 	struct pg_live_config *live;
 	struct pg_store *store;
+	struct pg_channels *channels; /* the running drivers */
 	struct pg_sched *sched;
 	struct pg_esc *esc;           /* escalation timers */
 	struct pg_metrics *metrics;

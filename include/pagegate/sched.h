@@ -29,24 +29,22 @@ struct pg_sched_deps {
 	struct pg_live_config *live;
 	struct pg_metrics *metrics;
 	int workers;                 /* >= 1 */
-	/* Handed to every driver's start(): receipts, replies, acks. */
-	const struct pg_chan_host *host;
-	/* Optional: the driver lookup (NULL = pg_channel_for).  A seam for
-	 * tests that drive the scheduler with their own channel table. */
-	const struct pg_channel *(*channel_for)(enum pg_channel_kind k);
+	/* The running drivers (pg_channels_start), which outlive the
+	 * scheduler: each batch goes to its channel's driver and state, and
+	 * the set's host makes the acknowledgement links.  Tests start a set
+	 * of their own drivers. */
+	struct pg_channels *channels;
 };
 
-/* Loads every pending delivery from the store and starts the workers. */
+/* Loads every pending delivery from the store and starts the workers.
+ * PG_ERR_INVAL without store, configuration, metrics, channels or a
+ * worker; the store's error. */
 pg_err pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out);
 /* Stops taking work, waits for attempts under way, frees everything. */
 void pg_sched_stop(struct pg_sched *s);
 
 /* Adds a delivery just committed by the store (queued or held). */
 pg_err pg_sched_add(struct pg_sched *s, const struct pg_delivery *d);
-
-/* The long-lived state a driver's start() made (NULL if none), for the
- * HTTP layer to hand to the driver's http(). */
-void *pg_sched_driver_state(struct pg_sched *s, enum pg_channel_kind k);
 
 /* Deliveries waiting (queued, due or not) and held, for /metrics. */
 void pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held);

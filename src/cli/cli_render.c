@@ -4,10 +4,12 @@
  *
  * The configuration is loaded the way `pagegate check` loads it, the
  * message file goes through the API's own validation
- * (pg_intake_parse_message), and the channel's templates are rendered the
- * way the scheduler renders them.  A fax is laid out and written as the
- * TIFF the fax driver would send; other channels print their subject and
- * body.  Exit codes as the rest of the CLI: 0 ok, 1 invalid input or
+ * (pg_intake_parse_message), and the content is rendered by the same
+ * function the scheduler sends with (pg_channel_render), at the content
+ * level of the contact's device (else the client's for the channel), so
+ * a "summary" pager previews as a summary.  A channel with a preview slot
+ * (fax) writes the file it would send; the others print their subject
+ * and body.  Exit codes as the rest of the CLI: 0 ok, 1 invalid input or
  * configuration, 2 usage.
  */
 #include <errno.h>
@@ -20,7 +22,6 @@
 
 #include "pagegate/channel.h"
 #include "pagegate/config.h"
-#include "pagegate/fax.h"
 #include "pagegate/intake.h"
 #include "pagegate/store.h"
 #include "pagegate/template.h"
@@ -30,7 +31,6 @@
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2 };
 
 #define DEFAULT_CONFIG  "etc/pagegate.conf"
-#define RENDER_MAX      (64 * 1024)   /* one rendered template, as sched.c */
 
 static const char USAGE_RENDER[] =
 "usage: pagegate render --channel CHANNEL --message FILE.json [--client ID]\n"
@@ -156,108 +156,66 @@ with_client(const struct pg_buf *raw, const char *file, const char *client, char
 	return *out ? EX_OK : EX_FAIL;
 }
 
-/* Renders template name for the message into out. */
+/* A channel with a preview slot: the file it would send, to a->out. */
 static int
-render_template(const struct pg_config *cfg, const struct pg_client *cl,
-		const char *name, const struct pg_tvars *tv, enum pg_escape esc,
-		struct pg_buf *out)
+render_file(const struct render_args *a, const struct pg_channel *drv,
+	    const struct pg_device *dev, const char *body)
 {
-	const struct pg_template *t = pg_config_template(cfg, cl, name);
+	struct pg_kv over[3];
+	size_t n = 0;
+	char summary[512];
 	pg_err e;
 
-	if (!t) {
-		fprintf(stderr, "pagegate: no template %s for client %s\n", name, cl->id);
+	if (a->res)
+		over[n++] = (struct pg_kv){ "resolution", (char *)a->res };
+	if (a->paper)
+		over[n++] = (struct pg_kv){ "paper", (char *)a->paper };
+	if (a->coding)
+		over[n++] = (struct pg_kv){ "coding", (char *)a->coding };
+	e = drv->preview(dev, over, n, body, a->out, summary, sizeof summary);
+	if (e == PG_ERR_INVAL)
+		return usage("--%s", summary);
+	if (e != PG_OK) {
+		fprintf(stderr, "pagegate: %s\n", summary);
 		return EX_FAIL;
 	}
-	if ((e = pg_template_render(t->text, tv, esc, out)) != PG_OK) {
-		fprintf(stderr, "pagegate: template %s (%s): %s\n", name, t->file,
-			pg_strerror(e));
-		return EX_FAIL;
-	}
+	fprintf(stderr, "%s: %s\n", a->out, summary);
 	return EX_OK;
-}
-
-/* The fax: the contact's device options, overridden by the command line,
- * then layout and TIFF. */
-static int
-render_fax(const struct render_args *a, const struct pg_contact *ct, const char *body)
-{
-	struct pg_fax_devopts o;
-	const struct pg_device *dev = NULL;
-	struct pg_fax_opts fo;
-	struct pg_fax_doc *doc;
-	const char *bad;
-	char err[256];
-	pg_err e;
-
-	for (size_t i = 0; ct && i < ct->n_devices && !dev; i++)
-		if (ct->devices[i].channel == PG_CH_FAX)
-			dev = &ct->devices[i];
-	if ((bad = pg_fax_device_opts(dev, &o)) != NULL) {
-		fprintf(stderr, "pagegate: the fax device of %s has a bad %s\n", ct->id, bad);
-		return EX_FAIL;
-	}
-	if (a->res && pg_fax_res_parse(a->res, &o.res) != 0)
-		return usage("--resolution wants fine or standard, not '%s'", a->res);
-	if (a->paper && pg_fax_paper_parse(a->paper, &o.paper) != 0)
-		return usage("--paper wants letter or a4, not '%s'", a->paper);
-	if (a->coding && pg_fax_coding_parse(a->coding, &o.coding) != 0)
-		return usage("--coding wants mh, mr or mmr, not '%s'", a->coding);
-	memset(&fo, 0, sizeof fo);
-	fo.res = o.res;
-	fo.paper = o.paper;
-	if ((e = pg_fax_layout(body, &fo, &doc, err, sizeof err)) != PG_OK) {
-		fprintf(stderr, "pagegate: cannot lay out the fax: %s\n", err);
-		return EX_FAIL;
-	}
-	e = pg_fax_tiff_write(doc, o.coding, a->out, err, sizeof err);
-	if (e != PG_OK)
-		fprintf(stderr, "pagegate: %s\n", err);
-	else
-		fprintf(stderr, "%s: %d page(s), %s resolution, %s, %s\n", a->out,
-			pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
-			o.paper == PG_FAX_A4 ? "A4" : "letter",
-			pg_fax_coding_name(o.coding));
-	pg_fax_doc_free(doc);
-	return e == PG_OK ? EX_OK : EX_FAIL;
 }
 
 /* Any other channel: "Subject: ..." (when the channel has one), a blank
  * line, the body. */
 static int
-render_text(const struct render_args *a, const struct pg_config *cfg,
-	    const struct pg_client *cl, const struct pg_channel *drv,
-	    const struct pg_tvars *tv)
+render_text(const struct render_args *a, const struct pg_rendered *r)
 {
-	struct pg_buf subj, body;
 	FILE *f = stdout;
-	int rc = EX_OK;
 
-	pg_buf_init(&subj, RENDER_MAX);
-	pg_buf_init(&body, RENDER_MAX);
-	if (drv->subject_template && pg_config_template(cfg, cl, drv->subject_template))
-		rc = render_template(cfg, cl, drv->subject_template, tv, PG_ESC_NONE, &subj);
-	if (rc == EX_OK)
-		rc = render_template(cfg, cl, drv->body_template, tv, drv->body_escape, &body);
-	if (rc == EX_OK && a->out && !(f = fopen(a->out, "w"))) {
+	if (a->out && !(f = fopen(a->out, "w"))) {
 		fprintf(stderr, "pagegate: %s: %s\n", a->out, strerror(errno));
-		rc = EX_FAIL;
+		return EX_FAIL;
 	}
-	if (rc == EX_OK) {
-		if (subj.data)
-			fprintf(f, "Subject: %s\n\n", subj.data);
-		fputs(body.data ? body.data : "", f);
-		if (body.len && body.data[body.len - 1] != '\n')
-			fputc('\n', f);
-		if ((f != stdout ? fclose(f) : fflush(f)) != 0) {
-			fprintf(stderr, "pagegate: writing %s: %s\n", a->out ? a->out : "stdout",
-				strerror(errno));
-			rc = EX_FAIL;
-		}
+	if (r->has_subject)
+		fprintf(f, "Subject: %s\n\n", r->subject.data ? r->subject.data : "");
+	fputs(r->body.data ? r->body.data : "", f);
+	if (r->body.len && r->body.data[r->body.len - 1] != '\n')
+		fputc('\n', f);
+	if ((f != stdout ? fclose(f) : fflush(f)) != 0) {
+		fprintf(stderr, "pagegate: writing %s: %s\n", a->out ? a->out : "stdout",
+			strerror(errno));
+		return EX_FAIL;
 	}
-	pg_buf_free(&subj);
-	pg_buf_free(&body);
-	return rc;
+	return EX_OK;
+}
+
+/* The contact's first device on the channel (whose content level and
+ * settings a preview takes), or NULL. */
+static const struct pg_device *
+first_device(const struct pg_contact *ct, enum pg_channel_kind kind)
+{
+	for (size_t i = 0; ct && i < ct->n_devices; i++)
+		if (ct->devices[i].channel == kind)
+			return &ct->devices[i];
+	return NULL;
 }
 
 static int
@@ -312,32 +270,32 @@ pg_cli_render(int argc, char **argv)
 	struct pg_message m;
 	const struct pg_client *cl = NULL;
 	const struct pg_contact *ct = NULL;
-	const struct pg_channel *drv = NULL;
+	const struct pg_device *dev;
+	const struct pg_channel *drv;
 	enum pg_channel_kind kind;
 	struct pg_api_error ae;
-	struct pg_tvars tv;
-	struct pg_buf raw, body;
-	char *json = NULL, link[PG_ACK_URL_MAX];
+	struct pg_rendered r;
+	struct pg_buf raw;
+	char *json = NULL, link[PG_ACK_URL_MAX], why[512];
 	int rc;
 
 	if ((rc = parse_args(argc, argv, &a)) != EX_OK)
 		return rc < 0 ? EX_OK : rc;
 	if (pg_channel_parse(a.channel, &kind) != 0)
 		return usage("unknown channel '%s'", a.channel);
-	if (kind != PG_CH_FAX && !(drv = pg_channel_for(kind))) {
-		fprintf(stderr, "pagegate: the %s channel is not built in this version\n",
-			a.channel);
+	if (!(drv = pg_channel_for(kind))) {
+		fprintf(stderr, "pagegate: nothing is sent on the %s channel: there is "
+			"nothing to render\n", a.channel);
 		return EX_FAIL;
 	}
-	if (kind == PG_CH_FAX && !a.out)
-		return usage("%s", "a fax needs -o OUT.tif");
+	if (drv->preview && !a.out)
+		return usage("the %s channel writes a file: -o OUT is required", a.channel);
 	if ((rc = load_config(a.config, &cfg)) != EX_OK)
 		return rc;
 
 	memset(&m, 0, sizeof m);
-	pg_tvars_init(&tv);
+	pg_rendered_init(&r);
 	pg_buf_init(&raw, cfg->max_body);
-	pg_buf_init(&body, RENDER_MAX);
 	if ((rc = read_all(a.message, &raw)) != EX_OK ||
 	    (rc = with_client(&raw, a.message, a.client, &json)) != EX_OK)
 		goto out;
@@ -353,28 +311,24 @@ pg_cli_render(int argc, char **argv)
 		rc = EX_FAIL;
 		goto out;
 	}
+	dev = first_device(ct, kind);
 	/* A link as long as a real one (32-character token), that works
 	 * nowhere: the CLI has no store and so no secret. */
 	snprintf(link, sizeof link, "%s/a/sample-link-not-valid-0000000000",
 		 cfg->public_url ? cfg->public_url : "");
-	if (pg_tvars_for_message(&tv, cl, &m, ct, 0) != PG_OK ||
-	    pg_tvars_set(&tv, "ack_url", link) != PG_OK) {
-		fputs("pagegate: out of memory\n", stderr);
+	if (pg_channel_render(cfg, drv, cl, ct, dev, &m, 0, link, &r, why, sizeof why)) {
+		fprintf(stderr, "pagegate: %s\n", why);
 		rc = EX_FAIL;
 		goto out;
 	}
-	if (kind == PG_CH_FAX) {
-		if ((rc = render_template(cfg, cl, PG_FAX_TEMPLATE, &tv, PG_ESC_NONE,
-					  &body)) == EX_OK)
-			rc = render_fax(&a, ct, body.data ? body.data : "");
-	} else {
-		rc = render_text(&a, cfg, cl, drv, &tv);
-	}
+	if (drv->preview)
+		rc = render_file(&a, drv, dev, r.body.data ? r.body.data : "");
+	else
+		rc = render_text(&a, &r);
 out:
 	free(json);
 	pg_buf_free(&raw);
-	pg_buf_free(&body);
-	pg_tvars_free(&tv);
+	pg_rendered_free(&r);
 	pg_message_free(&m);
 	pg_config_release(cfg);
 	return rc;

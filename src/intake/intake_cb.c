@@ -217,7 +217,7 @@ intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
 	req.content_type = ct;
 	req.header = req_header;
 	req.conn = conn;
-	drv->http(pg_sched_driver_state(ctx->sched, ch), cfg, &req, resp);
+	drv->http(pg_channels_state(ctx->channels, ch), cfg, &req, resp);
 	pg_buf_free(&url);
 	params_free(p);
 	free(p);

@@ -30,15 +30,12 @@
 #include <time.h>
 
 #include "pagegate/backoff.h"
-#include "pagegate/content.h"
 #include "pagegate/log.h"
 #include "pagegate/sched.h"
-#include "pagegate/template.h"
 #include "pagegate/util.h"
 #include "sched_priv.h"
 
 #define SCHED_BATCH_MAX 64          /* most jobs handed to one send() */
-#define RENDER_MAX      (64 * 1024) /* one rendered template */
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
 #define HEAP_MIN        64
@@ -74,10 +71,7 @@ struct pg_sched {
 	struct pg_store *store;
 	struct pg_live_config *live;
 	struct pg_metrics *metrics;
-	const struct pg_channel *(*channel_for)(enum pg_channel_kind k);
-	const struct pg_chan_host *host;   /* may be NULL (tests) */
-	void *drv_state[PG_CH__COUNT];
-	bool drv_started[PG_CH__COUNT];
+	struct pg_channels *channels;  /* the running drivers */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -190,7 +184,7 @@ take_batch(struct pg_sched *s, struct item **out)
 	if (p == PG_PRIO_LEVELS)
 		return 0;
 	first = s->ready_head[p];
-	drv = s->channel_for(first->channel);
+	drv = pg_channels_driver(s->channels, first->channel);
 	cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
 	if (drv && drv->batch_for) {
 		/* live's lock is a leaf: taking it under mu cannot deadlock */
@@ -324,33 +318,13 @@ presolve(struct work *w, enum pg_outcome o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The contact's device this delivery was made for: same channel and the
- * same address (or PIN); NULL when a reload removed it. */
-static const struct pg_device *
-find_device(const struct pg_contact *c, enum pg_channel_kind ch, const char *addr)
-{
-	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct pg_device *d = &c->devices[i];
-
-		if (d->channel != ch || addr == NULL)
-			continue;
-		if ((d->to && strcmp(d->to, addr) == 0) ||
-		    (d->pin && strcmp(d->pin, addr) == 0))
-			return d;
-	}
-	return NULL;
-}
-
-/* Renders the driver's subject template (when it exists) and its body
- * template, with the driver's escaping for the body. */
+/* Renders w's content through the one render path (channel.h); a
+ * failure decides the outcome without the driver. */
 static void
 render(const struct pg_chan_host *host, const struct pg_config *cfg,
        const struct pg_channel *drv, struct work *w)
 {
-	const struct pg_template *t;
-	struct pg_tvars tv;
-	const char *name, *subject, *body;
-	char url[PG_ACK_URL_MAX] = "";
+	char url[PG_ACK_URL_MAX] = "", why[PG_REPLY_MAX];
 	pg_err e;
 
 	w->client = pg_config_client(cfg, w->m.client_id);
@@ -364,39 +338,12 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 			 w->d.contact_id, w->m.client_id);
 		return;
 	}
-	w->device = find_device(w->contact, w->it->channel, w->d.address);
-	w->content = pg_content_level(w->client, w->device, w->it->channel);
-	pg_tvars_init(&tv);
+	w->device = pg_contact_device(w->contact, w->it->channel, w->d.address);
 	if (host && host->ack_url)
 		host->ack_url(host->ctx, cfg, w->m.id, w->d.id, url, sizeof url);
-	if ((e = pg_tvars_for_message(&tv, w->client, &w->m, w->contact, w->d.id)) ||
-	    (e = pg_tvars_set(&tv, "ack_url", url)) ||
-	    (e = pg_content_apply(&tv, w->content))) {
-		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
-			 "cannot fill template variables: %s", pg_strerror(e));
-		goto out;
-	}
-	/* at "notify", plain text comes from notify.txt (content.h) */
-	pg_content_templates(w->content, drv->subject_template, drv->body_template,
-			     drv->body_escape == PG_ESC_NONE, &subject, &body);
-	name = subject;
-	if (name && (t = pg_config_template(cfg, w->client, name))) {
-		w->has_subject = true;
-		if ((e = pg_template_render(t->text, &tv, PG_ESC_NONE, &w->subj))) {
-			presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
-				 "template %s: %s", name, pg_strerror(e));
-			goto out;
-		}
-	}
-	name = body;
-	if (!name || !(t = pg_config_template(cfg, w->client, name)))
-		presolve(w, PG_OUT_PERM, "no template %s for client %s",
-			 name ? name : "(none)", w->client->id);
-	else if ((e = pg_template_render(t->text, &tv, drv->body_escape, &w->body)))
-		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
-			 "template %s: %s", name, pg_strerror(e));
-out:
-	pg_tvars_free(&tv);
+	if ((e = pg_channel_render(cfg, drv, w->client, w->contact, w->device, &w->m,
+				   w->d.id, url, &w->out, why, sizeof why)))
+		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM, "%s", why);
 }
 
 /* Everything before the driver.  Returns true when an attempt was
@@ -457,7 +404,7 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 		return false;
 	}
 	w->have_m = true;
-	render(s->host, cfg, drv, w);
+	render(pg_channels_host(s->channels), cfg, drv, w);
 	if ((e = pg_store_attempt_start(s->store, it->did, now, &w->aid))) {
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
@@ -552,8 +499,7 @@ work_free(struct work *w)
 		pg_delivery_free(&w->d);
 	if (w->have_m)
 		pg_message_free(&w->m);
-	pg_buf_free(&w->subj);
-	pg_buf_free(&w->body);
+	pg_rendered_free(&w->out);
 }
 
 /* One batch: all items share channel and gateway. */
@@ -562,7 +508,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 {
 	struct pg_config *cfg = pg_live_get(s->live);
 	enum pg_channel_kind ch = items[0]->channel;
-	const struct pg_channel *drv = s->channel_for(ch);
+	const struct pg_channel *drv = pg_channels_driver(s->channels, ch);
 	const char *gateway = items[0]->gateway;
 	struct work w[SCHED_BATCH_MAX];
 	struct pg_job jobs[SCHED_BATCH_MAX];
@@ -575,8 +521,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	for (i = 0; i < n; i++) {
 		w[i].it = items[i];
 		w[i].job = -1;
-		pg_buf_init(&w[i].subj, RENDER_MAX);
-		pg_buf_init(&w[i].body, RENDER_MAX);
+		pg_rendered_init(&w[i].out);
 		if (items[i]->pending) {               /* replay bookkeeping only */
 			apply_finish(s, items[i], items[i]->pending);
 			continue;
@@ -602,8 +547,9 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		jobs[nj].device = w[i].device;
 		jobs[nj].ack_ref = w[i].m.ack_ref;
 		jobs[nj].expires_ms = expires_of(&w[i].d, pg_config_retry(cfg, ch));
-		jobs[nj].subject = w[i].has_subject ? (w[i].subj.data ? w[i].subj.data : "") : NULL;
-		jobs[nj].body = w[i].body.data ? w[i].body.data : "";
+		jobs[nj].subject = w[i].out.has_subject ?
+			(w[i].out.subject.data ? w[i].out.subject.data : "") : NULL;
+		jobs[nj].body = w[i].out.body.data ? w[i].out.body.data : "";
 		jobs[nj].urgency = w[i].m.urgency;
 		jobs[nj].outcome = PG_OUT_TEMP;
 		jobs[nj].reply[0] = '\0';
@@ -612,7 +558,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	if (nj > 0) {
 		t0 = pg_mono_ms();
 		for (i = 0; i < nj; i += cap)   /* digests of two clients may exceed it */
-			drv->send(s->drv_state[ch], cfg, gateway, jobs + i,
+			drv->send(pg_channels_state(s->channels, ch), cfg, gateway, jobs + i,
 				  nj - i < cap ? nj - i : cap);
 		dur = pg_mono_ms() - t0;
 	}
@@ -741,14 +687,6 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return PG_OK;
 }
 
-void *
-pg_sched_driver_state(struct pg_sched *s, enum pg_channel_kind k)
-{
-	if (!s || (unsigned)k >= PG_CH__COUNT || !s->drv_started[k])
-		return NULL;
-	return s->drv_state[k];
-}
-
 void
 pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
 {
@@ -778,15 +716,10 @@ load_one(const struct pg_delivery *d, void *arg)
 static void
 destroy(struct pg_sched *s)
 {
-	const struct pg_channel *drv;
 	struct item *it, *nx;
 	size_t i;
 	int k;
 
-	for (k = 0; k < PG_CH__COUNT; k++)
-		if (s->drv_started[k] && (drv = s->channel_for((enum pg_channel_kind)k)) &&
-		    drv->stop)
-			drv->stop(s->drv_state[k]);
 	for (i = 0; i < s->n_heap; i++)
 		item_free(s->heap[i]);
 	for (k = 0; k < PG_PRIO_LEVELS; k++)
@@ -805,23 +738,21 @@ pg_err
 pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 {
 	struct pg_sched *s;
-	struct pg_config *cfg;
-	const struct pg_channel *drv;
 	pthread_condattr_t ca;
 	struct load_ctx lc;
 	pg_err e = PG_OK;
 	int k, rc;
 
 	*out = NULL;
-	if (!deps->store || !deps->live || !deps->metrics || deps->workers < 1)
+	if (!deps->store || !deps->live || !deps->metrics || !deps->channels ||
+	    deps->workers < 1)
 		return PG_ERR_INVAL;
 	if (!(s = calloc(1, sizeof *s)))
 		return PG_ERR_NOMEM;
 	s->store = deps->store;
 	s->live = deps->live;
 	s->metrics = deps->metrics;
-	s->channel_for = deps->channel_for ? deps->channel_for : pg_channel_for;
-	s->host = deps->host;
+	s->channels = deps->channels;
 	if (pthread_condattr_init(&ca) != 0) {
 		free(s);
 		return PG_ERR_NOMEM;
@@ -834,20 +765,6 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		return PG_ERR_NOMEM;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-
-	cfg = pg_live_get(s->live);
-	for (k = 0; k < PG_CH__COUNT && !e; k++) {
-		drv = s->channel_for((enum pg_channel_kind)k);
-		if (!drv || !drv->start)
-			continue;
-		if ((e = drv->start(cfg, deps->host, &s->drv_state[k])))
-			pg_error("cannot start the %s channel: %s", drv->name, pg_strerror(e));
-		else
-			s->drv_started[k] = true;
-	}
-	pg_config_release(cfg);
-	if (e)
-		goto fail;
 
 	memset(&lc, 0, sizeof lc);
 	lc.s = s;

@@ -78,14 +78,14 @@ render_digest(const struct pg_config *cfg, const struct pg_channel *drv,
 	if (!(rows = calloc(cnt, sizeof *rows)))
 		return PG_ERR_NOMEM;
 	pg_tvars_init(&outer);
-	pg_buf_init(&subj, w[lead].subj.max);
-	pg_buf_init(&body, w[lead].body.max);
+	pg_buf_init(&subj, PG_RENDER_MAX);
+	pg_buf_init(&body, PG_RENDER_MAX);
 	for (size_t k = lead; k < n && r < cnt && !e; k++) {
 		if (w[k].lead != (int)lead)
 			continue;
 		pg_tvars_init(&rows[r]);
 		if (!(e = pg_tvars_for_message(&rows[r], cl, &w[k].m, w[k].contact, w[k].d.id)))
-			e = pg_content_apply(&rows[r], w[k].content);
+			e = pg_content_apply(&rows[r], w[k].out.content);
 		r++;
 	}
 	if (!e)
@@ -97,11 +97,11 @@ render_digest(const struct pg_config *cfg, const struct pg_channel *drv,
 	if (!e)
 		e = pg_template_render(tb->text, &outer, drv->body_escape, &body);
 	if (!e) {
-		pg_buf_free(&w[lead].subj);
-		pg_buf_free(&w[lead].body);
-		w[lead].subj = subj;
-		w[lead].body = body;
-		w[lead].has_subject = ts != NULL;
+		pg_buf_free(&w[lead].out.subject);
+		pg_buf_free(&w[lead].out.body);
+		w[lead].out.subject = subj;
+		w[lead].out.body = body;
+		w[lead].out.has_subject = ts != NULL;
 	} else {
 		pg_buf_free(&subj);
 		pg_buf_free(&body);

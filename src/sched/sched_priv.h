@@ -1,7 +1,7 @@
 /*
  * sched_priv.h - shared between sched.c (the queue, batches, attempts) and
- * sched_digest.c (held deliveries for one recipient sent as one digest).
- * Not a public contract: only those two files include it.
+ * sched_digest.c (held deliveries for one recipient sent as one digest),
+ * the only two files that include it.
  */
 #ifndef PAGEGATE_SCHED_PRIV_H
 #define PAGEGATE_SCHED_PRIV_H
@@ -22,16 +22,14 @@ struct work {
 	const struct pg_client *client;
 	const struct pg_contact *contact;
 	const struct pg_device *device;  /* NULL when a reload removed it */
-	struct pg_buf subj, body;
-	bool has_subject;
+	struct pg_rendered out;      /* its content (subject, body, level) */
 	int64_t aid;
 	bool started;                /* attempt recorded in the store */
 	bool presolved;              /* outcome decided without the driver */
 	int job;                     /* index into the jobs array, or -1 */
 	enum pg_outcome outcome;
 	char reply[PG_REPLY_MAX];
-	/* content levels and digests */
-	enum pg_content content;     /* the level its variables were rendered at */
+	/* digests */
 	bool gather;                 /* came out of a hold: may join a digest */
 	int lead;                    /* -1: its own send; else the batch index of
 					the digest's first delivery, which sends it */

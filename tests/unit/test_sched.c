@@ -1,7 +1,8 @@
 /*
  * test_sched.c - the scheduler against a real store (SQLite in a mkdtemp
  * directory) and a real configuration, with a test channel driver plugged
- * in through pg_sched_deps.channel_for: rendering, priorities (an
+ * in through the set of running drivers (pg_channels_start with a lookup
+ * of its own): rendering, priorities (an
  * emergency behind routine work goes first), batching, retries and
  * give-up, permanent failures, holds, expiry, missing drivers and
  * contacts, reload at start, content levels, and digests of held
@@ -158,6 +159,7 @@ struct fx {
 	struct pg_store *store;
 	struct pg_metrics metrics;
 	struct pg_sched *s;
+	struct pg_channels *ch;      /* the test driver, running */
 	int seq;
 };
 
@@ -250,6 +252,7 @@ teardown(void **state)
 
 	gate(false);
 	pg_sched_stop(f->s);
+	pg_channels_stop(f->ch);
 	pg_store_close(f->store);
 	pg_live_destroy(&f->live);
 	assert_int_equal(nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
@@ -262,8 +265,14 @@ start(struct fx *f, int workers)
 {
 	struct pg_sched_deps deps = {
 		.store = f->store, .live = &f->live, .metrics = &f->metrics,
-		.workers = workers, .channel_for = test_channel_for,
+		.workers = workers,
 	};
+
+	struct pg_config *cfg = pg_live_get(&f->live);
+
+	assert_int_equal(pg_channels_start(cfg, NULL, test_channel_for, &f->ch), PG_OK);
+	pg_config_release(cfg);
+	deps.channels = f->ch;
 	assert_int_equal(pg_sched_start(&deps, &f->s), PG_OK);
 }
 
@@ -273,6 +282,8 @@ stop(struct fx *f)
 {
 	pg_sched_stop(f->s);
 	f->s = NULL;
+	pg_channels_stop(f->ch);
+	f->ch = NULL;
 }
 
 /* Submits one message with one delivery; returns the delivery id. */
@@ -648,8 +659,7 @@ test_reload_at_start(void **state)
 	assert_int_equal(q, 2);
 	assert_int_equal(h, 1);
 	assert_int_equal(R.calls, 0);
-	pg_sched_stop(f->s);                /* nothing due: stops at once */
-	f->s = NULL;
+	stop(f);                            /* nothing due: stops at once */
 	start(f, 1);
 	pg_sched_depth(f->s, &q, &h);
 	assert_int_equal(q + h, 3);

@@ -68,6 +68,7 @@
 #include "pagegate/mime.h"
 #include "pagegate/util.h"
 #include "email_priv.h"
+#include "../drivers.h"
 
 #define EMAIL_MAX_BATCH     50          /* most messages per send() */
 #define MSG_MAX             (4u << 20)  /* one built message */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "fax_priv.h"
+#include "../drivers.h"
 #include "pagegate/channel.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
@@ -221,6 +222,54 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 	return true;
 }
 
+/* `pagegate render` (channel.h's preview): the TIFF-F the driver would
+ * send for body on device dev, with the device's resolution, paper and
+ * coding replaced by the overrides of the same names. */
+static pg_err
+fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over,
+	    const char *body, const char *out, char *summary, size_t slen)
+{
+	struct pg_fax_devopts o;
+	struct pg_fax_opts fo;
+	struct pg_fax_doc *doc;
+	const char *bad;
+	char err[256];
+	pg_err e;
+
+	if ((bad = pg_fax_device_opts(dev, &o)) != NULL) {
+		snprintf(summary, slen, "the fax device has a bad %s", bad);
+		return PG_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < n_over; i++) {
+		const char *k = over[i].key, *v = over[i].value;
+
+		if (strcmp(k, "resolution") == 0 ? pg_fax_res_parse(v, &o.res) != 0 :
+		    strcmp(k, "paper") == 0 ? pg_fax_paper_parse(v, &o.paper) != 0 :
+		    strcmp(k, "coding") == 0 ? pg_fax_coding_parse(v, &o.coding) != 0 : true) {
+			snprintf(summary, slen, "%s wants %s, not '%s'", k,
+				 strcmp(k, "resolution") == 0 ? "fine or standard" :
+				 strcmp(k, "paper") == 0 ? "letter or a4" :
+				 strcmp(k, "coding") == 0 ? "mh, mr or mmr" : "nothing here", v);
+			return PG_ERR_INVAL;
+		}
+	}
+	memset(&fo, 0, sizeof fo);
+	fo.res = o.res;
+	fo.paper = o.paper;
+	if ((e = pg_fax_layout(body, &fo, &doc, err, sizeof err)) != PG_OK) {
+		snprintf(summary, slen, "cannot lay out the fax: %s", err);
+		return e;
+	}
+	if ((e = pg_fax_tiff_write(doc, o.coding, out, err, sizeof err)) != PG_OK)
+		snprintf(summary, slen, "%s", err);
+	else
+		snprintf(summary, slen, "%d page(s), %s resolution, %s, %s",
+			 pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
+			 o.paper == PG_FAX_A4 ? "A4" : "letter", pg_fax_coding_name(o.coding));
+	pg_fax_doc_free(doc);
+	return e;
+}
+
 /* The private directory the fax files of this process go to, made on
  * first use (a daemon that never faxes leaves nothing behind). */
 static bool
@@ -379,10 +428,5 @@ const struct pg_channel pg_chan_fax = {
 	.start = fax_start,
 	.stop = fax_stop,
 	.send = fax_send,
+	.preview = fax_preview,                /* pagegate render: the TIFF */
 };
-
-const struct pg_channel *
-pg_chan_fax_driver(void)
-{
-	return &pg_chan_fax;
-}

@@ -34,6 +34,7 @@
 #include <mqtt_protocol.h>
 
 #include "mqtt_priv.h"
+#include "../drivers.h"
 #include "pagegate/channel.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
@@ -403,7 +404,7 @@ mqtt_stop(void *state)
 	free(st);
 }
 
-static const struct pg_channel pg_chan_mqtt = {
+const struct pg_channel pg_chan_mqtt = {
 	.name = "mqtt",
 	.kind = PG_CH_MQTT,
 	.max_batch = MQTT_MAX_BATCH,
@@ -417,9 +418,3 @@ static const struct pg_channel pg_chan_mqtt = {
 	.stop = mqtt_stop,
 	.send = mqtt_send,
 };
-
-const struct pg_channel *
-pg_chan_mqtt_driver(void)
-{
-	return &pg_chan_mqtt;
-}

@@ -34,6 +34,7 @@
 
 #include "pagegate/log.h"
 #include "pager_priv.h"
+#include "../drivers.h"
 
 #define PAGER_MAX_BATCH   20
 #define MS_PER_S          1000
@@ -629,9 +630,3 @@ const struct pg_channel pg_chan_pager = {
 	.send = pager_send,
 	.http = pager_http,
 };
-
-const struct pg_channel *
-pg_chan_pager_driver(void)
-{
-	return &pg_chan_pager;
-}

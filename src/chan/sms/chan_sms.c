@@ -26,6 +26,7 @@
 
 #include "pagegate/log.h"
 #include "sms_priv.h"
+#include "../drivers.h"
 
 #define SMS_MAX_BATCH     50
 #define POOL_MAX          8          /* idle multi handles kept */
@@ -472,9 +473,3 @@ const struct pg_channel pg_chan_sms = {
 	.send = sms_send,                    /* concurrent, rate-limited */
 	.http = sms_http_cb,                 /* /cb/sms/...: reports, replies */
 };
-
-const struct pg_channel *
-pg_chan_sms_driver(void)
-{
-	return &pg_chan_sms;
-}
