@@ -1,15 +1,11 @@
 /*
- * sched.c - the scheduler (sched.h).
+ * sched.c - the scheduler (sched.h): its workers and what they do with a
+ * batch.  The queue they take batches from is sched_queue.c.
  *
- * Memory is only a cache of the store: a min-heap of waiting items ordered
- * by next try (then priority, then arrival), and per-priority FIFO queues
- * of items that are due.  Worker threads share one mutex and condition
- * variable (CLOCK_MONOTONIC): a worker moves whatever is due from the heap
- * to the ready queues, takes the first item of the most urgent queue plus
- * more due items for the same channel and gateway (same priority first),
- * and sleeps until the earliest next try when there is nothing to do.
- * Because every due item is in a ready queue before anything is taken, an
- * emergency (priority 0) never waits behind routine work that is due.
+ * Worker threads share one mutex and condition variable
+ * (CLOCK_MONOTONIC): a worker moves whatever is due to the ready queues,
+ * takes a batch (sched__take_batch), and sleeps until the earliest next
+ * try when there is nothing to do.
  *
  * Work on a batch happens outside the lock: load each delivery and its
  * message, render its templates with the live configuration, record the
@@ -35,198 +31,10 @@
 #include "pagegate/util.h"
 #include "sched_priv.h"
 
-#define SCHED_BATCH_MAX 64          /* most jobs handed to one send() */
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
-#define HEAP_MIN        64
-#define DETAIL_MAX      (PG_REPLY_MAX + 64)
+#define HEAP_MIN        64          /* first size of the heap */
 #define MS_PER_S        1000
-
-/* An outcome the store refused after the attempt happened, to replay. */
-struct finish_rec {
-	int64_t aid;
-	int64_t at;
-	enum pg_outcome outcome;
-	enum pg_dstate state;
-	int64_t next;
-	char reply[DETAIL_MAX];
-};
-
-struct item {
-	int64_t did;
-	int64_t mid;
-	enum pg_channel_kind channel;
-	char *gateway;               /* NULL = the channel's default */
-	int prio;                    /* 0 = most urgent */
-	int64_t next_try;            /* wall clock, ms */
-	bool held;
-	char *rcpt;                  /* held at first: "contact\naddress", for
-					a digest (sched_digest.c); else NULL */
-	uint64_t seq;                /* arrival order, for FIFO ties */
-	struct finish_rec *pending;  /* bookkeeping still to write */
-	struct item *next;           /* ready-queue link */
-};
-
-struct pg_sched {
-	struct pg_store *store;
-	struct pg_live_config *live;
-	struct pg_metrics *metrics;
-	struct pg_channels *channels;  /* the running drivers */
-
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stopping;
-	struct item **heap;          /* cap_heap >= n_items: pushes never fail */
-	size_t n_heap, cap_heap, n_items;
-	struct item *ready_head[PG_PRIO_LEVELS], *ready_tail[PG_PRIO_LEVELS];
-	size_t n_waiting[2];         /* [0] queued, [1] held; heap + ready */
-	uint64_t seq;
-	pthread_t *threads;
-	int n_threads;
-};
-
-/* ---- heap and queues (caller holds mu) ---- */
-
-static bool
-before(const struct item *a, const struct item *b)
-{
-	if (a->next_try != b->next_try)
-		return a->next_try < b->next_try;
-	if (a->prio != b->prio)
-		return a->prio < b->prio;
-	return a->seq < b->seq;
-}
-
-static void
-heap_push(struct pg_sched *s, struct item *it)
-{
-	size_t i = s->n_heap++, p;
-
-	while (i > 0) {
-		p = (i - 1) / 2;
-		if (!before(it, s->heap[p]))
-			break;
-		s->heap[i] = s->heap[p];
-		i = p;
-	}
-	s->heap[i] = it;
-}
-
-static struct item *
-heap_pop(struct pg_sched *s)
-{
-	struct item *top = s->heap[0], *last = s->heap[--s->n_heap];
-	size_t i = 0, c;
-
-	while ((c = 2 * i + 1) < s->n_heap) {
-		if (c + 1 < s->n_heap && before(s->heap[c + 1], s->heap[c]))
-			c++;
-		if (!before(s->heap[c], last))
-			break;
-		s->heap[i] = s->heap[c];
-		i = c;
-	}
-	if (s->n_heap > 0)
-		s->heap[i] = last;
-	return top;
-}
-
-/* Moves every item due at now from the heap to its ready queue. */
-static void
-dispatch_due(struct pg_sched *s, int64_t now)
-{
-	struct item *it;
-
-	while (s->n_heap > 0 && s->heap[0]->next_try <= now) {
-		it = heap_pop(s);
-		it->next = NULL;
-		if (s->ready_tail[it->prio])
-			s->ready_tail[it->prio]->next = it;
-		else
-			s->ready_head[it->prio] = it;
-		s->ready_tail[it->prio] = it;
-	}
-}
-
-static bool
-same_gateway(const struct item *a, const struct item *b)
-{
-	if (!a->gateway || !b->gateway)
-		return a->gateway == b->gateway;
-	return strcmp(a->gateway, b->gateway) == 0;
-}
-
-/* True when it can join a digest with an item already in out[0..n). */
-static bool
-digest_mate(struct item *const *out, size_t n, const struct item *it)
-{
-	for (size_t i = 0; it->rcpt && i < n; i++)
-		if (out[i]->rcpt && strcmp(out[i]->rcpt, it->rcpt) == 0)
-			return true;
-	return false;
-}
-
-/* Takes the most urgent ready item and up to the driver's batch size of
- * ready items for the same channel and gateway, most urgent first; past
- * that size, held items that join a digest of one taken (one send between
- * them), looking at most SCHED_BATCH_MAX items further. */
-static size_t
-take_batch(struct pg_sched *s, struct item **out)
-{
-	const struct pg_channel *drv;
-	struct item *first, *it, *prev, *nx;
-	size_t n = 0, cap, i, sends = 0, looked = 0;
-	bool mate, more = true, gathering = false;
-	int p, q;
-
-	for (p = 0; p < PG_PRIO_LEVELS && !s->ready_head[p]; p++)
-		;
-	if (p == PG_PRIO_LEVELS)
-		return 0;
-	first = s->ready_head[p];
-	drv = pg_channels_driver(s->channels, first->channel);
-	cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
-	if (drv && drv->batch_for) {
-		/* live's lock is a leaf: taking it under mu cannot deadlock */
-		struct pg_config *cfg = pg_live_get(s->live);
-		size_t c = cfg ? drv->batch_for(cfg, first->gateway) : 0;
-
-		if (cfg)
-			pg_config_release(cfg);
-		if (c > 0 && c < cap)
-			cap = c;
-	}
-	if (cap > SCHED_BATCH_MAX)
-		cap = SCHED_BATCH_MAX;
-	for (q = p; q < PG_PRIO_LEVELS && more; q++) {
-		prev = NULL;
-		for (it = s->ready_head[q]; it && more; it = nx) {
-			nx = it->next;
-			looked += sends >= cap;
-			more = looked < SCHED_BATCH_MAX;
-			mate = gathering && digest_mate(out, n, it);
-			if (it->channel != first->channel || !same_gateway(it, first) ||
-			    (sends >= cap && !mate)) {
-				prev = it;
-				continue;
-			}
-			sends += !mate;
-			if (prev)
-				prev->next = nx;
-			else
-				s->ready_head[q] = nx;
-			if (s->ready_tail[q] == it)
-				s->ready_tail[q] = prev;
-			it->next = NULL;
-			out[n++] = it;
-			gathering = gathering || it->rcpt;
-			more = n < SCHED_BATCH_MAX && (sends < cap || gathering);
-		}
-	}
-	for (i = 0; i < n; i++)
-		s->n_waiting[out[i]->held]--;
-	return n;
-}
 
 /* ---- item life ---- */
 
@@ -248,7 +56,7 @@ requeue(struct pg_sched *s, struct item *it, int64_t next_try)
 	pthread_mutex_lock(&s->mu);
 	it->next_try = next_try;
 	it->seq = s->seq++;
-	heap_push(s, it);
+	sched__heap_push(s, it);
 	s->n_waiting[it->held]++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -618,8 +426,8 @@ worker(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
-		dispatch_due(s, pg_now_ms());
-		if ((n = take_batch(s, batch)) == 0) {
+		sched__dispatch_due(s, pg_now_ms());
+		if ((n = sched__take_batch(s, batch)) == 0) {
 			wait_for_work(s);
 			continue;
 		}
@@ -680,7 +488,7 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	}
 	it->seq = s->seq++;
 	s->n_items++;
-	heap_push(s, it);
+	sched__heap_push(s, it);
 	s->n_waiting[it->held]++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);

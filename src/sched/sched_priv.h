@@ -1,17 +1,80 @@
 /*
- * sched_priv.h - shared between sched.c (the queue, batches, attempts) and
+ * sched_priv.h - shared by the scheduler's files: sched.c (workers,
+ * attempts, outcomes), sched_queue.c (the heap and ready queues) and
  * sched_digest.c (held deliveries for one recipient sent as one digest),
- * the only two files that include it.
+ * the only files that include it.
  */
 #ifndef PAGEGATE_SCHED_PRIV_H
 #define PAGEGATE_SCHED_PRIV_H
+
+#include <pthread.h>
 
 #include "pagegate/channel.h"
 #include "pagegate/config.h"
 #include "pagegate/store.h"
 #include "pagegate/util.h"
 
-struct item;                     /* sched.c */
+#define SCHED_BATCH_MAX 64          /* most jobs handed to one send() */
+#define DETAIL_MAX      (PG_REPLY_MAX + 64)
+
+/* An outcome the store refused after the attempt happened, to replay. */
+struct finish_rec {
+	int64_t aid;
+	int64_t at;
+	enum pg_outcome outcome;
+	enum pg_dstate state;
+	int64_t next;
+	char reply[DETAIL_MAX];
+};
+
+/* One delivery the scheduler waits on or works on. */
+struct item {
+	int64_t did;
+	int64_t mid;
+	enum pg_channel_kind channel;
+	char *gateway;               /* NULL = the channel's default */
+	int prio;                    /* 0 = most urgent */
+	int64_t next_try;            /* wall clock, ms */
+	bool held;
+	char *rcpt;                  /* held at first: "contact\naddress", for
+					a digest (sched_digest.c); else NULL */
+	uint64_t seq;                /* arrival order, for FIFO ties */
+	struct finish_rec *pending;  /* bookkeeping still to write */
+	struct item *next;           /* ready-queue link */
+};
+
+/* The scheduler: its queue under mu, its workers. */
+struct pg_sched {
+	struct pg_store *store;
+	struct pg_live_config *live;
+	struct pg_metrics *metrics;
+	struct pg_channels *channels;  /* the running drivers */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
+	struct item **heap;          /* cap_heap >= n_items: pushes never fail */
+	size_t n_heap, cap_heap, n_items;
+	struct item *ready_head[PG_PRIO_LEVELS], *ready_tail[PG_PRIO_LEVELS];
+	size_t n_waiting[2];         /* [0] queued, [1] held; heap + ready */
+	uint64_t seq;
+	pthread_t *threads;
+	int n_threads;
+};
+
+/* ---- the queue (sched_queue.c); the caller holds s->mu ---- */
+
+/* Adds it to the heap of waiting items (the heap has room: pg_sched_add
+ * grows it first). */
+void sched__heap_push(struct pg_sched *s, struct item *it);
+/* Moves every item due at now from the heap to its ready queue. */
+void sched__dispatch_due(struct pg_sched *s, int64_t now);
+/* Takes the most urgent ready item and up to the driver's batch size of
+ * ready items for the same channel and gateway into out (room for
+ * SCHED_BATCH_MAX), most urgent first; past that size, held items that
+ * join a digest of one taken.  Returns how many (0: nothing is ready). */
+size_t sched__take_batch(struct pg_sched *s, struct item **out);
+
 
 /* One item's work in a batch. */
 struct work {

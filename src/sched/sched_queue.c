@@ -1,0 +1,159 @@
+/*
+ * sched_queue.c - the scheduler's queue (sched_priv.h).
+ *
+ * Memory is only a cache of the store: a min-heap of waiting items ordered
+ * by next try (then priority, then arrival), and per-priority FIFO queues
+ * of items that are due.  Because every due item is in a ready queue
+ * before anything is taken, an emergency (priority 0) never waits behind
+ * routine work that is due.  A batch is the first item of the most urgent
+ * queue plus more due items for the same channel and gateway (same
+ * priority first), up to what the driver takes at once; held items that
+ * join a digest with one taken come along (sched_digest.c).
+ *
+ * Every function here is called with the scheduler's mutex held.
+ */
+#include <string.h>
+
+#include "pagegate/sched.h"
+#include "sched_priv.h"
+
+static bool
+before(const struct item *a, const struct item *b)
+{
+	if (a->next_try != b->next_try)
+		return a->next_try < b->next_try;
+	if (a->prio != b->prio)
+		return a->prio < b->prio;
+	return a->seq < b->seq;
+}
+
+void
+sched__heap_push(struct pg_sched *s, struct item *it)
+{
+	size_t i = s->n_heap++, p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (!before(it, s->heap[p]))
+			break;
+		s->heap[i] = s->heap[p];
+		i = p;
+	}
+	s->heap[i] = it;
+}
+
+static struct item *
+heap_pop(struct pg_sched *s)
+{
+	struct item *top = s->heap[0], *last = s->heap[--s->n_heap];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < s->n_heap) {
+		if (c + 1 < s->n_heap && before(s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!before(s->heap[c], last))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	if (s->n_heap > 0)
+		s->heap[i] = last;
+	return top;
+}
+
+/* Moves every item due at now from the heap to its ready queue. */
+void
+sched__dispatch_due(struct pg_sched *s, int64_t now)
+{
+	struct item *it;
+
+	while (s->n_heap > 0 && s->heap[0]->next_try <= now) {
+		it = heap_pop(s);
+		it->next = NULL;
+		if (s->ready_tail[it->prio])
+			s->ready_tail[it->prio]->next = it;
+		else
+			s->ready_head[it->prio] = it;
+		s->ready_tail[it->prio] = it;
+	}
+}
+
+static bool
+same_gateway(const struct item *a, const struct item *b)
+{
+	if (!a->gateway || !b->gateway)
+		return a->gateway == b->gateway;
+	return strcmp(a->gateway, b->gateway) == 0;
+}
+
+/* True when it can join a digest with an item already in out[0..n). */
+static bool
+digest_mate(struct item *const *out, size_t n, const struct item *it)
+{
+	for (size_t i = 0; it->rcpt && i < n; i++)
+		if (out[i]->rcpt && strcmp(out[i]->rcpt, it->rcpt) == 0)
+			return true;
+	return false;
+}
+
+/* Takes the most urgent ready item and up to the driver's batch size of
+ * ready items for the same channel and gateway, most urgent first; past
+ * that size, held items that join a digest of one taken (one send between
+ * them), looking at most SCHED_BATCH_MAX items further. */
+size_t
+sched__take_batch(struct pg_sched *s, struct item **out)
+{
+	const struct pg_channel *drv;
+	struct item *first, *it, *prev, *nx;
+	size_t n = 0, cap, i, sends = 0, looked = 0;
+	bool mate, more = true, gathering = false;
+	int p, q;
+
+	for (p = 0; p < PG_PRIO_LEVELS && !s->ready_head[p]; p++)
+		;
+	if (p == PG_PRIO_LEVELS)
+		return 0;
+	first = s->ready_head[p];
+	drv = pg_channels_driver(s->channels, first->channel);
+	cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
+	if (drv && drv->batch_for) {
+		/* live's lock is a leaf: taking it under mu cannot deadlock */
+		struct pg_config *cfg = pg_live_get(s->live);
+		size_t c = cfg ? drv->batch_for(cfg, first->gateway) : 0;
+
+		if (cfg)
+			pg_config_release(cfg);
+		if (c > 0 && c < cap)
+			cap = c;
+	}
+	if (cap > SCHED_BATCH_MAX)
+		cap = SCHED_BATCH_MAX;
+	for (q = p; q < PG_PRIO_LEVELS && more; q++) {
+		prev = NULL;
+		for (it = s->ready_head[q]; it && more; it = nx) {
+			nx = it->next;
+			looked += sends >= cap;
+			more = looked < SCHED_BATCH_MAX;
+			mate = gathering && digest_mate(out, n, it);
+			if (it->channel != first->channel || !same_gateway(it, first) ||
+			    (sends >= cap && !mate)) {
+				prev = it;
+				continue;
+			}
+			sends += !mate;
+			if (prev)
+				prev->next = nx;
+			else
+				s->ready_head[q] = nx;
+			if (s->ready_tail[q] == it)
+				s->ready_tail[q] = prev;
+			it->next = NULL;
+			out[n++] = it;
+			gathering = gathering || it->rcpt;
+			more = n < SCHED_BATCH_MAX && (sends < cap || gathering);
+		}
+	}
+	for (i = 0; i < n; i++)
+		s->n_waiting[out[i]->held]--;
+	return n;
+}
