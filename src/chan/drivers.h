@@ -1,8 +1,9 @@
 /*
  * drivers.h - the constant driver table of every channel, for the
- * registry in channel.c.  Included by channel.c and by each driver's
- * chan_NAME.c (so that its definition is checked against this
- * declaration); nothing else may name a driver's table: the rest of
+ * registry in channel.c.  Included by channel.c and by each driver's own
+ * table file (chan_email.c, chan_fax.c, chan_sms.c, chan_pager.c,
+ * chan_mqtt.c), so that each definition is checked against this
+ * declaration; nothing else may name a driver's table: the rest of
  * pagegate finds drivers through pg_channel_for().
  */
 #ifndef PAGEGATE_CHAN_DRIVERS_H
