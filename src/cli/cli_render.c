@@ -27,9 +27,6 @@
 #include "pagegate/util.h"
 #include "cli_priv.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2 };
-
-#define DEFAULT_CONFIG  "etc/pagegate.conf"
 #define RENDER_MAX      (64 * 1024)   /* one rendered template, as sched.c */
 
 static const char USAGE_RENDER[] =
@@ -101,7 +98,7 @@ load_config(const char *arg, struct pg_config **cfg)
 	pg_err e;
 
 	if (!p || !*p)
-		p = DEFAULT_CONFIG;
+		p = CLI_DEFAULT_CONFIG;
 	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
 		snprintf(path, sizeof path, "%s/pagegate.conf", p);
 	else
