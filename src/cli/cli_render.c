@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <jansson.h>
 
 #include "pagegate/channel.h"
@@ -28,9 +27,6 @@
 #include "pagegate/util.h"
 #include "cli_priv.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2 };
-
-#define DEFAULT_CONFIG  "etc/pagegate.conf"
 
 static const char USAGE_RENDER[] =
 "usage: pagegate render --channel CHANNEL --message FILE.json [--client ID]\n"
@@ -54,11 +50,7 @@ struct render_args {
 static int
 usage(const char *fmt, const char *arg)
 {
-	fputs("pagegate: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%.*s  (--help for more)\n",
-		(int)strcspn(USAGE_RENDER, "\n"), USAGE_RENDER);
-	return EX_USAGE;
+	return cli__usage_error(USAGE_RENDER, fmt, arg);
 }
 
 /* Reads path ("-" = stdin) into b (bounded by b's max). */
@@ -66,58 +58,26 @@ static int
 read_all(const char *path, struct pg_buf *b)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char chunk[4096];
-	size_t n;
-	int rc = EX_OK;
+	int rc = EX_FAIL;
 
 	if (!f) {
 		fprintf(stderr, "pagegate: %s: %s\n", path, strerror(errno));
 		return EX_FAIL;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (pg_buf_add(b, chunk, n) != PG_OK) {
-			fprintf(stderr, "pagegate: %s: larger than %zu bytes\n", path, b->max);
-			rc = EX_FAIL;
-			break;
-		}
-	if (rc == EX_OK && ferror(f)) {
+	switch (cli__read_all(f, b)) {
+	case PG_OK:
+		rc = EX_OK;
+		break;
+	case PG_ERR_TOOBIG:
+		fprintf(stderr, "pagegate: %s: larger than %zu bytes\n", path, b->max);
+		break;
+	default:
 		fprintf(stderr, "pagegate: %s: %s\n", path, strerror(errno));
-		rc = EX_FAIL;
+		break;
 	}
 	if (f != stdin)
 		fclose(f);
 	return rc;
-}
-
-/* Loads the configuration (FILE or DIR/pagegate.conf), printing every
- * diagnostic as file:line: message. */
-static int
-load_config(const char *arg, struct pg_config **cfg)
-{
-	char path[1024];
-	struct stat st;
-	struct pg_diags d;
-	const char *p = arg ? arg : getenv("PAGEGATE_CONFIG");
-	pg_err e;
-
-	if (!p || !*p)
-		p = DEFAULT_CONFIG;
-	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(path, sizeof path, "%s/pagegate.conf", p);
-	else
-		pg_strlcpy(path, p, sizeof path);
-	pg_diags_init(&d);
-	e = pg_config_load(path, cfg, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		if (d.v[i].line > 0)
-			fprintf(stderr, "%s:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
-		else
-			fprintf(stderr, "%s: %s\n", d.v[i].file, d.v[i].msg);
-	}
-	if (e != PG_OK && d.n == 0)
-		fprintf(stderr, "%s: %s\n", path, pg_strerror(e));
-	pg_diags_free(&d);
-	return e == PG_OK ? EX_OK : EX_FAIL;
 }
 
 /* The message text with "client" set to client when it names neither a
@@ -290,7 +250,7 @@ pg_cli_render(int argc, char **argv)
 	}
 	if (drv->preview && !a.out)
 		return usage("the %s channel writes a file: -o OUT is required", a.channel);
-	if ((rc = load_config(a.config, &cfg)) != EX_OK)
+	if ((rc = cli__load_config(a.config, &cfg)) != EX_OK)
 		return rc;
 
 	memset(&m, 0, sizeof m);

@@ -61,5 +61,25 @@ sed -i 's/contact:office/contact:ofice/' "$T/etc/clients/test-clinic.conf"
 "$PG" check "$T/etc/pagegate.conf" 2>"$T/err"; rc=$?
 check_eq "check of a bad file exits 1" 1 "$rc"
 check "with file:line" grep -qE 'test-clinic.conf:[0-9]+: .*ofice' "$T/err"
+
+# The usage texts and dispatch, all from one command table.
+"$PG" help >"$T/help"; rc=$?
+check_eq "help exits 0" 0 "$rc"
+missing=
+for c in send show ack cancel escalate oncall mailbox list preview check render hash-token help; do
+  grep -q "^  $c  " "$T/help" || missing="$missing $c"
+done
+check_eq "help lists every command" "" "$missing"
+check_eq "help COMMAND is COMMAND --help" "$("$PG" send --help)" "$("$PG" help send)"
+check "COMMAND --help starts with its usage line" grep -q '^usage: pagegate list ' <<<"$("$PG" list --help)"
+"$PG" frobnicate 2>"$T/err"; rc=$?
+check_eq "an unknown command exits 2" 2 "$rc"
+check "and is named" grep -q "^pagegate: unknown command 'frobnicate'" "$T/err"
+"$PG" show 2>"$T/err"; rc=$?
+check_eq "show without an id exits 2" 2 "$rc"
+check "with the usage line of show" grep -q '^usage: pagegate show \[--json\] ID  (--help for more)$' "$T/err"
+"$PG" ack --bogus 1 2>"$T/err"; rc=$?
+check_eq "an unknown option exits 2" 2 "$rc"
+check "and prints the command's usage" grep -q '^usage: pagegate ack ' "$T/err"
 stop_daemon
 exit $((N_NOTOK > 0))
