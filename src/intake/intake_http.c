@@ -44,6 +44,7 @@
 #define DISCARD_FACTOR       16u
 #define LIST_DEFAULT_LIMIT   50
 #define LIST_MAX_LIMIT       1000
+#define FORM_MAX             1024u  /* what the link's form may send (nothing) */
 
 static const char JSON_TYPE[] = "application/json; charset=utf-8";
 
@@ -52,27 +53,65 @@ struct pg_http {
 	struct pg_ctx *ctx;
 };
 
-enum action {
-	A_NONE = 0, A_HEALTH, A_METRICS, A_SUBMIT, A_LIST, A_GET, A_PREVIEW,
-	A_ACK, A_CALLBACK, A_ONCALL, A_ONCALL_ICS, A_CANCEL, A_ESCALATE, A_LINK,
-	A_MAILBOX
-};
-/* POSTs about one message whose body may be empty. */
-#define OPERATOR_ACTION(a) ((a) == A_ACK || (a) == A_CANCEL || (a) == A_ESCALATE)
-
 /* Per-request state (MHD's con_cls). */
+struct req;
+typedef enum MHD_Result intake_handler(struct pg_http *h, struct MHD_Connection *conn,
+				       struct req *r);
+
+/* Methods a row serves (R_GET also serves HEAD). */
+enum { R_GET = 1u, R_POST = 2u };
+
+/* Who may call a row. */
+enum intake_auth {
+	A_OPEN,      /* anybody; no configuration is held (takes no body) */
+	A_OPERATOR,  /* an operator: "Authorization: Bearer TOKEN" */
+	A_CALENDAR,  /* ?key= the client's calendar key, else as A_OPERATOR */
+	A_LINK,      /* the token in the path is the credential */
+	A_DRIVER     /* the channel driver authenticates; it sees the method as
+		      * sent and answers HEAD itself, so Allow names GET and POST */
+};
+
+/* What body a row takes. */
+enum intake_body {
+	B_NONE,           /* none: one sent anyway is read and dropped */
+	B_JSON,           /* application/json (UTF-8) up to max_body: else 415, 413 */
+	B_JSON_OR_EMPTY,  /* the same, or nothing at all without a Content-Type */
+	B_FORM,           /* a small form, up to FORM_MAX (more is dropped) */
+	B_RAW             /* anything up to max_body: else 413 */
+};
+
+/* Row flags. */
+#define F_REJECTS 1u  /* a 4xx answer counts as a rejected message (and is logged) */
+
+struct intake_route {
+	unsigned methods;         /* R_GET, R_POST */
+	const char *path;         /* literal text and {typed} parameters */
+	enum intake_auth auth;
+	enum intake_body body;
+	intake_handler *handler;
+	unsigned flags;           /* F_ */
+};
+
+/* The typed parameters of a path, parsed. */
+struct intake_params {
+	int64_t id;                  /* {id} */
+	char client[72];             /* {client} */
+	char token[512];             /* {token} */
+	enum pg_channel_kind ch;     /* {channel} */
+	char url[512];               /* {channel}: the whole path */
+	char rest[512];              /* {channel}: what follows /cb/<channel> */
+};
+
+#define INTAKE_ALLOW_LEN 24      /* "GET, HEAD, POST" */
+
 struct req {
-	enum action act;
-	struct pg_config *cfg;       /* held until completion; NULL for no-auth routes */
+	const struct intake_route *route;  /* NULL when status is 404 or 405 */
+	struct intake_params p;      /* the path's parameters */
+	struct pg_config *cfg;       /* held until completion; NULL for A_OPEN rows */
 	const struct pg_operator *op;
-	int64_t id;                  /* A_GET, A_ACK */
-	enum pg_channel_kind ch;     /* A_CALLBACK */
-	char client[72];             /* A_ONCALL, A_ONCALL_ICS, A_MAILBOX */
-	char path[512];              /* A_CALLBACK: the whole path; A_LINK: the token */
-	const char *sub;             /* A_CALLBACK: what follows /cb/<channel> */
 	const char *method;          /* MHD's, valid for the request */
-	int status;                  /* of route(): 200, 404 or 405 */
-	const char *allow;           /* for 405 */
+	int status;                  /* of the match: 200, 404 or 405 */
+	char allow[INTAKE_ALLOW_LEN];  /* for 405 */
 	bool post;
 	struct pg_buf body;
 	bool too_big;
@@ -136,7 +175,8 @@ respond_err(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
 {
 	json_t *j;
 
-	if (r->act == A_SUBMIT && e->status >= 400 && e->status < 500) {
+	if (r->route && (r->route->flags & F_REJECTS) && e->status >= 400 &&
+	    e->status < 500) {
 		atomic_fetch_add(&h->ctx->metrics->messages_rejected, 1);
 		pg_info("intake: rejected %d %s%s%s", e->status, e->code,
 			e->field[0] ? " " : "", e->field);
@@ -442,7 +482,7 @@ do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	pg_err e;
 
 	memset(&f, 0, sizeof f);
-	if ((e = pg_store_get_message(h->ctx->store, r->id, &f)) != PG_OK)
+	if ((e = pg_store_get_message(h->ctx->store, r->p.id, &f)) != PG_OK)
 		return fail_store(h, conn, r, e);
 	j = intake__full(&f);
 	pg_message_full_free(&f);
@@ -526,14 +566,14 @@ do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (!h->ctx->ack)
 		return fail(h, conn, r, 503, "unavailable", "", NULL, NULL,
 			    "acknowledgements are not available");
-	e = pg_ack_message(h->ctx->ack, r->id, 0, "api", who, &already);
+	e = pg_ack_message(h->ctx->ack, r->p.id, 0, "api", who, &already);
 	if (e == PG_ERR_NOTFOUND)
 		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->id);
+			    (long long)r->p.id);
 	if (e != PG_OK)
 		return fail_store(h, conn, r, e);
 	memset(&m, 0, sizeof m);
-	if ((e = pg_store_get_msg(h->ctx->store, r->id, &m)) != PG_OK)
+	if ((e = pg_store_get_msg(h->ctx->store, r->p.id, &m)) != PG_OK)
 		return fail_store(h, conn, r, e);
 	j = json_pack("{s:I,s:b,s:b,s:s?}", "id", (json_int_t)m.id, "acknowledged", 1,
 		      "already", already, "acked_by", m.acked_by);
@@ -561,15 +601,15 @@ do_cancel(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			 "{\"reason\": \"caller called back\"}", &body, &v, &ret))
 		return ret;
 	snprintf(who, sizeof who, "operator %s", r->op->name);
-	e = pg_store_cancel(h->ctx->store, r->id, who, v ? json_string_value(v) : NULL, &n);
+	e = pg_store_cancel(h->ctx->store, r->p.id, who, v ? json_string_value(v) : NULL, &n);
 	json_decref(body);
 	if (e == PG_ERR_NOTFOUND)
 		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->id);
+			    (long long)r->p.id);
 	if (e != PG_OK)
 		return fail_store(h, conn, r, e);
 	pg_info("intake: message %lld cancelled by %s: %zu deliveries cancelled",
-		(long long)r->id, who, n);
+		(long long)r->p.id, who, n);
 	return do_get(h, conn, r);
 }
 
@@ -595,9 +635,9 @@ do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		from = json_integer_value(v);
 	json_decref(body);
 	memset(&m, 0, sizeof m);
-	if ((e = pg_store_get_msg(h->ctx->store, r->id, &m)) == PG_ERR_NOTFOUND)
+	if ((e = pg_store_get_msg(h->ctx->store, r->p.id, &m)) == PG_ERR_NOTFOUND)
 		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->id);
+			    (long long)r->p.id);
 	if (e != PG_OK)
 		return fail_store(h, conn, r, e);
 	total = m.esc_policy ? m.esc_total : 0;
@@ -605,25 +645,25 @@ do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (total == 0)
 		return fail(h, conn, r, 409, "no_escalation", "", NULL, NULL,
 			    "message %lld has no escalation policy (its client's rule "
-			    "has no escalate)", (long long)r->id);
+			    "has no escalate)", (long long)r->p.id);
 	if (from < 1 || from > total)
 		return fail(h, conn, r, 400, "invalid", "from_step", NULL, NULL,
 			    "from_step must be from 1 to %d", total);
 	snprintf(who, sizeof who, "operator %s", r->op->name);
-	if ((e = pg_store_esc_restart(h->ctx->store, r->id, (int)from, who, &next)))
+	if ((e = pg_store_esc_restart(h->ctx->store, r->p.id, (int)from, who, &next)))
 		return fail_store(h, conn, r, e);
-	if (h->ctx->esc && pg_esc_wake(h->ctx->esc, r->id, next) != PG_OK)
+	if (h->ctx->esc && pg_esc_wake(h->ctx->esc, r->p.id, next) != PG_OK)
 		pg_warn("intake: re-triggered escalation of message %lld not timed "
-			"now; it runs after the next restart", (long long)r->id);
+			"now; it runs after the next restart", (long long)r->p.id);
 	pg_info("intake: escalation of message %lld restarted from step %lld by %s",
-		(long long)r->id, (long long)from, who);
+		(long long)r->p.id, (long long)from, who);
 	return do_get(h, conn, r);
 }
 
 static enum MHD_Result
 do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
-	const struct pg_client *cl = pg_config_client(r->cfg, r->client);
+	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
 	const char *at = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "at");
 	int64_t at_ms = pg_now_ms();
 	json_t *j;
@@ -642,7 +682,7 @@ do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 static enum MHD_Result
 do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
-	const struct pg_client *cl = pg_config_client(r->cfg, r->client);
+	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
 	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rotation");
 	const struct pg_rotation *rot;
 	char *text;
@@ -676,7 +716,7 @@ do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
 	struct pg_api_error err;
 	json_t *j = NULL;
-	pg_err e = intake__mailbox(h->ctx, r->cfg, conn, r->client, r->op->name,
+	pg_err e = intake__mailbox(h->ctx, r->cfg, conn, r->p.client, r->op->name,
 				   strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0, &j, &err);
 
 	if (e == PG_ERR_INVAL || e == PG_ERR_NOTFOUND)
@@ -694,8 +734,8 @@ do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	char *data;
 	int status;
 
-	status = intake__callback(h->ctx, r->cfg, conn, r->ch, r->method, r->path,
-				  r->sub, r->body.data, r->body.len, &resp);
+	status = intake__callback(h->ctx, r->cfg, conn, r->p.ch, r->method, r->p.url,
+				  r->p.rest, r->body.data, r->body.len, &resp);
 	if (status == 404 && resp.body.len == 0) {
 		pg_buf_free(&resp.body);
 		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no such resource");
@@ -713,7 +753,7 @@ static enum MHD_Result
 do_link(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
 	struct pg_http_resp resp;
-	int status = intake__link(h->ctx, r->cfg, r->post, r->path, &resp);
+	int status = intake__link(h->ctx, r->cfg, r->post, r->p.token, &resp);
 	char *data = pg_buf_steal(&resp.body);
 
 	pg_buf_free(&resp.body);
@@ -859,6 +899,13 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 }
 
 static enum MHD_Result
+do_health(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+{
+	(void)h;
+	return respond_json(conn, r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL, NULL);
+}
+
+static enum MHD_Result
 do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
 	struct pg_buf b;
@@ -884,112 +931,190 @@ do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		       s, strlen(s), NULL);
 }
 
-/* ---- dispatch ---- */
-
-/* Maps url and method to an action; unknown paths -> 404, known paths
- * with another method -> 405 with *allow set. */
-static int
-route(const char *url, const char *method, enum action *act, int64_t *id,
-      const char **allow, struct req *r)
-{
-	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-		   strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-	static const char pfx[] = "/v1/messages/";
-
-	*act = A_NONE;
-	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
-		*allow = "GET, HEAD";
-		*act = url[1] == 'h' ? A_HEALTH : A_METRICS;
-		return get ? 200 : 405;
-	}
-	if (strcmp(url, "/v1/messages") == 0) {
-		*allow = "GET, HEAD, POST";
-		*act = post ? A_SUBMIT : A_LIST;
-		return get || post ? 200 : 405;
-	}
-	if (strcmp(url, "/v1/route/preview") == 0) {
-		*allow = "POST";
-		*act = A_PREVIEW;
-		return post ? 200 : 405;
-	}
-	if (strncmp(url, pfx, sizeof pfx - 1) == 0) {
-		const char *s = url + sizeof pfx - 1;
-		size_t n = strspn(s, "0123456789");
-
-		if (n == 0 || n > 18 || (*id = strtoll(s, NULL, 10)) <= 0)
-			return 404;
-		if (strcmp(s + n, "/ack") == 0 || strcmp(s + n, "/cancel") == 0 ||
-		    strcmp(s + n, "/escalate") == 0) {
-			*allow = "POST";
-			*act = s[n + 1] == 'a' ? A_ACK : s[n + 1] == 'c' ? A_CANCEL
-							      : A_ESCALATE;
-			return post ? 200 : 405;
-		}
-		if (s[n] != '\0')
-			return 404;
-		*allow = "GET, HEAD";
-		*act = A_GET;
-		return get ? 200 : 405;
-	}
-	if (strncmp(url, "/v1/clients/", 12) == 0) {
-		const char *s = url + 12;
-		size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
-
-		if (n == 0 || n >= sizeof r->client)
-			return 404;
-		memcpy(r->client, s, n);
-		r->client[n] = '\0';
-		*allow = "GET, HEAD";
-		if (strcmp(s + n, "/oncall") == 0)
-			*act = A_ONCALL;
-		else if (strcmp(s + n, "/oncall.ics") == 0)
-			*act = A_ONCALL_ICS;
-		else if (strcmp(s + n, "/mailbox") == 0)
-			*act = A_MAILBOX;
-		else
-			return 404;
-		return get ? 200 : 405;
-	}
-	if (strncmp(url, "/a/", 3) == 0) {
-		/* a token too long to be one reaches intake__link as "" */
-		pg_strlcpy(r->path, strlen(url + 3) < sizeof r->path ? url + 3 : "",
-			   sizeof r->path);
-		*allow = "GET, HEAD, POST";
-		*act = A_LINK;
-		return get || post ? 200 : 405;
-	}
-	if (strncmp(url, "/cb/", 4) == 0 && strlen(url) < sizeof r->path) {
-		const char *s = url + 4, *slash = strchr(s, '/');
-		char name[16];
-		size_t n = slash ? (size_t)(slash - s) : strlen(s);
-		const struct pg_channel *drv;
-
-		if (n == 0 || n >= sizeof name)
-			return 404;
-		memcpy(name, s, n);
-		name[n] = '\0';
-		if (pg_channel_parse(name, &r->ch) != 0 || !(drv = pg_channel_for(r->ch)) ||
-		    !drv->http)
-			return 404;
-		pg_strlcpy(r->path, url, sizeof r->path);
-		r->sub = r->path + 4 + n;
-		*allow = "GET, POST";
-		*act = A_CALLBACK;
-		return get || post ? 200 : 405;
-	}
-	return 404;
-}
+/* ---- the routes ---- */
 
 /*
- * Checks a request's route, then (except for /healthz and /metrics) the
- * configuration and the operator, then for a body its type and declared
- * length.  Answers the first failure; returns MHD_YES with r->answered
- * false when the request may go on.
+ * One row per endpoint: the methods it serves, its path pattern, who may
+ * call it, what body it takes, its handler and flags (see the types
+ * above).  A path no row matches answers 404; a path some rows match,
+ * with a method none of them serves, answers 405 with an Allow header
+ * naming theirs.
+ */
+static const struct intake_route routes[] = {
+	/* methods       path                              auth        body             handler */
+	{ R_GET,          "/healthz",                       A_OPEN,     B_NONE,          do_health, 0 },
+	{ R_GET,          "/metrics",                       A_OPEN,     B_NONE,          do_metrics, 0 },
+	{ R_GET,          "/v1/messages",                   A_OPERATOR, B_NONE,          do_list, 0 },
+	{ R_POST,         "/v1/messages",                   A_OPERATOR, B_JSON,          do_submit, F_REJECTS },
+	{ R_POST,         "/v1/route/preview",              A_OPERATOR, B_JSON,          do_preview, 0 },
+	{ R_GET,          "/v1/messages/{id}",              A_OPERATOR, B_NONE,          do_get, 0 },
+	{ R_POST,         "/v1/messages/{id}/ack",          A_OPERATOR, B_JSON_OR_EMPTY, do_ack, 0 },
+	{ R_POST,         "/v1/messages/{id}/cancel",       A_OPERATOR, B_JSON_OR_EMPTY, do_cancel, 0 },
+	{ R_POST,         "/v1/messages/{id}/escalate",     A_OPERATOR, B_JSON_OR_EMPTY, do_escalate, 0 },
+	{ R_GET,          "/v1/clients/{client}/oncall",    A_OPERATOR, B_NONE,          do_oncall, 0 },
+	{ R_GET,          "/v1/clients/{client}/oncall.ics", A_CALENDAR, B_NONE,         do_oncall_ics, 0 },
+	{ R_GET,          "/v1/clients/{client}/mailbox",   A_OPERATOR, B_NONE,          do_mailbox, 0 },
+	{ R_GET | R_POST, "/a/{token}",                     A_LINK,     B_FORM,          do_link, 0 },
+	{ R_GET | R_POST, "/cb/{channel}",                  A_DRIVER,   B_RAW,           do_callback, 0 },
+};
+
+/* ---- matching: a pure function of the method and the path ---- */
+
+/* {id}: a message id, 1 to 18 digits, not 0. */
+static bool
+param_id(const char *url, const char *s, size_t *used, struct intake_params *p)
+{
+	size_t n = strspn(s, "0123456789");
+
+	(void)url;
+	if (n == 0 || n > 18 || (p->id = strtoll(s, NULL, 10)) <= 0)
+		return false;
+	*used = n;
+	return true;
+}
+
+/* {client}: a client id, 1 to 71 of a-z, 0-9 and '-'. */
+static bool
+param_client(const char *url, const char *s, size_t *used, struct intake_params *p)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	(void)url;
+	if (n == 0 || n >= sizeof p->client)
+		return false;
+	memcpy(p->client, s, n);
+	p->client[n] = '\0';
+	*used = n;
+	return true;
+}
+
+/* {token}: the rest of the path, whatever it holds; one too long to be a
+ * token reaches the handler as "". */
+static bool
+param_token(const char *url, const char *s, size_t *used, struct intake_params *p)
+{
+	size_t n = strlen(s);
+
+	(void)url;
+	pg_strlcpy(p->token, n < sizeof p->token ? s : "", sizeof p->token);
+	*used = n;
+	return true;
+}
+
+/* {channel}: a channel whose driver serves callbacks (its name runs to
+ * the next '/'), then the rest of the path; the whole path is kept for
+ * the driver (providers sign it) and must be under 512 bytes. */
+static bool
+param_channel(const char *url, const char *s, size_t *used, struct intake_params *p)
+{
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	const struct pg_channel *drv;
+	char name[16];
+
+	if (strlen(url) >= sizeof p->url || n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (pg_channel_parse(name, &p->ch) != 0 || !(drv = pg_channel_for(p->ch)) ||
+	    !drv->http)
+		return false;
+	pg_strlcpy(p->url, url, sizeof p->url);
+	pg_strlcpy(p->rest, s + n, sizeof p->rest);
+	*used = strlen(s);
+	return true;
+}
+
+/* The typed parameters of path patterns: each parses the start of s (url
+ * is the whole path) into p and sets *used, or answers false. */
+static const struct {
+	const char *name;
+	bool (*parse)(const char *url, const char *s, size_t *used,
+		      struct intake_params *p);
+} param_types[] = {
+	{ "id", param_id },
+	{ "client", param_client },
+	{ "token", param_token },
+	{ "channel", param_channel },
+};
+
+/* True when url matches the pattern pat, with its parameters in p. */
+static bool
+path_match(const char *pat, const char *url, struct intake_params *p)
+{
+	const char *u = url;
+
+	while (*pat) {
+		const char *end;
+		size_t i, n, used = 0;
+
+		if (*pat != '{') {
+			if (*pat++ != *u++)
+				return false;
+			continue;
+		}
+		if ((end = strchr(pat, '}')) == NULL)
+			return false;
+		n = (size_t)(end - pat - 1);
+		for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++)
+			if (strlen(param_types[i].name) == n &&
+			    memcmp(param_types[i].name, pat + 1, n) == 0)
+				break;
+		if (i == sizeof param_types / sizeof param_types[0] ||
+		    !param_types[i].parse(url, u, &used, p))
+			return false;
+		u += used;
+		pat = end + 1;
+	}
+	return *u == '\0';
+}
+
+int
+intake__match(const char *method, const char *url, const struct intake_route **route,
+	      struct intake_params *p, char allow[INTAKE_ALLOW_LEN])
+{
+	unsigned want = 0, any = 0;
+	bool head = false, found = false;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		want = R_GET;
+	else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+		want = R_POST;
+	*route = NULL;
+	allow[0] = '\0';
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		memset(p, 0, sizeof *p);
+		if (!path_match(routes[i].path, url, p))
+			continue;
+		if (routes[i].methods & want) {
+			*route = &routes[i];
+			return 200;
+		}
+		found = true;
+		any |= routes[i].methods;
+		head |= (routes[i].methods & R_GET) && routes[i].auth != A_DRIVER;
+	}
+	memset(p, 0, sizeof *p);
+	if (!found)
+		return 404;
+	snprintf(allow, INTAKE_ALLOW_LEN, "%s%s%s%s", any & R_GET ? "GET" : "",
+		 head ? ", HEAD" : "", any & R_GET && any & R_POST ? ", " : "",
+		 any & R_POST ? "POST" : "");
+	return 405;
+}
+
+/* ---- dispatch ---- */
+
+/*
+ * Checks a request against its row: the match (404, 405), then the
+ * configuration (except for A_OPEN rows) and who calls, then the body's
+ * type and declared length.  Answers the first failure; returns MHD_YES
+ * with r->answered false when the request may go on.
  */
 static enum MHD_Result
 check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
+	const struct intake_route *rt = r->route;
 	const char *v;
 	bool given;
 
@@ -998,39 +1123,42 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (r->status == 405)
 		return fail(h, conn, r, 405, "method_not_allowed", "", MHD_HTTP_HEADER_ALLOW,
 			    r->allow, "this resource allows %s", r->allow);
-	if (r->act == A_HEALTH || r->act == A_METRICS)
+	if (rt->auth == A_OPEN)
 		return MHD_YES;
 	if ((r->cfg = pg_live_get(h->ctx->live)) == NULL)
 		return fail(h, conn, r, 503, "unavailable", "", MHD_HTTP_HEADER_RETRY_AFTER,
 			    RETRY_AFTER_S, "no configuration loaded");
-	if (r->act == A_LINK) {          /* the token is the credential */
-		pg_buf_init(&r->body, 1024);   /* the form sends nothing */
-		return MHD_YES;
-	}
-	if (r->act == A_CALLBACK) {      /* the driver authenticates these */
-		pg_buf_init(&r->body, r->cfg->max_body);
-		return MHD_YES;
-	}
-	if (r->act == A_ONCALL_ICS && h->ctx->ack &&
+	if (rt->auth == A_CALENDAR && h->ctx->ack &&
 	    (v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "key")) != NULL) {
 		char key[PG_TOKEN_LEN];
 
-		intake__ics_key(h->ctx, r->client, key);
+		intake__ics_key(h->ctx, r->p.client, key);
 		if (strlen(v) != strlen(key) || !key[0] || !pg_ct_equal(v, key, strlen(key)))
 			return fail(h, conn, r, 403, "forbidden", "key", NULL, NULL,
 				    "this calendar key is not valid");
-		return MHD_YES;
-	}
-	if ((r->op = authenticate(conn, r->cfg, &given)) == NULL)
+	} else if ((rt->auth == A_OPERATOR || rt->auth == A_CALENDAR) &&
+		   (r->op = authenticate(conn, r->cfg, &given)) == NULL) {
 		return fail(h, conn, r, 401, "unauthorized", "Authorization",
 			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pagegate\"",
 			    given ? "the bearer token is not valid"
 				  : "an Authorization: Bearer token is required");
-	if (r->act != A_SUBMIT && r->act != A_PREVIEW && !OPERATOR_ACTION(r->act))
+	}
+	switch (rt->body) {
+	case B_NONE:
 		return MHD_YES;
+	case B_FORM:
+		pg_buf_init(&r->body, FORM_MAX);
+		return MHD_YES;
+	case B_RAW:
+		pg_buf_init(&r->body, r->cfg->max_body);
+		return MHD_YES;
+	case B_JSON:
+	case B_JSON_OR_EMPTY:
+		break;
+	}
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (OPERATOR_ACTION(r->act) && v == NULL) {
-		/* an empty acknowledgement needs no body */
+	if (rt->body == B_JSON_OR_EMPTY && v == NULL) {
+		/* an empty operator action needs no body */
 	} else if (!json_content_type(v))
 		return fail(h, conn, r, 415, "unsupported_media_type", "Content-Type",
 			    NULL, NULL, "the body must be application/json (UTF-8)");
@@ -1047,55 +1175,20 @@ check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return MHD_YES;
 }
 
-/* Last call: the whole request is in; answers it. */
+/* Last call: the whole request is in; answers it through its row. */
 static enum MHD_Result
 serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
 	enum MHD_Result ret;
+	enum intake_body b;
 
 	if (!r->post && ((ret = check(h, conn, r)) != MHD_YES || r->answered))
 		return ret;
-	switch (r->act) {
-	case A_HEALTH:
-		return respond_json(conn, r, MHD_HTTP_OK,
-				    json_pack("{s:s}", "status", "ok"), NULL, NULL);
-	case A_METRICS:
-		return do_metrics(h, conn, r);
-	case A_LIST:
-		return do_list(h, conn, r);
-	case A_ONCALL:
-		return do_oncall(h, conn, r);
-	case A_ONCALL_ICS:
-		return do_oncall_ics(h, conn, r);
-	case A_MAILBOX:
-		return do_mailbox(h, conn, r);
-	case A_GET:
-		return do_get(h, conn, r);
-	case A_LINK:
-		return do_link(h, conn, r);
-	case A_CALLBACK:
-	case A_ACK:
-	case A_CANCEL:
-	case A_ESCALATE:
-	case A_SUBMIT:
-	case A_PREVIEW:
-		if (r->too_big)
-			return fail(h, conn, r, 413, "too_large", "", NULL, NULL,
-				    "the body is over the limit of %zu bytes",
-				    r->cfg->max_body);
-		if (r->act == A_CALLBACK)
-			return do_callback(h, conn, r);
-		if (r->act == A_ACK)
-			return do_ack(h, conn, r);
-		if (r->act == A_CANCEL)
-			return do_cancel(h, conn, r);
-		if (r->act == A_ESCALATE)
-			return do_escalate(h, conn, r);
-		return r->act == A_SUBMIT ? do_submit(h, conn, r) : do_preview(h, conn, r);
-	case A_NONE:
-		break;
-	}
-	return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no such resource");
+	b = r->route->body;
+	if (r->too_big && (b == B_JSON || b == B_JSON_OR_EMPTY || b == B_RAW))
+		return fail(h, conn, r, 413, "too_large", "", NULL, NULL,
+			    "the body is over the limit of %zu bytes", r->cfg->max_body);
+	return r->route->handler(h, conn, r);
 }
 
 /*
@@ -1123,7 +1216,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = r;
 		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		r->method = method;
-		r->status = route(url, method, &r->act, &r->id, &r->allow, r);
+		r->status = intake__match(method, url, &r->route, &r->p, r->allow);
 		return r->post ? check(h, conn, r) : MHD_YES;
 	}
 	if (r->answered) {
