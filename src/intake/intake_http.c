@@ -1,25 +1,13 @@
 /*
  * intake_http.c - the HTTP server of API v1 (intake.h): libmicrohttpd with
  * one thread per connection (handlers block on the store's group commit),
- * jansson for JSON.
+ * jansson for JSON.  Here: the server, a request's life (its body read up
+ * to what its row takes), the answers and errors the handlers use, and
+ * the handlers.  The endpoints are the table at the top of intake_route.c.
  *
- *   GET  /healthz                   no auth
- *   GET  /metrics                   no auth, Prometheus text
- *   POST /v1/messages               submit (201; 200 for an idempotent repeat)
- *   GET  /v1/messages?client=&state=&since=&limit=
- *   GET  /v1/messages/{id}          message, deliveries, attempts, ledger
- *   POST /v1/route/preview          the plan routing would make, not stored
- *   POST /v1/messages/{id}/ack      acknowledge on the caller's behalf
- *   GET  /v1/clients/{id}/oncall    who is on call (?at=)
- *   GET  /v1/clients/{id}/oncall.ics  the schedule as iCalendar (token or ?key=)
- *   GET  /v1/clients/{id}/mailbox   retrieve the check-in mailbox (?peek=true)
- *   ANY  /cb/<channel>/...          peers' reports and replies (driver's http())
- *   GET/POST /a/TOKEN               signed acknowledgement link (intake_link.c)
- *
- * Every /v1 request needs "Authorization: Bearer TOKEN" (checked against
- * the live configuration, never logged).  Every error answers
- * {"error":{"code","field","message"}}.  A request's configuration is the
- * live one when its headers arrived, held until the request completes.
+ * Every error answers {"error":{"code","field","message"}}.  A request's
+ * configuration is the live one when its headers arrived, held until the
+ * request completes.
  */
 #include <netdb.h>
 #include <stdarg.h>
@@ -38,94 +26,21 @@
 
 #define HTTP_MAX_CONNECTIONS 512u
 #define HTTP_TIMEOUT_S       30u
-#define RETRY_AFTER_S        "5"
 /* A body over max_body is read and dropped (so that the client sees the
  * 413) up to this many times max_body; past it the connection is cut. */
 #define DISCARD_FACTOR       16u
 #define LIST_DEFAULT_LIMIT   50
 #define LIST_MAX_LIMIT       1000
-#define FORM_MAX             1024u  /* what the link's form may send (nothing) */
 
 static const char JSON_TYPE[] = "application/json; charset=utf-8";
-
-struct pg_http {
-	struct MHD_Daemon *d;
-	struct pg_ctx *ctx;
-};
-
-/* Per-request state (MHD's con_cls). */
-struct req;
-typedef enum MHD_Result intake_handler(struct pg_http *h, struct MHD_Connection *conn,
-				       struct req *r);
-
-/* Methods a row serves (R_GET also serves HEAD). */
-enum { R_GET = 1u, R_POST = 2u };
-
-/* Who may call a row. */
-enum intake_auth {
-	A_OPEN,      /* anybody; no configuration is held (takes no body) */
-	A_OPERATOR,  /* an operator: "Authorization: Bearer TOKEN" */
-	A_CALENDAR,  /* ?key= the client's calendar key, else as A_OPERATOR */
-	A_LINK,      /* the token in the path is the credential */
-	A_DRIVER     /* the channel driver authenticates; it sees the method as
-		      * sent and answers HEAD itself, so Allow names GET and POST */
-};
-
-/* What body a row takes. */
-enum intake_body {
-	B_NONE,           /* none: one sent anyway is read and dropped */
-	B_JSON,           /* application/json (UTF-8) up to max_body: else 415, 413 */
-	B_JSON_OR_EMPTY,  /* the same, or nothing at all without a Content-Type */
-	B_FORM,           /* a small form, up to FORM_MAX (more is dropped) */
-	B_RAW             /* anything up to max_body: else 413 */
-};
-
-/* Row flags. */
-#define F_REJECTS 1u  /* a 4xx answer counts as a rejected message (and is logged) */
-
-struct intake_route {
-	unsigned methods;         /* R_GET, R_POST */
-	const char *path;         /* literal text and {typed} parameters */
-	enum intake_auth auth;
-	enum intake_body body;
-	intake_handler *handler;
-	unsigned flags;           /* F_ */
-};
-
-/* The typed parameters of a path, parsed. */
-struct intake_params {
-	int64_t id;                  /* {id} */
-	char client[72];             /* {client} */
-	char token[512];             /* {token} */
-	enum pg_channel_kind ch;     /* {channel} */
-	char url[512];               /* {channel}: the whole path */
-	char rest[512];              /* {channel}: what follows /cb/<channel> */
-};
-
-#define INTAKE_ALLOW_LEN 24      /* "GET, HEAD, POST" */
-
-struct req {
-	const struct intake_route *route;  /* NULL when status is 404 or 405 */
-	struct intake_params p;      /* the path's parameters */
-	struct pg_config *cfg;       /* held until completion; NULL for A_OPEN rows */
-	const struct pg_operator *op;
-	const char *method;          /* MHD's, valid for the request */
-	int status;                  /* of the match: 200, 404 or 405 */
-	char allow[INTAKE_ALLOW_LEN];  /* for 405 */
-	bool post;
-	struct pg_buf body;
-	bool too_big;
-	unsigned long long dropped;
-	bool answered;               /* a response has been queued */
-};
 
 /* ---- responses ---- */
 
 /* Queues status with data (malloc'd, taken) and extra headers given as
  * name, value pairs ending with NULL. */
-static enum MHD_Result
-respond(struct MHD_Connection *conn, struct req *r, unsigned status,
-	const char *ctype, char *data, size_t len, ...)
+enum MHD_Result
+intake__respond(struct MHD_Connection *conn, struct intake_req *r, unsigned status,
+		const char *ctype, char *data, size_t len, ...)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -150,9 +65,9 @@ respond(struct MHD_Connection *conn, struct req *r, unsigned status,
 }
 
 /* Queues j (taken) as JSON; hdr/val: one optional extra header. */
-static enum MHD_Result
-respond_json(struct MHD_Connection *conn, struct req *r, unsigned status,
-	     json_t *j, const char *hdr, const char *val)
+enum MHD_Result
+intake__respond_json(struct MHD_Connection *conn, struct intake_req *r, unsigned status,
+		     json_t *j, const char *hdr, const char *val)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
@@ -166,12 +81,12 @@ respond_json(struct MHD_Connection *conn, struct req *r, unsigned status,
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		hdr = NULL;
 	}
-	return respond(conn, r, status, JSON_TYPE, s, strlen(s), hdr, val, NULL);
+	return intake__respond(conn, r, status, JSON_TYPE, s, strlen(s), hdr, val, NULL);
 }
 
-static enum MHD_Result
-respond_err(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
-	    const struct pg_api_error *e, const char *hdr, const char *val)
+enum MHD_Result
+intake__respond_err(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
+		    const struct pg_api_error *e, const char *hdr, const char *val)
 {
 	json_t *j;
 
@@ -183,20 +98,14 @@ respond_err(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
 	}
 	j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", e->code,
 		      "field", e->field, "message", e->message);
-	return respond_json(conn, r, (unsigned)e->status, j, hdr, val);
+	return intake__respond_json(conn, r, (unsigned)e->status, j, hdr, val);
 }
 
 /* Builds an error and answers it (fields are constants or already safe). */
-static enum MHD_Result
-fail(struct pg_http *h, struct MHD_Connection *conn, struct req *r, int status,
-     const char *code, const char *field, const char *hdr, const char *val,
-     const char *fmt, ...)
-	__attribute__((format(printf, 9, 10)));
-
-static enum MHD_Result
-fail(struct pg_http *h, struct MHD_Connection *conn, struct req *r, int status,
-     const char *code, const char *field, const char *hdr, const char *val,
-     const char *fmt, ...)
+enum MHD_Result
+intake__fail(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
+	     int status, const char *code, const char *field, const char *hdr,
+	     const char *val, const char *fmt, ...)
 {
 	struct pg_api_error e;
 	va_list ap;
@@ -207,84 +116,33 @@ fail(struct pg_http *h, struct MHD_Connection *conn, struct req *r, int status,
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof e.message, fmt, ap);
 	va_end(ap);
-	return respond_err(h, conn, r, &e, hdr, val);
+	return intake__respond_err(h, conn, r, &e, hdr, val);
 }
 
 /* Answers a store error: 503 with Retry-After when the store cannot take
  * or give work, 404 for a missing object, 500 otherwise. */
-static enum MHD_Result
-fail_store(struct pg_http *h, struct MHD_Connection *conn, struct req *r, pg_err e)
+enum MHD_Result
+intake__fail_store(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
+		   pg_err e)
 {
 	if (e == PG_ERR_FULL || e == PG_ERR_IO || e == PG_ERR_STORE ||
 	    e == PG_ERR_SHUTDOWN) {
 		pg_warn("intake: store unavailable: %s", pg_strerror(e));
-		return fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-			    "", MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_S,
-			    "the message store is unavailable (%s); nothing was stored, "
-			    "try again later", pg_strerror(e));
+		return intake__fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "store_unavailable", "", MHD_HTTP_HEADER_RETRY_AFTER,
+				    INTAKE_RETRY_AFTER_S, "the message store is unavailable "
+				    "(%s); nothing was stored, try again later",
+				    pg_strerror(e));
 	}
 	if (e == PG_ERR_NOTFOUND)
-		return fail(h, conn, r, MHD_HTTP_NOT_FOUND, "not_found", "", NULL, NULL,
-			    "no such message");
+		return intake__fail(h, conn, r, MHD_HTTP_NOT_FOUND, "not_found", "", NULL,
+				    NULL, "no such message");
 	pg_error("intake: internal error: %s", pg_strerror(e));
-	return fail(h, conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "", NULL,
-		    NULL, "internal error: %s", pg_strerror(e));
+	return intake__fail(h, conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
+			    NULL, NULL, "internal error: %s", pg_strerror(e));
 }
 
 /* ---- request checks ---- */
-
-/* The operator named by "Authorization: Bearer TOKEN", or NULL. */
-static const struct pg_operator *
-authenticate(struct MHD_Connection *conn, const struct pg_config *cfg, bool *given)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
-
-	*given = v != NULL;
-	if (v == NULL || strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
-		return NULL;
-	v += 6;
-	v += strspn(v, " \t");
-	if (*v == '\0')
-		return NULL;
-	return pg_config_auth(cfg, v);
-}
-
-/* True for "application/json" with optional parameters, where a charset
- * parameter, if any, is UTF-8. */
-static bool
-json_content_type(const char *ct)
-{
-	const char *p;
-
-	if (ct == NULL)
-		return false;
-	ct += strspn(ct, " \t");
-	if (strncasecmp(ct, "application/json", 16) != 0)
-		return false;
-	p = ct + 16;
-	p += strspn(p, " \t");
-	while (*p == ';') {
-		size_t n;
-
-		p++;
-		p += strspn(p, " \t");
-		n = strcspn(p, ";");
-		if (strncasecmp(p, "charset", 7) == 0) {
-			const char *v = p + 7;
-
-			v += strspn(v, " \t");
-			if (*v++ != '=')
-				return false;
-			v += strspn(v, " \t\"");
-			if (strncasecmp(v, "utf-8", 5) != 0 ||
-			    strspn(v + 5, " \t\"") != (size_t)(p + n - v - 5))
-				return false;
-		}
-		p += n;
-	}
-	return *p == '\0';
-}
 
 /* The Idempotency-Key header: absent -> *key = NULL; else 1..PG_MAX_IDEM_KEY
  * printable ASCII characters. */
@@ -352,7 +210,7 @@ route_detail(const struct pg_client *cl, const struct pg_plan *p)
 
 /* Answers an idempotent repeat with the first message, as stored. */
 static enum MHD_Result
-answer_existing(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
+answer_existing(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
 		int64_t id)
 {
 	struct pg_message_full f;
@@ -361,15 +219,15 @@ answer_existing(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
 
 	memset(&f, 0, sizeof f);
 	if ((e = pg_store_get_message(h->ctx->store, id, &f)) != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	j = intake__submit(&f.msg, f.deliveries, f.n_deliveries);
 	pg_message_full_free(&f);
 	pg_info("intake: idempotent repeat of message %lld", (long long)id);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
-static enum MHD_Result
-do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_submit(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_api_error err;
 	struct pg_message m;
@@ -384,14 +242,14 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	pg_err e;
 
 	if (!idem_key(conn, &key))
-		return fail(h, conn, r, 400, "invalid", "Idempotency-Key", NULL, NULL,
-			    "Idempotency-Key must be 1 to %d printable ASCII characters",
-			    PG_MAX_IDEM_KEY);
+		return intake__fail(h, conn, r, 400, "invalid", "Idempotency-Key", NULL,
+				    NULL, "Idempotency-Key must be 1 to %d printable ASCII "
+				    "characters", PG_MAX_IDEM_KEY);
 	e = pg_intake_parse_message(r->body.data, r->body.len, r->cfg, &m, &cl, &err);
 	if (e == PG_ERR_INVAL)
-		return respond_err(h, conn, r, &err, NULL, NULL);
+		return intake__respond_err(h, conn, r, &err, NULL, NULL);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	memset(&plan, 0, sizeof plan);
 	m.received_ms = pg_now_ms();
 	m.operator_name = strdup(r->op->name);
@@ -409,7 +267,7 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	if (e == PG_OK)
 		e = pg_store_submit(h->ctx->store, &m, d, nd, detail, &existing);
 	if (e != PG_OK) {
-		ret = fail_store(h, conn, r, e);
+		ret = intake__fail_store(h, conn, r, e);
 	} else if (existing) {
 		ret = answer_existing(h, conn, r, m.id);
 	} else {
@@ -434,8 +292,8 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			pg_warn("intake: escalation of message %lld not timed now; "
 				"it runs after the next restart", (long long)m.id);
 		snprintf(loc, sizeof loc, "/v1/messages/%lld", (long long)m.id);
-		ret = respond_json(conn, r, MHD_HTTP_CREATED, intake__submit(&m, d, nd),
-				   MHD_HTTP_HEADER_LOCATION, loc);
+		ret = intake__respond_json(conn, r, MHD_HTTP_CREATED, intake__submit(&m, d, nd),
+					   MHD_HTTP_HEADER_LOCATION, loc);
 	}
 	for (size_t i = 0; i < nd; i++)
 		pg_delivery_free(&d[i]);
@@ -446,8 +304,8 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	return ret;
 }
 
-static enum MHD_Result
-do_preview(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_preview(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_api_error err;
 	const struct pg_client *cl;
@@ -461,21 +319,21 @@ do_preview(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	e = pg_intake_parse_preview(r->body.data, r->body.len, r->cfg, pg_now_ms(),
 				    &cl, &kind, &urg, &at_ms, &err);
 	if (e == PG_ERR_INVAL)
-		return respond_err(h, conn, r, &err, NULL, NULL);
+		return intake__respond_err(h, conn, r, &err, NULL, NULL);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	at_s = at_ms >= 0 ? at_ms / 1000 : (at_ms - 999) / 1000;
 	memset(&plan, 0, sizeof plan);
 	if ((e = pg_route(cl, kind, urg, at_s, &plan)) != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	next = pg_client_next_open(cl, at_s);
 	j = intake__preview(cl, kind, urg, at_ms, &plan, next);
 	pg_plan_free(&plan);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
-static enum MHD_Result
-do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_get(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_message_full f;
 	json_t *j;
@@ -483,10 +341,10 @@ do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 
 	memset(&f, 0, sizeof f);
 	if ((e = pg_store_get_message(h->ctx->store, r->p.id, &f)) != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	j = intake__full(&f);
 	pg_message_full_free(&f);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
 /* The optional body of an operator action: empty, or a JSON object whose
@@ -494,7 +352,7 @@ do_get(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
  * NULL when empty) and *val (NULL when absent).  Returns false when the
  * request has been answered with an error (*ret). */
 static bool
-action_body(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
+action_body(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
 	    const char *key, json_type t, const char *example, json_t **body,
 	    json_t **val, enum MHD_Result *ret)
 {
@@ -509,15 +367,16 @@ action_body(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
 	if (!json_is_object(*body)) {
 		json_decref(*body);
 		*body = NULL;
-		*ret = fail(h, conn, r, 400, "invalid_json", "", NULL, NULL,
-			    "the body must be a JSON object such as %s", example);
+		*ret = intake__fail(h, conn, r, 400, "invalid_json", "", NULL, NULL,
+				    "the body must be a JSON object such as %s", example);
 		return false;
 	}
 	json_object_foreach(*body, k, v) {
 		if (strcmp(k, key) != 0 || json_typeof(v) != t) {
-			*ret = fail(h, conn, r, 400, "invalid", strcmp(k, key) ? k : key,
-				    NULL, NULL, "only \"%s\" (%s) may be given", key,
-				    t == JSON_STRING ? "a string" : "a whole number");
+			*ret = intake__fail(h, conn, r, 400, "invalid",
+					    strcmp(k, key) ? k : key, NULL, NULL,
+					    "only \"%s\" (%s) may be given", key,
+					    t == JSON_STRING ? "a string" : "a whole number");
 			json_decref(*body);
 			*body = NULL;
 			return false;
@@ -528,9 +387,9 @@ action_body(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
 		const char *s = json_string_value(*val);
 		if (strlen(s) > PG_MAX_NAME || pg_has_ctl(s, false) ||
 		    !pg_utf8_valid(s, strlen(s))) {
-			*ret = fail(h, conn, r, 400, "invalid", key, NULL, NULL,
-				    "\"%s\" must be one line of at most %d bytes", key,
-				    PG_MAX_NAME);
+			*ret = intake__fail(h, conn, r, 400, "invalid", key, NULL, NULL,
+					    "\"%s\" must be one line of at most %d bytes", key,
+					    PG_MAX_NAME);
 			json_decref(*body);
 			*body = *val = NULL;
 			return false;
@@ -543,8 +402,8 @@ action_body(struct pg_http *h, struct MHD_Connection *conn, struct req *r,
  * acknowledges on the caller's behalf (e.g. the on-call doctor phoned
  * the office).  200 with the message's acknowledgement, also when it was
  * acknowledged before ("already": true).  Stops its escalation. */
-static enum MHD_Result
-do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_ack(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	char who[PG_MAX_NAME + 64];
 	const char *by;
@@ -564,17 +423,17 @@ do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		snprintf(who, sizeof who, "operator %s", r->op->name);
 	json_decref(body);
 	if (!h->ctx->ack)
-		return fail(h, conn, r, 503, "unavailable", "", NULL, NULL,
-			    "acknowledgements are not available");
+		return intake__fail(h, conn, r, 503, "unavailable", "", NULL, NULL,
+				    "acknowledgements are not available");
 	e = pg_ack_message(h->ctx->ack, r->p.id, 0, "api", who, &already);
 	if (e == PG_ERR_NOTFOUND)
-		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->p.id);
+		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
+				    "no message %lld", (long long)r->p.id);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	memset(&m, 0, sizeof m);
 	if ((e = pg_store_get_msg(h->ctx->store, r->p.id, &m)) != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	j = json_pack("{s:I,s:b,s:b,s:s?}", "id", (json_int_t)m.id, "acknowledged", 1,
 		      "already", already, "acked_by", m.acked_by);
 	if (j && m.acked_ms) {
@@ -582,14 +441,14 @@ do_ack(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		json_object_set_new(j, "acked_at", json_string(pg_iso8601(m.acked_ms, iso)));
 	}
 	pg_message_free(&m);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
 /* POST /v1/messages/{id}/cancel, body empty or {"reason": "..."}: the
  * caller called back, never mind.  Stops the escalation and cancels every
  * delivery not yet attempted; answers with the message. */
-static enum MHD_Result
-do_cancel(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_cancel(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	char who[PG_MAX_NAME + 16];
 	json_t *body, *v;
@@ -604,21 +463,21 @@ do_cancel(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	e = pg_store_cancel(h->ctx->store, r->p.id, who, v ? json_string_value(v) : NULL, &n);
 	json_decref(body);
 	if (e == PG_ERR_NOTFOUND)
-		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->p.id);
+		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
+				    "no message %lld", (long long)r->p.id);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	pg_info("intake: message %lld cancelled by %s: %zu deliveries cancelled",
 		(long long)r->p.id, who, n);
-	return do_get(h, conn, r);
+	return intake__do_get(h, conn, r);
 }
 
 /* POST /v1/messages/{id}/escalate, body empty or {"from_step": N}: runs
  * the message's escalation again from step N (default 1) now, withdrawing
  * an acknowledgement (the tech said "on my way" an hour ago and never
  * came).  409 when the message has no escalation policy. */
-static enum MHD_Result
-do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	char who[PG_MAX_NAME + 16];
 	struct pg_message m;
@@ -636,32 +495,32 @@ do_escalate(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	json_decref(body);
 	memset(&m, 0, sizeof m);
 	if ((e = pg_store_get_msg(h->ctx->store, r->p.id, &m)) == PG_ERR_NOTFOUND)
-		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no message %lld",
-			    (long long)r->p.id);
+		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
+				    "no message %lld", (long long)r->p.id);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	total = m.esc_policy ? m.esc_total : 0;
 	pg_message_free(&m);
 	if (total == 0)
-		return fail(h, conn, r, 409, "no_escalation", "", NULL, NULL,
-			    "message %lld has no escalation policy (its client's rule "
-			    "has no escalate)", (long long)r->p.id);
+		return intake__fail(h, conn, r, 409, "no_escalation", "", NULL, NULL,
+				    "message %lld has no escalation policy (its client's rule "
+				    "has no escalate)", (long long)r->p.id);
 	if (from < 1 || from > total)
-		return fail(h, conn, r, 400, "invalid", "from_step", NULL, NULL,
-			    "from_step must be from 1 to %d", total);
+		return intake__fail(h, conn, r, 400, "invalid", "from_step", NULL, NULL,
+				    "from_step must be from 1 to %d", total);
 	snprintf(who, sizeof who, "operator %s", r->op->name);
 	if ((e = pg_store_esc_restart(h->ctx->store, r->p.id, (int)from, who, &next)))
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	if (h->ctx->esc && pg_esc_wake(h->ctx->esc, r->p.id, next) != PG_OK)
 		pg_warn("intake: re-triggered escalation of message %lld not timed "
 			"now; it runs after the next restart", (long long)r->p.id);
 	pg_info("intake: escalation of message %lld restarted from step %lld by %s",
 		(long long)r->p.id, (long long)from, who);
-	return do_get(h, conn, r);
+	return intake__do_get(h, conn, r);
 }
 
-static enum MHD_Result
-do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
 	const char *at = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "at");
@@ -669,18 +528,20 @@ do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	json_t *j;
 
 	if (!cl)
-		return fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
-			    "no client with that id");
+		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+				    "no client with that id");
 	if (at && *at && pg_parse_iso8601(at, &at_ms) != 0)
-		return fail(h, conn, r, 400, "invalid", "at", NULL, NULL,
-			    "at must be an RFC 3339 time such as 2026-12-24T22:00:00-06:00");
+		return intake__fail(h, conn, r, 400, "invalid", "at", NULL, NULL,
+				    "at must be an RFC 3339 time such as "
+				    "2026-12-24T22:00:00-06:00");
 	if ((j = intake__oncall(h->ctx, r->cfg, cl, at_ms)) == NULL)
-		return fail(h, conn, r, 500, "internal", "", NULL, NULL, "out of memory");
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
+				    "out of memory");
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
-static enum MHD_Result
-do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
 	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rotation");
@@ -690,29 +551,31 @@ do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	pg_err e;
 
 	if (!cl)
-		return fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
-			    "no client with that id");
+		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+				    "no client with that id");
 	if (id && *id)
 		rot = pg_oncall_find(cl->rotations, cl->n_rotations, id);
 	else if (cl->n_rotations == 1)
 		rot = &cl->rotations[0];
 	else
-		return fail(h, conn, r, 400, cl->n_rotations ? "missing" : "not_found",
-			    "rotation", NULL, NULL, cl->n_rotations ?
-			    "this client has several rotations: name one with ?rotation=ID" :
-			    "this client has no on-call rotation");
+		return intake__fail(h, conn, r, 400, cl->n_rotations ? "missing" : "not_found",
+				    "rotation", NULL, NULL, cl->n_rotations ?
+				    "this client has several rotations: name one with "
+				    "?rotation=ID" :
+				    "this client has no on-call rotation");
 	if (!rot)
-		return fail(h, conn, r, 404, "not_found", "rotation", NULL, NULL,
-			    "no rotation with that id");
+		return intake__fail(h, conn, r, 404, "not_found", "rotation", NULL, NULL,
+				    "no rotation with that id");
 	if ((e = intake__oncall_ics(cl, rot, pg_now_ms(), &text, &len)) != PG_OK)
-		return fail(h, conn, r, 500, "internal", "", NULL, NULL,
-			    "cannot build the calendar: %s", pg_strerror(e));
-	return respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text, len, NULL);
+		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
+				    "cannot build the calendar: %s", pg_strerror(e));
+	return intake__respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text,
+			       len, NULL);
 }
 
 /* GET /v1/clients/{id}/mailbox: intake_mailbox.c; HEAD only peeks. */
-static enum MHD_Result
-do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_api_error err;
 	json_t *j = NULL;
@@ -720,15 +583,15 @@ do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 				   strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0, &j, &err);
 
 	if (e == PG_ERR_INVAL || e == PG_ERR_NOTFOUND)
-		return respond_err(h, conn, r, &err, NULL, NULL);
+		return intake__respond_err(h, conn, r, &err, NULL, NULL);
 	if (e != PG_OK)
-		return fail_store(h, conn, r, e);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+		return intake__fail_store(h, conn, r, e);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
 /* /cb/<channel>/...: handed to the channel driver. */
-static enum MHD_Result
-do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_callback(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_http_resp resp;
 	char *data;
@@ -738,19 +601,21 @@ do_callback(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 				  r->p.rest, r->body.data, r->body.len, &resp);
 	if (status == 404 && resp.body.len == 0) {
 		pg_buf_free(&resp.body);
-		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no such resource");
+		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
+				    "no such resource");
 	}
 	data = pg_buf_steal(&resp.body);
 	if (!data) {
 		pg_buf_free(&resp.body);
 		return MHD_NO;
 	}
-	return respond(conn, r, (unsigned)status, resp.content_type, data, strlen(data), NULL);
+	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
+			       strlen(data), NULL);
 }
 
 /* /a/TOKEN: an HTML page, never cached, indexed, framed or referred. */
-static enum MHD_Result
-do_link(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_link(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_http_resp resp;
 	int status = intake__link(h->ctx, r->cfg, r->post, r->p.token, &resp);
@@ -759,10 +624,10 @@ do_link(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	pg_buf_free(&resp.body);
 	if (!data)
 		return MHD_NO;
-	return respond(conn, r, (unsigned)status, resp.content_type, data, strlen(data),
-		       "Referrer-Policy", "no-referrer", "X-Robots-Tag", "noindex",
-		       "Content-Security-Policy", "default-src 'none'; form-action 'self'",
-		       NULL);
+	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
+			       strlen(data), "Referrer-Policy", "no-referrer",
+			       "X-Robots-Tag", "noindex", "Content-Security-Policy",
+			       "default-src 'none'; form-action 'self'", NULL);
 }
 
 static enum MHD_Result
@@ -825,8 +690,8 @@ message_state(const char *s)
 	return false;
 }
 
-static enum MHD_Result
-do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_list(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct intake_query q = { .keys = list_keys, .n = LIST_KEYS };
 	struct pg_list_filter f = { .limit = LIST_DEFAULT_LIMIT };
@@ -838,27 +703,27 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	pg_err e;
 
 	if ((bad = intake__query(conn, &q, &repeated)) && !repeated)
-		return fail(h, conn, r, 400, "unknown_field", bad, NULL, NULL,
-			    "unknown query parameter; use client, state, since, limit "
-			    "and unacknowledged");
+		return intake__fail(h, conn, r, 400, "unknown_field", bad, NULL, NULL,
+				    "unknown query parameter; use client, state, since, limit "
+				    "and unacknowledged");
 	if (bad)
-		return fail(h, conn, r, 400, "invalid", bad, NULL, NULL,
-			    "%s is given more than once", bad);
+		return intake__fail(h, conn, r, 400, "invalid", bad, NULL, NULL,
+				    "%s is given more than once", bad);
 	for (int i = 0; i < LIST_KEYS; i++)      /* "?client=" means no filter */
 		if (q.v[i] && !*q.v[i])
 			q.v[i] = NULL;
 	if (q.v[0]) {
 		if (strlen(q.v[0]) > PG_MAX_NAME || pg_has_ctl(q.v[0], false) ||
 		    !pg_utf8_valid(q.v[0], strlen(q.v[0])))
-			return fail(h, conn, r, 400, "invalid", "client", NULL, NULL,
-				    "client must be a client id");
+			return intake__fail(h, conn, r, 400, "invalid", "client", NULL, NULL,
+					    "client must be a client id");
 		f.client_id = q.v[0];
 	}
 	if (q.v[1]) {
 		if (!message_state(q.v[1]))
-			return fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
-				    "state must be one of unrouted, pending, held, "
-				    "failed, delivered, cancelled, sent, waiting");
+			return intake__fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
+					    "state must be one of unrouted, pending, held, "
+					    "failed, delivered, cancelled, sent, waiting");
 		f.state = q.v[1];
 	}
 	if (q.v[2]) {
@@ -870,8 +735,9 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			if (*p == ' ')
 				*p = '+';
 		if (strlen(q.v[2]) >= sizeof t || pg_parse_iso8601(t, &f.since_ms) != 0)
-			return fail(h, conn, r, 400, "invalid", "since", NULL, NULL,
-				    "since must be an RFC 3339 time such as 2026-11-22T15:34:00Z");
+			return intake__fail(h, conn, r, 400, "invalid", "since", NULL, NULL,
+					    "since must be an RFC 3339 time such as "
+					    "2026-11-22T15:34:00Z");
 	}
 	if (q.v[3]) {
 		const char *s = q.v[3];
@@ -879,34 +745,37 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 
 		f.limit = (k == strlen(s) && k <= 4) ? atoi(s) : 0;
 		if (f.limit < 1 || f.limit > LIST_MAX_LIMIT)
-			return fail(h, conn, r, 400, "invalid", "limit", NULL, NULL,
-				    "limit must be a whole number from 1 to %d", LIST_MAX_LIMIT);
+			return intake__fail(h, conn, r, 400, "invalid", "limit", NULL, NULL,
+					    "limit must be a whole number from 1 to %d",
+					    LIST_MAX_LIMIT);
 	}
 	if (q.v[4]) {
 		if (strcmp(q.v[4], "true") != 0 && strcmp(q.v[4], "false") != 0)
-			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
-				    "unacknowledged must be true or false");
+			return intake__fail(h, conn, r, 400, "invalid", "unacknowledged",
+					    NULL, NULL, "unacknowledged must be true or false");
 		f.unacknowledged = q.v[4][0] == 't';
 		if (f.unacknowledged && f.state)
-			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
-				    "unacknowledged cannot be combined with state");
+			return intake__fail(h, conn, r, 400, "invalid", "unacknowledged",
+					    NULL, NULL,
+					    "unacknowledged cannot be combined with state");
 	}
 	if ((e = pg_store_list(h->ctx->store, &f, &v, &n)) != PG_OK)
-		return fail_store(h, conn, r, e);
+		return intake__fail_store(h, conn, r, e);
 	j = intake__list(v, n);
 	pg_message_list_free(v, n);
-	return respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }
 
-static enum MHD_Result
-do_health(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_health(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	(void)h;
-	return respond_json(conn, r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"),
+				    NULL, NULL);
 }
 
-static enum MHD_Result
-do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
+enum MHD_Result
+intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_buf b;
 	size_t queued = 0, held = 0;
@@ -924,271 +793,11 @@ do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
-		return fail(h, conn, r, 500, "internal", "", NULL, NULL,
-			    "cannot render the metrics");
+		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
+				    "cannot render the metrics");
 	}
-	return respond(conn, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		       s, strlen(s), NULL);
-}
-
-/* ---- the routes ---- */
-
-/*
- * One row per endpoint: the methods it serves, its path pattern, who may
- * call it, what body it takes, its handler and flags (see the types
- * above).  A path no row matches answers 404; a path some rows match,
- * with a method none of them serves, answers 405 with an Allow header
- * naming theirs.
- */
-static const struct intake_route routes[] = {
-	/* methods       path                              auth        body             handler */
-	{ R_GET,          "/healthz",                       A_OPEN,     B_NONE,          do_health, 0 },
-	{ R_GET,          "/metrics",                       A_OPEN,     B_NONE,          do_metrics, 0 },
-	{ R_GET,          "/v1/messages",                   A_OPERATOR, B_NONE,          do_list, 0 },
-	{ R_POST,         "/v1/messages",                   A_OPERATOR, B_JSON,          do_submit, F_REJECTS },
-	{ R_POST,         "/v1/route/preview",              A_OPERATOR, B_JSON,          do_preview, 0 },
-	{ R_GET,          "/v1/messages/{id}",              A_OPERATOR, B_NONE,          do_get, 0 },
-	{ R_POST,         "/v1/messages/{id}/ack",          A_OPERATOR, B_JSON_OR_EMPTY, do_ack, 0 },
-	{ R_POST,         "/v1/messages/{id}/cancel",       A_OPERATOR, B_JSON_OR_EMPTY, do_cancel, 0 },
-	{ R_POST,         "/v1/messages/{id}/escalate",     A_OPERATOR, B_JSON_OR_EMPTY, do_escalate, 0 },
-	{ R_GET,          "/v1/clients/{client}/oncall",    A_OPERATOR, B_NONE,          do_oncall, 0 },
-	{ R_GET,          "/v1/clients/{client}/oncall.ics", A_CALENDAR, B_NONE,         do_oncall_ics, 0 },
-	{ R_GET,          "/v1/clients/{client}/mailbox",   A_OPERATOR, B_NONE,          do_mailbox, 0 },
-	{ R_GET | R_POST, "/a/{token}",                     A_LINK,     B_FORM,          do_link, 0 },
-	{ R_GET | R_POST, "/cb/{channel}",                  A_DRIVER,   B_RAW,           do_callback, 0 },
-};
-
-/* ---- matching: a pure function of the method and the path ---- */
-
-/* {id}: a message id, 1 to 18 digits, not 0. */
-static bool
-param_id(const char *url, const char *s, size_t *used, struct intake_params *p)
-{
-	size_t n = strspn(s, "0123456789");
-
-	(void)url;
-	if (n == 0 || n > 18 || (p->id = strtoll(s, NULL, 10)) <= 0)
-		return false;
-	*used = n;
-	return true;
-}
-
-/* {client}: a client id, 1 to 71 of a-z, 0-9 and '-'. */
-static bool
-param_client(const char *url, const char *s, size_t *used, struct intake_params *p)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
-
-	(void)url;
-	if (n == 0 || n >= sizeof p->client)
-		return false;
-	memcpy(p->client, s, n);
-	p->client[n] = '\0';
-	*used = n;
-	return true;
-}
-
-/* {token}: the rest of the path, whatever it holds; one too long to be a
- * token reaches the handler as "". */
-static bool
-param_token(const char *url, const char *s, size_t *used, struct intake_params *p)
-{
-	size_t n = strlen(s);
-
-	(void)url;
-	pg_strlcpy(p->token, n < sizeof p->token ? s : "", sizeof p->token);
-	*used = n;
-	return true;
-}
-
-/* {channel}: a channel whose driver serves callbacks (its name runs to
- * the next '/'), then the rest of the path; the whole path is kept for
- * the driver (providers sign it) and must be under 512 bytes. */
-static bool
-param_channel(const char *url, const char *s, size_t *used, struct intake_params *p)
-{
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	const struct pg_channel *drv;
-	char name[16];
-
-	if (strlen(url) >= sizeof p->url || n == 0 || n >= sizeof name)
-		return false;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	if (pg_channel_parse(name, &p->ch) != 0 || !(drv = pg_channel_for(p->ch)) ||
-	    !drv->http)
-		return false;
-	pg_strlcpy(p->url, url, sizeof p->url);
-	pg_strlcpy(p->rest, s + n, sizeof p->rest);
-	*used = strlen(s);
-	return true;
-}
-
-/* The typed parameters of path patterns: each parses the start of s (url
- * is the whole path) into p and sets *used, or answers false. */
-static const struct {
-	const char *name;
-	bool (*parse)(const char *url, const char *s, size_t *used,
-		      struct intake_params *p);
-} param_types[] = {
-	{ "id", param_id },
-	{ "client", param_client },
-	{ "token", param_token },
-	{ "channel", param_channel },
-};
-
-/* True when url matches the pattern pat, with its parameters in p. */
-static bool
-path_match(const char *pat, const char *url, struct intake_params *p)
-{
-	const char *u = url;
-
-	while (*pat) {
-		const char *end;
-		size_t i, n, used = 0;
-
-		if (*pat != '{') {
-			if (*pat++ != *u++)
-				return false;
-			continue;
-		}
-		if ((end = strchr(pat, '}')) == NULL)
-			return false;
-		n = (size_t)(end - pat - 1);
-		for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++)
-			if (strlen(param_types[i].name) == n &&
-			    memcmp(param_types[i].name, pat + 1, n) == 0)
-				break;
-		if (i == sizeof param_types / sizeof param_types[0] ||
-		    !param_types[i].parse(url, u, &used, p))
-			return false;
-		u += used;
-		pat = end + 1;
-	}
-	return *u == '\0';
-}
-
-int
-intake__match(const char *method, const char *url, const struct intake_route **route,
-	      struct intake_params *p, char allow[INTAKE_ALLOW_LEN])
-{
-	unsigned want = 0, any = 0;
-	bool head = false, found = false;
-
-	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
-		want = R_GET;
-	else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
-		want = R_POST;
-	*route = NULL;
-	allow[0] = '\0';
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		memset(p, 0, sizeof *p);
-		if (!path_match(routes[i].path, url, p))
-			continue;
-		if (routes[i].methods & want) {
-			*route = &routes[i];
-			return 200;
-		}
-		found = true;
-		any |= routes[i].methods;
-		head |= (routes[i].methods & R_GET) && routes[i].auth != A_DRIVER;
-	}
-	memset(p, 0, sizeof *p);
-	if (!found)
-		return 404;
-	snprintf(allow, INTAKE_ALLOW_LEN, "%s%s%s%s", any & R_GET ? "GET" : "",
-		 head ? ", HEAD" : "", any & R_GET && any & R_POST ? ", " : "",
-		 any & R_POST ? "POST" : "");
-	return 405;
-}
-
-/* ---- dispatch ---- */
-
-/*
- * Checks a request against its row: the match (404, 405), then the
- * configuration (except for A_OPEN rows) and who calls, then the body's
- * type and declared length.  Answers the first failure; returns MHD_YES
- * with r->answered false when the request may go on.
- */
-static enum MHD_Result
-check(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
-{
-	const struct intake_route *rt = r->route;
-	const char *v;
-	bool given;
-
-	if (r->status == 404)
-		return fail(h, conn, r, 404, "not_found", "", NULL, NULL, "no such resource");
-	if (r->status == 405)
-		return fail(h, conn, r, 405, "method_not_allowed", "", MHD_HTTP_HEADER_ALLOW,
-			    r->allow, "this resource allows %s", r->allow);
-	if (rt->auth == A_OPEN)
-		return MHD_YES;
-	if ((r->cfg = pg_live_get(h->ctx->live)) == NULL)
-		return fail(h, conn, r, 503, "unavailable", "", MHD_HTTP_HEADER_RETRY_AFTER,
-			    RETRY_AFTER_S, "no configuration loaded");
-	if (rt->auth == A_CALENDAR && h->ctx->ack &&
-	    (v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "key")) != NULL) {
-		char key[PG_TOKEN_LEN];
-
-		intake__ics_key(h->ctx, r->p.client, key);
-		if (strlen(v) != strlen(key) || !key[0] || !pg_ct_equal(v, key, strlen(key)))
-			return fail(h, conn, r, 403, "forbidden", "key", NULL, NULL,
-				    "this calendar key is not valid");
-	} else if ((rt->auth == A_OPERATOR || rt->auth == A_CALENDAR) &&
-		   (r->op = authenticate(conn, r->cfg, &given)) == NULL) {
-		return fail(h, conn, r, 401, "unauthorized", "Authorization",
-			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pagegate\"",
-			    given ? "the bearer token is not valid"
-				  : "an Authorization: Bearer token is required");
-	}
-	switch (rt->body) {
-	case B_NONE:
-		return MHD_YES;
-	case B_FORM:
-		pg_buf_init(&r->body, FORM_MAX);
-		return MHD_YES;
-	case B_RAW:
-		pg_buf_init(&r->body, r->cfg->max_body);
-		return MHD_YES;
-	case B_JSON:
-	case B_JSON_OR_EMPTY:
-		break;
-	}
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (rt->body == B_JSON_OR_EMPTY && v == NULL) {
-		/* an empty operator action needs no body */
-	} else if (!json_content_type(v))
-		return fail(h, conn, r, 415, "unsupported_media_type", "Content-Type",
-			    NULL, NULL, "the body must be application/json (UTF-8)");
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (v) {
-		char *end;
-		unsigned long long n = strtoull(v, &end, 10);
-
-		if (end == v || *end != '\0' || n > r->cfg->max_body)
-			return fail(h, conn, r, 413, "too_large", "", NULL, NULL,
-				    "the body is over the limit of %zu bytes", r->cfg->max_body);
-	}
-	pg_buf_init(&r->body, r->cfg->max_body);
-	return MHD_YES;
-}
-
-/* Last call: the whole request is in; answers it through its row. */
-static enum MHD_Result
-serve(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
-{
-	enum MHD_Result ret;
-	enum intake_body b;
-
-	if (!r->post && ((ret = check(h, conn, r)) != MHD_YES || r->answered))
-		return ret;
-	b = r->route->body;
-	if (r->too_big && (b == B_JSON || b == B_JSON_OR_EMPTY || b == B_RAW))
-		return fail(h, conn, r, 413, "too_large", "", NULL, NULL,
-			    "the body is over the limit of %zu bytes", r->cfg->max_body);
-	return r->route->handler(h, conn, r);
+	return intake__respond(conn, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+			       s, strlen(s), NULL);
 }
 
 /*
@@ -1206,7 +815,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 	size_t *upload_data_size, void **con_cls)
 {
 	struct pg_http *h = cls;
-	struct req *r = *con_cls;
+	struct intake_req *r = *con_cls;
 
 	(void)version;
 	if (r == NULL) {
@@ -1217,7 +826,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		r->method = method;
 		r->status = intake__match(method, url, &r->route, &r->p, r->allow);
-		return r->post ? check(h, conn, r) : MHD_YES;
+		return r->post ? intake__check(h, conn, r) : MHD_YES;
 	}
 	if (r->answered) {
 		*upload_data_size = 0;
@@ -1245,14 +854,14 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		return MHD_YES;
 	}
-	return serve(h, conn, r);
+	return intake__serve(h, conn, r);
 }
 
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	  enum MHD_RequestTerminationCode toe)
 {
-	struct req *r = *con_cls;
+	struct intake_req *r = *con_cls;
 
 	(void)cls;
 	(void)conn;
