@@ -2,9 +2,11 @@
  * intake_http.c - the HTTP server of API v1 (intake.h): libmicrohttpd with
  * one thread per connection (handlers block on the store's group commit),
  * jansson for JSON.  Here: the server, a request's life (its body read up
- * to what its row takes), the answers and errors the handlers use, the
- * server's own endpoints and the small handlers that hand a request on.
- * The endpoints are the table at the top of intake_route.c.
+ * to what its row takes), the answers and errors the handlers use, and
+ * the server's own endpoints (/healthz, /metrics).  The endpoints are the
+ * table at the top of intake_route.c; their handlers live beside the code
+ * they drive (intake_messages.c, intake_oncall.c, intake_mailbox.c,
+ * intake_link.c, intake_cb.c).
  *
  * Every error answers {"error":{"code","field","message"}}.  A request's
  * configuration is the live one when its headers arrived, held until the
@@ -21,7 +23,6 @@
 #include <microhttpd.h>
 
 #include "intake_priv.h"
-#include "pagegate/oncall.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
@@ -139,117 +140,6 @@ intake__fail_store(struct pg_http *h, struct MHD_Connection *conn, struct intake
 	pg_error("intake: internal error: %s", pg_strerror(e));
 	return intake__fail(h, conn, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
 			    NULL, NULL, "internal error: %s", pg_strerror(e));
-}
-
-enum MHD_Result
-intake__do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
-{
-	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
-	const char *at = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "at");
-	int64_t at_ms = pg_now_ms();
-	json_t *j;
-
-	if (!cl)
-		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
-				    "no client with that id");
-	if (at && *at && pg_parse_iso8601(at, &at_ms) != 0)
-		return intake__fail(h, conn, r, 400, "invalid", "at", NULL, NULL,
-				    "at must be an RFC 3339 time such as "
-				    "2026-12-24T22:00:00-06:00");
-	if ((j = intake__oncall(h->ctx, r->cfg, cl, at_ms)) == NULL)
-		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
-				    "out of memory");
-	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
-}
-
-enum MHD_Result
-intake__do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
-{
-	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
-	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rotation");
-	const struct pg_rotation *rot;
-	char *text;
-	size_t len;
-	pg_err e;
-
-	if (!cl)
-		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
-				    "no client with that id");
-	if (id && *id)
-		rot = pg_oncall_find(cl->rotations, cl->n_rotations, id);
-	else if (cl->n_rotations == 1)
-		rot = &cl->rotations[0];
-	else
-		return intake__fail(h, conn, r, 400, cl->n_rotations ? "missing" : "not_found",
-				    "rotation", NULL, NULL, cl->n_rotations ?
-				    "this client has several rotations: name one with "
-				    "?rotation=ID" :
-				    "this client has no on-call rotation");
-	if (!rot)
-		return intake__fail(h, conn, r, 404, "not_found", "rotation", NULL, NULL,
-				    "no rotation with that id");
-	if ((e = intake__oncall_ics(cl, rot, pg_now_ms(), &text, &len)) != PG_OK)
-		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
-				    "cannot build the calendar: %s", pg_strerror(e));
-	return intake__respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text,
-			       len, NULL);
-}
-
-/* GET /v1/clients/{id}/mailbox: intake_mailbox.c; HEAD only peeks. */
-enum MHD_Result
-intake__do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
-{
-	struct pg_api_error err;
-	json_t *j = NULL;
-	pg_err e = intake__mailbox(h->ctx, r->cfg, conn, r->p.client, r->op->name,
-				   strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0, &j, &err);
-
-	if (e == PG_ERR_INVAL || e == PG_ERR_NOTFOUND)
-		return intake__respond_err(h, conn, r, &err, NULL, NULL);
-	if (e != PG_OK)
-		return intake__fail_store(h, conn, r, e);
-	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
-}
-
-/* /cb/<channel>/...: handed to the channel driver. */
-enum MHD_Result
-intake__do_callback(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
-{
-	struct pg_http_resp resp;
-	char *data;
-	int status;
-
-	status = intake__callback(h->ctx, r->cfg, conn, r->p.ch, r->method, r->p.url,
-				  r->p.rest, r->body.data, r->body.len, &resp);
-	if (status == 404 && resp.body.len == 0) {
-		pg_buf_free(&resp.body);
-		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
-				    "no such resource");
-	}
-	data = pg_buf_steal(&resp.body);
-	if (!data) {
-		pg_buf_free(&resp.body);
-		return MHD_NO;
-	}
-	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
-			       strlen(data), NULL);
-}
-
-/* /a/TOKEN: an HTML page, never cached, indexed, framed or referred. */
-enum MHD_Result
-intake__do_link(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
-{
-	struct pg_http_resp resp;
-	int status = intake__link(h->ctx, r->cfg, r->post, r->p.token, &resp);
-	char *data = pg_buf_steal(&resp.body);
-
-	pg_buf_free(&resp.body);
-	if (!data)
-		return MHD_NO;
-	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
-			       strlen(data), "Referrer-Policy", "no-referrer",
-			       "X-Robots-Tag", "noindex", "Content-Security-Policy",
-			       "default-src 'none'; form-action 'self'", NULL);
 }
 
 static enum MHD_Result
