@@ -142,6 +142,8 @@ intake__fail_store(struct pg_http *h, struct MHD_Connection *conn, struct intake
 			    NULL, NULL, "internal error: %s", pg_strerror(e));
 }
 
+/* ---- query parameters ---- */
+
 static enum MHD_Result
 query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -181,6 +183,8 @@ intake__query(struct MHD_Connection *conn, struct intake_query *q, bool *repeate
 	return NULL;
 }
 
+/* ---- the server's own endpoints ---- */
+
 enum MHD_Result
 intake__do_health(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
@@ -211,9 +215,11 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
 				    "cannot render the metrics");
 	}
-	return intake__respond(conn, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-			       s, strlen(s), NULL);
+	return intake__respond(conn, r, MHD_HTTP_OK,
+			       "text/plain; version=0.0.4; charset=utf-8", s, strlen(s), NULL);
 }
+
+/* ---- a request's life ---- */
 
 /*
  * MHD calls this once with the headers, once per piece of body and once
@@ -221,8 +227,9 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
  * body is never read (MHD then closes the connection).  Everything else is
  * answered on the last call: in MHD 0.9.75 an answer queued on the first
  * call always closes the connection, which would cost every GET its
- * keep-alive.  Bodies are kept up to max_body; beyond it (and for requests
- * that take no body) they are dropped, and an endless one is cut.
+ * keep-alive.  Bodies are kept up to what the request's row takes (sized
+ * by intake__check; nothing before it); beyond that they are dropped, and
+ * an endless one is cut.
  */
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -289,6 +296,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 }
+
+/* ---- the server ---- */
 
 /* libmicrohttpd's own diagnostics, made into one safe log line.  Most are
  * about a client's malformed or abandoned request, which any client can

@@ -87,7 +87,7 @@ struct intake_req {
 	const struct intake_route *route;  /* NULL when status is 404 or 405 */
 	struct intake_params p;      /* the path's parameters */
 	struct pg_config *cfg;       /* held until completion; NULL for A_OPEN rows */
-	const struct pg_operator *op;      /* A_OPERATOR rows (A_CALENDAR without key) */
+	const struct pg_operator *op;  /* A_OPERATOR rows (A_CALENDAR without key) */
 	const char *method;          /* MHD's, valid for the request */
 	int status;                  /* of the match: 200, 404 or 405 */
 	char allow[INTAKE_ALLOW_LEN];  /* for 405 */
@@ -101,7 +101,8 @@ struct intake_req {
 /* Finds the row for method and url (a path, without the query): 200 with
  * *route and p set; 404 when no row has the path; 405 when rows have it
  * but none serves the method, with allow naming theirs ("GET, HEAD").
- * Pure: no I/O, no configuration (the channels are a constant table). */
+ * Unless 200, *route is NULL and p zeroed.  Pure: no I/O, no
+ * configuration (which channels take callbacks is a constant table). */
 int intake__match(const char *method, const char *url, const struct intake_route **route,
 		  struct intake_params *p, char allow[INTAKE_ALLOW_LEN]);
 /* Checks r against its row: the match, the configuration, who calls, the

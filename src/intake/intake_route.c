@@ -16,7 +16,8 @@
  *                         then the rest of the path (the whole      p.rest
  *                         path under 512 bytes)                     p.url
  *            {token} and {channel} end a pattern.
- *   auth     A_OPEN       nobody is asked; no configuration is held
+ *   auth     A_OPEN       nobody is asked; no configuration is held,
+ *                         so the row takes no body
  *            A_OPERATOR   "Authorization: Bearer TOKEN" of an operator
  *                         (checked against the live configuration,
  *                         never logged): 401
@@ -24,7 +25,9 @@
  *                         as A_OPERATOR
  *            A_LINK       the token in the path is the credential
  *            A_DRIVER     the channel driver authenticates (callback
- *                         tokens, provider signatures)
+ *                         tokens, provider signatures); it gets the
+ *                         method as sent and answers HEAD itself, so
+ *                         the Allow of a 405 does not name HEAD
  *   body     B_NONE           none (one sent anyway is read and dropped)
  *            B_JSON           application/json (UTF-8) up to max_body:
  *                             415, 413
