@@ -157,11 +157,14 @@ url_escape(struct pg_buf *b, const char *s)
 	return e;
 }
 
-int
-intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
-		 struct MHD_Connection *conn, enum pg_channel_kind ch,
-		 const char *method, const char *path, const char *sub,
-		 const char *body, size_t body_len, struct pg_http_resp *resp)
+/* Serves a request to /cb/<ch><sub> (path: the whole of it) through the
+ * channel driver's http(): fills resp (whose body the caller frees) and
+ * returns its status; 404 when the channel has no callbacks. */
+static int
+to_driver(struct pg_ctx *ctx, const struct pg_config *cfg,
+	  struct MHD_Connection *conn, enum pg_channel_kind ch,
+	  const char *method, const char *path, const char *sub,
+	  const char *body, size_t body_len, struct pg_http_resp *resp)
 {
 	const struct pg_channel *drv = pg_channel_for(ch);
 	struct cb_params *p;
@@ -224,4 +227,28 @@ intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
 	if (resp->status < 100 || resp->status > 599)
 		resp->status = 500;
 	return resp->status;
+}
+
+/* /cb/<channel>/...: handed to the channel driver. */
+enum MHD_Result
+intake__do_callback(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
+{
+	struct pg_http_resp resp;
+	char *data;
+	int status;
+
+	status = to_driver(h->ctx, r->cfg, conn, r->p.ch, r->method, r->p.url, r->p.rest,
+			   r->body.data, r->body.len, &resp);
+	if (status == 404 && resp.body.len == 0) {
+		pg_buf_free(&resp.body);
+		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
+				    "no such resource");
+	}
+	data = pg_buf_steal(&resp.body);
+	if (!data) {
+		pg_buf_free(&resp.body);
+		return MHD_NO;
+	}
+	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
+			       strlen(data), NULL);
 }

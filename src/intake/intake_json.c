@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "intake_priv.h"      /* intake__error, defined here */
 #include "pagegate/intake.h"
 #include "pagegate/util.h"
 

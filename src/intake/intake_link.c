@@ -19,6 +19,8 @@
  */
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "intake_priv.h"
 #include "pagegate/ack_link.h"
 #include "pagegate/log.h"
@@ -254,9 +256,13 @@ acknowledge(struct pg_ctx *ctx, struct pg_http_resp *r, struct view *v,
 	return page_acked(r, v, !already);
 }
 
-int
-intake__link(struct pg_ctx *ctx, const struct pg_config *cfg, bool post,
-	     const char *token, struct pg_http_resp *resp)
+/* GET/HEAD (post false) or POST /a/TOKEN: fills resp with an HTML page
+ * (body freed by the caller) and returns its status: 200 confirmation /
+ * acknowledged / already, 404 malformed, forged or unknown message, 410
+ * expired, 503 store trouble. */
+static int
+link_page(struct pg_ctx *ctx, const struct pg_config *cfg, bool post,
+	  const char *token, struct pg_http_resp *resp)
 {
 	struct pg_ack_link l;
 	struct pg_delivery d;
@@ -318,4 +324,21 @@ out:
 	pg_delivery_free(&d);
 	pg_message_free(&m);
 	return status;
+}
+
+/* /a/TOKEN: an HTML page, never cached, indexed, framed or referred. */
+enum MHD_Result
+intake__do_link(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
+{
+	struct pg_http_resp resp;
+	int status = link_page(h->ctx, r->cfg, r->post, r->p.token, &resp);
+	char *data = pg_buf_steal(&resp.body);
+
+	pg_buf_free(&resp.body);
+	if (!data)
+		return MHD_NO;
+	return intake__respond(conn, r, (unsigned)status, resp.content_type, data,
+			       strlen(data), "Referrer-Policy", "no-referrer",
+			       "X-Robots-Tag", "noindex", "Content-Security-Policy",
+			       "default-src 'none'; form-action 'self'", NULL);
 }

@@ -75,11 +75,16 @@ answer(const char *client, const char *contact, bool taken, bool more,
 			 contact, "retrieved", taken, "more", more, "messages", a);
 }
 
-pg_err
-intake__mailbox(struct pg_ctx *ctx, const struct pg_config *cfg,
-		struct MHD_Connection *conn, const char *client,
-		const char *op_name, bool head, json_t **out,
-		struct pg_api_error *err)
+/* GET /v1/clients/{client}/mailbox?contact=&peek=&by= for operator
+ * op_name: the waiting mailbox messages of the client, taken (marked
+ * delivered) unless peek, or head (a HEAD request).  PG_OK with *out the
+ * answer; PG_ERR_INVAL or PG_ERR_NOTFOUND with err filled (400 or 404
+ * naming the field); another error: the store's. */
+static pg_err
+retrieve(struct pg_ctx *ctx, const struct pg_config *cfg,
+	 struct MHD_Connection *conn, const char *client,
+	 const char *op_name, bool head, json_t **out,
+	 struct pg_api_error *err)
 {
 	const struct pg_client *cl = pg_config_client(cfg, client);
 	const char *contact, *by, *name;
@@ -142,4 +147,20 @@ intake__mailbox_metrics(struct pg_ctx *ctx, struct pg_buf *out)
 	}
 	return pg_metrics_gauge(out, "pagegate_mailbox_waiting",
 		"Messages waiting in check-in mailboxes for retrieval.", n);
+}
+
+/* GET /v1/clients/{id}/mailbox; HEAD only peeks. */
+enum MHD_Result
+intake__do_mailbox(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
+{
+	struct pg_api_error err;
+	json_t *j = NULL;
+	pg_err e = retrieve(h->ctx, r->cfg, conn, r->p.client, r->op->name,
+			    strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0, &j, &err);
+
+	if (e == PG_ERR_INVAL || e == PG_ERR_NOTFOUND)
+		return intake__respond_err(h, conn, r, &err, NULL, NULL);
+	if (e != PG_OK)
+		return intake__fail_store(h, conn, r, e);
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
 }

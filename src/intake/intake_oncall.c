@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "intake_priv.h"
 #include "pagegate/oncall.h"
 #include "pagegate/util.h"
@@ -56,9 +58,12 @@ ics_url(const struct pg_ctx *ctx, const struct pg_config *cfg,
 	return j;
 }
 
-json_t *
-intake__oncall(const struct pg_ctx *ctx, const struct pg_config *cfg,
-	       const struct pg_client *cl, int64_t at_ms)
+/* GET /v1/clients/{id}/oncall: every rotation's person on duty at at_ms,
+ * the backup, the shift, and the calendar subscription URL; NULL when out
+ * of memory. */
+static json_t *
+oncall_json(const struct pg_ctx *ctx, const struct pg_config *cfg,
+	    const struct pg_client *cl, int64_t at_ms)
 {
 	int64_t at_s = at_ms >= 0 ? at_ms / 1000 : (at_ms - 999) / 1000;
 	char iso[PG_ISO_LEN];
@@ -96,9 +101,10 @@ intake__oncall(const struct pg_ctx *ctx, const struct pg_config *cfg,
 	return o;
 }
 
-pg_err
-intake__oncall_ics(const struct pg_client *cl, const struct pg_rotation *r,
-		   int64_t now_ms, char **out, size_t *len)
+/* The iCalendar of rotation r, 7 days back to 90 days ahead of today. */
+static pg_err
+rotation_ics(const struct pg_client *cl, const struct pg_rotation *r,
+	     int64_t now_ms, char **out, size_t *len)
 {
 	int64_t day = (now_ms / 1000) / 86400 * 86400;   /* stable within a day */
 	struct pg_buf b;
@@ -115,4 +121,58 @@ intake__oncall_ics(const struct pg_client *cl, const struct pg_rotation *r,
 	if ((*out = pg_buf_steal(&b)) == NULL)
 		return PG_ERR_NOMEM;
 	return PG_OK;
+}
+
+enum MHD_Result
+intake__do_oncall(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
+{
+	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
+	const char *at = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "at");
+	int64_t at_ms = pg_now_ms();
+	json_t *j;
+
+	if (!cl)
+		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+				    "no client with that id");
+	if (at && *at && pg_parse_iso8601(at, &at_ms) != 0)
+		return intake__fail(h, conn, r, 400, "invalid", "at", NULL, NULL,
+				    "at must be an RFC 3339 time such as "
+				    "2026-12-24T22:00:00-06:00");
+	if ((j = oncall_json(h->ctx, r->cfg, cl, at_ms)) == NULL)
+		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
+				    "out of memory");
+	return intake__respond_json(conn, r, MHD_HTTP_OK, j, NULL, NULL);
+}
+
+enum MHD_Result
+intake__do_oncall_ics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
+{
+	const struct pg_client *cl = pg_config_client(r->cfg, r->p.client);
+	const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rotation");
+	const struct pg_rotation *rot;
+	char *text;
+	size_t len;
+	pg_err e;
+
+	if (!cl)
+		return intake__fail(h, conn, r, 404, "unknown_client", "client", NULL, NULL,
+				    "no client with that id");
+	if (id && *id)
+		rot = pg_oncall_find(cl->rotations, cl->n_rotations, id);
+	else if (cl->n_rotations == 1)
+		rot = &cl->rotations[0];
+	else
+		return intake__fail(h, conn, r, 400, cl->n_rotations ? "missing" : "not_found",
+				    "rotation", NULL, NULL, cl->n_rotations ?
+				    "this client has several rotations: name one with "
+				    "?rotation=ID" :
+				    "this client has no on-call rotation");
+	if (!rot)
+		return intake__fail(h, conn, r, 404, "not_found", "rotation", NULL, NULL,
+				    "no rotation with that id");
+	if ((e = rotation_ics(cl, rot, pg_now_ms(), &text, &len)) != PG_OK)
+		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
+				    "cannot build the calendar: %s", pg_strerror(e));
+	return intake__respond(conn, r, MHD_HTTP_OK, "text/calendar; charset=utf-8", text,
+			       len, NULL);
 }

@@ -1,6 +1,9 @@
 /*
- * intake_priv.h - shared by the intake's own files (intake_http.c,
- * intake_view.c); not a public contract.
+ * intake_priv.h - the intake's own contract, not a public one.  Included
+ * by the intake's files only (intake_http.c, intake_route.c,
+ * intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_cb.c,
+ * intake_link.c, intake_view.c, intake_json.c) and by the unit test of
+ * the route matcher (tests/unit/test_intake_route.c).
  */
 #ifndef PAGEGATE_INTAKE_PRIV_H
 #define PAGEGATE_INTAKE_PRIV_H
@@ -11,11 +14,149 @@
 #include "pagegate/channel.h"
 #include "pagegate/intake.h"
 
-/* Each returns a new JSON value the caller owns, or NULL when out of
- * memory. */
+/* ---- requests, routes and handlers (intake_route.c has the table) ---- */
 
-/* The answer to a submit: {"id","client","state","received",
- * "deliveries":[{"id","contact","channel","to","state","hold_until"?}]}. */
+/* The server: libmicrohttpd's daemon and the daemon's context. */
+struct pg_http {
+	struct MHD_Daemon *d;
+	struct pg_ctx *ctx;
+};
+
+struct intake_req;
+/* Answers r (every path through it queues a response or returns MHD_NO).
+ * Called once the whole request is in, after its row's checks passed:
+ * r->cfg is held (but for A_OPEN rows), r->op is the operator for
+ * A_OPERATOR rows, r->p holds the path's parameters and r->body the body
+ * the row takes. */
+typedef enum MHD_Result intake_handler(struct pg_http *h, struct MHD_Connection *conn,
+				       struct intake_req *r);
+
+/* Methods a row serves. */
+enum { R_GET = 1u,   /* GET, and HEAD (libmicrohttpd sends no body back) */
+       R_POST = 2u };
+
+/* Who may call a row. */
+enum intake_auth {
+	A_OPEN,      /* anybody; no configuration is held; takes no body */
+	A_OPERATOR,  /* an operator: "Authorization: Bearer TOKEN" */
+	A_CALENDAR,  /* ?key= the client's calendar key, else as A_OPERATOR */
+	A_LINK,      /* the token in the path is the credential */
+	A_DRIVER     /* the channel driver authenticates; it sees the method as
+		      * sent and answers HEAD itself, so Allow names GET and POST */
+};
+
+/* What body a row takes. */
+enum intake_body {
+	B_NONE,           /* none: one sent anyway is read and dropped */
+	B_JSON,           /* application/json (UTF-8) up to max_body: else 415, 413 */
+	B_JSON_OR_EMPTY,  /* the same, or nothing at all without a Content-Type */
+	B_FORM,           /* a small form up to INTAKE_FORM_MAX; more is dropped */
+	B_RAW             /* anything up to max_body: else 413 */
+};
+#define INTAKE_FORM_MAX 1024u  /* what the link's form may send (nothing) */
+
+/* Row flags. */
+#define F_REJECTS 1u  /* a 4xx answer counts as a rejected message (and is logged) */
+
+/* One endpoint: a row of intake__routes[]. */
+struct intake_route {
+	unsigned methods;         /* R_GET, R_POST */
+	const char *path;         /* literal text and {typed} parameters */
+	enum intake_auth auth;
+	enum intake_body body;
+	intake_handler *handler;
+	unsigned flags;           /* F_ */
+};
+extern const struct intake_route intake__routes[];
+extern const size_t intake__n_routes;
+
+/* The typed parameters of a path, parsed (intake_route.c). */
+struct intake_params {
+	int64_t id;                  /* {id} */
+	char client[72];             /* {client} */
+	char token[512];             /* {token} */
+	enum pg_channel_kind ch;     /* {channel} */
+	char url[512];               /* {channel}: the whole path */
+	char rest[512];              /* {channel}: what follows /cb/<channel> */
+};
+
+#define INTAKE_ALLOW_LEN 24          /* "GET, HEAD, POST" */
+
+/* Per-request state (MHD's con_cls). */
+struct intake_req {
+	const struct intake_route *route;  /* NULL when status is 404 or 405 */
+	struct intake_params p;      /* the path's parameters */
+	struct pg_config *cfg;       /* held until completion; NULL for A_OPEN rows */
+	const struct pg_operator *op;  /* A_OPERATOR rows (A_CALENDAR without key) */
+	const char *method;          /* MHD's, valid for the request */
+	int status;                  /* of the match: 200, 404 or 405 */
+	char allow[INTAKE_ALLOW_LEN];  /* for 405 */
+	bool post;
+	struct pg_buf body;
+	bool too_big;
+	unsigned long long dropped;
+	bool answered;               /* a response has been queued */
+};
+
+/* Finds the row for method and url (a path, without the query): 200 with
+ * *route and p set; 404 when no row has the path; 405 when rows have it
+ * but none serves the method, with allow naming theirs ("GET, HEAD").
+ * Unless 200, *route is NULL and p zeroed.  Pure: no I/O, no
+ * configuration (which channels take callbacks is a constant table). */
+int intake__match(const char *method, const char *url, const struct intake_route **route,
+		  struct intake_params *p, char allow[INTAKE_ALLOW_LEN]);
+/* Checks r against its row: the match, the configuration, who calls, the
+ * body's type and declared length.  Answers the first failure; returns
+ * MHD_YES with r->answered false when the request may go on. */
+enum MHD_Result intake__check(struct pg_http *h, struct MHD_Connection *conn,
+			      struct intake_req *r);
+/* The whole request is in: checks it (but a POST, checked on the first
+ * call) and answers it through its row's handler. */
+enum MHD_Result intake__serve(struct pg_http *h, struct MHD_Connection *conn,
+			      struct intake_req *r);
+
+/* ---- answers (intake_http.c) ---- */
+
+#define INTAKE_RETRY_AFTER_S "5"     /* with a 503 */
+
+/* Queues status with data (malloc'd, taken) and extra headers given as
+ * name, value pairs ending with NULL. */
+enum MHD_Result intake__respond(struct MHD_Connection *conn, struct intake_req *r,
+				unsigned status, const char *ctype, char *data, size_t len,
+				...);
+/* Queues j (taken) as JSON; hdr/val: one optional extra header. */
+enum MHD_Result intake__respond_json(struct MHD_Connection *conn, struct intake_req *r,
+				     unsigned status, json_t *j, const char *hdr,
+				     const char *val);
+/* Answers e as {"error":{"code","field","message"}}. */
+enum MHD_Result intake__respond_err(struct pg_http *h, struct MHD_Connection *conn,
+				    struct intake_req *r, const struct pg_api_error *e,
+				    const char *hdr, const char *val);
+/* Builds an error and answers it (fields are constants or already safe). */
+enum MHD_Result intake__fail(struct pg_http *h, struct MHD_Connection *conn,
+			     struct intake_req *r, int status, const char *code,
+			     const char *field, const char *hdr, const char *val,
+			     const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+/* Answers a store error: 503 with Retry-After when the store cannot take
+ * or give work, 404 for a missing object, 500 otherwise. */
+enum MHD_Result intake__fail_store(struct pg_http *h, struct MHD_Connection *conn,
+				   struct intake_req *r, pg_err e);
+
+/* ---- the handlers, one per row ---- */
+
+/* intake_http.c: the server's own */
+intake_handler intake__do_health, intake__do_metrics;
+/* intake_messages.c: /v1/messages..., /v1/route/preview */
+intake_handler intake__do_list, intake__do_submit, intake__do_preview, intake__do_get,
+	intake__do_ack, intake__do_cancel, intake__do_escalate;
+/* intake_oncall.c, intake_mailbox.c: /v1/clients/{client}/... */
+intake_handler intake__do_oncall, intake__do_oncall_ics, intake__do_mailbox;
+/* intake_link.c: /a/{token}; intake_cb.c: /cb/{channel}... */
+intake_handler intake__do_link, intake__do_callback;
+
+/* ---- helpers ---- */
+
 /* The query parameters of a request, against the names the route knows. */
 #define INTAKE_QUERY_MAX 8
 struct intake_query {
@@ -39,6 +180,11 @@ pg_err intake__error(struct pg_api_error *err, int status, const char *code,
 		   const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* The JSON views (intake_view.c).  Each returns a new JSON value the
+ * caller owns, or NULL when out of memory. */
+
+/* The answer to a submit: {"id","client","state","received",
+ * "deliveries":[{"id","contact","channel","to","state","hold_until"?}]}. */
 json_t *intake__submit(const struct pg_message *m, const struct pg_delivery *d,
 		       size_t nd);
 /* GET /v1/messages/{id}: the message with "fields", "deliveries" (each
@@ -53,45 +199,13 @@ json_t *intake__preview(const struct pg_client *cl, enum pg_kind kind,
 			enum pg_urgency urg, int64_t at_ms, const struct pg_plan *plan,
 			int64_t next_open_s);
 
-struct pg_rotation;
-/* GET /v1/clients/{id}/oncall: every rotation's person on duty at at_ms,
- * the backup, the shift, and the calendar subscription URL. */
-json_t *intake__oncall(const struct pg_ctx *ctx, const struct pg_config *cfg,
-		       const struct pg_client *cl, int64_t at_ms);
-/* The iCalendar of rotation r, 7 days back to 90 days ahead of today. */
-pg_err intake__oncall_ics(const struct pg_client *cl, const struct pg_rotation *r,
-			  int64_t now_ms, char **out, size_t *len);
-/* The key that lets a calendar app fetch a client's .ics without a token. */
+/* The key that lets a calendar app fetch a client's .ics without a token
+ * (intake_oncall.c). */
 void intake__ics_key(const struct pg_ctx *ctx, const char *client,
 		     char out[PG_TOKEN_LEN]);
 
-struct MHD_Connection;
-/* GET /v1/clients/{client}/mailbox?contact=&peek=&by= (intake_mailbox.c)
- * for operator op_name: the waiting mailbox messages of the client, taken
- * (marked delivered) unless peek, or head (a HEAD request).  PG_OK with
- * *out the answer; PG_ERR_INVAL or PG_ERR_NOTFOUND with err filled (400
- * or 404 naming the field); another error: the store's. */
-pg_err intake__mailbox(struct pg_ctx *ctx, const struct pg_config *cfg,
-		       struct MHD_Connection *conn, const char *client,
-		       const char *op_name, bool head, json_t **out,
-		       struct pg_api_error *err);
 /* Appends the pagegate_mailbox_waiting gauge to the metrics text; a store
- * that cannot count leaves it out. */
+ * that cannot count leaves it out (intake_mailbox.c). */
 pg_err intake__mailbox_metrics(struct pg_ctx *ctx, struct pg_buf *out);
-/* Serves a request to /cb/<ch><sub> through the channel driver's http():
- * fills resp (whose body the caller frees) and returns its status; 404
- * when the channel has no callbacks. */
-int intake__callback(struct pg_ctx *ctx, const struct pg_config *cfg,
-		     struct MHD_Connection *conn, enum pg_channel_kind ch,
-		     const char *method, const char *path, const char *sub,
-		     const char *body, size_t body_len, struct pg_http_resp *resp);
-
-/* GET/HEAD (post false) or POST /a/TOKEN, a signed acknowledgement link
- * (ack_link.h): fills resp with an HTML page (body freed by the caller)
- * and returns its status: 200 confirmation / acknowledged / already,
- * 404 malformed, forged or unknown message, 410 expired, 503 store
- * trouble. */
-int intake__link(struct pg_ctx *ctx, const struct pg_config *cfg, bool post,
-		 const char *token, struct pg_http_resp *resp);
 
 #endif

@@ -68,4 +68,27 @@ api GET /v1/nothing
 check_eq "unknown route 404" 404 "$CODE"
 api DELETE /v1/messages
 check_eq "wrong method 405" 405 "$CODE"
+
+# The route table: a 405 names the methods of the rows that have the path,
+# HEAD is served wherever GET is, and a path whose parameter is not of its
+# type is unknown (404) whatever the method.
+allow_of() {
+  curl -s -o /dev/null -D - -X "$1" -H "Authorization: Bearer $TOKEN" "$U$2" |
+    tr -d '\r' | sed -n 's/^Allow: //Ip'
+}
+check_eq "405 on /v1/messages: Allow: GET, HEAD, POST" "GET, HEAD, POST" "$(allow_of DELETE /v1/messages)"
+check_eq "405 on /healthz: Allow: GET, HEAD" "GET, HEAD" "$(allow_of POST /healthz)"
+check_eq "405 on /v1/route/preview: Allow: POST" "POST" "$(allow_of GET /v1/route/preview)"
+check_eq "405 on /v1/messages/ID/ack: Allow: POST" "POST" "$(allow_of GET "/v1/messages/$id/ack")"
+check_eq "405 on /v1/messages/ID: Allow: GET, HEAD" "GET, HEAD" "$(allow_of PUT "/v1/messages/$id")"
+check_eq "HEAD /v1/messages/ID: 200 without a body" "200 0" \
+  "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' -H "Authorization: Bearer $TOKEN" "$U/v1/messages/$id")"
+api GET /v1/messages/0
+check_eq "message id 0 -> 404" 404 "$CODE"
+api GET /v1/messages/1234567890123456789
+check_eq "a 19-digit message id -> 404" 404 "$CODE"
+api POST /v1/messages/abc/ack '{}'
+check_eq "an action on a non-numeric id -> 404, not 405" 404 "$CODE"
+api DELETE /v1/clients/Test-Clinic/oncall
+check_eq "a client id with capitals -> 404, not 405" 404 "$CODE"
 stop_daemon

@@ -61,6 +61,18 @@ check_eq "wrong token -> 401" 401 "$code"
 check "401 body is a JSON error" jq -e .error.code "$T/resp"
 check "the token never appears in the log" bash -c "! grep -q -e '$TOKEN' -e not-the-token-7731 '$T/daemon.log'"
 
+# The operator actions take JSON or nothing, checked before the message
+# is looked up; the preview takes JSON.
+B="http://127.0.0.1:$HTTP_PORT/v1"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary '{}' "$B/messages/1/ack")
+check_eq "an action without a token -> 401 Authorization" "401 Authorization" "$code $(jq -r .error.field "$T/resp")"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' --data-binary 'x' "$B/messages/1/cancel")
+check_eq "an action with a text body -> 415 Content-Type" "415 Content-Type" "$code $(jq -r .error.field "$T/resp")"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary "{\"reason\":\"$big\"}" "$B/messages/1/cancel")
+check_eq "an action body over max_body -> 413" "413 too_large" "$code $(jq -r .error.code "$T/resp")"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' --data-binary '{"client":"test-clinic"}' "$B/route/preview")
+check_eq "a preview with a text body -> 415 Content-Type" "415 Content-Type" "$code $(jq -r .error.field "$T/resp")"
+
 check_eq "nothing was stored by any bad request" 0 "$(db_count messages)"
 id=$(post_message "$good")
 check "a good message is still accepted afterwards" test -n "$id"
