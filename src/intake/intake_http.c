@@ -306,16 +306,11 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char buf[512];
+	char buf[512], line[512];
 
 	(void)cls;
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-			*p = ' ';
-	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
-		buf[n - 1] = '\0';
-	pg_info("http: %s", buf);
+	pg_info("http: %s", pg_text_oneline(line, sizeof line, buf, sizeof buf));
 }
 
 pg_err
