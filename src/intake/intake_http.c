@@ -379,7 +379,7 @@ do_submit(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		pg_info("intake: message %lld client %s operator %s %s/%s: "
 			"%zu deliveries, %s", (long long)m.id, m.client_id,
 			m.operator_name, pg_kind_name(m.kind),
-			pg_urgency_name(m.urgency), nd, m.state);
+			pg_urgency_name(m.urgency), nd, pg_mstate_name(m.state));
 		for (size_t i = 0; h->ctx->sched && i < nd; i++) {
 			pg_err se = d[i].state == PG_D_WAITING ? PG_OK   /* mailbox */
 				: pg_sched_add(h->ctx->sched, &d[i]);
@@ -770,21 +770,6 @@ static const char *const list_keys[LIST_KEYS] = {
 	"client", "state", "since", "limit", "unacknowledged"
 };
 
-/* A message state name as pg_store_submit derives them. */
-static bool
-message_state(const char *s)
-{
-	static const char *const states[] = {
-		"unrouted", "pending", "held", "failed", "delivered", "cancelled", "sent",
-		"waiting"
-	};
-
-	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-		if (strcmp(s, states[i]) == 0)
-			return true;
-	return false;
-}
-
 static enum MHD_Result
 do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 {
@@ -815,11 +800,10 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 		f.client_id = q.v[0];
 	}
 	if (q.v[1]) {
-		if (!message_state(q.v[1]))
+		if (pg_mstate_parse(q.v[1], &f.state))
 			return fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
 				    "state must be one of unrouted, pending, held, "
 				    "failed, delivered, cancelled, sent, waiting");
-		f.state = q.v[1];
 	}
 	if (q.v[2]) {
 		char t[64];
@@ -847,7 +831,7 @@ do_list(struct pg_http *h, struct MHD_Connection *conn, struct req *r)
 			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
 				    "unacknowledged must be true or false");
 		f.unacknowledged = q.v[4][0] == 't';
-		if (f.unacknowledged && f.state)
+		if (f.unacknowledged && f.state != PG_M_ANY)
 			return fail(h, conn, r, 400, "invalid", "unacknowledged", NULL, NULL,
 				    "unacknowledged cannot be combined with state");
 	}

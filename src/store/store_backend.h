@@ -54,8 +54,8 @@ struct pg_store_backend {
 	/* The message an operator already submitted with this idempotency
 	 * key: its id, state and ack reference, or PG_ERR_NOTFOUND. */
 	pg_err (*find_idem)(struct pg_sb *c, const char *operator_name,
-			    const char *idem_key, int64_t *id, char state[16],
-			    char ack_ref[12]);
+			    const char *idem_key, int64_t *id,
+			    enum pg_mstate *state, char ack_ref[12]);
 	/* Inserts m with its fields, m->state, m->ack_ref and its escalation
 	 * columns (acked_ms and acked_by are not written: a new message is
 	 * not acknowledged); sets m->id.  PG_ERR_EXISTS when ack_ref is taken. */
@@ -67,9 +67,9 @@ struct pg_store_backend {
 	/* Clears the acknowledgement of message mid (re-trigger). */
 	pg_err (*clear_message_ack)(struct pg_sb *c, int64_t mid);
 	/* Writes the escalation progress of message mid: fired steps, next
-	 * due time, state ("active", "acked", "exhausted", "cancelled"). */
+	 * due time, state. */
 	pg_err (*update_escalation)(struct pg_sb *c, int64_t mid, int fired,
-				    int64_t next_ms, const char *state);
+				    int64_t next_ms, enum pg_esc_state state);
 	/* Takes reference ref from the message holding it if that message
 	 * was received before before_ms (its ack_ref becomes NULL), so
 	 * that the reference can be given again; PG_ERR_NOTFOUND when no
@@ -80,7 +80,7 @@ struct pg_store_backend {
 	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
 			      size_t len);
 	pg_err (*set_message_state)(struct pg_sb *c, int64_t mid,
-				    const char *state);
+				    enum pg_mstate state);
 	/* Inserts d (d->message_id set); sets d->id. */
 	pg_err (*insert_delivery)(struct pg_sb *c, struct pg_delivery *d);
 	/* Writes d's mutable columns (state, priority, attempts, next_try,

@@ -16,9 +16,9 @@
 #define WHO_CUT 200      /* bytes of an operator name or reason quoted */
 
 static bool
-state_is(const struct pg_message *m, const char *s)
+state_is(const struct pg_message *m, enum pg_esc_state s)
 {
-	return m->esc_policy && strcmp(m->esc_state, s) == 0;
+	return m->esc_policy && m->esc_state == s;
 }
 
 pg_err
@@ -67,11 +67,11 @@ store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 	if (e)
 		return e;
 	op->u.esc.applied = false;
-	if (m.acked_ms != 0 || !state_is(&m, "active") || m.esc_fired != fired)
+	if (m.acked_ms != 0 || !state_is(&m, PG_ES_ACTIVE) || m.esc_fired != fired)
 		goto out;
 	if (fired >= m.esc_total || op->u.esc.exhaust) {
 		if (!(e = tx->be->update_escalation(tx->w, mid, fired, 0,
-						    "exhausted"))) {
+						    PG_ES_EXHAUSTED))) {
 			op->writes++;
 			e = store__w_event(tx, op, mid, 0, now, "unacknowledged",
 					   op->u.esc.detail);
@@ -83,7 +83,7 @@ store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 		op->u.esc.d[i].esc_step = fired + 1;
 	e = store__w_insert_deliveries(tx, op, mid, op->u.esc.d, op->u.esc.nd, now);
 	if (!e && !(e = tx->be->update_escalation(tx->w, mid, fired + 1,
-						  op->u.esc.next, "active")))
+						  op->u.esc.next, PG_ES_ACTIVE)))
 		op->writes++;
 	if (!e)
 		e = store__w_event(tx, op, mid, 0, now, "escalated", op->u.esc.detail);
@@ -105,9 +105,9 @@ store__op_cancel(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (e)
 		return e;
-	if (state_is(&m, "active") || state_is(&m, "exhausted")) {
+	if (state_is(&m, PG_ES_ACTIVE) || state_is(&m, PG_ES_EXHAUSTED)) {
 		if ((e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
-						   m.esc_next_ms, "cancelled")))
+						   m.esc_next_ms, PG_ES_CANCELLED)))
 			goto out;
 		op->writes++;
 	}
@@ -141,7 +141,7 @@ store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 	if (m.acked_ms != 0 && !(e = tx->be->clear_message_ack(tx->w, mid)))
 		op->writes++;
 	if (!e && !(e = tx->be->update_escalation(tx->w, mid, from - 1, now,
-						  "active")))
+						  PG_ES_ACTIVE)))
 		op->writes++;
 	if (!e)
 		e = pg_buf_printf(b, "from step %d of %d by %.*s%s", from,

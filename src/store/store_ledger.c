@@ -83,7 +83,7 @@ outcome_text(struct pg_buf *b, enum pg_outcome o, const char *reply)
 }
 
 /* Message state from the number of deliveries in each state (store.h). */
-static const char *
+static enum pg_mstate
 derive_state(const size_t c[PG_D__COUNT])
 {
 	size_t total = 0;
@@ -91,20 +91,20 @@ derive_state(const size_t c[PG_D__COUNT])
 	for (int i = 0; i < PG_D__COUNT; i++)
 		total += c[i];
 	if (total == 0)
-		return "unrouted";
+		return PG_M_UNROUTED;
 	if (c[PG_D_QUEUED] + c[PG_D_SENDING] > 0)
-		return "pending";
+		return PG_M_PENDING;
 	if (c[PG_D_HELD] > 0)
-		return "held";
+		return PG_M_HELD;
 	if (c[PG_D_WAITING] > 0)
-		return "waiting";
+		return PG_M_WAITING;
 	if (c[PG_D_FAILED] > 0)
-		return "failed";
+		return PG_M_FAILED;
 	if (c[PG_D_DELIVERED] == total)
-		return "delivered";
+		return PG_M_DELIVERED;
 	if (c[PG_D_CANCELLED] == total)
-		return "cancelled";
-	return "sent";
+		return PG_M_CANCELLED;
+	return PG_M_SENT;
 }
 
 /* ---- writer-side steps (writer thread, inside the transaction) ---- */
@@ -151,14 +151,14 @@ store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
 /* store__w_restate for the mailbox (no wtx there), telling the new state. */
 pg_err
 store__restate(const struct pg_store_backend *be, struct pg_sb *w,
-	       struct store_op *op, int64_t mid, char state[16])
+	       struct store_op *op, int64_t mid, enum pg_mstate *state)
 {
 	const struct wtx tx = { be, w };
 	size_t counts[PG_D__COUNT];
 	pg_err e = store__w_restate(&tx, op, mid);
 
 	if (!e && state && !(e = be->count_dstates(w, mid, counts)))
-		pg_strlcpy(state, derive_state(counts), 16);
+		*state = derive_state(counts);
 	return e;
 }
 
@@ -178,16 +178,17 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	struct pg_message *m = op->u.submit.m;
 	struct pg_delivery *d = op->u.submit.d;
 	size_t nd = op->u.submit.nd, counts[PG_D__COUNT] = { 0 };
-	char state[16], t[PG_ISO_LEN];
+	enum pg_mstate state;
+	char t[PG_ISO_LEN];
 	int64_t id;
 	pg_err e;
 
 	if (m->idem_key) {
 		e = tx->be->find_idem(tx->w, m->operator_name, m->idem_key,
-				      &id, state, m->ack_ref);
+				      &id, &state, m->ack_ref);
 		if (e == PG_OK) {
 			m->id = id;
-			pg_strlcpy(m->state, state, sizeof m->state);
+			m->state = state;
 			op->u.submit.existing = true;
 			return PG_OK;
 		}
@@ -196,7 +197,7 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
-	pg_strlcpy(m->state, derive_state(counts), sizeof m->state);
+	m->state = derive_state(counts);
 	if ((e = store__new_ack_ref(tx->be, tx->w, m->ack_ref)) ||
 	    (e = tx->be->insert_message(tx->w, m)))
 		return e;
@@ -391,8 +392,8 @@ op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	if (e)
 		return e;
 	op->u.ack.already = m.acked_ms != 0;
-	escalating = m.esc_policy && (strcmp(m.esc_state, "active") == 0 ||
-				      strcmp(m.esc_state, "exhausted") == 0);
+	escalating = m.esc_policy && (m.esc_state == PG_ES_ACTIVE ||
+				      m.esc_state == PG_ES_EXHAUSTED);
 	if ((e = check_delivery(tx, mid, did)) || op->u.ack.already)
 		goto out;
 	if (!(e = pg_buf_adds(b, "by ")) && !(e = quote(b, op->u.ack.who, WHO_CUT)))
@@ -406,7 +407,7 @@ op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	    !escalating)
 		goto out;
 	if (!(e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
-					    m.esc_next_ms, "acked"))) {
+					    m.esc_next_ms, PG_ES_ACKED))) {
 		op->writes++;
 		e = store__esc_stop(tx, op, mid, false, "acknowledged", &n);
 	}

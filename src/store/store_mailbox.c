@@ -89,9 +89,9 @@ store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 		while (k < i && mb->v[k].msg.id != m->id)
 			k++;
 		if (k < i)
-			pg_strlcpy(m->state, mb->v[k].msg.state, sizeof m->state);
+			m->state = mb->v[k].msg.state;
 		else
-			e = store__restate(be, w, op, m->id, m->state);
+			e = store__restate(be, w, op, m->id, &m->state);
 	}
 	return e;
 }

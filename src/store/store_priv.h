@@ -143,9 +143,9 @@ pg_err store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 void store__unwind(struct store_op *op);
 
 /* Recomputes and stores the state of message mid (store.h's derivation),
- * counting the write in op; copies it into state unless NULL. */
+ * counting the write in op; sets *state unless NULL. */
 pg_err store__restate(const struct pg_store_backend *be, struct pg_sb *w,
-		      struct store_op *op, int64_t mid, char state[16]);
+		      struct store_op *op, int64_t mid, enum pg_mstate *state);
 
 /* store.c's writer and readers for the store's other files: queues op and
  * waits until its transaction is over (group commit); runs fn inside a

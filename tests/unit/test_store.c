@@ -171,7 +171,7 @@ test_open_reopen_schema(void **state)
 	assert_int_equal(pg_store_get_msg(f->st, id, &m), PG_OK);
 	assert_int_equal(m.id, id);
 	assert_string_equal(m.text, "Please call back");
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	pg_message_free(&m);
 	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
@@ -226,7 +226,7 @@ test_submit_roundtrip(void **state)
 	assert_false(existing);
 	assert_true(m.id > 0);
 	id1 = m.id;
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	assert_true(d[0].id > 0);
 	assert_true(d[1].id > d[0].id);
 	assert_int_equal(d[0].message_id, m.id);
@@ -250,7 +250,7 @@ test_submit_roundtrip(void **state)
 	assert_string_equal(g->operator_name, "alice");
 	assert_null(g->idem_key);
 	assert_int_equal(g->received_ms, T0);
-	assert_string_equal(g->state, "pending");
+	assert_int_equal(g->state, PG_M_PENDING);
 	/* A fresh 6-digit ack reference, not yet acknowledged. */
 	assert_int_equal(strlen(m.ack_ref), 6);
 	assert_int_equal(strspn(m.ack_ref, "0123456789"), 6);
@@ -334,7 +334,7 @@ test_bad_input(void **state)
 	m.n_fields = 0;
 	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing),
 			 PG_OK);
-	assert_string_equal(m.state, "unrouted");
+	assert_int_equal(m.state, PG_M_UNROUTED);
 }
 
 static void
@@ -362,7 +362,7 @@ test_idempotency(void **state)
 	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing), PG_OK);
 	assert_true(existing);
 	assert_int_equal(m.id, first);
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	assert_string_equal(m.ack_ref, ref);          /* the first one's */
 	assert_int_equal(d.id, 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 1);
@@ -420,7 +420,7 @@ test_attempts(void **state)
 			 PG_ERR_INVAL);
 
 	assert_int_equal(pg_store_get_message(f->st, mid, &full), PG_OK);
-	assert_string_equal(full.msg.state, "sent");
+	assert_int_equal(full.msg.state, PG_M_SENT);
 	assert_int_equal(full.deliveries[0].state, PG_D_SENT);
 	assert_int_equal(full.deliveries[0].attempts, 2);
 	assert_string_equal(full.deliveries[0].last_reply,
@@ -458,7 +458,7 @@ test_attempts(void **state)
 		PG_OUT_PERM, "550 5.1.1 <x@y>: Recipient address rejected",
 		PG_D_FAILED, 0), PG_OK);
 	assert_int_equal(pg_store_get_message(f->st, mid, &full), PG_OK);
-	assert_string_equal(full.msg.state, "failed");
+	assert_int_equal(full.msg.state, PG_M_FAILED);
 	check_event(&full.events[full.n_events - 1], mid, did, T1 + 5, "failed",
 		    "perm: 550 5.1.1 <x@y>: Recipient address rejected");
 	pg_message_full_free(&full);
@@ -479,17 +479,17 @@ test_set_state_and_event(void **state)
 	del_init(&d[0], "office", PG_CH_EMAIL, "office@acme.example", PG_D_HELD, THOLD);
 	del_init(&d[1], "office", PG_CH_FAX, "+15555550100", PG_D_HELD, THOLD);
 	assert_int_equal(pg_store_submit(f->st, &m, d, 2, "rule 4", &existing), PG_OK);
-	assert_string_equal(m.state, "held");
+	assert_int_equal(m.state, PG_M_HELD);
 
 	assert_int_equal(pg_store_set_state(f->st, d[0].id, PG_D_QUEUED, THOLD,
 		"released", "business hours began"), PG_OK);
 	assert_int_equal(pg_store_get_msg(f->st, m.id, &m), PG_OK);
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	pg_message_free(&m);
 	assert_int_equal(pg_store_set_state(f->st, d[0].id, PG_D_CANCELLED, 0,
 		"cancelled", "by operator bob"), PG_OK);
 	assert_int_equal(pg_store_get_msg(f->st, d[0].message_id, &m), PG_OK);
-	assert_string_equal(m.state, "held");
+	assert_int_equal(m.state, PG_M_HELD);
 	pg_message_free(&m);
 	assert_int_equal(pg_store_set_state(f->st, d[1].id, PG_D_CANCELLED, 0,
 		"cancelled", NULL), PG_OK);
@@ -507,7 +507,7 @@ test_set_state_and_event(void **state)
 		"x", NULL), PG_ERR_INVAL);
 
 	assert_int_equal(pg_store_get_message(f->st, d[0].message_id, &full), PG_OK);
-	assert_string_equal(full.msg.state, "cancelled");
+	assert_int_equal(full.msg.state, PG_M_CANCELLED);
 	assert_int_equal(full.deliveries[0].state, PG_D_CANCELLED);
 	assert_int_equal(full.n_events, 9);   /* received routed held held ... */
 	assert_string_equal(full.events[4].type, "released");
@@ -578,7 +578,7 @@ test_load_pending(void **state)
 	assert_true(p.v[2].next_try_ms >= before);
 
 	assert_int_equal(pg_store_get_message(f->st, m.id, &full), PG_OK);
-	assert_string_equal(full.msg.state, "pending");
+	assert_int_equal(full.msg.state, PG_M_PENDING);
 	assert_int_equal(full.n_attempts, 2);
 	assert_int_equal(full.attempts[1].id, aid);
 	assert_int_equal(full.attempts[1].outcome, PG_OUT_TEMP);
@@ -637,23 +637,23 @@ test_list(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].id, id[3]);
 	assert_int_equal(v[1].id, id[1]);
-	assert_string_equal(v[0].state, "cancelled");
+	assert_int_equal(v[0].state, PG_M_CANCELLED);
 	pg_message_list_free(v, n);
 
-	flt.state = "pending";
+	flt.state = PG_M_PENDING;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].id, id[1]);
 	pg_message_list_free(v, n);
 
 	flt.client_id = NULL;
-	flt.state = "unrouted";
+	flt.state = PG_M_UNROUTED;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].id, id[5]);
 	pg_message_list_free(v, n);
 
-	flt.state = NULL;
+	flt.state = PG_M_ANY;
 	flt.since_ms = T0 + 2000;
 	flt.limit = 2;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);

@@ -3,7 +3,8 @@
  *
  * One file per database in WAL mode with synchronous=FULL: a COMMIT has
  * reached the disk when it returns, and readers run beside the writer.
- * Enums are stored by name so that `sqlite3 pagegate.db` is readable;
+ * Enums are stored by their names (common.h's *_name, read back with
+ * *_parse) so that `sqlite3 pagegate.db` is readable;
  * message fields are a JSON object (jansson) in insertion order.  Every
  * statement is a constant text, prepared once per connection and run with
  * bound parameters.  Reads are in store_sqlite_read.c, the schema and its
@@ -96,18 +97,18 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE client_id = ?3 AND state = ?4 AND received_ms >= ?1"
 		LIST_TAIL,
 	[ST_LIST_UNACK] = "SELECT " MSG_COLS " FROM messages"
-		" WHERE esc_state = 'exhausted' AND received_ms >= ?1" LIST_TAIL,
+		" WHERE esc_state = ?3 AND received_ms >= ?1" LIST_TAIL,
 	[ST_LIST_UNACK_CLIENT] = "SELECT " MSG_COLS " FROM messages"
-		" WHERE esc_state = 'exhausted' AND client_id = ?3"
+		" WHERE client_id = ?3 AND esc_state = ?4"
 		" AND received_ms >= ?1" LIST_TAIL,
 	[ST_CLEAR_ACK] = "UPDATE messages SET acked_ms = NULL, acked_by = NULL"
 		" WHERE id = ?1",
 	[ST_UPD_ESC] = "UPDATE messages SET esc_fired = ?2, esc_next_ms = ?3,"
 		" esc_state = ?4 WHERE id = ?1 AND esc_policy IS NOT NULL",
 	[ST_EACH_ESC] = "SELECT id, esc_next_ms FROM messages"
-		" WHERE esc_state = 'active' ORDER BY id",
+		" WHERE esc_state = ?1 ORDER BY id",
 	[ST_COUNT_UNACK] = "SELECT count(*) FROM messages"
-		" WHERE esc_state = 'exhausted'",
+		" WHERE esc_state = ?1",
 	[ST_ACK_MSG] = "UPDATE messages SET acked_ms = ?2, acked_by = ?3"
 		" WHERE id = ?1 AND acked_ms IS NULL",
 	[ST_FIND_REF] = "SELECT id FROM messages WHERE ack_ref = ?1",
@@ -474,7 +475,7 @@ fields_encode(const struct pg_message *m, char **out)
 
 /* ---- writes ---- */
 
-struct idem { int64_t id; char *state, *ref; };
+struct idem { int64_t id; enum pg_mstate *state; char *ref; };
 
 static pg_err
 rd_idem(sqlite3_stmt *s, void *p)
@@ -484,14 +485,18 @@ rd_idem(sqlite3_stmt *s, void *p)
 	const char *r = (const char *)sqlite3_column_text(s, 2);
 
 	x->id = sqlite3_column_int64(s, 0);
-	pg_strlcpy(x->state, t ? t : "", 16);
+	if (t == NULL || pg_mstate_parse(t, x->state)) {
+		pg_error("store: unknown message state \"%s\" in the database",
+			 t ? t : "");
+		return PG_ERR_STORE;
+	}
 	pg_strlcpy(x->ref, r ? r : "", 12);
 	return PG_OK;
 }
 
 static pg_err
 sb_find_idem(struct pg_sb *c, const char *op, const char *key, int64_t *id,
-	     char state[16], char ack_ref[12])
+	     enum pg_mstate *state, char ack_ref[12])
 {
 	struct idem x = { 0, state, ack_ref };
 	sqlite3_stmt *s;
@@ -500,6 +505,14 @@ sb_find_idem(struct pg_sb *c, const char *op, const char *key, int64_t *id,
 	if (!e && !(e = sqlite__row_one(c, s, rd_idem, &x)))
 		*id = x.id;
 	return e;
+}
+
+/* The esc_state column: NULL for a message without an escalation. */
+static const char *
+esc_name(const struct pg_message *m)
+{
+	return m->esc_policy && m->esc_state != PG_ES_NONE ?
+	    pg_esc_state_name(m->esc_state) : NULL;
 }
 
 static pg_err
@@ -514,10 +527,10 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 		    m->client_id, pg_kind_name(m->kind),
 		    pg_urgency_name(m->urgency), m->caller_name,
 		    m->caller_phone, m->caller_company, m->text, fields,
-		    m->operator_name, m->idem_key, m->received_ms, m->state,
-		    m->ack_ref[0] ? m->ack_ref : NULL, m->esc_policy,
-		    (int64_t)m->esc_fired, (int64_t)m->esc_total, m->esc_next_ms,
-		    m->esc_policy ? m->esc_state : NULL);
+		    m->operator_name, m->idem_key, m->received_ms,
+		    pg_mstate_name(m->state), m->ack_ref[0] ? m->ack_ref : NULL,
+		    m->esc_policy, (int64_t)m->esc_fired, (int64_t)m->esc_total,
+		    m->esc_next_ms, esc_name(m));
 	if (!e)
 		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
@@ -546,11 +559,11 @@ sb_clear_message_ack(struct pg_sb *c, int64_t mid)
 
 static pg_err
 sb_update_escalation(struct pg_sb *c, int64_t mid, int fired, int64_t next_ms,
-		     const char *state)
+		     enum pg_esc_state state)
 {
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, ST_UPD_ESC, &s, "iint", mid, (int64_t)fired,
-				next_ms, state);
+				next_ms, pg_esc_state_name(state));
 
 	return e ? e : sqlite__write(c, s, "update escalation", true, NULL);
 }
@@ -574,10 +587,11 @@ sb_put_setting(struct pg_sb *c, const char *key, const void *val, size_t len)
 }
 
 static pg_err
-sb_set_message_state(struct pg_sb *c, int64_t mid, const char *state)
+sb_set_message_state(struct pg_sb *c, int64_t mid, enum pg_mstate state)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_SET_MSG_STATE, &s, "it", mid, state);
+	pg_err e = sqlite__prep(c, ST_SET_MSG_STATE, &s, "it", mid,
+				pg_mstate_name(state));
 
 	return e ? e : sqlite__write(c, s, "set message state", true, NULL);
 }

@@ -61,17 +61,6 @@ r_bad(struct row *r, const char *what, const char *val)
 	r->err = PG_ERR_STORE;
 }
 
-static int
-outcome_parse(const char *s, enum pg_outcome *out)
-{
-	for (int i = 0; i < PG_OUT__COUNT; i++)
-		if (strcmp(s, pg_outcome_name((enum pg_outcome)i)) == 0) {
-			*out = (enum pg_outcome)i;
-			return 0;
-		}
-	return -1;
-}
-
 
 static pg_err
 fields_decode(const char *text, struct pg_message *m)
@@ -134,7 +123,8 @@ row_message(sqlite3_stmt *s, void *p)
 	m->operator_name = r_str(&r);
 	m->idem_key = r_str(&r);
 	m->received_ms = r_int(&r);
-	pg_strlcpy(m->state, r_peek(&r), sizeof m->state);
+	if (pg_mstate_parse((t = r_peek(&r)), &m->state))
+		r_bad(&r, "message state", t);
 	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
 	m->acked_ms = r_int(&r);           /* NULL reads as 0 */
 	m->acked_by = r_str(&r);
@@ -142,7 +132,9 @@ row_message(sqlite3_stmt *s, void *p)
 	m->esc_fired = (int)r_int(&r);
 	m->esc_total = (int)r_int(&r);
 	m->esc_next_ms = r_int(&r);
-	pg_strlcpy(m->esc_state, r_peek(&r), sizeof m->esc_state);
+	t = r_peek(&r);                    /* NULL: no escalation */
+	if (*t && pg_esc_state_parse(t, &m->esc_state))
+		r_bad(&r, "escalation state", t);
 	if (r.err)
 		pg_message_free(m);
 	return r.err;
@@ -192,7 +184,7 @@ row_attempt(sqlite3_stmt *s, void *p)
 	a->started_ms = r_int(&r);
 	a->finished_ms = r_int(&r);
 	t = r_peek(&r);
-	if (*t && outcome_parse(t, &a->outcome))   /* "" while running */
+	if (*t && pg_outcome_parse(t, &a->outcome))   /* "" while running */
 		r_bad(&r, "outcome", t);
 	a->reply = r_str(&r);
 	if (r.err) {
@@ -444,22 +436,24 @@ pg_err
 sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 		 struct pg_message **v, size_t *n)
 {
+	const char *state = pg_mstate_name(f->state);
+	const char *exhausted = pg_esc_state_name(PG_ES_EXHAUSTED);
 	sqlite3_stmt *s;
 	pg_err e;
 
 	if (f->unacknowledged && f->client_id)
-		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iit", f->since_ms,
-			    (int64_t)f->limit, f->client_id);
+		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iitt", f->since_ms,
+			    (int64_t)f->limit, f->client_id, exhausted);
 	else if (f->unacknowledged)
-		e = sqlite__prep(c, ST_LIST_UNACK, &s, "ii", f->since_ms,
-			    (int64_t)f->limit);
-	else if (f->client_id && f->state)
+		e = sqlite__prep(c, ST_LIST_UNACK, &s, "iit", f->since_ms,
+			    (int64_t)f->limit, exhausted);
+	else if (f->client_id && f->state != PG_M_ANY)
 		e = sqlite__prep(c, ST_LIST_BOTH, &s, "iitt", f->since_ms,
-			    (int64_t)f->limit, f->client_id, f->state);
-	else if (f->client_id || f->state)
+			    (int64_t)f->limit, f->client_id, state);
+	else if (f->client_id || f->state != PG_M_ANY)
 		e = sqlite__prep(c, f->client_id ? ST_LIST_CLIENT : ST_LIST_STATE, &s,
 			    "iit", f->since_ms, (int64_t)f->limit,
-			    f->client_id ? f->client_id : f->state);
+			    f->client_id ? f->client_id : state);
 	else
 		e = sqlite__prep(c, ST_LIST_ALL, &s, "ii", f->since_ms,
 			    (int64_t)f->limit);
@@ -503,7 +497,8 @@ sqlite__each_escalation(struct pg_sb *c,
 {
 	struct esc_walk w = { cb, arg };
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_EACH_ESC, &s, "");
+	pg_err e = sqlite__prep(c, ST_EACH_ESC, &s, "t",
+				pg_esc_state_name(PG_ES_ACTIVE));
 
 	return e ? e : sqlite__rows_each(c, s, rd_esc, &w);
 }
@@ -512,7 +507,8 @@ pg_err
 sqlite__count_unacked(struct pg_sb *c, int64_t *n)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_COUNT_UNACK, &s, "");
+	pg_err e = sqlite__prep(c, ST_COUNT_UNACK, &s, "t",
+				pg_esc_state_name(PG_ES_EXHAUSTED));
 
 	return e ? e : sqlite__row_one(c, s, rd_int, n);
 }
