@@ -557,12 +557,8 @@ pg_store_get_message(struct pg_store *st, int64_t id, struct pg_message_full *ou
 	pg_err e;
 
 	memset(out, 0, sizeof *out);
-	if (!(e = st->be->begin(c)) && !(e = st->be->get_message(c, id, &out->msg)) &&
-	    !(e = st->be->message_deliveries(c, id, &out->deliveries,
-					     &out->n_deliveries)) &&
-	    !(e = st->be->message_attempts(c, id, &out->attempts,
-					   &out->n_attempts)))
-		e = st->be->message_events(c, id, &out->events, &out->n_events);
+	if (!(e = st->be->begin(c)))
+		e = st->be->get_message(c, id, STORE_ALL, out);
 	e = read_end(st, c, e);
 	if (e)
 		pg_message_full_free(out);
@@ -577,7 +573,7 @@ pg_store_get_msg(struct pg_store *st, int64_t id, struct pg_message *out)
 
 	memset(out, 0, sizeof *out);
 	if (!(e = st->be->begin(c)))
-		e = st->be->get_message(c, id, out);
+		e = store__get_msg(st->be, c, id, out);
 	if ((e = read_end(st, c, e)))
 		pg_message_free(out);
 	return e;
@@ -617,6 +613,7 @@ pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
 pg_err
 pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid)
 {
+	struct pg_message m;
 	struct pg_sb *c;
 	pg_err e;
 
@@ -624,8 +621,9 @@ pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid)
 	    PG_ACK_REF_CAP)
 		return PG_ERR_NOTFOUND;
 	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->find_ack_ref(c, ref, mid);
+	if (!(e = st->be->begin(c)) &&
+	    !(e = st->be->find_message(c, ref, NULL, NULL, &m)))
+		*mid = m.id;
 	return read_end(st, c, e);
 }
 
@@ -730,11 +728,27 @@ pg_store_secret(struct pg_store *st, unsigned char out[32])
 	return submit_op(st, &op);
 }
 
+/* What the scheduler loads: never waiting (mailbox) deliveries. */
+#define PENDING (STORE_DSTATE(PG_D_QUEUED) | STORE_DSTATE(PG_D_SENDING) | \
+		 STORE_DSTATE(PG_D_HELD))
+
+struct pending { void (*cb)(const struct pg_delivery *, void *); void *arg; };
+
+static bool
+pending_one(const struct pg_delivery *d, void *arg)
+{
+	struct pending *x = arg;
+
+	x->cb(d, x->arg);
+	return false;
+}
+
 pg_err
 pg_store_load_pending(struct pg_store *st,
 	void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
 {
 	struct store_op op = { .kind = OP_RECOVER };
+	struct pending x = { cb, arg };
 	struct pg_sb *c;
 	pg_err e;
 
@@ -744,7 +758,7 @@ pg_store_load_pending(struct pg_store *st,
 		return e;
 	c = reader_take(st);
 	if (!(e = st->be->begin(c)))
-		e = st->be->each_pending(c, cb, arg);
+		e = st->be->each_delivery(c, PENDING, 0, pending_one, &x);
 	return read_end(st, c, e);
 }
 
@@ -759,7 +773,7 @@ pg_store_esc_load(struct pg_store *st,
 		return PG_ERR_INVAL;
 	c = reader_take(st);
 	if (!(e = st->be->begin(c)))
-		e = st->be->each_escalation(c, cb, arg);
+		e = st->be->each_escalation(c, PG_ES_ACTIVE, cb, arg);
 	return read_end(st, c, e);
 }
 
@@ -767,10 +781,12 @@ pg_err
 pg_store_count_unacked(struct pg_store *st, int64_t *n)
 {
 	struct pg_sb *c = reader_take(st);
+	size_t k = 0;
 	pg_err e;
 
 	if (!(e = st->be->begin(c)))
-		e = st->be->count_unacked(c, n);
+		e = st->be->count_escalations(c, PG_ES_EXHAUSTED, &k);
+	*n = (int64_t)k;
 	return read_end(st, c, e);
 }
 

@@ -40,7 +40,7 @@ collect(const struct pg_store_backend *be, struct pg_sb *c,
 		if (!e && i < keep) {
 			mb->v[i].d = ds[i];           /* takes its strings */
 			mb->n++;
-			e = be->get_message(c, ds[i].message_id, &mb->v[i].msg);
+			e = store__get_msg(be, c, ds[i].message_id, &mb->v[i].msg);
 			continue;
 		}
 		pg_delivery_free(&ds[i]);
@@ -140,7 +140,7 @@ pg_mailbox_free(struct pg_mailbox_item *v, size_t n)
 static pg_err
 count_waiting(const struct pg_store_backend *be, struct pg_sb *c, void *arg)
 {
-	return be->count_in_state(c, PG_D_WAITING, arg);
+	return be->count_deliveries(c, PG_D_WAITING, arg);
 }
 
 pg_err

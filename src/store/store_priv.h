@@ -114,6 +114,13 @@ pg_err store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
 				  int64_t at);
 pg_err store__w_update(const struct wtx *tx, struct store_op *op,
 		       const struct pg_delivery *d);
+/* Writes the column groups cols (STORE_M_*) of message m, counted in
+ * op->writes. */
+pg_err store__w_message(const struct wtx *tx, struct store_op *op,
+			const struct pg_message *m, unsigned cols);
+/* Message id alone (with its fields) through be's get_message. */
+pg_err store__get_msg(const struct pg_store_backend *be, struct pg_sb *c,
+		      int64_t id, struct pg_message *out);
 
 /* The escalation writes (store_escalation.c).  store__esc_stop cancels
  * the queued/held deliveries of message mid that an escalation step made
