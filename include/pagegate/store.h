@@ -1,8 +1,10 @@
 /*
  * store.h - the durable truth: messages, deliveries, attempts and the
- * per-message ledger.  The default backend is SQLite in WAL mode
- * (store_sqlite.c); backends are tables of functions (store_backend.h) so a
- * PostgreSQL backend can be added without touching routing or channels.
+ * per-message ledger.  The scheme of the dsn picks the backend; the
+ * default is SQLite in WAL mode (src/store/sqlite/).  Backends are tables
+ * of functions behind a contract private to the store
+ * (src/store/store_backend.h), so a PostgreSQL backend can be added
+ * without touching routing or channels.
  *
  * Every write goes through one writer thread that commits whatever writes
  * are waiting in one transaction (group commit: many messages per fsync).
@@ -112,9 +114,14 @@ struct pg_list_filter {
 
 struct pg_store;
 
-/* Opens (creating if needed) the store named by dsn: a file path or
- * "sqlite:PATH".  Applies forward schema migrations.  max_mb > 0 caps the
- * database size: writes past it fail with PG_ERR_FULL. */
+/* Opens (creating if needed) the store named by dsn: "sqlite:PATH" or a
+ * plain file path (SQLite's).  Applies forward schema migrations.
+ * max_mb > 0 caps the database size: writes past it fail with
+ * PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
+ * (a scheme this build has no backend for, such as "postgresql://...",
+ * logged with the schemes built in; nothing after "sqlite:"), PG_ERR_IO
+ * (cannot open or create), PG_ERR_STORE (a store from a newer pagegate,
+ * refused untouched), PG_ERR_FULL, PG_ERR_NOMEM. */
 pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
 void pg_store_close(struct pg_store *st);
 
