@@ -4,9 +4,10 @@
  * store_mailbox.c, all through store_priv.h) calls one table of functions;
  * each backend fills one: sqlite/ (store_sqlite*.c through
  * store_sqlite_priv.h), and a PostgreSQL backend would be pgsql/.  The
- * store's conformance suite, tests/unit/test_store_backend.c, includes it
- * to run every backend through every slot.  Nothing else includes it: the
- * rest of pagegate sees only store.h.
+ * store's conformance suite includes it (tests/unit/store_backend_suite.h,
+ * for test_store_backend.c and test_store_backend_rows.c) to run every
+ * backend through every slot.  Nothing else includes it: the rest of
+ * pagegate sees only store.h.
  *
  * In the style of OpenSMTPD's queue backends: a backend is one constant
  * table of functions, each a row-level operation; every rule of the store

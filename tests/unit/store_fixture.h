@@ -1,7 +1,8 @@
 /*
  * store_fixture.h - helpers shared by the unit tests that run a real store
- * in a temporary directory (test_store, test_store_ack, test_ack).
- * Include after cmocka.h.
+ * in a temporary directory (test_store, test_store_ack, test_ack,
+ * test_ack_link, test_escalate, test_mailbox, and the backend conformance
+ * suite through store_backend_suite.h).  Include after cmocka.h.
  */
 #ifndef PAGEGATE_TEST_STORE_FIXTURE_H
 #define PAGEGATE_TEST_STORE_FIXTURE_H
