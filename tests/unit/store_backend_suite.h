@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "pagegate/store.h"
+#include "pagegate/util.h"
 #include "../../src/store/store_backend.h"
 
 #define T0    1795361640000LL   /* 2026-11-22T15:34:00Z */
@@ -108,7 +109,7 @@ msg_init(struct pg_message *m, const char *client, int64_t at, const char *ref)
 	m->operator_name = "alice";
 	m->received_ms = at;
 	m->state = PG_M_PENDING;
-	snprintf(m->ack_ref, sizeof m->ack_ref, "%s", ref);
+	pg_strlcpy(m->ack_ref, ref, sizeof m->ack_ref);
 }
 
 /* Inserts a message inside the writer's open transaction; returns its id. */

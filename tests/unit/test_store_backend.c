@@ -279,7 +279,7 @@ test_full(void **state)
 	struct fx *f = *state;
 	static char big[32768];
 	struct pg_message m;
-	char ref[12];
+	char ref[16];
 	int ok = 0;
 	pg_err e = PG_OK, e2;
 
