@@ -1,5 +1,6 @@
 /*
- * common.c - names of the shared vocabulary (common.h).
+ * common.c - names of the shared vocabulary (common.h): each name is
+ * written here and nowhere else.
  */
 #include <string.h>
 
@@ -27,6 +28,13 @@ static const char *const urg_names[PG_URG__COUNT] = { "routine", "urgent", "emer
 static const char *const dstate_names[PG_D__COUNT] = {
 	"queued", "sending", "sent", "delivered", "failed", "held", "cancelled",
 	"waiting"
+};
+static const char *const mstate_names[PG_M__COUNT] = {
+	"any", "unrouted", "pending", "held", "waiting", "failed", "delivered",
+	"cancelled", "sent"
+};
+static const char *const esc_state_names[PG_ES__COUNT] = {
+	"none", "active", "acked", "exhausted", "cancelled"
 };
 static const char *const outcome_names[PG_OUT__COUNT] = { "ok", "temp", "perm" };
 
@@ -58,20 +66,27 @@ lookup(const char *const *names, int n, const char *s)
 NAME_FN(pg_kind_name, enum pg_kind, kind_names, PG_KIND__COUNT)
 NAME_FN(pg_urgency_name, enum pg_urgency, urg_names, PG_URG__COUNT)
 NAME_FN(pg_dstate_name, enum pg_dstate, dstate_names, PG_D__COUNT)
+NAME_FN(pg_mstate_name, enum pg_mstate, mstate_names, PG_M__COUNT)
+NAME_FN(pg_esc_state_name, enum pg_esc_state, esc_state_names, PG_ES__COUNT)
 NAME_FN(pg_outcome_name, enum pg_outcome, outcome_names, PG_OUT__COUNT)
 
-#define PARSE_FN(fn, type, table, count)             \
-	int fn(const char *s, type *out)             \
-	{                                            \
-		int i = lookup(table, (count), s);   \
-		if (i < 0)                           \
-			return -1;                   \
-		*out = (type)i;                      \
-		return 0;                            \
+/* first skips the names that are no value to parse (PG_M_ANY, PG_ES_NONE). */
+#define PARSE_FN(fn, type, table, first, count)                          \
+	int fn(const char *s, type *out)                                 \
+	{                                                                \
+		int i = lookup(table + (first), (count) - (first), s);   \
+		if (i < 0)                                               \
+			return -1;                                       \
+		*out = (type)(i + (first));                              \
+		return 0;                                                \
 	}
-PARSE_FN(pg_kind_parse, enum pg_kind, kind_names, PG_KIND__COUNT)
-PARSE_FN(pg_urgency_parse, enum pg_urgency, urg_names, PG_URG__COUNT)
-PARSE_FN(pg_dstate_parse, enum pg_dstate, dstate_names, PG_D__COUNT)
+PARSE_FN(pg_kind_parse, enum pg_kind, kind_names, 0, PG_KIND__COUNT)
+PARSE_FN(pg_urgency_parse, enum pg_urgency, urg_names, 0, PG_URG__COUNT)
+PARSE_FN(pg_dstate_parse, enum pg_dstate, dstate_names, 0, PG_D__COUNT)
+PARSE_FN(pg_mstate_parse, enum pg_mstate, mstate_names, PG_M_ANY + 1, PG_M__COUNT)
+PARSE_FN(pg_esc_state_parse, enum pg_esc_state, esc_state_names, PG_ES_NONE + 1,
+	 PG_ES__COUNT)
+PARSE_FN(pg_outcome_parse, enum pg_outcome, outcome_names, 0, PG_OUT__COUNT)
 
 bool
 pg_dstate_final(enum pg_dstate s)

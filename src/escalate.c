@@ -62,7 +62,7 @@ pg_esc_begin(const struct pg_client *cl, const struct pg_plan *plan,
 	m->esc_fired = 1;
 	m->esc_total = pg_esc_total(p);
 	m->esc_next_ms = now_ms + (int64_t)p->steps[0].wait_s * MS_PER_S;
-	pg_strlcpy(m->esc_state, "active", sizeof m->esc_state);
+	m->esc_state = PG_ES_ACTIVE;
 	return PG_OK;
 }
 
@@ -262,7 +262,7 @@ visit(struct pg_esc *e, const struct entry *x)
 		push_or_warn(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
 		return;
 	}
-	if (m.esc_policy && strcmp(m.esc_state, "active") == 0 &&
+	if (m.esc_policy && m.esc_state == PG_ES_ACTIVE &&
 	    m.acked_ms == 0 && m.esc_next_ms == x->key && !fire(e, &m))
 		push_or_warn(e, x->mid, pg_now_ms() + STORE_RETRY_MS, x->key);
 	pg_message_free(&m);

@@ -1,6 +1,7 @@
 /*
  * common.h - the one error enum, the message vocabulary (kinds, urgencies,
- * channels, delivery states) and their names.  Every module includes this.
+ * channels, delivery, message and escalation states) and their names, each
+ * written once in common.c.  Every module includes this.
  */
 #ifndef PAGEGATE_COMMON_H
 #define PAGEGATE_COMMON_H
@@ -62,21 +63,56 @@ enum pg_dstate {
 	PG_D__COUNT
 };
 
+/* Message states, derived from the message's deliveries (pg_store_submit
+ * in store.h says how).  PG_M_ANY is no state: a list filter's "any state"
+ * (and a message not stored yet). */
+enum pg_mstate {
+	PG_M_ANY = 0,
+	PG_M_UNROUTED,    /* no deliveries */
+	PG_M_PENDING,     /* some queued or sending */
+	PG_M_HELD,        /* else some held */
+	PG_M_WAITING,     /* else some waiting in a check-in mailbox */
+	PG_M_FAILED,      /* else some failed */
+	PG_M_DELIVERED,   /* all delivered */
+	PG_M_CANCELLED,   /* all cancelled */
+	PG_M_SENT,        /* else: all final, some only sent */
+	PG_M__COUNT
+};
+
+/* Escalation states of a message (store.h).  PG_ES_NONE: the message has
+ * no escalation policy. */
+enum pg_esc_state {
+	PG_ES_NONE = 0,
+	PG_ES_ACTIVE,     /* the next step (or the verdict) is due */
+	PG_ES_ACKED,      /* stopped by an acknowledgement */
+	PG_ES_EXHAUSTED,  /* every step fired, nobody acknowledged */
+	PG_ES_CANCELLED,  /* stopped by an operator */
+	PG_ES__COUNT
+};
+
 /* Attempt outcomes reported by channel drivers. */
 enum pg_outcome { PG_OUT_OK = 0, PG_OUT_TEMP, PG_OUT_PERM, PG_OUT__COUNT };
 
-/* Name <-> value.  *_name() return static strings ("message", "urgent",
- * "email", "mailbox", "queued", "waiting", "ok"/"temp"/"perm"); *_parse() return 0 and set *out,
- * or -1 for an unknown name (exact, lower-case match). */
+/* Name <-> value: the names the API shows and the store keeps.  *_name()
+ * return static strings ("message", "urgent", "email", "mailbox",
+ * "queued", "pending", "exhausted", "ok"/"temp"/"perm"; "any" for
+ * PG_M_ANY, "none" for PG_ES_NONE, "?" out of range); *_parse() return 0
+ * and set *out, or -1 for an unknown name (exact, lower-case match).
+ * Only real states parse: "any" and "none" do not. */
 const char *pg_kind_name(enum pg_kind k);
 const char *pg_urgency_name(enum pg_urgency u);
 const char *pg_channel_name(enum pg_channel_kind c);   /* src/chan/channel.c */
 const char *pg_dstate_name(enum pg_dstate s);
+const char *pg_mstate_name(enum pg_mstate s);
+const char *pg_esc_state_name(enum pg_esc_state s);
 const char *pg_outcome_name(enum pg_outcome o);
 int pg_kind_parse(const char *s, enum pg_kind *out);
 int pg_urgency_parse(const char *s, enum pg_urgency *out);
 int pg_channel_parse(const char *s, enum pg_channel_kind *out);  /* channel.c */
 int pg_dstate_parse(const char *s, enum pg_dstate *out);
+int pg_mstate_parse(const char *s, enum pg_mstate *out);
+int pg_esc_state_parse(const char *s, enum pg_esc_state *out);
+int pg_outcome_parse(const char *s, enum pg_outcome *out);
 
 /* True for states after which nothing more will be attempted. */
 bool pg_dstate_final(enum pg_dstate s);

@@ -1,8 +1,10 @@
 /*
  * store.h - the durable truth: messages, deliveries, attempts and the
- * per-message ledger.  The default backend is SQLite in WAL mode
- * (store_sqlite.c); backends are tables of functions (store_backend.h) so a
- * PostgreSQL backend can be added without touching routing or channels.
+ * per-message ledger.  The scheme of the dsn picks the backend; the
+ * default is SQLite in WAL mode (src/store/sqlite/).  Backends are tables
+ * of functions behind a contract private to the store
+ * (src/store/store_backend.h), so a PostgreSQL backend can be added
+ * without touching routing or channels.
  *
  * Every write goes through one writer thread that commits whatever writes
  * are waiting in one transaction (group commit: many messages per fsync).
@@ -29,7 +31,7 @@ struct pg_message {
 	char *operator_name;         /* who entered it */
 	char *idem_key;              /* Idempotency-Key, may be NULL */
 	int64_t received_ms;         /* set by the caller before submit */
-	char state[16];              /* derived, see pg_store_submit */
+	enum pg_mstate state;        /* derived, see pg_store_submit */
 	char ack_ref[12];            /* set by the store at submit: 6 digits,
 					unique among messages, e.g. "482913" */
 	int64_t acked_ms;            /* 0 = not acknowledged */
@@ -38,13 +40,13 @@ struct pg_message {
 	 * esc_fired steps of esc_total (steps x rounds) have gone out; the
 	 * next one (or, when esc_fired == esc_total, the verdict
 	 * "unacknowledged") is due at esc_next_ms while esc_state is
-	 * "active".  States: "active", "acked", "exhausted" (nobody
-	 * acknowledged: the message is flagged unacknowledged), "cancelled". */
+	 * PG_ES_ACTIVE.  PG_ES_EXHAUSTED: nobody acknowledged, the message is
+	 * flagged unacknowledged.  PG_ES_NONE without a policy. */
 	char *esc_policy;
 	int esc_fired;
 	int esc_total;
 	int64_t esc_next_ms;
-	char esc_state[12];
+	enum pg_esc_state esc_state;
 };
 
 struct pg_delivery {
@@ -102,7 +104,7 @@ struct pg_message_full {
 
 struct pg_list_filter {
 	const char *client_id;       /* NULL = any */
-	const char *state;           /* NULL = any; a message state name */
+	enum pg_mstate state;        /* PG_M_ANY (0) = any */
 	int64_t since_ms;            /* 0 = any; received_ms >= since */
 	bool unacknowledged;         /* only messages whose escalation ran
 					out unacknowledged (state is then
@@ -112,9 +114,14 @@ struct pg_list_filter {
 
 struct pg_store;
 
-/* Opens (creating if needed) the store named by dsn: a file path or
- * "sqlite:PATH".  Applies forward schema migrations.  max_mb > 0 caps the
- * database size: writes past it fail with PG_ERR_FULL. */
+/* Opens (creating if needed) the store named by dsn: "sqlite:PATH" or a
+ * plain file path (SQLite's).  Applies forward schema migrations.
+ * max_mb > 0 caps the database size: writes past it fail with
+ * PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
+ * (a scheme this build has no backend for, such as "postgresql://...",
+ * logged with the schemes built in; nothing after "sqlite:"), PG_ERR_IO
+ * (cannot open or create), PG_ERR_STORE (a store from a newer pagegate,
+ * refused untouched), PG_ERR_FULL, PG_ERR_NOMEM. */
 pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
 void pg_store_close(struct pg_store *st);
 
@@ -125,10 +132,11 @@ void pg_store_close(struct pg_store *st);
  * nothing is written, *existing = true and m->id is the first message's id.
  * Deliveries are queued, held, or waiting (mailbox channel only).
  * Message state is derived from its deliveries, first match wins:
- *   "unrouted" (none), "pending" (any queued/sending), "held" (else any
- *   held), "waiting" (else any waiting: only mailbox deliveries are still
- *   open), "failed" (else any failed), "delivered" (all delivered),
- *   "cancelled" (all cancelled), else "sent".
+ *   PG_M_UNROUTED (none), PG_M_PENDING (any queued/sending), PG_M_HELD
+ *   (else any held), PG_M_WAITING (else any waiting: only mailbox
+ *   deliveries are still open), PG_M_FAILED (else any failed),
+ *   PG_M_DELIVERED (all delivered), PG_M_CANCELLED (all cancelled), else
+ *   PG_M_SENT.
  * Errors: PG_ERR_FULL (disk/store full), PG_ERR_IO, PG_ERR_STORE. */
 pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
 		       struct pg_delivery *d, size_t nd, const char *route_detail,
@@ -181,7 +189,7 @@ pg_err pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
  * records an "acknowledged" event ("by WHO via CHANNEL").  When the message
  * was already acknowledged, nothing is written and *already = true.
  * In the same transaction an escalation that is active (or exhausted)
- * stops ("acked"): no later step can fire, and the queued or held
+ * stops (PG_ES_ACKED): no later step can fire, and the queued or held
  * deliveries of earlier steps are cancelled (deliveries from the
  * message's plain rules still go).  PG_ERR_NOTFOUND for an unknown
  * message. */
@@ -221,20 +229,20 @@ pg_err pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
 /* ---- escalation ---- */
 
 /* The next escalation event of message mid, in one transaction, only if
- * the message is not acknowledged, its escalation is "active" and has
+ * the message is not acknowledged, its escalation is PG_ES_ACTIVE and has
  * fired exactly `fired` steps (so a concurrent ack, cancel or restart wins
  * and *applied = false).  When fired < esc_total it stores the step's
  * deliveries d (each gets esc_step = fired + 1; nd may be 0 when nobody
  * could be reached), records an "escalated" event with detail, and sets
  * esc_fired = fired + 1, esc_next_ms = next_ms.  When fired == esc_total
  * or exhaust (the policy is no longer configured) it sets esc_state
- * "exhausted" and records an "unacknowledged" event
+ * PG_ES_EXHAUSTED and records an "unacknowledged" event
  * with detail.  PG_ERR_NOTFOUND for an unknown message. */
 pg_err pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 			    struct pg_delivery *d, size_t nd, int64_t next_ms,
 			    bool exhaust, const char *detail, bool *applied);
 
-/* Operator cancel: stops the escalation (state "cancelled") and cancels
+/* Operator cancel: stops the escalation (PG_ES_CANCELLED) and cancels
  * every queued, held or waiting (mailbox) delivery of message mid, with
  * an event "cancelled"
  * "by WHO: REASON".  Deliveries already sending finish.  *n_cancelled
@@ -243,7 +251,7 @@ pg_err pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
 		       const char *reason, size_t *n_cancelled);
 
 /* Operator re-trigger: restarts the escalation of message mid from step
- * `from` (1-based, 1..esc_total): state "active", esc_fired = from - 1,
+ * `from` (1-based, 1..esc_total): PG_ES_ACTIVE, esc_fired = from - 1,
  * due now; the acknowledgement, if any, is withdrawn (the ledger keeps
  * it) and an "escalation_restarted" event says by whom.  PG_ERR_INVAL when
  * the message has no escalation or from is out of range, PG_ERR_NOTFOUND.

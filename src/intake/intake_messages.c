@@ -154,7 +154,7 @@ intake__do_submit(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 		pg_info("intake: message %lld client %s operator %s %s/%s: "
 			"%zu deliveries, %s", (long long)m.id, m.client_id,
 			m.operator_name, pg_kind_name(m.kind),
-			pg_urgency_name(m.urgency), nd, m.state);
+			pg_urgency_name(m.urgency), nd, pg_mstate_name(m.state));
 		for (size_t i = 0; h->ctx->sched && i < nd; i++) {
 			pg_err se = d[i].state == PG_D_WAITING ? PG_OK   /* mailbox */
 				: pg_sched_add(h->ctx->sched, &d[i]);
@@ -402,19 +402,17 @@ static const char *const list_keys[LIST_KEYS] = {
 	"client", "state", "since", "limit", "unacknowledged"
 };
 
-/* A message state name as pg_store_submit derives them. */
-static bool
-message_state(const char *s)
+/* "unrouted, pending, ...": every message state's name, for an error. */
+static const char *
+mstate_names(char *buf, size_t n)
 {
-	static const char *const states[] = {
-		"unrouted", "pending", "held", "failed", "delivered", "cancelled", "sent",
-		"waiting"
-	};
+	size_t o = 0;
 
-	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-		if (strcmp(s, states[i]) == 0)
-			return true;
-	return false;
+	buf[0] = '\0';
+	for (int s = PG_M_ANY + 1; s < PG_M__COUNT && o < n; s++)
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "",
+				      pg_mstate_name((enum pg_mstate)s));
+	return buf;
 }
 
 enum MHD_Result
@@ -446,12 +444,11 @@ intake__do_list(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 					    "client must be a client id");
 		f.client_id = q.v[0];
 	}
-	if (q.v[1]) {
-		if (!message_state(q.v[1]))
-			return intake__fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
-					    "state must be one of unrouted, pending, held, "
-					    "failed, delivered, cancelled, sent, waiting");
-		f.state = q.v[1];
+	if (q.v[1] && pg_mstate_parse(q.v[1], &f.state)) {
+		char names[160];
+
+		return intake__fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
+				    "state must be one of %s", mstate_names(names, sizeof names));
 	}
 	if (q.v[2]) {
 		char t[64];
@@ -481,7 +478,7 @@ intake__do_list(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 			return intake__fail(h, conn, r, 400, "invalid", "unacknowledged",
 					    NULL, NULL, "unacknowledged must be true or false");
 		f.unacknowledged = q.v[4][0] == 't';
-		if (f.unacknowledged && f.state)
+		if (f.unacknowledged && f.state != PG_M_ANY)
 			return intake__fail(h, conn, r, 400, "invalid", "unacknowledged",
 					    NULL, NULL,
 					    "unacknowledged cannot be combined with state");

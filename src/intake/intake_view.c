@@ -147,14 +147,14 @@ ack_json(json_t *o, const struct pg_message *m, bool *bad)
 	}
 	/* The operators' flag: an escalation ran out and nobody answered. */
 	jset(o, "unacknowledged", json_boolean(m->esc_policy && m->acked_ms == 0 &&
-		strcmp(m->esc_state, "exhausted") == 0), bad);
+		m->esc_state == PG_ES_EXHAUSTED), bad);
 	if (m->esc_policy) {
 		json_t *x = json_object();
-		bool active = strcmp(m->esc_state, "active") == 0;
+		bool active = m->esc_state == PG_ES_ACTIVE;
 
 		if (x) {
 			jset(x, "policy", jstr(m->esc_policy), bad);
-			jset(x, "state", json_string(m->esc_state), bad);
+			jset(x, "state", json_string(pg_esc_state_name(m->esc_state)), bad);
 			jset(x, "steps_fired", json_integer(m->esc_fired), bad);
 			jset(x, "steps", json_integer(m->esc_total), bad);
 			jset(x, active && m->esc_fired >= m->esc_total ? "unacknowledged_at"
@@ -195,7 +195,7 @@ message_json(const struct pg_message *m, bool with_fields)
 	}
 	jset(o, "operator", jstr(m->operator_name), &bad);
 	jset(o, "received", jtime(m->received_ms), &bad);
-	jset(o, "state", json_string(m->state), &bad);
+	jset(o, "state", json_string(pg_mstate_name(m->state)), &bad);
 	ack_json(o, m, &bad);
 	return jdone(o, bad);
 }
@@ -212,7 +212,7 @@ intake__submit(const struct pg_message *m, const struct pg_delivery *d, size_t n
 	if (o) {
 		jset(o, "id", json_integer(m->id), &bad);
 		jset(o, "client", jstr(m->client_id), &bad);
-		jset(o, "state", json_string(m->state), &bad);
+		jset(o, "state", json_string(pg_mstate_name(m->state)), &bad);
 		jset(o, "received", jtime(m->received_ms), &bad);
 		ack_json(o, m, &bad);
 	}

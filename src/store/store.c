@@ -1,11 +1,11 @@
 /*
  * store.c - the store's front end (store.h): picks the backend from the
- * dsn, validates the callers' input, runs the single writer thread with
- * group commit and keeps a pool of read connections.  What each write
- * does - rows, ledger, message state, crash recovery, acknowledgements,
- * receipts - is store_ledger.c; a backend (store_backend.h) only stores
- * and fetches rows.  The one rule applied here, on the read side, is
- * which delivery an inbound sender's address matches (find_recent).
+ * dsn, opens and closes the store, validates the callers' input to the
+ * writes and runs the single writer thread with group commit.  What each
+ * write does - rows, ledger, message state, crash recovery,
+ * acknowledgements, receipts - is store_ledger.c; the reads and the
+ * reader pool are store_read.c; a backend (store_backend.h) only stores
+ * and fetches rows.
  *
  * Group commit: a caller puts its operation on the queue and sleeps until
  * the writer has committed the transaction that holds it.  The writer
@@ -18,54 +18,22 @@
  * back and every operation of the batch gets the error: nothing of it is
  * stored, nothing older is touched, and the next batch tries again.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 #include "store_priv.h"
 
-/* Read connections.  A fixed pool rather than one connection per call:
- * opening one re-reads the schema and re-prepares every statement (tens of
- * microseconds to milliseconds per HTTP GET) and costs file descriptors;
- * a pool keeps prepared statements warm and bounds descriptors and memory.
- * WAL lets all of them read beside the writer.  Reads are short, so four
- * are plenty; a caller finding them all busy waits for one. */
-#define READERS 4
-
-#define LIST_MAX    1000
 #define DETAIL_MAX  65536    /* ledger detail text */
-#define RECENT_MAX  1000     /* attempts looked at per inbound reply */
-#define PHONE_MAX   20       /* digits of a phone number, at most */
-#define PHONE_MIN   3        /* digits that make an address a number */
-#define PHONE_TAIL  10       /* digits compared of two long numbers */
 #define TEXT_MAX    65536    /* an inbound reply, a report, a name */
-#define PG_ACK_REF_CAP 12    /* sizeof pg_message.ack_ref */
 
+/* The backends built in, as curl's protocols[]: a backend is one line. */
 static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
-
-
-struct pg_store {
-	const struct pg_store_backend *be;
-	struct pg_sb *w;             /* used by the writer thread only */
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t mu;          /* guards everything below */
-	pthread_cond_t work;         /* the writer waits for operations */
-	pthread_cond_t done;         /* callers wait for their operation */
-	struct store_op *head, *tail;
-	bool stopping;
-	struct pg_store_stats stats;
-
-	pthread_mutex_t rmu;         /* guards the reader pool */
-	pthread_cond_t rfree;
-	struct pg_sb *readers[READERS];
-	struct pg_sb *idle[READERS];
-	size_t n_idle;
-};
+#define N_BACKENDS (sizeof backends / sizeof backends[0])
 
 /* Errors that mean the store itself is unwell rather than one operation's
  * input. */
@@ -164,9 +132,8 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Queues op for the writer and waits until its transaction is over. */
-static pg_err
-submit_op(struct pg_store *st, struct store_op *op)
+pg_err
+store__write(struct pg_store *st, struct store_op *op)
 {
 	op->next = NULL;
 	op->done = false;
@@ -188,38 +155,47 @@ submit_op(struct pg_store *st, struct store_op *op)
 	return op->err;
 }
 
-pg_err
-store__write(struct pg_store *st, struct store_op *op)
-{
-	return submit_op(st, op);
-}
-
 /* ---- open, close ---- */
 
-/* "sqlite:PATH" -> that backend; "name://..." of a backend not built in
- * -> PG_ERR_CONFIG; anything else is a file path for SQLite. */
-static pg_err
-pick_backend(const char *dsn, const struct pg_store_backend **be,
-	     const char **target)
+/* The length of dsn's scheme: "sqlite" of "sqlite:x", "postgresql" of
+ * "postgresql://h/db" (a letter, then letters, digits, "+-.", then ':'),
+ * or 0 when dsn is a file path ("var/pagegate.db", "/tmp/x:y"). */
+static size_t
+scheme_len(const char *dsn)
 {
-	size_t n;
+	size_t n = strspn(dsn, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
 
-	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
-		n = strlen(backends[i]->name);
-		if (strncmp(dsn, backends[i]->name, n) == 0 && dsn[n] == ':') {
-			*be = backends[i];
-			*target = dsn + n + 1;
-			return **target ? PG_OK : PG_ERR_CONFIG;
-		}
-	}
-	if (strstr(dsn, "://")) {
-		pg_error("store: no backend for \"%.*s\"",
-			 (int)(strstr(dsn, "://") - dsn), dsn);
-		return PG_ERR_CONFIG;
-	}
-	*be = &pg_store_sqlite;
+	return n >= 2 && isalpha((unsigned char)dsn[0]) && dsn[n] == ':' ? n : 0;
+}
+
+const struct pg_store_backend *
+store__backend_for(const char *dsn, const char **target)
+{
+	char names[128] = "";
+	size_t n = scheme_len(dsn);
+
 	*target = dsn;
-	return PG_OK;
+	if (n == 0)
+		return &pg_store_sqlite;       /* a plain file path */
+	for (size_t i = 0; i < N_BACKENDS; i++) {
+		if (strlen(backends[i]->name) != n ||
+		    strncmp(dsn, backends[i]->name, n) != 0)
+			continue;
+		*target = dsn + n + 1;
+		if (**target)
+			return backends[i];
+		pg_error("store: the dsn \"%s:\" names no store after its "
+			 "scheme", backends[i]->name);
+		return NULL;
+	}
+	/* Only the scheme: the rest of a dsn may hold a password. */
+	for (size_t i = 0; i < N_BACKENDS; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names),
+			 "%s%s", i ? ", " : "", backends[i]->name);
+	pg_error("store: no backend for dsn scheme \"%.*s\" (built in: %s)",
+		 (int)(n > 64 ? 64 : n), dsn, names);
+	return NULL;
 }
 
 void
@@ -235,9 +211,8 @@ pg_store_close(struct pg_store *st)
 		pthread_join(st->thread, NULL);
 	}
 	/* Readers first: the last connection to close checkpoints the WAL. */
-	for (int i = 0; i < READERS; i++)
-		if (st->readers[i])
-			st->be->close(st->readers[i]);
+	if (st->be)
+		store__readers_close(st);
 	if (st->w)
 		st->be->close(st->w);
 	pthread_mutex_destroy(&st->mu);
@@ -252,7 +227,7 @@ pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
 	struct pg_store *st;
-	const char *target = "";
+	const char *target;
 	int version = 0;
 	pg_err e;
 
@@ -267,16 +242,14 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		free(st);        /* init of these cannot fail on Linux */
 		return PG_ERR_NOMEM;
 	}
-	st->be = &pg_store_sqlite;
-	if ((e = pick_backend(dsn, &st->be, &target)) ||
-	    (e = st->be->open(target, false, max_mb, &st->w)) ||
-	    (e = st->be->schema_version(st->w, &version)))
+	if ((st->be = store__backend_for(dsn, &target)) == NULL) {
+		e = PG_ERR_CONFIG;
 		goto fail;
-	for (int i = 0; i < READERS; i++) {
-		if ((e = st->be->open(target, true, 0, &st->readers[i])))
-			goto fail;
-		st->idle[st->n_idle++] = st->readers[i];
 	}
+	if ((e = st->be->open(target, false, max_mb, &st->w)) ||
+	    (e = st->be->schema_version(st->w, &version)) ||
+	    (e = store__readers_open(st, target)))
+		goto fail;
 	if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
 		pg_error("store: cannot start the writer thread");
 		e = PG_ERR_NOMEM;
@@ -327,7 +300,7 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 		return PG_ERR_INVAL;
 	if (!new_deliveries_ok(d, nd, true))
 		return PG_ERR_INVAL;
-	e = submit_op(st, &op);
+	e = store__write(st, &op);
 	if (!e && existing)
 		*existing = op.u.submit.existing;
 	return e;
@@ -341,7 +314,7 @@ pg_store_attempt_start(struct pg_store *st, int64_t did, int64_t at_ms,
 		.u.start = { .did = did, .at = at_ms } };
 	pg_err e;
 
-	if (!(e = submit_op(st, &op)) && attempt_id)
+	if (!(e = store__write(st, &op)) && attempt_id)
 		*attempt_id = op.u.start.aid;
 	return e;
 }
@@ -360,7 +333,7 @@ pg_store_attempt_finish(struct pg_store *st, int64_t did, int64_t attempt_id,
 	    (new_state != PG_D_QUEUED && new_state != PG_D_SENT &&
 	     new_state != PG_D_DELIVERED && new_state != PG_D_FAILED))
 		return PG_ERR_INVAL;
-	return submit_op(st, &op);
+	return store__write(st, &op);
 }
 
 pg_err
@@ -375,7 +348,7 @@ pg_store_set_state(struct pg_store *st, int64_t did, enum pg_dstate state,
 	/* "sending" is entered only through pg_store_attempt_start. */
 	if ((unsigned)state >= PG_D__COUNT || state == PG_D_SENDING)
 		return PG_ERR_INVAL;
-	return submit_op(st, &op);
+	return store__write(st, &op);
 }
 
 pg_err
@@ -387,7 +360,7 @@ pg_store_event(struct pg_store *st, int64_t mid, int64_t did,
 
 	if (type == NULL || *type == '\0')
 		return PG_ERR_INVAL;
-	return submit_op(st, &op);
+	return store__write(st, &op);
 }
 
 /* A bounded text argument from a caller (peers' texts come through). */
@@ -410,7 +383,7 @@ pg_store_ack(struct pg_store *st, int64_t mid, int64_t did,
 	if (mid <= 0 || did < 0 || !text_ok(channel, false) ||
 	    !text_ok(who, false))
 		return PG_ERR_INVAL;
-	if (!(e = submit_op(st, &op)) && already)
+	if (!(e = store__write(st, &op)) && already)
 		*already = op.u.ack.already;
 	return e;
 }
@@ -432,7 +405,7 @@ pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 		return PG_ERR_INVAL;
 	if (!new_deliveries_ok(d, nd, false))
 		return PG_ERR_INVAL;
-	if (!(e = submit_op(st, &op)) && applied)
+	if (!(e = store__write(st, &op)) && applied)
 		*applied = op.u.esc.applied;
 	return e;
 }
@@ -449,7 +422,7 @@ pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
 		*n_cancelled = 0;
 	if (mid <= 0 || !text_ok(who, false) || (reason && !text_ok(reason, true)))
 		return PG_ERR_INVAL;
-	if (!(e = submit_op(st, &op)) && n_cancelled)
+	if (!(e = store__write(st, &op)) && n_cancelled)
 		*n_cancelled = op.u.cancel.n;
 	return e;
 }
@@ -464,7 +437,7 @@ pg_store_esc_restart(struct pg_store *st, int64_t mid, int from,
 
 	if (mid <= 0 || !text_ok(who, false))
 		return PG_ERR_INVAL;
-	if (!(e = submit_op(st, &op)) && next_ms)
+	if (!(e = store__write(st, &op)) && next_ms)
 		*next_ms = op.u.restart.next;
 	return e;
 }
@@ -479,7 +452,7 @@ pg_store_reply(struct pg_store *st, int64_t mid, int64_t did,
 	if (mid <= 0 || did < 0 || !text_ok(channel, false) ||
 	    !text_ok(from, false) || !text_ok(text, true))
 		return PG_ERR_INVAL;
-	return submit_op(st, &op);
+	return store__write(st, &op);
 }
 
 pg_err
@@ -492,7 +465,7 @@ pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
 	if ((state != PG_D_DELIVERED && state != PG_D_FAILED && state != PG_D_SENT) ||
 	    (detail && !text_ok(detail, true)))
 		return PG_ERR_INVAL;
-	return submit_op(st, &op);
+	return store__write(st, &op);
 }
 
 void
@@ -501,340 +474,4 @@ pg_store_stats(struct pg_store *st, struct pg_store_stats *out)
 	pthread_mutex_lock(&st->mu);
 	*out = st->stats;
 	pthread_mutex_unlock(&st->mu);
-}
-
-/* ---- reads ---- */
-
-static struct pg_sb *
-reader_take(struct pg_store *st)
-{
-	struct pg_sb *c;
-
-	pthread_mutex_lock(&st->rmu);
-	while (st->n_idle == 0)
-		pthread_cond_wait(&st->rfree, &st->rmu);
-	c = st->idle[--st->n_idle];
-	pthread_mutex_unlock(&st->rmu);
-	return c;
-}
-
-static void
-reader_give(struct pg_store *st, struct pg_sb *c)
-{
-	pthread_mutex_lock(&st->rmu);
-	st->idle[st->n_idle++] = c;
-	pthread_cond_signal(&st->rfree);
-	pthread_mutex_unlock(&st->rmu);
-}
-
-/* Ends a read snapshot; keeps the first error. */
-static pg_err
-read_end(struct pg_store *st, struct pg_sb *c, pg_err e)
-{
-	pg_err e2 = e ? st->be->rollback(c) : st->be->commit(c);
-
-	reader_give(st, c);
-	return e ? e : e2;
-}
-
-pg_err
-store__read(struct pg_store *st,
-	    pg_err (*fn)(const struct pg_store_backend *be, struct pg_sb *c,
-			 void *arg), void *arg)
-{
-	struct pg_sb *c = reader_take(st);
-	pg_err e;
-
-	if (!(e = st->be->begin(c)))
-		e = fn(st->be, c, arg);
-	return read_end(st, c, e);
-}
-
-pg_err
-pg_store_get_message(struct pg_store *st, int64_t id, struct pg_message_full *out)
-{
-	struct pg_sb *c = reader_take(st);
-	pg_err e;
-
-	memset(out, 0, sizeof *out);
-	if (!(e = st->be->begin(c)) && !(e = st->be->get_message(c, id, &out->msg)) &&
-	    !(e = st->be->message_deliveries(c, id, &out->deliveries,
-					     &out->n_deliveries)) &&
-	    !(e = st->be->message_attempts(c, id, &out->attempts,
-					   &out->n_attempts)))
-		e = st->be->message_events(c, id, &out->events, &out->n_events);
-	e = read_end(st, c, e);
-	if (e)
-		pg_message_full_free(out);
-	return e;
-}
-
-pg_err
-pg_store_get_msg(struct pg_store *st, int64_t id, struct pg_message *out)
-{
-	struct pg_sb *c = reader_take(st);
-	pg_err e;
-
-	memset(out, 0, sizeof *out);
-	if (!(e = st->be->begin(c)))
-		e = st->be->get_message(c, id, out);
-	if ((e = read_end(st, c, e)))
-		pg_message_free(out);
-	return e;
-}
-
-pg_err
-pg_store_get_delivery(struct pg_store *st, int64_t did, struct pg_delivery *out)
-{
-	struct pg_sb *c = reader_take(st);
-	pg_err e;
-
-	memset(out, 0, sizeof *out);
-	if (!(e = st->be->begin(c)))
-		e = st->be->get_delivery(c, did, out);
-	if ((e = read_end(st, c, e)))
-		pg_delivery_free(out);
-	return e;
-}
-
-pg_err
-pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
-	      struct pg_message **out, size_t *n)
-{
-	struct pg_list_filter g = f ? *f : (struct pg_list_filter){ 0 };
-	struct pg_sb *c;
-	pg_err e;
-
-	*out = NULL;
-	*n = 0;
-	g.limit = g.limit < 1 ? 1 : g.limit > LIST_MAX ? LIST_MAX : g.limit;
-	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->list_messages(c, &g, out, n);
-	return read_end(st, c, e);
-}
-
-pg_err
-pg_store_find_ack_ref(struct pg_store *st, const char *ref, int64_t *mid)
-{
-	struct pg_sb *c;
-	pg_err e;
-
-	if (ref == NULL || *ref == '\0' || strnlen(ref, PG_ACK_REF_CAP) >=
-	    PG_ACK_REF_CAP)
-		return PG_ERR_NOTFOUND;
-	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->find_ack_ref(c, ref, mid);
-	return read_end(st, c, e);
-}
-
-/* The digits of a phone number into out: s holds only digits, spaces and
- * "+-()." with PHONE_MIN..PHONE_MAX digits.  Returns how many, or 0 when s
- * is not a phone number (an e-mail address, a topic, a short code "12"). */
-static size_t
-phone_digits(const char *s, char out[PHONE_MAX + 1])
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9') {
-			if (n == PHONE_MAX)
-				return 0;
-			out[n++] = *s;
-		} else if (strchr(" +-().", *s) == NULL) {
-			return 0;
-		}
-	}
-	out[n] = '\0';
-	return n >= PHONE_MIN ? n : 0;
-}
-
-struct recent {
-	const char *address;
-	char digits[PHONE_MAX + 1];
-	size_t n;
-	int64_t did, mid;
-};
-
-/* store.h's rule: equal (ignoring case), or phone numbers whose digits
- * agree - the last PHONE_TAIL when both have that many, else all. */
-static bool
-recent_match(int64_t did, int64_t mid, const char *address, void *arg)
-{
-	struct recent *x = arg;
-	char d[PHONE_MAX + 1];
-	size_t n;
-	bool same = strcasecmp(address, x->address) == 0;
-
-	if (!same && x->n && (n = phone_digits(address, d)) > 0) {
-		if (n >= PHONE_TAIL && x->n >= PHONE_TAIL)
-			same = memcmp(d + n - PHONE_TAIL,
-				      x->digits + x->n - PHONE_TAIL, PHONE_TAIL) == 0;
-		else
-			same = n == x->n && memcmp(d, x->digits, n) == 0;
-	}
-	if (same) {
-		x->did = did;
-		x->mid = mid;
-	}
-	return same;
-}
-
-pg_err
-pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
-		     const char *address, int64_t max_age_ms, bool include_acked,
-		     int64_t *did, int64_t *mid)
-{
-	struct recent x = { .address = address };
-	struct pg_sb *c;
-	pg_err e;
-
-	if ((unsigned)ch >= PG_CH__COUNT || !text_ok(address, false) ||
-	    max_age_ms <= 0)
-		return PG_ERR_INVAL;
-	x.n = phone_digits(address, x.digits);
-	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->recent_deliveries(c, ch, pg_now_ms() - max_age_ms,
-					      RECENT_MAX, include_acked,
-					      recent_match, &x);
-	if ((e = read_end(st, c, e)))
-		return e;
-	if (x.did == 0)
-		return PG_ERR_NOTFOUND;
-	if (did)
-		*did = x.did;
-	if (mid)
-		*mid = x.mid;
-	return PG_OK;
-}
-
-/* Read first; only the first use of a store creates the secret (in the
- * writer, which looks again: two first uses make one secret). */
-pg_err
-pg_store_secret(struct pg_store *st, unsigned char out[32])
-{
-	struct store_op op = { .kind = OP_SECRET, .u.secret = { out } };
-	struct pg_sb *c = reader_take(st);
-	size_t len = 0;
-	pg_err e;
-
-	if (!(e = st->be->begin(c)))
-		e = st->be->get_setting(c, SECRET_KEY, out, SECRET_LEN, &len);
-	e = read_end(st, c, e);
-	if (e == PG_OK && len == SECRET_LEN)
-		return PG_OK;
-	if (e != PG_OK && e != PG_ERR_NOTFOUND && e != PG_ERR_TOOBIG)
-		return e;
-	return submit_op(st, &op);
-}
-
-pg_err
-pg_store_load_pending(struct pg_store *st,
-	void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
-{
-	struct store_op op = { .kind = OP_RECOVER };
-	struct pg_sb *c;
-	pg_err e;
-
-	if (cb == NULL)
-		return PG_ERR_INVAL;
-	if ((e = submit_op(st, &op)))
-		return e;
-	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->each_pending(c, cb, arg);
-	return read_end(st, c, e);
-}
-
-pg_err
-pg_store_esc_load(struct pg_store *st,
-	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg)
-{
-	struct pg_sb *c;
-	pg_err e;
-
-	if (cb == NULL)
-		return PG_ERR_INVAL;
-	c = reader_take(st);
-	if (!(e = st->be->begin(c)))
-		e = st->be->each_escalation(c, cb, arg);
-	return read_end(st, c, e);
-}
-
-pg_err
-pg_store_count_unacked(struct pg_store *st, int64_t *n)
-{
-	struct pg_sb *c = reader_take(st);
-	pg_err e;
-
-	if (!(e = st->be->begin(c)))
-		e = st->be->count_unacked(c, n);
-	return read_end(st, c, e);
-}
-
-/* ---- freeing ---- */
-
-void
-pg_message_free(struct pg_message *m)
-{
-	if (m == NULL)
-		return;
-	free(m->client_id);
-	free(m->caller_name);
-	free(m->caller_phone);
-	free(m->caller_company);
-	free(m->text);
-	for (size_t i = 0; i < m->n_fields; i++) {
-		free(m->fields[i].key);
-		free(m->fields[i].value);
-	}
-	free(m->fields);
-	free(m->operator_name);
-	free(m->idem_key);
-	free(m->acked_by);
-	free(m->esc_policy);
-	memset(m, 0, sizeof *m);
-}
-
-void
-pg_delivery_free(struct pg_delivery *d)
-{
-	if (d == NULL)
-		return;
-	free(d->contact_id);
-	free(d->contact_name);
-	free(d->address);
-	free(d->gateway);
-	free(d->last_reply);
-	memset(d, 0, sizeof *d);
-}
-
-void
-pg_message_full_free(struct pg_message_full *f)
-{
-	if (f == NULL)
-		return;
-	pg_message_free(&f->msg);
-	for (size_t i = 0; i < f->n_deliveries; i++)
-		pg_delivery_free(&f->deliveries[i]);
-	free(f->deliveries);
-	for (size_t i = 0; i < f->n_attempts; i++)
-		free(f->attempts[i].reply);
-	free(f->attempts);
-	for (size_t i = 0; i < f->n_events; i++) {
-		free(f->events[i].type);
-		free(f->events[i].detail);
-	}
-	free(f->events);
-	memset(f, 0, sizeof *f);
-}
-
-void
-pg_message_list_free(struct pg_message *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		pg_message_free(&v[i]);
-	free(v);
 }

@@ -1,24 +1,61 @@
 /*
- * store_backend.h - the narrow interface between the store's front end
- * (store.c: writer thread, group commit, ledger texts, message-state
- * derivation, crash recovery) and one database (store_sqlite.c; a
- * PostgreSQL backend would be store_pgsql.c).  In the style of OpenSMTPD's
- * queue backends: a backend is one constant table of functions, each a
- * single row-level operation; every rule of the store lives in the front
- * end, so a new backend only has to speak its database.
+ * store_backend.h - the store's private contract with its databases.  The
+ * front end (store.c, store_read.c, store_ledger.c, store_escalation.c,
+ * store_mailbox.c, all through store_priv.h) calls one table of functions;
+ * each backend fills one: sqlite/ (store_sqlite*.c through
+ * store_sqlite_priv.h), and a PostgreSQL backend would be pgsql/.  The
+ * store's conformance suite includes it (tests/unit/store_backend_suite.h,
+ * for test_store_backend.c and test_store_backend_rows.c) to run every
+ * backend through every slot.  Nothing else includes it: the rest of
+ * pagegate sees only store.h.
+ *
+ * In the style of OpenSMTPD's queue backends: a backend is one constant
+ * table of functions, each a row-level operation; every rule of the store
+ * (ledger texts, message-state derivation, acknowledgements, escalation,
+ * crash recovery, which inbound address matches) lives in the front end,
+ * so a new backend only has to speak its database.
  *
  * A backend connection (struct pg_sb) is used by one thread at a time.  The
  * front end opens exactly one writer connection, first, and some read-only
- * ones after it.  Every call returns PG_OK or: PG_ERR_NOTFOUND (no such
- * row), PG_ERR_FULL (store or disk full), PG_ERR_IO, PG_ERR_NOMEM,
- * PG_ERR_EXISTS (a uniqueness rule), PG_ERR_STORE (anything else).
- * Strings read back are allocated; the caller frees them with the
- * pg_*_free functions of store.h.
+ * ones after it.  States travel as the enums of common.h; a backend that
+ * stores them as text uses common.h's *_name and *_parse.  Strings read
+ * back are allocated; the caller frees them with the pg_*_free functions
+ * of store.h.
+ *
+ * Errors.  Each slot returns PG_OK or one of the codes its comment lists,
+ * and besides those, any slot may return PG_ERR_NOMEM, PG_ERR_IO (the store
+ * cannot be read or written) and PG_ERR_STORE (anything else the database
+ * refuses, for example any write on a read-only connection, or a row this
+ * build cannot read); any write may return PG_ERR_FULL (store or disk
+ * full: nothing of that write is stored).
  */
 #ifndef PAGEGATE_STORE_BACKEND_H
 #define PAGEGATE_STORE_BACKEND_H
 
 #include "pagegate/store.h"
+
+/* The store's schema version: what the rows hold, the same for every
+ * backend.  A writer's open brings a store to it. */
+#define STORE_SCHEMA_VERSION 3
+
+/* The parts of a message get_message reads besides the message itself. */
+enum {
+	STORE_DELIVERIES = 1 << 0,
+	STORE_ATTEMPTS   = 1 << 1,
+	STORE_EVENTS     = 1 << 2,
+	STORE_ALL        = STORE_DELIVERIES | STORE_ATTEMPTS | STORE_EVENTS
+};
+
+/* The columns of a message update_message writes, by group. */
+enum {
+	STORE_M_STATE = 1 << 0,      /* state */
+	STORE_M_ACK   = 1 << 1,      /* acked_ms (0 = none), acked_by */
+	STORE_M_ESC   = 1 << 2,      /* esc_fired, esc_next_ms, esc_state */
+	STORE_M_REF   = 1 << 3       /* ack_ref ("" = none) */
+};
+
+/* A set of delivery states for each_delivery: one bit per state. */
+#define STORE_DSTATE(s) (1u << (s))
 
 struct pg_sb;   /* one backend connection, opaque */
 
@@ -26,22 +63,39 @@ struct pg_store_backend {
 	/* The dsn scheme: "sqlite" serves "sqlite:PATH". */
 	const char *name;
 
+	/* ---- connections ---- */
+
 	/* Opens a connection to target (the dsn after "name:").  The writer
-	 * (readonly false) creates the store if needed and applies every
-	 * forward migration; max_mb > 0 caps the store's size so that writes
-	 * past it fail with PG_ERR_FULL.  Readers never write. */
+	 * (readonly false) creates the store if needed and brings it to
+	 * STORE_SCHEMA_VERSION; max_mb > 0 caps the store's size so that
+	 * writes past it fail with PG_ERR_FULL.  Readers never write.
+	 * Errors: PG_ERR_IO (target cannot be opened or created),
+	 * PG_ERR_STORE (the store's schema is newer than this build's: it is
+	 * refused, not touched), PG_ERR_FULL (no room to create or migrate). */
 	pg_err (*open)(const char *target, bool readonly, int64_t max_mb,
 		       struct pg_sb **out);
+	/* Closes c (NULL is fine), rolling back a transaction left open. */
 	void (*close)(struct pg_sb *c);
-	/* The schema version the store is at. */
+	/* The schema version the store is at (STORE_SCHEMA_VERSION once a
+	 * writer opened it).  No errors of its own. */
 	pg_err (*schema_version)(struct pg_sb *c, int *version);
 
-	/* Transactions.  begin on the writer takes the write lock at once;
-	 * on a reader it starts a consistent snapshot.  savepoint/release/
-	 * rollback_savepoint nest one level inside a write transaction so
-	 * that one failing operation of a group commit leaves the others
-	 * intact; rollback_savepoint fails when the database has already
-	 * abandoned the whole transaction (some engines do on disk full). */
+	/* ---- transactions ----
+	 * begin on the writer takes the write lock at once (a second writer,
+	 * another process, waits a bounded time, then PG_ERR_STORE); on a
+	 * reader it starts a consistent snapshot, taken at the latest by its
+	 * first read: writes committed after that are not seen until the
+	 * next begin, uncommitted ones never.  commit returns once the
+	 * transaction is durable; when it fails (PG_ERR_FULL, PG_ERR_IO)
+	 * nothing of the transaction is stored and the caller rolls back.
+	 * rollback ends whatever transaction is open, also one the database
+	 * has already abandoned (PG_OK when none is open).
+	 * savepoint/release/rollback_savepoint nest one level inside a write
+	 * transaction so that one failing operation of a group commit leaves
+	 * the others intact: rollback_savepoint undoes everything since the
+	 * savepoint and ends it, and fails (PG_ERR_STORE) when the database
+	 * has already abandoned the whole transaction (some engines do on a
+	 * full disk).  None has errors of its own beyond those. */
 	pg_err (*begin)(struct pg_sb *c);
 	pg_err (*commit)(struct pg_sb *c);
 	pg_err (*rollback)(struct pg_sb *c);
@@ -49,117 +103,125 @@ struct pg_store_backend {
 	pg_err (*release)(struct pg_sb *c);
 	pg_err (*rollback_savepoint)(struct pg_sb *c);
 
-	/* ---- writes (writer connection, inside begin..commit) ---- */
+	/* ---- messages ---- */
 
-	/* The message an operator already submitted with this idempotency
-	 * key: its id, state and ack reference, or PG_ERR_NOTFOUND. */
-	pg_err (*find_idem)(struct pg_sb *c, const char *operator_name,
-			    const char *idem_key, int64_t *id, char state[16],
-			    char ack_ref[12]);
-	/* Inserts m with its fields, m->state, m->ack_ref and its escalation
-	 * columns (acked_ms and acked_by are not written: a new message is
-	 * not acknowledged); sets m->id.  PG_ERR_EXISTS when ack_ref is taken. */
+	/* Inserts m with its fields, state, ack_ref ("" = none) and its
+	 * escalation columns (acked_ms and acked_by are not written: a new
+	 * message is not acknowledged); sets m->id.  Errors: PG_ERR_EXISTS
+	 * (ack_ref, or operator_name with idem_key, is taken), PG_ERR_INVAL
+	 * (fields that cannot round-trip: a key twice, text not UTF-8). */
 	pg_err (*insert_message)(struct pg_sb *c, struct pg_message *m);
-	/* Marks message mid acknowledged at acked_ms by acked_by, only if it
-	 * is not yet: PG_ERR_NOTFOUND when no unacknowledged message mid. */
-	pg_err (*set_message_ack)(struct pg_sb *c, int64_t mid, int64_t acked_ms,
-				  const char *acked_by);
-	/* Clears the acknowledgement of message mid (re-trigger). */
-	pg_err (*clear_message_ack)(struct pg_sb *c, int64_t mid);
-	/* Writes the escalation progress of message mid: fired steps, next
-	 * due time, state ("active", "acked", "exhausted", "cancelled"). */
-	pg_err (*update_escalation)(struct pg_sb *c, int64_t mid, int fired,
-				    int64_t next_ms, const char *state);
-	/* Takes reference ref from the message holding it if that message
-	 * was received before before_ms (its ack_ref becomes NULL), so
-	 * that the reference can be given again; PG_ERR_NOTFOUND when no
-	 * message that old holds it. */
-	pg_err (*release_ack_ref)(struct pg_sb *c, const char *ref,
-				  int64_t before_ms);
-	/* Stores (or replaces) setting key with len bytes of val. */
-	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
-			      size_t len);
-	pg_err (*set_message_state)(struct pg_sb *c, int64_t mid,
-				    const char *state);
-	/* Inserts d (d->message_id set); sets d->id. */
-	pg_err (*insert_delivery)(struct pg_sb *c, struct pg_delivery *d);
-	/* Writes d's mutable columns (state, priority, attempts, next_try,
-	 * expires, updated, last_reply) to row d->id. */
-	pg_err (*update_delivery)(struct pg_sb *c, const struct pg_delivery *d);
-	/* Inserts a running attempt (finished_ms 0, no outcome); sets *id. */
-	pg_err (*insert_attempt)(struct pg_sb *c, int64_t did, int64_t started_ms,
-				 int64_t *id);
-	/* Closes running attempt aid of delivery did; PG_ERR_NOTFOUND when
-	 * there is no such running attempt. */
-	pg_err (*finish_attempt)(struct pg_sb *c, int64_t aid, int64_t did,
-				 int64_t finished_ms, enum pg_outcome outcome,
-				 const char *reply);
-	/* Appends e (did 0 = about the message); sets e->id.  An unknown
-	 * message or delivery gives PG_ERR_NOTFOUND. */
-	pg_err (*insert_event)(struct pg_sb *c, struct pg_event *e);
-
-	/* ---- reads (any connection) ---- */
-
-	/* counts[s] = number of deliveries of message mid in state s. */
-	pg_err (*count_dstates)(struct pg_sb *c, int64_t mid,
-				size_t counts[PG_D__COUNT]);
-	/* The running attempts of delivery did, oldest first, at most max;
-	 * *n is how many were found (<= max). */
-	pg_err (*open_attempts)(struct pg_sb *c, int64_t did, int64_t *ids,
-				size_t max, size_t *n);
-	/* The first delivery in state s with id > after, or PG_ERR_NOTFOUND. */
-	pg_err (*next_in_state)(struct pg_sb *c, enum pg_dstate s, int64_t after,
-				struct pg_delivery *out);
-	/* Calls cb for each queued, sending or held delivery, by id (never
-	 * a waiting one). */
-	pg_err (*each_pending)(struct pg_sb *c,
-		void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
-	pg_err (*get_message)(struct pg_sb *c, int64_t id, struct pg_message *out);
-	pg_err (*get_delivery)(struct pg_sb *c, int64_t id, struct pg_delivery *out);
-	/* All rows of message mid, ordered by id; *v is malloc'ed (NULL when
-	 * *n is 0). */
-	pg_err (*message_deliveries)(struct pg_sb *c, int64_t mid,
-				     struct pg_delivery **v, size_t *n);
-	pg_err (*message_attempts)(struct pg_sb *c, int64_t mid,
-				   struct pg_attempt **v, size_t *n);
-	pg_err (*message_events)(struct pg_sb *c, int64_t mid,
-				 struct pg_event **v, size_t *n);
-	/* Newest first (received_ms, then id), without fields; f->limit is
-	 * already clamped to 1..1000 by the front end. */
+	/* Writes to row m->id the column groups cols names (STORE_M_*, at
+	 * least one).  Errors: PG_ERR_NOTFOUND (no message m->id),
+	 * PG_ERR_EXISTS (m->ack_ref is another message's), PG_ERR_INVAL
+	 * (cols names none). */
+	pg_err (*update_message)(struct pg_sb *c, const struct pg_message *m,
+				 unsigned cols);
+	/* Message id with its fields into out->msg and, as parts
+	 * (STORE_DELIVERIES | ...) asks, its deliveries, attempts and events
+	 * ordered by id (the others left empty).  Errors: PG_ERR_NOTFOUND,
+	 * PG_ERR_TOOBIG (more rows than the backend reads back at once); on
+	 * error *out is empty. */
+	pg_err (*get_message)(struct pg_sb *c, int64_t id, unsigned parts,
+			      struct pg_message_full *out);
+	/* The message holding a unique key: ack_ref when not NULL, else
+	 * operator_name with idem_key.  Only out's id, received_ms, state and
+	 * ack_ref are set (columns every schema from version 2 has, so that a
+	 * migration may call it).  Errors: PG_ERR_NOTFOUND. */
+	pg_err (*find_message)(struct pg_sb *c, const char *ack_ref,
+			       const char *operator_name, const char *idem_key,
+			       struct pg_message *out);
+	/* Messages matching f, newest first (received_ms, then id), without
+	 * fields; f->limit is already clamped to 1..1000 by the front end.
+	 * *v is malloc'ed (NULL when *n is 0).  No errors of its own. */
 	pg_err (*list_messages)(struct pg_sb *c, const struct pg_list_filter *f,
 				struct pg_message **v, size_t *n);
-	/* Calls cb(mid, esc_next_ms) for each message whose escalation is
-	 * "active", by id. */
-	pg_err (*each_escalation)(struct pg_sb *c,
+	/* Calls cb(mid, esc_next_ms) for each message whose escalation is in
+	 * state s, by id.  No errors of its own. */
+	pg_err (*each_escalation)(struct pg_sb *c, enum pg_esc_state s,
 		void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
-	/* The number of messages whose escalation is "exhausted". */
-	pg_err (*count_unacked)(struct pg_sb *c, int64_t *n);
-	/* The message whose ack_ref is ref, or PG_ERR_NOTFOUND. */
-	pg_err (*find_ack_ref)(struct pg_sb *c, const char *ref, int64_t *mid);
+	/* The number of messages whose escalation is in state s.  No errors
+	 * of its own. */
+	pg_err (*count_escalations)(struct pg_sb *c, enum pg_esc_state s,
+				    size_t *n);
+
+	/* ---- deliveries ---- */
+
+	/* Inserts d (d->message_id set); sets d->id.  Errors:
+	 * PG_ERR_NOTFOUND (no message d->message_id). */
+	pg_err (*insert_delivery)(struct pg_sb *c, struct pg_delivery *d);
+	/* Writes d's mutable columns (state, priority, attempts, next_try,
+	 * expires, updated, last_reply) to row d->id.  Errors:
+	 * PG_ERR_NOTFOUND. */
+	pg_err (*update_delivery)(struct pg_sb *c, const struct pg_delivery *d);
+	/* Errors: PG_ERR_NOTFOUND. */
+	pg_err (*get_delivery)(struct pg_sb *c, int64_t id, struct pg_delivery *out);
+	/* Calls cb for each delivery whose state is in states (STORE_DSTATE
+	 * bits) and whose id is above after, by id, until cb returns true.
+	 * cb's delivery is valid during the call only and cb must not use c.
+	 * No errors of its own. */
+	pg_err (*each_delivery)(struct pg_sb *c, unsigned states, int64_t after,
+		bool (*cb)(const struct pg_delivery *d, void *arg), void *arg);
+	/* The check-in mailbox: deliveries in state waiting of the messages
+	 * of client_id (only those to contact_id unless NULL), by created_ms
+	 * then id, at most max; *v is malloc'ed (NULL when *n is 0).  No
+	 * errors of its own. */
+	pg_err (*mailbox_deliveries)(struct pg_sb *c, const char *client_id,
+				     const char *contact_id, size_t max,
+				     struct pg_delivery **v, size_t *n);
 	/* Candidates for an inbound reply: calls cb with each attempt started
 	 * at or after since_ms of a delivery on channel ch that is sending,
-	 * sent or delivered and whose message is not acknowledged - the
-	 * delivery's id, its message's and its address (valid during the
-	 * call) - most recent attempt first, at most max calls; stops early
-	 * when cb returns true.  A delivery tried twice comes twice. */
+	 * sent or delivered and whose message is not acknowledged (or is,
+	 * with include_acked) - the delivery's id, its message's and its
+	 * address (valid during the call) - most recent attempt first, at
+	 * most max calls; stops early when cb returns true.  A delivery tried
+	 * twice comes twice.  No errors of its own. */
 	pg_err (*recent_deliveries)(struct pg_sb *c, enum pg_channel_kind ch,
 		int64_t since_ms, size_t max, bool include_acked,
 		bool (*cb)(int64_t did, int64_t mid, const char *address,
 			   void *arg),
 		void *arg);
-	/* Copies setting key into buf (size bytes at most; a longer value is
-	 * PG_ERR_TOOBIG) and sets *len, or PG_ERR_NOTFOUND. */
+	/* counts[s] = number of deliveries of message mid in state s (all 0
+	 * for an unknown message).  No errors of its own. */
+	pg_err (*count_dstates)(struct pg_sb *c, int64_t mid,
+				size_t counts[PG_D__COUNT]);
+	/* The number of deliveries in state s, all messages.  No errors of
+	 * its own. */
+	pg_err (*count_deliveries)(struct pg_sb *c, enum pg_dstate s, size_t *n);
+
+	/* ---- attempts, events, settings ---- */
+
+	/* Inserts a running attempt of delivery did (finished_ms 0, no
+	 * outcome); sets *id.  Errors: PG_ERR_NOTFOUND (no delivery did). */
+	pg_err (*insert_attempt)(struct pg_sb *c, int64_t did, int64_t started_ms,
+				 int64_t *id);
+	/* Closes the running attempt aid of delivery did - or, with aid 0,
+	 * every running attempt of did - with the outcome and the reply;
+	 * sets *n to how many it closed.  Errors: PG_ERR_NOTFOUND (aid is not
+	 * 0 and is no running attempt of did). */
+	pg_err (*finish_attempt)(struct pg_sb *c, int64_t did, int64_t aid,
+				 int64_t finished_ms, enum pg_outcome outcome,
+				 const char *reply, size_t *n);
+	/* Appends e (delivery_id 0 = about the message); sets e->id.
+	 * Errors: PG_ERR_NOTFOUND (no message e->message_id, or no delivery
+	 * e->delivery_id). */
+	pg_err (*insert_event)(struct pg_sb *c, struct pg_event *e);
+	/* Copies setting key into buf and sets *len.  Errors:
+	 * PG_ERR_NOTFOUND, PG_ERR_TOOBIG (the value is over size bytes). */
 	pg_err (*get_setting)(struct pg_sb *c, const char *key, void *buf,
 			      size_t size, size_t *len);
-	/* The check-in mailbox: deliveries in state waiting of the messages
-	 * of client_id (only those to contact_id unless NULL), by created_ms
-	 * then id, at most max; *v is malloc'ed (NULL when *n is 0). */
-	pg_err (*mailbox_deliveries)(struct pg_sb *c, const char *client_id,
-				     const char *contact_id, size_t max,
-				     struct pg_delivery **v, size_t *n);
-	/* The number of deliveries in state s. */
-	pg_err (*count_in_state)(struct pg_sb *c, enum pg_dstate s, size_t *n);
+	/* Stores (or replaces) setting key with len bytes of val.  No errors
+	 * of its own. */
+	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
+			      size_t len);
 };
+
+/* The backend serving dsn: "NAME:TARGET" for a backend built in (*target
+ * is then TARGET), or a plain file path (SQLite's; *target is dsn).  NULL,
+ * with an error logged that names the scheme and the schemes built in,
+ * for another scheme ("postgresql://...", "mysql:...") or an empty target. */
+const struct pg_store_backend *store__backend_for(const char *dsn,
+						   const char **target);
 
 /* A random 6-digit ack reference ("048213") that no message on connection
  * c (inside its write transaction) holds: a free one, or one released

@@ -16,23 +16,22 @@
 #define WHO_CUT 200      /* bytes of an operator name or reason quoted */
 
 static bool
-state_is(const struct pg_message *m, const char *s)
+state_is(const struct pg_message *m, enum pg_esc_state s)
 {
-	return m->esc_policy && strcmp(m->esc_state, s) == 0;
+	return m->esc_policy && m->esc_state == s;
 }
 
 pg_err
 store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
 		bool every_delivery, const char *why, size_t *n)
 {
-	struct pg_delivery *v = NULL;
-	size_t nv = 0;
+	struct pg_message_full f;
 	int64_t now = pg_now_ms();
-	pg_err e = tx->be->message_deliveries(tx->w, mid, &v, &nv);
+	pg_err e = tx->be->get_message(tx->w, mid, STORE_DELIVERIES, &f);
 
 	*n = 0;
-	for (size_t i = 0; !e && i < nv; i++) {
-		struct pg_delivery *d = &v[i];
+	for (size_t i = 0; !e && i < f.n_deliveries; i++) {
+		struct pg_delivery *d = &f.deliveries[i];
 
 		/* A message kept in a check-in mailbox stays there on an ack;
 		 * an operator's cancel takes it out too. */
@@ -48,9 +47,7 @@ store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
 	}
 	if (!e && *n > 0)
 		e = store__w_restate(tx, op, mid);
-	for (size_t i = 0; i < nv; i++)
-		pg_delivery_free(&v[i]);
-	free(v);
+	pg_message_full_free(&f);
 	return e;
 }
 
@@ -61,30 +58,30 @@ store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 	struct pg_message m;
 	int64_t mid = op->u.esc.mid, now = pg_now_ms();
 	int fired = op->u.esc.fired;
-	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
 
 	(void)b;
 	if (e)
 		return e;
 	op->u.esc.applied = false;
-	if (m.acked_ms != 0 || !state_is(&m, "active") || m.esc_fired != fired)
+	if (m.acked_ms != 0 || !state_is(&m, PG_ES_ACTIVE) || m.esc_fired != fired)
 		goto out;
 	if (fired >= m.esc_total || op->u.esc.exhaust) {
-		if (!(e = tx->be->update_escalation(tx->w, mid, fired, 0,
-						    "exhausted"))) {
-			op->writes++;
+		m.esc_next_ms = 0;
+		m.esc_state = PG_ES_EXHAUSTED;
+		if (!(e = store__w_message(tx, op, &m, STORE_M_ESC)))
 			e = store__w_event(tx, op, mid, 0, now, "unacknowledged",
 					   op->u.esc.detail);
-		}
 		op->u.esc.applied = !e;
 		goto out;
 	}
 	for (size_t i = 0; i < op->u.esc.nd; i++)
 		op->u.esc.d[i].esc_step = fired + 1;
 	e = store__w_insert_deliveries(tx, op, mid, op->u.esc.d, op->u.esc.nd, now);
-	if (!e && !(e = tx->be->update_escalation(tx->w, mid, fired + 1,
-						  op->u.esc.next, "active")))
-		op->writes++;
+	m.esc_fired = fired + 1;
+	m.esc_next_ms = op->u.esc.next;
+	if (!e)
+		e = store__w_message(tx, op, &m, STORE_M_ESC);
 	if (!e)
 		e = store__w_event(tx, op, mid, 0, now, "escalated", op->u.esc.detail);
 	if (!e && op->u.esc.nd > 0)
@@ -100,16 +97,15 @@ store__op_cancel(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
 	struct pg_message m;
 	int64_t mid = op->u.cancel.mid, now = pg_now_ms();
-	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
 	const char *r = op->u.cancel.reason;
 
 	if (e)
 		return e;
-	if (state_is(&m, "active") || state_is(&m, "exhausted")) {
-		if ((e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
-						   m.esc_next_ms, "cancelled")))
+	if (state_is(&m, PG_ES_ACTIVE) || state_is(&m, PG_ES_EXHAUSTED)) {
+		m.esc_state = PG_ES_CANCELLED;
+		if ((e = store__w_message(tx, op, &m, STORE_M_ESC)))
 			goto out;
-		op->writes++;
 	}
 	e = pg_buf_printf(b, "by %.*s%s%.*s", WHO_CUT, op->u.cancel.who,
 			  r && *r ? ": " : "", WHO_CUT, r ? r : "");
@@ -127,10 +123,10 @@ pg_err
 store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 		      struct pg_buf *b)
 {
-	struct pg_message m;
+	struct pg_message m, u = { .id = op->u.restart.mid };
 	int64_t mid = op->u.restart.mid, now = pg_now_ms();
 	int from = op->u.restart.from;
-	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
 
 	if (e)
 		return e;
@@ -138,11 +134,13 @@ store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 		e = PG_ERR_INVAL;
 		goto out;
 	}
-	if (m.acked_ms != 0 && !(e = tx->be->clear_message_ack(tx->w, mid)))
-		op->writes++;
-	if (!e && !(e = tx->be->update_escalation(tx->w, mid, from - 1, now,
-						  "active")))
-		op->writes++;
+	if (m.acked_ms != 0)              /* u: acked_ms 0, acked_by NULL */
+		e = store__w_message(tx, op, &u, STORE_M_ACK);
+	u.esc_fired = from - 1;
+	u.esc_next_ms = now;
+	u.esc_state = PG_ES_ACTIVE;
+	if (!e)
+		e = store__w_message(tx, op, &u, STORE_M_ESC);
 	if (!e)
 		e = pg_buf_printf(b, "from step %d of %d by %.*s%s", from,
 				  m.esc_total, WHO_CUT, op->u.restart.who,

@@ -16,7 +16,7 @@
 
 #define REPLY_CUT   2000     /* bytes of a peer reply quoted in a detail */
 #define WHO_CUT     200      /* bytes of a sender / acknowledger quoted */
-#define OPEN_BATCH  16       /* running attempts closed per lookup */
+#define RECOVER_BATCH 16     /* deliveries recovered per lookup */
 #define REF_TRIES   64       /* random ack references tried per message */
 #define REF_SPACE   1000000u /* 6 digits */
 #define REF_KEEP_MS (30LL * 86400 * 1000)  /* a reference stays this long */
@@ -83,7 +83,7 @@ outcome_text(struct pg_buf *b, enum pg_outcome o, const char *reply)
 }
 
 /* Message state from the number of deliveries in each state (store.h). */
-static const char *
+static enum pg_mstate
 derive_state(const size_t c[PG_D__COUNT])
 {
 	size_t total = 0;
@@ -91,20 +91,20 @@ derive_state(const size_t c[PG_D__COUNT])
 	for (int i = 0; i < PG_D__COUNT; i++)
 		total += c[i];
 	if (total == 0)
-		return "unrouted";
+		return PG_M_UNROUTED;
 	if (c[PG_D_QUEUED] + c[PG_D_SENDING] > 0)
-		return "pending";
+		return PG_M_PENDING;
 	if (c[PG_D_HELD] > 0)
-		return "held";
+		return PG_M_HELD;
 	if (c[PG_D_WAITING] > 0)
-		return "waiting";
+		return PG_M_WAITING;
 	if (c[PG_D_FAILED] > 0)
-		return "failed";
+		return PG_M_FAILED;
 	if (c[PG_D_DELIVERED] == total)
-		return "delivered";
+		return PG_M_DELIVERED;
 	if (c[PG_D_CANCELLED] == total)
-		return "cancelled";
-	return "sent";
+		return PG_M_CANCELLED;
+	return PG_M_SENT;
 }
 
 /* ---- writer-side steps (writer thread, inside the transaction) ---- */
@@ -134,31 +134,54 @@ w_event_buf(const struct wtx *tx, struct store_op *op, int64_t mid,
 	return e;
 }
 
+pg_err
+store__w_message(const struct wtx *tx, struct store_op *op,
+		 const struct pg_message *m, unsigned cols)
+{
+	pg_err e = tx->be->update_message(tx->w, m, cols);
+
+	if (!e)
+		op->writes++;
+	return e;
+}
+
+pg_err
+store__get_msg(const struct pg_store_backend *be, struct pg_sb *c, int64_t id,
+	       struct pg_message *out)
+{
+	struct pg_message_full f;
+	pg_err e = be->get_message(c, id, 0, &f);
+
+	*out = f.msg;               /* all zero on error */
+	return e;
+}
+
 /* Recomputes and stores the state of message mid. */
 pg_err
 store__w_restate(const struct wtx *tx, struct store_op *op, int64_t mid)
 {
 	size_t counts[PG_D__COUNT];
+	struct pg_message m = { .id = mid };
 	pg_err e = tx->be->count_dstates(tx->w, mid, counts);
 
-	if (!e)
-		e = tx->be->set_message_state(tx->w, mid, derive_state(counts));
-	if (!e)
-		op->writes++;
+	if (!e) {
+		m.state = derive_state(counts);
+		e = store__w_message(tx, op, &m, STORE_M_STATE);
+	}
 	return e;
 }
 
 /* store__w_restate for the mailbox (no wtx there), telling the new state. */
 pg_err
 store__restate(const struct pg_store_backend *be, struct pg_sb *w,
-	       struct store_op *op, int64_t mid, char state[16])
+	       struct store_op *op, int64_t mid, enum pg_mstate *state)
 {
 	const struct wtx tx = { be, w };
 	size_t counts[PG_D__COUNT];
 	pg_err e = store__w_restate(&tx, op, mid);
 
 	if (!e && state && !(e = be->count_dstates(w, mid, counts)))
-		pg_strlcpy(state, derive_state(counts), 16);
+		*state = derive_state(counts);
 	return e;
 }
 
@@ -178,16 +201,17 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	struct pg_message *m = op->u.submit.m;
 	struct pg_delivery *d = op->u.submit.d;
 	size_t nd = op->u.submit.nd, counts[PG_D__COUNT] = { 0 };
-	char state[16], t[PG_ISO_LEN];
-	int64_t id;
+	struct pg_message first;
+	char t[PG_ISO_LEN];
 	pg_err e;
 
 	if (m->idem_key) {
-		e = tx->be->find_idem(tx->w, m->operator_name, m->idem_key,
-				      &id, state, m->ack_ref);
+		e = tx->be->find_message(tx->w, NULL, m->operator_name,
+					 m->idem_key, &first);
 		if (e == PG_OK) {
-			m->id = id;
-			pg_strlcpy(m->state, state, sizeof m->state);
+			m->id = first.id;
+			m->state = first.state;
+			memcpy(m->ack_ref, first.ack_ref, sizeof m->ack_ref);
 			op->u.submit.existing = true;
 			return PG_OK;
 		}
@@ -196,7 +220,7 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
-	pg_strlcpy(m->state, derive_state(counts), sizeof m->state);
+	m->state = derive_state(counts);
 	if ((e = store__new_ack_ref(tx->be, tx->w, m->ack_ref)) ||
 	    (e = tx->be->insert_message(tx->w, m)))
 		return e;
@@ -271,11 +295,14 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	int64_t at = op->u.finish.at;
 	char t[PG_ISO_LEN], *old;
 	bool settled;
+	size_t n;
 	pg_err e = tx->be->get_delivery(tx->w, op->u.finish.did, &d);
 
 	if (e)
 		return e;
-	e = tx->be->finish_attempt(tx->w, op->u.finish.aid, d.id, at, o, reply);
+	/* aid 0 would close every running attempt: it names none. */
+	e = op->u.finish.aid == 0 ? PG_ERR_NOTFOUND : tx->be->finish_attempt(
+	    tx->w, d.id, op->u.finish.aid, at, o, reply, &n);
 	if (e == PG_ERR_NOTFOUND)
 		pg_warn("store: delivery %lld has no running attempt %lld",
 			(long long)d.id, (long long)op->u.finish.aid);
@@ -382,34 +409,34 @@ op_event(const struct wtx *tx, struct store_op *op)
 static pg_err
 op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
-	struct pg_message m;
+	struct pg_message m, u = { .id = op->u.ack.mid };
 	int64_t mid = op->u.ack.mid, did = op->u.ack.did, now = pg_now_ms();
-	pg_err e = tx->be->get_message(tx->w, mid, &m);
+	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
 	bool escalating;
 	size_t n;
 
 	if (e)
 		return e;
 	op->u.ack.already = m.acked_ms != 0;
-	escalating = m.esc_policy && (strcmp(m.esc_state, "active") == 0 ||
-				      strcmp(m.esc_state, "exhausted") == 0);
+	escalating = m.esc_policy && (m.esc_state == PG_ES_ACTIVE ||
+				      m.esc_state == PG_ES_EXHAUSTED);
 	if ((e = check_delivery(tx, mid, did)) || op->u.ack.already)
 		goto out;
 	if (!(e = pg_buf_adds(b, "by ")) && !(e = quote(b, op->u.ack.who, WHO_CUT)))
 		e = pg_buf_printf(b, " via %s", op->u.ack.channel);
 	/* acked_by is the detail without its "by ". */
-	if (!e && !(e = tx->be->set_message_ack(tx->w, mid, now, b->data + 3)))
-		op->writes++;
+	u.acked_ms = now;
+	u.acked_by = b->data + 3;
+	if (!e)
+		e = store__w_message(tx, op, &u, STORE_M_ACK);
 	if (!e && did)
 		e = pg_buf_printf(b, " (delivery %lld)", (long long)did);
 	if ((e = w_event_buf(tx, op, mid, did, now, "acknowledged", b, e)) ||
 	    !escalating)
 		goto out;
-	if (!(e = tx->be->update_escalation(tx->w, mid, m.esc_fired,
-					    m.esc_next_ms, "acked"))) {
-		op->writes++;
+	m.esc_state = PG_ES_ACKED;
+	if (!(e = store__w_message(tx, op, &m, STORE_M_ESC)))
 		e = store__esc_stop(tx, op, mid, false, "acknowledged", &n);
-	}
 out:
 	pg_message_free(&m);
 	return e;
@@ -502,54 +529,76 @@ op_secret(const struct wtx *tx, struct store_op *op)
 	return e;
 }
 
-/* Deliveries left "sending" by a process that died mid-attempt go back to
- * queued, due now; their running attempts are closed as temp failures. */
+/* Up to RECOVER_BATCH ids of deliveries, for op_recover. */
+struct ids { int64_t v[RECOVER_BATCH]; size_t n; };
+
+static bool
+take_id(const struct pg_delivery *d, void *arg)
+{
+	struct ids *x = arg;
+
+	x->v[x->n++] = d->id;
+	return x->n == RECOVER_BATCH;
+}
+
+/* Delivery did, left sending: its running attempts closed as temp
+ * failures, queued again, due now. */
 static pg_err
-op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+recover_one(const struct wtx *tx, struct store_op *op, struct pg_buf *b,
+	    int64_t did, int64_t now)
 {
 	static const char why[] = "interrupted by restart";
 	struct pg_delivery d;
-	int64_t after = 0, now = pg_now_ms(), ids[OPEN_BATCH];
 	char t[PG_ISO_LEN];
-	size_t n;
+	size_t n = 0;
+	pg_err e = tx->be->get_delivery(tx->w, did, &d);
+
+	if (e)
+		return e;
+	e = tx->be->finish_attempt(tx->w, d.id, 0, now, PG_OUT_TEMP, why, &n);
+	op->writes += e ? 0 : n;
+	for (size_t i = 0; !e && i < n; i++)
+		e = store__w_event(tx, op, d.message_id, d.id, now,
+				   "attempt_finished", "temp: interrupted by restart");
+	d.state = PG_D_QUEUED;
+	d.next_try_ms = now;
+	d.updated_ms = now;
+	if (!e)
+		e = store__w_update(tx, op, &d);
+	if (!e) {
+		e = pg_buf_printf(b, "temp: %s; next try %s", why,
+				  when(now, t));
+		e = w_event_buf(tx, op, d.message_id, d.id, now,
+				"retry_scheduled", b, e);
+	}
+	if (!e)
+		e = store__w_restate(tx, op, d.message_id);
+	if (!e)
+		pg_info("store: delivery %lld was sending at the last "
+			"stop; queued again", (long long)d.id);
+	pg_delivery_free(&d);
+	return e;
+}
+
+/* Deliveries left "sending" by a process that died mid-attempt go back to
+ * queued, due now; their running attempts are closed as temp failures.
+ * Their ids are taken a batch at a time, then each is recovered. */
+static pg_err
+op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	struct ids x;
+	int64_t after = 0, now = pg_now_ms();
 	pg_err e;
 
-	while (!(e = tx->be->next_in_state(tx->w, PG_D_SENDING, after, &d))) {
-		after = d.id;
-		do {
-			e = tx->be->open_attempts(tx->w, d.id, ids, OPEN_BATCH, &n);
-			for (size_t i = 0; !e && i < n; i++) {
-				e = tx->be->finish_attempt(tx->w, ids[i], d.id,
-				    now, PG_OUT_TEMP, why);
-				if (!e) {
-					op->writes++;
-					e = store__w_event(tx, op, d.message_id, d.id,
-					    now, "attempt_finished", "temp: "
-					    "interrupted by restart");
-				}
-			}
-		} while (!e && n == OPEN_BATCH);
-		d.state = PG_D_QUEUED;
-		d.next_try_ms = now;
-		d.updated_ms = now;
-		if (!e)
-			e = store__w_update(tx, op, &d);
-		if (!e) {
-			e = pg_buf_printf(b, "temp: %s; next try %s", why,
-					  when(now, t));
-			e = w_event_buf(tx, op, d.message_id, d.id, now,
-					"retry_scheduled", b, e);
-		}
-		if (!e)
-			e = store__w_restate(tx, op, d.message_id);
-		if (!e)
-			pg_info("store: delivery %lld was sending at the last "
-				"stop; queued again", (long long)d.id);
-		pg_delivery_free(&d);
-		if (e)
-			return e;
-	}
-	return e == PG_ERR_NOTFOUND ? PG_OK : e;
+	do {
+		x.n = 0;
+		e = tx->be->each_delivery(tx->w, STORE_DSTATE(PG_D_SENDING), after,
+					  take_id, &x);
+		for (size_t i = 0; !e && i < x.n; i++)
+			e = recover_one(tx, op, b, x.v[i], now);
+		after = x.n ? x.v[x.n - 1] : after;
+	} while (!e && x.n == RECOVER_BATCH);
+	return e;
 }
 
 pg_err
@@ -627,8 +676,9 @@ pg_err
 store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
 		   char out[12])
 {
+	struct pg_message holder;
 	uint32_t v;
-	int64_t mid, before = pg_now_ms() - REF_KEEP_MS;
+	int64_t before = pg_now_ms() - REF_KEEP_MS;
 	pg_err e = PG_OK;
 
 	for (int i = 0; i < REF_TRIES; i++) {
@@ -638,18 +688,20 @@ store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
 		} while (v >= REF_LIMIT);
 		snprintf(out, 12, "%0*u", PG_STORE_REF_LEN,
 			 (unsigned)(v % REF_SPACE));
-		if ((e = be->find_ack_ref(c, out, &mid)) == PG_ERR_NOTFOUND)
+		e = be->find_message(c, out, NULL, NULL, &holder);
+		if (e == PG_ERR_NOTFOUND)
 			return PG_OK;
-		if (e == PG_OK)
-			e = be->release_ack_ref(c, out, before);
-		if (e == PG_OK) {
-			pg_debug("store: ack reference %s of message %lld given "
-				 "again", out, (long long)mid);
-			return PG_OK;
-		}
-		if (e != PG_ERR_NOTFOUND)
+		if (e)
 			break;
-		e = PG_OK;
+		if (holder.received_ms >= before)
+			continue;                     /* still in use */
+		/* The holder is old enough: it gives the reference up. */
+		holder.ack_ref[0] = '\0';
+		if ((e = be->update_message(c, &holder, STORE_M_REF)))
+			break;
+		pg_debug("store: ack reference %s of message %lld given again",
+			 out, (long long)holder.id);
+		return PG_OK;
 	}
 	out[0] = '\0';
 	if (!e) {

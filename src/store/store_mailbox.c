@@ -21,9 +21,9 @@
 /* The waiting deliveries of mb's client (and contact), at most
  * PG_MAILBOX_MAX, each with its message, into mb->v / mb->n; mb->more
  * when there are others.  On error mb->v holds what was read so far. */
-static pg_err
-collect(const struct pg_store_backend *be, struct pg_sb *c,
-	struct store_mailbox *mb)
+pg_err
+store__mailbox_collect(const struct pg_store_backend *be, struct pg_sb *c,
+		       struct store_mailbox *mb)
 {
 	struct pg_delivery *ds = NULL;
 	size_t nd = 0, keep;
@@ -40,7 +40,7 @@ collect(const struct pg_store_backend *be, struct pg_sb *c,
 		if (!e && i < keep) {
 			mb->v[i].d = ds[i];           /* takes its strings */
 			mb->n++;
-			e = be->get_message(c, ds[i].message_id, &mb->v[i].msg);
+			e = store__get_msg(be, c, ds[i].message_id, &mb->v[i].msg);
 			continue;
 		}
 		pg_delivery_free(&ds[i]);
@@ -49,19 +49,13 @@ collect(const struct pg_store_backend *be, struct pg_sb *c,
 	return e;
 }
 
-static pg_err
-peek(const struct pg_store_backend *be, struct pg_sb *c, void *arg)
-{
-	return collect(be, c, arg);
-}
-
 pg_err
 store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 		    struct store_op *op, struct pg_buf *b)
 {
 	struct store_mailbox *mb = op->u.mailbox;
 	int64_t now = pg_now_ms();
-	pg_err e = collect(be, w, mb);
+	pg_err e = store__mailbox_collect(be, w, mb);
 
 	for (size_t i = 0; !e && i < mb->n; i++) {
 		struct pg_delivery *d = &mb->v[i].d;
@@ -89,9 +83,9 @@ store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 		while (k < i && mb->v[k].msg.id != m->id)
 			k++;
 		if (k < i)
-			pg_strlcpy(m->state, mb->v[k].msg.state, sizeof m->state);
+			m->state = mb->v[k].msg.state;
 		else
-			e = store__restate(be, w, op, m->id, m->state);
+			e = store__restate(be, w, op, m->id, &m->state);
 	}
 	return e;
 }
@@ -104,6 +98,7 @@ pg_store_mailbox(struct pg_store *st, const char *client_id,
 	struct store_mailbox mb = { .client = client_id, .contact = contact_id,
 				    .who = who, .take = take };
 	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = &mb };
+	struct store_rd rd = { RD_MAILBOX, .u.mailbox = &mb };
 	pg_err e;
 
 	*out = NULL;
@@ -115,7 +110,7 @@ pg_store_mailbox(struct pg_store *st, const char *client_id,
 	    (take && (who == NULL || *who == '\0' ||
 		      strnlen(who, WHO_MAX + 1) > WHO_MAX)))
 		return PG_ERR_INVAL;
-	e = take ? store__write(st, &op) : store__read(st, peek, &mb);
+	e = take ? store__write(st, &op) : store__read(st, &rd);
 	if (e) {
 		pg_mailbox_free(mb.v, mb.n);
 		return e;
@@ -137,15 +132,12 @@ pg_mailbox_free(struct pg_mailbox_item *v, size_t n)
 	free(v);
 }
 
-static pg_err
-count_waiting(const struct pg_store_backend *be, struct pg_sb *c, void *arg)
-{
-	return be->count_in_state(c, PG_D_WAITING, arg);
-}
-
 pg_err
 pg_store_mailbox_count(struct pg_store *st, size_t *n)
 {
+	struct store_rd rd = { RD_COUNT_DELIVERIES, .u.count_deliveries = {
+		PG_D_WAITING, n } };
+
 	*n = 0;
-	return store__read(st, count_waiting, n);
+	return store__read(st, &rd);
 }

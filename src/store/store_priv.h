@@ -1,15 +1,51 @@
 /*
- * store_priv.h - shared by store.c (writer thread, group commit, reader
- * pool, the public calls) and store_ledger.c (what each write does to the
- * rows and the ledger), and store_mailbox.c (the check-in mailbox).  Not a
- * public contract: only those files include it.
+ * store_priv.h - the store front end's own header, shared by its five
+ * files: store.c (open, close, the writer thread and group commit, the
+ * public writes), store_read.c (the reader pool and the public reads),
+ * store_ledger.c (what each write does to the rows and the ledger),
+ * store_escalation.c (the escalation writes) and store_mailbox.c (the
+ * check-in mailbox).  Only those files include it; backends see
+ * store_backend.h alone.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
 #define PAGEGATE_STORE_PRIV_H
 
+#include <pthread.h>
+
 #include "pagegate/store.h"
 #include "store_backend.h"
 #include "pagegate/util.h"
+
+/* Read connections.  A fixed pool rather than one connection per call:
+ * opening one re-reads the schema and re-prepares every statement (tens of
+ * microseconds to milliseconds per HTTP GET) and costs file descriptors;
+ * a pool keeps prepared statements warm and bounds descriptors and memory.
+ * WAL lets all of them read beside the writer.  Reads are short, so four
+ * are plenty; a caller finding them all busy waits for one. */
+#define STORE_READERS 4
+
+struct store_op;
+
+/* An open store: one writer connection used by the writer thread alone,
+ * and the pool of readers (store_read.c). */
+struct pg_store {
+	const struct pg_store_backend *be;
+	struct pg_sb *w;             /* used by the writer thread only */
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;          /* guards everything below */
+	pthread_cond_t work;         /* the writer waits for operations */
+	pthread_cond_t done;         /* callers wait for their operation */
+	struct store_op *head, *tail;
+	bool stopping;
+	struct pg_store_stats stats;
+
+	pthread_mutex_t rmu;         /* guards the reader pool */
+	pthread_cond_t rfree;
+	struct pg_sb *readers[STORE_READERS];
+	struct pg_sb *idle[STORE_READERS];
+	size_t n_idle;
+};
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
  * crash recovery, OP_SECRET pg_store_secret's first use, OP_MAILBOX
@@ -114,6 +150,13 @@ pg_err store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
 				  int64_t at);
 pg_err store__w_update(const struct wtx *tx, struct store_op *op,
 		       const struct pg_delivery *d);
+/* Writes the column groups cols (STORE_M_*) of message m, counted in
+ * op->writes. */
+pg_err store__w_message(const struct wtx *tx, struct store_op *op,
+			const struct pg_message *m, unsigned cols);
+/* Message id alone (with its fields) through be's get_message. */
+pg_err store__get_msg(const struct pg_store_backend *be, struct pg_sb *c,
+		      int64_t id, struct pg_message *out);
 
 /* The escalation writes (store_escalation.c).  store__esc_stop cancels
  * the queued/held deliveries of message mid that an escalation step made
@@ -143,20 +186,84 @@ pg_err store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 void store__unwind(struct store_op *op);
 
 /* Recomputes and stores the state of message mid (store.h's derivation),
- * counting the write in op; copies it into state unless NULL. */
+ * counting the write in op; sets *state unless NULL. */
 pg_err store__restate(const struct pg_store_backend *be, struct pg_sb *w,
-		      struct store_op *op, int64_t mid, char state[16]);
+		      struct store_op *op, int64_t mid, enum pg_mstate *state);
 
-/* store.c's writer and readers for the store's other files: queues op and
- * waits until its transaction is over (group commit); runs fn inside a
- * read snapshot of a pooled reader connection. */
-struct pg_store;
+/* store.c's writer: queues op and waits until its transaction is over
+ * (group commit).  Returns op's result, PG_ERR_SHUTDOWN when the store is
+ * closing, or the transaction's error (PG_ERR_FULL, PG_ERR_IO ...). */
 pg_err store__write(struct pg_store *st, struct store_op *op);
-pg_err store__read(struct pg_store *st,
-		   pg_err (*fn)(const struct pg_store_backend *be,
-				struct pg_sb *c, void *arg), void *arg);
 
-/* OP_MAILBOX inside the write transaction (store_mailbox.c). */
+/* One read: the backend call it makes and its arguments.  Every read of
+ * the store fills one and hands it to store__read, as every write fills a
+ * store_op for store__write. */
+enum rd_kind {
+	RD_MESSAGE, RD_DELIVERY, RD_LIST, RD_FIND_REF, RD_RECENT, RD_SETTING,
+	RD_EACH_DELIVERY, RD_EACH_ESCALATION, RD_COUNT_DELIVERIES,
+	RD_COUNT_ESCALATIONS, RD_MAILBOX
+};
+
+struct store_mailbox;
+
+struct store_rd {
+	enum rd_kind kind;
+	union {
+		struct {        /* get_message */
+			int64_t id;
+			unsigned parts;
+			struct pg_message_full *out;
+		} message;
+		struct { int64_t id; struct pg_delivery *out; } delivery;
+		struct {        /* list_messages */
+			const struct pg_list_filter *f;
+			struct pg_message **v;
+			size_t *n;
+		} list;
+		struct { const char *ref; struct pg_message *out; } find;
+		struct {        /* recent_deliveries */
+			enum pg_channel_kind ch;
+			int64_t since;
+			bool include_acked;
+			bool (*cb)(int64_t did, int64_t mid, const char *address,
+				   void *arg);
+			void *arg;
+		} recent;
+		struct {        /* get_setting */
+			const char *key;
+			void *buf;
+			size_t size, *len;
+		} setting;
+		struct {        /* each_delivery */
+			unsigned states;
+			bool (*cb)(const struct pg_delivery *d, void *arg);
+			void *arg;
+		} each_delivery;
+		struct {        /* each_escalation */
+			enum pg_esc_state state;
+			void (*cb)(int64_t mid, int64_t next_ms, void *arg);
+			void *arg;
+		} each_escalation;
+		struct { enum pg_dstate state; size_t *n; } count_deliveries;
+		struct { enum pg_esc_state state; size_t *n; } count_escalations;
+		struct store_mailbox *mailbox;   /* store__mailbox_collect */
+	} u;
+};
+
+/* Runs rd inside a read snapshot of a pooled reader connection (waiting
+ * for a free one).  Returns the backend call's result, else the error of
+ * ending the snapshot. */
+pg_err store__read(struct pg_store *st, const struct store_rd *rd);
+
+/* Opens the pool's connections to target; closes them (NULL ones too). */
+pg_err store__readers_open(struct pg_store *st, const char *target);
+void store__readers_close(struct pg_store *st);
+
+/* The mailbox (store_mailbox.c): the waiting deliveries with their
+ * messages, read on connection c (RD_MAILBOX, and inside OP_MAILBOX's
+ * write transaction); OP_MAILBOX itself. */
+pg_err store__mailbox_collect(const struct pg_store_backend *be,
+			      struct pg_sb *c, struct store_mailbox *mb);
 pg_err store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 			   struct store_op *op, struct pg_buf *b);
 

@@ -1,7 +1,8 @@
 /*
  * store_fixture.h - helpers shared by the unit tests that run a real store
- * in a temporary directory (test_store, test_store_ack, test_ack).
- * Include after cmocka.h.
+ * in a temporary directory (test_store, test_store_ack, test_ack,
+ * test_ack_link, test_escalate, test_mailbox, and the backend conformance
+ * suite through store_backend_suite.h).  Include after cmocka.h.
  */
 #ifndef PAGEGATE_TEST_STORE_FIXTURE_H
 #define PAGEGATE_TEST_STORE_FIXTURE_H
@@ -72,6 +73,64 @@ fixture_sql_int(const char *db, const char *q)
 	sqlite3_finalize(s);
 	sqlite3_close(h);
 	return v;
+}
+
+/* The one text query q answers on database file db, copied into buf. */
+static inline const char *
+fixture_sql_text(const char *db, const char *q, char *buf, size_t size)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, q, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return buf;
+}
+
+/* A store open on a file in a fresh temporary directory, per test. */
+struct store_fx {
+	char dir[64];
+	char db[128];
+	struct pg_store *st;
+};
+
+/* Sets *state to a new store_fx whose store is open (name names the
+ * directory); 0, or -1. */
+static inline int
+fixture_store_setup(void **state, const char *name)
+{
+	struct store_fx *f = calloc(1, sizeof *f);
+
+	if (f == NULL || fixture_tmpdb(f->dir, f->db, name) != 0 ||
+	    pg_store_open(f->db, 0, &f->st) != PG_OK) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static inline int
+fixture_store_teardown(void **state)
+{
+	struct store_fx *f = *state;
+
+	fixture_store_done(f->st, f->dir);
+	free(f);
+	return 0;
+}
+
+/* Closes and opens the store again, as a restarted daemon would. */
+static inline void
+fixture_store_reopen(struct store_fx *f, int64_t max_mb)
+{
+	pg_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pg_store_open(f->db, max_mb, &f->st), PG_OK);
 }
 
 #endif

@@ -79,7 +79,7 @@ static void test_route_starts_and_steps(void **state)
 	assert_int_equal(m.esc_fired, 1);
 	assert_int_equal(m.esc_total, 4);
 	assert_int_equal(m.esc_next_ms, T0 + 300000);
-	assert_string_equal(m.esc_state, "active");
+	assert_string_equal(pg_esc_state_name(m.esc_state), "active");
 	pg_message_free(&m);
 	pg_plan_free(&p);
 
@@ -147,7 +147,7 @@ static int64_t submit(struct fx *f, int total)
 	};
 	struct pg_delivery d[2];
 
-	strcpy(m.esc_state, "active");
+	m.esc_state = PG_ES_ACTIVE;
 	delivery(&d[0], "jane", 1);
 	delivery(&d[1], "office", 0);
 	assert_int_equal(pg_store_submit(f->st, &m, d, 2, NULL, NULL), PG_OK);
@@ -185,7 +185,7 @@ static void test_ack_wins_over_a_later_step(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE state = 'queued'"
 			   " AND contact_id = 'office'"), 1);
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	assert_string_equal(m.esc_state, "acked");
+	assert_string_equal(pg_esc_state_name(m.esc_state), "acked");
 	pg_message_free(&m);
 	/* Step 3 after the ack is refused, nothing stored. */
 	delivery(&d, "office", 0);
@@ -214,7 +214,7 @@ static void test_exhausted_flag_and_filter(void **state)
 	assert_int_equal(pg_store_list(f->st, &lf, &v, &nv), PG_OK);
 	assert_int_equal(nv, 1);
 	assert_int_equal(v[0].id, mid);
-	assert_string_equal(v[0].esc_state, "exhausted");
+	assert_string_equal(pg_esc_state_name(v[0].esc_state), "exhausted");
 	pg_message_list_free(v, nv);
 	assert_int_equal(q(f, "SELECT count(*) FROM events WHERE type = 'unacknowledged'"), 1);
 	/* A late ack clears the flag. */
@@ -222,7 +222,7 @@ static void test_exhausted_flag_and_filter(void **state)
 	assert_int_equal(pg_store_count_unacked(f->st, &n), PG_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	assert_string_equal(m.esc_state, "acked");
+	assert_string_equal(pg_esc_state_name(m.esc_state), "acked");
 	pg_message_free(&m);
 }
 
@@ -251,8 +251,8 @@ static void test_cancel_and_restart(void **state)
 	assert_int_equal(pg_store_cancel(f->st, mid, "operator op", "called back", &n), PG_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	assert_string_equal(m.esc_state, "cancelled");
-	assert_string_equal(m.state, "cancelled");
+	assert_string_equal(pg_esc_state_name(m.esc_state), "cancelled");
+	assert_string_equal(pg_mstate_name(m.state), "cancelled");
 	pg_message_free(&m);
 	seen[0] = 0;
 	assert_int_equal(pg_store_esc_load(f->st, esc_seen, seen), PG_OK);
@@ -264,7 +264,7 @@ static void test_cancel_and_restart(void **state)
 			 PG_ERR_INVAL);
 	assert_int_equal(pg_store_esc_restart(f->st, mid, 2, "operator op", &next), PG_OK);
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	assert_string_equal(m.esc_state, "active");
+	assert_string_equal(pg_esc_state_name(m.esc_state), "active");
 	assert_int_equal(m.esc_fired, 1);
 	assert_int_equal(m.esc_next_ms, next);
 	assert_int_equal(m.acked_ms, 0);

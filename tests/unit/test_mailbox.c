@@ -419,7 +419,7 @@ static char *state_of(struct fx *f, int64_t mid, char buf[16])
 	struct pg_message m;
 
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	pg_strlcpy(buf, m.state, 16);
+	pg_strlcpy(buf, pg_mstate_name(m.state), 16);
 	pg_message_free(&m);
 	return buf;
 }
@@ -564,15 +564,15 @@ static void test_store_peek_take(void **state)
 	assert_int_equal(v[0].d.id, d1[0]);
 	assert_int_equal(v[1].d.id, d2[0]);
 	assert_int_equal(v[0].d.state, PG_D_DELIVERED);
-	assert_string_equal(v[0].msg.state, "delivered");     /* its only delivery */
-	assert_string_equal(v[1].msg.state, "waiting");       /* raj's still waits */
+	assert_string_equal(pg_mstate_name(v[0].msg.state), "delivered");     /* its only delivery */
+	assert_string_equal(pg_mstate_name(v[1].msg.state), "waiting");       /* raj's still waits */
 	pg_mailbox_free(v, n);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), (int64_t)events + 2);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE type = 'delivered' "
 		"AND detail = 'retrieved from the mailbox by Jane by phone (operator alice)'"), 2);
 
 	assert_int_equal(pg_store_get_message(f->st, m1, &full), PG_OK);
-	assert_string_equal(full.msg.state, "delivered");
+	assert_string_equal(pg_mstate_name(full.msg.state), "delivered");
 	assert_int_equal(full.deliveries[0].state, PG_D_DELIVERED);
 	assert_true(full.deliveries[0].updated_ms >= before);
 	assert_string_equal(full.events[full.n_events - 1].type, "delivered");
@@ -588,7 +588,7 @@ static void test_store_peek_take(void **state)
 	assert_int_equal(pg_store_mailbox(f->st, "acme", NULL, true, "raj", &v, &n,
 					  NULL), PG_OK);
 	assert_int_equal(n, 1);
-	assert_string_equal(v[0].msg.state, "delivered");
+	assert_string_equal(pg_mstate_name(v[0].msg.state), "delivered");
 	pg_mailbox_free(v, n);
 	assert_string_equal(state_of(f, m2, st), "delivered");
 	assert_int_equal(pg_store_mailbox(f->st, "acme", NULL, true, "x", &v, &n,
@@ -616,8 +616,8 @@ static void test_store_take_shared_message(void **state)
 	assert_int_equal(v[0].msg.id, mid);
 	assert_int_equal(v[1].msg.id, mid);
 	/* the email is still queued */
-	assert_string_equal(v[0].msg.state, "pending");
-	assert_string_equal(v[1].msg.state, "pending");
+	assert_string_equal(pg_mstate_name(v[0].msg.state), "pending");
+	assert_string_equal(pg_mstate_name(v[1].msg.state), "pending");
 	pg_mailbox_free(v, n);
 }
 

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the durable store (store.h) on SQLite files in a fresh
  * temporary directory: round trips, ids, the ledger, idempotency,
- * attempts, crash recovery, list filters, group commit and a full store.
+ * attempts, crash recovery, list filters.  Group commit and a full store
+ * are test_store_commit.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,15 +12,10 @@
 
 #include "store_fixture.h"
 
-#include <dirent.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "pagegate/store.h"
 
@@ -28,68 +24,20 @@
 #define T2    1795362000000LL   /* 2026-11-22T15:40:00Z */
 #define THOLD 1795442400000LL   /* 2026-11-23T14:00:00Z */
 
-struct fx {
-	char dir[64];
-	char db[128];
-	struct pg_store *st;
-};
 
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	if (fixture_tmpdb(f->dir, f->db, "store") != 0)
-		return -1;
-	if (pg_store_open(f->db, 0, &f->st) != PG_OK)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fixture_store_done(f->st, f->dir);
-	free(f);
-	return 0;
-}
-
-/* Reopens the store, as a restarted daemon would. */
-static void
-reopen(struct fx *f, int64_t max_mb)
-{
-	pg_store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(pg_store_open(f->db, max_mb, &f->st), PG_OK);
-}
-
-/* One integer from a constant query, read beside the store with sqlite3. */
+static int setup(void **state) { return fixture_store_setup(state, "store"); }
+static int teardown(void **state) { return fixture_store_teardown(state); }
+/* One integer, one text from a constant query, read beside the store. */
 static int64_t
-sql_int(const struct fx *f, const char *q)
+sql_int(const struct store_fx *f, const char *q)
 {
 	return fixture_sql_int(f->db, q);
 }
 
-/* One text from a constant query, copied into buf. */
 static const char *
-sql_text(const struct fx *f, const char *q, char *buf, size_t size)
+sql_text(const struct store_fx *f, const char *q, char *buf, size_t size)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return buf;
+	return fixture_sql_text(f->db, q, buf, size);
 }
 
 static struct pg_kv test_fields[] = {
@@ -162,16 +110,16 @@ check_event(const struct pg_event *e, int64_t mid, int64_t did, int64_t at,
 static void
 test_open_reopen_schema(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m;
 	int64_t id = submit_simple(f->st, "acme-hvac", T0, NULL);
 	char buf[160];
 
-	reopen(f, 0);
+	fixture_store_reopen(f, 0);
 	assert_int_equal(pg_store_get_msg(f->st, id, &m), PG_OK);
 	assert_int_equal(m.id, id);
 	assert_string_equal(m.text, "Please call back");
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	pg_message_free(&m);
 	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
@@ -196,10 +144,64 @@ test_open_reopen_schema(void **state)
 	assert_null(other);
 }
 
+/* States are enums with one name each (common.c); the store keeps exactly
+ * those names, as it always did, and reads them back. */
+static void
+test_state_names(void **state)
+{
+	struct store_fx *f = *state;
+	static const char *const m_names[] = { "unrouted", "pending", "held",
+		"waiting", "failed", "delivered", "cancelled", "sent" };
+	static const char *const e_names[] = { "active", "acked", "exhausted",
+		"cancelled" };
+	struct pg_message m, g;
+	enum pg_mstate ms;
+	enum pg_esc_state es;
+	char buf[64];
+
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pg_mstate_parse(m_names[i], &ms), 0);
+		assert_int_equal(ms, PG_M_UNROUTED + i);
+		assert_string_equal(pg_mstate_name(ms), m_names[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pg_esc_state_parse(e_names[i], &es), 0);
+		assert_int_equal(es, PG_ES_ACTIVE + i);
+		assert_string_equal(pg_esc_state_name(es), e_names[i]);
+	}
+	/* The "no state" values have names but do not parse. */
+	assert_string_equal(pg_mstate_name(PG_M_ANY), "any");
+	assert_string_equal(pg_esc_state_name(PG_ES_NONE), "none");
+	assert_int_equal(pg_mstate_parse("any", &ms), -1);
+	assert_int_equal(pg_esc_state_parse("none", &es), -1);
+	assert_int_equal(pg_mstate_parse("Pending", &ms), -1);
+	assert_int_equal(pg_esc_state_parse(NULL, &es), -1);
+	assert_string_equal(pg_mstate_name(PG_M__COUNT), "?");
+
+	/* On disk: the names; no escalation is NULL. */
+	msg_init(&m, "acme-hvac", "escalating", T0);
+	m.esc_policy = "night";
+	m.esc_total = 2;
+	m.esc_next_ms = T1;
+	m.esc_state = PG_ES_ACTIVE;
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, NULL), PG_OK);
+	submit_simple(f->st, "acme-hvac", T1, NULL);
+	assert_string_equal(sql_text(f, "SELECT group_concat(state || '/' || "
+		"coalesce(esc_state, 'NULL'), ' ') FROM messages ORDER BY id", buf,
+		sizeof buf), "unrouted/active pending/NULL");
+	assert_int_equal(pg_store_get_msg(f->st, m.id, &g), PG_OK);
+	assert_int_equal(g.state, PG_M_UNROUTED);
+	assert_int_equal(g.esc_state, PG_ES_ACTIVE);
+	pg_message_free(&g);
+	assert_int_equal(pg_store_get_msg(f->st, m.id + 1, &g), PG_OK);
+	assert_int_equal(g.esc_state, PG_ES_NONE);
+	pg_message_free(&g);
+}
+
 static void
 test_submit_roundtrip(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m, *g;
 	struct pg_delivery d[2];
 	struct pg_message_full full;
@@ -226,7 +228,7 @@ test_submit_roundtrip(void **state)
 	assert_false(existing);
 	assert_true(m.id > 0);
 	id1 = m.id;
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	assert_true(d[0].id > 0);
 	assert_true(d[1].id > d[0].id);
 	assert_int_equal(d[0].message_id, m.id);
@@ -250,7 +252,7 @@ test_submit_roundtrip(void **state)
 	assert_string_equal(g->operator_name, "alice");
 	assert_null(g->idem_key);
 	assert_int_equal(g->received_ms, T0);
-	assert_string_equal(g->state, "pending");
+	assert_int_equal(g->state, PG_M_PENDING);
 	/* A fresh 6-digit ack reference, not yet acknowledged. */
 	assert_int_equal(strlen(m.ack_ref), 6);
 	assert_int_equal(strspn(m.ack_ref, "0123456789"), 6);
@@ -308,7 +310,7 @@ test_submit_roundtrip(void **state)
 static void
 test_bad_input(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m;
 	struct pg_delivery d;
 	struct pg_kv dup[2] = { { "a", "1" }, { "a", "2" } };
@@ -334,13 +336,13 @@ test_bad_input(void **state)
 	m.n_fields = 0;
 	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing),
 			 PG_OK);
-	assert_string_equal(m.state, "unrouted");
+	assert_int_equal(m.state, PG_M_UNROUTED);
 }
 
 static void
 test_idempotency(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m;
 	struct pg_delivery d;
 	bool existing = true;
@@ -362,7 +364,7 @@ test_idempotency(void **state)
 	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing), PG_OK);
 	assert_true(existing);
 	assert_int_equal(m.id, first);
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	assert_string_equal(m.ack_ref, ref);          /* the first one's */
 	assert_int_equal(d.id, 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 1);
@@ -382,7 +384,7 @@ test_idempotency(void **state)
 static void
 test_attempts(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message_full full;
 	struct pg_delivery d;
 	int64_t did, aid1, aid2, mid = submit_simple(f->st, "acme-hvac", T0, &did);
@@ -420,7 +422,7 @@ test_attempts(void **state)
 			 PG_ERR_INVAL);
 
 	assert_int_equal(pg_store_get_message(f->st, mid, &full), PG_OK);
-	assert_string_equal(full.msg.state, "sent");
+	assert_int_equal(full.msg.state, PG_M_SENT);
 	assert_int_equal(full.deliveries[0].state, PG_D_SENT);
 	assert_int_equal(full.deliveries[0].attempts, 2);
 	assert_string_equal(full.deliveries[0].last_reply,
@@ -458,7 +460,7 @@ test_attempts(void **state)
 		PG_OUT_PERM, "550 5.1.1 <x@y>: Recipient address rejected",
 		PG_D_FAILED, 0), PG_OK);
 	assert_int_equal(pg_store_get_message(f->st, mid, &full), PG_OK);
-	assert_string_equal(full.msg.state, "failed");
+	assert_int_equal(full.msg.state, PG_M_FAILED);
 	check_event(&full.events[full.n_events - 1], mid, did, T1 + 5, "failed",
 		    "perm: 550 5.1.1 <x@y>: Recipient address rejected");
 	pg_message_full_free(&full);
@@ -469,7 +471,7 @@ test_attempts(void **state)
 static void
 test_set_state_and_event(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m;
 	struct pg_delivery d[2];
 	struct pg_message_full full;
@@ -479,17 +481,17 @@ test_set_state_and_event(void **state)
 	del_init(&d[0], "office", PG_CH_EMAIL, "office@acme.example", PG_D_HELD, THOLD);
 	del_init(&d[1], "office", PG_CH_FAX, "+15555550100", PG_D_HELD, THOLD);
 	assert_int_equal(pg_store_submit(f->st, &m, d, 2, "rule 4", &existing), PG_OK);
-	assert_string_equal(m.state, "held");
+	assert_int_equal(m.state, PG_M_HELD);
 
 	assert_int_equal(pg_store_set_state(f->st, d[0].id, PG_D_QUEUED, THOLD,
 		"released", "business hours began"), PG_OK);
 	assert_int_equal(pg_store_get_msg(f->st, m.id, &m), PG_OK);
-	assert_string_equal(m.state, "pending");
+	assert_int_equal(m.state, PG_M_PENDING);
 	pg_message_free(&m);
 	assert_int_equal(pg_store_set_state(f->st, d[0].id, PG_D_CANCELLED, 0,
 		"cancelled", "by operator bob"), PG_OK);
 	assert_int_equal(pg_store_get_msg(f->st, d[0].message_id, &m), PG_OK);
-	assert_string_equal(m.state, "held");
+	assert_int_equal(m.state, PG_M_HELD);
 	pg_message_free(&m);
 	assert_int_equal(pg_store_set_state(f->st, d[1].id, PG_D_CANCELLED, 0,
 		"cancelled", NULL), PG_OK);
@@ -507,7 +509,7 @@ test_set_state_and_event(void **state)
 		"x", NULL), PG_ERR_INVAL);
 
 	assert_int_equal(pg_store_get_message(f->st, d[0].message_id, &full), PG_OK);
-	assert_string_equal(full.msg.state, "cancelled");
+	assert_int_equal(full.msg.state, PG_M_CANCELLED);
 	assert_int_equal(full.deliveries[0].state, PG_D_CANCELLED);
 	assert_int_equal(full.n_events, 9);   /* received routed held held ... */
 	assert_string_equal(full.events[4].type, "released");
@@ -542,7 +544,7 @@ collect(const struct pg_delivery *d, void *arg)
 static void
 test_load_pending(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_message m;
 	struct pg_delivery d[4];
 	struct pg_message_full full;
@@ -561,7 +563,7 @@ test_load_pending(void **state)
 		PG_OUT_OK, "250 ok", PG_D_SENT, 0), PG_OK);
 	/* d[3] is mid-attempt when the process dies. */
 	assert_int_equal(pg_store_attempt_start(f->st, d[3].id, T1, &aid), PG_OK);
-	reopen(f, 0);
+	fixture_store_reopen(f, 0);
 
 	before = (int64_t)time(NULL) * 1000 - 1000;
 	assert_int_equal(pg_store_load_pending(f->st, collect, &p), PG_OK);
@@ -578,7 +580,7 @@ test_load_pending(void **state)
 	assert_true(p.v[2].next_try_ms >= before);
 
 	assert_int_equal(pg_store_get_message(f->st, m.id, &full), PG_OK);
-	assert_string_equal(full.msg.state, "pending");
+	assert_int_equal(full.msg.state, PG_M_PENDING);
 	assert_int_equal(full.n_attempts, 2);
 	assert_int_equal(full.attempts[1].id, aid);
 	assert_int_equal(full.attempts[1].outcome, PG_OUT_TEMP);
@@ -604,7 +606,7 @@ test_load_pending(void **state)
 static void
 test_list(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct pg_list_filter flt = { .limit = 100 };
 	struct pg_message *v, m;
 	size_t n;
@@ -637,23 +639,23 @@ test_list(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].id, id[3]);
 	assert_int_equal(v[1].id, id[1]);
-	assert_string_equal(v[0].state, "cancelled");
+	assert_int_equal(v[0].state, PG_M_CANCELLED);
 	pg_message_list_free(v, n);
 
-	flt.state = "pending";
+	flt.state = PG_M_PENDING;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].id, id[1]);
 	pg_message_list_free(v, n);
 
 	flt.client_id = NULL;
-	flt.state = "unrouted";
+	flt.state = PG_M_UNROUTED;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].id, id[5]);
 	pg_message_list_free(v, n);
 
-	flt.state = NULL;
+	flt.state = PG_M_ANY;
 	flt.since_ms = T0 + 2000;
 	flt.limit = 2;
 	assert_int_equal(pg_store_list(f->st, &flt, &v, &n), PG_OK);
@@ -674,229 +676,13 @@ test_list(void **state)
 	pg_message_list_free(v, n);
 }
 
-#define NSUBMIT 64                /* threads submitting */
-#define NTHREADS (NSUBMIT + 16)  /* and some whose write fails */
-
-struct worker {
-	struct pg_store *st;
-	pthread_barrier_t *bar;
-	int i;
-	char text[32];
-	int64_t id;
-	pg_err err;
-};
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct pg_message m;
-	struct pg_delivery d;
-	bool existing;
-
-	snprintf(w->text, sizeof w->text, "message %d", w->i);
-	pthread_barrier_wait(w->bar);
-	if (w->i >= NSUBMIT) {
-		/* An event about a message that does not exist: it fails
-		 * alone, inside the others' transaction. */
-		w->err = pg_store_event(w->st, 1000000 + w->i, 0, "note", w->text);
-		return NULL;
-	}
-	msg_init(&m, "acme-hvac", w->text, T0 + w->i);
-	del_init(&d, "office", PG_CH_EMAIL, "office@acme.example", PG_D_QUEUED, T0);
-	w->err = pg_store_submit(w->st, &m, &d, 1, "r", &existing);
-	w->id = m.id;
-	return NULL;
-}
-
-static void
-test_group_commit(void **state)
-{
-	struct fx *f = *state;
-	struct worker w[NTHREADS];
-	pthread_t t[NTHREADS];
-	pthread_barrier_t bar;
-	struct pg_store_stats s0, s1;
-	struct pg_message m;
-	const int submits = NSUBMIT;
-
-	pg_store_stats(f->st, &s0);
-	assert_int_equal(pthread_barrier_init(&bar, NULL, NTHREADS), 0);
-	for (int i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){ .st = f->st, .bar = &bar, .i = i };
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
-	}
-	for (int i = 0; i < NTHREADS; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&bar);
-	pg_store_stats(f->st, &s1);
-
-	for (int i = 0; i < NTHREADS; i++) {
-		if (i >= NSUBMIT) {
-			assert_int_equal(w[i].err, PG_ERR_NOTFOUND);
-			continue;
-		}
-		assert_int_equal(w[i].err, PG_OK);
-		assert_int_equal(pg_store_get_msg(f->st, w[i].id, &m), PG_OK);
-		assert_string_equal(m.text, w[i].text);
-		pg_message_free(&m);
-		for (int j = 0; j < i; j++)
-			assert_true(w[j].id != w[i].id);
-	}
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), submits);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 2 * submits);
-	/* message + delivery + 2 events per submit */
-	assert_int_equal(s1.writes - s0.writes, 4 * submits);
-	assert_true(s1.commits - s0.commits >= 1);
-	assert_true(s1.commits - s0.commits < (uint64_t)submits);
-	print_message("%d submits in %llu commits\n", submits,
-		      (unsigned long long)(s1.commits - s0.commits));
-}
-
-static void
-test_full(void **state)
-{
-	struct fx *f = *state;
-	static char big[12000];
-	struct pg_message m;
-	struct pg_delivery d[2];
-	int64_t first = 0, ok = 0, nmsg, ndel, nevt;
-	bool existing;
-	pg_err e = PG_OK;
-
-	memset(big, 'x', sizeof big - 1);
-	memcpy(big, "\xc3\xa9t\xc3\xa9 ", 6);
-	reopen(f, 1);                       /* 1 MB cap */
-	for (int i = 0; i < 400 && e == PG_OK; i++) {
-		msg_init(&m, "acme-hvac", big, T0 + i);
-		del_init(&d[0], "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T0);
-		del_init(&d[1], "jane", PG_CH_SMS, "+1555", PG_D_HELD, THOLD);
-		e = pg_store_submit(f->st, &m, d, 2, "r", &existing);
-		if (e == PG_OK && !first)
-			first = m.id;
-		if (e == PG_OK)
-			ok++;
-	}
-	assert_int_equal(e, PG_ERR_FULL);
-	assert_true(ok > 10);
-	assert_int_equal(m.id, 0);
-	assert_int_equal(d[0].id, 0);
-	/* Nothing of the refused message: counts are exactly the accepted. */
-	nmsg = sql_int(f, "SELECT count(*) FROM messages");
-	ndel = sql_int(f, "SELECT count(*) FROM deliveries");
-	nevt = sql_int(f, "SELECT count(*) FROM events");
-	assert_int_equal(nmsg, ok);
-	assert_int_equal(ndel, 2 * ok);
-	assert_int_equal(nevt, 3 * ok);
-	/* Refused again, still nothing partial; old messages still readable. */
-	msg_init(&m, "acme-hvac", big, T2);
-	assert_int_equal(pg_store_submit(f->st, &m, d, 2, "r", &existing),
-			 PG_ERR_FULL);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), nmsg);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), nevt);
-	assert_int_equal(pg_store_get_msg(f->st, first, &m), PG_OK);
-	assert_string_equal(m.text, big);
-	pg_message_free(&m);
-	assert_int_equal(sql_text(f, "PRAGMA integrity_check", (char[16]){ 0 },
-				  16)[0], 'o');
-
-	/* Space is back: new submits work again. */
-	reopen(f, 0);
-	msg_init(&m, "acme-hvac", big, T2);
-	del_init(&d[0], "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T0);
-	del_init(&d[1], "jane", PG_CH_SMS, "+1555", PG_D_HELD, THOLD);
-	assert_int_equal(pg_store_submit(f->st, &m, d, 2, "r", &existing), PG_OK);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), nmsg + 1);
-	assert_int_equal(pg_store_get_msg(f->st, first, &m), PG_OK);
-	assert_string_equal(m.text, big);
-	pg_message_free(&m);
-}
-
-#define FILLERS 8
-
-struct filler {
-	struct pg_store *st;
-	pthread_barrier_t *bar;
-	const char *text;
-	int n_ok, n_full, n_other;
-	int64_t ids[64];
-};
-
-/* Submits big messages until the store says it is full. */
-static void *
-filler_main(void *arg)
-{
-	struct filler *fl = arg;
-	struct pg_message m;
-	struct pg_delivery d[2];
-	bool existing;
-	pg_err e = PG_OK;
-
-	pthread_barrier_wait(fl->bar);
-	while (e == PG_OK && fl->n_ok < 64) {
-		msg_init(&m, "acme-hvac", fl->text, T0);
-		del_init(&d[0], "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T0);
-		del_init(&d[1], "jane", PG_CH_SMS, "+1555", PG_D_HELD, THOLD);
-		e = pg_store_submit(fl->st, &m, d, 2, "r", &existing);
-		if (e == PG_OK)
-			fl->ids[fl->n_ok++] = m.id;
-		else if (e == PG_ERR_FULL && m.id == 0 && d[0].id == 0)
-			fl->n_full++;
-		else
-			fl->n_other++;
-	}
-	return NULL;
-}
-
-/* Many writers filling the store at once: whatever batches the writer
- * forms, each submit is either wholly stored or not at all. */
-static void
-test_full_concurrent(void **state)
-{
-	struct fx *f = *state;
-	static char big[20000];
-	struct filler fl[FILLERS];
-	pthread_t t[FILLERS];
-	pthread_barrier_t bar;
-	struct pg_message m;
-	int64_t ok = 0;
-
-	memset(big, 'y', sizeof big - 1);
-	reopen(f, 1);
-	assert_int_equal(pthread_barrier_init(&bar, NULL, FILLERS), 0);
-	for (int i = 0; i < FILLERS; i++) {
-		fl[i] = (struct filler){ .st = f->st, .bar = &bar, .text = big };
-		assert_int_equal(pthread_create(&t[i], NULL, filler_main, &fl[i]), 0);
-	}
-	for (int i = 0; i < FILLERS; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&bar);
-	for (int i = 0; i < FILLERS; i++) {
-		assert_int_equal(fl[i].n_other, 0);
-		assert_int_equal(fl[i].n_full, 1);
-		ok += fl[i].n_ok;
-		for (int j = 0; j < fl[i].n_ok; j++) {
-			assert_int_equal(pg_store_get_msg(f->st, fl[i].ids[j], &m),
-					 PG_OK);
-			assert_string_equal(m.text, big);
-			pg_message_free(&m);
-		}
-	}
-	assert_true(ok > 0);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), ok);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries"), 2 * ok);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 3 * ok);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries d LEFT JOIN "
-				 "messages m ON m.id = d.message_id WHERE m.id "
-				 "IS NULL"), 0);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_reopen_schema),
+		T(test_state_names),
 		T(test_submit_roundtrip),
 		T(test_bad_input),
 		T(test_idempotency),
@@ -904,9 +690,6 @@ main(void)
 		T(test_set_state_and_event),
 		T(test_load_pending),
 		T(test_list),
-		T(test_group_commit),
-		T(test_full),
-		T(test_full_concurrent),
 #undef T
 	};
 

@@ -277,7 +277,7 @@ test_ack(void **state)
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
 	assert_true(m.acked_ms >= pg_now_ms() - 60000 && m.acked_ms <= pg_now_ms());
 	assert_string_equal(m.acked_by, "+15555550111 via sms");
-	assert_string_equal(m.state, "sent");     /* state is the deliveries' */
+	assert_int_equal(m.state, PG_M_SENT);     /* state is the deliveries' */
 	pg_message_free(&m);
 	snprintf(detail, sizeof detail, "by +15555550111 via sms (delivery %lld)",
 		 (long long)did);
@@ -559,7 +559,7 @@ test_receipt(void **state)
 	assert_int_equal(d.state, PG_D_DELIVERED);
 	pg_delivery_free(&d);
 	assert_int_equal(pg_store_get_msg(f->st, mid, &m), PG_OK);
-	assert_string_equal(m.state, "delivered");
+	assert_int_equal(m.state, PG_M_DELIVERED);
 	pg_message_free(&m);
 	last_event(f->st, mid, "delivered", did, "id:7 stat:DELIVRD err:000");
 	/* A second report: only a "receipt" event. */
@@ -577,7 +577,7 @@ test_receipt(void **state)
 	assert_int_equal(pg_store_receipt(f->st, did2, PG_D_FAILED, NULL), PG_OK);
 	last_event(f->st, mid2, "failed", did2, NULL);
 	assert_int_equal(pg_store_get_msg(f->st, mid2, &m), PG_OK);
-	assert_string_equal(m.state, "failed");
+	assert_int_equal(m.state, PG_M_FAILED);
 	pg_message_free(&m);
 
 	/* A report that overtakes its attempt's outcome: the attempt closes,
@@ -591,7 +591,7 @@ test_receipt(void **state)
 	assert_int_equal(d.state, PG_D_DELIVERED);
 	pg_delivery_free(&d);
 	assert_int_equal(pg_store_get_msg(f->st, mid3, &m), PG_OK);
-	assert_string_equal(m.state, "delivered");
+	assert_int_equal(m.state, PG_M_DELIVERED);
 	pg_message_free(&m);
 	last_event(f->st, mid3, "attempt_finished", did3, "ok: 0: Accepted");
 

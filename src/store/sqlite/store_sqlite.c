@@ -3,7 +3,8 @@
  *
  * One file per database in WAL mode with synchronous=FULL: a COMMIT has
  * reached the disk when it returns, and readers run beside the writer.
- * Enums are stored by name so that `sqlite3 pagegate.db` is readable;
+ * Enums are stored by their names (common.h's *_name, read back with
+ * *_parse) so that `sqlite3 pagegate.db` is readable;
  * message fields are a JSON object (jansson) in insertion order.  Every
  * statement is a constant text, prepared once per connection and run with
  * bound parameters.  Reads are in store_sqlite_read.c, the schema and its
@@ -29,6 +30,7 @@
 #define DEL_COLS "id, message_id, contact_id, contact_name, channel, " \
 	"address, gateway, state, priority, attempts, created_ms, " \
 	"next_try_ms, expires_ms, updated_ms, last_reply, esc_step"
+#define KEY_COLS "id, received_ms, state, ack_ref"
 #define LIST_TAIL " ORDER BY received_ms DESC, id DESC LIMIT ?2"
 
 static const char *const sql[ST__COUNT] = {
@@ -42,40 +44,23 @@ static const char *const sql[ST__COUNT] = {
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
 	[ST_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
 		" VALUES (?1, ?2)",
-	[ST_FIND_IDEM] = "SELECT id, state, ack_ref FROM messages"
-		" WHERE operator = ?1 AND idem_key = ?2",
+
+	/* ---- messages ---- */
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
 		" caller_name, caller_phone, caller_company, text, fields,"
 		" operator, idem_key, received_ms, state, ack_ref, esc_policy,"
 		" esc_fired, esc_total, esc_next_ms, esc_state)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16, ?17, ?18)",
-	[ST_SET_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
-	[ST_INS_DEL] = "INSERT INTO deliveries (message_id, contact_id,"
-		" contact_name, channel, address, gateway, state, priority,"
-		" attempts, created_ms, next_try_ms, expires_ms, updated_ms,"
-		" last_reply, esc_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	[ST_UPD_DEL] = "UPDATE deliveries SET state = ?2, priority = ?3,"
-		" attempts = ?4, next_try_ms = ?5, expires_ms = ?6,"
-		" updated_ms = ?7, last_reply = ?8 WHERE id = ?1",
-	[ST_INS_ATT] = "INSERT INTO attempts (delivery_id, started_ms)"
-		" VALUES (?1, ?2)",
-	[ST_FIN_ATT] = "UPDATE attempts SET finished_ms = ?3, outcome = ?4,"
-		" reply = ?5 WHERE id = ?1 AND delivery_id = ?2"
-		" AND outcome IS NULL",
-	[ST_INS_EVT] = "INSERT INTO events (message_id, delivery_id, at_ms,"
-		" type, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_COUNT_DSTATES] = "SELECT state, count(*) FROM deliveries"
-		" WHERE message_id = ?1 GROUP BY state",
-	[ST_OPEN_ATT] = "SELECT id FROM attempts"
-		" WHERE delivery_id = ?1 AND outcome IS NULL ORDER BY id LIMIT ?2",
-	[ST_NEXT_IN_STATE] = "SELECT " DEL_COLS " FROM deliveries"
-		" WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT 1",
-	[ST_PENDING] = "SELECT " DEL_COLS " FROM deliveries"
-		" WHERE state IN (?1, ?2, ?3) ORDER BY id",
+	/* update_message: one statement per column group, so that a write
+	 * touches only the indexes of the columns it changes. */
+	[ST_UPD_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
+	[ST_UPD_MSG_ACK] = "UPDATE messages SET acked_ms = ?2, acked_by = ?3"
+		" WHERE id = ?1",
+	[ST_UPD_MSG_ESC] = "UPDATE messages SET esc_fired = ?2, esc_next_ms = ?3,"
+		" esc_state = ?4 WHERE id = ?1",
+	[ST_UPD_MSG_REF] = "UPDATE messages SET ack_ref = ?2 WHERE id = ?1",
 	[ST_GET_MSG] = "SELECT " MSG_COLS ", fields FROM messages WHERE id = ?1",
-	[ST_GET_DEL] = "SELECT " DEL_COLS " FROM deliveries WHERE id = ?1",
 	[ST_MSG_DELS] = "SELECT " DEL_COLS " FROM deliveries"
 		" WHERE message_id = ?1 ORDER BY id",
 	[ST_MSG_ATTS] = "SELECT a.id, a.delivery_id, a.started_ms,"
@@ -84,6 +69,13 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE d.message_id = ?1 ORDER BY a.id",
 	[ST_MSG_EVTS] = "SELECT id, message_id, delivery_id, at_ms, type,"
 		" detail FROM events WHERE message_id = ?1 ORDER BY id",
+	/* find_message, by one unique index or the other (and nothing a
+	 * version-2 schema lacks: the migration to 2 calls it). */
+	[ST_FIND_REF] = "SELECT " KEY_COLS " FROM messages WHERE ack_ref = ?1",
+	[ST_FIND_IDEM] = "SELECT " KEY_COLS " FROM messages"
+		" WHERE operator = ?1 AND idem_key = ?2",
+	[ST_NO_REF] = "SELECT id FROM messages WHERE id > ?1"
+		" AND ack_ref IS NULL ORDER BY id LIMIT 1",
 	/* One constant statement per filter combination, so each can use
 	 * its index (an "?3 IS NULL OR ..." form could not). */
 	[ST_LIST_ALL] = "SELECT " MSG_COLS " FROM messages"
@@ -96,39 +88,30 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE client_id = ?3 AND state = ?4 AND received_ms >= ?1"
 		LIST_TAIL,
 	[ST_LIST_UNACK] = "SELECT " MSG_COLS " FROM messages"
-		" WHERE esc_state = 'exhausted' AND received_ms >= ?1" LIST_TAIL,
+		" WHERE esc_state = ?3 AND received_ms >= ?1" LIST_TAIL,
 	[ST_LIST_UNACK_CLIENT] = "SELECT " MSG_COLS " FROM messages"
-		" WHERE esc_state = 'exhausted' AND client_id = ?3"
+		" WHERE client_id = ?3 AND esc_state = ?4"
 		" AND received_ms >= ?1" LIST_TAIL,
-	[ST_CLEAR_ACK] = "UPDATE messages SET acked_ms = NULL, acked_by = NULL"
-		" WHERE id = ?1",
-	[ST_UPD_ESC] = "UPDATE messages SET esc_fired = ?2, esc_next_ms = ?3,"
-		" esc_state = ?4 WHERE id = ?1 AND esc_policy IS NOT NULL",
+	/* The partial index messages_esc serves these two. */
 	[ST_EACH_ESC] = "SELECT id, esc_next_ms FROM messages"
-		" WHERE esc_state = 'active' ORDER BY id",
-	[ST_COUNT_UNACK] = "SELECT count(*) FROM messages"
-		" WHERE esc_state = 'exhausted'",
-	[ST_ACK_MSG] = "UPDATE messages SET acked_ms = ?2, acked_by = ?3"
-		" WHERE id = ?1 AND acked_ms IS NULL",
-	[ST_FIND_REF] = "SELECT id FROM messages WHERE ack_ref = ?1",
-	/* Walks attempts_started backwards from now over the window only;
-	 * a delivery's and a message's row are found by their primary keys.
-	 * CROSS JOIN fixes that order: left to itself the planner starts
-	 * from deliveries_pending, i.e. from every delivery ever sent. */
-	[ST_RECENT] = "SELECT d.id, d.message_id, d.address FROM attempts a"
-		" CROSS JOIN deliveries d ON d.id = a.delivery_id"
-		" CROSS JOIN messages m ON m.id = d.message_id"
-		" WHERE a.started_ms >= ?1 AND d.channel = ?2"
-		" AND d.state IN (?3, ?4, ?5) AND (?7 OR m.acked_ms IS NULL)"
-		" ORDER BY a.started_ms DESC, a.id DESC LIMIT ?6",
-	[ST_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
-	[ST_PUT_SETTING] = "INSERT OR REPLACE INTO settings (key, value)"
-		" VALUES (?1, ?2)",
-	[ST_NO_REF] = "SELECT id FROM messages WHERE id > ?1"
-		" AND ack_ref IS NULL ORDER BY id LIMIT 1",
-	[ST_SET_REF] = "UPDATE messages SET ack_ref = ?2 WHERE id = ?1",
-	[ST_RELEASE_REF] = "UPDATE messages SET ack_ref = NULL"
-		" WHERE ack_ref = ?1 AND received_ms < ?2",
+		" WHERE esc_state = ?1 ORDER BY id",
+	[ST_COUNT_ESC] = "SELECT count(*) FROM messages WHERE esc_state = ?1",
+
+	/* ---- deliveries ---- */
+	[ST_INS_DEL] = "INSERT INTO deliveries (message_id, contact_id,"
+		" contact_name, channel, address, gateway, state, priority,"
+		" attempts, created_ms, next_try_ms, expires_ms, updated_ms,"
+		" last_reply, esc_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_UPD_DEL] = "UPDATE deliveries SET state = ?2, priority = ?3,"
+		" attempts = ?4, next_try_ms = ?5, expires_ms = ?6,"
+		" updated_ms = ?7, last_reply = ?8 WHERE id = ?1",
+	[ST_GET_DEL] = "SELECT " DEL_COLS " FROM deliveries WHERE id = ?1",
+	/* One parameter per delivery state (NULL for those not asked):
+	 * deliveries_pending finds the rows of each state asked. */
+	[ST_EACH_DEL] = "SELECT " DEL_COLS " FROM deliveries"
+		" WHERE state IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) AND id > ?9"
+		" ORDER BY id",
 	/* The check-in mailbox: deliveries_pending finds the waiting rows,
 	 * messages_client the client's messages. */
 	[ST_MAILBOX] = "SELECT " DEL_COLS " FROM deliveries"
@@ -139,7 +122,33 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE state = ?1 AND contact_id = ?4 AND message_id IN"
 		" (SELECT id FROM messages WHERE client_id = ?2)"
 		" ORDER BY created_ms, id LIMIT ?3",
-	[ST_COUNT_STATE] = "SELECT count(*) FROM deliveries WHERE state = ?1",
+	/* Walks attempts_started backwards from now over the window only;
+	 * a delivery's and a message's row are found by their primary keys.
+	 * CROSS JOIN fixes that order: left to itself the planner starts
+	 * from deliveries_pending, i.e. from every delivery ever sent. */
+	[ST_RECENT] = "SELECT d.id, d.message_id, d.address FROM attempts a"
+		" CROSS JOIN deliveries d ON d.id = a.delivery_id"
+		" CROSS JOIN messages m ON m.id = d.message_id"
+		" WHERE a.started_ms >= ?1 AND d.channel = ?2"
+		" AND d.state IN (?3, ?4, ?5) AND (?7 OR m.acked_ms IS NULL)"
+		" ORDER BY a.started_ms DESC, a.id DESC LIMIT ?6",
+	[ST_COUNT_DSTATES] = "SELECT state, count(*) FROM deliveries"
+		" WHERE message_id = ?1 GROUP BY state",
+	[ST_COUNT_DEL] = "SELECT count(*) FROM deliveries WHERE state = ?1",
+
+	/* ---- attempts, events, settings ---- */
+	[ST_INS_ATT] = "INSERT INTO attempts (delivery_id, started_ms)"
+		" VALUES (?1, ?2)",
+	[ST_FIN_ATT] = "UPDATE attempts SET finished_ms = ?3, outcome = ?4,"
+		" reply = ?5 WHERE id = ?2 AND delivery_id = ?1"
+		" AND outcome IS NULL",
+	[ST_FIN_ATTS] = "UPDATE attempts SET finished_ms = ?2, outcome = ?3,"
+		" reply = ?4 WHERE delivery_id = ?1 AND outcome IS NULL",
+	[ST_INS_EVT] = "INSERT INTO events (message_id, delivery_id, at_ms,"
+		" type, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
+	[ST_PUT_SETTING] = "INSERT OR REPLACE INTO settings (key, value)"
+		" VALUES (?1, ?2)",
 };
 
 /* Maps an SQLite result code to pg_err and logs what failed. */
@@ -474,32 +483,11 @@ fields_encode(const struct pg_message *m, char **out)
 
 /* ---- writes ---- */
 
-struct idem { int64_t id; char *state, *ref; };
-
-static pg_err
-rd_idem(sqlite3_stmt *s, void *p)
+/* The esc_state column: NULL for a message without an escalation. */
+static const char *
+esc_name(enum pg_esc_state s)
 {
-	struct idem *x = p;
-	const char *t = (const char *)sqlite3_column_text(s, 1);
-	const char *r = (const char *)sqlite3_column_text(s, 2);
-
-	x->id = sqlite3_column_int64(s, 0);
-	pg_strlcpy(x->state, t ? t : "", 16);
-	pg_strlcpy(x->ref, r ? r : "", 12);
-	return PG_OK;
-}
-
-static pg_err
-sb_find_idem(struct pg_sb *c, const char *op, const char *key, int64_t *id,
-	     char state[16], char ack_ref[12])
-{
-	struct idem x = { 0, state, ack_ref };
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_FIND_IDEM, &s, "tt", op, key);
-
-	if (!e && !(e = sqlite__row_one(c, s, rd_idem, &x)))
-		*id = x.id;
-	return e;
+	return s != PG_ES_NONE ? pg_esc_state_name(s) : NULL;
 }
 
 static pg_err
@@ -514,54 +502,44 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 		    m->client_id, pg_kind_name(m->kind),
 		    pg_urgency_name(m->urgency), m->caller_name,
 		    m->caller_phone, m->caller_company, m->text, fields,
-		    m->operator_name, m->idem_key, m->received_ms, m->state,
-		    m->ack_ref[0] ? m->ack_ref : NULL, m->esc_policy,
-		    (int64_t)m->esc_fired, (int64_t)m->esc_total, m->esc_next_ms,
-		    m->esc_policy ? m->esc_state : NULL);
+		    m->operator_name, m->idem_key, m->received_ms,
+		    pg_mstate_name(m->state), m->ack_ref[0] ? m->ack_ref : NULL,
+		    m->esc_policy, (int64_t)m->esc_fired, (int64_t)m->esc_total,
+		    m->esc_next_ms, m->esc_policy ? esc_name(m->esc_state) : NULL);
 	if (!e)
 		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
 	return e;
 }
 
+/* One UPDATE per column group that cols names, each of one row. */
 static pg_err
-sb_set_message_ack(struct pg_sb *c, int64_t mid, int64_t acked_ms,
-		   const char *acked_by)
+sb_update_message(struct pg_sb *c, const struct pg_message *m, unsigned cols)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_ACK_MSG, &s, "iit", mid, acked_ms,
-				acked_by);
+	pg_err e = PG_OK;
 
-	return e ? e : sqlite__write(c, s, "acknowledge message", true, NULL);
-}
-
-static pg_err
-sb_clear_message_ack(struct pg_sb *c, int64_t mid)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_CLEAR_ACK, &s, "i", mid);
-
-	return e ? e : sqlite__write(c, s, "clear acknowledgement", true, NULL);
-}
-
-static pg_err
-sb_update_escalation(struct pg_sb *c, int64_t mid, int fired, int64_t next_ms,
-		     const char *state)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_UPD_ESC, &s, "iint", mid, (int64_t)fired,
-				next_ms, state);
-
-	return e ? e : sqlite__write(c, s, "update escalation", true, NULL);
-}
-
-static pg_err
-sb_release_ack_ref(struct pg_sb *c, const char *ref, int64_t before_ms)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_RELEASE_REF, &s, "ti", ref, before_ms);
-
-	return e ? e : sqlite__write(c, s, "release ack reference", true, NULL);
+	if (cols == 0 || (cols & ~(unsigned)(STORE_M_STATE | STORE_M_ACK |
+					      STORE_M_ESC | STORE_M_REF)))
+		return PG_ERR_INVAL;
+	if (cols & STORE_M_STATE &&
+	    !(e = sqlite__prep(c, ST_UPD_MSG_STATE, &s, "it", m->id,
+			       pg_mstate_name(m->state))))
+		e = sqlite__write(c, s, "set message state", true, NULL);
+	if (!e && cols & STORE_M_ACK &&
+	    !(e = sqlite__prep(c, ST_UPD_MSG_ACK, &s, "int", m->id, m->acked_ms,
+			       m->acked_by)))
+		e = sqlite__write(c, s, "set acknowledgement", true, NULL);
+	if (!e && cols & STORE_M_ESC &&
+	    !(e = sqlite__prep(c, ST_UPD_MSG_ESC, &s, "iiit", m->id,
+			       (int64_t)m->esc_fired, m->esc_next_ms,
+			       esc_name(m->esc_state))))
+		e = sqlite__write(c, s, "update escalation", true, NULL);
+	if (!e && cols & STORE_M_REF &&
+	    !(e = sqlite__prep(c, ST_UPD_MSG_REF, &s, "it", m->id,
+			       m->ack_ref[0] ? m->ack_ref : NULL)))
+		e = sqlite__write(c, s, "set ack reference", true, NULL);
+	return e;
 }
 
 static pg_err
@@ -571,15 +549,6 @@ sb_put_setting(struct pg_sb *c, const char *key, const void *val, size_t len)
 	pg_err e = sqlite__prep(c, ST_PUT_SETTING, &s, "tb", key, val, len);
 
 	return e ? e : sqlite__write(c, s, "store setting", false, NULL);
-}
-
-static pg_err
-sb_set_message_state(struct pg_sb *c, int64_t mid, const char *state)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_SET_MSG_STATE, &s, "it", mid, state);
-
-	return e ? e : sqlite__write(c, s, "set message state", true, NULL);
 }
 
 static pg_err
@@ -618,14 +587,22 @@ sb_insert_attempt(struct pg_sb *c, int64_t did, int64_t started_ms, int64_t *id)
 }
 
 static pg_err
-sb_finish_attempt(struct pg_sb *c, int64_t aid, int64_t did, int64_t at,
-		  enum pg_outcome outcome, const char *reply)
+sb_finish_attempt(struct pg_sb *c, int64_t did, int64_t aid, int64_t at,
+		  enum pg_outcome outcome, const char *reply, size_t *n)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_FIN_ATT, &s, "iiitt", aid, did, at,
-			   pg_outcome_name(outcome), reply);
+	pg_err e;
 
-	return e ? e : sqlite__write(c, s, "finish attempt", true, NULL);
+	*n = 0;
+	if (aid != 0)
+		e = sqlite__prep(c, ST_FIN_ATT, &s, "iiitt", did, aid, at,
+				 pg_outcome_name(outcome), reply);
+	else
+		e = sqlite__prep(c, ST_FIN_ATTS, &s, "iitt", did, at,
+				 pg_outcome_name(outcome), reply);
+	if (!e && !(e = sqlite__write(c, s, "finish attempt", aid != 0, NULL)))
+		*n = (size_t)sqlite3_changes(c->db);
+	return e;
 }
 
 static pg_err
@@ -649,34 +626,24 @@ const struct pg_store_backend pg_store_sqlite = {
 	.savepoint = sb_savepoint,       /* SAVEPOINT op */
 	.release = sb_release,           /* RELEASE op */
 	.rollback_savepoint = sb_rollback_savepoint, /* ROLLBACK TO + RELEASE */
-	.find_idem = sb_find_idem,       /* partial unique index */
 	.insert_message = sb_insert_message,   /* fields -> JSON */
-	.set_message_ack = sb_set_message_ack, /* only while acked_ms NULL */
-	.release_ack_ref = sb_release_ack_ref,
-	.clear_message_ack = sb_clear_message_ack,
-	.update_escalation = sb_update_escalation,
-	.put_setting = sb_put_setting,         /* settings(key, value BLOB) */
-	.set_message_state = sb_set_message_state,
+	.update_message = sb_update_message,   /* one UPDATE per group */
+	.get_message = sqlite__get_message,    /* fields <- JSON */
+	.find_message = sqlite__find_message,  /* unique indexes */
+	.list_messages = sqlite__list_messages, /* one statement per filter */
+	.each_escalation = sqlite__each_escalation,     /* messages_esc */
+	.count_escalations = sqlite__count_escalations, /* messages_esc */
 	.insert_delivery = sb_insert_delivery,
 	.update_delivery = sb_update_delivery,
+	.get_delivery = sqlite__get_delivery,
+	.each_delivery = sqlite__each_delivery,     /* deliveries_pending */
+	.mailbox_deliveries = sqlite__mailbox_deliveries, /* deliveries_pending */
+	.recent_deliveries = sqlite__recent_deliveries, /* attempts_started */
+	.count_dstates = sqlite__count_dstates,     /* GROUP BY state */
+	.count_deliveries = sqlite__count_deliveries, /* deliveries_pending */
 	.insert_attempt = sb_insert_attempt,   /* outcome NULL = running */
 	.finish_attempt = sb_finish_attempt,
 	.insert_event = sb_insert_event,       /* delivery 0 -> NULL */
-	.count_dstates = sqlite__count_dstates,     /* GROUP BY state */
-	.open_attempts = sqlite__open_attempts,
-	.next_in_state = sqlite__next_in_state,
-	.each_pending = sqlite__each_pending,
-	.get_message = sqlite__get_message,         /* with fields */
-	.get_delivery = sqlite__get_delivery,
-	.message_deliveries = sqlite__message_deliveries,
-	.message_attempts = sqlite__message_attempts,
-	.message_events = sqlite__message_events,
-	.list_messages = sqlite__list_messages,     /* one statement per filter */
-	.find_ack_ref = sqlite__find_ack_ref,       /* unique index */
-	.each_escalation = sqlite__each_escalation, /* messages_esc */
-	.count_unacked = sqlite__count_unacked,
-	.recent_deliveries = sqlite__recent_deliveries, /* attempts_started */
 	.get_setting = sqlite__get_setting,
-	.mailbox_deliveries = sqlite__mailbox_deliveries, /* deliveries_pending */
-	.count_in_state = sqlite__count_in_state,
+	.put_setting = sb_put_setting,         /* settings(key, value BLOB) */
 };

@@ -15,15 +15,15 @@
 enum st {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT,
 	ST_RELEASE, ST_ROLLBACK_TO, ST_VERSION, ST_SET_VERSION,
-	ST_FIND_IDEM, ST_INS_MSG, ST_SET_MSG_STATE, ST_INS_DEL, ST_UPD_DEL,
-	ST_INS_ATT, ST_FIN_ATT, ST_INS_EVT,
-	ST_COUNT_DSTATES, ST_OPEN_ATT, ST_NEXT_IN_STATE, ST_PENDING,
-	ST_GET_MSG, ST_GET_DEL, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
+	ST_INS_MSG, ST_UPD_MSG_STATE, ST_UPD_MSG_ACK, ST_UPD_MSG_ESC,
+	ST_UPD_MSG_REF, ST_GET_MSG, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
+	ST_FIND_REF, ST_FIND_IDEM, ST_NO_REF,
 	ST_LIST_ALL, ST_LIST_CLIENT, ST_LIST_STATE, ST_LIST_BOTH,
-	ST_ACK_MSG, ST_FIND_REF, ST_RECENT, ST_GET_SETTING, ST_PUT_SETTING,
-	ST_NO_REF, ST_SET_REF, ST_RELEASE_REF, ST_LIST_UNACK,
-	ST_LIST_UNACK_CLIENT, ST_CLEAR_ACK, ST_UPD_ESC, ST_EACH_ESC, ST_COUNT_UNACK,
-	ST_MAILBOX, ST_MAILBOX_CONTACT, ST_COUNT_STATE,
+	ST_LIST_UNACK, ST_LIST_UNACK_CLIENT, ST_EACH_ESC, ST_COUNT_ESC,
+	ST_INS_DEL, ST_UPD_DEL, ST_GET_DEL, ST_EACH_DEL, ST_MAILBOX,
+	ST_MAILBOX_CONTACT, ST_RECENT, ST_COUNT_DSTATES, ST_COUNT_DEL,
+	ST_INS_ATT, ST_FIN_ATT, ST_FIN_ATTS, ST_INS_EVT, ST_GET_SETTING,
+	ST_PUT_SETTING,
 	ST__COUNT
 };
 
@@ -62,39 +62,32 @@ pg_err sqlite__migrate(struct pg_sb *c);
 
 /* The read slots of pg_store_sqlite (store_sqlite_read.c); contracts in
  * store_backend.h. */
-pg_err sqlite__count_dstates(struct pg_sb *c, int64_t mid,
-			     size_t counts[PG_D__COUNT]);
-pg_err sqlite__open_attempts(struct pg_sb *c, int64_t did, int64_t *ids,
-			     size_t max, size_t *n);
-pg_err sqlite__next_in_state(struct pg_sb *c, enum pg_dstate ds,
-			     int64_t after, struct pg_delivery *out);
-pg_err sqlite__each_pending(struct pg_sb *c,
-	void (*cb)(const struct pg_delivery *d, void *arg), void *arg);
-pg_err sqlite__get_message(struct pg_sb *c, int64_t id,
-			   struct pg_message *out);
-pg_err sqlite__get_delivery(struct pg_sb *c, int64_t id,
-			    struct pg_delivery *out);
-pg_err sqlite__message_deliveries(struct pg_sb *c, int64_t mid,
-				  struct pg_delivery **v, size_t *n);
-pg_err sqlite__message_attempts(struct pg_sb *c, int64_t mid,
-				struct pg_attempt **v, size_t *n);
-pg_err sqlite__message_events(struct pg_sb *c, int64_t mid,
-			      struct pg_event **v, size_t *n);
+pg_err sqlite__get_message(struct pg_sb *c, int64_t id, unsigned parts,
+			   struct pg_message_full *out);
+pg_err sqlite__find_message(struct pg_sb *c, const char *ack_ref,
+			    const char *operator_name, const char *idem_key,
+			    struct pg_message *out);
 pg_err sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 			     struct pg_message **v, size_t *n);
-pg_err sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid);
-pg_err sqlite__each_escalation(struct pg_sb *c,
+pg_err sqlite__each_escalation(struct pg_sb *c, enum pg_esc_state s,
 	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
-pg_err sqlite__count_unacked(struct pg_sb *c, int64_t *n);
+pg_err sqlite__count_escalations(struct pg_sb *c, enum pg_esc_state s,
+				 size_t *n);
+pg_err sqlite__get_delivery(struct pg_sb *c, int64_t id,
+			    struct pg_delivery *out);
+pg_err sqlite__each_delivery(struct pg_sb *c, unsigned states, int64_t after,
+	bool (*cb)(const struct pg_delivery *d, void *arg), void *arg);
+pg_err sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
+				  const char *contact_id, size_t max,
+				  struct pg_delivery **v, size_t *n);
 pg_err sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
 	int64_t since_ms, size_t max, bool include_acked,
 	bool (*cb)(int64_t did, int64_t mid, const char *address, void *arg),
 	void *arg);
+pg_err sqlite__count_dstates(struct pg_sb *c, int64_t mid,
+			     size_t counts[PG_D__COUNT]);
+pg_err sqlite__count_deliveries(struct pg_sb *c, enum pg_dstate s, size_t *n);
 pg_err sqlite__get_setting(struct pg_sb *c, const char *key, void *buf,
 			   size_t size, size_t *len);
-pg_err sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
-				  const char *contact_id, size_t max,
-				  struct pg_delivery **v, size_t *n);
-pg_err sqlite__count_in_state(struct pg_sb *c, enum pg_dstate s, size_t *n);
 
 #endif

@@ -61,17 +61,6 @@ r_bad(struct row *r, const char *what, const char *val)
 	r->err = PG_ERR_STORE;
 }
 
-static int
-outcome_parse(const char *s, enum pg_outcome *out)
-{
-	for (int i = 0; i < PG_OUT__COUNT; i++)
-		if (strcmp(s, pg_outcome_name((enum pg_outcome)i)) == 0) {
-			*out = (enum pg_outcome)i;
-			return 0;
-		}
-	return -1;
-}
-
 
 static pg_err
 fields_decode(const char *text, struct pg_message *m)
@@ -134,7 +123,8 @@ row_message(sqlite3_stmt *s, void *p)
 	m->operator_name = r_str(&r);
 	m->idem_key = r_str(&r);
 	m->received_ms = r_int(&r);
-	pg_strlcpy(m->state, r_peek(&r), sizeof m->state);
+	if (pg_mstate_parse((t = r_peek(&r)), &m->state))
+		r_bad(&r, "message state", t);
 	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
 	m->acked_ms = r_int(&r);           /* NULL reads as 0 */
 	m->acked_by = r_str(&r);
@@ -142,7 +132,9 @@ row_message(sqlite3_stmt *s, void *p)
 	m->esc_fired = (int)r_int(&r);
 	m->esc_total = (int)r_int(&r);
 	m->esc_next_ms = r_int(&r);
-	pg_strlcpy(m->esc_state, r_peek(&r), sizeof m->esc_state);
+	t = r_peek(&r);                    /* NULL: no escalation */
+	if (*t && pg_esc_state_parse(t, &m->esc_state))
+		r_bad(&r, "escalation state", t);
 	if (r.err)
 		pg_message_free(m);
 	return r.err;
@@ -192,7 +184,7 @@ row_attempt(sqlite3_stmt *s, void *p)
 	a->started_ms = r_int(&r);
 	a->finished_ms = r_int(&r);
 	t = r_peek(&r);
-	if (*t && outcome_parse(t, &a->outcome))   /* "" while running */
+	if (*t && pg_outcome_parse(t, &a->outcome))   /* "" while running */
 		r_bad(&r, "outcome", t);
 	a->reply = r_str(&r);
 	if (r.err) {
@@ -285,97 +277,7 @@ fr_evt(void *p)
 }
 
 
-/* ---- reads ---- */
-
-static pg_err
-rd_dstate_count(sqlite3_stmt *s, void *p)
-{
-	size_t *counts = p;
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	enum pg_dstate ds;
-
-	if (t == NULL || pg_dstate_parse(t, &ds)) {
-		pg_error("store: unknown delivery state \"%s\" in the database",
-			 t ? t : "");
-		return PG_ERR_STORE;
-	}
-	counts[ds] = (size_t)sqlite3_column_int64(s, 1);
-	return PG_OK;
-}
-
-pg_err
-sqlite__count_dstates(struct pg_sb *c, int64_t mid, size_t counts[PG_D__COUNT])
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_COUNT_DSTATES, &s, "i", mid);
-
-	memset(counts, 0, PG_D__COUNT * sizeof counts[0]);
-	return e ? e : sqlite__rows_each(c, s, rd_dstate_count, counts);
-}
-
-struct ids { int64_t *v; size_t n; };
-
-static pg_err
-rd_id(sqlite3_stmt *s, void *p)
-{
-	struct ids *x = p;
-
-	x->v[x->n++] = sqlite3_column_int64(s, 0);
-	return PG_OK;
-}
-
-pg_err
-sqlite__open_attempts(struct pg_sb *c, int64_t did, int64_t *ids, size_t max,
-		 size_t *n)
-{
-	struct ids x = { ids, 0 };
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_OPEN_ATT, &s, "ii", did, (int64_t)max);
-
-	if (!e)
-		e = sqlite__rows_each(c, s, rd_id, &x);   /* LIMIT max */
-	*n = x.n;
-	return e;
-}
-
-pg_err
-sqlite__next_in_state(struct pg_sb *c, enum pg_dstate ds, int64_t after,
-		 struct pg_delivery *out)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_NEXT_IN_STATE, &s, "ti", pg_dstate_name(ds),
-			   after);
-
-	return e ? e : sqlite__row_one(c, s, row_delivery, out);
-}
-
-struct each { void (*cb)(const struct pg_delivery *, void *); void *arg; };
-
-static pg_err
-rd_pending(sqlite3_stmt *s, void *p)
-{
-	struct each *x = p;
-	struct pg_delivery d;
-	pg_err e = row_delivery(s, &d);
-
-	if (!e) {
-		x->cb(&d, x->arg);
-		pg_delivery_free(&d);
-	}
-	return e;
-}
-
-pg_err
-sqlite__each_pending(struct pg_sb *c,
-		void (*cb)(const struct pg_delivery *d, void *arg), void *arg)
-{
-	struct each x = { cb, arg };
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_PENDING, &s, "ttt", pg_dstate_name(PG_D_QUEUED),
-	    pg_dstate_name(PG_D_SENDING), pg_dstate_name(PG_D_HELD));
-
-	return e ? e : sqlite__rows_each(c, s, rd_pending, &x);
-}
+/* ---- messages ---- */
 
 /* A message with its fields (the column after MSG_COLS). */
 #define FIELDS_COL 20          /* the column after MSG_COLS in ST_GET_MSG */
@@ -390,81 +292,112 @@ rd_message_fields(sqlite3_stmt *s, void *p)
 	return e;
 }
 
+/* Prepares the statement id that takes message id mid and reads all its
+ * rows with fn into *v. */
+static pg_err
+message_rows(struct pg_sb *c, enum st id, int64_t mid, size_t sz,
+	     pg_err (*fn)(sqlite3_stmt *, void *), void (*fr)(void *),
+	     void **v, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, id, &s, "i", mid);
+
+	return e ? e : rows_all(c, s, sz, fn, fr, v, n);
+}
+
 pg_err
-sqlite__get_message(struct pg_sb *c, int64_t id, struct pg_message *out)
+sqlite__get_message(struct pg_sb *c, int64_t id, unsigned parts,
+		    struct pg_message_full *out)
 {
 	sqlite3_stmt *s;
 	pg_err e = sqlite__prep(c, ST_GET_MSG, &s, "i", id);
 
-	return e ? e : sqlite__row_one(c, s, rd_message_fields, out);
+	memset(out, 0, sizeof *out);
+	if (!e)
+		e = sqlite__row_one(c, s, rd_message_fields, &out->msg);
+	if (!e && (parts & STORE_DELIVERIES))
+		e = message_rows(c, ST_MSG_DELS, id, sizeof *out->deliveries,
+				 row_delivery, fr_del, (void **)&out->deliveries,
+				 &out->n_deliveries);
+	if (!e && (parts & STORE_ATTEMPTS))
+		e = message_rows(c, ST_MSG_ATTS, id, sizeof *out->attempts,
+				 row_attempt, fr_att, (void **)&out->attempts,
+				 &out->n_attempts);
+	if (!e && (parts & STORE_EVENTS))
+		e = message_rows(c, ST_MSG_EVTS, id, sizeof *out->events,
+				 row_event, fr_evt, (void **)&out->events,
+				 &out->n_events);
+	if (e)
+		pg_message_full_free(out);
+	return e;
+}
+
+/* KEY_COLS: id, received_ms, state, ack_ref. */
+static pg_err
+rd_key(sqlite3_stmt *s, void *p)
+{
+	struct pg_message *m = p;
+	struct row r = { s, 0, PG_OK };
+	const char *t;
+
+	m->id = r_int(&r);
+	m->received_ms = r_int(&r);
+	if (pg_mstate_parse((t = r_peek(&r)), &m->state))
+		r_bad(&r, "message state", t);
+	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
+	return r.err;
 }
 
 pg_err
-sqlite__get_delivery(struct pg_sb *c, int64_t id, struct pg_delivery *out)
+sqlite__find_message(struct pg_sb *c, const char *ack_ref,
+		     const char *operator_name, const char *idem_key,
+		     struct pg_message *out)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_GET_DEL, &s, "i", id);
+	pg_err e;
 
-	return e ? e : sqlite__row_one(c, s, row_delivery, out);
-}
-
-pg_err
-sqlite__message_deliveries(struct pg_sb *c, int64_t mid, struct pg_delivery **v,
-		      size_t *n)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_MSG_DELS, &s, "i", mid);
-
-	return e ? e : rows_all(c, s, sizeof **v, row_delivery, fr_del,
-				(void **)v, n);
-}
-
-pg_err
-sqlite__message_attempts(struct pg_sb *c, int64_t mid, struct pg_attempt **v,
-		    size_t *n)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_MSG_ATTS, &s, "i", mid);
-
-	return e ? e : rows_all(c, s, sizeof **v, row_attempt, fr_att,
-				(void **)v, n);
-}
-
-pg_err
-sqlite__message_events(struct pg_sb *c, int64_t mid, struct pg_event **v, size_t *n)
-{
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_MSG_EVTS, &s, "i", mid);
-
-	return e ? e : rows_all(c, s, sizeof **v, row_event, fr_evt,
-				(void **)v, n);
+	memset(out, 0, sizeof *out);
+	if (ack_ref)
+		e = sqlite__prep(c, ST_FIND_REF, &s, "t", ack_ref);
+	else
+		e = sqlite__prep(c, ST_FIND_IDEM, &s, "tt", operator_name,
+				 idem_key);
+	if (!e && (e = sqlite__row_one(c, s, rd_key, out)))
+		memset(out, 0, sizeof *out);
+	return e;
 }
 
 pg_err
 sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 		 struct pg_message **v, size_t *n)
 {
+	const char *state = pg_mstate_name(f->state);
+	const char *exhausted = pg_esc_state_name(PG_ES_EXHAUSTED);
 	sqlite3_stmt *s;
 	pg_err e;
 
 	if (f->unacknowledged && f->client_id)
-		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iit", f->since_ms,
-			    (int64_t)f->limit, f->client_id);
+		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iitt", f->since_ms,
+			    (int64_t)f->limit, f->client_id, exhausted);
 	else if (f->unacknowledged)
-		e = sqlite__prep(c, ST_LIST_UNACK, &s, "ii", f->since_ms,
-			    (int64_t)f->limit);
-	else if (f->client_id && f->state)
+		e = sqlite__prep(c, ST_LIST_UNACK, &s, "iit", f->since_ms,
+			    (int64_t)f->limit, exhausted);
+	else if (f->client_id && f->state != PG_M_ANY)
 		e = sqlite__prep(c, ST_LIST_BOTH, &s, "iitt", f->since_ms,
-			    (int64_t)f->limit, f->client_id, f->state);
-	else if (f->client_id || f->state)
+			    (int64_t)f->limit, f->client_id, state);
+	else if (f->client_id || f->state != PG_M_ANY)
 		e = sqlite__prep(c, f->client_id ? ST_LIST_CLIENT : ST_LIST_STATE, &s,
 			    "iit", f->since_ms, (int64_t)f->limit,
-			    f->client_id ? f->client_id : f->state);
+			    f->client_id ? f->client_id : state);
 	else
 		e = sqlite__prep(c, ST_LIST_ALL, &s, "ii", f->since_ms,
 			    (int64_t)f->limit);
-	return e ? e : rows_all(c, s, sizeof **v, row_message, fr_msg,
-				(void **)v, n);
+	if (e) {
+		*v = NULL;
+		*n = 0;
+		return e;
+	}
+	return rows_all(c, s, sizeof **v, row_message, fr_msg, (void **)v, n);
 }
 
 static pg_err
@@ -474,13 +407,15 @@ rd_int(sqlite3_stmt *s, void *p)
 	return PG_OK;
 }
 
-pg_err
-sqlite__find_ack_ref(struct pg_sb *c, const char *ref, int64_t *mid)
+/* Steps the prepared count s: its one integer into *n. */
+static pg_err
+count_one(struct pg_sb *c, sqlite3_stmt *s, size_t *n)
 {
-	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_FIND_REF, &s, "t", ref);
+	int64_t v = 0;
+	pg_err e = sqlite__row_one(c, s, rd_int, &v);
 
-	return e ? e : sqlite__row_one(c, s, rd_int, mid);
+	*n = e ? 0 : (size_t)v;
+	return e;
 }
 
 struct esc_walk {
@@ -498,23 +433,98 @@ rd_esc(sqlite3_stmt *s, void *p)
 }
 
 pg_err
-sqlite__each_escalation(struct pg_sb *c,
+sqlite__each_escalation(struct pg_sb *c, enum pg_esc_state st,
 	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg)
 {
 	struct esc_walk w = { cb, arg };
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_EACH_ESC, &s, "");
+	pg_err e = sqlite__prep(c, ST_EACH_ESC, &s, "t", pg_esc_state_name(st));
 
 	return e ? e : sqlite__rows_each(c, s, rd_esc, &w);
 }
 
 pg_err
-sqlite__count_unacked(struct pg_sb *c, int64_t *n)
+sqlite__count_escalations(struct pg_sb *c, enum pg_esc_state st, size_t *n)
 {
 	sqlite3_stmt *s;
-	pg_err e = sqlite__prep(c, ST_COUNT_UNACK, &s, "");
+	pg_err e = sqlite__prep(c, ST_COUNT_ESC, &s, "t", pg_esc_state_name(st));
 
-	return e ? e : sqlite__row_one(c, s, rd_int, n);
+	*n = 0;
+	return e ? e : count_one(c, s, n);
+}
+
+/* ---- deliveries ---- */
+
+pg_err
+sqlite__get_delivery(struct pg_sb *c, int64_t id, struct pg_delivery *out)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_GET_DEL, &s, "i", id);
+
+	return e ? e : sqlite__row_one(c, s, row_delivery, out);
+}
+
+struct each {
+	bool (*cb)(const struct pg_delivery *, void *);
+	void *arg;
+	bool stop;
+};
+
+static pg_err
+rd_each(sqlite3_stmt *s, void *p)
+{
+	struct each *x = p;
+	struct pg_delivery d;
+	pg_err e = row_delivery(s, &d);
+
+	if (!e) {
+		x->stop = x->cb(&d, x->arg);
+		pg_delivery_free(&d);
+	}
+	return !e && x->stop ? PG_ERR_EXISTS : e;   /* EXISTS: stop stepping */
+}
+
+pg_err
+sqlite__each_delivery(struct pg_sb *c, unsigned states, int64_t after,
+	bool (*cb)(const struct pg_delivery *d, void *arg), void *arg)
+{
+	struct each x = { cb, arg, false };
+	const char *in[PG_D__COUNT];
+	sqlite3_stmt *s;
+	pg_err e;
+
+	_Static_assert(PG_D__COUNT == 8, "ST_EACH_DEL takes one ? per state");
+	for (int i = 0; i < PG_D__COUNT; i++)
+		in[i] = states & STORE_DSTATE(i) ? pg_dstate_name(i) : NULL;
+	e = sqlite__prep(c, ST_EACH_DEL, &s, "tttttttti", in[0], in[1], in[2],
+			 in[3], in[4], in[5], in[6], in[7], after);
+	if (!e)
+		e = sqlite__rows_each(c, s, rd_each, &x);
+	return e == PG_ERR_EXISTS && x.stop ? PG_OK : e;
+}
+
+pg_err
+sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
+			   const char *contact_id, size_t max,
+			   struct pg_delivery **v, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e;
+
+	if (contact_id)
+		e = sqlite__prep(c, ST_MAILBOX_CONTACT, &s, "ttit",
+				 pg_dstate_name(PG_D_WAITING), client_id,
+				 (int64_t)max, contact_id);
+	else
+		e = sqlite__prep(c, ST_MAILBOX, &s, "tti",
+				 pg_dstate_name(PG_D_WAITING), client_id,
+				 (int64_t)max);
+	if (e) {
+		*v = NULL;
+		*n = 0;
+		return e;
+	}
+	return rows_all(c, s, sizeof **v, row_delivery, fr_del, (void **)v, n);
 }
 
 struct recent {
@@ -552,6 +562,44 @@ sqlite__recent_deliveries(struct pg_sb *c, enum pg_channel_kind ch,
 	return e == PG_ERR_EXISTS && x.stop ? PG_OK : e;
 }
 
+static pg_err
+rd_dstate_count(sqlite3_stmt *s, void *p)
+{
+	size_t *counts = p;
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	enum pg_dstate ds;
+
+	if (t == NULL || pg_dstate_parse(t, &ds)) {
+		pg_error("store: unknown delivery state \"%s\" in the database",
+			 t ? t : "");
+		return PG_ERR_STORE;
+	}
+	counts[ds] = (size_t)sqlite3_column_int64(s, 1);
+	return PG_OK;
+}
+
+pg_err
+sqlite__count_dstates(struct pg_sb *c, int64_t mid, size_t counts[PG_D__COUNT])
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_COUNT_DSTATES, &s, "i", mid);
+
+	memset(counts, 0, PG_D__COUNT * sizeof counts[0]);
+	return e ? e : sqlite__rows_each(c, s, rd_dstate_count, counts);
+}
+
+pg_err
+sqlite__count_deliveries(struct pg_sb *c, enum pg_dstate ds, size_t *n)
+{
+	sqlite3_stmt *s;
+	pg_err e = sqlite__prep(c, ST_COUNT_DEL, &s, "t", pg_dstate_name(ds));
+
+	*n = 0;
+	return e ? e : count_one(c, s, n);
+}
+
+/* ---- settings ---- */
+
 struct blob { void *buf; size_t size, *len; };
 
 static pg_err
@@ -578,40 +626,4 @@ sqlite__get_setting(struct pg_sb *c, const char *key, void *buf, size_t size,
 	pg_err e = sqlite__prep(c, ST_GET_SETTING, &s, "t", key);
 
 	return e ? e : sqlite__row_one(c, s, rd_blob, &x);
-}
-
-pg_err
-sqlite__mailbox_deliveries(struct pg_sb *c, const char *client_id,
-			   const char *contact_id, size_t max,
-			   struct pg_delivery **v, size_t *n)
-{
-	sqlite3_stmt *s;
-	pg_err e;
-
-	if (contact_id)
-		e = sqlite__prep(c, ST_MAILBOX_CONTACT, &s, "ttit",
-				 pg_dstate_name(PG_D_WAITING), client_id,
-				 (int64_t)max, contact_id);
-	else
-		e = sqlite__prep(c, ST_MAILBOX, &s, "tti",
-				 pg_dstate_name(PG_D_WAITING), client_id,
-				 (int64_t)max);
-	if (e) {
-		*v = NULL;
-		*n = 0;
-		return e;
-	}
-	return rows_all(c, s, sizeof **v, row_delivery, fr_del, (void **)v, n);
-}
-
-pg_err
-sqlite__count_in_state(struct pg_sb *c, enum pg_dstate ds, size_t *n)
-{
-	sqlite3_stmt *s;
-	int64_t v = 0;
-	pg_err e = sqlite__prep(c, ST_COUNT_STATE, &s, "t", pg_dstate_name(ds));
-
-	if (!e && !(e = sqlite__row_one(c, s, rd_int, &v)))
-		*n = (size_t)v;
-	return e;
 }

@@ -33,18 +33,17 @@ static pg_err
 fill_ack_refs(struct pg_sb *c)
 {
 	sqlite3_stmt *s;
-	char ref[12];
-	int64_t id = 0, n = 0;
+	struct pg_message m = { 0 };
+	int64_t n = 0;
 	pg_err e;
 
 	for (;;) {
-		if ((e = sqlite__prep(c, ST_NO_REF, &s, "i", id)))
+		if ((e = sqlite__prep(c, ST_NO_REF, &s, "i", m.id)))
 			return e;
-		if ((e = sqlite__row_one(c, s, rd_int, &id)) == PG_ERR_NOTFOUND)
+		if ((e = sqlite__row_one(c, s, rd_int, &m.id)) == PG_ERR_NOTFOUND)
 			break;
-		if (e || (e = store__new_ack_ref(&pg_store_sqlite, c, ref)) ||
-		    (e = sqlite__prep(c, ST_SET_REF, &s, "it", id, ref)) ||
-		    (e = sqlite__write(c, s, "set ack reference", true, NULL)))
+		if (e || (e = store__new_ack_ref(&pg_store_sqlite, c, m.ack_ref)) ||
+		    (e = pg_store_sqlite.update_message(c, &m, STORE_M_REF)))
 			return e;
 		n++;
 	}
@@ -143,6 +142,8 @@ static const struct migration migrations[] = {
 	  NULL },
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION,
+	       "one migration per version of the store's schema");
 
 pg_err
 sqlite__version(struct pg_sb *c, int *version)
