@@ -348,8 +348,7 @@ find_device(const struct pg_contact *c, enum pg_channel_kind ch, const char *add
 
 		if (d->channel != ch || addr == NULL)
 			continue;
-		if ((d->to && strcmp(d->to, addr) == 0) ||
-		    (d->pin && strcmp(d->pin, addr) == 0))
+		if (d->to && strcmp(d->to, addr) == 0)
 			return d;
 	}
 	return NULL;
