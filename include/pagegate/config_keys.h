@@ -12,6 +12,7 @@
  *   unknown setting "proxi" in fax gateway (did you mean "proxy"?)
  *   "host" is not a setting of sip fax gateways (only of hylafax)
  *   "port" must be a whole number, not a string
+ *   each entry of "fax" must be a group { ... }, not a string
  *   bad port: expected a whole number from 1 to 65535
  *   bad wait: expected a duration from 1s to 7d such as "30s", "5m", "2h", "1d"
  *   bad starttls "requird": expected "off", "opportunistic" or "required" (did you mean "required"?)
@@ -19,6 +20,7 @@
  *   bad name: expected UTF-8 text
  *   bad name: expected text without control characters (line breaks, tabs)
  *   missing "host" in smtp gateway
+ *   cannot read tls_ca "/etc/pagegate/ca.pem": No such file or directory
  *   number 4294967297 does not fit in 32 bits: write 4294967297L for a 64-bit number
  *
  * and the checks that are not per key (duplicates, references, pairs of
@@ -29,6 +31,8 @@
  *   set "from" or "messaging_service_sid", not both
  *   set both "user" and "password", or neither
  *   sms device, but the daemon configuration defines no sms provider
+ *   bad notify "jane": expected "contact:ID" or "oncall:ID"
+ *   warning: store.path is deprecated: write dsn = "sqlite:var/pagegate.db"
  *
  * Every diagnostic is "file:line: message" - the file a setting was read
  * from (also inside @include'd files), line 1 for what is missing at the

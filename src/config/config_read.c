@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_priv.h"
 #include "pagegate/util.h"
@@ -101,18 +102,17 @@ bool config__refused(const struct pg_conf *cx, const config_setting_t *s)
 static char *slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 
 	if (!f)
 		return NULL;
-	buf = malloc(FILE_MAX + 1);
-	*n = buf ? fread(buf, 1, FILE_MAX + 1, f) : 0;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= FILE_MAX &&
+	    (buf = malloc((size_t)st.st_size + 1)))
+		*n = fread(buf, 1, (size_t)st.st_size, f);
 	fclose(f);
-	if (!buf || *n > FILE_MAX) {
-		free(buf);
-		return NULL;
-	}
-	buf[*n] = '\0';
+	if (buf)
+		buf[*n] = '\0';
 	return buf;
 }
 
@@ -155,7 +155,7 @@ static const char *include(struct pg_conf *cx, const char *p, int depth)
 	if (depth >= INCLUDE_MAX || !n)
 		return p;
 	/* libconfig: relative to the include directory, the top file's */
-	snprintf(path, sizeof path, "%s%s", name[0] == '/' ? "" : cx->dir, name);
+	snprintf(path, sizeof path, "%s%s", name[0] == '/' || !cx->dir ? "" : cx->dir, name);
 	if ((text = slurp(path, &len))) {
 		scan(cx, text, path, depth + 1);
 		free(text);
