@@ -1,9 +1,9 @@
 /*
  * content.c - content levels (content.h): which level a delivery gets, what
- * each level leaves of a message's template variables, the summary cut,
- * and the client file's "content" and "callback" settings.
+ * each level leaves of a message's template variables, the summary cut.
+ * The client file's "content" and "callback" settings are read by
+ * src/config/config_content.c.
  */
-#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,83 +215,4 @@ pg_content_templates(enum pg_content level, const char *subject,
 
 	*subject_out = subject && notify ? "notify.subject" : subject;
 	*body_out = notify ? "notify.txt" : body;
-}
-
-/* ---- the client file ---- */
-
-static int
-line_of(const config_setting_t *s)
-{
-	return s ? (int)config_setting_source_line(s) : 0;
-}
-
-/* content = { sms = "summary"; pager = "notify"; }: the line of the
- * first notify entry into *notify_line. */
-static void
-content_group(const config_setting_t *g, struct pg_client *cl, const char *file,
-	      struct pg_diags *d, int *notify_line)
-{
-	int n = config_setting_length(g);
-
-	for (int i = 0; i < n; i++) {
-		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(m);
-		enum pg_channel_kind ch;
-		enum pg_content lv;
-
-		if (!name || pg_channel_parse(name, &ch) != 0) {
-			pg_diag_add(d, file, line_of(m), "unknown channel \"%s\" in content "
-				    "(expected email, fax, sms, pager or mqtt)", name ? name : "?");
-			continue;
-		}
-		if (config_setting_type(m) != CONFIG_TYPE_STRING ||
-		    pg_content_parse(config_setting_get_string(m), &lv) != 0) {
-			const char *v = config_setting_type(m) == CONFIG_TYPE_STRING ?
-				config_setting_get_string(m) : NULL;
-			pg_diag_add(d, file, line_of(m), "bad content%s%.60s%s for %s: expected "
-				    "\"full\", \"summary\" or \"notify\"", v ? " \"" : "",
-				    v ? v : "", v ? "\"" : "", name);
-			continue;
-		}
-		cl->content[ch] = lv;
-		if (lv == PG_CONTENT_NOTIFY && *notify_line == 0)
-			*notify_line = line_of(m);
-	}
-}
-
-pg_err
-pg_content_config(const struct config_setting_t *root, struct pg_client *cl,
-		  const char *default_callback, const char *file, struct pg_diags *d)
-{
-	static const char need[] = "content \"notify\" needs a callback number: "
-		"set callback in this file or in pagegate.conf";
-	config_setting_t *g = config_setting_get_member(root, "content");
-	config_setting_t *cb = config_setting_get_member(root, "callback");
-	size_t before = d->n;
-	int notify_line = 0;
-
-	/* a member of the wrong type is reported by the client file's
-	 * table of keys */
-	if (g && config_setting_is_group(g))
-		content_group(g, cl, file, d, &notify_line);
-	if (cb && config_setting_type(cb) == CONFIG_TYPE_STRING) {
-		const char *v = config_setting_get_string(cb);
-		if (!pg_callback_ok(v))
-			pg_diag_add(d, file, line_of(cb), "bad callback \"%.40s\": expected a "
-				    "number to dial such as \"+18005550100\"", v);
-		else if (!(cl->callback = strdup(v)))
-			return PG_ERR_NOMEM;
-	} else if (default_callback && !(cl->callback = strdup(default_callback))) {
-		return PG_ERR_NOMEM;
-	}
-	if (!cl->callback && !cb) {
-		if (notify_line)
-			pg_diag_add(d, file, notify_line, "%s", need);
-		for (size_t i = 0; i < cl->n_contacts; i++)
-			for (size_t j = 0; j < cl->contacts[i].n_devices; j++)
-				if (cl->contacts[i].devices[j].content == PG_CONTENT_NOTIFY)
-					pg_diag_add(d, file, cl->contacts[i].devices[j].line,
-						    "%s", need);
-	}
-	return d->n > before ? PG_ERR_CONFIG : PG_OK;
 }

@@ -118,8 +118,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		printf("%s: ok (%zu clients, %zu operators, %zu smtp gateways)\n",
-		    path, cfg->n_clients, cfg->n_operators, cfg->n_smtp);
+		printf("%s: ok (%zu clients, %zu operators)\n",
+		    path, cfg->n_clients, cfg->n_operators);
 		pg_config_release(cfg);
 		return 0;
 	}
@@ -128,8 +128,8 @@ main(int argc, char **argv)
 	ctx.started_ms = pg_now_ms();
 	pg_metrics_init(&metrics);
 	ctx.metrics = &metrics;
-	if ((e = pg_store_open(cfg->db_path, cfg->store_max_mb, &ctx.store)) != PG_OK) {
-		pg_error("cannot open store %s: %s", cfg->db_path, pg_strerror(e));
+	if ((e = pg_store_open(cfg->store_dsn, cfg->store_max_mb, &ctx.store)) != PG_OK) {
+		pg_error("cannot open store %s: %s", cfg->store_dsn, pg_strerror(e));
 		pg_config_release(cfg);
 		return 1;
 	}
@@ -172,7 +172,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	pg_info("pagegated %s ready: http://%s:%d/ (store %s, %zu clients)",
-	    PG_VERSION, cfg->listen, cfg->port, cfg->db_path, cfg->n_clients);
+	    PG_VERSION, cfg->listen, cfg->port, cfg->store_dsn, cfg->n_clients);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -11,8 +11,9 @@
  * through the host interface (struct pg_chan_host) that start() receives.
  *
  * A driver plugs into every layer through its table alone:
- *   configuration  its own section of pagegate.conf (config_parse) and a
- *                  check of each client device on its channel (device_check)
+ *   configuration  its own settings of pagegate.conf (config_keys,
+ *                  config_parse), its retry defaults, its devices' settings
+ *                  (address_key, device_keys, device_check)
  *   templates      which templates it renders (subject/body names, escaping)
  *   sending        send(), batched per gateway, from scheduler workers
  *   callbacks      http(): requests to /cb/<name>/... (delivery reports,
@@ -25,6 +26,7 @@
 #include <libconfig.h>
 
 #include "pagegate/config.h"
+#include "pagegate/config_keys.h"
 #include "pagegate/content.h"
 #include "pagegate/store.h"
 #include "pagegate/template.h"
@@ -148,22 +150,42 @@ struct pg_channel {
 	const char *body_template;
 	enum pg_escape body_escape;
 
-	/* Optional: parses this channel's own section of pagegate.conf, the
-	 * setting named like the channel ("sms", "pager", "mqtt", "fax"), into
-	 * *out; section is NULL when the file has none.  Report every problem
-	 * with pg_diag_add(d, file, config_setting_source_line(s), ...) and
-	 * return PG_ERR_CONFIG; an unknown key is a problem.  The result is
-	 * stored in cfg->chan_cfg[kind] and freed with config_free. */
-	pg_err (*config_parse)(const config_setting_t *section, const char *file,
-			       struct pg_diags *d, void **out);
+	/* ---- configuration (config_keys.h declares keys and reports) ---- */
+	/* The top-level settings of pagegate.conf this driver owns, with
+	 * their types, ending with a NULL name: { "sms", PG_KT_LIST }; email
+	 * owns "smtp" and "default_smtp".  The daemon file's walk leaves
+	 * them to config_parse; no other file names them. */
+	const struct pg_key *config_keys;
+	/* Optional: parses those settings from the root of pagegate.conf
+	 * (any may be absent: fetch each with pg_conf_section) into *out,
+	 * walking the driver's key tables with pg_conf_apply and reporting
+	 * what is not per key with the pg_conf_* helpers into cx.  Returns
+	 * PG_ERR_CONFIG after reporting, PG_ERR_NOMEM.  The result is stored
+	 * in cfg->chan_cfg[kind] and freed with config_free. */
+	pg_err (*config_parse)(struct pg_conf *cx, const config_setting_t *root,
+			       void **out);
 	void (*config_free)(void *chan_cfg);
+	/* Every key table config_parse walks, NULL-terminated: the unit test
+	 * proves each one's bounds fit its fields. */
+	const struct pg_keytab *const *config_tables;
+	/* Retry policy of the channel's deliveries when pagegate.conf's
+	 * retry group does not set one; zeros: PG_RETRY_DEFAULT. */
+	struct pg_retry_policy retry;
 
-	/* Optional: checks one device of this channel in a client file: the
-	 * address form, that a named gateway exists in chan_cfg, the device
-	 * options (dev->opts) it understands.  Without it, a device with any
-	 * option is refused. */
-	void (*device_check)(const void *chan_cfg, const struct pg_device *dev,
-			     const char *file, struct pg_diags *d);
+	/* Devices in client files: the setting that may carry the address
+	 * instead of "to" (the pager's "pin"; NULL = only "to"/"topic"); the
+	 * driver's own device settings (checked only: their values reach
+	 * device_check and send() as text in dev->opts, see
+	 * pg_device_opt), ending with a NULL name.  A device with any other
+	 * setting is refused. */
+	const char *address_key;
+	const struct pg_key *device_keys;
+	/* Optional: checks one device of this channel: the address form,
+	 * that a named gateway exists in chan_cfg (NULL when the driver's
+	 * settings are absent), what the device keys cannot say alone.
+	 * Reports with the pg_conf_* helpers at dev->line of cx->file. */
+	void (*device_check)(struct pg_conf *cx, const void *chan_cfg,
+			     const struct pg_device *dev);
 
 	/* Optional: long-lived state (connections, subscriptions, threads).
 	 * host stays valid until stop() returns. */

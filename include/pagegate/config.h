@@ -20,7 +20,8 @@
 struct pg_diag {
 	char file[256];
 	int line;            /* 0 when the problem has no line (missing file) */
-	char msg[256];
+	char msg[256];       /* a warning's starts with "warning: " */
+	bool warning;        /* never fails a load (config_keys.h) */
 };
 struct pg_diags {
 	struct pg_diag *v;
@@ -28,21 +29,25 @@ struct pg_diags {
 };
 void pg_diags_init(struct pg_diags *d);
 void pg_diags_free(struct pg_diags *d);
-/* Records one diagnostic (silently drops past 1000). */
+/* Records one diagnostic, an error (silently drops past 1000).  The
+ * configuration's own wordings are in config_keys.h. */
 void pg_diag_add(struct pg_diags *d, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The diagnostics of d that are errors (not warnings). */
+size_t pg_diags_errors(const struct pg_diags *d);
 
 /* ---- client preference file ---- */
 
 struct pg_device {
 	enum pg_channel_kind channel;
-	char *to;          /* address/number/topic ("topic" is a synonym of
-			      "to"); may be NULL for pager */
+	char *to;          /* address/number/topic/PIN: "to", its synonym
+			      "topic", or the setting the channel names for
+			      it (channel.h address_key: the pager's "pin") */
 	char *gateway;     /* gateway name, NULL = channel default */
-	char *pin;         /* pager PIN, NULL otherwise */
-	struct pg_kv *opts; /* every other setting of the device, as text
-			      (numbers and booleans too), for the driver's
-			      device_check: e.g. max_segments = 3 */
+	struct pg_kv *opts; /* the driver's own device settings (channel.h
+			      device_keys), checked, as text: numbers as
+			      written in decimal, durations and names as
+			      written; e.g. max_segments = 3 */
 	size_t n_opts;
 	enum pg_content content; /* content = "full"/"summary"/"notify"; UNSET =
 			      the client's level for the channel (content.h) */
@@ -169,26 +174,6 @@ struct pg_client {
 
 /* ---- daemon configuration ---- */
 
-enum pg_starttls { PG_TLS_OFF = 0, PG_TLS_OPPORTUNISTIC, PG_TLS_REQUIRED };
-
-struct pg_smtp_gateway {
-	char *name;
-	char *host;
-	int port;
-	enum pg_starttls starttls;
-	char *user;          /* NULL = no AUTH */
-	char *password;
-	char *from;          /* envelope and From: address */
-	char *from_name;     /* display name for From:, may be NULL */
-	char *helo;          /* NULL = system host name */
-	char *tls_ca;        /* PEM file of CAs that verify the relay's
-				certificate (relative to the config file);
-				NULL = the system's CA store */
-	int timeout_s;       /* per SMTP command */
-	int batch;           /* messages per SMTP session, >= 1 */
-	int line;
-};
-
 struct pg_operator {
 	char *name;
 	char token_sha256[65];   /* lower-case hex */
@@ -200,12 +185,16 @@ struct pg_retry_policy {
 	int cap_s;           /* largest delay */
 	int give_up_s;       /* a delivery older than this fails */
 };
+/* The policy of a channel whose driver names none (channel.h retry). */
+#define PG_RETRY_DEFAULT { 30, 10 * 60, 4 * 3600 }
 
 struct pg_config {
 	char *file;               /* the daemon configuration file */
 	char *listen;             /* address, default "127.0.0.1" */
 	int port;                 /* default 8025 */
-	char *db_path;            /* SQLite file, relative to the config's dir */
+	char *store_dsn;          /* store.dsn with a sqlite: path resolved
+				     against the file's directory:
+				     "sqlite:/abs/path" (pg_store_open) */
 	int64_t store_max_mb;     /* 0 = no limit; past it intake answers 503 */
 	char *templates_dir;
 	char *clients_dir;
@@ -215,17 +204,14 @@ struct pg_config {
 	int workers;              /* delivery worker threads (default 4) */
 	struct pg_operator *operators;
 	size_t n_operators;
-	struct pg_smtp_gateway *smtp;
-	size_t n_smtp;
-	char *default_smtp;       /* gateway name; NULL = the first */
 	char *callback;           /* default callback number (content.h), may be NULL */
 	struct pg_retry_policy retry[PG_CH__COUNT];
 	struct pg_template *templates;    /* defaults from templates_dir */
 	size_t n_templates;
 	struct pg_client *clients;
 	size_t n_clients;
-	/* Each channel driver's own section, parsed by its config_parse
-	 * (NULL when the driver has none). */
+	/* Each channel driver's own settings ("smtp", "sms" ...), parsed by
+	 * its config_parse (NULL when the driver has none). */
 	void *chan_cfg[PG_CH__COUNT];
 
 	int refs;                 /* managed by pg_config_hold/release */
@@ -237,7 +223,8 @@ struct pg_config {
  * template variables).  Relative paths in the file are taken relative to the
  * file's directory.  On success *out has refs = 1.  On failure returns
  * PG_ERR_CONFIG with at least one diagnostic in d and *out = NULL.
- * Warnings never fail a load. */
+ * Warnings (a deprecated setting) are diagnostics too but never fail a
+ * load: PG_OK with them in d. */
 pg_err pg_config_load(const char *path, struct pg_config **out, struct pg_diags *d);
 
 void pg_config_hold(struct pg_config *c);
@@ -252,8 +239,6 @@ const struct pg_escalation *pg_client_escalation(const struct pg_client *cl,
 const struct pg_field *pg_client_field(const struct pg_client *cl, const char *id);
 /* The operator whose token hashes to the stored hash (constant time), or NULL. */
 const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *token);
-/* The SMTP gateway by name, or the default one for name == NULL. */
-const struct pg_smtp_gateway *pg_config_smtp(const struct pg_config *c, const char *name);
 /* The template text for name: the client's override, else the default;
  * NULL when neither exists. */
 const struct pg_template *pg_config_template(const struct pg_config *c,

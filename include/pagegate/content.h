@@ -24,10 +24,8 @@
 
 #include "pagegate/common.h"
 
-struct config_setting_t;      /* libconfig.h */
 struct pg_client;
 struct pg_device;
-struct pg_diags;
 struct pg_tvars;
 
 /* PG_CONTENT_UNSET (0, so zeroed structures inherit) means "not set
@@ -76,16 +74,5 @@ pg_err pg_content_apply(struct pg_tvars *tv, enum pg_content level);
 void pg_content_templates(enum pg_content level, const char *subject,
 			  const char *body, bool plain,
 			  const char **subject_out, const char **body_out);
-
-/* Reads a client file's "content" group (channel = level) and "callback"
- * into cl (whose contacts are loaded; each device's own "content" is
- * read with the device), falling back to default_callback (pagegate.conf,
- * may be NULL).  Every problem becomes a diagnostic at file:line: unknown
- * channel or level, a bad number, a notify level with no callback number
- * anywhere.  Returns PG_OK, PG_ERR_CONFIG (diagnostics added) or
- * PG_ERR_NOMEM. */
-pg_err pg_content_config(const struct config_setting_t *root, struct pg_client *cl,
-			 const char *default_callback, const char *file,
-			 struct pg_diags *d);
 
 #endif

@@ -25,6 +25,7 @@
 #include <libconfig.h>
 
 #include "pagegate/config.h"
+#include "pagegate/config_keys.h"
 #include "pagegate/util.h"
 
 struct pg_oncall_override {
@@ -48,14 +49,14 @@ struct pg_rotation {
 
 /* Parses the client's "oncall" list (setting may be NULL) into *out / *n,
  * resolving member names against cl->contacts (cl->tz and cl->contacts
- * are already loaded).  Every problem becomes a diagnostic
+ * are already loaded), with the configuration engine's context cx (the
+ * client file; config_keys.h).  Every problem becomes a diagnostic
  * "file:line: ..." (unknown member, bad handoff, bad period, empty
  * members, duplicate id, override outside sane bounds or to <= from ...)
  * and the function returns PG_ERR_CONFIG; PG_ERR_NOMEM on allocation
- * failure. */
-pg_err pg_oncall_parse(const config_setting_t *setting, const struct pg_client *cl,
-		       const char *file, struct pg_diags *d,
-		       struct pg_rotation **out, size_t *n);
+ * failure.  (src/config/config_oncall.c) */
+pg_err pg_oncall_parse(struct pg_conf *cx, const config_setting_t *setting,
+		       const struct pg_client *cl, struct pg_rotation **out, size_t *n);
 void pg_oncall_free(struct pg_rotation *r, size_t n);
 
 /* The rotation named id ("techs"), or NULL. */

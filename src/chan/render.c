@@ -18,8 +18,7 @@ pg_contact_device(const struct pg_contact *ct, enum pg_channel_kind ch,
 
 		if (d->channel != ch)
 			continue;
-		if ((d->to && strcmp(d->to, address) == 0) ||
-		    (d->pin && strcmp(d->pin, address) == 0))
+		if (d->to && strcmp(d->to, address) == 0)
 			return d;
 	}
 	return NULL;

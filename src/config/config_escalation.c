@@ -7,7 +7,8 @@
  *
  * A step names whom to notify and on which channels exactly as a rule
  * does (config__rule_targets), and how long to wait for an
- * acknowledgement before the next step.
+ * acknowledgement before the next step.  Read after the contacts and the
+ * rotations, before the rules that name the policies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,24 @@
 #define WAIT_MIN_S   1
 #define WAIT_MAX_S   (7 * 86400)
 
-static const struct key policy_keys[] = {
-	{ "id", K_STR }, { "repeat", K_INT }, { "steps", K_LIST }, { NULL, 0 }
+static const struct pg_key policy_keys[] = {
+	{ .name = "id", .type = PG_KT_STR, .flags = PG_KF_REQUIRED },
+	{ "repeat", PG_KT_INT, PG_AT(struct pg_escalation, repeat), .lo = 1,
+	  .hi = REPEAT_MAX, .def = 1 },
+	{ .name = "steps", .type = PG_KT_LIST },
+	PG_KEY_END
 };
-static const struct key step_keys[] = {
-	{ "notify", K_STR_OR_STRS }, { "channels", K_STRS }, { "wait", K_DUR },
-	{ NULL, 0 }
+const struct pg_keytab config__policy_tab = { "escalation", policy_keys, NULL };
+
+static const struct pg_key step_keys[] = {
+	{ .name = "notify", .type = PG_KT_STR_OR_STRS },
+	{ .name = "channels", .type = PG_KT_STRS },
+	{ "wait", PG_KT_DUR, PG_KF_REQUIRED, PG_AT(struct pg_esc_step, wait_s),
+	  .lo = WAIT_MIN_S, .hi = WAIT_MAX_S,
+	  .hint = "how long to wait for an acknowledgement, e.g. \"5m\"" },
+	PG_KEY_END
 };
+const struct pg_keytab config__step_tab = { "escalation step", step_keys, NULL };
 
 static bool id_ok(const char *s)
 {
@@ -42,86 +54,75 @@ static bool id_ok(const char *s)
 }
 
 static void load_step(struct loader *ld, struct pg_client *cl,
-		      struct pg_esc_step *st, config_setting_t *g)
+		      struct pg_esc_step *st, const config_setting_t *g)
 {
-	int64_t w;
-
-	config__keys(ld, g, step_keys, "escalation step");
+	pg_conf_apply(ld->cx, g, &config__step_tab, st);
 	st->line = (int)config_setting_source_line(g);
 	st->target.line = st->line;
 	st->target.kind = -1;
 	st->target.urgency = -1;
 	config__rule_targets(ld, cl, &st->target, g, true, "escalation step");
-	if (config__dur(ld, g, "wait", WAIT_MIN_S, WAIT_MAX_S, &w))
-		st->wait_s = (int)w;
-	else if (!config_setting_get_member(g, "wait"))
-		config__diag(ld, g, "escalation step has no \"wait\" (how long to wait "
-			     "for an acknowledgement, e.g. \"5m\")");
 }
 
 static void load_policy(struct loader *ld, struct pg_client *cl,
-			struct pg_escalation *p, config_setting_t *g)
+			struct pg_escalation *p, const config_setting_t *g)
 {
-	config_setting_t *m, *steps;
-	int64_t repeat = 1;
+	const struct pg_keytab *t = &config__policy_tab;
+	struct pg_conf *cx = ld->cx;
+	const config_setting_t *steps;
+	const char *id;
 	int n;
 
-	config__keys(ld, g, policy_keys, "escalation");
+	pg_conf_apply(cx, g, t, p);
 	p->line = (int)config_setting_source_line(g);
-	p->repeat = 1;
-	if ((m = config__member(g, "id", K_STR))) {
-		const char *id = config__str(ld, m, false);
-		if (id && !id_ok(id))
-			config__diag(ld, m, "bad escalation id \"%s\": use 1 to %d of a-z, 0-9, "
-				     "'-' and '_'", id, ID_MAX);
-		else if (id && pg_client_escalation(cl, id))
-			config__diag(ld, m, "escalation \"%s\" is declared twice", id);
-		else if (id)
-			p->id = config__strdup(ld, id);
-	} else if (!config_setting_get_member(g, "id")) {
-		config__diag(ld, g, "escalation has no \"id\"");
+	if ((id = pg_conf_string(g, t, 0, "id"))) {
+		const struct pg_escalation *old = pg_client_escalation(cl, id);
+		if (!id_ok(id))
+			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "escalation id",
+				    id, NULL, "1 to %d of a-z, 0-9, '-' and '_'", ID_MAX);
+		else if (old)
+			pg_conf_duplicate(cx, config_setting_get_member(g, "id"), 0,
+					  "escalation", id, NULL, old->line);
+		else if (!(p->id = strdup(id)))
+			cx->nomem = true;
 	}
-	if (config__int(ld, g, "repeat", 1, REPEAT_MAX, &repeat))
-		p->repeat = (int)repeat;
-	steps = config__member(g, "steps", K_LIST);
+	steps = pg_conf_member(g, t, 0, "steps");
 	n = steps ? config_setting_length(steps) : 0;
 	if (n == 0) {
-		config__diag(ld, steps ? steps : g, "escalation has no steps");
+		if (steps || !pg_conf_has(g, "steps"))
+			pg_conf_error(cx, steps ? steps : g, 0, "escalation has no steps");
 		return;
 	}
 	if (n > STEPS_MAX) {
-		config__diag(ld, steps, "escalation has %d steps; at most %d", n, STEPS_MAX);
+		pg_conf_error(cx, steps, 0, "escalation has %d steps; at most %d", n, STEPS_MAX);
 		return;
 	}
-	if (!(p->steps = config__calloc(ld, (size_t)n, sizeof *p->steps)))
+	if (!(p->steps = calloc((size_t)n, sizeof *p->steps))) {
+		cx->nomem = true;
 		return;
+	}
 	for (int i = 0; i < n; i++) {
-		config_setting_t *sg = config_setting_get_elem(steps, (unsigned)i);
-		if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
-			config__diag(ld, sg, "an escalation step must be a group { ... }");
-			continue;
-		}
-		load_step(ld, cl, &p->steps[p->n_steps++], sg);
+		const config_setting_t *sg = pg_conf_group_at(cx, steps, i);
+		if (sg)
+			load_step(ld, cl, &p->steps[p->n_steps++], sg);
 	}
 }
 
 void config__load_escalations(struct loader *ld, struct pg_client *cl,
-			      config_setting_t *list)
+			      const config_setting_t *list)
 {
 	int n = config_setting_length(list);
 
-	if (n == 0 || !(cl->escalations = config__calloc(ld, (size_t)n,
-							 sizeof *cl->escalations)))
+	if (n == 0)
 		return;
+	if (!(cl->escalations = calloc((size_t)n, sizeof *cl->escalations))) {
+		ld->cx->nomem = true;
+		return;
+	}
 	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		struct pg_escalation *p = &cl->escalations[cl->n_escalations];
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			config__diag(ld, g, "an escalation policy must be a group { ... }");
-			continue;
-		}
-		load_policy(ld, cl, p, g);
-		cl->n_escalations++;
+		const config_setting_t *g = pg_conf_group_at(ld->cx, list, i);
+		if (g)
+			load_policy(ld, cl, &cl->escalations[cl->n_escalations++], g);
 	}
 }
 

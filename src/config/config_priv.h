@@ -1,12 +1,16 @@
 /*
- * config_priv.h - shared between config.c (daemon file, templates, lookups,
- * the live configuration) and config_client.c (client preference files).
- * Not a public contract: only those two files include it.
+ * config_priv.h - shared by the files of src/config/: the engine
+ * (config_keys.c, config_keys_check.c, config_read.c, config_diag.c) and
+ * the loader of pagegate.conf (config.c, config_daemon.c), the templates
+ * (config_templates.c) and the client files (config_client.c,
+ * config_contacts.c, config_rules.c, config_escalation.c,
+ * config_oncall.c, config_content.c).  Not a public contract: only the
+ * files of src/config/ include it.
  *
- * Settings are declared once, in tables of (name, type).  config__keys()
- * reports every unknown or mistyped member of a group; the getters then
- * quietly skip members whose type was wrong, so each mistake is reported
- * exactly once.
+ * Settings are declared in key tables (config_keys.h) and walked by
+ * pg_conf_apply, which reports each mistake once; the code here reads
+ * what the engine accepted (pg_conf_member, pg_conf_string) and checks
+ * what is not per key.
  */
 #ifndef PAGEGATE_CONFIG_PRIV_H
 #define PAGEGATE_CONFIG_PRIV_H
@@ -14,6 +18,7 @@
 #include <libconfig.h>
 
 #include "pagegate/config.h"
+#include "pagegate/config_keys.h"
 
 /* A value that must be unique across clients (client id, dnis), with
  * where it was first seen.  Pointers into the configuration being loaded. */
@@ -32,101 +37,91 @@ struct seen_set {
 struct loader {
 	struct pg_config *c;
 	struct pg_diags *d;
-	const char *file;          /* the file being read, for diagnostics */
-	int errors;                /* diagnostics added by this load */
+	struct pg_conf *cx;        /* the file being read */
+	int errors;                /* errors of the files read so far */
 	bool nomem;
 	struct seen_set client_ids;
 	struct seen_set dnis;
 	bool chan_bad[PG_CH__COUNT]; /* the channel's own section had errors:
 				      its devices are not checked again */
+	struct pg_key *device_keys[PG_CH__COUNT]; /* each channel's device
+				      table: the common keys and the driver's */
+	char device_what[PG_CH__COUNT][32];   /* "sms device" */
 	int templates_line;        /* lines of "templates" and "clients" */
 	int clients_line;
 };
 
-enum ktype {
-	K_STR,          /* "text" */
-	K_INT,          /* 42 */
-	K_BOOL,         /* true / false */
-	K_GROUP,        /* { ... } */
-	K_LIST,         /* ( { ... }, { ... } ) */
-	K_STRS,         /* [ "a", "b" ] */
-	K_STR_OR_STRS,  /* "a" or [ "a", "b" ] */
-	K_DUR,          /* "30s", "5m", "2h", "1d" or 30 */
-	K_ANY,          /* checked by someone else (a channel driver) */
-};
+/* ---- the engine's own (config_read.c, config_keys.c) ---- */
 
-struct key {
-	const char *name;
-	enum ktype type;
-};
-
-/* Adds "file:line: message" at setting s (line 0 when s is NULL). */
-void config__diag(struct loader *ld, config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Reports every member of group g that is not in keys (a NULL-terminated
- * table), suggesting the closest known name, and every member of the wrong
- * type.  where names the group in messages ("rule", "device"); NULL for
- * the top level of a file. */
-void config__keys(struct loader *ld, config_setting_t *g, const struct key *keys,
-		  const char *where);
-
-/* Member name of g when present with type t, else NULL. */
-config_setting_t *config__member(config_setting_t *g, const char *name, enum ktype t);
-
-/* The string value of s after checking it is UTF-8 without control
- * characters (multi_line allows \n \r \t); NULL (reported) otherwise. */
-const char *config__str(struct loader *ld, config_setting_t *s, bool multi_line);
-
-/* config__str() of member name of g, copied; NULL when absent or bad. */
-char *config__dup(struct loader *ld, config_setting_t *g, const char *name,
-		  bool multi_line);
-
-/* strdup() that records an allocation failure in ld. */
-char *config__strdup(struct loader *ld, const char *s);
-/* calloc() that records an allocation failure in ld (n may be 0). */
-void *config__calloc(struct loader *ld, size_t n, size_t size);
-
-/* Integer member name of g in lo..hi into *out.  Returns false (and leaves
- * *out) when absent or wrong; out of range is reported. */
-bool config__int(struct loader *ld, config_setting_t *g, const char *name,
-		 int64_t lo, int64_t hi, int64_t *out);
-
-/* Duration member name of g ("30s", "5m", "2h", "1d" or seconds) in
- * lo..hi seconds into *out.  Returns false when absent or wrong (out of
- * range or unreadable is reported). */
-bool config__dur(struct loader *ld, config_setting_t *g, const char *name,
-		 int64_t lo, int64_t hi, int64_t *out);
+/* True when the reader refused the literal on s's line (the engine does
+ * not judge its truncated value again). */
+bool config__refused(const struct pg_conf *cx, const config_setting_t *s);
+/* rel joined to the directory of the file s was read from (s NULL: the
+ * top file's); absolute paths as they are.  NULL (cx->nomem) on no
+ * memory or for rel NULL. */
+char *config__path(struct pg_conf *cx, const config_setting_t *s, const char *rel);
+/* The range an integer field of k can hold (its size and signedness). */
+void config__field_range(const struct pg_key *k, int64_t *lo, int64_t *hi);
+/* The key of t that selects the gateway kind, or NULL. */
+const struct pg_key *config__kind_key(const struct pg_keytab *t);
 /* Seconds as the shortest exact "90s", "5m", "2h", "1d". */
 const char *config__dur_text(int64_t s, char buf[24]);
 
-/* The closest of the NULL-terminated names to s (edit distance <= 2), or
- * NULL. */
-const char *config__closest(const char *s, const char *const *names);
+/* ---- the loader ---- */
 
-/* Reads and parses path into cf; a syntax or I/O error becomes a
- * diagnostic and false is returned. */
-bool config__read(struct loader *ld, config_t *cf, const char *path);
+/* Reads the daemon file's root into ld->c (config_daemon.c): its own
+ * settings, then each driver's through the registry. */
+void config__load_daemon(struct loader *ld, const config_setting_t *root);
+/* Channel names for "did you mean": every channel with a driver,
+ * NULL-terminated. */
+void config__channel_names(const char *names[PG_CH__COUNT + 1]);
+/* The channel called name: its kind, or -1. */
+int config__channel(const char *name);
 
-/* Parses one client file into cl (cl->file set by the caller).  Needs the
- * daemon part of ld->c (smtp gateways, default templates) loaded. */
+/* The default templates (config_templates.c); then, once the clients are
+ * loaded, every template against every client that uses it and each
+ * channel in use against its templates. */
+void config__load_templates(struct loader *ld);
+void config__check_templates(struct loader *ld);
+void config__free_templates(struct pg_template *t, size_t n);
+
+/* Parses one client file into cl (cl->file set by the caller); needs the
+ * daemon part of ld->c (the drivers' settings, the default templates).
+ * config_client.c. */
 void config__load_client(struct loader *ld, struct pg_client *cl);
 void config__free_client(struct pg_client *cl);
 
-/* The "notify" and "channels" of group g (a rule, an escalation step)
- * into r's contacts, oncall and channels; what names g in messages. */
+/* contacts = ( ... ) with their devices (config_contacts.c). */
+void config__load_contacts(struct loader *ld, struct pg_client *cl,
+			   const config_setting_t *list);
+void config__free_devices(struct loader *ld);
+
+/* rules = ( ... ) (config_rules.c), after contacts, rotations and
+ * escalations; and the "notify" and "channels" of group g (a rule, an
+ * escalation step) into r, notify required unless !required. */
+void config__load_rules(struct loader *ld, struct pg_client *cl,
+			const config_setting_t *root);
 void config__rule_targets(struct loader *ld, struct pg_client *cl,
-			  struct pg_rule *r, config_setting_t *g, bool required,
-			  const char *what);
-/* escalation = ( ... ) of a client (config_escalation.c), after its
- * contacts and on-call rotations; freed with the client. */
+			  struct pg_rule *r, const config_setting_t *g,
+			  bool required, const char *what);
+
+/* escalation = ( ... ) (config_escalation.c), after contacts and
+ * rotations; freed with the client. */
 void config__load_escalations(struct loader *ld, struct pg_client *cl,
-			      config_setting_t *list);
+			      const config_setting_t *list);
 void config__free_escalations(struct pg_client *cl);
 
-/* Checks every client's overrides and every default template against
- * every client that uses it; checks that each channel in use has its
- * templates. */
-void config__check_templates(struct loader *ld);
+/* content = { ... } and callback (config_content.c), after contacts:
+ * falls back to pagegate.conf's callback. */
+void config__load_content(struct loader *ld, struct pg_client *cl,
+			  const config_setting_t *root);
+
+/* The tables of the client file's groups, for pg_conf_core_tables. */
+extern const struct pg_keytab config__client_tab, config__hours_tab,
+	config__field_tab, config__contact_tab, config__device_tab,
+	config__rule_tab, config__policy_tab, config__step_tab,
+	config__rotation_tab, config__override_tab;
+extern const struct pg_keytab config__daemon_tab, config__operator_tab,
+	config__retry_tab;
 
 #endif

@@ -584,7 +584,7 @@ pg_intake_deliveries(const struct pg_config *cfg,
 			d[i].state = PG_D_QUEUED;
 			start = now_ms;
 		}
-		to = mailbox ? c->id : dev->to ? dev->to : dev->pin ? dev->pin : "";
+		to = mailbox ? c->id : dev->to ? dev->to : "";
 		d[i].message_id = m->id;
 		d[i].contact_id = strdup(c->id);
 		d[i].contact_name = pg_strdup(c->name);

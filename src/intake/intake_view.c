@@ -295,8 +295,7 @@ item_json(const struct pg_client *cl, const struct pg_plan_item *it, bool *bad)
 		jset(x, "contact", jstr(c->id), bad);
 		jset(x, "contact_name", jstr(c->name), bad);
 		jset(x, "channel", json_string(pg_channel_name(it->channel)), bad);
-		jset(x, "to", jstr(!dv ? c->id : dv->to ? dv->to :
-				   dv->pin ? dv->pin : ""), bad);
+		jset(x, "to", jstr(!dv ? c->id : dv->to ? dv->to : ""), bad);
 	}
 	return x;
 }

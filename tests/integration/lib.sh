@@ -77,7 +77,7 @@ write_config() {
   cat >"$T/etc/pagegate.conf" <<CONF
 listen = "127.0.0.1";
 port = $HTTP_PORT;
-store = { path = "$T/var/pagegate.db"; max_mb = $MAX_MB; };
+store = { dsn = "sqlite:$T/var/pagegate.db"; max_mb = $MAX_MB; };
 templates = "$ROOT/templates";
 clients = "$T/etc/clients";
 max_body = 16384;

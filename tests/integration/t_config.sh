@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configuration: `pagegated -n` and `pagegate check` report file:line
-# errors; SIGHUP installs a valid new configuration and rejects an invalid
-# one, keeping the old.
+# errors and warnings (a deprecated store.path loads), refuse integer
+# literals libconfig would truncate; SIGHUP installs a valid new
+# configuration and rejects an invalid one, keeping the old.
 . "$(dirname "$0")/lib.sh"
 write_config
 
@@ -27,6 +28,31 @@ printf 'listen = "127.0.0.1";\nport = = 80;\n' >"$T/syntax.conf"
 check "a syntax error is reported with its line" grep -q "syntax.conf:2:" "$T/err4"
 cp "$T/good.conf" "$T/etc/clients/test-clinic.conf"
 
+# Warnings never fail a load; both programs print them with file:line.
+"$BUILD/pagegate" check "$ROOT/etc" 2>"$T/err5" >/dev/null
+check "the repository's etc/ loads without a warning" test ! -s "$T/err5"
+sed 's|store = { dsn = "sqlite:\([^"]*\)";|store = {\n  path = "\1";|' "$T/etc/pagegate.conf" >"$T/etc/old.conf"
+"$BUILD/pagegate" check "$T/etc/old.conf" 2>"$T/err6"; rc=$?
+check_eq "store.path still loads (pagegate check exits 0)" 0 "$rc"
+check "pagegate check prints the deprecation as file:line: warning:" \
+  grep -qx "$T/etc/old.conf:4: warning: store.path is deprecated: write dsn = \"sqlite:$T/var/pagegate.db\"" "$T/err6"
+"$BUILD/pagegated" -n -c "$T/etc/old.conf" 2>"$T/err7" >/dev/null; rc=$?
+check_eq "store.path still loads (pagegated -n exits 0)" 0 "$rc"
+check "pagegated prints the same warning" grep -q "old.conf:4: warning: store.path is deprecated" "$T/err7"
+rm -f "$T/etc/old.conf"
+# libconfig would read 4294967297 as 1: refused at its line, also in an
+# @include'd file; with the L suffix it reaches the range check.
+printf 'workers = 4;\n@include "big.conf"\n' >"$T/etc/top.conf"
+printf '\nmax_body = 4294967297;\n' >"$T/etc/big.conf"
+"$BUILD/pagegate" check "$T/etc/top.conf" 2>"$T/err8"; rc=$?
+check_eq "a 33-bit number fails the check" 1 "$rc"
+check "and is reported at its file:line" \
+  grep -q "^$T/etc/big.conf:2: number 4294967297 does not fit in 32 bits" "$T/err8"
+printf '\nmax_body = 4294967297L;\n' >"$T/etc/big.conf"
+"$BUILD/pagegate" check "$T/etc/top.conf" 2>"$T/err9"
+check "with L it meets the field's range" grep -q "big.conf:2: bad max_body: expected a whole number from 1024 to 16777216" "$T/err9"
+rm -f "$T/etc/top.conf" "$T/etc/big.conf"
+
 start_sink "$SMTP_PORT" || exit 1
 start_daemon || exit 1
 NEW='{"client":"new-client","caller":{"name":"A","phone":"555-0100"},"text":"hello new"}'
@@ -41,6 +67,7 @@ rules = ( { notify = "contact:boss"; } );
 CONF
 kill -HUP "$DPID"
 accepted_new() { api POST /v1/messages "$NEW"; [ "$CODE" = 201 ]; }
+check "the store opened at store.dsn's path" test -s "$T/var/pagegate.db"
 check "after SIGHUP the new client is accepted" wait_until 10 accepted_new
 id=$(resp .id)
 check "and its message is delivered" wait_until 20 state_is "$id" sent

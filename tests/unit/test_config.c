@@ -23,7 +23,9 @@
 
 #include "pagegate/channel.h"
 #include "pagegate/config.h"
+#include "pagegate/config_keys.h"
 #include "pagegate/util.h"
+#include "../../src/chan/email/email_priv.h"
 
 struct fx {
 	char dir[64];
@@ -61,7 +63,7 @@ static int setup(void **state)
 	char hash[65], text[1024];
 	pg_sha256_hex("secret", 6, hash);
 	snprintf(text, sizeof text,
-		 "store = { path = \"var/pg.db\"; };\n"
+		 "store = { dsn = \"sqlite:var/pg.db\"; };\n"
 		 "templates = \"templates\";\n"
 		 "operators = ( { name = \"ops\"; token_sha256 = \"%s\"; } );\n"
 		 "smtp = ( { name = \"relay\"; host = \"127.0.0.1\"; from = \"gw@example.org\"; } );\n",
@@ -105,8 +107,9 @@ static char *load(struct fx *f, struct pg_config **out)
 			file += plen;
 		assert_int_equal(pg_buf_printf(&b, "%s:%d: %s\n", file, d.v[i].line, d.v[i].msg), PG_OK);
 	}
-	/* A load fails exactly when it reports something. */
-	if (d.n) {
+	/* A load fails exactly when it reports an error (warnings do not
+	 * fail it). */
+	if (pg_diags_errors(&d)) {
 		assert_int_equal(e, PG_ERR_CONFIG);
 		assert_null(*out);
 	} else {
@@ -156,20 +159,21 @@ static void test_minimal_loads(void **state)
 	assert_int_equal(c->workers, 4);
 	assert_int_equal(c->store_max_mb, 0);
 	char want[160];
-	snprintf(want, sizeof want, "%s/var/pg.db", f->dir);
-	assert_string_equal(c->db_path, want);
+	snprintf(want, sizeof want, "sqlite:%s/var/pg.db", f->dir);
+	assert_string_equal(c->store_dsn, want);
 	snprintf(want, sizeof want, "%s/clients", f->dir);
 	assert_string_equal(c->clients_dir, want);
-	assert_null(c->default_smtp);
-	const struct pg_smtp_gateway *gw = pg_config_smtp(c, NULL);
-	assert_ptr_equal(gw, &c->smtp[0]);
+	const struct email_cfg *ec = c->chan_cfg[PG_CH_EMAIL];
+	assert_null(ec->default_name);
+	const struct pg_smtp_gateway *gw = email_gateway(c, NULL);
+	assert_ptr_equal(gw, &ec->gw[0]);
 	assert_int_equal(gw->port, 25);
 	assert_int_equal(gw->starttls, PG_TLS_OPPORTUNISTIC);
 	assert_int_equal(gw->timeout_s, 30);
 	assert_int_equal(gw->batch, 20);
 	assert_null(gw->user);
 	assert_null(gw->helo);
-	assert_null(pg_config_smtp(c, "other"));
+	assert_null(email_gateway(c, "other"));
 	const struct pg_retry_policy *r = pg_config_retry(c, PG_CH_EMAIL);
 	assert_int_equal(r->base_s, 30);
 	assert_int_equal(r->cap_s, 1800);
@@ -213,7 +217,7 @@ static void test_syntax_error(void **state)
 	put(f, "clients/zeta.conf", "id = \"zeta\"\nname = \"Zeta\";\ntimezone = \"UTC\";\nrules = (\n");
 	expect(f, "clients/acme.conf:5: syntax error\n"
 		  "clients/zeta.conf:5: syntax error\n");
-	put(f, "pagegate.conf", "store = { path = \"x\" };\nport = 80 80;\n");
+	put(f, "pagegate.conf", "store = { dsn = \"sqlite:x\" };\nport = 80 80;\n");
 	expect(f, "pagegate.conf:2: syntax error\n");
 }
 
@@ -224,7 +228,7 @@ static void test_missing_files(void **state)
 	expect(f, "nope.conf:0: cannot open: No such file or directory\n");
 	snprintf(f->conf, sizeof f->conf, "%s/pagegate.conf", f->dir);
 	put(f, "pagegate.conf",
-	    "store = { path = \"x\"; };\n"
+	    "store = { dsn = \"sqlite:x\"; };\n"
 	    "templates = \"tpl\";\n"
 	    "clients = \"cl\";\n"
 	    "operators = ( { name = \"a\"; token_sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"; } );\n");
@@ -257,49 +261,49 @@ static void test_daemon_errors(void **state)
 	expect(f,
 	       "pagegate.conf:1: unknown setting \"lisen\" (did you mean \"listen\"?)\n"
 	       "pagegate.conf:2: \"port\" must be a whole number, not a string\n"
-	       "pagegate.conf:6: max_body 100 is out of range (1024..16777216)\n"
-	       "pagegate.conf:5: workers 0 is out of range (1..64)\n"
-	       "pagegate.conf:3: store has no \"path\" (the SQLite database file)\n"
-	       "pagegate.conf:7: token_sha256 must be 64 hexadecimal characters (the SHA-256 of the token; see pagegate hash-token)\n"
+	       "pagegate.conf:5: bad workers: expected a whole number from 1 to 64\n"
+	       "pagegate.conf:6: bad max_body: expected a whole number from 1024 to 16777216\n"
+	       "pagegate.conf:3: missing \"dsn\" in store (e.g. \"sqlite:var/pagegate.db\")\n"
+	       "pagegate.conf:7: bad token_sha256: expected 64 hexadecimal characters (the SHA-256 of the token; see pagegate hash-token)\n"
 	       "pagegate.conf:8: duplicate operator name \"ops\" (first at line 7)\n"
-	       "pagegate.conf:8: token_sha256 must be 64 hexadecimal characters (the SHA-256 of the token; see pagegate hash-token)\n"
-	       "pagegate.conf:9: bad from address \"no at sign\": expected local@domain\n"
-	       "pagegate.conf:9: smtp gateway \"relay\": set both \"user\" and \"password\", or neither\n"
-	       "pagegate.conf:10: duplicate smtp gateway name \"relay\" (first at line 9)\n"
-	       "pagegate.conf:10: smtp gateway \"relay\" has no \"host\"\n"
-	       "pagegate.conf:10: port 0 is out of range (1..65535)\n"
-	       "pagegate.conf:10: bad starttls \"maybe\": expected off, opportunistic or required\n"
-	       "pagegate.conf:11: default_smtp \"relay3\" is not one of the smtp gateways\n"
+	       "pagegate.conf:8: bad token_sha256: expected 64 hexadecimal characters (the SHA-256 of the token; see pagegate hash-token)\n"
+	       "pagegate.conf:9: bad from \"no at sign\": expected an address local@domain\n"
+	       "pagegate.conf:9: set both \"user\" and \"password\", or neither\n"
+	       "pagegate.conf:10: bad starttls \"maybe\": expected \"off\", \"opportunistic\" or \"required\"\n"
+	       "pagegate.conf:10: bad port: expected a whole number from 1 to 65535\n"
+	       "pagegate.conf:10: missing \"host\" in smtp gateway\n"
+	       "pagegate.conf:10: duplicate smtp gateway \"relay\" (first at line 9)\n"
+	       "pagegate.conf:11: unknown smtp gateway \"relay3\" in default_smtp (did you mean \"relay\"?)\n"
 	       "pagegate.conf:12: retry email: base (1h) is larger than cap (30m)\n"
 	       "pagegate.conf:13: unknown channel \"emial\" in retry (did you mean \"email\"?)\n"
-	       "pagegate.conf:14: unknown setting \"basis\" in retry (did you mean \"base\"?)\n"
-	       "pagegate.conf:14: bad give_up: expected a duration from 1s to 366d such as \"30s\", \"5m\", \"2h\", \"1d\"\n");
+	       "pagegate.conf:14: bad give_up: expected a duration from 1s to 366d such as \"30s\", \"5m\", \"2h\", \"1d\"\n"
+	       "pagegate.conf:14: unknown setting \"basis\" in retry (did you mean \"base\"?)\n");
 }
 
 static void test_missing_store_and_operators(void **state)
 {
 	struct fx *f = *state;
 	put(f, "pagegate.conf", "templates = \"templates\";\nsmtp = ();\n");
-	expect(f, "pagegate.conf:0: missing \"store\" (store = { path = \"...\"; };)\n"
-		  "pagegate.conf:0: no operators: at least one is needed to use the API\n");
+	expect(f, "pagegate.conf:1: missing \"store\" (store = { dsn = \"sqlite:var/pagegate.db\"; })\n"
+		  "pagegate.conf:1: no operators: at least one is needed to use the API\n");
 }
 
 static void test_operator_tokens(void **state)
 {
 	struct fx *f = *state;
 	put(f, "pagegate.conf",
-	    "store = { path = \"x\"; max_mb = 20000000; };\n"
+	    "store = { dsn = \"sqlite:x\"; max_mb = 20000000; };\n"
 	    "templates = \"templates\";\n"
 	    "operators = ( { name = \"ann\"; token_sha256 = \"7C43EF5AE21D43CE2743F770C68E24DEF1A43EE2F416D2438410C8AF7AF2FF2C\"; },\n"
 	    "  { name = \"bob\";\n"
 	    "    token_sha256 = \"7c43ef5ae21d43ce2743f770c68e24def1a43ee2f416d2438410c8af7af2ff2c\"; },\n"
 	    "  { token_sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"; } );\n");
-	expect(f, "pagegate.conf:1: max_mb 20000000 is out of range (0..16777216)\n"
+	expect(f, "pagegate.conf:1: bad max_mb: expected a whole number from 0 to 16777216\n"
 		  "pagegate.conf:5: operator \"bob\" has the same token as \"ann\" (line 3)\n"
-		  "pagegate.conf:6: operator has no \"name\"\n");
+		  "pagegate.conf:6: missing \"name\" in operator\n");
 	/* upper-case hex is accepted and stored in lower case */
 	put(f, "pagegate.conf",
-	    "store = { path = \"x\"; };\n"
+	    "store = { dsn = \"sqlite:x\"; };\n"
 	    "templates = \"templates\";\n"
 	    "operators = ( { name = \"ann\"; token_sha256 = \"7C43EF5AE21D43CE2743F770C68E24DEF1A43EE2F416D2438410C8AF7AF2FF2C\"; } );\n");
 	struct pg_config *c = NULL;
@@ -329,14 +333,14 @@ static void test_escalation_policies(void **state)
 	    "rules = ( { escalate = \"emm\"; },\n"                                      /* 13 */
 	    "  { notify = \"contact:jane\"; escalate = \"em\"; } );\n");                /* 14 */
 	expect(f,
-	       "clients/acme.conf:9: rule notifies unknown rotation \"nobody\"\n"
-	       "clients/acme.conf:10: escalation step has no \"wait\" (how long to wait for an acknowledgement, e.g. \"5m\")\n"
-	       "clients/acme.conf:11: unknown setting \"waitt\" in escalation step (did you mean \"wait\"?)\n"
+	       "clients/acme.conf:9: unknown rotation \"nobody\" in notify\n"
+	       "clients/acme.conf:10: missing \"wait\" in escalation step (how long to wait for an acknowledgement, e.g. \"5m\")\n"
 	       "clients/acme.conf:11: bad wait: expected a duration from 1s to 7d such as \"30s\", \"5m\", \"2h\", \"1d\"\n"
-	       "clients/acme.conf:12: escalation \"em\" is declared twice\n"
-	       "clients/acme.conf:12: repeat 0 is out of range (1..10)\n"
+	       "clients/acme.conf:11: unknown setting \"waitt\" in escalation step (did you mean \"wait\"?)\n"
+	       "clients/acme.conf:12: bad repeat: expected a whole number from 1 to 10\n"
+	       "clients/acme.conf:12: duplicate escalation \"em\" (first at line 7)\n"
 	       "clients/acme.conf:12: escalation has no steps\n"
-	       "clients/acme.conf:13: rule escalates by unknown policy \"emm\" (declare it in \"escalation\")\n");
+	       "clients/acme.conf:13: unknown escalation policy \"emm\" in escalate (did you mean \"em\"?)\n");
 
 	put(f, "clients/acme.conf", CLIENT_HEAD
 	    "contacts = ( { id = \"jane\"; name = \"Jane\";\n"
@@ -377,11 +381,11 @@ static void test_unknown_keys_and_types(void **state)
 	       "clients/acme.conf:5: unknown setting \"instructons\" (did you mean \"instructions\"?)\n"
 	       "clients/acme.conf:11: unknown setting \"escalaton\" (did you mean \"escalation\"?)\n"
 	       "clients/acme.conf:6: \"required\" must be true or false, not a string\n"
-	       "clients/acme.conf:8: unknown setting \"too\" in device (did you mean \"to\"?)\n"
-	       "clients/acme.conf:8: email device has no \"to\"\n"
-	       "clients/acme.conf:9: unknown setting \"notfy\" in rule (did you mean \"notify\"?)\n"
+	       "clients/acme.conf:8: unknown setting \"too\" in email device (did you mean \"to\"?)\n"
+	       "clients/acme.conf:8: missing \"to\" in email device\n"
 	       "clients/acme.conf:9: unknown setting \"urgncy\" in when (did you mean \"urgency\"?)\n"
-	       "clients/acme.conf:9: rule has no \"notify\" (whom to send to, e.g. \"contact:office\")\n"
+	       "clients/acme.conf:9: unknown setting \"notfy\" in rule (did you mean \"notify\"?)\n"
+	       "clients/acme.conf:9: missing \"notify\" in rule (whom to send to, e.g. \"contact:office\")\n"
 	       "clients/acme.conf:10: \"continue\" must be true or false, not a number\n"
 	       "clients/acme.conf:10: \"channels\" must be an array of strings [ \"...\" ], not a string\n");
 }
@@ -409,7 +413,7 @@ static void test_timezone_hours_holidays(void **state)
 	       "clients/acme.conf:5: business hours from 17:00 is not before to 08:00 (split a range that crosses midnight in two)\n"
 	       "clients/acme.conf:6: bad days \"Mon-Fry\": expected \"Mon-Fri\", \"Sat\" or \"Mon,Wed,Fri\"\n"
 	       "clients/acme.conf:6: bad time \"8:00\": expected HH:MM\n"
-	       "clients/acme.conf:7: business hours have no \"to\"\n"
+	       "clients/acme.conf:7: missing \"to\" in business hours (HH:MM)\n"
 	       "clients/acme.conf:8: business hours from 10:00 is not before to 10:00 (split a range that crosses midnight in two)\n"
 	       "clients/acme.conf:9: bad holiday \"2026-02-30\": expected a calendar date YYYY-MM-DD\n"
 	       "clients/acme.conf:10: bad holiday \"2026-13-01\": expected a calendar date YYYY-MM-DD\n"
@@ -468,21 +472,21 @@ static void test_contacts_and_rules(void **state)
 	    "  { notify = [ ]; hold = \"business\"; }\n"                                /* 19 */
 	    ");\n");
 	expect(f,
-	       "clients/acme.conf:7: unknown smtp gateway \"relay2\"\n"
-	       "clients/acme.conf:9: \"pin\" is only for pager devices\n"
+	       "clients/acme.conf:7: unknown smtp gateway \"relay2\" (did you mean \"relay\"?)\n"
+	       "clients/acme.conf:9: unknown setting \"pin\" in email device\n"
 	       "clients/acme.conf:9: bad email address \"raj at example.org\": expected local@domain\n"
 	       "clients/acme.conf:10: duplicate contact id \"jane\" (first at line 6)\n"
 	       "clients/acme.conf:12: unknown channel \"emial\" (did you mean \"email\"?)\n"
 	       "clients/acme.conf:13: contact \"kim\" has no devices\n"
-	       "clients/acme.conf:16: bad kind \"dispach\": expected \"message\" or \"dispatch\"\n"
-	       "clients/acme.conf:16: bad hours \"night\": expected \"business\", \"after\" or \"any\"\n"
-	       "clients/acme.conf:16: rule notifies unknown contact \"jim\"\n"
-	       "clients/acme.conf:16: rule notifies unknown rotation \"techs\"\n"
+	       "clients/acme.conf:16: bad hours \"night\": expected \"any\", \"business\" or \"after\"\n"
+	       "clients/acme.conf:16: bad kind \"dispach\": expected \"message\" or \"dispatch\" (did you mean \"dispatch\"?)\n"
+	       "clients/acme.conf:16: unknown contact \"jim\" in notify (did you mean \"kim\"?)\n"
+	       "clients/acme.conf:16: unknown rotation \"techs\" in notify\n"
 	       "clients/acme.conf:16: bad notify \"jane\": expected \"contact:ID\" or \"oncall:ID\"\n"
 	       "clients/acme.conf:17: bad urgency \"critical\": expected \"routine\", \"urgent\" or \"emergency\"\n"
 	       "clients/acme.conf:17: rule sends by fax, but none of its contacts has a fax device\n"
 	       "clients/acme.conf:17: unknown channel \"emial\" in channels (did you mean \"email\"?)\n"
-	       "clients/acme.conf:18: bad hold \"after\": the only value is \"business\"\n"
+	       "clients/acme.conf:18: bad hold \"after\": expected \"business\"\n"
 	       "clients/acme.conf:19: rule notifies nobody\n"
 	       "clients/acme.conf:19: hold = \"business\", but the client has no business_hours\n");
 }
@@ -536,7 +540,7 @@ static void test_duplicates_across_clients(void **state)
 	snprintf(want, sizeof want,
 		 "clients/beta.conf:2: duplicate client id \"acme\" (first in %s/clients/acme.conf:1)\n"
 		 "clients/beta.conf:4: dnis \"8005550142\" is already used by client acme (%s/clients/acme.conf:3)\n"
-		 "clients/beta.conf:4: dnis \"6125550100\" is listed twice (first at line 4)\n"
+		 "clients/beta.conf:4: duplicate dnis \"6125550100\" (first at line 4)\n"
 		 "clients/beta.conf:4: bad dnis \"800-555\": expected the dialled number as digits only\n",
 		 f->dir, f->dir);
 	expect(f, want);
@@ -548,10 +552,10 @@ static void test_missing_client_basics(void **state)
 	put(f, "clients/acme.conf", "# nothing but a comment\nfields = ( { label = \"x\"; } );\nrules = ();\n");
 	put(f, "clients/notes.txt", "not a client file: ignored\n");
 	expect(f,
-	       "clients/acme.conf:0: missing \"id\" (the client's short name, e.g. \"acme-hvac\")\n"
-	       "clients/acme.conf:0: missing \"name\" (the client's name for people)\n"
-	       "clients/acme.conf:0: missing \"timezone\" (e.g. \"America/Chicago\")\n"
-	       "clients/acme.conf:2: field has no \"id\"\n"
+	       "clients/acme.conf:1: missing \"id\" (the client's short name, e.g. \"acme-hvac\")\n"
+	       "clients/acme.conf:1: missing \"name\" (the client's name for people)\n"
+	       "clients/acme.conf:1: missing \"timezone\" (e.g. \"America/Chicago\")\n"
+	       "clients/acme.conf:2: missing \"id\" in field\n"
 	       "clients/acme.conf:3: client has no rules: no message would be sent to anyone\n");
 }
 
@@ -577,7 +581,7 @@ static void test_template_errors(void **state)
 	    "  devices = ( { channel = \"email\"; to = \"x@example.org\"; } ); } );\n"
 	    "rules = ( { notify = \"contact:x\"; } );\n");
 	expect(f,
-	       "clients/acme.conf:13: template override \"email_subjct\" matches no default template (did you mean \"email_subject\"?)\n"
+	       "clients/acme.conf:13: unknown setting \"email_subjct\" in templates (did you mean \"email_subject\"?)\n"
 	       "templates/pager.txt:1: \"{{\" without \"}}\" on the same line\n"
 	       "templates/sms.txt:2: unknown variable \"caller.nmae\"\n"
 	       "clients/acme.conf:12: template email_txt: unknown variable \"caller.nam\"\n"
@@ -604,7 +608,7 @@ static void test_all_files_reported(void **state)
 {
 	struct fx *f = *state;
 	put(f, "pagegate.conf",
-	    "store = { path = \"x\"; };\ntemplates = \"templates\";\nworkers = 65;\n"
+	    "store = { dsn = \"sqlite:x\"; };\ntemplates = \"templates\";\nworkers = 65;\n"
 	    "operators = ( { name = \"a\"; token_sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"; } );\n"
 	    "smtp = ( { name = \"relay\"; host = \"h\"; from = \"a@b.example\"; } );\n");
 	put(f, "clients/a.conf", CLIENT_HEAD "contacts = ( { id = ; } );\n");
@@ -613,10 +617,10 @@ static void test_all_files_reported(void **state)
 	    "  devices = ( { channel = \"email\"; to = \"x@example.org\"; } ); } );\n"
 	    "rules = ( { notify = \"contact:y\"; } );\n");
 	expect(f,
-	       "pagegate.conf:3: workers 65 is out of range (1..64)\n"
+	       "pagegate.conf:3: bad workers: expected a whole number from 1 to 64\n"
 	       "clients/a.conf:5: syntax error\n"
 	       "clients/b.conf:3: unknown time zone \"Mars/Base\"\n"
-	       "clients/b.conf:6: rule notifies unknown contact \"y\"\n");
+	       "clients/b.conf:6: unknown contact \"y\" in notify (known: x)\n");
 }
 
 static const char *repo_root(void)
@@ -660,8 +664,8 @@ static void test_repository_config(void **state)
 	assert_int_equal(c->port, 8025);
 	assert_string_equal(c->public_url, "http://127.0.0.1:8025");
 	char want[600];
-	snprintf(want, sizeof want, "%s/etc/../var/pagegate.db", root);
-	assert_string_equal(c->db_path, want);
+	snprintf(want, sizeof want, "sqlite:%s/etc/../var/pagegate.db", root);
+	assert_string_equal(c->store_dsn, want);
 	snprintf(want, sizeof want, "%s/etc/../templates", root);
 	assert_string_equal(c->templates_dir, want);
 	assert_int_equal(c->max_body, 65536);
@@ -670,8 +674,8 @@ static void test_repository_config(void **state)
 	assert_string_equal(c->operators[0].name, "demo");
 	assert_ptr_equal(pg_config_auth(c, "demo-token"), &c->operators[0]);
 	assert_null(pg_config_auth(c, "demo-token "));
-	assert_int_equal(c->n_smtp, 1);
-	const struct pg_smtp_gateway *gw = pg_config_smtp(c, NULL);
+	assert_int_equal(((const struct email_cfg *)c->chan_cfg[PG_CH_EMAIL])->n, 1);
+	const struct pg_smtp_gateway *gw = email_gateway(c, NULL);
 	assert_string_equal(gw->name, "local");
 	assert_string_equal(gw->host, "127.0.0.1");
 	assert_int_equal(gw->port, 2526);
@@ -727,7 +731,7 @@ static void test_repository_config(void **state)
 	assert_int_equal(jane->devices[0].channel, PG_CH_EMAIL);
 	assert_string_equal(jane->devices[0].to, "jane@acme.example");
 	assert_null(jane->devices[0].gateway);
-	assert_null(jane->devices[0].pin);
+	assert_int_equal(jane->devices[0].n_opts, 0);
 	assert_int_equal(jane->devices[0].line, 20);
 
 	assert_int_equal(a->n_rules, 5);

@@ -145,7 +145,7 @@ static struct pg_field fields[] = {
 	{ .id = "address", .label = "Service address" },
 	{ .id = "dob", .label = "Date of birth" },
 };
-static struct pg_device jane_dev[] = { { .channel = PG_CH_PAGER, .pin = "4412" } };
+static struct pg_device jane_dev[] = { { .channel = PG_CH_PAGER, .to = "4412" } };
 static struct pg_contact jane = {
 	.id = "jane", .name = "Jane Ortiz", .devices = jane_dev, .n_devices = 1,
 };
@@ -283,7 +283,7 @@ static void daemon_file(struct fx *f, const char *extra)
 	char hash[65], text[1024];
 	pg_sha256_hex("secret", 6, hash);
 	snprintf(text, sizeof text,
-		 "store = { path = \"var/pg.db\"; };\n"
+		 "store = { dsn = \"sqlite:var/pg.db\"; };\n"
 		 "templates = \"templates\";\n"
 		 "operators = ( { name = \"ops\"; token_sha256 = \"%s\"; } );\n"
 		 "smtp = ( { name = \"relay\"; host = \"127.0.0.1\"; from = \"gw@example.org\"; } );\n"
@@ -345,7 +345,7 @@ static char *load(struct fx *f, struct pg_config **out)
 			file += plen;
 		assert_int_equal(pg_buf_printf(&b, "%s:%d: %s\n", file, d.v[i].line, d.v[i].msg), PG_OK);
 	}
-	assert_int_equal(e, d.n ? PG_ERR_CONFIG : PG_OK);
+	assert_int_equal(e, pg_diags_errors(&d) ? PG_ERR_CONFIG : PG_OK);
 	pg_diags_free(&d);
 	return pg_buf_steal(&b);
 }
@@ -433,9 +433,9 @@ static void test_config_errors(void **state)
 		"clients/bad.conf:7: \"content\" must be a string in quotes, not a number\n"
 		"clients/bad.conf:4: bad callback \"+1 800 CALL NOW\": expected a number to dial such as \"+18005550100\"\n"
 		"clients/clinic.conf:8: bad content \"none\": expected \"full\", \"summary\" or \"notify\"\n"
-		"clients/clinic.conf:5: unknown channel \"pagr\" in content (expected email, fax, sms, pager or mqtt)\n"
+		"clients/clinic.conf:5: unknown channel \"pagr\" in content (did you mean \"pager\"?)\n"
 		"clients/clinic.conf:5: bad content \"brief\" for sms: expected \"full\", \"summary\" or \"notify\"\n"
-		"clients/clinic.conf:5: bad content for pager: expected \"full\", \"summary\" or \"notify\"\n"
+		"clients/clinic.conf:5: \"pager\" must be a string in quotes, not a number\n"
 		"clients/clinic.conf:6: content \"notify\" needs a callback number: set callback in this file or in pagegate.conf\n"
 		"clients/clinic.conf:9: content \"notify\" needs a callback number: set callback in this file or in pagegate.conf\n");
 	free(got);

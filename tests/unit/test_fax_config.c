@@ -18,6 +18,7 @@
 static pg_err
 parse(const char *text, struct pg_diags *d, struct fax_cfg **out)
 {
+	struct pg_conf cx;
 	config_t cf;
 	pg_err e;
 	void *c = NULL;
@@ -26,7 +27,11 @@ parse(const char *text, struct pg_diags *d, struct fax_cfg **out)
 	if (config_read_string(&cf, text) != CONFIG_TRUE)
 		fail_msg("libconfig: line %d: %s", config_error_line(&cf), config_error_text(&cf));
 	pg_diags_init(d);
-	e = fax_config_parse(config_lookup(&cf, "fax"), "pagegate.conf", d, &c);
+	pg_conf_init(&cx, "pagegate.conf", d);
+	e = fax_config_parse(&cx, config_root_setting(&cf), &c);
+	/* a failed parse reports why */
+	assert_true(e == PG_OK ? cx.errors == 0 : cx.errors > 0);
+	pg_conf_done(&cx);
 	config_destroy(&cf);
 	*out = c;
 	return e;
@@ -129,29 +134,28 @@ test_mistakes(void **state)
 	assert_null(c);
 	diags(&d, got, sizeof got);
 	assert_string_equal(got,
-		"3: fax: unknown gateway key \"proxi\"|"
-		"3: fax: \"t38\" must be true or false|"
-		"3: fax: \"host\" is not a key of sip gateways|"
-		"4: fax: a second gateway named \"a\" (first at line 2)|"
-		"4: fax: sip gateway \"a\" needs proxy = \"sip:host[:port]\"|"
-		"4: fax: sip gateway \"a\" needs from = \"sip:user@domain\"|"
-		"4: fax: \"user\" and \"password\" go together|"
-		"5: fax: \"local_ip\" must be an IPv4 address|"
-		"5: fax: \"ident\" (the fax station id) may use digits, '+' and spaces|"
-		"5: fax: \"watchdog\" must be between 30 and 3600 seconds|"
-		"6: fax: every fax gateway needs a \"name\"|"
-		"6: fax: hylafax gateway \"?\" needs host = \"name or address\"|"
-		"6: fax: hylafax gateway \"?\" needs a \"user\" (letters, digits, '.', '-', '_', '@')|"
-		"6: fax: \"port\" must be between 1 and 65535|"
-		"7: fax: gateway name \"b c\" may use letters, digits, '.', '-' and '_'|"
-		"7: fax: gateway \"kind\" must be \"sip\" or \"hylafax\"|"
-		"9: fax: each fax gateway is a group { name = ...; kind = ...; }|");
+		"3: unknown setting \"proxi\" in fax gateway (did you mean \"proxy\"?)|"
+		"3: \"t38\" must be true or false, not a string|"
+		"3: \"host\" is not a setting of sip fax gateways (only of hylafax)|"
+		"5: bad watchdog: expected a duration from 30s to 1h such as \"30s\", \"5m\", \"2h\", \"1d\"|"
+		"4: duplicate fax gateway \"a\" (first at line 2)|"
+		"4: bad proxy \"http://h\": expected \"sip:host[:port]\"|"
+		"4: bad from \"fax\": expected \"sip:user@domain\"|"
+		"4: set both \"user\" and \"password\", or neither|"
+		"5: bad local_ip \"::1\": expected an IPv4 address|"
+		"5: bad ident \"ACME\": expected digits, '+' and spaces (the fax station id)|"
+		"6: bad port: expected a whole number from 1 to 65535|"
+		"6: missing \"name\" in fax gateway|"
+		"6: missing \"user\" in fax gateway (letters, digits, '.', '-', '_', '@')|"
+		"6: missing \"host\" in fax gateway (a name or address)|"
+		"7: bad kind \"modem\": expected \"sip\" or \"hylafax\"|"
+		"7: bad name \"b c\": expected letters, digits, '.', '-' and '_'|"
+		"9: each entry of \"fax\" must be a group { ... }, not a string|");
 	pg_diags_free(&d);
 
 	assert_int_equal(parse("fax = { name = \"x\"; };\n", &d, &c), PG_ERR_CONFIG);
 	diags(&d, got, sizeof got);
-	assert_string_equal(got, "1: fax: \"fax\" must be a list of gateways: "
-			    "fax = ( { ... }, ... );|");
+	assert_string_equal(got, "1: \"fax\" must be a list ( { ... }, ... ), not a group|");
 	pg_diags_free(&d);
 }
 
@@ -165,10 +169,13 @@ check_dev(const struct fax_cfg *c, const char *to, const char *gw, const char *o
 		.opts = opt ? &kv : NULL, .n_opts = opt ? 1 : 0, .line = 12,
 	};
 	struct pg_diags d;
+	struct pg_conf cx;
 	char got[1024];
 
 	pg_diags_init(&d);
-	fax_device_check(c, &dev, "clients/x.conf", &d);
+	pg_conf_init(&cx, "clients/x.conf", &d);
+	fax_device_check(&cx, c, &dev);
+	pg_conf_done(&cx);
 	diags(&d, got, sizeof got);
 	assert_string_equal(got, want);
 	pg_diags_free(&d);
@@ -181,33 +188,27 @@ test_devices(void **state)
 	struct pg_diags d;
 	struct fax_cfg *c, *none;
 
-	assert_int_equal(parse("fax = ( { name = \"t\"; kind = \"sip\"; proxy = \"sip:h\"; "
+	assert_int_equal(parse("fax = ( { name = \"trunk\"; kind = \"sip\"; proxy = \"sip:h\"; "
 			       "from = \"sip:a@b\"; } );", &d, &c), PG_OK);
 	pg_diags_free(&d);
 	assert_int_equal(parse("x = 1;", &d, &none), PG_OK);
 	pg_diags_free(&d);
 
 	check_dev(c, "+15555550100", NULL, NULL, NULL, "");
-	check_dev(c, "5550100", "t", "resolution", "standard", "");
+	check_dev(c, "5550100", "trunk", "resolution", "standard", "");
 	check_dev(c, "5550100", NULL, "paper", "a4", "");
 	check_dev(c, "5550100", NULL, "coding", "mmr", "");
 	check_dev(c, "+1 555 0100", NULL, NULL, NULL,
-		  "12: fax: \"to\" must be a fax number: an optional '+' and 3 to 20 digits|");
-	check_dev(c, NULL, NULL, NULL, NULL,
-		  "12: fax: \"to\" must be a fax number: an optional '+' and 3 to 20 digits|");
+		  "12: bad fax number \"+1 555 0100\": expected an optional '+' and 3 to 20 digits|");
+	check_dev(c, NULL, NULL, NULL, NULL, "");     /* the loader reports a missing "to" */
 	check_dev(c, "12", NULL, NULL, NULL,
-		  "12: fax: \"to\" must be a fax number: an optional '+' and 3 to 20 digits|");
+		  "12: bad fax number \"12\": expected an optional '+' and 3 to 20 digits|");
 	check_dev(c, "5550100", "other", NULL, NULL,
-		  "12: fax: no fax gateway named \"other\" in the daemon configuration|");
+		  "12: unknown fax gateway \"other\" (known: trunk)|");
+	check_dev(c, "5550100", "trnk", NULL, NULL,
+		  "12: unknown fax gateway \"trnk\" (did you mean \"trunk\"?)|");
 	check_dev(none, "5550100", NULL, NULL, NULL,
-		  "12: fax: no fax gateway is configured (a \"fax\" list in the daemon "
-		  "configuration)|");
-	check_dev(c, "5550100", NULL, "resolution", "superfine",
-		  "12: fax: resolution must be \"fine\" or \"standard\"|");
-	check_dev(c, "5550100", NULL, "coding", "jbig",
-		  "12: fax: coding must be \"mh\", \"mr\" or \"mmr\"|");
-	check_dev(c, "5550100", NULL, "speed", "fast",
-		  "12: fax: unknown device option \"speed\" (resolution, paper, coding)|");
+		  "12: fax device, but the daemon configuration defines no fax gateway|");
 	fax_config_free(c);
 	fax_config_free(none);
 
@@ -218,6 +219,39 @@ test_devices(void **state)
 	assert_false(fax_number_ok("123456789012345678901"));
 }
 
+/* The device settings the driver declares (channel.h device_keys), as
+ * the engine checks them in a client file. */
+static void
+test_device_keys(void **state)
+{
+	const struct pg_keytab t = { "fax device", fax_device_keys, NULL };
+	struct pg_diags d;
+	struct pg_conf cx;
+	config_t cf;
+	char got[1024], why[200];
+
+	(void)state;
+	assert_true(pg_conf_table_check(&t, why, sizeof why));
+	config_init(&cf);
+	assert_int_equal(config_read_string(&cf,
+		"d = { resolution = \"superfine\"; paper = \"a4\";\n"
+		"      coding = \"jbig\"; speed = \"fast\"; papr = \"letter\"; };\n"),
+		CONFIG_TRUE);
+	pg_diags_init(&d);
+	pg_conf_init(&cx, "clients/x.conf", &d);
+	pg_conf_apply(&cx, config_lookup(&cf, "d"), &t, NULL);
+	diags(&d, got, sizeof got);
+	assert_string_equal(got,
+		"1: bad resolution \"superfine\": expected \"fine\" or \"standard\"|"
+		"2: bad coding \"jbig\": expected \"mh\", \"mr\" or \"mmr\"|"
+		"2: unknown setting \"speed\" in fax device|"
+		"2: unknown setting \"papr\" in fax device (did you mean \"paper\"?)|");
+	assert_int_equal(cx.errors, 4);
+	pg_conf_done(&cx);
+	pg_diags_free(&d);
+	config_destroy(&cf);
+}
+
 int
 main(void)
 {
@@ -225,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_device_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,7 +228,7 @@ static char *load_client(const char *daemon_extra, const char *client_text,
 	assert_int_equal(mkdir(path, 0700), 0);
 	pg_sha256_hex("secret", 6, hash);
 	snprintf(text, sizeof text,
-		 "store = { path = \"var/pg.db\"; };\n"
+		 "store = { dsn = \"sqlite:var/pg.db\"; };\n"
 		 "templates = \"templates\";\nclients = \"clients\";\n"
 		 "operators = ( { name = \"ops\"; token_sha256 = \"%s\"; } );\n"
 		 "smtp = ( { name = \"relay\"; host = \"127.0.0.1\"; from = \"gw@example.org\"; } );\n"

@@ -293,12 +293,28 @@ parse(const char *text, struct pg_diags *d, struct mqtt_conf **out)
 	pg_err e;
 	void *o = NULL;
 
+	struct pg_conf cx;
+
 	config_init(&cf);
 	assert_int_equal(config_read_string(&cf, text), CONFIG_TRUE);
-	e = mqtt_conf_parse(config_lookup(&cf, "mqtt"), conf_path, d, &o);
+	pg_conf_init(&cx, conf_path, d);
+	e = mqtt_conf_parse(&cx, config_root_setting(&cf), &o);
+	assert_true(e == PG_OK ? cx.errors == 0 : cx.errors > 0);
+	pg_conf_done(&cx);
 	config_destroy(&cf);
 	*out = o;
 	return e;
+}
+
+/* mqtt_device_check of dev as a device of clients/acme.conf. */
+static void
+check(const struct mqtt_conf *c, const struct pg_device *dev, struct pg_diags *d)
+{
+	struct pg_conf cx;
+
+	pg_conf_init(&cx, "clients/acme.conf", d);
+	mqtt_device_check(&cx, c, dev);
+	pg_conf_done(&cx);
 }
 
 static void
@@ -383,21 +399,26 @@ conf_errors(void **ts)
 {
 	struct pg_diags d;
 	struct mqtt_conf *c;
-	static const char *const want[] = {
-		"mqtt: unknown setting \"hots\" (did you mean \"host\"?)",
-		"mqtt: \"port\" must be between 1 and 65535",
-		"mqtt: \"tls\" must be true or false",
-		"mqtt: cannot read ca_file \"%s/missing.pem\"",
-		"mqtt: \"ca_file\" is set but tls is false",
-		"mqtt: \"password\" needs a \"username\"",
-		"mqtt: \"client_id\" may only use letters, digits, '.', '_' and '-'",
-		"mqtt: \"keepalive\" must be between 5 and 65535 seconds",
-		"mqtt: \"timeout\": bad duration \"soon\" (expected e.g. \"30s\", \"5m\")",
-		"mqtt: qos 0 has no broker acknowledgement: use 1 (PUBACK) or 2",
-		"mqtt: unknown protocol \"v4\" (expected \"v5\", \"v311\" or \"auto\": "
-			"5 with a fall-back to 3.1.1)",
-		"mqtt: \"ack_topic\": '#' must be the last level of the filter",
-		"mqtt: unknown setting \"retain\"",
+	/* unknown, mistyped and out-of-range keys first (in file order), then
+	 * the checks that are not per key */
+	static const struct { int line; const char *msg; } want[] = {
+		{ 2, "unknown setting \"hots\" in mqtt (did you mean \"host\"?)" },
+		{ 3, "bad port: expected a whole number from 1 to 65535" },
+		{ 4, "\"tls\" must be true or false, not a string" },
+		{ 5, "cannot read ca_file \"%s/missing.pem\": No such file or directory" },
+		{ 8, "bad keepalive: expected a duration from 5s to 65535s such as \"30s\", "
+		     "\"5m\", \"2h\", \"1d\"" },
+		{ 9, "bad timeout: expected a duration from 1s to 5m such as \"30s\", \"5m\", "
+		     "\"2h\", \"1d\"" },
+		{ 11, "bad protocol \"v4\": expected \"v5\", \"v311\" or \"auto\" (did you "
+		      "mean \"v5\"?)" },
+		{ 13, "unknown setting \"retain\" in mqtt" },
+		{ 5, "\"ca_file\" is set but tls is false" },
+		{ 6, "\"password\" needs a \"username\"" },
+		{ 7, "bad client_id \"page gate\": expected letters, digits, '.', '_' and '-'" },
+		{ 10, "qos 0 has no broker acknowledgement: use 1 (PUBACK) or 2" },
+		{ 12, "bad ack_topic \"pages/#/ack\": expected a subscription filter: '#' must "
+		      "be the last level of the filter" },
 	};
 	char msg[300];
 	size_t i;
@@ -420,23 +441,19 @@ conf_errors(void **ts)
 		"  retain = true;\n"                     /* 13 */
 		"};", &d, &c), PG_ERR_CONFIG);
 	assert_null(c);
-	/* unknown and mistyped keys first (in file order), then values */
-	static const int order[] = { 0, 2, 12, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
-	static const int lines[] = { 2, 3, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
 	assert_int_equal(d.n, sizeof want / sizeof want[0]);
 	for (i = 0; i < d.n; i++) {
-		int k = order[i];
-		snprintf(msg, sizeof msg, want[k], tmpdir);
+		snprintf(msg, sizeof msg, want[i].msg, tmpdir);
 		assert_string_equal(d.v[i].msg, msg);
 		assert_string_equal(d.v[i].file, conf_path);
-		assert_int_equal(d.v[i].line, lines[k]);
+		assert_int_equal(d.v[i].line, want[i].line);
 	}
 	pg_diags_free(&d);
 
 	pg_diags_init(&d);
 	assert_int_equal(parse("mqtt = \"localhost\";", &d, &c), PG_ERR_CONFIG);
 	assert_int_equal(d.n, 1);
-	assert_string_equal(d.v[0].msg, "mqtt: \"mqtt\" must be a group: mqtt = { host = ...; };");
+	assert_string_equal(d.v[0].msg, "\"mqtt\" must be a group { ... }, not a string");
 	assert_int_equal(d.v[0].line, 1);
 	pg_diags_free(&d);
 }
@@ -455,7 +472,7 @@ devices(void **ts)
 	(void)ts;
 	pg_diags_init(&d);
 	assert_int_equal(parse("mqtt = {};", &d, &c), PG_OK);
-	mqtt_device_check(c, &dev, "clients/acme.conf", &d);
+	check(c, &dev, &d);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(mqtt_device_expiry_s(&dev), 3600);
 
@@ -463,18 +480,13 @@ devices(void **ts)
 	opts[0].value = "0s";
 	dev.gateway = "b2";
 	dev.to = "pages/{client}/{contact}/ack";
-	mqtt_device_check(c, &dev, "clients/acme.conf", &d);
-	assert_int_equal(d.n, 5);
+	check(c, &dev, &d);
+	assert_int_equal(d.n, 2);            /* the options are the engine's: below */
 	assert_string_equal(d.v[0].msg, "mqtt devices have no \"gateway\": the broker is the "
 			    "\"mqtt\" section of the daemon configuration");
 	assert_string_equal(d.v[1].msg, "mqtt topic \"pages/{client}/{contact}/ack\" would match "
 			    "the ack_topic \"pages/+/+/ack\": pages would come back as "
 			    "acknowledgements");
-	assert_string_equal(d.v[2].msg, "mqtt \"expiry\": bad duration \"0s\" (expected e.g. "
-			    "\"30m\", \"2h\", at most 4294967295 s)");
-	assert_string_equal(d.v[3].msg, "unknown mqtt device setting \"expirey\" (did you mean "
-			    "\"expiry\"?)");
-	assert_string_equal(d.v[4].msg, "unknown mqtt device setting \"qos\" (known: expiry)");
 	for (size_t i = 0; i < d.n; i++) {
 		assert_string_equal(d.v[i].file, "clients/acme.conf");
 		assert_int_equal(d.v[i].line, 7);
@@ -486,16 +498,55 @@ devices(void **ts)
 	dev.gateway = NULL;
 	dev.n_opts = 0;
 	dev.to = "pages//{contact}";
-	mqtt_device_check(NULL, &dev, "clients/acme.conf", &d);
+	check(NULL, &dev, &d);
 	assert_int_equal(d.n, 2);
-	assert_string_equal(d.v[0].msg, "mqtt device, but the daemon configuration has no "
-			    "\"mqtt\" section (the broker)");
+	assert_string_equal(d.v[0].msg, "mqtt device, but the daemon configuration defines no "
+			    "mqtt broker (an \"mqtt\" section)");
 	assert_string_equal(d.v[1].msg, "mqtt topic \"pages//{contact}\": empty level (\"//\") "
 			    "in the topic");
 	assert_int_equal(mqtt_device_expiry_s(&dev), 0);
 	assert_int_equal(mqtt_device_expiry_s(NULL), 0);
 	mqtt_conf_free(c);
 	pg_diags_free(&d);
+}
+
+/* The device settings the driver declares (channel.h device_keys), as
+ * the engine checks them in a client file. */
+static void
+device_keys(void **ts)
+{
+	const struct pg_keytab t = { "mqtt device", mqtt_device_keys, NULL };
+	struct pg_diags d;
+	struct pg_conf cx;
+	config_t cf;
+	char why[200];
+
+	(void)ts;
+	assert_true(pg_conf_table_check(&t, why, sizeof why));
+	config_init(&cf);
+	assert_int_equal(config_read_string(&cf,
+		"a = { expiry = \"0s\"; expirey = \"2h\"; qos = 2; };\n"
+		"b = { expiry = \"soon\"; };\n"
+		"c = { expiry = 4294967296L; };\n"
+		"d = { expiry = \"1h\"; };\n"), CONFIG_TRUE);
+	pg_diags_init(&d);
+	pg_conf_init(&cx, "clients/acme.conf", &d);
+	for (const char *g = "abcd"; *g; g++)
+		pg_conf_apply(&cx, config_lookup(&cf, (char[]){ *g, 0 }), &t, NULL);
+	assert_int_equal(d.n, 5);
+	assert_string_equal(d.v[0].msg, "bad expiry: expected a duration from 1s to 4294967295s "
+			    "such as \"30s\", \"5m\", \"2h\", \"1d\"");
+	assert_string_equal(d.v[1].msg, "unknown setting \"expirey\" in mqtt device (did you "
+			    "mean \"expiry\"?)");
+	assert_string_equal(d.v[2].msg, "unknown setting \"qos\" in mqtt device");
+	assert_string_equal(d.v[3].msg, d.v[0].msg);
+	assert_int_equal(d.v[3].line, 2);
+	assert_string_equal(d.v[4].msg, d.v[0].msg);
+	assert_int_equal(d.v[4].line, 3);
+	assert_non_null(pg_conf_member(config_lookup(&cf, "d"), &t, 0, "expiry"));
+	pg_conf_done(&cx);
+	pg_diags_free(&d);
+	config_destroy(&cf);
 }
 
 int
@@ -511,6 +562,7 @@ main(void)
 		cmocka_unit_test(conf_full),
 		cmocka_unit_test(conf_errors),
 		cmocka_unit_test(devices),
+		cmocka_unit_test(device_keys),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -60,8 +60,12 @@ static pg_err parse(const char *text, struct pg_rotation **r, size_t *n, struct 
 	config_t cf;
 	config_init(&cf);
 	assert_int_equal(config_read_string(&cf, text), CONFIG_TRUE);
+	struct pg_conf cx;
 	pg_diags_init(d);
-	pg_err err = pg_oncall_parse(config_lookup(&cf, "oncall"), &c, "acme.conf", d, r, n);
+	pg_conf_init(&cx, "acme.conf", d);
+	pg_err err = pg_oncall_parse(&cx, config_lookup(&cf, "oncall"), &c, r, n);
+	assert_true(err == PG_OK ? cx.errors == 0 : cx.errors > 0);
+	pg_conf_done(&cx);
 	config_destroy(&cf);
 	return err;
 }
@@ -167,8 +171,11 @@ static void test_parse_good(void **state)
 	struct pg_rotation *r = (void *)1;
 	size_t n = 9;
 	struct pg_diags d;
+	struct pg_conf cx;
 	pg_diags_init(&d);
-	assert_int_equal(pg_oncall_parse(NULL, &f->c, "acme.conf", &d, &r, &n), PG_OK);
+	pg_conf_init(&cx, "acme.conf", &d);
+	assert_int_equal(pg_oncall_parse(&cx, NULL, &f->c, &r, &n), PG_OK);
+	pg_conf_done(&cx);
 	assert_null(r);
 	assert_int_equal(n, 0);
 	assert_int_equal(d.n, 0);
@@ -217,50 +224,55 @@ static void test_parse_errors(void **state)
 		"  { id = \"z\"; members = [ \"raj\" ]; rotation = \"every 03 days\"; handoff = \"24:00\"; start = \"2026-1-5\"; },\n"
 		"  \"techs\" );\n";
 	static const struct want w[] = {
-		{ 3, "unknown setting \"colour\" in oncall (expected id, members, rotation, "
-		     "handoff, start, overrides)" },
-		{ 2, "unknown contact \"bob\" in the members of rotation \"techs\"" },
-		{ 3, "bad handoff \"Mon 8:00\" for a weekly rotation: expected a weekday and a "
-		     "time, e.g. \"Mon 08:00\"" },
-		{ 4, "rotation \"techs\" is defined twice (first at line 2)" },
-		{ 4, "contact \"jane\" is listed twice in the members of rotation \"techs\"" },
-		{ 4, "bad rotation \"fortnightly\": expected \"daily\", \"weekly\" or \"every N "
-		     "days\" (N 1..366)" },
+		{ 3, "unknown setting \"colour\" in on-call rotation" },
+		{ 2, "unknown contact \"bob\" in the members of rotation \"techs\" (did you "
+		     "mean \"tom\"?)" },
+		{ 3, "bad handoff \"Mon 8:00\" for a weekly rotation: expected a weekday "
+		     "and a time, e.g. \"Mon 08:00\"" },
+		{ 4, "duplicate rotation \"techs\" (first at line 2)" },
+		{ 4, "duplicate member \"jane\" (first at line 4)" },
+		{ 4, "bad rotation \"fortnightly\": expected \"daily\", \"weekly\" or "
+		     "\"every N days\" (N 1..366)" },
 		{ 5, "bad start \"2026-02-30\": expected a date \"YYYY-MM-DD\"" },
-		{ 6, "bad rotation id \"Night Crew\": use 1-64 characters from a-z, 0-9 and -" },
+		{ 6, "missing \"start\" in on-call rotation (the date of the first member's "
+		     "first shift, e.g. \"2026-01-05\"; it begins at the first handoff on "
+		     "or after that date)" },
+		{ 6, "bad rotation id \"Night Crew\": expected 1-64 characters from a-z, "
+		     "0-9 and -" },
 		{ 6, "rotation \"Night Crew\" has no members: list at least one contact id" },
-		{ 6, "bad rotation \"every 400 days\": expected \"daily\", \"weekly\" or \"every "
-		     "N days\" (N 1..366)" },
-		{ 6, "rotation \"Night Crew\" has no \"start\": give the date of the first "
-		     "member's first shift, e.g. start = \"2026-01-05\" (it begins at the first "
-		     "handoff on or after that date)" },
-		{ 7, "bad handoff \"Mon 08:00\": expected a time \"HH:MM\", e.g. \"08:00\" (only "
-		     "weekly rotations name a weekday)" },
-		{ 8, "unknown contact \"bob\" in an override of rotation \"x\"" },
-		{ 8, "bad from \"2026-12-24\": expected a local date and time \"YYYY-MM-DD HH:MM\"" },
-		{ 9, "override ends (to \"2026-12-24 08:00\") before or when it starts (from "
-		     "\"2026-12-26 08:00\")" },
+		{ 6, "bad rotation \"every 400 days\": expected \"daily\", \"weekly\" or "
+		     "\"every N days\" (N 1..366)" },
+		{ 7, "bad handoff \"Mon 08:00\": expected a time \"HH:MM\", e.g. \"08:00\" "
+		     "(only weekly rotations name a weekday)" },
+		{ 8, "unknown contact \"bob\" in an override of rotation \"x\" (did you "
+		     "mean \"tom\"?)" },
+		{ 8, "bad from \"2026-12-24\": expected a local date and time \"YYYY-MM-DD "
+		     "HH:MM\"" },
+		{ 9, "override ends (to \"2026-12-24 08:00\") before or when it starts "
+		     "(from \"2026-12-26 08:00\")" },
 		{ 10, "override of rotation \"x\" is longer than 366 days" },
-		{ 11, "unknown setting \"when\" in an override (expected member, from, to)" },
-		{ 12, "override of rotation \"x\" has no \"member\"" },
-		{ 12, "override of rotation \"x\" has no \"from\"" },
-		{ 13, "\"members\" must be an array of contact ids [ \"...\" ]" },
-		{ 13, "\"rotation\" must be a string in quotes" },
-		{ 14, "rotation has no \"id\" (the name rules use: notify = \"oncall:ID\")" },
-		{ 14, "rotation \"?\" has no \"members\" (the contact ids on duty in turn, e.g. "
-		      "members = [ \"jane\", \"raj\" ])" },
-		{ 14, "rotation \"?\" has no \"rotation\" (\"daily\", \"weekly\" or \"every N days\")" },
-		{ 14, "rotation \"?\" has no \"handoff\" (the local time shifts change: \"Mon "
-		      "08:00\" for a weekly rotation, \"08:00\" otherwise)" },
-		{ 15, "bad rotation \"every 03 days\": expected \"daily\", \"weekly\" or \"every "
-		      "N days\" (N 1..366)" },
+		{ 11, "unknown setting \"when\" in override" },
+		{ 12, "missing \"member\" in override" },
+		{ 12, "missing \"from\" in override (\"YYYY-MM-DD HH:MM\")" },
+		{ 13, "\"members\" must be an array of strings [ \"...\" ], not a string" },
+		{ 13, "\"rotation\" must be a string in quotes, not a number" },
+		{ 14, "missing \"id\" in on-call rotation (the name rules use: notify = "
+		     "\"oncall:ID\")" },
+		{ 14, "missing \"members\" in on-call rotation (the contact ids on duty in "
+		     "turn, e.g. members = [ \"jane\", \"raj\" ])" },
+		{ 14, "missing \"rotation\" in on-call rotation (\"daily\", \"weekly\" or "
+		     "\"every N days\")" },
+		{ 14, "missing \"handoff\" in on-call rotation (the local time shifts "
+		     "change: \"Mon 08:00\" for a weekly rotation, \"08:00\" otherwise)" },
+		{ 15, "bad rotation \"every 03 days\": expected \"daily\", \"weekly\" or "
+		     "\"every N days\" (N 1..366)" },
 		{ 15, "bad start \"2026-1-5\": expected a date \"YYYY-MM-DD\"" },
-		{ 16, "each entry of \"oncall\" must be a group { id = ...; ... }" },
+		{ 16, "each entry of \"oncall\" must be a group { ... }, not a string" },
 	};
 	expect_diags(text, w, sizeof w / sizeof w[0]);
 
 	static const struct want w2[] = {
-		{ 1, "\"oncall\" must be a list ( { ... }, ... )" },
+		{ 1, "\"oncall\" must be a list ( { ... }, ... ), not a group" },
 	};
 	expect_diags("oncall = { id = \"techs\"; };\n", w2, 1);
 

@@ -99,12 +99,28 @@ parse(const char *text, struct pg_diags *d, struct pager_cfg **out)
 	config_t c;
 	pg_err e;
 
+	struct pg_conf cx;
+
 	config_init(&c);
 	assert_int_equal(config_read_string(&c, text), CONFIG_TRUE);
-	e = pager_config_parse(config_lookup(&c, "pager"), "/etc/pagegate/pagegate.conf", d,
-			       (void **)out);
+	pg_conf_init(&cx, "/etc/pagegate/pagegate.conf", d);
+	e = pager_config_parse(&cx, config_root_setting(&c), (void **)out);
+	assert_true(e == PG_OK ? cx.errors == 0 : cx.errors > 0);
+	pg_conf_done(&cx);
 	config_destroy(&c);
 	return e;
+}
+
+/* pager_device_check of dev as a device of file. */
+static void
+check(const struct pager_cfg *pc, const struct pg_device *dev, const char *file,
+      struct pg_diags *d)
+{
+	struct pg_conf cx;
+
+	pg_conf_init(&cx, file, d);
+	pager_device_check(&cx, pc, dev);
+	pg_conf_done(&cx);
 }
 
 static void
@@ -171,23 +187,26 @@ test_config_errors(void **state)
 	struct pg_diags d;
 	struct pager_cfg *pc = (void *)1;
 	static const struct { int line; const char *msg; } want[] = {
-		{ 2, "unknown key \"hots\" in a pager gateway" },
-		{ 2, "snpp gateway \"a\" has no \"host\"" },
-		{ 3, "\"url\" is not a setting of snpp gateways (it is for wctp gateways)" },
-		{ 3, "bad \"timeout\" \"soon\": expected seconds or a duration like \"30s\", \"5m\"" },
-		{ 4, "unknown pager gateway kind \"smtp\": expected \"snpp\", \"wctp\" or \"tap\"" },
+		{ 2, "unknown setting \"hots\" in pager gateway (did you mean \"host\"?)" },
+		{ 2, "missing \"host\" in pager gateway" },
+		{ 3, "\"url\" is not a setting of snpp pager gateways (only of wctp)" },
+		{ 3, "bad timeout: expected a duration from 1s to 10m such as \"30s\", \"5m\", "
+		     "\"2h\", \"1d\"" },
+		{ 4, "bad kind \"smtp\": expected \"snpp\", \"wctp\" or \"tap\" (did you mean "
+		     "\"snpp\"?)" },
+		{ 5, "bad port: expected a whole number from 1 to 65535" },
 		{ 5, "duplicate pager gateway \"a\" (first at line 2)" },
-		{ 5, "\"port\" must be between 1 and 65535" },
-		{ 6, "\"max_length\" must be between 20 and 1000" },
+		{ 6, "bad max_length: expected a whole number from 20 to 1000" },
 		{ 6, "\"password\" needs a \"login\" (SNPP LOGIn <login> <password>)" },
-		{ 7, "bad \"url\" \"ftp://x\": expected https://... (or http://...)" },
-		{ 7, "wctp gateway \"w\" has no \"sender_id\"" },
-		{ 8, "bad \"speed\" 1000: expected 300, 1200, 2400, 4800, 9600, 19200, 38400, "
-		     "57600 or 115200" },
-		{ 8, "bad \"framing\": expected \"7E1\" or \"8N1\"" },
-		{ 9, "bad \"device\" \"ttyS0\": expected an absolute path like /dev/ttyS0" },
-		{ 9, "\"max_block\" must be between 16 and 250" },
-		{ 10, "bad \"name\": expected 1 to 64 printable ASCII characters without spaces" },
+		{ 7, "missing \"sender_id\" in pager gateway" },
+		{ 7, "bad url \"ftp://x\": expected https://... (or http://...)" },
+		{ 8, "bad framing \"7N2\": expected \"8N1\" or \"7E1\" (did you mean \"8N1\"?)" },
+		{ 8, "bad speed: expected 300, 1200, 2400, 4800, 9600, 19200, 38400, 57600 or "
+		     "115200" },
+		{ 9, "bad max_block: expected a whole number from 16 to 250" },
+		{ 9, "bad device \"ttyS0\": expected an absolute path like /dev/ttyS0" },
+		{ 10, "bad name \"Bad Name\": expected lower-case letters, digits, '.', '-' and "
+		      "'_'" },
 	};
 
 	(void)state;
@@ -240,27 +259,23 @@ test_device_check(void **state)
 	dev.channel = PG_CH_PAGER;
 	dev.line = 12;
 	dev.gateway = "metro-snpp";
-	dev.pin = "4412";
+	dev.to = "4412";
 	dev.opts = opts;
 	dev.n_opts = 1;
-	pager_device_check(pc, &dev, "clients/acme.conf", &d);
+	check(pc, &dev, "clients/acme.conf", &d);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(pager_maxlen(pager_gw_find(pc, "metro-snpp"), &dev), 160);
 	assert_int_equal(pager_maxlen(pager_gw_find(pc, "tap"), &dev), 128);    /* gateway cap */
 
 	dev.n_opts = 2;
-	opts[0].value = "5000";
-	dev.pin = "44 12";
-	pager_device_check(pc, &dev, "clients/acme.conf", &d);
-	assert_int_equal(d.n, 3);
+	opts[0].value = "5000";      /* the engine refuses it at load (below) */
+	dev.to = "44 12";
+	check(pc, &dev, "clients/acme.conf", &d);
+	assert_int_equal(d.n, 1);
 	assert_string_equal(d.v[0].msg, "bad pager PIN \"44 12\" for snpp gateway \"metro-snpp\": "
 			    "expected 1 to 64 printable characters without spaces");
-	assert_string_equal(d.v[1].msg, "bad \"max_length\" \"5000\": expected a number of "
-			    "characters from 20 to 1000");
-	assert_string_equal(d.v[2].msg, "unknown option \"colour\" for a pager device "
-			    "(known: max_length)");
-	assert_int_equal(d.v[2].line, 12);
-	assert_string_equal(d.v[2].file, "clients/acme.conf");
+	assert_int_equal(d.v[0].line, 12);
+	assert_string_equal(d.v[0].file, "clients/acme.conf");
 	assert_int_equal(pager_maxlen(pager_gw_find(pc, "metro-snpp"), &dev), PAGER_DEFAULT_MAXLEN);
 	assert_int_equal(pager_maxlen(NULL, NULL), PAGER_DEFAULT_MAXLEN);
 	pg_diags_free(&d);
@@ -268,23 +283,25 @@ test_device_check(void **state)
 	pg_diags_init(&d);
 	dev.n_opts = 0;
 	dev.gateway = "tap";
-	dev.pin = "44-12";                       /* TAP: letters and digits only */
-	pager_device_check(pc, &dev, "f", &d);
+	dev.to = "44-12";                       /* TAP: letters and digits only */
+	check(pc, &dev, "f", &d);
 	dev.gateway = "nope";
-	pager_device_check(pc, &dev, "f", &d);
+	check(pc, &dev, "f", &d);
+	dev.gateway = "tapp";
+	check(pc, &dev, "f", &d);
 	dev.gateway = NULL;                      /* default: the first gateway */
-	dev.pin = NULL;
-	dev.to = "4412";                         /* "to" is accepted as the PIN */
-	pager_device_check(pc, &dev, "f", &d);
-	dev.to = NULL;
-	pager_device_check(pc, &dev, "f", &d);
-	pager_device_check(NULL, &dev, "f", &d);
+	dev.to = "4412";                         /* "pin" or "to": the loader's */
+	check(pc, &dev, "f", &d);
+	dev.to = NULL;                           /* missing: the loader reports it */
+	check(pc, &dev, "f", &d);
+	check(NULL, &dev, "f", &d);
 	assert_int_equal(d.n, 4);
 	assert_string_equal(d.v[0].msg, "bad pager PIN \"44-12\" for tap gateway \"tap\": "
 			    "expected 1 to 16 letters or digits");
-	assert_string_equal(d.v[1].msg, "unknown pager gateway \"nope\"");
-	assert_string_equal(d.v[2].msg, "pager device has no \"pin\"");
-	assert_string_equal(d.v[3].msg, "pager device, but pagegate.conf defines no pager gateways");
+	assert_string_equal(d.v[1].msg, "unknown pager gateway \"nope\" (known: metro-snpp, tap)");
+	assert_string_equal(d.v[2].msg, "unknown pager gateway \"tapp\" (did you mean \"tap\"?)");
+	assert_string_equal(d.v[3].msg, "pager device, but the daemon configuration defines no "
+			    "pager gateway");
 	pg_diags_free(&d);
 	pager_config_free(pc);
 
@@ -293,6 +310,37 @@ test_device_check(void **state)
 	assert_true(pager_pin_ok(PAGER_WCTP, "5551234@carrier.example"));
 	assert_false(pager_pin_ok(PAGER_SNPP, "12\r\nSEND"));
 	assert_false(pager_pin_ok(PAGER_SNPP, ""));
+}
+
+/* The device settings the driver declares (channel.h device_keys), as
+ * the engine checks them in a client file. */
+static void
+test_device_keys(void **state)
+{
+	const struct pg_keytab t = { "pager device", pager_device_keys, NULL };
+	struct pg_diags d;
+	struct pg_conf cx;
+	config_t cf;
+	char why[200];
+
+	(void)state;
+	assert_true(pg_conf_table_check(&t, why, sizeof why));
+	config_init(&cf);
+	assert_int_equal(config_read_string(&cf,
+		"a = { max_length = 5000; colour = \"red\"; };\n"
+		"b = { max_length = 160; };\n"), CONFIG_TRUE);
+	pg_diags_init(&d);
+	pg_conf_init(&cx, "clients/acme.conf", &d);
+	pg_conf_apply(&cx, config_lookup(&cf, "a"), &t, NULL);
+	pg_conf_apply(&cx, config_lookup(&cf, "b"), &t, NULL);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].msg, "bad max_length: expected a whole number from 20 to 1000");
+	assert_string_equal(d.v[1].msg, "unknown setting \"colour\" in pager device");
+	assert_int_equal(d.v[1].line, 1);
+	assert_string_equal(d.v[1].file, "clients/acme.conf");
+	pg_conf_done(&cx);
+	pg_diags_free(&d);
+	config_destroy(&cf);
 }
 
 /* ---- send() through the table ---- */
@@ -423,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_config_valid),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_device_check),
+		cmocka_unit_test(test_device_keys),
 		cmocka_unit_test(test_send_prepares_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static struct pg_device office_dev[] = {
 static struct pg_device jane_dev[] = {
 	{ .channel = PG_CH_EMAIL, .to = "jane@acme.example", .line = 2 },
 	{ .channel = PG_CH_SMS, .to = "+15555550111", .line = 3 },
-	{ .channel = PG_CH_PAGER, .pin = "4412", .line = 4 },
+	{ .channel = PG_CH_PAGER, .to = "4412", .line = 4 },
 };
 static struct pg_device raj_dev[] = {
 	{ .channel = PG_CH_SMS, .to = "+15555550112", .line = 5 },

@@ -23,10 +23,15 @@ parse(const char *text, struct pg_diags *d, struct sms_config **out)
 	void *v = NULL;
 	pg_err e;
 
+	struct pg_conf cx;
+
 	config_init(&c);
 	assert_int_equal(config_read_string(&c, text), CONFIG_TRUE);
 	pg_diags_init(d);
-	e = sms_config_parse(config_lookup(&c, "sms"), "pagegate.conf", d, &v);
+	pg_conf_init(&cx, "pagegate.conf", d);
+	e = sms_config_parse(&cx, config_root_setting(&c), &v);
+	assert_true(e == PG_OK ? cx.errors == 0 : cx.errors > 0);
+	pg_conf_done(&cx);
 	config_destroy(&c);
 	*out = v;
 	return e;
@@ -44,6 +49,17 @@ diags(const struct pg_diags *d)
 		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s:%d: %s", i ? "|" : "",
 				      d->v[i].file, d->v[i].line, d->v[i].msg);
 	return buf;
+}
+
+/* sms_device_check of dev as a device of "acme.conf". */
+static void
+check(const struct sms_config *c, const struct pg_device *dev, struct pg_diags *d)
+{
+	struct pg_conf cx;
+
+	pg_conf_init(&cx, "acme.conf", d);
+	sms_device_check(&cx, c, dev);
+	pg_conf_done(&cx);
 }
 
 static const char good[] =
@@ -140,42 +156,42 @@ test_errors(void **st)
 		");\n", &d, &c), PG_ERR_CONFIG);
 	assert_null(c);
 	assert_string_equal(diags(&d),
-		"pagegate.conf:3: unknown sms provider setting \"usrname\"|"
-		"pagegate.conf:3: \"password\" must be a string in quotes|"
-		"pagegate.conf:2: sms provider needs \"username\"|"
-		"pagegate.conf:3: \"dlr_mask\" must be between 0 and 31|"
-		"pagegate.conf:5: \"dlr_mask\" is not a setting of twilio providers|"
-		"pagegate.conf:5: \"rate\" must be between 0 (no limit) and 10000 messages per second|"
-		"pagegate.conf:4: twilio provider needs \"from\" or \"messaging_service_sid\"|"
-		"pagegate.conf:4: sms provider \"k\" is already defined at line 2|"
-		"pagegate.conf:6: \"url\" must start with http:// or https://|"
-		"pagegate.conf:8: \"max_segments\" must be between 1 and 10|"
-		"pagegate.conf:7: \"method\" must be \"GET\", \"POST\" or \"PUT\"|"
-		"pagegate.conf:6: url: unknown variable \"phone\" (known: to, from, text, "
-		"delivery_id, status_url, coding, segments)|"
-		"pagegate.conf:7: header 1 must be \"Name: value\" on one line|"
-		"pagegate.conf:8: \"success\" is neither a status (\"2xx\", \"200\") nor a valid "
-		"regular expression: Unmatched ( or \\(|"
-		"pagegate.conf:9: unknown sms provider kind \"carrier-pigeon\" (kannel, twilio, http)|"
-		"pagegate.conf:9: provider name must be 1 to 63 characters of A-Z a-z 0-9 - . _|"
+		"pagegate.conf:3: unknown setting \"usrname\" in sms provider (did you mean \"username\"?)|"
+		"pagegate.conf:3: \"password\" must be a string in quotes, not a number|"
+		"pagegate.conf:3: bad dlr_mask: expected a whole number from 0 to 31|"
+		"pagegate.conf:2: missing \"username\" in sms provider|"
+		"pagegate.conf:5: \"dlr_mask\" is not a setting of twilio sms providers (only of kannel)|"
+		"pagegate.conf:5: bad rate: expected a number from 0 to 10000|"
+		"pagegate.conf:4: duplicate sms provider \"k\" (first at line 2)|"
+		"pagegate.conf:4: missing \"from\" or \"messaging_service_sid\" in twilio sms provider|"
+		"pagegate.conf:7: bad method \"DELETE\": expected \"GET\", \"POST\" or \"PUT\"|"
+		"pagegate.conf:8: bad max_segments: expected a whole number from 1 to 10|"
+		"pagegate.conf:6: bad url \"ftp://x/{{phone}}\": expected http://... or https://... without spaces|"
+		"pagegate.conf:6: bad url: expected a template: unknown variable \"phone\" (known: to, from, "
+		"text, delivery_id, status_url, coding, segments)|"
+		"pagegate.conf:7: bad header \"no colon\": expected \"Name: value\"|"
+		"pagegate.conf:8: bad success \"(\": expected a status (\"2xx\", \"200\") or a regular "
+		"expression: Unmatched ( or \\(|"
+		"pagegate.conf:9: bad kind \"carrier-pigeon\": expected \"kannel\", \"twilio\" or \"http\"|"
+		"pagegate.conf:9: bad name \"bad name!\": expected A-Z a-z 0-9 - . _|"
 		"pagegate.conf:9: only one sms provider can be the default|"
-		"pagegate.conf:11: give \"from\" or \"messaging_service_sid\", not both|"
-		"pagegate.conf:13: \"inbound_token\" is not a setting of http providers|"
+		"pagegate.conf:11: set \"from\" or \"messaging_service_sid\", not both|"
+		"pagegate.conf:13: \"inbound_token\" is not a setting of http sms providers (only of kannel)|"
 		"pagegate.conf:13: a GET request has no body|"
 		/* libconfig dates a scalar list element at the token after it */
-		"pagegate.conf:15: each sms provider must be a group { ... }");
+		"pagegate.conf:15: each entry of \"sms\" must be a group { ... }, not a string");
 	pg_diags_free(&d);
 
 	assert_int_equal(parse("sms = { name = \"x\"; };", &d, &c), PG_ERR_CONFIG);
 	assert_string_equal(diags(&d),
-		"pagegate.conf:1: \"sms\" must be a list of providers ( { ... }, ... )");
+		"pagegate.conf:1: \"sms\" must be a list ( { ... }, ... ), not a group");
 	pg_diags_free(&d);
 	assert_int_equal(parse("sms = ( { name = \"k\"; kind = \"kannel\"; url = \"http://k/\";"
 			       " username = \"u\"; password = \"p\"; inbound_token = \"short\";"
 			       " smsc = \"a b\"; } );", &d, &c), PG_ERR_CONFIG);
 	assert_string_equal(diags(&d),
-		"pagegate.conf:1: \"inbound_token\" must be 16 to 128 characters of A-Z a-z 0-9 - . _ ~|"
-		"pagegate.conf:1: \"smsc\" must be a Kannel smsc-id (A-Z a-z 0-9 - . _)");
+		"pagegate.conf:1: bad inbound_token: expected 16 to 128 characters of A-Z a-z 0-9 - . _ ~|"
+		"pagegate.conf:1: bad smsc \"a b\": expected a Kannel smsc-id (A-Z a-z 0-9 - . _)");
 	pg_diags_free(&d);
 }
 
@@ -192,7 +208,7 @@ test_devices(void **st)
 
 	(void)st;
 	assert_int_equal(parse(good, &d, &c), PG_OK);
-	sms_device_check(c, &dev, "acme.conf", &d);
+	check(c, &dev, &d);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(sms_max_segments(sms_provider_find(c, "kannel"), &dev), 3);
 	dev.n_opts = 0;
@@ -203,30 +219,64 @@ test_devices(void **st)
 	dev.gateway = "nexmo";
 	dev.opts = bad;
 	dev.n_opts = 3;
-	sms_device_check(c, &dev, "acme.conf", &d);
+	check(c, &dev, &d);
 	assert_string_equal(diags(&d),
 		"acme.conf:7: bad sms number \"555-0111\": expected + and 5 to 15 digits "
 		"(E.164, e.g. +15555550111) or a short code of 3 to 15 digits|"
-		"acme.conf:7: unknown sms gateway \"nexmo\" (known: kannel, twilio, generic)|"
-		"acme.conf:7: max_segments must be a whole number from 1 to 10, not \"11\"|"
-		"acme.conf:7: unknown sms device setting \"flash\" (known: max_segments)|"
-		"acme.conf:7: max_segments must be a whole number from 1 to 10, not \"x\"");
+		"acme.conf:7: unknown sms gateway \"nexmo\" (known: kannel, twilio, generic)");
 	pg_diags_free(&d);
 	pg_diags_init(&d);
-	dev.to = NULL;
-	dev.gateway = NULL;
+	dev.to = "+15555550111";
+	dev.gateway = "twillio";
 	dev.n_opts = 0;
-	sms_device_check(c, &dev, "acme.conf", &d);
-	assert_string_equal(diags(&d), "acme.conf:7: sms device needs \"to\" (a phone number)");
+	check(c, &dev, &d);
+	assert_string_equal(diags(&d), "acme.conf:7: unknown sms gateway \"twillio\" (did you "
+			    "mean \"twilio\"?)");
 	pg_diags_free(&d);
 	sms_config_free(c);
 
 	pg_diags_init(&d);
 	dev.to = "+15555550111";
-	sms_device_check(NULL, &dev, "acme.conf", &d);
-	assert_string_equal(diags(&d), "acme.conf:7: sms device, but no sms provider is "
-			    "configured (sms = ( { ... } ) in pagegate.conf)");
+	check(NULL, &dev, &d);
+	assert_string_equal(diags(&d), "acme.conf:7: sms device, but the daemon configuration "
+			    "defines no sms provider");
 	pg_diags_free(&d);
+}
+
+/* The device settings the driver declares (channel.h device_keys), as
+ * the engine checks them in a client file. */
+static void
+test_device_keys(void **st)
+{
+	const struct pg_keytab t = { "sms device", sms_device_keys, NULL };
+	struct pg_diags d;
+	struct pg_conf cx;
+	config_t cf;
+	char why[200];
+
+	(void)st;
+	assert_true(pg_conf_table_check(&t, why, sizeof why));
+	config_init(&cf);
+	assert_int_equal(config_read_string(&cf,
+		"a = { max_segments = 11; flash = true; };\n"
+		"b = { max_segments = \"x\"; max_segment = 2; };\n"
+		"c = { max_segments = 4; };\n"), CONFIG_TRUE);
+	pg_diags_init(&d);
+	pg_conf_init(&cx, "acme.conf", &d);
+	pg_conf_apply(&cx, config_lookup(&cf, "a"), &t, NULL);
+	pg_conf_apply(&cx, config_lookup(&cf, "b"), &t, NULL);
+	pg_conf_apply(&cx, config_lookup(&cf, "c"), &t, NULL);
+	assert_string_equal(diags(&d),
+		"acme.conf:1: bad max_segments: expected a whole number from 1 to 10|"
+		"acme.conf:1: unknown setting \"flash\" in sms device|"
+		"acme.conf:2: \"max_segments\" must be a whole number, not a string|"
+		"acme.conf:2: unknown setting \"max_segment\" in sms device (did you mean "
+		"\"max_segments\"?)");
+	assert_non_null(pg_conf_member(config_lookup(&cf, "c"), &t, 0, "max_segments"));
+	assert_null(pg_conf_member(config_lookup(&cf, "a"), &t, 0, "max_segments"));
+	pg_conf_done(&cx);
+	pg_diags_free(&d);
+	config_destroy(&cf);
 }
 
 int
@@ -236,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_device_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -508,7 +508,7 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 	   struct pg_job *jobs, size_t n)
 {
 	struct email_state *es = state;
-	const struct pg_smtp_gateway *gw = pg_config_smtp(cfg, gateway);
+	const struct pg_smtp_gateway *gw = email_gateway(cfg, gateway);
 	struct pg_buf *texts;
 	char host[HOST_MAX], mid[HOST_MAX + 64];
 	struct pg_mail m;
@@ -625,7 +625,7 @@ email_stop(void *state)
 static size_t
 email_batch_for(const struct pg_config *cfg, const char *gateway)
 {
-	const struct pg_smtp_gateway *g = pg_config_smtp(cfg, gateway);
+	const struct pg_smtp_gateway *g = email_gateway(cfg, gateway);
 
 	return g && g->batch > 0 ? (size_t)g->batch : 0;
 }
@@ -638,7 +638,12 @@ const struct pg_channel pg_chan_email = {
 	.subject_template = "email.subject",
 	.body_template = "email.txt",
 	.body_escape = PG_ESC_NONE,
-	/* the "smtp" gateways are part of the daemon file (config.c) */
+	.config_keys = email_config_keys,      /* smtp = ( ... ); default_smtp */
+	.config_parse = email_config_parse,
+	.config_free = email_config_free,
+	.config_tables = email_config_tables,
+	.retry = { 30, 30 * 60, 24 * 3600 },   /* mail servers take their time */
+	.device_check = email_device_check,    /* address, gateway */
 	.start = email_start,
 	.stop = email_stop,
 	.send = email_send,

@@ -1,15 +1,67 @@
 /*
- * email_priv.h - private to the email channel (chan_email.c): the TLS
- * client contexts it hands to libesmtp (email_tls.c).
+ * email_priv.h - private to the email channel: its configuration, the
+ * "smtp" list and "default_smtp" of pagegate.conf (email_config.c), the
+ * TLS client contexts it hands to libesmtp (email_tls.c), shared with
+ * the driver (chan_email.c).  Only those files and the unit tests include
+ * it.
+ *
+ *   smtp = ( { name = "relay"; host = "smtp.example.com"; port = 587;
+ *              starttls = "required"; user = "pagegate"; password = "...";
+ *              from = "pagegate@example.com"; from_name = "Answering Service";
+ *              helo = "gw.example.com"; tls_ca = "ca.pem"; timeout = 30;
+ *              batch = 20; } );
+ *   default_smtp = "relay";         # else the first gateway
  */
 #ifndef PAGEGATE_EMAIL_PRIV_H
 #define PAGEGATE_EMAIL_PRIV_H
 
 #include <openssl/ssl.h>
 
-#include "pagegate/config.h"
+#include "pagegate/channel.h"
 
 #define EMAIL_VERIFY_MAX 96         /* a certificate problem, as text */
+
+/* ---- configuration (email_config.c) ---- */
+
+enum pg_starttls { PG_TLS_OFF = 0, PG_TLS_OPPORTUNISTIC, PG_TLS_REQUIRED };
+
+struct pg_smtp_gateway {
+	char *name;
+	char *host;
+	int port;
+	enum pg_starttls starttls;
+	char *user;          /* NULL = no AUTH */
+	char *password;
+	char *from;          /* envelope and From: address */
+	char *from_name;     /* display name for From:, may be NULL */
+	char *helo;          /* NULL = system host name */
+	char *tls_ca;        /* PEM file of CAs that verify the relay's
+				certificate (relative to the config file);
+				NULL = the system's CA store */
+	int timeout_s;       /* per SMTP command */
+	int batch;           /* messages per SMTP session, >= 1 */
+	int line;
+};
+
+/* cfg->chan_cfg[PG_CH_EMAIL]: never NULL after a load. */
+struct email_cfg {
+	struct pg_smtp_gateway *gw;
+	size_t n;
+	char *default_name;  /* default_smtp; NULL = the first gateway */
+};
+
+/* The channel table's configuration slots. */
+extern const struct pg_key email_config_keys[];
+extern const struct pg_keytab *const email_config_tables[];
+pg_err email_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out);
+void email_config_free(void *cfg);
+void email_device_check(struct pg_conf *cx, const void *cfg, const struct pg_device *dev);
+
+/* The gateway called name, or the default one for name == NULL; NULL
+ * when there is none.  cfg is the loaded configuration. */
+const struct pg_smtp_gateway *email_gateway(const struct pg_config *cfg, const char *name);
+
+/* ---- TLS (email_tls.c) ---- */
 
 /* Client contexts per relay host and CA file, shared by all workers. */
 struct email_tls_cache;

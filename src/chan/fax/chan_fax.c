@@ -422,9 +422,12 @@ const struct pg_channel pg_chan_fax = {
 	.subject_template = NULL,
 	.body_template = PG_FAX_TEMPLATE,
 	.body_escape = PG_ESC_NONE,
+	.config_keys = fax_config_keys,        /* fax = ( { name; kind; ... } ) */
 	.config_parse = fax_config_parse,
 	.config_free = fax_config_free,
-	.device_check = fax_device_check,
+	.config_tables = fax_config_tables,
+	.device_keys = fax_device_keys,        /* resolution, paper, coding */
+	.device_check = fax_device_check,      /* number, gateway */
 	.start = fax_start,
 	.stop = fax_stop,
 	.send = fax_send,

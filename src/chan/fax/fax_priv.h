@@ -19,6 +19,7 @@
 
 #include <libconfig.h>
 
+#include "pagegate/channel.h"
 #include "pagegate/fax.h"
 
 enum fax_gw_kind { FAX_GW_SIP = 0, FAX_GW_HYLAFAX };
@@ -32,6 +33,7 @@ struct fax_gateway {
 	struct pg_fax_sip sip;
 	struct pg_fax_hylafax hyla;
 	int poll_s;                  /* hylafax: job state poll interval */
+	int watchdog_s;              /* sip: as read (sip.watchdog_ms) */
 };
 
 struct fax_cfg {
@@ -39,13 +41,13 @@ struct fax_cfg {
 	size_t n;
 };
 
-/* channel.h's config_parse and config_free for the "fax" section. */
-pg_err fax_config_parse(const config_setting_t *section, const char *file,
-			struct pg_diags *d, void **out);
+/* channel.h's configuration slots for the "fax" section. */
+extern const struct pg_key fax_config_keys[];
+extern const struct pg_key fax_device_keys[];
+extern const struct pg_keytab *const fax_config_tables[];
+pg_err fax_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out);
 void fax_config_free(void *cfg);
-/* channel.h's device_check for fax devices. */
-void fax_device_check(const void *cfg, const struct pg_device *dev, const char *file,
-		      struct pg_diags *d);
+void fax_device_check(struct pg_conf *cx, const void *cfg, const struct pg_device *dev);
 /* The gateway called name, or the first one for NULL; NULL when none. */
 const struct fax_gateway *fax_gateway_find(const struct fax_cfg *c, const char *name);
 /* True for a number we dial: an optional "+" and 3 to 20 digits. */

@@ -411,9 +411,12 @@ const struct pg_channel pg_chan_mqtt = {
 	.subject_template = NULL,
 	.body_template = "mqtt.json",
 	.body_escape = PG_ESC_JSON,          /* values inside JSON strings */
+	.config_keys = mqtt_config_keys,     /* mqtt = { host; port; ... } */
 	.config_parse = mqtt_conf_parse,
 	.config_free = mqtt_conf_free,
-	.device_check = mqtt_device_check,
+	.config_tables = mqtt_config_tables,
+	.device_keys = mqtt_device_keys,     /* expiry */
+	.device_check = mqtt_device_check,   /* topic; no gateway */
 	.start = mqtt_start,
 	.stop = mqtt_stop,
 	.send = mqtt_send,

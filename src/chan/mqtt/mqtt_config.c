@@ -8,8 +8,6 @@
  *            qos = 1; timeout = "10s"; };
  *   device: { channel = "mqtt"; topic = "pages/{client}/{contact}"; expiry = "1h"; }
  */
-#include <libgen.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,311 +34,84 @@
 #define CRED_MAX          255
 #define ERR_MAX           200
 
-enum ktype { K_STR, K_INT, K_BOOL, K_DUR };
+#define C struct mqtt_conf
 
-static const struct key { const char *name; enum ktype type; } keys[] = {
-	{ "host", K_STR }, { "port", K_INT }, { "tls", K_BOOL }, { "ca_file", K_STR },
-	{ "username", K_STR }, { "password", K_STR }, { "client_id", K_STR },
-	{ "keepalive", K_DUR }, { "protocol", K_STR }, { "ack_topic", K_STR },
-	{ "qos", K_INT }, { "timeout", K_DUR }, { NULL, 0 }
+static const char *const proto_names[] = { "v5", "v311", "auto", NULL };
+
+static const struct pg_key broker_keys[] = {
+	{ "host", PG_KT_STR, PG_AT(C, host), .lo = 1, .hi = HOST_MAX, .defs = DEFAULT_HOST },
+	{ "port", PG_KT_INT, PG_KF_KEEP, PG_AT(C, port), .lo = 1, .hi = 65535 },
+	{ "tls", PG_KT_BOOL, PG_AT(C, tls) },
+	{ "ca_file", PG_KT_PATH, PG_KF_READABLE, PG_AT(C, ca_file), .lo = 1,
+	  .hi = PATH_MAX / 2 },
+	{ "username", PG_KT_STR, PG_AT(C, username), .lo = 1, .hi = CRED_MAX },
+	{ "password", PG_KT_STR, PG_AT(C, password), .lo = 0, .hi = CRED_MAX },
+	{ "client_id", PG_KT_STR, PG_AT(C, client_id), .lo = 1, .hi = CLIENT_ID_MAX,
+	  .defs = DEFAULT_CLIENT_ID },
+	{ "keepalive", PG_KT_DUR, PG_AT(C, keepalive_s), .lo = MIN_KEEPALIVE,
+	  .hi = MAX_KEEPALIVE, .def = DEFAULT_KEEPALIVE },
+	{ "protocol", PG_KT_ENUM, PG_AT(C, proto), .lo = MQTT_PROTO_V5,
+	  .hi = MQTT_PROTO_AUTO, .def = MQTT_PROTO_V5, .names = proto_names },
+	{ "ack_topic", PG_KT_STR, PG_AT(C, ack_topic), .lo = 0, .hi = MQTT_TOPIC_MAX,
+	  .defs = DEFAULT_ACK_TOPIC },
+	{ "qos", PG_KT_INT, PG_AT(C, qos), .lo = 0, .hi = 2, .def = 1 },
+	{ "timeout", PG_KT_DUR, PG_AT(C, timeout_s), .lo = 1, .hi = MAX_TIMEOUT,
+	  .def = DEFAULT_TIMEOUT },
+	PG_KEY_END
 };
-static const char *const type_names[] = { "a string", "an integer", "true or false",
-	"a duration (\"30s\", \"5m\") or seconds" };
-static const char *const device_opts[] = { "expiry", NULL };
+static const struct pg_keytab broker_tab = { "mqtt", broker_keys, NULL };
 
-/* ---- parsing ---- */
+const struct pg_key mqtt_config_keys[] = {
+	{ .name = "mqtt", .type = PG_KT_GROUP },
+	PG_KEY_END
+};
+const struct pg_keytab *const mqtt_config_tables[] = { &broker_tab, NULL };
 
-struct parse {
-	const char *file;
-	struct pg_diags *d;
-	int errors;
-	bool nomem;
+/* Checked only: the value reaches mqtt_device_expiry_s as text. */
+const struct pg_key mqtt_device_keys[] = {
+	{ "expiry", PG_KT_DUR, .lo = 1, .hi = UINT32_MAX },
+	PG_KEY_END
 };
 
-static void
-diag(struct parse *p, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-diag(struct parse *p, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	pg_diag_add(p->d, p->file, s ? (int)config_setting_source_line(s) : 0, "mqtt: %s", msg);
-	p->errors++;
-}
-
-static const struct key *
-key_of(const char *name)
-{
-	for (const struct key *k = keys; k->name; k++)
-		if (strcmp(k->name, name) == 0)
-			return k;
-	return NULL;
-}
-
-/* Edit distance of a and b, capped: enough to suggest a misspelt key. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
-	size_t row[64];
-
-	if (la >= sizeof row / sizeof row[0] || lb >= sizeof row / sizeof row[0])
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < cur)
-				cur = row[j] + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = cur;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest known name to s (edit distance <= 2), or NULL: from the
- * NULL-terminated names, or from the key table when names is NULL. */
-static const char *
-closest(const char *s, const char *const *names)
-{
-	const char *best = NULL, *n;
-	size_t bd = 3, dd, i;
-
-	for (i = 0; (n = names ? names[i] : keys[i].name); i++)
-		if ((dd = distance(s, n)) < bd) {
-			bd = dd;
-			best = n;
-		}
-	return best;
-}
-
-static bool
-type_ok(const config_setting_t *m, enum ktype t)
-{
-	int ct = config_setting_type(m);
-
-	switch (t) {
-	case K_STR:  return ct == CONFIG_TYPE_STRING;
-	case K_INT:  return ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64;
-	case K_BOOL: return ct == CONFIG_TYPE_BOOL;
-	case K_DUR:  return ct == CONFIG_TYPE_INT || ct == CONFIG_TYPE_INT64 ||
-			    ct == CONFIG_TYPE_STRING;
-	}
-	return false;
-}
-
-/* Member name of the section when present with the right type. */
-static const config_setting_t *
-member(const config_setting_t *sec, const char *name)
-{
-	const config_setting_t *m = config_setting_get_member(sec, name);
-	const struct key *k = key_of(name);
-
-	return m && k && type_ok(m, k->type) ? m : NULL;
-}
-
-/* A string value: UTF-8, no controls, 1..max bytes (0 allowed with
- * empty_ok); copied into *out. */
-static void
-get_str(struct parse *p, const config_setting_t *sec, const char *name, size_t max,
-	bool empty_ok, char **out)
-{
-	const config_setting_t *m = member(sec, name);
-	const char *v;
-	size_t n;
-
-	if (!m)
-		return;
-	v = config_setting_get_string(m);
-	n = v ? strlen(v) : 0;
-	if (!v || (n == 0 && !empty_ok))
-		diag(p, m, "\"%s\" is empty", name);
-	else if (n > max)
-		diag(p, m, "\"%s\" is longer than %zu bytes", name, max);
-	else if (!pg_utf8_valid(v, n) || pg_has_ctl(v, false))
-		diag(p, m, "\"%s\" must be UTF-8 text without control characters", name);
-	else {
-		free(*out);
-		if (!(*out = strdup(v)))
-			p->nomem = true;
-	}
-}
-
-static void
-get_int(struct parse *p, const config_setting_t *sec, const char *name,
-	long long lo, long long hi, int *out)
-{
-	const config_setting_t *m = member(sec, name);
-	long long v;
-
-	if (!m)
-		return;
-	v = config_setting_get_int64(m);
-	if (v < lo || v > hi)
-		diag(p, m, "\"%s\" must be between %lld and %lld", name, lo, hi);
-	else
-		*out = (int)v;
-}
-
-/* A duration in seconds, lo..hi. */
-static void
-get_dur(struct parse *p, const config_setting_t *sec, const char *name,
-	int64_t lo, int64_t hi, int *out)
-{
-	const config_setting_t *m = member(sec, name);
-	int64_t v;
-
-	if (!m)
-		return;
-	if (config_setting_type(m) == CONFIG_TYPE_STRING) {
-		if (pg_parse_duration(config_setting_get_string(m), &v) != 0) {
-			diag(p, m, "\"%s\": bad duration \"%.40s\" (expected e.g. \"30s\", \"5m\")",
-			     name, config_setting_get_string(m));
-			return;
-		}
-	} else
-		v = config_setting_get_int64(m);
-	if (v < lo || v > hi)
-		diag(p, m, "\"%s\" must be between %lld and %lld seconds", name,
-		     (long long)lo, (long long)hi);
-	else
-		*out = (int)v;
-}
-
-/* Reports unknown and mistyped members, with a suggestion. */
-static void
-check_keys(struct parse *p, const config_setting_t *sec)
-{
-	int n = config_setting_length(sec), i;
-
-	for (i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(sec, (unsigned)i);
-		const char *name = config_setting_name(m);
-		const struct key *k = name ? key_of(name) : NULL;
-		const char *hint;
-
-		if (!k) {
-			hint = name ? closest(name, NULL) : NULL;
-			diag(p, m, "unknown setting \"%s\"%s%s%s", name ? name : "?",
-			     hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
-		} else if (!type_ok(m, k->type))
-			diag(p, m, "\"%s\" must be %s", name, type_names[k->type]);
-	}
-}
-
-/* ca_file relative to the configuration file's directory, readable. */
-static void
-resolve_ca(struct parse *p, const config_setting_t *sec, struct mqtt_conf *c)
-{
-	char dirbuf[PATH_MAX], *dir, *abs;
-	const config_setting_t *m = member(sec, "ca_file");
-
-	if (!c->ca_file || c->ca_file[0] == '/')
-		goto check;
-	pg_strlcpy(dirbuf, p->file ? p->file : ".", sizeof dirbuf);
-	dir = dirname(dirbuf);
-	if (!(abs = malloc(strlen(dir) + strlen(c->ca_file) + 2))) {
-		p->nomem = true;
-		return;
-	}
-	sprintf(abs, "%s/%s", dir, c->ca_file);
-	free(c->ca_file);
-	c->ca_file = abs;
-check:
-	if (c->ca_file && access(c->ca_file, R_OK) != 0)
-		diag(p, m, "cannot read ca_file \"%.150s\"", c->ca_file);
-	if (c->ca_file && !c->tls)
-		diag(p, m, "\"ca_file\" is set but tls is false");
-}
+#define AT(g, n) config_setting_get_member(g, n)
 
 pg_err
-mqtt_conf_parse(const config_setting_t *sec, const char *file,
-		struct pg_diags *d, void **out)
+mqtt_conf_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 {
-	struct parse p = { .file = file, .d = d, .errors = 0 };
+	const config_setting_t *sec = pg_conf_section(cx, root, &mqtt_config_keys[0]);
+	int before = cx->errors;
 	struct mqtt_conf *c;
-	const config_setting_t *m;
-	char *proto = NULL, err[ERR_MAX];
+	char err[ERR_MAX];
 
 	*out = NULL;
-	if (!sec)
-		return PG_OK;                   /* no broker */
-	if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
-		diag(&p, sec, "\"mqtt\" must be a group: mqtt = { host = ...; };");
-		return PG_ERR_CONFIG;
-	}
+	if (!sec)                               /* no broker, or reported */
+		return pg_conf_has(root, "mqtt") ? PG_ERR_CONFIG : PG_OK;
 	if (!(c = calloc(1, sizeof *c)))
 		return PG_ERR_NOMEM;
-	c->keepalive_s = DEFAULT_KEEPALIVE;
-	c->timeout_s = DEFAULT_TIMEOUT;
-	c->qos = 1;
-	c->proto = MQTT_PROTO_V5;
-	check_keys(&p, sec);
-
-	get_str(&p, sec, "host", HOST_MAX, false, &c->host);
-	if ((m = member(sec, "tls")))
-		c->tls = config_setting_get_bool(m);
-	c->port = c->tls ? DEFAULT_TLS_PORT : DEFAULT_PORT;
-	get_int(&p, sec, "port", 1, 65535, &c->port);
-	get_str(&p, sec, "ca_file", PATH_MAX / 2, false, &c->ca_file);
-	resolve_ca(&p, sec, c);
-	get_str(&p, sec, "username", CRED_MAX, false, &c->username);
-	get_str(&p, sec, "password", CRED_MAX, true, &c->password);
+	pg_conf_apply(cx, sec, &broker_tab, c);
+	if (!c->port)
+		c->port = c->tls ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+	if (c->ca_file && !c->tls)
+		pg_conf_error(cx, AT(sec, "ca_file"), 0, "\"ca_file\" is set but tls is false");
 	if (c->password && !c->username)
-		diag(&p, member(sec, "password"), "\"password\" needs a \"username\"");
-	get_str(&p, sec, "client_id", CLIENT_ID_MAX, false, &c->client_id);
+		pg_conf_error(cx, AT(sec, "password"), 0, "\"password\" needs a \"username\"");
 	if (c->client_id && strspn(c->client_id, "abcdefghijklmnopqrstuvwxyz"
 				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(c->client_id))
-		diag(&p, member(sec, "client_id"),
-		     "\"client_id\" may only use letters, digits, '.', '_' and '-'");
-	get_dur(&p, sec, "keepalive", MIN_KEEPALIVE, MAX_KEEPALIVE, &c->keepalive_s);
-	get_dur(&p, sec, "timeout", 1, MAX_TIMEOUT, &c->timeout_s);
-	get_int(&p, sec, "qos", 0, 2, &c->qos);
-	if ((m = member(sec, "qos")) && config_setting_get_int64(m) == 0)
-		diag(&p, m, "qos 0 has no broker acknowledgement: use 1 (PUBACK) or 2");
-	get_str(&p, sec, "protocol", 16, false, &proto);
-	if (proto) {
-		if (strcmp(proto, "v5") == 0)
-			c->proto = MQTT_PROTO_V5;
-		else if (strcmp(proto, "v311") == 0)
-			c->proto = MQTT_PROTO_V311;
-		else if (strcmp(proto, "auto") == 0)
-			c->proto = MQTT_PROTO_AUTO;
-		else
-			diag(&p, member(sec, "protocol"),
-			     "unknown protocol \"%s\" (expected \"v5\", \"v311\" or \"auto\": "
-			     "5 with a fall-back to 3.1.1)", proto);
-		free(proto);
+		pg_conf_bad(cx, AT(sec, "client_id"), 0, "client_id", c->client_id, NULL,
+			    "letters, digits, '.', '_' and '-'");
+	if (pg_conf_member(sec, &broker_tab, 0, "qos") && c->qos == 0)
+		pg_conf_error(cx, AT(sec, "qos"), 0, "qos 0 has no broker acknowledgement: "
+			      "use 1 (PUBACK) or 2");
+	if (c->ack_topic && !c->ack_topic[0]) {          /* "" = no acks */
+		free(c->ack_topic);
+		c->ack_topic = NULL;
+	} else if (c->ack_topic && mqtt_filter_check(c->ack_topic, err, sizeof err)) {
+		pg_conf_bad(cx, AT(sec, "ack_topic"), 0, "ack_topic", c->ack_topic, NULL,
+			    "a subscription filter: %s", err);
 	}
-	if ((m = member(sec, "ack_topic"))) {
-		get_str(&p, sec, "ack_topic", MQTT_TOPIC_MAX, true, &c->ack_topic);
-		if (c->ack_topic && !c->ack_topic[0]) {      /* "" = no acks */
-			free(c->ack_topic);
-			c->ack_topic = NULL;
-		} else if (c->ack_topic && mqtt_filter_check(c->ack_topic, err, sizeof err))
-			diag(&p, m, "\"ack_topic\": %s", err);
-	} else if (!(c->ack_topic = strdup(DEFAULT_ACK_TOPIC)))
-		p.nomem = true;
-	if (!c->host && !(c->host = strdup(DEFAULT_HOST)))
-		p.nomem = true;
-	if (!c->client_id && !(c->client_id = strdup(DEFAULT_CLIENT_ID)))
-		p.nomem = true;
-	if (p.errors || p.nomem) {
+	if (cx->nomem || cx->errors != before) {
 		mqtt_conf_free(c);
-		return p.nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
+		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
 	}
 	*out = c;
 	return PG_OK;
@@ -429,45 +200,27 @@ mqtt_device_expiry_s(const struct pg_device *dev)
 }
 
 void
-mqtt_device_check(const void *conf, const struct pg_device *dev, const char *file,
-		  struct pg_diags *d)
+mqtt_device_check(struct pg_conf *cx, const void *conf, const struct pg_device *dev)
 {
 	const struct mqtt_conf *c = conf;
 	char err[ERR_MAX], sample[MQTT_TOPIC_MAX + 1];
-	const char *hint;
 	bool match = false;
-	size_t i;
 
 	if (!c)
-		pg_diag_add(d, file, dev->line, "mqtt device, but the daemon configuration "
-			    "has no \"mqtt\" section (the broker)");
+		pg_conf_no_gateway(cx, dev->line, "mqtt", "mqtt broker (an \"mqtt\" section)");
 	if (dev->gateway)
-		pg_diag_add(d, file, dev->line, "mqtt devices have no \"gateway\": the broker "
-			    "is the \"mqtt\" section of the daemon configuration");
+		pg_conf_error(cx, NULL, dev->line, "mqtt devices have no \"gateway\": the "
+			      "broker is the \"mqtt\" section of the daemon configuration");
 	if (dev->to && mqtt_topic_check(dev->to, err, sizeof err))
-		pg_diag_add(d, file, dev->line, "mqtt topic \"%.100s\": %s", dev->to, err);
+		pg_conf_error(cx, NULL, dev->line, "mqtt topic \"%.100s\": %s", dev->to, err);
 	else if (dev->to && c && c->ack_topic &&
 		 mqtt_topic_expand(dev->to, "client", "contact", sample, sizeof sample,
 				   err, sizeof err) == PG_OK &&
 		 mosquitto_topic_matches_sub(c->ack_topic, sample, &match) == MOSQ_ERR_SUCCESS &&
 		 match)
-		pg_diag_add(d, file, dev->line, "mqtt topic \"%.100s\" would match the "
-			    "ack_topic \"%.100s\": pages would come back as acknowledgements",
-			    dev->to, c->ack_topic);
-	for (i = 0; i < dev->n_opts; i++) {
-		const char *k = dev->opts[i].key;
-		if (strcmp(k, "expiry") == 0) {
-			if (mqtt_device_expiry_s(dev) < 0)
-				pg_diag_add(d, file, dev->line, "mqtt \"expiry\": bad duration "
-					    "\"%.40s\" (expected e.g. \"30m\", \"2h\", at most %u s)",
-					    dev->opts[i].value, UINT32_MAX);
-			continue;
-		}
-		hint = closest(k, device_opts);
-		pg_diag_add(d, file, dev->line, "unknown mqtt device setting \"%s\"%s%s%s", k,
-			    hint ? " (did you mean \"" : " (known: expiry",
-			    hint ? hint : "", hint ? "\"?)" : ")");
-	}
+		pg_conf_error(cx, NULL, dev->line, "mqtt topic \"%.100s\" would match the "
+			      "ack_topic \"%.100s\": pages would come back as acknowledgements",
+			      dev->to, c->ack_topic);
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "pagegate/ack.h"
 #include "pagegate/config.h"
+#include "pagegate/config_keys.h"
 
 #define MQTT_TOPIC_MAX   1024     /* bytes of a topic, template or expanded */
 #define MQTT_ACK_MAX     1024     /* largest ack payload looked at */
@@ -46,15 +47,16 @@ struct mqtt_conf {
 
 /* ---- configuration (mqtt_config.c) ---- */
 
-/* channel.h config_parse/config_free/device_check for the mqtt section.
- * A missing section gives *out = NULL (no broker: mqtt devices are
- * refused).  Every unknown or mistyped key, bad value and problem is a
- * diagnostic "file:line: ...". */
-pg_err mqtt_conf_parse(const config_setting_t *section, const char *file,
-		       struct pg_diags *d, void **out);
+/* channel.h's configuration slots for the mqtt section.  A missing
+ * section gives *out = NULL (no broker: mqtt devices are refused).  Every
+ * unknown or mistyped key, bad value and problem is a diagnostic
+ * "file:line: ..." (config_keys.h). */
+extern const struct pg_key mqtt_config_keys[];
+extern const struct pg_key mqtt_device_keys[];
+extern const struct pg_keytab *const mqtt_config_tables[];
+pg_err mqtt_conf_parse(struct pg_conf *cx, const config_setting_t *root, void **out);
 void mqtt_conf_free(void *conf);
-void mqtt_device_check(const void *conf, const struct pg_device *dev,
-		       const char *file, struct pg_diags *d);
+void mqtt_device_check(struct pg_conf *cx, const void *conf, const struct pg_device *dev);
 
 /* A deep copy of c (NULL for NULL); NULL with *nomem on allocation
  * failure. */

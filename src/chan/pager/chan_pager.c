@@ -622,9 +622,13 @@ const struct pg_channel pg_chan_pager = {
 	.subject_template = NULL,
 	.body_template = "pager.txt",
 	.body_escape = PG_ESC_NONE,
+	.config_keys = pager_config_keys,     /* pager = ( { name; kind; ... } ) */
 	.config_parse = pager_config_parse,
 	.config_free = pager_config_free,
-	.device_check = pager_device_check,
+	.config_tables = pager_config_tables,
+	.address_key = "pin",                 /* { channel = "pager"; pin = "4412"; } */
+	.device_keys = pager_device_keys,     /* max_length */
+	.device_check = pager_device_check,   /* PIN for its gateway's kind */
 	.start = pager_start,
 	.stop = pager_stop,
 	.send = pager_send,

@@ -14,12 +14,13 @@
  *       max_block = 250; dial = "5551234"; }
  *   );
  *
- * Keys are declared once in a table with the kinds they belong to; every
- * problem is a diagnostic at the offending line, and an unknown key or a
- * key of another kind is a problem.
+ * Keys are declared once in a table with the kinds they belong to, walked
+ * by the configuration engine (config_keys.h); the checks here are what a
+ * table cannot say (ASCII text, TAP speeds, dial strings, PINs).  A
+ * device's PIN is its "pin" (channel.h address_key) or "to".
  */
 #include <ctype.h>
-#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,60 +41,74 @@
 #define DEFAULT_TAP_SPEED 1200
 #define MIN_TAP_BLOCK 16
 
-enum ktype { K_STR, K_INT, K_BOOL, K_LIST, K_SECONDS };
 #define SNPP (1u << PAGER_SNPP)
 #define WCTP (1u << PAGER_WCTP)
 #define TAP  (1u << PAGER_TAP)
-#define ALL  (SNPP | WCTP | TAP)
+#define GW struct pager_gw
+#define NAMES_MAX 64
 
-static const struct key {
-	const char *name;
-	enum ktype type;
-	unsigned kinds;
-} keys[] = {
-	{ "name", K_STR, ALL }, { "kind", K_STR, ALL }, { "timeout", K_SECONDS, ALL },
-	{ "max_length", K_INT, ALL },
-	{ "ascii", K_BOOL, SNPP | WCTP },
-	{ "host", K_STR, SNPP }, { "port", K_INT, SNPP }, { "login", K_STR, SNPP },
-	{ "password", K_STR, SNPP | TAP }, { "site", K_LIST, SNPP },
-	{ "url", K_STR, WCTP }, { "sender_id", K_STR, WCTP },
-	{ "security_code", K_STR, WCTP }, { "poller_id", K_STR, WCTP },
-	{ "poll", K_SECONDS, WCTP }, { "ca_file", K_STR, WCTP }, { "push", K_BOOL, WCTP },
-	{ "device", K_STR, TAP }, { "speed", K_INT, TAP }, { "framing", K_STR, TAP },
-	{ "max_block", K_INT, TAP }, { "dial", K_STR, TAP },
+static const char *const kind_names[] = { "snpp", "wctp", "tap", NULL };
+static const char *const framing_names[] = { "8N1", "7E1", NULL };   /* seven_e1 */
+
+static const struct pg_key gateway_keys[] = {
+	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(GW, name), .lo = 1, .hi = NAME_MAX_LEN },
+	{ "kind", PG_KT_ENUM, PG_KF_REQUIRED, PG_AT(GW, kind), .lo = PAGER_SNPP,
+	  .hi = PAGER_TAP, .names = kind_names },
+	{ "timeout", PG_KT_DUR, PG_AT(GW, timeout_s), .lo = 1, .hi = TIMEOUT_MAX_S,
+	  .def = PAGER_DEFAULT_TIMEOUT_S },
+	{ "max_length", PG_KT_INT, PG_KF_KEEP, PG_AT(GW, max_length),
+	  .lo = PAGER_MIN_MAXLEN, .hi = PAGER_MAX_MAXLEN },          /* 0 = none */
+	{ "ascii", PG_KT_BOOL, 0, SNPP | WCTP, PG_AT(GW, ascii) },
+	{ "host", PG_KT_STR, PG_KF_REQUIRED, SNPP, PG_AT(GW, host), .lo = 1,
+	  .hi = TEXT_MAX_LEN },
+	{ "port", PG_KT_INT, 0, SNPP, PG_AT(GW, port), .lo = 1, .hi = 65535,
+	  .def = DEFAULT_SNPP_PORT },
+	{ "login", PG_KT_STR, 0, SNPP, PG_AT(GW, login), .lo = 1, .hi = NAME_MAX_LEN },
+	{ "password", PG_KT_STR, 0, SNPP, PG_AT(GW, password), .lo = 1, .hi = NAME_MAX_LEN },
+	{ "password", PG_KT_STR, 0, TAP, PG_AT(GW, password), .lo = 1, .hi = TAP_PASS_MAX },
+	{ "site", PG_KT_STRS, 0, SNPP, PG_AT_N(GW, site, n_site), .lo = 0, .hi = SITE_MAX },
+	{ "url", PG_KT_STR, PG_KF_REQUIRED, WCTP, PG_AT(GW, url), .lo = 1, .hi = URL_MAX_LEN },
+	{ "sender_id", PG_KT_STR, PG_KF_REQUIRED, WCTP, PG_AT(GW, sender_id), .lo = 1,
+	  .hi = TEXT_MAX_LEN },
+	{ "security_code", PG_KT_STR, 0, WCTP, PG_AT(GW, security_code), .lo = 1,
+	  .hi = TEXT_MAX_LEN },
+	{ "poller_id", PG_KT_STR, 0, WCTP, PG_AT(GW, poller_id), .lo = 1, .hi = TEXT_MAX_LEN },
+	{ "poll", PG_KT_DUR, 0, WCTP, PG_AT(GW, poll_s), .lo = 0, .hi = POLL_MAX_S,
+	  .def = DEFAULT_POLL_S },
+	{ "ca_file", PG_KT_PATH, 0, WCTP, PG_AT(GW, ca_file), .lo = 1, .hi = URL_MAX_LEN },
+	{ "push", PG_KT_BOOL, 0, WCTP, PG_AT(GW, push) },
+	{ "device", PG_KT_STR, PG_KF_REQUIRED, TAP, PG_AT(GW, device), .lo = 1,
+	  .hi = TEXT_MAX_LEN, .hint = "e.g. \"/dev/ttyS0\"" },
+	{ "speed", PG_KT_INT, 0, TAP, PG_AT(GW, speed), .lo = 300, .hi = 115200,
+	  .def = DEFAULT_TAP_SPEED },
+	{ "framing", PG_KT_ENUM, 0, TAP, PG_AT(GW, seven_e1), .lo = 0, .hi = 1, .def = 1,
+	  .names = framing_names },
+	{ "max_block", PG_KT_INT, 0, TAP, PG_AT(GW, max_block), .lo = MIN_TAP_BLOCK,
+	  .hi = PAGER_TAP_BLOCK_MAX, .def = PAGER_TAP_BLOCK_MAX },
+	{ "dial", PG_KT_STR, 0, TAP, PG_AT(GW, dial), .lo = 1, .hi = DIAL_MAX_LEN },
+	PG_KEY_END
+};
+static const struct pg_keytab gateway_tab = { "pager gateway", gateway_keys, "kind" };
+
+const struct pg_key pager_config_keys[] = {
+	{ .name = "pager", .type = PG_KT_LIST },
+	PG_KEY_END
+};
+const struct pg_keytab *const pager_config_tables[] = { &gateway_tab, NULL };
+
+/* Checked only: the value reaches pager_maxlen as text. */
+const struct pg_key pager_device_keys[] = {
+	{ "max_length", PG_KT_INT, .lo = PAGER_MIN_MAXLEN, .hi = PAGER_MAX_MAXLEN },
+	PG_KEY_END
 };
 
-static const char *const kind_names[PAGER__KINDS] = { "snpp", "wctp", "tap" };
 static const int tap_speeds[] = { 300, 1200, 2400, 4800, 9600, 19200, 38400,
 				  57600, 115200 };
 
-struct ctx {
-	const char *file;
-	struct pg_diags *d;
-	bool bad;
-};
-
-#define DIAG(c, s, ...) do { \
-	pg_diag_add((c)->d, (c)->file, config_setting_source_line(s), __VA_ARGS__); \
-	(c)->bad = true; } while (0)
-
-static const struct key *
-key_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
-}
-
-/* True for 1..max printable ASCII characters, optionally without spaces. */
+/* True for printable ASCII characters only, optionally with spaces. */
 static bool
-text_ok(const char *s, size_t max, bool spaces)
+text_ok(const char *s, bool spaces)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c < 0x21 || c > 0x7e)
@@ -103,82 +118,14 @@ text_ok(const char *s, size_t max, bool spaces)
 	return true;
 }
 
-/* A string member, copied; NULL when absent or bad (diagnosed). */
-static char *
-get_str(struct ctx *c, const config_setting_t *g, const char *name, size_t max,
-	bool spaces)
+/* The string settings of a gateway speak ASCII to the far end. */
+static void
+check_ascii(struct pg_conf *cx, const config_setting_t *g, const char *name,
+	    const char *v, bool spaces)
 {
-	config_setting_t *m = config_setting_get_member(g, name);
-	const char *v;
-	char *r;
-
-	if (!m)
-		return NULL;
-	if (config_setting_type(m) != CONFIG_TYPE_STRING) {
-		DIAG(c, m, "\"%s\" must be a string", name);
-		return NULL;
-	}
-	v = config_setting_get_string(m);
-	if (!text_ok(v, max, spaces)) {
-		DIAG(c, m, "bad \"%s\": expected 1 to %zu printable ASCII characters%s",
-		     name, max, spaces ? "" : " without spaces");
-		return NULL;
-	}
-	if (!(r = strdup(v)))
-		DIAG(c, m, "out of memory");
-	return r;
-}
-
-static int
-get_int(struct ctx *c, const config_setting_t *g, const char *name, int dflt,
-	int lo, int hi)
-{
-	config_setting_t *m = config_setting_get_member(g, name);
-	long long v;
-
-	if (!m)
-		return dflt;
-	if (config_setting_type(m) != CONFIG_TYPE_INT &&
-	    config_setting_type(m) != CONFIG_TYPE_INT64) {
-		DIAG(c, m, "\"%s\" must be an integer", name);
-		return dflt;
-	}
-	v = config_setting_get_int64(m);
-	if (v < lo || v > hi) {
-		DIAG(c, m, "\"%s\" must be between %d and %d", name, lo, hi);
-		return dflt;
-	}
-	return (int)v;
-}
-
-/* Seconds as an integer or a duration string ("90s", "5m"). */
-static int
-get_seconds(struct ctx *c, const config_setting_t *g, const char *name, int dflt,
-	    int lo, int hi)
-{
-	config_setting_t *m = config_setting_get_member(g, name);
-	int64_t s;
-
-	if (!m)
-		return dflt;
-	if (config_setting_type(m) == CONFIG_TYPE_STRING) {
-		if (pg_parse_duration(config_setting_get_string(m), &s) != 0) {
-			DIAG(c, m, "bad \"%s\" \"%s\": expected seconds or a duration "
-			     "like \"30s\", \"5m\"", name, config_setting_get_string(m));
-			return dflt;
-		}
-	} else if (config_setting_type(m) == CONFIG_TYPE_INT ||
-		   config_setting_type(m) == CONFIG_TYPE_INT64) {
-		s = config_setting_get_int64(m);
-	} else {
-		DIAG(c, m, "\"%s\" must be seconds or a duration string", name);
-		return dflt;
-	}
-	if (s < lo || s > hi) {
-		DIAG(c, m, "\"%s\" must be between %d and %d seconds", name, lo, hi);
-		return dflt;
-	}
-	return (int)s;
+	if (v && !text_ok(v, spaces))
+		pg_conf_bad(cx, config_setting_get_member(g, name), 0, name, v, NULL,
+			    "printable ASCII characters%s", spaces ? "" : " without spaces");
 }
 
 static bool
@@ -254,164 +201,55 @@ pager_gw_copy(struct pager_gw *dst, const struct pager_gw *src)
 	return PG_OK;
 }
 
-/* Checks every member of gateway g against the key table. */
+/* What the table cannot say about gateway g of kind gw->kind. */
 static void
-check_keys(struct ctx *c, const config_setting_t *g, int kind)
+check_gateway(struct pg_conf *cx, const config_setting_t *g, struct pager_gw *gw)
 {
-	int i, n = config_setting_length(g);
-
-	for (i = 0; i < n; i++) {
-		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *nm = config_setting_name(m);
-		const struct key *k = nm ? key_find(nm) : NULL;
-		unsigned j, first = 0;
-		if (!k) {
-			DIAG(c, m, "unknown key \"%s\" in a pager gateway", nm ? nm : "?");
-			continue;
-		}
-		if (kind < 0 || (k->kinds & (1u << kind)))
-			continue;
-		for (j = 0; j < PAGER__KINDS; j++)
-			if (k->kinds & (1u << j)) {
-				first = j;
-				break;
-			}
-		DIAG(c, m, "\"%s\" is not a setting of %s gateways (it is for %s%s)",
-		     nm, kind_names[kind], kind_names[first],
-		     (k->kinds & ~(1u << first)) ? " and others" : " gateways");
-	}
-}
-
-static void
-parse_site(struct ctx *c, const config_setting_t *g, struct pager_gw *gw)
-{
-	config_setting_t *m = config_setting_get_member(g, "site");
-	int i, n;
-
-	if (!m)
-		return;
-	if (!config_setting_is_aggregate(m) || config_setting_is_group(m)) {
-		DIAG(c, m, "\"site\" must be a list of strings, e.g. [ \"JQUEUE YES\" ]");
-		return;
-	}
-	n = config_setting_length(m);
-	if (n > SITE_MAX) {
-		DIAG(c, m, "\"site\" has %d entries, at most %d", n, SITE_MAX);
-		return;
-	}
-	if (n == 0 || !(gw->site = calloc((size_t)n, sizeof *gw->site)))
-		return;
-	for (i = 0; i < n; i++) {
-		config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
-		const char *v = config_setting_get_string(e);
-		if (!v || !text_ok(v, TEXT_MAX_LEN, true)) {
-			DIAG(c, e ? e : m, "bad \"site\" entry: expected printable ASCII text");
-			continue;
-		}
-		if (!(gw->site[gw->n_site] = strdup(v))) {
-			DIAG(c, e, "out of memory");
-			continue;
-		}
-		gw->n_site++;
-	}
-}
-
-/* ca_file relative to the directory of the configuration file. */
-static char *
-resolve_path(const char *file, const char *p)
-{
-	const char *slash = strrchr(file, '/');
-	char *r;
-	size_t dl;
-
-	if (p[0] == '/' || !slash)
-		return strdup(p);
-	dl = (size_t)(slash - file);
-	if (!(r = malloc(dl + 1 + strlen(p) + 1)))
-		return NULL;
-	memcpy(r, file, dl);
-	r[dl] = '/';
-	strcpy(r + dl + 1, p);
-	return r;
-}
-
-static void
-parse_kind_keys(struct ctx *c, const config_setting_t *g, struct pager_gw *gw)
-{
-	config_setting_t *m;
-	char *s;
 	size_t i;
 
 	switch (gw->kind) {
 	case PAGER_SNPP:
-		if (!(gw->host = get_str(c, g, "host", TEXT_MAX_LEN, false)) &&
-		    !config_setting_get_member(g, "host"))
-			DIAG(c, g, "snpp gateway \"%s\" has no \"host\"", gw->name);
-		gw->port = get_int(c, g, "port", DEFAULT_SNPP_PORT, 1, 65535);
-		gw->login = get_str(c, g, "login", NAME_MAX_LEN, false);
-		gw->password = get_str(c, g, "password", NAME_MAX_LEN, false);
+		check_ascii(cx, g, "host", gw->host, false);
+		check_ascii(cx, g, "login", gw->login, false);
+		check_ascii(cx, g, "password", gw->password, false);
 		if (gw->password && !gw->login)
-			DIAG(c, config_setting_get_member(g, "password"),
-			     "\"password\" needs a \"login\" (SNPP LOGIn <login> <password>)");
-		parse_site(c, g, gw);
+			pg_conf_error(cx, config_setting_get_member(g, "password"), 0,
+				      "\"password\" needs a \"login\" (SNPP LOGIn <login> "
+				      "<password>)");
+		for (i = 0; i < gw->n_site; i++)
+			if (strlen(gw->site[i]) > TEXT_MAX_LEN || !text_ok(gw->site[i], true))
+				pg_conf_bad(cx, config_setting_get_elem(config_setting_get_member(
+					    g, "site"), (unsigned)i), 0, "site", gw->site[i], NULL,
+					    "printable ASCII text");
 		break;
 	case PAGER_WCTP:
-		if ((gw->url = get_str(c, g, "url", URL_MAX_LEN, false)) &&
-		    strncmp(gw->url, "https://", 8) != 0 && strncmp(gw->url, "http://", 7) != 0)
-			DIAG(c, config_setting_get_member(g, "url"),
-			     "bad \"url\" \"%s\": expected https://... (or http://...)", gw->url);
-		else if (!gw->url && !config_setting_get_member(g, "url"))
-			DIAG(c, g, "wctp gateway \"%s\" has no \"url\"", gw->name);
-		if (!(gw->sender_id = get_str(c, g, "sender_id", TEXT_MAX_LEN, false)) &&
-		    !config_setting_get_member(g, "sender_id"))
-			DIAG(c, g, "wctp gateway \"%s\" has no \"sender_id\"", gw->name);
-		gw->security_code = get_str(c, g, "security_code", TEXT_MAX_LEN, false);
-		gw->poller_id = get_str(c, g, "poller_id", TEXT_MAX_LEN, false);
-		gw->poll_s = get_seconds(c, g, "poll", DEFAULT_POLL_S, 0, POLL_MAX_S);
-		if ((m = config_setting_get_member(g, "push"))) {
-			if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-				DIAG(c, m, "\"push\" must be true or false");
-			else
-				gw->push = config_setting_get_bool(m);
-		}
-		if ((s = get_str(c, g, "ca_file", URL_MAX_LEN, true))) {
-			gw->ca_file = resolve_path(c->file, s);
-			free(s);
-		}
+		if (gw->url && strncmp(gw->url, "https://", 8) != 0 &&
+		    strncmp(gw->url, "http://", 7) != 0)
+			pg_conf_bad(cx, config_setting_get_member(g, "url"), 0, "url", gw->url,
+				    NULL, "https://... (or http://...)");
+		else
+			check_ascii(cx, g, "url", gw->url, false);
+		check_ascii(cx, g, "sender_id", gw->sender_id, false);
+		check_ascii(cx, g, "security_code", gw->security_code, false);
+		check_ascii(cx, g, "poller_id", gw->poller_id, false);
 		break;
 	case PAGER_TAP:
-		if ((gw->device = get_str(c, g, "device", TEXT_MAX_LEN, false)) &&
-		    gw->device[0] != '/')
-			DIAG(c, config_setting_get_member(g, "device"),
-			     "bad \"device\" \"%s\": expected an absolute path like /dev/ttyS0",
-			     gw->device);
-		else if (!gw->device && !config_setting_get_member(g, "device"))
-			DIAG(c, g, "tap gateway \"%s\" has no \"device\"", gw->name);
-		gw->password = get_str(c, g, "password", TAP_PASS_MAX, false);
-		gw->speed = get_int(c, g, "speed", DEFAULT_TAP_SPEED, 1, INT_MAX);
+		if (gw->device && gw->device[0] != '/')
+			pg_conf_bad(cx, config_setting_get_member(g, "device"), 0, "device",
+				    gw->device, NULL, "an absolute path like /dev/ttyS0");
+		else
+			check_ascii(cx, g, "device", gw->device, false);
+		check_ascii(cx, g, "password", gw->password, false);
 		for (i = 0; i < sizeof tap_speeds / sizeof tap_speeds[0]; i++)
 			if (tap_speeds[i] == gw->speed)
 				break;
 		if (i == sizeof tap_speeds / sizeof tap_speeds[0])
-			DIAG(c, config_setting_get_member(g, "speed"),
-			     "bad \"speed\" %d: expected 300, 1200, 2400, 4800, 9600, 19200, "
-			     "38400, 57600 or 115200", gw->speed);
-		gw->seven_e1 = true;
-		if ((m = config_setting_get_member(g, "framing"))) {
-			const char *f = config_setting_get_string(m);
-			if (f && strcmp(f, "7E1") == 0)
-				gw->seven_e1 = true;
-			else if (f && strcmp(f, "8N1") == 0)
-				gw->seven_e1 = false;
-			else
-				DIAG(c, m, "bad \"framing\": expected \"7E1\" or \"8N1\"");
-		}
-		gw->max_block = get_int(c, g, "max_block", PAGER_TAP_BLOCK_MAX,
-					MIN_TAP_BLOCK, PAGER_TAP_BLOCK_MAX);
-		if ((gw->dial = get_str(c, g, "dial", DIAL_MAX_LEN, false)) &&
-		    strspn(gw->dial, "0123456789*#,+PTWptw") != strlen(gw->dial))
-			DIAG(c, config_setting_get_member(g, "dial"),
-			     "bad \"dial\" \"%s\": expected digits and , * # + P T W", gw->dial);
+			pg_conf_bad(cx, config_setting_get_member(g, "speed"), 0, "speed", NULL,
+				    NULL, "300, 1200, 2400, 4800, 9600, 19200, 38400, 57600 or "
+				    "115200");
+		if (gw->dial && strspn(gw->dial, "0123456789*#,+PTWptw") != strlen(gw->dial))
+			pg_conf_bad(cx, config_setting_get_member(g, "dial"), 0, "dial", gw->dial,
+				    NULL, "digits and , * # + P T W");
 		gw->ascii = true;
 		break;
 	default:
@@ -419,89 +257,54 @@ parse_kind_keys(struct ctx *c, const config_setting_t *g, struct pager_gw *gw)
 	}
 }
 
-pg_err
-pager_config_parse(const config_setting_t *section, const char *file,
-		   struct pg_diags *d, void **out)
+static void
+parse_gateway(struct pg_conf *cx, const config_setting_t *g, struct pager_cfg *pc)
 {
-	struct ctx c = { .file = file, .d = d };
+	struct pager_gw *gw = &pc->gw[pc->n];
+	const struct pager_gw *old;
+	int kind;
+
+	memset(gw, 0, sizeof *gw);
+	gw->line = (int)config_setting_source_line(g);
+	kind = pg_conf_apply(cx, g, &gateway_tab, gw);
+	if (gw->name && !name_ok(gw->name))
+		pg_conf_bad(cx, config_setting_get_member(g, "name"), 0, "name", gw->name, NULL,
+			    "lower-case letters, digits, '.', '-' and '_'");
+	else if (gw->name && (old = pager_gw_find(pc, gw->name)))
+		pg_conf_duplicate(cx, config_setting_get_member(g, "name"), 0, "pager gateway",
+				  gw->name, NULL, old->line);
+	if (!gw->name || kind < 0) {
+		pager_gw_clear(gw);
+		return;
+	}
+	check_gateway(cx, g, gw);
+	pc->n++;
+}
+
+pg_err
+pager_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
+{
+	const config_setting_t *section = pg_conf_section(cx, root, &pager_config_keys[0]);
 	struct pager_cfg *pc;
-	int i, n;
+	int n, before = cx->errors;
 
 	*out = NULL;
 	if (!section)
-		return PG_OK;
-	if (!config_setting_is_list(section) && !config_setting_is_array(section)) {
-		pg_diag_add(d, file, config_setting_source_line(section),
-			    "\"pager\" must be a list of gateways: pager = ( { name = ...; "
-			    "kind = \"snpp\"; ... } );");
-		return PG_ERR_CONFIG;
-	}
+		return pg_conf_has(root, "pager") ? PG_ERR_CONFIG : PG_OK;
 	n = config_setting_length(section);
 	if (!(pc = calloc(1, sizeof *pc)) ||
 	    (n > 0 && !(pc->gw = calloc((size_t)n, sizeof *pc->gw)))) {
 		free(pc);
 		return PG_ERR_NOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(section, (unsigned)i);
-		struct pager_gw *gw = &pc->gw[pc->n];
-		config_setting_t *m;
-		const char *k;
-		int kind = -1;
-
-		if (!config_setting_is_group(g)) {
-			DIAG(&c, g, "a pager gateway must be a group { name = ...; kind = ...; }");
-			continue;
-		}
-		memset(gw, 0, sizeof *gw);
-		gw->line = config_setting_source_line(g);
-		if ((m = config_setting_get_member(g, "kind"))) {
-			k = config_setting_get_string(m);
-			for (unsigned j = 0; k && j < PAGER__KINDS; j++)
-				if (strcmp(k, kind_names[j]) == 0)
-					kind = (int)j;
-			if (kind < 0)
-				DIAG(&c, m, "unknown pager gateway kind \"%s\": expected "
-				     "\"snpp\", \"wctp\" or \"tap\"", k ? k : "?");
-		} else {
-			DIAG(&c, g, "pager gateway has no \"kind\" (snpp, wctp or tap)");
-		}
-		check_keys(&c, g, kind);
-		if (!(gw->name = get_str(&c, g, "name", NAME_MAX_LEN, false))) {
-			if (!config_setting_get_member(g, "name"))
-				DIAG(&c, g, "pager gateway has no \"name\"");
-			pager_gw_clear(gw);
-			continue;
-		}
-		if (!name_ok(gw->name)) {
-			DIAG(&c, config_setting_get_member(g, "name"), "bad gateway name \"%s\": "
-			     "use lower-case letters, digits, '.', '-' and '_'", gw->name);
-		} else if (pager_gw_find(pc, gw->name)) {
-			DIAG(&c, config_setting_get_member(g, "name"),
-			     "duplicate pager gateway \"%s\" (first at line %d)", gw->name,
-			     pager_gw_find(pc, gw->name)->line);
-		}
-		if (kind < 0) {
-			pager_gw_clear(gw);
-			continue;
-		}
-		gw->kind = (enum pager_kind)kind;
-		gw->timeout_s = get_seconds(&c, g, "timeout", PAGER_DEFAULT_TIMEOUT_S, 1,
-					    TIMEOUT_MAX_S);
-		gw->max_length = get_int(&c, g, "max_length", 0, PAGER_MIN_MAXLEN,
-					 PAGER_MAX_MAXLEN);
-		if ((m = config_setting_get_member(g, "ascii"))) {
-			if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-				DIAG(&c, m, "\"ascii\" must be true or false");
-			else
-				gw->ascii = config_setting_get_bool(m);
-		}
-		parse_kind_keys(&c, g, gw);
-		pc->n++;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = pg_conf_group_at(cx, section, i);
+		if (g)
+			parse_gateway(cx, g, pc);
 	}
-	if (c.bad) {
+	if (cx->nomem || cx->errors != before) {
 		pager_config_free(pc);
-		return PG_ERR_CONFIG;
+		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
 	}
 	*out = pc;
 	return PG_OK;
@@ -549,7 +352,7 @@ pager_pin_ok(enum pager_kind k, const char *pin)
 				return false;
 		return true;
 	}
-	return text_ok(pin, PIN_MAX_LEN, false);
+	return n > 0 && n <= PIN_MAX_LEN && text_ok(pin, false);
 }
 
 /* Parses a device option as a whole decimal number; -1 when it is not. */
@@ -578,45 +381,28 @@ pager_maxlen(const struct pager_gw *gw, const struct pg_device *dev)
 }
 
 void
-pager_device_check(const void *chan_cfg, const struct pg_device *dev,
-		   const char *file, struct pg_diags *d)
+pager_device_check(struct pg_conf *cx, const void *chan_cfg, const struct pg_device *dev)
 {
 	const struct pager_cfg *pc = chan_cfg;
 	const struct pager_gw *gw;
-	const char *pin = dev->to ? dev->to : dev->pin;    /* as intake reads it */
-	size_t i;
-	long v;
+	const char *names[NAMES_MAX + 1];
+	char ctx[NAME_MAX_LEN + 32];
+	size_t n = 0;
 
 	if (!pc || pc->n == 0) {
-		pg_diag_add(d, file, dev->line,
-			    "pager device, but pagegate.conf defines no pager gateways");
+		pg_conf_no_gateway(cx, dev->line, "pager", "pager gateway");
 		return;
 	}
 	if (!(gw = pager_gw_find(pc, dev->gateway))) {
-		pg_diag_add(d, file, dev->line, "unknown pager gateway \"%s\"", dev->gateway);
+		for (size_t i = 0; i < pc->n && n < NAMES_MAX; i++)
+			names[n++] = pc->gw[i].name;
+		names[n] = NULL;
+		pg_conf_unknown(cx, NULL, dev->line, "pager gateway", dev->gateway, NULL, names);
 		return;
 	}
-	if (dev->to && dev->pin && strcmp(dev->to, dev->pin) != 0)
-		pg_diag_add(d, file, dev->line, "pager device with both \"pin\" and \"to\": "
-			    "set only \"pin\"");
-	if (!pin)
-		pg_diag_add(d, file, dev->line, "pager device has no \"pin\"");
-	else if (!pager_pin_ok(gw->kind, pin))
-		pg_diag_add(d, file, dev->line, "bad pager PIN \"%.64s\" for %s gateway \"%s\": %s",
-			    pin, kind_names[gw->kind], gw->name, gw->kind == PAGER_TAP ?
-			    "expected 1 to 16 letters or digits" :
-			    "expected 1 to 64 printable characters without spaces");
-	for (i = 0; i < dev->n_opts; i++) {
-		const struct pg_kv *o = &dev->opts[i];
-		if (strcmp(o->key, "max_length") != 0) {
-			pg_diag_add(d, file, dev->line, "unknown option \"%s\" for a pager device "
-				    "(known: max_length)", o->key);
-			continue;
-		}
-		v = opt_number(o->value);
-		if (v < PAGER_MIN_MAXLEN || v > PAGER_MAX_MAXLEN)
-			pg_diag_add(d, file, dev->line, "bad \"max_length\" \"%s\": expected a "
-				    "number of characters from %d to %d", o->value,
-				    PAGER_MIN_MAXLEN, PAGER_MAX_MAXLEN);
-	}
+	snprintf(ctx, sizeof ctx, "for %s gateway \"%s\"", kind_names[gw->kind], gw->name);
+	if (dev->to && !pager_pin_ok(gw->kind, dev->to))
+		pg_conf_bad(cx, NULL, dev->line, "pager PIN", dev->to, ctx,
+			    gw->kind == PAGER_TAP ? "1 to 16 letters or digits" :
+			    "1 to 64 printable characters without spaces");
 }

@@ -2,8 +2,8 @@
  * pager_priv.h - what the pager channel's files share: the parsed "pager"
  * section of pagegate.conf, text preparation, and the three protocol
  * clients (SNPP, WCTP, TAP) that chan_pager.c dispatches to by the
- * gateway's kind.  Not a public contract: only src/chan_pager.c,
- * src/pager_*.c and the pager unit tests include it.
+ * gateway's kind.  Not a public contract: only the files of src/chan/pager/ and the
+ * pager unit tests include it.
  *
  * Every protocol send function attempts all jobs it is given (one
  * gateway), sets each job's outcome and reply, and bounds every wait with
@@ -70,12 +70,15 @@ extern const struct pg_channel pg_chan_pager;
 
 /* ---- configuration (pager_config.c) ---- */
 
-/* The channel table's config_parse/config_free/device_check. */
-pg_err pager_config_parse(const config_setting_t *section, const char *file,
-			  struct pg_diags *d, void **out);
+/* The channel table's configuration slots. */
+extern const struct pg_key pager_config_keys[];
+extern const struct pg_key pager_device_keys[];
+extern const struct pg_keytab *const pager_config_tables[];
+pg_err pager_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out);
 void pager_config_free(void *chan_cfg);
-void pager_device_check(const void *chan_cfg, const struct pg_device *dev,
-			const char *file, struct pg_diags *d);
+/* The PIN (dev->to, from "pin" or "to") and the gateway of a device. */
+void pager_device_check(struct pg_conf *cx, const void *chan_cfg,
+			const struct pg_device *dev);
 /* Deep copy / release of one gateway (the WCTP poller keeps copies that
  * outlive a configuration reload). */
 pg_err pager_gw_copy(struct pager_gw *dst, const struct pager_gw *src);

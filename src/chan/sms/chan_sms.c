@@ -465,9 +465,12 @@ const struct pg_channel pg_chan_sms = {
 	.subject_template = NULL,
 	.body_template = "sms.txt",
 	.body_escape = PG_ESC_NONE,
-	.config_parse = sms_config_parse,    /* sms = ( { name; kind; ... } ) */
+	.config_keys = sms_config_keys,      /* sms = ( { name; kind; ... } ) */
+	.config_parse = sms_config_parse,
 	.config_free = sms_config_free,
-	.device_check = sms_device_check,    /* number, gateway, max_segments */
+	.config_tables = sms_config_tables,
+	.device_keys = sms_device_keys,      /* max_segments */
+	.device_check = sms_device_check,    /* number, gateway */
 	.start = sms_start,
 	.stop = sms_stop,
 	.send = sms_send,                    /* concurrent, rate-limited */

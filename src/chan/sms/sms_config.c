@@ -31,175 +31,75 @@
 #include "sms_priv.h"
 
 #define NAME_MAX_LEN   63
+#define TEXT_MAX_LEN   4096
 #define DEFAULT_RATE   10.0
-#define MAX_RATE       10000.0
+#define MAX_RATE       10000
 #define DEFAULT_TMO_S  20
 #define DEFAULT_CONN_S 10
 #define MIN_TOKEN_LEN  16
 #define MAX_HEADERS    32
-
-enum vtype { T_STR, T_INT, T_NUM, T_BOOL, T_STRS };
+#define NAMES_MAX      64
 
 #define KAN  (1u << SMS_KANNEL)
 #define TWI  (1u << SMS_TWILIO)
 #define HTP  (1u << SMS_HTTP)
-#define ALL  (KAN | TWI | HTP)
+#define P struct sms_provider
+#define TEXT(n, f) { n, PG_KT_STR, PG_AT(P, f), .lo = 1, .hi = TEXT_MAX_LEN }
+#define TEXT_FOR(n, fl, k, f) { n, PG_KT_STR, fl, k, PG_AT(P, f), .lo = 1, \
+			       .hi = TEXT_MAX_LEN }
 
-struct skey {
-	const char *name;
-	enum vtype type;
-	unsigned kinds;
+static const char *const kind_names[] = { "kannel", "twilio", "http", NULL };
+static const char *const method_names[] = { "GET", "POST", "PUT", NULL };
+static const char *const escape_names[] = { "url", "json", "none", NULL };
+
+static const struct pg_key provider_keys[] = {
+	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(P, name), .lo = 1, .hi = NAME_MAX_LEN },
+	{ "kind", PG_KT_ENUM, PG_KF_REQUIRED, PG_AT(P, kind), .lo = SMS_KANNEL,
+	  .hi = SMS_HTTP, .names = kind_names },
+	TEXT_FOR("url", PG_KF_REQUIRED, KAN | HTP, url),
+	{ "url", PG_KT_STR, 0, TWI, PG_AT(P, url), .lo = 1, .hi = TEXT_MAX_LEN,
+	  .defs = "https://api.twilio.com" },
+	TEXT("from", from),
+	{ "rate", PG_KT_NUM, PG_AT(P, rate), .lo = 0, .hi = MAX_RATE, .defd = DEFAULT_RATE },
+	{ "timeout", PG_KT_INT, PG_AT(P, timeout_s), .lo = 1, .hi = 300, .def = DEFAULT_TMO_S },
+	{ "connect_timeout", PG_KT_INT, PG_AT(P, connect_timeout_s), .lo = 1, .hi = 60,
+	  .def = DEFAULT_CONN_S },
+	{ "max_segments", PG_KT_INT, PG_AT(P, max_segments), .lo = 1,
+	  .hi = SMS_MAX_SEGMENTS, .def = SMS_DEFAULT_SEGMENTS },
+	{ "tls_ca", PG_KT_PATH, PG_KF_READABLE, PG_AT(P, tls_ca) },
+	{ "default", PG_KT_BOOL, PG_AT(P, is_default) },
+	TEXT_FOR("username", PG_KF_REQUIRED, KAN, username),
+	TEXT_FOR("username", 0, HTP, username),
+	TEXT_FOR("password", PG_KF_REQUIRED, KAN, password),
+	TEXT_FOR("password", 0, HTP, password),
+	{ "dlr_mask", PG_KT_INT, 0, KAN, PG_AT(P, dlr_mask), .lo = 0, .hi = 31, .def = 31 },
+	TEXT_FOR("smsc", 0, KAN, smsc),
+	TEXT_FOR("inbound_token", 0, KAN, inbound_token),
+	TEXT_FOR("account_sid", PG_KF_REQUIRED, TWI, account_sid),
+	TEXT_FOR("auth_token", PG_KF_REQUIRED, TWI, auth_token),
+	TEXT_FOR("messaging_service_sid", 0, TWI, messaging_service_sid),
+	{ "method", PG_KT_ENUM, 0, HTP, .lo = 0, .hi = 2, .def = 1, .names = method_names },
+	{ "headers", PG_KT_STRS, 0, HTP, PG_AT_N(P, headers, n_headers), .lo = 0,
+	  .hi = MAX_HEADERS },
+	TEXT_FOR("body", 0, HTP, body),
+	{ "escape", PG_KT_ENUM, 0, HTP, PG_AT(P, escape), .lo = SMS_ESC_URL,
+	  .hi = SMS_ESC_NONE, .def = SMS_ESC_URL, .names = escape_names },
+	TEXT_FOR("success", 0, HTP, success),
+	PG_KEY_END
 };
+static const struct pg_keytab provider_tab = { "sms provider", provider_keys, "kind" };
 
-static const struct skey keys[] = {
-	{ "name", T_STR, ALL }, { "kind", T_STR, ALL }, { "url", T_STR, ALL },
-	{ "from", T_STR, ALL }, { "rate", T_NUM, ALL }, { "timeout", T_INT, ALL },
-	{ "connect_timeout", T_INT, ALL }, { "max_segments", T_INT, ALL },
-	{ "tls_ca", T_STR, ALL }, { "default", T_BOOL, ALL },
-	{ "username", T_STR, KAN | HTP }, { "password", T_STR, KAN | HTP },
-	{ "dlr_mask", T_INT, KAN }, { "smsc", T_STR, KAN },
-	{ "inbound_token", T_STR, KAN },
-	{ "account_sid", T_STR, TWI }, { "auth_token", T_STR, TWI },
-	{ "messaging_service_sid", T_STR, TWI },
-	{ "method", T_STR, HTP }, { "headers", T_STRS, HTP }, { "body", T_STR, HTP },
-	{ "escape", T_STR, HTP }, { "success", T_STR, HTP },
-	{ NULL, T_STR, 0 }
+const struct pg_key sms_config_keys[] = {
+	{ .name = "sms", .type = PG_KT_LIST },
+	PG_KEY_END
 };
+const struct pg_keytab *const sms_config_tables[] = { &provider_tab, NULL };
 
-static const char *const kind_names[SMS__KINDS] = { "kannel", "twilio", "http" };
-
-/* State of one parse. */
-struct parse {
-	const char *file;
-	struct pg_diags *d;
-	int errors;
+/* Checked only: the value reaches sms_max_segments as text. */
+const struct pg_key sms_device_keys[] = {
+	{ "max_segments", PG_KT_INT, .lo = 1, .hi = SMS_MAX_SEGMENTS },
+	PG_KEY_END
 };
-
-static void
-diag(struct parse *ps, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-diag(struct parse *ps, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[sizeof ((struct pg_diag *)0)->msg];
-	const char *file = s && config_setting_source_file(s) ?
-		config_setting_source_file(s) : ps->file;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	pg_diag_add(ps->d, file, s ? (int)config_setting_source_line(s) : 0, "%s", msg);
-	ps->errors++;
-}
-
-static bool
-type_ok(const config_setting_t *s, enum vtype t)
-{
-	int ty = config_setting_type(s);
-
-	switch (t) {
-	case T_STR:  return ty == CONFIG_TYPE_STRING;
-	case T_INT:  return ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64;
-	case T_NUM:  return ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64 ||
-			    ty == CONFIG_TYPE_FLOAT;
-	case T_BOOL: return ty == CONFIG_TYPE_BOOL;
-	case T_STRS: return ty == CONFIG_TYPE_ARRAY || ty == CONFIG_TYPE_LIST;
-	}
-	return false;
-}
-
-static const char *
-type_name(enum vtype t)
-{
-	switch (t) {
-	case T_STR:  return "a string in quotes";
-	case T_INT:  return "a whole number";
-	case T_NUM:  return "a number";
-	case T_BOOL: return "true or false";
-	case T_STRS: return "an array of strings [ \"...\" ]";
-	}
-	return "?";
-}
-
-/* Reports unknown, misplaced and mistyped members of provider group g. */
-static void
-check_keys(struct parse *ps, const config_setting_t *g, int kind)
-{
-	int n = config_setting_length(g);
-
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(m);
-		const struct skey *k;
-
-		for (k = keys; k->name && (!name || strcmp(k->name, name) != 0); k++)
-			;
-		if (!k->name) {
-			diag(ps, m, "unknown sms provider setting \"%s\"", name ? name : "?");
-			continue;
-		}
-		if (kind >= 0 && !(k->kinds & (1u << kind))) {
-			diag(ps, m, "\"%s\" is not a setting of %s providers", name,
-			     kind_names[kind]);
-			continue;
-		}
-		if (!type_ok(m, k->type))
-			diag(ps, m, "\"%s\" must be %s", name, type_name(k->type));
-	}
-}
-
-static const config_setting_t *
-member(const config_setting_t *g, const char *name, enum vtype t)
-{
-	const config_setting_t *m = config_setting_get_member(g, name);
-
-	return m && type_ok(m, t) ? m : NULL;
-}
-
-/* A string member, checked (UTF-8, no control characters, bounded),
- * copied; NULL when absent or bad (reported). */
-static char *
-str(struct parse *ps, const config_setting_t *g, const char *name, bool required,
-    bool *nomem)
-{
-	const config_setting_t *m = member(g, name, T_STR);
-	const char *v;
-	char *c;
-
-	if (!m) {
-		if (required && !config_setting_get_member(g, name))
-			diag(ps, g, "sms provider needs \"%s\"", name);
-		return NULL;
-	}
-	v = config_setting_get_string(m);
-	if (!v || !*v || strlen(v) > 4096 || !pg_utf8_valid(v, strlen(v)) ||
-	    pg_has_ctl(v, false)) {
-		diag(ps, m, "\"%s\" must be non-empty text without control characters "
-		     "(at most 4096 bytes)", name);
-		return NULL;
-	}
-	if (!(c = strdup(v)))
-		*nomem = true;
-	return c;
-}
-
-static void
-int_member(struct parse *ps, const config_setting_t *g, const char *name,
-	   long long lo, long long hi, long long *v)
-{
-	const config_setting_t *m = member(g, name, T_INT);
-	long long x;
-
-	if (!m)
-		return;
-	x = config_setting_get_int64(m);
-	if (x < lo || x > hi)
-		diag(ps, m, "\"%s\" must be between %lld and %lld", name, lo, hi);
-	else
-		*v = x;
-}
 
 static bool
 url_ok(const char *u)
@@ -222,76 +122,35 @@ word_ok(const char *s, const char *extra, size_t max)
 	return true;
 }
 
-/* tls_ca relative to the directory of the file that names it. */
-static char *
-resolve(const char *file, const char *path, bool *nomem)
-{
-	char *copy, *dir, *out = NULL;
-
-	if (path[0] == '/') {
-		if (!(out = strdup(path)))
-			*nomem = true;
-		return out;
-	}
-	if (!(copy = strdup(file ? file : "."))) {
-		*nomem = true;
-		return NULL;
-	}
-	dir = dirname(copy);
-	if (asprintf(&out, "%s/%s", dir, path) < 0) {
-		out = NULL;
-		*nomem = true;
-	}
-	free(copy);
-	return out;
-}
+#define AT(g, n) config_setting_get_member(g, n)
 
 static void
-parse_kannel(struct parse *ps, const config_setting_t *g, struct sms_provider *p,
-	     bool *nomem)
+check_kannel(struct pg_conf *cx, const config_setting_t *g, struct sms_provider *p)
 {
-	long long v = 31;
-	const config_setting_t *m;
-
-	p->username = str(ps, g, "username", true, nomem);
-	p->password = str(ps, g, "password", true, nomem);
-	p->smsc = str(ps, g, "smsc", false, nomem);
-	p->inbound_token = str(ps, g, "inbound_token", false, nomem);
-	int_member(ps, g, "dlr_mask", 0, 31, &v);
-	p->dlr_mask = (int)v;
 	if (p->inbound_token && (strlen(p->inbound_token) < MIN_TOKEN_LEN ||
-				 !word_ok(p->inbound_token, "-._~", 128))) {
-		m = config_setting_get_member(g, "inbound_token");
-		diag(ps, m, "\"inbound_token\" must be %d to 128 characters of "
-		     "A-Z a-z 0-9 - . _ ~", MIN_TOKEN_LEN);
-	}
+				 !word_ok(p->inbound_token, "-._~", 128)))
+		pg_conf_bad(cx, AT(g, "inbound_token"), 0, "inbound_token", NULL, NULL,
+			    "%d to 128 characters of A-Z a-z 0-9 - . _ ~", MIN_TOKEN_LEN);
 	if (p->smsc && !word_ok(p->smsc, "-._", 64))
-		diag(ps, config_setting_get_member(g, "smsc"),
-		     "\"smsc\" must be a Kannel smsc-id (A-Z a-z 0-9 - . _)");
+		pg_conf_bad(cx, AT(g, "smsc"), 0, "smsc", p->smsc, NULL,
+			    "a Kannel smsc-id (A-Z a-z 0-9 - . _)");
 }
 
 static void
-parse_twilio(struct parse *ps, const config_setting_t *g, struct sms_provider *p,
-	     bool *nomem)
+check_twilio(struct pg_conf *cx, const config_setting_t *g, struct sms_provider *p)
 {
-	bool has_from, has_ms;
-
-	p->account_sid = str(ps, g, "account_sid", true, nomem);
-	p->auth_token = str(ps, g, "auth_token", true, nomem);
-	p->messaging_service_sid = str(ps, g, "messaging_service_sid", false, nomem);
 	if (p->account_sid && !word_ok(p->account_sid, "", 64))
-		diag(ps, config_setting_get_member(g, "account_sid"),
-		     "\"account_sid\" must be letters and digits (AC...)");
+		pg_conf_bad(cx, AT(g, "account_sid"), 0, "account_sid", p->account_sid, NULL,
+			    "letters and digits (AC...)");
 	if (p->messaging_service_sid && !word_ok(p->messaging_service_sid, "", 64))
-		diag(ps, config_setting_get_member(g, "messaging_service_sid"),
-		     "\"messaging_service_sid\" must be letters and digits (MG...)");
-	has_from = config_setting_get_member(g, "from") != NULL;
-	has_ms = config_setting_get_member(g, "messaging_service_sid") != NULL;
-	if (!has_from && !has_ms)
-		diag(ps, g, "twilio provider needs \"from\" or \"messaging_service_sid\"");
-	else if (has_from && has_ms)
-		diag(ps, config_setting_get_member(g, "messaging_service_sid"),
-		     "give \"from\" or \"messaging_service_sid\", not both");
+		pg_conf_bad(cx, AT(g, "messaging_service_sid"), 0, "messaging_service_sid",
+			    p->messaging_service_sid, NULL, "letters and digits (MG...)");
+	if (!pg_conf_has(g, "from") && !pg_conf_has(g, "messaging_service_sid"))
+		pg_conf_missing(cx, g, 0, "from\" or \"messaging_service_sid", "twilio sms "
+				"provider", NULL);
+	else if (pg_conf_has(g, "from") && pg_conf_has(g, "messaging_service_sid"))
+		pg_conf_conflict(cx, AT(g, "messaging_service_sid"), 0, "from",
+				 "messaging_service_sid");
 }
 
 /* Parses "2xx", "200", "20x" into a status range. */
@@ -318,202 +177,105 @@ status_pattern(const char *s, int *lo, int *hi)
 }
 
 static void
-parse_http(struct parse *ps, const config_setting_t *g, struct sms_provider *p,
-	   bool *nomem)
+check_http(struct pg_conf *cx, const config_setting_t *g, struct sms_provider *p)
 {
-	const config_setting_t *m;
-	char *esc, err[160];
-	int n, rc;
+	char err[160];
+	int rc;
 
-	p->username = str(ps, g, "username", false, nomem);
-	p->password = str(ps, g, "password", false, nomem);
-	if (!!p->username != !!p->password && !*nomem)
-		diag(ps, g, "give both \"username\" and \"password\", or neither");
-	p->method = str(ps, g, "method", false, nomem);
-	if (!p->method && !config_setting_get_member(g, "method") && !(p->method = strdup("POST")))
-		*nomem = true;
-	if (p->method && strcmp(p->method, "GET") && strcmp(p->method, "POST") &&
-	    strcmp(p->method, "PUT"))
-		diag(ps, config_setting_get_member(g, "method"),
-		     "\"method\" must be \"GET\", \"POST\" or \"PUT\"");
-	p->body = str(ps, g, "body", false, nomem);
-	if (p->body && p->method && strcmp(p->method, "GET") == 0)
-		diag(ps, config_setting_get_member(g, "body"), "a GET request has no body");
+	if (!p->username != !p->password)
+		pg_conf_together(cx, g, 0, "username", "password");
+	const char *method = pg_conf_string(g, &provider_tab, SMS_HTTP, "method");
+	if (!(p->method = strdup(method ? method : "POST")))
+		cx->nomem = true;
+	if (p->body && pg_conf_has(g, "method") && method && strcmp(method, "GET") == 0)
+		pg_conf_error(cx, AT(g, "body"), 0, "a GET request has no body");
 	if (p->body && !sms_tmpl_check(p->body, err, sizeof err))
-		diag(ps, config_setting_get_member(g, "body"), "body: %s", err);
+		pg_conf_bad(cx, AT(g, "body"), 0, "body", NULL, NULL, "a template: %s", err);
 	if (p->url && !sms_tmpl_check(p->url, err, sizeof err))
-		diag(ps, config_setting_get_member(g, "url"), "url: %s", err);
-
-	p->escape = SMS_ESC_URL;
-	if ((esc = str(ps, g, "escape", false, nomem))) {
-		if (strcmp(esc, "url") == 0)
-			p->escape = SMS_ESC_URL;
-		else if (strcmp(esc, "json") == 0)
-			p->escape = SMS_ESC_JSON;
-		else if (strcmp(esc, "none") == 0)
-			p->escape = SMS_ESC_NONE;
-		else
-			diag(ps, config_setting_get_member(g, "escape"),
-			     "\"escape\" must be \"url\", \"json\" or \"none\"");
-		free(esc);
-	}
-
-	if ((m = member(g, "headers", T_STRS))) {
-		n = config_setting_length(m);
-		if (n > MAX_HEADERS)
-			diag(ps, m, "at most %d headers", MAX_HEADERS);
-		else if (n > 0 && !(p->headers = calloc((size_t)n, sizeof *p->headers)))
-			*nomem = true;
-		for (int i = 0; p->headers && i < n; i++) {
-			const config_setting_t *h = config_setting_get_elem(m, (unsigned)i);
-			const char *v = config_setting_type(h) == CONFIG_TYPE_STRING ?
-				config_setting_get_string(h) : NULL;
-			const char *colon = v ? strchr(v, ':') : NULL;
-			char name[80];
-
-			if (colon && (size_t)(colon - v) < sizeof name) {
-				memcpy(name, v, (size_t)(colon - v));
-				name[colon - v] = '\0';
-			}
-			if (!v || !colon || (size_t)(colon - v) >= sizeof name ||
-			    !word_ok(name, "-!#$%&'*+.^_`|~", 64) || pg_has_ctl(v, false) ||
-			    !pg_utf8_valid(v, strlen(v))) {
-				diag(ps, h, "header %d must be \"Name: value\" on one line", i + 1);
-				continue;
-			}
-			if (!(p->headers[p->n_headers++] = strdup(v)))
-				*nomem = true;
+		pg_conf_bad(cx, AT(g, "url"), 0, "url", NULL, NULL, "a template: %s", err);
+	for (size_t i = 0; i < p->n_headers; i++) {
+		const char *v = p->headers[i], *colon = strchr(v, ':');
+		char name[80];
+		if (colon && (size_t)(colon - v) < sizeof name) {
+			memcpy(name, v, (size_t)(colon - v));
+			name[colon - v] = '\0';
 		}
+		if (!colon || (size_t)(colon - v) >= sizeof name ||
+		    !word_ok(name, "-!#$%&'*+.^_`|~", 64))
+			pg_conf_bad(cx, config_setting_get_elem(AT(g, "headers"), (unsigned)i), 0,
+				    "header", v, NULL, "\"Name: value\"");
 	}
-
-	p->success = str(ps, g, "success", false, nomem);
 	p->ok_lo = 200;
 	p->ok_hi = 299;
 	if (p->success && !status_pattern(p->success, &p->ok_lo, &p->ok_hi)) {
 		rc = regcomp(&p->ok_regex, p->success, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
 			regerror(rc, &p->ok_regex, err, sizeof err);
-			diag(ps, config_setting_get_member(g, "success"),
-			     "\"success\" is neither a status (\"2xx\", \"200\") nor a "
-			     "valid regular expression: %s", err);
-		} else
+			pg_conf_bad(cx, AT(g, "success"), 0, "success", p->success, NULL,
+				    "a status (\"2xx\", \"200\") or a regular expression: %s", err);
+		} else {
 			p->has_regex = true;
+		}
 	}
 }
 
 static void
 provider_free(struct sms_provider *p)
 {
-	char **strs[] = { &p->name, &p->url, &p->from, &p->tls_ca, &p->username,
-		&p->password, &p->smsc, &p->inbound_token, &p->account_sid,
-		&p->auth_token, &p->messaging_service_sid, &p->method, &p->body,
-		&p->success };
-
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		free(*strs[i]);
-	for (size_t i = 0; i < p->n_headers; i++)
-		free(p->headers[i]);
-	free(p->headers);
+	if (p->password)
+		explicit_bzero(p->password, strlen(p->password));
+	if (p->auth_token)
+		explicit_bzero(p->auth_token, strlen(p->auth_token));
+	pg_conf_release(&provider_tab, p);
+	free(p->method);
 	if (p->has_regex)
 		regfree(&p->ok_regex);
 	memset(p, 0, sizeof *p);
 }
 
-/* Parses provider group g into p. */
+/* Provider group g into c's next slot. */
 static void
-parse_provider(struct parse *ps, const config_setting_t *g, struct sms_provider *p,
-	       bool *nomem)
+parse_provider(struct pg_conf *cx, const config_setting_t *g, struct sms_config *c,
+	       int *defaults)
 {
-	const config_setting_t *m;
-	char *kind, *ca;
-	long long v;
-	int k = -1;
+	struct sms_provider *p = &c->v[c->n++];
+	int kind;
 
 	p->line = (int)config_setting_source_line(g);
-	if ((kind = str(ps, g, "kind", true, nomem))) {
-		for (k = 0; k < SMS__KINDS && strcmp(kind, kind_names[k]) != 0; k++)
-			;
-		if (k == SMS__KINDS) {
-			diag(ps, config_setting_get_member(g, "kind"),
-			     "unknown sms provider kind \"%s\" (kannel, twilio, http)", kind);
-			k = -1;
-		}
-		free(kind);
-	}
-	check_keys(ps, g, k);
-	p->kind = k < 0 ? SMS_HTTP : (enum sms_kind)k;
-	if ((p->name = str(ps, g, "name", true, nomem)) &&
-	    !word_ok(p->name, "-._", NAME_MAX_LEN))
-		diag(ps, config_setting_get_member(g, "name"),
-		     "provider name must be 1 to %d characters of A-Z a-z 0-9 - . _",
-		     NAME_MAX_LEN);
-	p->url = str(ps, g, "url", k != SMS_TWILIO && k >= 0, nomem);
-	if (!p->url && k == SMS_TWILIO && !config_setting_get_member(g, "url") &&
-	    !(p->url = strdup("https://api.twilio.com")))
-		*nomem = true;
-	if (p->url && !url_ok(p->url))
-		diag(ps, config_setting_get_member(g, "url"),
-		     "\"url\" must start with http:// or https://");
-	if (p->url && strchr(p->url, ' '))
-		diag(ps, config_setting_get_member(g, "url"), "\"url\" contains a space");
-	p->from = str(ps, g, "from", false, nomem);
-
-	p->rate = DEFAULT_RATE;
-	if ((m = member(g, "rate", T_NUM))) {
-		double r = config_setting_type(m) == CONFIG_TYPE_FLOAT ?
-			config_setting_get_float(m) : (double)config_setting_get_int64(m);
-		if (!(r >= 0 && r <= MAX_RATE))
-			diag(ps, m, "\"rate\" must be between 0 (no limit) and %g messages "
-			     "per second", MAX_RATE);
-		else
-			p->rate = r;
-	}
-	v = DEFAULT_TMO_S;
-	int_member(ps, g, "timeout", 1, 300, &v);
-	p->timeout_s = (int)v;
-	v = DEFAULT_CONN_S;
-	int_member(ps, g, "connect_timeout", 1, 60, &v);
-	p->connect_timeout_s = (int)v;
-	v = SMS_DEFAULT_SEGMENTS;
-	int_member(ps, g, "max_segments", 1, SMS_MAX_SEGMENTS, &v);
-	p->max_segments = (unsigned)v;
-	if ((m = member(g, "default", T_BOOL)))
-		p->is_default = config_setting_get_bool(m);
-	if ((ca = str(ps, g, "tls_ca", false, nomem))) {
-		p->tls_ca = resolve(config_setting_source_file(g) ?
-				    config_setting_source_file(g) : ps->file, ca, nomem);
-		if (p->tls_ca && access(p->tls_ca, R_OK) != 0)
-			diag(ps, config_setting_get_member(g, "tls_ca"),
-			     "cannot read tls_ca \"%s\": %s", p->tls_ca, strerror(errno));
-		free(ca);
-	}
-
-	switch (k) {
-	case SMS_KANNEL: parse_kannel(ps, g, p, nomem); break;
-	case SMS_TWILIO: parse_twilio(ps, g, p, nomem); break;
-	case SMS_HTTP:   parse_http(ps, g, p, nomem); break;
+	kind = pg_conf_apply(cx, g, &provider_tab, p);
+	if (p->name && !word_ok(p->name, "-._", NAME_MAX_LEN))
+		pg_conf_bad(cx, AT(g, "name"), 0, "name", p->name, NULL,
+			    "A-Z a-z 0-9 - . _");
+	for (size_t j = 0; p->name && j + 1 < c->n; j++)
+		if (c->v[j].name && strcmp(c->v[j].name, p->name) == 0)
+			pg_conf_duplicate(cx, AT(g, "name"), 0, "sms provider", p->name, NULL,
+					  c->v[j].line);
+	if (p->url && (!url_ok(p->url) || strchr(p->url, ' ')))
+		pg_conf_bad(cx, AT(g, "url"), 0, "url", p->url, NULL,
+			    "http://... or https://... without spaces");
+	if (p->is_default && (*defaults)++)
+		pg_conf_error(cx, AT(g, "default"), 0, "only one sms provider can be the "
+			      "default");
+	if (p->is_default)
+		c->def = c->n - 1;
+	switch (kind) {
+	case SMS_KANNEL: check_kannel(cx, g, p); break;
+	case SMS_TWILIO: check_twilio(cx, g, p); break;
+	case SMS_HTTP:   check_http(cx, g, p); break;
 	default: break;
 	}
 }
 
 pg_err
-sms_config_parse(const config_setting_t *section, const char *file,
-		 struct pg_diags *d, void **out)
+sms_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 {
-	struct parse ps = { file, d, 0 };
+	const config_setting_t *section = pg_conf_section(cx, root, &sms_config_keys[0]);
 	struct sms_config *c;
-	bool nomem = false;
-	int n, defaults = 0;
+	int n, defaults = 0, before = cx->errors;
 
 	*out = NULL;
 	if (!section)
-		return PG_OK;
-	if (config_setting_type(section) != CONFIG_TYPE_LIST &&
-	    !(config_setting_type(section) == CONFIG_TYPE_ARRAY &&
-	      config_setting_length(section) == 0)) {
-		diag(&ps, section, "\"sms\" must be a list of providers ( { ... }, ... )");
-		return PG_ERR_CONFIG;
-	}
+		return pg_conf_has(root, "sms") ? PG_ERR_CONFIG : PG_OK;
 	if (!(c = calloc(1, sizeof *c)))
 		return PG_ERR_NOMEM;
 	n = config_setting_length(section);
@@ -522,30 +284,13 @@ sms_config_parse(const config_setting_t *section, const char *file,
 		return PG_ERR_NOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(section, (unsigned)i);
-		struct sms_provider *p = &c->v[c->n];
-
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			diag(&ps, g, "each sms provider must be a group { ... }");
-			continue;
-		}
-		parse_provider(&ps, g, p, &nomem);
-		c->n++;
-		for (size_t j = 0; p->name && j + 1 < c->n; j++)
-			if (c->v[j].name && strcmp(c->v[j].name, p->name) == 0)
-				diag(&ps, config_setting_get_member(g, "name"),
-				     "sms provider \"%s\" is already defined at line %d",
-				     p->name, c->v[j].line);
-		if (p->is_default) {
-			if (defaults++)
-				diag(&ps, config_setting_get_member(g, "default"),
-				     "only one sms provider can be the default");
-			c->def = c->n - 1;
-		}
+		const config_setting_t *g = pg_conf_group_at(cx, section, i);
+		if (g)
+			parse_provider(cx, g, c, &defaults);
 	}
-	if (nomem || ps.errors) {
+	if (cx->nomem || cx->errors != before) {
 		sms_config_free(c);
-		return nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
+		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
 	}
 	*out = c;
 	return PG_OK;
@@ -594,46 +339,24 @@ sms_max_segments(const struct sms_provider *p, const struct pg_device *dev)
 }
 
 void
-sms_device_check(const void *chan_cfg, const struct pg_device *dev,
-		 const char *file, struct pg_diags *d)
+sms_device_check(struct pg_conf *cx, const void *chan_cfg, const struct pg_device *dev)
 {
 	const struct sms_config *c = chan_cfg;
-	char known[256];
-	size_t o = 0;
+	const char *names[NAMES_MAX + 1];
+	size_t n = 0;
 
 	if (!c || c->n == 0) {
-		pg_diag_add(d, file, dev->line, "sms device, but no sms provider is "
-			    "configured (sms = ( { ... } ) in pagegate.conf)");
+		pg_conf_no_gateway(cx, dev->line, "sms", "sms provider");
 		return;
 	}
-	if (!dev->to)
-		pg_diag_add(d, file, dev->line, "sms device needs \"to\" (a phone number)");
-	else if (!sms_number_ok(dev->to))
-		pg_diag_add(d, file, dev->line, "bad sms number \"%.64s\": expected "
-			    "+ and 5 to 15 digits (E.164, e.g. +15555550111) or a short "
-			    "code of 3 to 15 digits", dev->to);
+	if (dev->to && !sms_number_ok(dev->to))
+		pg_conf_bad(cx, NULL, dev->line, "sms number", dev->to, NULL,
+			    "+ and 5 to 15 digits (E.164, e.g. +15555550111) or a short code "
+			    "of 3 to 15 digits");
 	if (dev->gateway && !sms_provider_find(c, dev->gateway)) {
-		known[0] = '\0';
-		for (size_t i = 0; i < c->n && o < sizeof known; i++)
-			o += (size_t)snprintf(known + o, sizeof known - o, "%s%s",
-					      i ? ", " : "", c->v[i].name);
-		pg_diag_add(d, file, dev->line, "unknown sms gateway \"%.64s\" (known: %.150s)",
-			    dev->gateway, known);
-	}
-	for (size_t i = 0; i < dev->n_opts; i++) {
-		const char *k = dev->opts[i].key, *v = dev->opts[i].value;
-		char *end;
-		long x;
-
-		if (strcmp(k, "max_segments") != 0) {
-			pg_diag_add(d, file, dev->line, "unknown sms device setting \"%.64s\" "
-				    "(known: max_segments)", k);
-			continue;
-		}
-		errno = 0;
-		x = strtol(v, &end, 10);
-		if (errno || end == v || *end || x < 1 || x > SMS_MAX_SEGMENTS)
-			pg_diag_add(d, file, dev->line, "max_segments must be a whole number "
-				    "from 1 to %d, not \"%.32s\"", SMS_MAX_SEGMENTS, v);
+		for (size_t i = 0; i < c->n && n < NAMES_MAX; i++)
+			names[n++] = c->v[i].name;
+		names[n] = NULL;
+		pg_conf_unknown(cx, NULL, dev->line, "sms gateway", dev->gateway, NULL, names);
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * sms_priv.h - the parts of the sms channel (chan_sms.c) shared between
- * its files.  Not a public contract: only src/chan_sms.c and src/sms_*.c
- * (and the unit tests tests/unit/test_sms*.c) include it.
+ * its files.  Not a public contract: only the files of src/chan/sms/ (and the unit
+ * tests tests/unit/test_sms*.c) include it.
  *
  *   sms_text.c      pure: GSM-7 / UCS-2 choice, segments, truncation
  *   sms_config.c    the "sms" section of pagegate.conf and device checks
@@ -118,12 +118,13 @@ struct sms_config {
 	size_t def;            /* index of the default provider */
 };
 
-/* channel.h config_parse / config_free / device_check. */
-pg_err sms_config_parse(const config_setting_t *section, const char *file,
-			struct pg_diags *d, void **out);
+/* channel.h's configuration slots for the "sms" section. */
+extern const struct pg_key sms_config_keys[];
+extern const struct pg_key sms_device_keys[];
+extern const struct pg_keytab *const sms_config_tables[];
+pg_err sms_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out);
 void sms_config_free(void *cfg);
-void sms_device_check(const void *chan_cfg, const struct pg_device *dev,
-		      const char *file, struct pg_diags *d);
+void sms_device_check(struct pg_conf *cx, const void *chan_cfg, const struct pg_device *dev);
 
 /* The provider called name, or the default one for name == NULL; NULL
  * when there is none. */
