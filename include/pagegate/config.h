@@ -243,7 +243,7 @@ const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *
  * NULL when neither exists. */
 const struct pg_template *pg_config_template(const struct pg_config *c,
 	const struct pg_client *cl, const char *name);
-/* Retry policy of a channel. */
+/* Retry policy of a channel (PG_RETRY_DEFAULT for a kind out of range). */
 const struct pg_retry_policy *pg_config_retry(const struct pg_config *c,
 	enum pg_channel_kind ch);
 

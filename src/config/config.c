@@ -258,7 +258,9 @@ const struct pg_template *pg_config_template(const struct pg_config *c,
 const struct pg_retry_policy *pg_config_retry(const struct pg_config *c,
 	enum pg_channel_kind ch)
 {
-	return (unsigned)ch < PG_CH__COUNT ? &c->retry[ch] : &c->retry[PG_CH_EMAIL];
+	static const struct pg_retry_policy none = PG_RETRY_DEFAULT;
+
+	return (unsigned)ch < PG_CH__COUNT ? &c->retry[ch] : &none;
 }
 
 /* ---- the live configuration ---- */

@@ -19,7 +19,7 @@
 #include <spandsp.h>
 #include <tiffio.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 #include "pagegate/util.h"
 
 #define CHUNK 160

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <tiffio.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 
 static int
 write_pgm(const char *path, const struct pg_fax_page *p, bool stretch)

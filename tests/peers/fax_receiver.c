@@ -40,7 +40,7 @@
 #include <sofia-sip/auth_digest.h>
 #include <spandsp.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 #include "pagegate/util.h"
 
 #define REALM          "pagegate-test"

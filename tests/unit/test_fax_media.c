@@ -17,7 +17,7 @@
 #include <string.h>
 #include <spandsp.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 
 /* ---- RTP ---- */
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <tiffio.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 #include "pagegate/util.h"
 
 #define HEADER "Test Clinic | Message 42 | Received 2026-11-22 09:34 (-06:00)"

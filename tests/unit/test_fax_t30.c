@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <spandsp.h>
 
-#include "pagegate/fax.h"
+#include "../../src/chan/fax/fax.h"
 #include "pagegate/util.h"
 
 #define CHUNK        160                 /* 20 ms */

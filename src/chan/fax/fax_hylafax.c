@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/log.h"
 #include "pagegate/net.h"
 #include "pagegate/util.h"

@@ -17,7 +17,7 @@
 #include <sofia-sip/sdp.h>
 #include <spandsp.h>
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/util.h"
 
 #define RTP_VERSION     2

@@ -20,7 +20,7 @@
 #include <libconfig.h>
 
 #include "pagegate/channel.h"
-#include "pagegate/fax.h"
+#include "fax.h"
 
 enum fax_gw_kind { FAX_GW_SIP = 0, FAX_GW_HYLAFAX };
 

@@ -21,7 +21,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/util.h"
 
 /* Geometry, in 1/100 inch. */

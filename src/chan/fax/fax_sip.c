@@ -34,7 +34,7 @@
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/url.h>
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 

@@ -17,7 +17,7 @@
 
 #include <spandsp.h>
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/util.h"
 
 #define DEFAULT_WATCHDOG_MS  (5 * 60 * 1000)

@@ -18,7 +18,7 @@
 
 #include <tiffio.h>
 
-#include "pagegate/fax.h"
+#include "fax.h"
 #include "pagegate/util.h"
 
 #define TIFF_MEM_MAX     (64 << 20)   /* largest single libtiff allocation */

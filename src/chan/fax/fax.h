@@ -1,7 +1,10 @@
 /*
  * fax.h - the fax channel's building blocks: text -> pages (FreeType),
  * pages -> TIFF Class F (libtiff), and the T.30 sender session (spandsp)
- * that the transports (SIP, HylaFAX) drive.
+ * that the transports (SIP, HylaFAX) drive.  Private to the fax channel:
+ * included by the files of src/chan/fax/ (and its tests, the test fax
+ * receiver and the fax bench); the rest of pagegate reaches the fax
+ * through its driver table (`pagegate render` through its preview slot).
  *
  * Render.  The rendered fax.txt template is laid out on pages exactly
  * PG_FAX_WIDTH pixels wide, at fine (204 x 196 dpi) or standard (204 x 98
