@@ -15,7 +15,6 @@
 #include "pagegate/oncall.h"
 #include "pagegate/util.h"
 
-#define ID_MAX 64
 #define TEMPLATE_MAX (64 * 1024)
 
 #define CL struct pg_client
@@ -62,12 +61,10 @@ static const char *const day_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri
 
 /* ---- small parsers ---- */
 
-/* True for 1..ID_MAX characters from [a-z0-9-] (plus '_' when
- * underscore). */
-static bool id_ok(const char *s, bool underscore)
+bool config__id_ok(const char *s, bool underscore)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > ID_MAX)
+	if (n == 0 || n > CONFIG_ID_MAX)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
@@ -315,12 +312,12 @@ static void load_fields(struct loader *ld, struct pg_client *cl, const config_se
 		pg_conf_apply(cx, g, t, f);
 		const char *id = pg_conf_string(g, t, 0, "id");
 		const struct pg_field *old = id ? pg_client_field(cl, id) : NULL;
-		if (id && !id_ok(id, true))
+		if (id && !config__id_ok(id, true))
 			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "field id", id,
 				    NULL, "lower-case letters, digits, '-' and '_'");
 		else if (old)
 			pg_conf_duplicate(cx, g, 0, "field id", id, NULL, old->line);
-		if (!id || !id_ok(id, true) || old) {
+		if (!id || !config__id_ok(id, true) || old) {
 			pg_conf_release(t, f);
 			continue;
 		}
@@ -394,7 +391,7 @@ static void load_identity(struct loader *ld, struct pg_client *cl,
 		m = config_setting_get_member(root, "id");
 		if (!(cl->id = strdup(v)))
 			cx->nomem = true;
-		if (!id_ok(v, false)) {
+		if (!config__id_ok(v, false)) {
 			pg_conf_bad(cx, m, 0, "client id", v, NULL,
 				    "lower-case letters, digits and '-'");
 		} else if (cl->id) {

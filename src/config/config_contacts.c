@@ -13,7 +13,6 @@
 #include "pagegate/channel.h"
 #include "pagegate/util.h"
 
-#define ID_MAX 64
 
 static const struct pg_key contact_keys[] = {
 	{ .name = "id", .type = PG_KT_STR, .flags = PG_KF_REQUIRED },
@@ -193,14 +192,6 @@ static void load_device(struct loader *ld, struct pg_device *dv, const config_se
 		drv->device_check(cx, ld->c->chan_cfg[dv->channel], dv);
 }
 
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= ID_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
-}
-
 void config__load_contacts(struct loader *ld, struct pg_client *cl,
 			   const config_setting_t *list)
 {
@@ -220,12 +211,12 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 		pg_conf_apply(cx, g, t, ct);
 		const char *id = pg_conf_string(g, t, 0, "id");
 		const struct pg_contact *old = id ? pg_client_contact(cl, id) : NULL;
-		if (id && !id_ok(id))
+		if (id && !config__id_ok(id, true))
 			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "contact id", id,
 				    NULL, "lower-case letters, digits, '-' and '_'");
 		else if (old)
 			pg_conf_duplicate(cx, g, 0, "contact id", id, NULL, old->line);
-		if (!id || !id_ok(id) || old) {
+		if (!id || !config__id_ok(id, true) || old) {
 			pg_conf_release(t, ct);
 			continue;
 		}

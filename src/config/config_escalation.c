@@ -15,7 +15,6 @@
 
 #include "config_priv.h"
 
-#define ID_MAX       64
 #define STEPS_MAX    20
 #define REPEAT_MAX   10
 #define WAIT_MIN_S   1
@@ -39,19 +38,6 @@ static const struct pg_key step_keys[] = {
 	PG_KEY_END
 };
 const struct pg_keytab config__step_tab = { "escalation step", step_keys, NULL };
-
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > ID_MAX)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_'))
-			return false;
-	return true;
-}
 
 static void load_step(struct loader *ld, struct pg_client *cl,
 		      struct pg_esc_step *st, const config_setting_t *g)
@@ -77,9 +63,9 @@ static void load_policy(struct loader *ld, struct pg_client *cl,
 	p->line = (int)config_setting_source_line(g);
 	if ((id = pg_conf_string(g, t, 0, "id"))) {
 		const struct pg_escalation *old = pg_client_escalation(cl, id);
-		if (!id_ok(id))
+		if (!config__id_ok(id, true))
 			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "escalation id",
-				    id, NULL, "1 to %d of a-z, 0-9, '-' and '_'", ID_MAX);
+				    id, NULL, "1 to %d of a-z, 0-9, '-' and '_'", CONFIG_ID_MAX);
 		else if (old)
 			pg_conf_duplicate(cx, config_setting_get_member(g, "id"), 0,
 					  "escalation", id, NULL, old->line);

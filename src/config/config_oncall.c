@@ -14,7 +14,6 @@
 #include "pagegate/oncall.h"
 #include "pagegate/tz.h"
 
-#define ROT_ID_MAX 64
 #define PERIOD_MAX 366
 #define OVERRIDE_MAX_DAYS 366
 #define NAMES_MAX 64
@@ -53,14 +52,6 @@ static int contact_index(const struct pg_client *cl, const char *id)
 		if (cl->contacts[i].id && strcmp(cl->contacts[i].id, id) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool rot_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > ROT_ID_MAX)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
 static bool digits(const char *s, size_t n)
@@ -281,9 +272,9 @@ static void parse_rotation(struct pg_conf *cx, const struct pg_client *cl,
 	pg_conf_apply(cx, g, t, NULL);
 
 	const char *id = pg_conf_string(g, t, 0, "id");
-	if (id && !rot_id_ok(id)) {
+	if (id && !config__id_ok(id, false)) {
 		pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "rotation id", id, NULL,
-			    "1-%d characters from a-z, 0-9 and -", ROT_ID_MAX);
+			    "1-%d characters from a-z, 0-9 and -", CONFIG_ID_MAX);
 	} else if (id) {
 		const struct pg_rotation *old = pg_oncall_find(done, n_done, id);
 		if (old)

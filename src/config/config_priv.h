@@ -85,6 +85,12 @@ void config__load_templates(struct loader *ld);
 void config__check_templates(struct loader *ld);
 void config__free_templates(struct pg_template *t, size_t n);
 
+/* An id of a client file (client, contact, field, rotation, escalation):
+ * 1..CONFIG_ID_MAX characters of [a-z0-9-], plus '_' when underscore.
+ * (config_client.c) */
+#define CONFIG_ID_MAX 64
+bool config__id_ok(const char *s, bool underscore);
+
 /* Parses one client file into cl (cl->file set by the caller); needs the
  * daemon part of ld->c (the drivers' settings, the default templates).
  * config_client.c. */
