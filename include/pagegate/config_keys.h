@@ -202,6 +202,13 @@ const config_setting_t *pg_conf_section(struct pg_conf *cx,
 					const config_setting_t *root,
 					const struct pg_key *key);
 
+/* How a driver's config_parse ends: when this file reported errors since
+ * before (cx->errors when the parse began) or an allocation failed, frees
+ * cfg with free_fn and returns PG_ERR_CONFIG or PG_ERR_NOMEM; otherwise
+ * sets *out = cfg and returns PG_OK. */
+pg_err pg_conf_parsed(struct pg_conf *cx, int before, void *cfg,
+		      void (*free_fn)(void *), void **out);
+
 /* Entry i of list l when it is a group; reports 'each entry of "NAME"
  * must be a group { ... }, not ...' and returns NULL otherwise. */
 const config_setting_t *pg_conf_group_at(struct pg_conf *cx,

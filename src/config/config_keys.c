@@ -624,6 +624,17 @@ const char *pg_conf_string(const config_setting_t *g, const struct pg_keytab *t,
 		config_setting_get_string(m) : NULL;
 }
 
+pg_err pg_conf_parsed(struct pg_conf *cx, int before, void *cfg,
+		      void (*free_fn)(void *), void **out)
+{
+	if (cx->nomem || cx->errors != before) {
+		free_fn(cfg);
+		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
+	}
+	*out = cfg;
+	return PG_OK;
+}
+
 bool pg_conf_has(const config_setting_t *g, const char *name)
 {
 	return g && config_setting_get_member(g, name) != NULL;

@@ -115,12 +115,7 @@ pg_err email_config_parse(struct pg_conf *cx, const config_setting_t *root, void
 		else if (!find(c, v))
 			pg_conf_unknown(cx, dm, 0, "smtp gateway", v, "in default_smtp", names);
 	}
-	if (cx->nomem || cx->errors != before) {
-		email_config_free(c);
-		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
-	}
-	*out = c;
-	return PG_OK;
+	return pg_conf_parsed(cx, before, c, email_config_free, out);
 }
 
 void email_config_free(void *cfg)

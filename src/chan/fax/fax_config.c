@@ -216,12 +216,7 @@ fax_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 		if (g)
 			parse_gateway(cx, g, c);
 	}
-	if (cx->nomem || cx->errors != before) {
-		fax_config_free(c);
-		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
-	}
-	*out = c;
-	return PG_OK;
+	return pg_conf_parsed(cx, before, c, fax_config_free, out);
 }
 
 void

@@ -109,12 +109,7 @@ mqtt_conf_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 		pg_conf_bad(cx, AT(sec, "ack_topic"), 0, "ack_topic", c->ack_topic, NULL,
 			    "a subscription filter: %s", err);
 	}
-	if (cx->nomem || cx->errors != before) {
-		mqtt_conf_free(c);
-		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
-	}
-	*out = c;
-	return PG_OK;
+	return pg_conf_parsed(cx, before, c, mqtt_conf_free, out);
 }
 
 void

@@ -302,12 +302,7 @@ pager_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 		if (g)
 			parse_gateway(cx, g, pc);
 	}
-	if (cx->nomem || cx->errors != before) {
-		pager_config_free(pc);
-		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
-	}
-	*out = pc;
-	return PG_OK;
+	return pg_conf_parsed(cx, before, pc, pager_config_free, out);
 }
 
 void

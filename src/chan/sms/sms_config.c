@@ -288,12 +288,7 @@ sms_config_parse(struct pg_conf *cx, const config_setting_t *root, void **out)
 		if (g)
 			parse_provider(cx, g, c, &defaults);
 	}
-	if (cx->nomem || cx->errors != before) {
-		sms_config_free(c);
-		return cx->nomem ? PG_ERR_NOMEM : PG_ERR_CONFIG;
-	}
-	*out = c;
-	return PG_OK;
+	return pg_conf_parsed(cx, before, c, sms_config_free, out);
 }
 
 void
