@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "pagegate/escalate.h"
-#include "pagegate/intake.h"
+#include "pagegate/route.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
@@ -212,7 +212,7 @@ fire(struct pg_esc *e, const struct pg_message *m)
 			 m->esc_policy);
 		exhaust = true;
 	} else if (!(err = pg_route_step(cl, p, step, now / MS_PER_S, &plan)) &&
-		   !(err = pg_intake_deliveries(cfg, cl, m, &plan, now, &d, &nd))) {
+		   !(err = pg_plan_deliveries(cfg, cl, m, &plan, now, &d, &nd))) {
 		next = now + (int64_t)pg_esc_step_of(p, step)->wait_s * MS_PER_S;
 		step_detail(detail, sizeof detail, m, step, d, nd);
 	}

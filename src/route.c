@@ -285,3 +285,79 @@ void pg_plan_free(struct pg_plan *p)
 	p->items = NULL;
 	p->n = 0;
 }
+
+pg_err
+pg_plan_deliveries(const struct pg_config *cfg,
+	const struct pg_client *cl, const struct pg_message *m,
+	const struct pg_plan *plan, int64_t now_ms,
+	struct pg_delivery **out, size_t *n)
+{
+	struct pg_delivery *d;
+	int prio = pg_priority(m->kind, m->urgency);
+
+	*out = NULL;
+	*n = 0;
+	if (plan->n == 0)
+		return PG_OK;
+	if ((d = calloc(plan->n, sizeof *d)) == NULL)
+		return PG_ERR_NOMEM;
+	for (size_t i = 0; i < plan->n; i++) {
+		/* A mailbox item has no device: its address is the contact's
+		 * id, and it waits for retrieval without ever expiring. */
+		static const struct pg_device mailbox_dev = { .channel = PG_CH_MAILBOX };
+		const struct pg_plan_item *it = &plan->items[i];
+		const struct pg_contact *c;
+		const struct pg_device *dev;
+		const struct pg_retry_policy *rp;
+		bool mailbox = it->channel == PG_CH_MAILBOX;
+		int64_t start;
+		const char *to;
+
+		if (it->contact >= cl->n_contacts || (mailbox ?
+		    it->device != PG_PLAN_NO_DEVICE :
+		    it->device >= cl->contacts[it->contact].n_devices)) {
+			for (size_t k = 0; k < i; k++)
+				pg_delivery_free(&d[k]);
+			free(d);
+			return PG_ERR_INVAL;
+		}
+		c = &cl->contacts[it->contact];
+		dev = mailbox ? &mailbox_dev : &c->devices[it->device];
+		rp = mailbox ? NULL : pg_config_retry(cfg, it->channel);
+		if (mailbox) {
+			d[i].state = PG_D_WAITING;
+			start = now_ms;
+		} else if (it->hold_until_s != 0 && it->hold_until_s * 1000 > now_ms) {
+			/* A hold already over (cannot come from pg_route) sends now. */
+			d[i].state = PG_D_HELD;
+			start = it->hold_until_s * 1000;
+		} else {
+			d[i].state = PG_D_QUEUED;
+			start = now_ms;
+		}
+		to = mailbox ? c->id : dev->to ? dev->to : "";
+		d[i].message_id = m->id;
+		d[i].contact_id = strdup(c->id);
+		d[i].contact_name = pg_strdup(c->name);
+		d[i].channel = it->channel;
+		d[i].address = strdup(to);
+		d[i].gateway = pg_strdup(dev->gateway);
+		d[i].priority = prio;
+		d[i].esc_step = it->esc_step;
+		d[i].created_ms = now_ms;
+		d[i].updated_ms = now_ms;
+		d[i].next_try_ms = start;
+		d[i].expires_ms = rp ? start + (int64_t)rp->give_up_s * 1000 : 0;
+		*n = i + 1;
+		if (!d[i].contact_id || (c->name && !d[i].contact_name) ||
+		    !d[i].address || (dev->gateway && !d[i].gateway)) {
+			for (size_t k = 0; k <= i; k++)
+				pg_delivery_free(&d[k]);
+			free(d);
+			*n = 0;
+			return PG_ERR_NOMEM;
+		}
+	}
+	*out = d;
+	return PG_OK;
+}

@@ -45,17 +45,6 @@ pg_err pg_intake_parse_preview(const char *body, size_t len,
 	enum pg_kind *kind, enum pg_urgency *urg, int64_t *at_ms,
 	struct pg_api_error *err);
 
-/* Turns a routing plan into deliveries for message m received at now_ms:
- * queued (due now) or held until the item's hold_until; priority from
- * pg_priority(); expires = now + the channel's give-up time (for held ones,
- * counted from the release).  A mailbox item becomes a waiting delivery
- * on PG_CH_MAILBOX to the contact's id that never expires (expires 0).  *out is an array of *n the caller frees with
- * pg_delivery_free on each and free(). */
-pg_err pg_intake_deliveries(const struct pg_config *cfg,
-	const struct pg_client *cl, const struct pg_message *m,
-	const struct pg_plan *plan, int64_t now_ms,
-	struct pg_delivery **out, size_t *n);
-
 struct pg_http;
 /* Starts serving on cfg->listen:cfg->port (the configuration at start;
  * SIGHUP does not rebind).  Returns PG_ERR_IO when it cannot bind. */

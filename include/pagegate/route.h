@@ -7,6 +7,7 @@
 #define PAGEGATE_ROUTE_H
 
 #include "pagegate/config.h"
+#include "pagegate/store.h"
 
 /* The device of a mailbox item: a contact with checkin = true gets one
  * item on PG_CH_MAILBOX (never held) instead of its devices, whatever
@@ -61,5 +62,18 @@ bool pg_client_open(const struct pg_client *cl, int64_t at_s);
  * open now), skipping holidays; 0 when the client has no business hours
  * (then nothing is ever held). Searches at most 400 days ahead. */
 int64_t pg_client_next_open(const struct pg_client *cl, int64_t at_s);
+
+/* Turns a routing plan into deliveries for message m received at now_ms:
+ * queued (due now) or held until the item's hold_until; priority from
+ * pg_priority(); expires = now + the channel's give-up time (for held ones,
+ * counted from the release).  A mailbox item becomes a waiting delivery
+ * on PG_CH_MAILBOX to the contact's id that never expires (expires 0).
+ * *out is an array of *n the caller frees with pg_delivery_free on each
+ * and free().  PG_ERR_INVAL for an item that names no contact or device
+ * of cl, PG_ERR_NOMEM.  Submit and every escalation step use it. */
+pg_err pg_plan_deliveries(const struct pg_config *cfg,
+	const struct pg_client *cl, const struct pg_message *m,
+	const struct pg_plan *plan, int64_t now_ms,
+	struct pg_delivery **out, size_t *n);
 
 #endif

@@ -136,7 +136,7 @@ intake__do_submit(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 	if (e == PG_OK)
 		e = pg_route(cl, m.kind, m.urgency, m.received_ms / 1000, &plan);
 	if (e == PG_OK)
-		e = pg_intake_deliveries(r->cfg, cl, &m, &plan, m.received_ms, &d, &nd);
+		e = pg_plan_deliveries(r->cfg, cl, &m, &plan, m.received_ms, &d, &nd);
 	if (e == PG_OK)
 		e = pg_esc_begin(cl, &plan, &m, m.received_ms);
 	if (e == PG_OK && (detail = route_detail(cl, &plan)) == NULL)

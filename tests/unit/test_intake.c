@@ -637,7 +637,7 @@ test_deliveries(void **st)
 	size_t n;
 
 	(void)st;
-	assert_int_equal(pg_intake_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
+	assert_int_equal(pg_plan_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
 	assert_int_equal(n, 2);
 
 	assert_int_equal(d[0].message_id, 77);
@@ -668,7 +668,7 @@ test_deliveries(void **st)
 	m.kind = PG_KIND_DISPATCH;
 	items[0].channel = PG_CH_SMS;
 	plan.n = 1;
-	assert_int_equal(pg_intake_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
+	assert_int_equal(pg_plan_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(d[0].priority, 0);
 	assert_int_equal(d[0].channel, PG_CH_SMS);
@@ -677,21 +677,21 @@ test_deliveries(void **st)
 	free(d);
 	m.kind = PG_KIND_MESSAGE;
 	m.urgency = PG_URG_URGENT;
-	assert_int_equal(pg_intake_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
+	assert_int_equal(pg_plan_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
 	assert_int_equal(d[0].priority, 1);
 	pg_delivery_free(&d[0]);
 	free(d);
 
 	/* nothing to send */
 	plan.n = 0;
-	assert_int_equal(pg_intake_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
+	assert_int_equal(pg_plan_deliveries(&cfg, &client, &m, &plan, now, &d, &n), PG_OK);
 	assert_int_equal(n, 0);
 	assert_null(d);
 
 	/* an index outside the client is refused, not followed */
 	items[0].device = 5;
 	plan.n = 1;
-	assert_int_equal(pg_intake_deliveries(&cfg, &client, &m, &plan, now, &d, &n),
+	assert_int_equal(pg_plan_deliveries(&cfg, &client, &m, &plan, now, &d, &n),
 			 PG_ERR_INVAL);
 	assert_int_equal(n, 0);
 	assert_null(d);

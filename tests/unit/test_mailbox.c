@@ -164,7 +164,7 @@ static void test_deliveries_waiting(void **state)
 	cfg.retry[PG_CH_EMAIL].give_up_s = 3600;
 	m.urgency = PG_URG_ROUTINE;
 	assert_int_equal(pg_route(&c, PG_KIND_MESSAGE, PG_URG_ROUTINE, CLOSED_S, &p), PG_OK);
-	assert_int_equal(pg_intake_deliveries(&cfg, &c, &m, &p, now, &d, &n), PG_OK);
+	assert_int_equal(pg_plan_deliveries(&cfg, &c, &m, &p, now, &d, &n), PG_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(d[0].state, PG_D_HELD);
 	assert_int_equal(d[0].expires_ms, d[0].next_try_ms + 3600 * 1000);
