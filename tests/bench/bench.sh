@@ -87,7 +87,7 @@ cat >"$T/etc/pagegate.conf" <<CONF
 listen = "127.0.0.1";
 port = $HTTP_PORT;
 public_url = "http://127.0.0.1:$HTTP_PORT";
-store = { path = "$T/var/pagegate.db"; max_mb = 0; };
+store = { dsn = "sqlite:$T/var/pagegate.db"; max_mb = 0; };
 templates = "$ROOT/templates";
 clients = "clients";
 max_body = 65536;

@@ -191,7 +191,7 @@ setup(void **state)
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(buf, sizeof buf,
 		"listen = \"127.0.0.1\";\nport = 8025;\n"
-		"store = { path = \"%s/db.sqlite\"; max_mb = 0; };\n"
+		"store = { dsn = \"sqlite:%s/db.sqlite\"; max_mb = 0; };\n"
 		"templates = \"%s/templates\";\nclients = \"%s/clients\";\n"
 		"workers = 1;\n"
 		"operators = ( { name = \"t\"; token_sha256 = \"%064d\"; } );\n"
