@@ -287,15 +287,7 @@ run(void *arg)
 		}
 		if (e->n > 0 && e->heap[0].due - now < wait)
 			wait = e->heap[0].due - now;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += wait / MS_PER_S;
-		ts.tv_nsec += (wait % MS_PER_S) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		pg_cond_wait_ms(&e->cv, &e->mu, wait);
 	}
 	pthread_mutex_unlock(&e->mu);
 	return NULL;
@@ -313,7 +305,6 @@ pg_err
 pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
 {
 	struct pg_esc *e = calloc(1, sizeof *e);
-	pthread_condattr_t ca;
 	pg_err err;
 
 	*out = NULL;
@@ -327,14 +318,11 @@ pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
 		free(e);
 		return PG_ERR_NOMEM;
 	}
-	if (pthread_condattr_init(&ca) != 0 ||
-	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&e->cv, &ca) != 0) {
+	if (pg_cond_init_mono(&e->cv) != PG_OK) {
 		pthread_mutex_destroy(&e->mu);
 		free(e);
 		return PG_ERR_NOMEM;
 	}
-	pthread_condattr_destroy(&ca);
 	if ((err = pg_store_esc_load(e->store, load_one, e))) {
 		pg_esc_stop(e);
 		return err;

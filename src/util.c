@@ -361,6 +361,50 @@ pg_has_ctl(const char *s, bool allow_newlines)
 	return false;
 }
 
+pg_err
+pg_cond_init_mono(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return PG_ERR_NOMEM;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc == 0 ? PG_OK : PG_ERR_NOMEM;
+}
+
+void
+pg_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+void
+pg_thread_stop(pthread_mutex_t *mu, pthread_cond_t *cv, _Atomic bool *stopping,
+	       pthread_t th, bool started)
+{
+	pthread_mutex_lock(mu);
+	*stopping = true;
+	pthread_cond_broadcast(cv);
+	pthread_mutex_unlock(mu);
+	if (started)
+		pthread_join(th, NULL);
+}
+
 char *
 pg_utf8_trim_partial(char *s)
 {

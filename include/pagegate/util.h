@@ -1,10 +1,12 @@
 /*
  * util.h - small standalone building blocks: bounded growable buffers,
- * time, UTF-8 and control-character checks, hashing and randomness.
+ * time, timed waits, UTF-8 and control-character checks, hashing and
+ * randomness.
  */
 #ifndef PAGEGATE_UTIL_H
 #define PAGEGATE_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include "pagegate/common.h"
 
@@ -47,6 +49,19 @@ int pg_parse_iso8601(const char *s, int64_t *ms);
 int pg_days_in_month(int year, int month);             /* month 1-12 */
 int64_t pg_days_from_civil(int64_t year, int month, int day);  /* since 1970-01-01 */
 void pg_civil_from_days(int64_t days, int *year, int *month, int *day);
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC, so that
+ * a wall-clock jump neither cuts a wait short nor stretches it.
+ * PG_ERR_NOMEM when it cannot be made. */
+pg_err pg_cond_init_mono(pthread_cond_t *cv);
+/* Waits on cv (made by pg_cond_init_mono; mu held) until it is signalled
+ * or ms milliseconds have passed; returns at once when ms <= 0. */
+void pg_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms);
+/* Stops a background thread that sleeps on cv under mu and ends when it
+ * sees *stopping: sets it under mu, wakes every waiter and, when started,
+ * joins th. */
+void pg_thread_stop(pthread_mutex_t *mu, pthread_cond_t *cv,
+		    _Atomic bool *stopping, pthread_t th, bool started);
 
 /* Parses a duration "90s", "5m", "2h", "1d" or plain seconds "30".
  * Returns 0 and sets *seconds, or -1. */

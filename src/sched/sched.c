@@ -397,23 +397,13 @@ static void
 wait_for_work(struct pg_sched *s)
 {
 	int64_t ms = MAX_WAIT_MS, d;
-	struct timespec ts;
 
 	if (s->n_heap > 0) {
 		d = s->heap[0]->next_try - pg_now_ms();
 		if (d < ms)
 			ms = d;
 	}
-	if (ms <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / MS_PER_S);
-	ts.tv_nsec += (long)(ms % MS_PER_S) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	pg_cond_wait_ms(&s->cv, &s->mu, ms);
 }
 
 static void *
@@ -546,7 +536,6 @@ pg_err
 pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 {
 	struct pg_sched *s;
-	pthread_condattr_t ca;
 	struct load_ctx lc;
 	pg_err e = PG_OK;
 	int k, rc;
@@ -561,14 +550,7 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 	s->live = deps->live;
 	s->metrics = deps->metrics;
 	s->channels = deps->channels;
-	if (pthread_condattr_init(&ca) != 0) {
-		free(s);
-		return PG_ERR_NOMEM;
-	}
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0) {
+	if (pg_cond_init_mono(&s->cv) != PG_OK) {
 		free(s);
 		return PG_ERR_NOMEM;
 	}

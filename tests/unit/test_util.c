@@ -1,6 +1,8 @@
 /* Unit tests of util.c and common.c: buffers, time, text checks, hashing. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -69,6 +71,49 @@ test_text_clean(void **state)
 	assert_string_equal(big, "caf");
 	pg_text_logsafe(big, 5, "caf\xc3\xa9!", SIZE_MAX);
 	assert_string_equal(big, "caf");
+}
+
+struct sleeper {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	_Atomic bool stopping;
+	int wakeups;
+};
+
+/* Sleeps a minute at a time until told to stop, as a driver's poller. */
+static void *
+sleeper(void *arg)
+{
+	struct sleeper *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		pg_cond_wait_ms(&s->cv, &s->mu, 60000);
+		s->wakeups++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* pg_thread_stop wakes a thread from a long pg_cond_wait_ms and joins it
+ * (were the wake-up lost, the join would wait out the minute and the
+ * runner's timeout would fail the test); a wait of 0 ms returns at once. */
+static void
+test_thread_stop(void **state)
+{
+	struct sleeper s = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(pg_cond_init_mono(&s.cv), PG_OK);
+	pthread_mutex_lock(&s.mu);
+	pg_cond_wait_ms(&s.cv, &s.mu, 0);
+	pthread_mutex_unlock(&s.mu);
+	assert_int_equal(pthread_create(&th, NULL, sleeper, &s), 0);
+	pg_thread_stop(&s.mu, &s.cv, &s.stopping, th, true);
+	assert_true(s.stopping);
+	assert_true(s.wakeups <= 1);
+	pthread_cond_destroy(&s.cv);
 }
 
 static void
@@ -162,6 +207,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounds),
 		cmocka_unit_test(test_text_clean),
+		cmocka_unit_test(test_thread_stop),
 		cmocka_unit_test(test_iso8601),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_utf8_and_ctl),

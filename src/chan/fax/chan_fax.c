@@ -57,7 +57,8 @@ struct fax_state {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t poller;
-	bool poller_on, stopping;
+	bool poller_on;
+	_Atomic bool stopping;        /* pg_thread_stop */
 	struct pending *pend;
 	size_t n_pend;
 };
@@ -151,7 +152,6 @@ static void *
 poller(void *arg)
 {
 	struct fax_state *st = arg;
-	struct timespec ts;
 
 	pthread_mutex_lock(&st->mu);
 	while (!st->stopping) {
@@ -181,9 +181,7 @@ poller(void *arg)
 			}
 			continue;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += POLL_TICK_MS / 1000;
-		pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+		pg_cond_wait_ms(&st->cv, &st->mu, POLL_TICK_MS);
 	}
 	pthread_mutex_unlock(&st->mu);
 	return NULL;
@@ -377,7 +375,11 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 		return PG_ERR_NOMEM;
 	st->host = host;
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	if (pg_cond_init_mono(&st->cv) != PG_OK) {
+		pthread_mutex_destroy(&st->mu);
+		free(st);
+		return PG_ERR_NOMEM;
+	}
 	pg_fax_sip_init();
 	if (pthread_create(&st->poller, NULL, poller, st) != 0) {
 		pg_fax_sip_deinit();
@@ -398,12 +400,7 @@ fax_stop(void *state)
 
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->mu);
-	st->stopping = true;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	if (st->poller_on)
-		pthread_join(st->poller, NULL);
+	pg_thread_stop(&st->mu, &st->cv, &st->stopping, st->poller, st->poller_on);
 	for (size_t i = 0; i < st->n_pend; i++)
 		pending_free(&st->pend[i]);
 	free(st->pend);

@@ -335,7 +335,6 @@ static pg_err
 mqtt_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **state)
 {
 	struct mqtt_state *st;
-	pthread_condattr_t ca;
 	bool nomem;
 	int rc;
 
@@ -348,15 +347,7 @@ mqtt_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **
 		free(st);
 		return PG_ERR_NOMEM;
 	}
-	if (pthread_condattr_init(&ca) != 0) {
-		mqtt_conf_free(st->conf);
-		free(st);
-		return PG_ERR_NOMEM;
-	}
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&st->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0) {
+	if (pg_cond_init_mono(&st->cv) != PG_OK) {
 		mqtt_conf_free(st->conf);
 		free(st);
 		return PG_ERR_NOMEM;
@@ -390,12 +381,7 @@ mqtt_stop(void *state)
 
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->mu);
-	st->stopping = true;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	if (st->thread_started)
-		pthread_join(st->thread, NULL);
+	pg_thread_stop(&st->mu, &st->cv, &st->stopping, st->thread, st->thread_started);
 	mosquitto_lib_cleanup();
 	mqtt_conf_free(st->conf);
 	mqtt_conf_free(st->next_conf);

@@ -74,18 +74,7 @@ note_failure(struct mqtt_state *st, const char *fmt, ...)
 void
 mqtt_wait_ms(struct mqtt_state *st, int64_t ms)
 {
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / MS_PER_S);
-	ts.tv_nsec += (long)(ms % MS_PER_S) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+	pg_cond_wait_ms(&st->cv, &st->mu, ms);
 }
 
 /* ---- libmosquitto callbacks (connection thread) ---- */

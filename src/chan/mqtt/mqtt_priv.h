@@ -142,7 +142,7 @@ struct mqtt_state {
 	pthread_cond_t cv;          /* any change below */
 	pthread_t thread;
 	bool thread_started;
-	bool stopping;
+	_Atomic bool stopping;        /* pg_thread_stop */
 	const struct pg_chan_host *host;
 	struct mqtt_conf *conf;     /* own copy: the broker connected to;
 				       replaced only by the connection thread */

@@ -275,7 +275,6 @@ poller(void *arg)
 {
 	struct pager_state *st = arg;
 	CURL *curl = curl_easy_init();
-	struct timespec ts;
 	struct poll_gw *due;
 	int64_t now, first;
 	size_t i;
@@ -304,14 +303,7 @@ poller(void *arg)
 			pthread_mutex_lock(&st->mu);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (first - now) / MS_PER_S;
-		ts.tv_nsec += ((first - now) % MS_PER_S) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+		pg_cond_wait_ms(&st->cv, &st->mu, first - now);
 	}
 	pthread_mutex_unlock(&st->mu);
 	curl_easy_cleanup(curl);
@@ -556,17 +548,16 @@ static pg_err
 pager_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **state)
 {
 	struct pager_state *st = calloc(1, sizeof *st);
-	pthread_condattr_t ca;
 
 	if (!st)
 		return PG_ERR_NOMEM;
 	st->host = host;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_mutex_init(&st->tap_spare, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (pg_cond_init_mono(&st->cv) != PG_OK) {
+		free(st);
+		return PG_ERR_NOMEM;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(st);
 		return PG_ERR_NOMEM;
@@ -595,12 +586,7 @@ pager_stop(void *state)
 
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->mu);
-	st->stopping = true;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	if (st->thread_started)
-		pthread_join(st->thread, NULL);
+	pg_thread_stop(&st->mu, &st->cv, &st->stopping, st->thread, st->thread_started);
 	for (i = 0; i < st->n_polls; i++)
 		pager_gw_clear(&st->polls[i].gw);
 	free(st->polls);
