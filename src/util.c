@@ -491,6 +491,93 @@ pg_text_logsafe(char *dst, size_t n, const char *src, size_t len)
 	return dst;
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes s[0..n) ('+' is a space, %XX a byte; a malformed escape stays
+ * literal) into a new string. */
+static char *
+form_part(const char *s, size_t n)
+{
+	char *o = malloc(n + 1);
+	size_t j = 0;
+	int hi, lo;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+')
+			o[j++] = ' ';
+		else if (s[i] == '%' && i + 2 < n &&
+			 (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+			o[j++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else
+			o[j++] = s[i];
+	}
+	o[j] = '\0';
+	return o;
+}
+
+void
+pg_kv_free(struct pg_kv *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+pg_err
+pg_form_decode(const char *body, size_t len, size_t max_fields,
+		struct pg_kv **out, size_t *n)
+{
+	struct pg_kv *v = NULL;
+	size_t cnt = 0, i = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (len > 0 && !(v = calloc(max_fields ? max_fields : 1, sizeof *v)))
+		return PG_ERR_NOMEM;
+	while (i < len) {
+		size_t end = i, eq;
+
+		while (end < len && body[end] != '&')
+			end++;
+		if (end > i) {
+			if (cnt == max_fields) {
+				*out = v;            /* the first max_fields */
+				*n = cnt;
+				return PG_ERR_TOOBIG;
+			}
+			for (eq = i; eq < end && body[eq] != '='; eq++)
+				;
+			v[cnt].key = form_part(body + i, eq - i);
+			v[cnt].value = eq < end ? form_part(body + eq + 1, end - eq - 1) :
+				form_part("", 0);
+			if (!v[cnt].key || !v[cnt].value) {
+				pg_kv_free(v, cnt + 1);
+				return PG_ERR_NOMEM;
+			}
+			cnt++;
+		}
+		i = end + 1;
+	}
+	*out = v;
+	*n = cnt;
+	return PG_OK;
+}
+
 char *
 pg_strdup(const char *s)
 {

@@ -90,6 +90,16 @@ char *pg_text_logsafe(char *dst, size_t n, const char *src, size_t len);
  * sequence (after a byte-bounded copy).  Returns s. */
 char *pg_utf8_trim_partial(char *s);
 
+/* Decodes an application/x-www-form-urlencoded body[0..len) ('+' is a
+ * space, %XX a byte, a malformed escape stays literal; empty pairs are
+ * skipped, a name without '=' gets "") into *out, an array of *n fields
+ * the caller frees with pg_kv_free.  At most max_fields fields: when the
+ * body has more, *out holds the first max_fields and PG_ERR_TOOBIG is
+ * returned.  PG_ERR_NOMEM (then *out is NULL). */
+pg_err pg_form_decode(const char *body, size_t len, size_t max_fields,
+		      struct pg_kv **out, size_t *n);
+void pg_kv_free(struct pg_kv *v, size_t n);
+
 /* strdup that returns NULL for NULL. */
 char *pg_strdup(const char *s);
 /* snprintf-style copy that always terminates; returns dst. */

@@ -62,65 +62,22 @@ query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value
 	return MHD_YES;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes s[0..n) in place ('+' is a space, %XX a byte); returns the new
- * length.  A malformed escape is kept literally. */
-static size_t
-form_decode(char *s, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (s[i] == '+')
-			s[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-			 (lo = hexval(s[i + 2])) >= 0) {
-			s[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else
-			s[o++] = s[i];
-	}
-	return o;
-}
-
-/* Adds the fields of a url-encoded body. */
+/* Adds the fields of a url-encoded body, as many as fit (the rest are
+ * ignored, as past CB_MAX_PARAMS in the query). */
 static void
 parse_form(struct cb_params *p, const char *body, size_t len)
 {
-	char *copy = strndup(body, len);
-	char *save = NULL;
+	struct pg_kv *v;
+	size_t n;
+	pg_err e = pg_form_decode(body, len, CB_MAX_PARAMS - p->n, &v, &n);
 
-	if (!copy) {
+	if (e == PG_ERR_NOMEM) {
 		p->nomem = true;
 		return;
 	}
-	for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(pair, '=');
-		size_t kn, vn = 0;
-		char *v = NULL;
-
-		if (eq) {
-			*eq = '\0';
-			v = eq + 1;
-			vn = form_decode(v, strlen(v));
-		}
-		kn = form_decode(pair, strlen(pair));
-		params_add(p, pair, kn, v, vn);
-	}
-	free(copy);
+	for (size_t i = 0; i < n; i++)
+		params_add(p, v[i].key, strlen(v[i].key), v[i].value, strlen(v[i].value));
+	pg_kv_free(v, n);
 }
 
 const char *

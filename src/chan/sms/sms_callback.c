@@ -36,92 +36,6 @@
 
 /* ---- form bodies and Twilio signatures (pure) ---- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes s[0..n) ('+' is a space, %XX a byte; a malformed escape stays
- * literal) into a new string. */
-static char *
-form_part(const char *s, size_t n)
-{
-	char *o = malloc(n + 1);
-	size_t j = 0;
-	int hi, lo;
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+')
-			o[j++] = ' ';
-		else if (s[i] == '%' && i + 2 < n &&
-			 (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
-			o[j++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else
-			o[j++] = s[i];
-	}
-	o[j] = '\0';
-	return o;
-}
-
-void
-sms_kv_free(struct pg_kv *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].key);
-		free(v[i].value);
-	}
-	free(v);
-}
-
-pg_err
-sms_form_decode(const char *body, size_t len, size_t max_fields,
-		struct pg_kv **out, size_t *n)
-{
-	struct pg_kv *v = NULL;
-	size_t cnt = 0, i = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (len > 0 && !(v = calloc(max_fields ? max_fields : 1, sizeof *v)))
-		return PG_ERR_NOMEM;
-	while (i < len) {
-		size_t end = i, eq;
-
-		while (end < len && body[end] != '&')
-			end++;
-		if (end > i) {
-			if (cnt == max_fields) {
-				sms_kv_free(v, cnt);
-				return PG_ERR_TOOBIG;
-			}
-			for (eq = i; eq < end && body[eq] != '='; eq++)
-				;
-			v[cnt].key = form_part(body + i, eq - i);
-			v[cnt].value = eq < end ? form_part(body + eq + 1, end - eq - 1) :
-				form_part("", 0);
-			if (!v[cnt].key || !v[cnt].value) {
-				sms_kv_free(v, cnt + 1);
-				return PG_ERR_NOMEM;
-			}
-			cnt++;
-		}
-		i = end + 1;
-	}
-	*out = v;
-	*n = cnt;
-	return PG_OK;
-}
-
 /* Orders fields by name, then by their order in the body. */
 struct sorted { const struct pg_kv *kv; size_t idx; };
 
@@ -224,9 +138,8 @@ token_ok(const struct pg_chan_host *host, const char *sdid, const char *tok,
 
 	if (!parse_did(sdid, did) || n != PG_TOKEN_LEN - 1)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (hexval(tok[i]) < 0)
-			return false;
+	if (strspn(tok, "0123456789abcdefABCDEF") != n)
+		return false;
 	return host->callback_ok(host->ctx, *did, tok);
 }
 
@@ -266,7 +179,14 @@ post_fields(const struct pg_http_req *req, struct pg_kv **f, size_t *nf)
 	if (!req->content_type ||
 	    strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0)
 		return PG_OK;
-	return sms_form_decode(req->body, req->body_len, MAX_FIELDS, f, nf);
+	pg_err e = pg_form_decode(req->body, req->body_len, MAX_FIELDS, f, nf);
+
+	if (e) {                /* too many fields: refused whole */
+		pg_kv_free(*f, *nf);
+		*f = NULL;
+		*nf = 0;
+	}
+	return e;
 }
 
 static const char *
@@ -445,7 +365,7 @@ twilio_status(const struct pg_chan_host *host, const struct pg_config *cfg,
 		return;
 	}
 	if (!twilio_signed(cfg, req, f, nf)) {
-		sms_kv_free(f, nf);
+		pg_kv_free(f, nf);
 		pg_warn("sms: Twilio status callback with a bad signature refused");
 		answer(resp, 403, "forbidden\n");
 		return;
@@ -460,7 +380,7 @@ twilio_status(const struct pg_chan_host *host, const struct pg_config *cfg,
 	pg_text_oneline(s_err, sizeof s_err, err ? err : "", SIZE_MAX);
 	snprintf(detail, sizeof detail, "twilio status %s%s%s%s%s", s_st,
 		 *s_err ? " error " : "", s_err, *s_sid ? " sid=" : "", s_sid);
-	sms_kv_free(f, nf);
+	pg_kv_free(f, nf);
 	if (strcmp(s_st, "delivered") == 0 || strcmp(s_st, "read") == 0)
 		receipt(host, did, PG_D_DELIVERED, detail, resp);
 	else if (strcmp(s_st, "failed") == 0 || strcmp(s_st, "undelivered") == 0)
@@ -483,7 +403,7 @@ twilio_inbound(const struct pg_chan_host *host, const struct pg_config *cfg,
 		return;
 	}
 	if (!twilio_signed(cfg, req, f, nf)) {
-		sms_kv_free(f, nf);
+		pg_kv_free(f, nf);
 		pg_warn("sms: Twilio inbound webhook with a bad signature refused");
 		answer(resp, 403, "forbidden\n");
 		return;
@@ -493,7 +413,7 @@ twilio_inbound(const struct pg_chan_host *host, const struct pg_config *cfg,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>\n");
 	if (resp->status != 200)
 		pg_strlcpy(resp->content_type, "text/plain", sizeof resp->content_type);
-	sms_kv_free(f, nf);
+	pg_kv_free(f, nf);
 }
 
 void

@@ -198,10 +198,5 @@ void sms_http(const struct pg_chan_host *host, const struct pg_config *cfg,
  * characters and a NUL. */
 pg_err sms_twilio_signature(const char *auth_token, const char *url,
 			    const struct pg_kv *fields, size_t n, char out[32]);
-/* Decodes an application/x-www-form-urlencoded body into *out (owned,
- * free with sms_kv_free).  At most max_fields fields (PG_ERR_TOOBIG). */
-pg_err sms_form_decode(const char *body, size_t len, size_t max_fields,
-		       struct pg_kv **out, size_t *n);
-void sms_kv_free(struct pg_kv *v, size_t n);
 
 #endif
