@@ -61,6 +61,23 @@ static const char *const day_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri
 
 /* ---- small parsers ---- */
 
+bool config__new_id(struct pg_conf *cx, const config_setting_t *g, const char *id,
+		    const char *what, int taken_line)
+{
+	if (!id)
+		return false;
+	if (!config__id_ok(id, true)) {
+		pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, what, id, NULL,
+			    "lower-case letters, digits, '-' and '_'");
+		return false;
+	}
+	if (taken_line) {
+		pg_conf_duplicate(cx, g, 0, what, id, NULL, taken_line);
+		return false;
+	}
+	return true;
+}
+
 bool config__id_ok(const char *s, bool underscore)
 {
 	size_t n = strlen(s);
@@ -312,12 +329,7 @@ static void load_fields(struct loader *ld, struct pg_client *cl, const config_se
 		pg_conf_apply(cx, g, t, f);
 		const char *id = pg_conf_string(g, t, 0, "id");
 		const struct pg_field *old = id ? pg_client_field(cl, id) : NULL;
-		if (id && !config__id_ok(id, true))
-			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "field id", id,
-				    NULL, "lower-case letters, digits, '-' and '_'");
-		else if (old)
-			pg_conf_duplicate(cx, g, 0, "field id", id, NULL, old->line);
-		if (!id || !config__id_ok(id, true) || old) {
+		if (!config__new_id(cx, g, id, "field id", old ? old->line : 0)) {
 			pg_conf_release(t, f);
 			continue;
 		}

@@ -211,12 +211,7 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 		pg_conf_apply(cx, g, t, ct);
 		const char *id = pg_conf_string(g, t, 0, "id");
 		const struct pg_contact *old = id ? pg_client_contact(cl, id) : NULL;
-		if (id && !config__id_ok(id, true))
-			pg_conf_bad(cx, config_setting_get_member(g, "id"), 0, "contact id", id,
-				    NULL, "lower-case letters, digits, '-' and '_'");
-		else if (old)
-			pg_conf_duplicate(cx, g, 0, "contact id", id, NULL, old->line);
-		if (!id || !config__id_ok(id, true) || old) {
+		if (!config__new_id(cx, g, id, "contact id", old ? old->line : 0)) {
 			pg_conf_release(t, ct);
 			continue;
 		}

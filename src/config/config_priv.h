@@ -90,6 +90,13 @@ void config__free_templates(struct pg_template *t, size_t n);
  * (config_client.c) */
 #define CONFIG_ID_MAX 64
 bool config__id_ok(const char *s, bool underscore);
+/* True when id, the "id" of entry g (what: "field id", "contact id"),
+ * is given, well formed (config__id_ok with '_') and new; otherwise
+ * reports why - bad, or a duplicate of the entry at taken_line (0: not
+ * taken) - and returns false.  A missing id was reported by the key
+ * table. */
+bool config__new_id(struct pg_conf *cx, const config_setting_t *g, const char *id,
+		    const char *what, int taken_line);
 
 /* Parses one client file into cl (cl->file set by the caller); needs the
  * daemon part of ld->c (the drivers' settings, the default templates).
