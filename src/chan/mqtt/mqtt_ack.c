@@ -17,23 +17,6 @@
 #include "mqtt_priv.h"
 #include "pagegate/util.h"
 
-static pg_err
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static pg_err
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return PG_ERR_INVAL;
-}
-
 /* Copies s[0..n) into ref when it is 1..PG_ACK_REF_MAX-1 digits (the
  * store's references are digits; words like "ok" never pass). */
 static bool
@@ -93,9 +76,9 @@ parse_json(const char *text, size_t len, char ref[PG_ACK_REF_MAX],
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return fail(err, errlen, "not valid JSON: %s", je.text);
+		return mqtt_invalid(err, errlen, "not valid JSON: %s", je.text);
 	if (!json_is_object(root)) {
-		e = fail(err, errlen, "JSON payload is not an object");
+		e = mqtt_invalid(err, errlen, "JSON payload is not an object");
 		goto out;
 	}
 	ack = json_object_get(root, "ack");
@@ -105,17 +88,17 @@ parse_json(const char *text, size_t len, char ref[PG_ACK_REF_MAX],
 		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(ack));
 		r = num;
 	} else {
-		e = fail(err, errlen, "JSON payload has no \"ack\" string");
+		e = mqtt_invalid(err, errlen, "JSON payload has no \"ack\" string");
 		goto out;
 	}
 	if (!ref_copy(r, strlen(r), ref)) {
-		e = fail(err, errlen, "\"ack\" is not a reference (1 to %d digits)",
+		e = mqtt_invalid(err, errlen, "\"ack\" is not a reference (1 to %d digits)",
 			 PG_ACK_REF_MAX - 1);
 		goto out;
 	}
 	by = json_object_get(root, "by");
 	if (by && !json_is_string(by) && !json_is_null(by)) {
-		e = fail(err, errlen, "\"by\" is not a string");
+		e = mqtt_invalid(err, errlen, "\"by\" is not a string");
 		goto out;
 	}
 	who_copy(json_is_string(by) ? json_string_value(by) : "", who);
@@ -146,7 +129,7 @@ parse_text(const char *s, size_t n, char ref[PG_ACK_REF_MAX], char *err,
 	while (b < e && (isspace((unsigned char)s[b]) || s[b] == ':'))
 		b++;
 	if (!ref_copy(s + b, e - b, ref))
-		return fail(err, errlen, "not an acknowledgement (expected \"REF\", "
+		return mqtt_invalid(err, errlen, "not an acknowledgement (expected \"REF\", "
 			    "\"ack REF\" or JSON {\"ack\":\"REF\"})");
 	return PG_OK;
 }
@@ -162,13 +145,13 @@ mqtt_ack_parse(const void *payload, size_t len, char ref[PG_ACK_REF_MAX],
 	ref[0] = '\0';
 	who[0] = '\0';
 	if (!payload || len == 0)
-		return fail(err, errlen, "empty payload");
+		return mqtt_invalid(err, errlen, "empty payload");
 	if (len > MQTT_ACK_MAX)
-		return fail(err, errlen, "payload of %zu bytes is over %d", len, MQTT_ACK_MAX);
+		return mqtt_invalid(err, errlen, "payload of %zu bytes is over %d", len, MQTT_ACK_MAX);
 	if (memchr(s, '\0', len))
-		return fail(err, errlen, "payload contains a NUL byte");
+		return mqtt_invalid(err, errlen, "payload contains a NUL byte");
 	if (!pg_utf8_valid(s, len))
-		return fail(err, errlen, "payload is not valid UTF-8");
+		return mqtt_invalid(err, errlen, "payload is not valid UTF-8");
 	while (i < len && isspace((unsigned char)s[i]))
 		i++;
 	if (i < len && s[i] == '{')

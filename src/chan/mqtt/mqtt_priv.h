@@ -175,4 +175,10 @@ void *mqtt_conn_main(void *st);
 /* Waits on st->cv (st->mu held) at most ms milliseconds. */
 void mqtt_wait_ms(struct mqtt_state *st, int64_t ms);
 
+/* Writes the reason into err (when given) and returns PG_ERR_INVAL: the
+ * answer of the topic and acknowledgement parsers to bad input
+ * (mqtt_topic.c). */
+pg_err mqtt_invalid(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -16,12 +16,8 @@
 static const char *const placeholders[] = { "{client}", "{contact}" };
 enum { PH_CLIENT = 0, PH_CONTACT, PH__COUNT };
 
-static pg_err
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static pg_err
-fail(char *err, size_t errlen, const char *fmt, ...)
+pg_err
+mqtt_invalid(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,23 +48,23 @@ check_topic(const char *s, bool tmpl, char *err, size_t errlen)
 	int ph;
 
 	if (n == 0)
-		return fail(err, errlen, "the topic is empty");
+		return mqtt_invalid(err, errlen, "the topic is empty");
 	if (n > MQTT_TOPIC_MAX)
-		return fail(err, errlen, "the topic is longer than %d bytes", MQTT_TOPIC_MAX);
+		return mqtt_invalid(err, errlen, "the topic is longer than %d bytes", MQTT_TOPIC_MAX);
 	if (!pg_utf8_valid(s, n))
-		return fail(err, errlen, "the topic is not valid UTF-8");
+		return mqtt_invalid(err, errlen, "the topic is not valid UTF-8");
 	if (pg_has_ctl(s, false))
-		return fail(err, errlen, "the topic contains a control character");
+		return mqtt_invalid(err, errlen, "the topic contains a control character");
 	if (s[0] == '$')
-		return fail(err, errlen, "topics starting with '$' are reserved for the broker");
+		return mqtt_invalid(err, errlen, "topics starting with '$' are reserved for the broker");
 	for (i = 0; i < n; i++) {
 		switch (s[i]) {
 		case '+':
 		case '#':
-			return fail(err, errlen, "wildcard '%c' in a topic to publish to", s[i]);
+			return mqtt_invalid(err, errlen, "wildcard '%c' in a topic to publish to", s[i]);
 		case '/':
 			if (level == 0)
-				return fail(err, errlen, i == 0 ? "the topic starts with '/' (empty level)" :
+				return mqtt_invalid(err, errlen, i == 0 ? "the topic starts with '/' (empty level)" :
 					    "empty level (\"//\") in the topic");
 			level = 0;
 			continue;
@@ -79,17 +75,17 @@ check_topic(const char *s, bool tmpl, char *err, size_t errlen)
 				continue;
 			}
 			if (tmpl)
-				return fail(err, errlen, "unknown placeholder at \"%.20s\" "
+				return mqtt_invalid(err, errlen, "unknown placeholder at \"%.20s\" "
 					    "(only {client} and {contact})", s + i);
-			return fail(err, errlen, "'{' in the topic");
+			return mqtt_invalid(err, errlen, "'{' in the topic");
 		case '}':
-			return fail(err, errlen, "lone '}' in the topic");
+			return mqtt_invalid(err, errlen, "lone '}' in the topic");
 		default:
 			level++;
 		}
 	}
 	if (level == 0)
-		return fail(err, errlen, "the topic ends with '/' (empty level)");
+		return mqtt_invalid(err, errlen, "the topic ends with '/' (empty level)");
 	return PG_OK;
 }
 
@@ -97,7 +93,7 @@ pg_err
 mqtt_topic_check(const char *tmpl, char *err, size_t errlen)
 {
 	if (!tmpl)
-		return fail(err, errlen, "no topic");
+		return mqtt_invalid(err, errlen, "no topic");
 	return check_topic(tmpl, true, err, errlen);
 }
 
@@ -106,9 +102,9 @@ static pg_err
 value_ok(const char *what, const char *v, char *err, size_t errlen)
 {
 	if (!v || !*v)
-		return fail(err, errlen, "the %s id is empty", what);
+		return mqtt_invalid(err, errlen, "the %s id is empty", what);
 	if (strpbrk(v, "/+#{}"))
-		return fail(err, errlen, "the %s id \"%.64s\" contains '/', '+', '#' or a brace",
+		return mqtt_invalid(err, errlen, "the %s id \"%.64s\" contains '/', '+', '#' or a brace",
 			    what, v);
 	return PG_OK;
 }
@@ -140,10 +136,10 @@ mqtt_topic_expand(const char *tmpl, const char *client, const char *contact,
 		}
 	}
 	if (e == PG_ERR_TOOBIG)
-		fail(err, errlen, "the expanded topic is longer than %zu bytes",
+		mqtt_invalid(err, errlen, "the expanded topic is longer than %zu bytes",
 		     outlen - 1 < MQTT_TOPIC_MAX ? outlen - 1 : (size_t)MQTT_TOPIC_MAX);
 	else if (e == PG_ERR_NOMEM)
-		fail(err, errlen, "out of memory");
+		mqtt_invalid(err, errlen, "out of memory");
 	if (!e)
 		e = check_topic(b.data ? b.data : "", false, err, errlen);
 	if (!e)
@@ -159,20 +155,20 @@ mqtt_filter_check(const char *f, char *err, size_t errlen)
 	bool level_start = true;
 
 	if (!f || !*f)
-		return fail(err, errlen, "the topic filter is empty");
+		return mqtt_invalid(err, errlen, "the topic filter is empty");
 	n = strlen(f);
 	if (n > MQTT_TOPIC_MAX)
-		return fail(err, errlen, "the topic filter is longer than %d bytes", MQTT_TOPIC_MAX);
+		return mqtt_invalid(err, errlen, "the topic filter is longer than %d bytes", MQTT_TOPIC_MAX);
 	if (!pg_utf8_valid(f, n))
-		return fail(err, errlen, "the topic filter is not valid UTF-8");
+		return mqtt_invalid(err, errlen, "the topic filter is not valid UTF-8");
 	if (pg_has_ctl(f, false))
-		return fail(err, errlen, "the topic filter contains a control character");
+		return mqtt_invalid(err, errlen, "the topic filter contains a control character");
 	for (i = 0; i < n; i++) {
 		if (f[i] == '+' || f[i] == '#') {
 			if (!level_start || (f[i + 1] && f[i + 1] != '/'))
-				return fail(err, errlen, "'%c' must be a whole level of the filter", f[i]);
+				return mqtt_invalid(err, errlen, "'%c' must be a whole level of the filter", f[i]);
 			if (f[i] == '#' && f[i + 1])
-				return fail(err, errlen, "'#' must be the last level of the filter");
+				return mqtt_invalid(err, errlen, "'#' must be the last level of the filter");
 		}
 		level_start = f[i] == '/';
 	}
