@@ -65,6 +65,15 @@ pg_job_set(struct pg_job *j, enum pg_outcome o, const char *fmt, ...)
 	pg_utf8_trim_partial(j->reply);
 }
 
+const char *
+pg_http_param(const struct pg_http_req *r, const char *name)
+{
+	for (size_t i = 0; r && name && i < r->n_params; i++)
+		if (strcmp(r->params[i].key, name) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
 /* ---- the running drivers ---- */
 
 struct pg_channels {

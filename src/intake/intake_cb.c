@@ -80,15 +80,6 @@ parse_form(struct cb_params *p, const char *body, size_t len)
 	pg_kv_free(v, n);
 }
 
-const char *
-pg_http_param(const struct pg_http_req *r, const char *name)
-{
-	for (size_t i = 0; r && name && i < r->n_params; i++)
-		if (strcmp(r->params[i].key, name) == 0)
-			return r->params[i].value;
-	return NULL;
-}
-
 static const char *
 req_header(const struct pg_http_req *r, const char *name)
 {
