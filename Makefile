@@ -29,7 +29,11 @@ PG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 DAEMON_SRC := src/pagegated.c
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 LIB_SRC  := $(sort $(filter-out $(DAEMON_SRC) src/cli/%,$(shell find src -name '*.c')))
-LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+# The operator console's files, embedded into the library as a table.
+WWW_DIR  := src/console/www
+WWW_DEPS := $(shell find $(WWW_DIR) 2>/dev/null)
+WWW_OBJ  := $(BUILD)/obj/gen/console_www.o
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(WWW_OBJ)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -46,6 +50,14 @@ all: $(BUILD)/pagegated $(BUILD)/pagegate
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(PG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/console_www.c: src/console/embed.sh $(WWW_DEPS)
+	@mkdir -p $(@D)
+	sh src/console/embed.sh $(WWW_DIR) $@
+
+$(WWW_OBJ): $(BUILD)/gen/console_www.c src/intake/intake_priv.h
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) -Isrc/intake $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libpagegate.a: $(LIB_OBJ)
 	@rm -f $@

@@ -34,6 +34,14 @@ usage(FILE *f)
 	    "  -V       print the version\n");
 }
 
+/* The store's observer: every committed change to a message goes to the
+ * consoles' event streams. */
+static void
+on_change(void *arg, int64_t mid, const char *change)
+{
+	pg_events_message(arg, mid, change);
+}
+
 /* Loads path; prints every diagnostic as file:line: message. */
 static struct pg_config *
 load(const char *path)
@@ -133,11 +141,19 @@ main(int argc, char **argv)
 		pg_config_release(cfg);
 		return 1;
 	}
+	if ((e = pg_events_new(cfg->console_max_streams, &ctx.events)) != PG_OK) {
+		pg_error("cannot make the event ring: %s", pg_strerror(e));
+		pg_store_close(ctx.store);
+		pg_config_release(cfg);
+		return 1;
+	}
+	pg_store_observe(ctx.store, on_change, ctx.events);
 	pg_live_init(&live, cfg);
 	ctx.live = &live;
 	if ((e = pg_ack_host_init(&ack, ctx.store, &metrics)) != PG_OK) {
 		pg_error("cannot read the server secret from the store: %s", pg_strerror(e));
 		pg_store_close(ctx.store);
+		pg_events_free(ctx.events);
 		pg_live_destroy(&live);
 		return 1;
 	}
@@ -194,6 +210,7 @@ out:
 		pg_sched_stop(ctx.sched);
 	pg_channels_stop(ctx.channels);
 	pg_store_close(ctx.store);
+	pg_events_free(ctx.events);     /* the store's writer published last */
 	pg_live_destroy(&live);
 	pg_info("stopped");
 	return rc;

@@ -155,6 +155,8 @@ struct pg_client {
 	struct pg_date *holidays;
 	size_t n_holidays;
 	char *instructions;          /* may be NULL */
+	char *greeting;              /* what the operator says on answering; the
+					default names the client */
 	struct pg_field *fields;
 	size_t n_fields;
 	struct pg_contact *contacts;
@@ -202,6 +204,12 @@ struct pg_config {
 	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
 	int workers;              /* delivery worker threads (default 4) */
+	/* console = { dir; idle; max_streams; } */
+	char *console_dir;        /* serve the console from here instead of the
+				     files built in (development); NULL */
+	int console_idle_s;       /* a console session ends after this long
+				     without a request (default 30m) */
+	int console_max_streams;  /* open event streams at most (default 64) */
 	struct pg_operator *operators;
 	size_t n_operators;
 	char *callback;           /* default callback number (content.h), may be NULL */
@@ -239,6 +247,8 @@ const struct pg_escalation *pg_client_escalation(const struct pg_client *cl,
 const struct pg_field *pg_client_field(const struct pg_client *cl, const char *id);
 /* The operator whose token hashes to the stored hash (constant time), or NULL. */
 const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *token);
+/* The operator called name, or NULL. */
+const struct pg_operator *pg_config_operator(const struct pg_config *c, const char *name);
 /* The template text for name: the client's override, else the default;
  * NULL when neither exists. */
 const struct pg_template *pg_config_template(const struct pg_config *c,

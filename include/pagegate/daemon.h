@@ -9,6 +9,7 @@
 #include "pagegate/channel.h"
 #include "pagegate/config.h"
 #include "pagegate/escalate.h"
+#include "pagegate/events.h"
 #include "pagegate/metrics.h"
 #include "pagegate/sched.h"
 #include "pagegate/store.h"
@@ -21,6 +22,7 @@ struct pg_ctx {
 	struct pg_esc *esc;           /* escalation timers */
 	struct pg_metrics *metrics;
 	struct pg_ack_host *ack;      /* acknowledgements, callback tokens */
+	struct pg_events *events;     /* what the consoles' event streams hear */
 	int64_t started_ms;
 };
 

@@ -304,6 +304,15 @@ void pg_delivery_free(struct pg_delivery *d);   /* frees members only */
 void pg_message_full_free(struct pg_message_full *f);
 void pg_message_list_free(struct pg_message *v, size_t n);
 
+/* Calls fn(arg, mid, change) from the store's writer thread after each
+ * commit, once for every message an operation of it touched; change is
+ * the first ledger event the operation wrote about it ("received",
+ * "attempt_started", "sent", "acknowledged" ...).  Nothing is called for
+ * what was rolled back.  fn must be quick and must not call the store
+ * (the writer waits for it).  Set it before the store is shared. */
+void pg_store_observe(struct pg_store *st,
+		      void (*fn)(void *arg, int64_t mid, const char *change), void *arg);
+
 /* Counters for /metrics and the bench: commits and rows written. */
 struct pg_store_stats { uint64_t commits; uint64_t writes; };
 void pg_store_stats(struct pg_store *st, struct pg_store_stats *out);

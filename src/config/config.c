@@ -230,6 +230,14 @@ const struct pg_field *pg_client_field(const struct pg_client *cl, const char *i
 
 /* Hashes the token once and compares it with every operator's hash (no
  * early exit, so the time does not depend on which operator matched). */
+const struct pg_operator *pg_config_operator(const struct pg_config *c, const char *name)
+{
+	for (size_t i = 0; c && name && i < c->n_operators; i++)
+		if (c->operators[i].name && strcmp(c->operators[i].name, name) == 0)
+			return &c->operators[i];
+	return NULL;
+}
+
 const struct pg_operator *pg_config_auth(const struct pg_config *c, const char *token)
 {
 	if (!token || !token[0])

@@ -29,6 +29,7 @@ static const struct pg_key client_keys[] = {
 	{ .name = "business_hours", .type = PG_KT_LIST },
 	{ .name = "holidays", .type = PG_KT_STRS },
 	{ "instructions", PG_KT_TEXT, PG_AT(CL, instructions) },
+	{ "greeting", PG_KT_STR, PG_AT(CL, greeting), .lo = 1, .hi = 400 },
 	{ .name = "fields", .type = PG_KT_LIST },
 	{ .name = "contacts", .type = PG_KT_LIST },
 	{ .name = "rules", .type = PG_KT_LIST },

@@ -29,6 +29,17 @@ static const struct pg_key store_keys[] = {
 };
 static const struct pg_keytab store_tab = { "store", store_keys, NULL };
 
+static const struct pg_key console_keys[] = {
+	{ "dir", PG_KT_PATH, PG_KF_READABLE, PG_AT(CFG, console_dir),
+	  .hint = "a directory of the console's files" },
+	{ "idle", PG_KT_DUR, PG_AT(CFG, console_idle_s), .lo = 1, .hi = 7 * 86400,
+	  .def = 30 * 60 },
+	{ "max_streams", PG_KT_INT, PG_AT(CFG, console_max_streams), .lo = 1, .hi = 256,
+	  .def = 64 },
+	PG_KEY_END
+};
+static const struct pg_keytab console_tab = { "console", console_keys, NULL };
+
 static const struct pg_key daemon_keys[] = {
 	{ .name = "listen", .type = PG_KT_STR },
 	{ "port", PG_KT_INT, PG_AT(CFG, port), .lo = 1, .hi = 65535, .def = 8025 },
@@ -43,6 +54,7 @@ static const struct pg_key daemon_keys[] = {
 	{ "max_body", PG_KT_INT, PG_AT(CFG, max_body), .lo = 1024, .hi = 16777216,
 	  .def = 65536 },
 	{ "workers", PG_KT_INT, PG_AT(CFG, workers), .lo = 1, .hi = 64, .def = 4 },
+	{ "console", PG_KT_GROUP, .sub = &console_tab },
 	{ .name = "operators", .type = PG_KT_LIST },
 	{ .name = "retry", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },

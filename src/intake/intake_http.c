@@ -345,6 +345,12 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 		return PG_ERR_NOMEM;
 	}
 	h->ctx = ctx;
+	if (intake__sessions_new(&h->sessions) != PG_OK) {
+		freeaddrinfo(ai);
+		pg_config_release(cfg);
+		free(h);
+		return PG_ERR_NOMEM;
+	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handler, h,
@@ -359,6 +365,7 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 		pg_error("http: cannot listen on %s port %d",
 			 cfg->listen ? cfg->listen : "127.0.0.1", cfg->port);
 		pg_config_release(cfg);
+		intake__sessions_free(h->sessions);
 		free(h);
 		return PG_ERR_IO;
 	}
@@ -385,6 +392,9 @@ pg_http_stop(struct pg_http *h)
 {
 	if (h == NULL)
 		return;
+	/* event streams wait for their next event: wake them to end */
+	pg_events_shutdown(h->ctx->events);
 	MHD_stop_daemon(h->d);
+	intake__sessions_free(h->sessions);
 	free(h);
 }

@@ -2,8 +2,10 @@
  * intake_priv.h - the intake's own contract, not a public one.  Included
  * by the intake's files only (intake_http.c, intake_route.c,
  * intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_cb.c,
- * intake_link.c, intake_view.c, intake_json.c) and by the unit test of
- * the route matcher (tests/unit/test_intake_route.c).
+ * intake_link.c, intake_view.c, intake_json.c, intake_session.c,
+ * intake_events.c, intake_console.c, intake_clients.c) and by the unit
+ * tests of the route matcher and the sessions
+ * (tests/unit/test_intake_route.c, tests/unit/test_session.c).
  */
 #ifndef PAGEGATE_INTAKE_PRIV_H
 #define PAGEGATE_INTAKE_PRIV_H
@@ -16,10 +18,14 @@
 
 /* ---- requests, routes and handlers (intake_route.c has the table) ---- */
 
-/* The server: libmicrohttpd's daemon and the daemon's context. */
+struct intake_sessions;
+
+/* The server: libmicrohttpd's daemon, the daemon's context and the
+ * console's sessions. */
 struct pg_http {
 	struct MHD_Daemon *d;
 	struct pg_ctx *ctx;
+	struct intake_sessions *sessions;
 };
 
 struct intake_req;
@@ -33,12 +39,16 @@ typedef enum MHD_Result intake_handler(struct pg_http *h, struct MHD_Connection 
 
 /* Methods a row serves. */
 enum { R_GET = 1u,   /* GET, and HEAD (libmicrohttpd sends no body back) */
-       R_POST = 2u };
+       R_POST = 2u,
+       R_DELETE = 4u };
 
 /* Who may call a row. */
 enum intake_auth {
 	A_OPEN,      /* anybody; no configuration is held; takes no body */
-	A_OPERATOR,  /* an operator: "Authorization: Bearer TOKEN" */
+	A_OPERATOR,  /* an operator: "Authorization: Bearer TOKEN", or the
+		      * console's session cookie (with its CSRF token on a
+		      * POST or DELETE) */
+	A_SIGNIN,    /* the body carries the credentials (sign-in) */
 	A_CALENDAR,  /* ?key= the client's calendar key, else as A_OPERATOR */
 	A_LINK,      /* the token in the path is the credential */
 	A_DRIVER     /* the channel driver authenticates; it sees the method as
@@ -80,7 +90,8 @@ struct intake_params {
 	char rest[512];              /* {channel}: what follows /cb/<channel> */
 };
 
-#define INTAKE_ALLOW_LEN 24          /* "GET, HEAD, POST" */
+#define INTAKE_ALLOW_LEN 32          /* "GET, HEAD, POST, DELETE" */
+#define INTAKE_SID_LEN   65          /* a session id or CSRF token: 64 hex + NUL */
 
 /* Per-request state (MHD's con_cls). */
 struct intake_req {
@@ -88,6 +99,8 @@ struct intake_req {
 	struct intake_params p;      /* the path's parameters */
 	struct pg_config *cfg;       /* held until completion; NULL for A_OPEN rows */
 	const struct pg_operator *op;  /* A_OPERATOR rows (A_CALENDAR without key) */
+	char sid[INTAKE_SID_LEN];    /* the console session it came with ("" for a
+					bearer token) */
 	const char *method;          /* MHD's, valid for the request */
 	int status;                  /* of the match: 200, 404 or 405 */
 	char allow[INTAKE_ALLOW_LEN];  /* for 405 */
@@ -154,6 +167,75 @@ intake_handler intake__do_list, intake__do_submit, intake__do_preview, intake__d
 intake_handler intake__do_oncall, intake__do_oncall_ics, intake__do_mailbox;
 /* intake_link.c: /a/{token}; intake_cb.c: /cb/{channel}... */
 intake_handler intake__do_link, intake__do_callback;
+/* intake_session.c: /v1/session (sign in, who am I, sign out) */
+intake_handler intake__do_signin, intake__do_session, intake__do_signout;
+/* intake_events.c: /v1/events (the stream), /v1/calls (screen pop) */
+intake_handler intake__do_events, intake__do_calls;
+/* intake_console.c: / and /console/... (the console's files) */
+intake_handler intake__do_index, intake__do_asset;
+/* intake_clients.c: /v1/clients, /v1/clients/{client} */
+intake_handler intake__do_clients, intake__do_client;
+
+/* ---- the console's files (intake_console.c) ---- */
+
+/* One file of src/console/www, embedded by src/console/embed.sh into the
+ * generated table below (the build's gen/console_www.c). */
+struct intake_www {
+	const char *path;            /* "index.html", "app.js" ... */
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct intake_www intake__www[];
+extern const size_t intake__n_www;
+
+/* ---- the console's sessions (intake_session.c) ---- */
+
+#define INTAKE_SESSIONS_MAX  1024    /* live sessions at most; the oldest goes */
+#define INTAKE_THROTTLE_FREE 5       /* failed sign-ins before a pause */
+#define INTAKE_THROTTLE_MS   30000   /* the first pause; it doubles ... */
+#define INTAKE_THROTTLE_CAP  (15 * 60 * 1000)   /* ... up to this */
+#define INTAKE_OP_MAX        64      /* an operator name, with its NUL */
+#define INTAKE_COOKIE        "pg_session"   /* the session cookie's name */
+
+/* PG_ERR_NOMEM. */
+pg_err intake__sessions_new(struct intake_sessions **out);
+void intake__sessions_free(struct intake_sessions *s);
+
+/* Sign-in throttling, per address and per operator name: after
+ * INTAKE_THROTTLE_FREE failures in a row (of either), each further try
+ * waits INTAKE_THROTTLE_MS, doubling per failure up to INTAKE_THROTTLE_CAP;
+ * a success clears both; an hour without failures forgets them.  Pure
+ * but for the lock: now_ms is the caller's clock. */
+/* Milliseconds to wait before addr may try op again; 0: now. */
+int64_t intake__signin_wait(struct intake_sessions *s, const char *addr,
+			    const char *op, int64_t now_ms);
+/* Records a failure; returns the failures in a row (the larger of the
+ * address's and the operator's). */
+int intake__signin_failed(struct intake_sessions *s, const char *addr,
+			  const char *op, int64_t now_ms);
+void intake__signin_ok(struct intake_sessions *s, const char *addr, const char *op);
+
+/* Starts a session for op that ends after idle_ms without use: a new
+ * random session id and CSRF token (64 hex each).  PG_ERR_IO when no
+ * random bytes could be had. */
+pg_err intake__session_start(struct intake_sessions *s, const char *op,
+			     int64_t idle_ms, int64_t now_ms,
+			     char sid[INTAKE_SID_LEN], char csrf[INTAKE_SID_LEN]);
+/* The live session sid (compared in constant time): its operator and
+ * CSRF token (either may be NULL); touch renews its idle time.  An
+ * expired one is ended.  False when there is none. */
+bool intake__session_get(struct intake_sessions *s, const char *sid, int64_t now_ms,
+			 bool touch, char op[INTAKE_OP_MAX], char csrf[INTAKE_SID_LEN]);
+void intake__session_end(struct intake_sessions *s, const char *sid);
+/* Who a request with the session cookie is: sets r->op (from r->cfg) and
+ * r->sid when the cookie names a live session of an operator still
+ * configured (and touches it); for a POST or DELETE the X-CSRF-Token
+ * header must also match.  Returns 0, or the status to answer: 401 (no
+ * such session, expired, signed out) or 403 (CSRF token missing or
+ * wrong), with what went wrong in why. */
+int intake__session_auth(struct pg_http *h, struct MHD_Connection *conn,
+			 struct intake_req *r, const char **why);
+
 
 /* ---- helpers ---- */
 

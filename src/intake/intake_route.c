@@ -6,7 +6,7 @@
  *
  * A row is { methods, path, auth, body, handler, flags }:
  *
- *   methods  R_GET (GET and HEAD), R_POST, or both.
+ *   methods  R_GET (GET and HEAD), R_POST, R_DELETE, or several.
  *   path     literal text and typed parameters, parsed into r->p:
  *              {id}       a message id, 1 to 18 digits, not 0      p.id
  *              {client}   a client id, 1 to 71 of a-z 0-9 -         p.client
@@ -20,7 +20,10 @@
  *                         so the row takes no body
  *            A_OPERATOR   "Authorization: Bearer TOKEN" of an operator
  *                         (checked against the live configuration,
- *                         never logged): 401
+ *                         never logged), or the console's session
+ *                         cookie, with the session's X-CSRF-Token on a
+ *                         POST or DELETE: 401, 403
+ *            A_SIGNIN     the body carries the credentials (sign-in)
  *            A_CALENDAR   ?key= the client's calendar key (403), else
  *                         as A_OPERATOR
  *            A_LINK       the token in the path is the credential
@@ -77,6 +80,18 @@ const struct intake_route intake__routes[] = {
 	 * replies handed to the channel driver's http() (intake_cb.c) */
 	{ R_GET|R_POST, "/a/{token}",                      A_LINK,     B_FORM,          intake__do_link,       0 },
 	{ R_GET|R_POST, "/cb/{channel}",                   A_DRIVER,   B_RAW,           intake__do_callback,   0 },
+	/* the operator console (intake_console.c): its page and files; its
+	 * sessions (intake_session.c); what it hears and the screen pop
+	 * (intake_events.c); the clients it answers for (intake_clients.c) */
+	{ R_GET,        "/",                               A_OPEN,     B_NONE,          intake__do_index,      0 },
+	{ R_GET,        "/console/{token}",                A_OPEN,     B_NONE,          intake__do_asset,      0 },
+	{ R_POST,       "/v1/session",                     A_SIGNIN,   B_JSON,          intake__do_signin,     0 },
+	{ R_GET,        "/v1/session",                     A_OPERATOR, B_NONE,          intake__do_session,    0 },
+	{ R_DELETE,     "/v1/session",                     A_OPERATOR, B_NONE,          intake__do_signout,    0 },
+	{ R_GET,        "/v1/events",                      A_OPERATOR, B_NONE,          intake__do_events,     0 },
+	{ R_POST,       "/v1/calls",                       A_OPERATOR, B_JSON,          intake__do_calls,      0 },
+	{ R_GET,        "/v1/clients",                     A_OPERATOR, B_NONE,          intake__do_clients,    0 },
+	{ R_GET,        "/v1/clients/{client}",            A_OPERATOR, B_NONE,          intake__do_client,     0 },
 };
 const size_t intake__n_routes = sizeof intake__routes / sizeof intake__routes[0];
 
@@ -203,6 +218,8 @@ intake__match(const char *method, const char *url, const struct intake_route **r
 		want = R_GET;
 	else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
 		want = R_POST;
+	else if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+		want = R_DELETE;
 	*route = NULL;
 	allow[0] = '\0';
 	for (size_t i = 0; i < intake__n_routes; i++) {
@@ -223,9 +240,10 @@ intake__match(const char *method, const char *url, const struct intake_route **r
 	memset(p, 0, sizeof *p);
 	if (!found)
 		return 404;
-	snprintf(allow, INTAKE_ALLOW_LEN, "%s%s%s%s", any & R_GET ? "GET" : "",
+	snprintf(allow, INTAKE_ALLOW_LEN, "%s%s%s%s%s%s", any & R_GET ? "GET" : "",
 		 head ? ", HEAD" : "", any & R_GET && any & R_POST ? ", " : "",
-		 any & R_POST ? "POST" : "");
+		 any & R_POST ? "POST" : "", any & R_DELETE && any & (R_GET | R_POST) ?
+		 ", " : "", any & R_DELETE ? "DELETE" : "");
 	return 405;
 }
 
@@ -317,11 +335,19 @@ intake__check(struct pg_http *h, struct MHD_Connection *conn, struct intake_req 
 					    "this calendar key is not valid");
 	} else if ((rt->auth == A_OPERATOR || rt->auth == A_CALENDAR) &&
 		   (r->op = authenticate(conn, r->cfg, &given)) == NULL) {
-		return intake__fail(h, conn, r, 401, "unauthorized", "Authorization",
-				    MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-				    "Bearer realm=\"pagegate\"",
-				    given ? "the bearer token is not valid"
-					  : "an Authorization: Bearer token is required");
+		const char *why = NULL;
+		int st = given ? 401 : MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
+				 INTAKE_COOKIE) ? intake__session_auth(h, conn, r, &why) : 401;
+
+		if (st == 403)
+			return intake__fail(h, conn, r, 403, "csrf", "X-CSRF-Token", NULL, NULL,
+					    "%s", why);
+		if (st != 0)
+			return intake__fail(h, conn, r, 401, "unauthorized", "Authorization",
+					    MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					    "Bearer realm=\"pagegate\"",
+					    "%s", why ? why : given ? "the bearer token is not valid"
+					    : "an Authorization: Bearer token is required");
 	}
 	switch (rt->body) {
 	case B_NONE:

@@ -56,6 +56,7 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 
 	*writes = 0;
 	*committed = false;
+	st->seen.n = 0;
 	pg_buf_init(&b, DETAIL_MAX);
 	if ((bad = be->begin(st->w)))
 		goto fail;
@@ -63,6 +64,8 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		if ((bad = be->savepoint(st->w)))
 			break;
 		op->writes = 0;
+		op->seen = st->observer ? &st->seen : NULL;
+		op->seen_from = st->seen.n;
 		op->err = store__apply(st->be, st->w, op, &b);
 		pg_buf_reset(&b);
 		if (op->err == PG_OK) {
@@ -72,6 +75,7 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 			continue;
 		}
 		store__unwind(op);
+		st->seen.n = op->seen_from;   /* its touches were undone too */
 		/* Undo this operation alone; when the database has already
 		 * dropped the whole transaction, the batch is lost. */
 		if ((e = be->rollback_savepoint(st->w))) {
@@ -94,6 +98,7 @@ fail:
 		op->err = bad;
 	}
 	*writes = 0;
+	st->seen.n = 0;                       /* nothing of it happened */
 	pg_buf_free(&b);
 }
 
@@ -116,6 +121,10 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&st->mu);
 
 		run_batch(st, batch, &writes, &committed);
+		/* committed: tell the observer, before anyone is woken */
+		for (size_t i = 0; committed && i < st->seen.n; i++)
+			st->observer(st->observer_arg, st->seen.v[i].mid,
+				     st->seen.v[i].change);
 
 		pthread_mutex_lock(&st->mu);
 		if (committed && writes > 0) {
@@ -220,7 +229,18 @@ pg_store_close(struct pg_store *st)
 	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
+	free(st->seen.v);
 	free(st);
+}
+
+void
+pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
+						 const char *change), void *arg)
+{
+	pthread_mutex_lock(&st->mu);
+	st->observer = fn;
+	st->observer_arg = arg;
+	pthread_mutex_unlock(&st->mu);
 }
 
 pg_err

@@ -109,6 +109,33 @@ derive_state(const size_t c[PG_D__COUNT])
 
 /* ---- writer-side steps (writer thread, inside the transaction) ---- */
 
+/* Notes that op touched message mid (first time only: the first event
+ * names the change), for the observer after the commit.  Out of memory
+ * loses the note, never the write. */
+static void
+note_touch(struct store_op *op, int64_t mid, const char *type)
+{
+	struct store_seen *s = op->seen;
+	struct store_touch *t;
+
+	if (!s)
+		return;
+	for (size_t i = op->seen_from; i < s->n; i++)
+		if (s->v[i].mid == mid)
+			return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+
+		if (!(t = realloc(s->v, cap * sizeof *t)))
+			return;
+		s->v = t;
+		s->cap = cap;
+	}
+	t = &s->v[s->n++];
+	t->mid = mid;
+	pg_strlcpy(t->change, type ? type : "", sizeof t->change);
+}
+
 pg_err
 store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid, int64_t did,
 	int64_t at, const char *type, const char *detail)
@@ -116,8 +143,10 @@ store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid, int64_t d
 	struct pg_event ev = { 0, mid, did, at, (char *)type, (char *)detail };
 	pg_err e = tx->be->insert_event(tx->w, &ev);
 
-	if (!e)
+	if (!e) {
 		op->writes++;
+		note_touch(op, mid, type);
+	}
 	return e;
 }
 

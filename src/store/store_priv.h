@@ -28,6 +28,18 @@ struct store_op;
 
 /* An open store: one writer connection used by the writer thread alone,
  * and the pool of readers (store_read.c). */
+/* The messages a batch's operations touched, with the first ledger event
+ * each wrote about it, for the observer once the batch is committed
+ * (writer thread only). */
+struct store_touch {
+	int64_t mid;
+	char change[24];
+};
+struct store_seen {
+	struct store_touch *v;
+	size_t n, cap;
+};
+
 struct pg_store {
 	const struct pg_store_backend *be;
 	struct pg_sb *w;             /* used by the writer thread only */
@@ -39,6 +51,11 @@ struct pg_store {
 	struct store_op *head, *tail;
 	bool stopping;
 	struct pg_store_stats stats;
+	/* pg_store_observe's callback (set before the store is shared) and
+	 * what the writer's current batch touched */
+	void (*observer)(void *arg, int64_t mid, const char *change);
+	void *observer_arg;
+	struct store_seen seen;
 
 	pthread_mutex_t rmu;         /* guards the reader pool */
 	pthread_cond_t rfree;
@@ -72,6 +89,9 @@ struct store_op {
 	bool done;                   /* set by the writer, under st->mu */
 	pg_err err;
 	uint64_t writes;             /* rows written by this operation */
+	struct store_seen *seen;     /* where its ledger events note the
+					messages touched (NULL: nowhere) */
+	size_t seen_from;            /* its first entry in *seen */
 	union {
 		struct {
 			struct pg_message *m;

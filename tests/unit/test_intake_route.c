@@ -124,7 +124,8 @@ test_every_row(void **st)
 		struct m m;
 
 		assert_non_null(rt->handler);
-		assert_true(rt->methods != 0 && (rt->methods & ~(unsigned)(R_GET | R_POST)) == 0);
+		assert_true(rt->methods != 0 &&
+			    (rt->methods & ~(unsigned)(R_GET | R_POST | R_DELETE)) == 0);
 		/* A_OPEN holds no configuration, so it cannot size a body */
 		if (rt->auth == A_OPEN)
 			assert_int_equal(rt->body, B_NONE);
@@ -141,12 +142,16 @@ test_every_row(void **st)
 		}
 		if (rt->methods & R_POST)
 			expect_ok("POST", url, rt->handler);
+		if (rt->methods & R_DELETE)
+			expect_ok("DELETE", url, rt->handler);
 		m = match("PUT", url);
 		assert_int_equal(m.status, 405);
 		if (rt->methods & R_GET)
 			assert_non_null(strstr(m.allow, "GET"));
 		if (rt->methods & R_POST)
 			assert_non_null(strstr(m.allow, "POST"));
+		if (rt->methods & R_DELETE)
+			assert_non_null(strstr(m.allow, "DELETE"));
 	}
 }
 
@@ -223,6 +228,32 @@ test_endpoints(void **st)
 	expect_ok("HEAD", "/cb/sms/x", intake__do_callback);
 	expect_405("PUT", "/cb/sms/x", "GET, POST");
 	expect_405("DELETE", "/cb/pager/wctp/1/x", "GET, POST");
+
+	/* the operator console: its page, its files, its session, what it
+	 * hears, the screen pop, the clients */
+	m = expect_ok("GET", "/", intake__do_index);
+	assert_int_equal(m.route->auth, A_OPEN);
+	expect_405("POST", "/", "GET, HEAD");
+	m = expect_ok("GET", "/console/app.js", intake__do_asset);
+	assert_string_equal(m.p.token, "app.js");
+	m = expect_ok("HEAD", "/console/img/logo.svg", intake__do_asset);
+	assert_string_equal(m.p.token, "img/logo.svg");
+	m = expect_ok("POST", "/v1/session", intake__do_signin);
+	assert_int_equal(m.route->auth, A_SIGNIN);
+	assert_int_equal(m.route->body, B_JSON);
+	expect_ok("GET", "/v1/session", intake__do_session);
+	m = expect_ok("DELETE", "/v1/session", intake__do_signout);
+	assert_int_equal(m.route->auth, A_OPERATOR);
+	expect_405("PUT", "/v1/session", "GET, HEAD, POST, DELETE");
+	expect_ok("GET", "/v1/events", intake__do_events);
+	expect_405("POST", "/v1/events", "GET, HEAD");
+	m = expect_ok("POST", "/v1/calls", intake__do_calls);
+	assert_int_equal(m.route->body, B_JSON);
+	expect_405("GET", "/v1/calls", "POST");
+	expect_ok("GET", "/v1/clients", intake__do_clients);
+	m = expect_ok("GET", "/v1/clients/acme-hvac", intake__do_client);
+	assert_string_equal(m.p.client, "acme-hvac");
+	expect_405("DELETE", "/v1/clients/acme-hvac", "GET, HEAD");
 }
 
 /* Methods are case-sensitive; only GET, HEAD and POST are served. */
@@ -243,7 +274,8 @@ test_unknown(void **st)
 {
 	(void)st;
 	expect_404("");
-	expect_404("/");
+	expect_404("//");
+	expect_404("/console");
 	expect_404("/HEALTHZ");
 	expect_404("/healthz/");
 	expect_404("/healthzx");
@@ -256,9 +288,10 @@ test_unknown(void **st)
 	expect_404("/v1/messages/1/ack/");
 	expect_404("/v1/messages/1/acks");
 	expect_404("/v1/messages/1/ac");
-	expect_404("/v1/clients");
-	expect_404("/v1/clients/acme-hvac");
+	expect_404("/v1/clients/");
 	expect_404("/v1/clients/acme-hvac/");
+	expect_404("/v1/sessions");
+	expect_404("/v1/event");
 	expect_404("/v1/clients/acme-hvac/other");
 	expect_404("/v1/clients/acme-hvac/oncall.icsx");
 	expect_404("/a");
