@@ -181,7 +181,8 @@ try {
   const s1 = await sentStatus();
   K.counting = false;
   ok(s1, 'Ctrl+Enter sends: the status line shows the message id', await statusText());
-  note(`keystrokes beyond the text: ${K.extra} (${K.log.join(' ')}), ${K.chars} characters typed`);
+  note(`keystrokes beyond the text: ${K.extra}`);
+  note(`(those keys: ${K.log.join(' ')}; characters typed: ${K.chars})`);
   ok(K.extra <= 10, `a complete message costs ${K.extra} keystrokes beyond the text (at most 10)`);
   if (s1) {
     const m = getMessage(s1.id);
@@ -309,7 +310,7 @@ try {
     'an unknown number says so and puts the cursor in Client', `${await noClient.textContent()} / ${await focusedLabel()}`);
   await shot('09-unknown-number');
   // choose by typing part of the number, then Enter
-  await page.keyboard.type(C.dnis.slice(-4));
+  await page.keyboard.type(`${C.dnis.slice(0, 3)}-${C.dnis.slice(3, 6)}-${C.dnis.slice(6)}`);
   await page.keyboard.press('Enter');
   ok(await until(async () => (await clientField.inputValue()) === C.name && (await focusedLabel()) === 'Caller name'),
     'typing part of the client\'s number and Enter chooses it');
@@ -331,7 +332,7 @@ try {
     headers: { Cookie: `pg_session=${cookie.value}`, 'X-CSRF-Token': '0'.repeat(64) }, body: { dnis: C.dnis } });
   ok(badCsrf.code === 403, 'a POST with a wrong X-CSRF-Token is refused (403)', String(badCsrf.code));
   const withCsrf = curl('POST', '/v1/calls', { bearer: false,
-    headers: { Cookie: `pg_session=${cookie.value}`, 'X-CSRF-Token': csrf || '' }, body: { dnis: cfg.unknown_dnis, operator: 'nobody-here' } });
+    headers: { Cookie: `pg_session=${cookie.value}`, 'X-CSRF-Token': csrf || '' }, body: { dnis: cfg.unknown_dnis, operator: cfg.operator } });
   ok(withCsrf.code === 202, 'the same POST with the session\'s CSRF token is accepted (202)', String(withCsrf.code));
 
   await page.getByRole('button', { name: 'Sign out', exact: true }).focus();

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian package pagegate needs to build and test, when it is
 # missing.  As root it runs apt-get non-interactively; otherwise it prints the
-# exact command and fails.  Idempotent: does nothing when all are present.
+# exact command and fails.  Then the console's browser test gets its npm
+# package (playwright-core) with `npm ci` from the committed lockfile in
+# tests/console, when node_modules is missing or older than the lockfile.
+# Idempotent: does nothing when all are present.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 
 PKGS=(
   # build
@@ -17,6 +21,9 @@ PKGS=(
   postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
   mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
   libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
+  # the operator console's browser test (tests/console): Debian's Chromium,
+  # driven by playwright-core (npm)
+  chromium
 )
 
 missing=()
@@ -24,15 +31,30 @@ for p in "${PKGS[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$st" = installed ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js and npm: whichever package provides them (Debian's nodejs and
+# npm, or a repackaged Node.js that brings its own npm) will do.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
-cmd=(apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}")
-if [ "$(id -u)" -ne 0 ]; then
-  echo "pagegate: missing Debian packages: ${missing[*]}" >&2
-  echo "run as root:  apt-get update && DEBIAN_FRONTEND=noninteractive ${cmd[*]}" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd=(apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}")
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "pagegate: missing Debian packages: ${missing[*]}" >&2
+    echo "run as root:  apt-get update && DEBIAN_FRONTEND=noninteractive ${cmd[*]}" >&2
+    exit 1
+  fi
+  echo "pagegate: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  "${cmd[@]}" >/dev/null
 fi
-echo "pagegate: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-"${cmd[@]}" >/dev/null
+
+# npm's own record of what it installed, node_modules/.package-lock.json,
+# is newer than the lockfile after a good `npm ci`.
+lock=tests/console/package-lock.json
+if [ ! -f tests/console/node_modules/.package-lock.json ] ||
+   [ "$lock" -nt tests/console/node_modules/.package-lock.json ]; then
+  echo "pagegate: npm ci in tests/console (playwright-core, from $lock)" >&2
+  (cd tests/console && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch tests/console/node_modules/.package-lock.json
+fi

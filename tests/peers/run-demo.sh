@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: starts a local SMTP sink (Postfix smtp-sink, port 2526, each
 # received mail written as a file under var/mail/) and pagegated on
-# etc/pagegate.conf in the foreground.  Ctrl-C stops both.
+# etc/pagegate.conf in the foreground, and prints the operator console's
+# URL with the demo operator's credentials.  Ctrl-C stops both.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -35,10 +36,21 @@ up || { echo "make run: pagegated did not answer on $API" >&2; exit 1; }
 cat <<MSG
 
   pagegate is running.
+
+    Operator console:  $API/
+      sign in as operator  demo  with token  demo-token
+      (a softphone can pop a call with $API/?dnis=8005550142&ani=5555550100)
+
     API:        $API   (token: demo-token, operator "demo")
     Mail sink:  127.0.0.1:$SMTP_PORT -> every delivered email is a file in $ROOT/var/mail/
     Store:      $ROOT/var/pagegate.db (SQLite)
     Clients:    $ROOT/etc/clients/  (acme-hvac, lakeside-clinic)
+
+  Offer a call to the console, as a phone system would (the console pops
+  Acme Heating & Cooling with the caller's number filled in):
+
+    curl -s -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
+      -d '{"dnis":"8005550142","ani":"+1 555 555 0100","operator":"demo"}' $API/v1/calls
 
   Enter a message with curl:
 

@@ -121,7 +121,9 @@ function matchClients(q) {
     if (name.startsWith(t) || id.startsWith(t)) score = 3;
     else if (name.split(/[\s&,.-]+/).some((w) => w.startsWith(t))) score = 2;
     else if (name.includes(t) || id.includes(t)) score = 1;
-    if (d.length >= 3 && (c.dnis || []).some((n) => digits(n).includes(d))) score = Math.max(score, 3);
+    const nums = (c.dnis || []).map(digits);
+    if (d.length >= 3 && nums.some((n) => n.includes(d))) score = Math.max(score, 3);
+    if (d.length >= 7 && nums.some((n) => n === d || n.endsWith(d) || d.endsWith(n))) score = 4;
     if (score) scored.push([score, c]);
   }
   scored.sort((a, b) => b[0] - a[0]);
