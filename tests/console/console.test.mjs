@@ -197,6 +197,9 @@ try {
       field_label: C.field.label, field: typed.field, text: typed.text });
   }
   ok(messageCount() === before + 1, 'one message stored');
+  ok(await until(async () => / sent/.test((await page.locator('#progress').textContent()) || ''), 10000),
+    'the event stream brings the delivery\'s progress under the status line',
+    await page.locator('#progress').textContent());
   await shot('05-sent');
 
   // ---- a double press right after: nothing more
@@ -301,6 +304,20 @@ try {
     '? typed in Message is text, not the key map');
   await field('Message').fill('');
 
+  // ---- a call that rings in over a draft waits for F2
+  await field('Caller name').focus();
+  await page.keyboard.type('Draft Keeper');
+  await call('+15555550166');
+  const waiting = page.locator('#waiting');
+  ok(await until(async () => (await waiting.isVisible()) && /Call waiting/.test(await waiting.textContent())),
+    'a call over an unsent draft waits in a banner');
+  ok((await field('Caller name').inputValue()) === 'Draft Keeper', 'and the draft is kept');
+  await shot('09-call-waiting');
+  await page.keyboard.press('F2');
+  ok(await until(async () => (await field('Callback number').inputValue()) === '+1 555 555 0166'
+    && (await field('Caller name').inputValue()) === '' && (await focusedLabel()) === 'Caller name'),
+  'F2 takes the waiting call');
+
   // ---- a call for a number no client has
   const c5 = await call('+15555550144', cfg.unknown_dnis);
   ok(c5.code === 202 && c5.body.client === null, 'POST /v1/calls for an unknown number answers 202 with client null',
@@ -308,7 +325,7 @@ try {
   const noClient = page.locator('#no-client');
   ok(await until(async () => /No client has the number/.test(await noClient.textContent()) && (await focusedLabel()) === 'Client'),
     'an unknown number says so and puts the cursor in Client', `${await noClient.textContent()} / ${await focusedLabel()}`);
-  await shot('09-unknown-number');
+  await shot('10-unknown-number');
   // choose by typing part of the number, then Enter
   await page.keyboard.type(`${C.dnis.slice(0, 3)}-${C.dnis.slice(3, 6)}-${C.dnis.slice(6)}`);
   await page.keyboard.press('Enter');
@@ -338,7 +355,7 @@ try {
   await page.getByRole('button', { name: 'Sign out', exact: true }).focus();
   await page.keyboard.press('Enter');
   ok(await until(() => opField.isVisible()), 'Sign out goes back to the sign-in screen');
-  await shot('10-signed-out');
+  await shot('11-signed-out');
   const stale = curl('GET', '/v1/session', { bearer: false, headers: { Cookie: `pg_session=${cookie.value}` } });
   ok(stale.code === 401, 'the signed-out session\'s cookie is refused (401)', String(stale.code));
   const staleMsg = curl('POST', '/v1/messages', { bearer: false,

@@ -2,7 +2,7 @@
 // event stream, and the keys that work everywhere.
 
 import { get, post, del, setCsrf, whenSignedOut } from './api.js';
-import { initTake, refreshAll, pop, submit, focusClient, takeWaiting } from './take.js';
+import { initTake, refreshAll, pop, submit, focusClient, takeWaiting, messageChanged, clearTake } from './take.js';
 import { $ } from './fmt.js';
 
 const app = { operator: null, stream: null, retry: 0, retryTimer: null, urlCall: null };
@@ -18,10 +18,12 @@ function show(screen) {
   $('signout').hidden = !signedIn;
   $('who').hidden = !signedIn;
   $('live').hidden = !signedIn;
+  $('keys-button').hidden = !signedIn;
 }
 
 function showSignin(why) {
   stopStream();
+  if (app.operator) $('op').value = app.operator;
   app.operator = null;
   setCsrf('');
   show('signin');
@@ -82,6 +84,7 @@ async function signIn(e) {
 
 async function signOut() {
   try { await del('/v1/session'); } catch { /* the session is gone either way */ }
+  clearTake();
   showSignin('Signed out.');
 }
 
@@ -108,6 +111,9 @@ function startStream() {
     let call;
     try { call = JSON.parse(ev.data); } catch { return; }
     pop(call);
+  });
+  es.addEventListener('message', (ev) => {
+    try { messageChanged(JSON.parse(ev.data).id); } catch { /* not for us */ }
   });
   es.addEventListener('reset', () => refreshAll());
   es.addEventListener('error', () => {

@@ -21,6 +21,7 @@ const S = {
   matches: [],
   previewSeq: 0,
   sentAfter: null,      // call timer stopped at send
+  lastSentId: null,     // the message the progress line follows
 };
 
 const FIXED = {
@@ -40,7 +41,11 @@ const LABEL = {
 
 // ---------------------------------------------------------------- setup
 
+const IDLE = { title: '', text: '' };
+
 export function initTake() {
+  IDLE.title = $('no-client-title').textContent;
+  IDLE.text = $('no-client-text').textContent;
   const input = $('client');
   input.addEventListener('input', () => openList(input.value));
   input.addEventListener('keydown', comboKey);
@@ -519,6 +524,7 @@ export async function submit(kind) {
   S.inFlight = true;
   busy(true);
   setStatus('busy', kind === 'dispatch' ? 'Dispatching…' : 'Sending…');
+  $('progress').hidden = true;
   try {
     const r = await post('/v1/messages', b, { 'Idempotency-Key': S.key });
     sent(r.body, kind);
@@ -553,7 +559,57 @@ function sent(m, kind) {
   if (!(m.deliveries || []).length) parts.push(el('span', { class: 'muted', text: ' · no one to page: stored unrouted' }));
   S.lastStatus = ['ok', parts];
   setStatus('ok', parts);
+  S.lastSentId = m.id;
+  renderProgress(m);
+  messageChanged(m.id);     // its first events may have come before this answer
   $('status').focus();
+}
+
+// ---------------------------------------------------------------- what became of it
+
+const STATE_WORD = {
+  queued: 'queued', sending: 'sending', sent: 'sent', delivered: 'delivered', failed: 'failed',
+  held: 'held', cancelled: 'cancelled', waiting: 'in the mailbox',
+};
+let progressTimer = null;
+
+// An event-stream change to a message: follow the one just sent.
+export function messageChanged(id) {
+  if (!S.lastSentId || Number(id) !== S.lastSentId) return;
+  clearTimeout(progressTimer);
+  progressTimer = setTimeout(async () => {
+    try { renderProgress((await get(`/v1/messages/${S.lastSentId}`)).body); } catch { /* next event */ }
+  }, 150);
+}
+
+function renderProgress(m) {
+  const p = $('progress');
+  const ds = m.deliveries || [];
+  if (!ds.length || m.id !== S.lastSentId) { p.hidden = true; return; }
+  const kids = [];
+  ds.forEach((d, i) => {
+    const word = STATE_WORD[d.state] || d.state;
+    const cls = d.state === 'sent' || d.state === 'delivered' ? 'good' : d.state === 'failed' ? 'bad' : '';
+    kids.push(i ? ' · ' : '', `${d.contact_name || d.contact} (${d.channel}) `, el('span', { class: cls, text: word }));
+  });
+  p.replaceChildren(`Message ${m.id}: `, ...kids);
+  p.hidden = false;
+}
+
+// Signed out: nothing of this operator's call stays on the screen.
+export function clearTake() {
+  resetForm();
+  S.client = null; S.call = null; S.waiting = null; S.lastSentId = null; S.lastStatus = null;
+  $('client').value = '';
+  $('call').hidden = true;
+  $('waiting').hidden = true;
+  $('client-view').hidden = true;
+  $('no-client').hidden = false;
+  $('no-client').classList.remove('unknown');
+  $('no-client-title').textContent = IDLE.title;
+  $('no-client-text').textContent = IDLE.text;
+  $('progress').hidden = true;
+  setStatus('', '');
 }
 
 function failed(e) {
@@ -561,7 +617,10 @@ function failed(e) {
     setStatus('error', 'Not confirmed: the server did not answer. Press Send again: it is the same submission and cannot be stored twice.');
     return;
   }
-  if (e.status === 401) return;                 // app.js shows the sign-in; the draft is kept
+  if (e.status === 401) {                       // app.js shows the sign-in; the draft is kept
+    setStatus('error', 'Not sent: your session ended. Sign in, then press Send again.');
+    return;
+  }
   // The API names the field by its JSON path ("caller.phone must ..."):
   // say it with the label the operator sees.
   const msg = e.field && e.message.startsWith(e.field)
