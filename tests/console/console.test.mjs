@@ -30,7 +30,7 @@ const note = (s) => console.log(`# ${s}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // until(fn, ms): polls fn (sync or async) until it returns truthy; the value or null.
-async function until(fn, ms = 5000) {
+async function until(fn, ms = 10000) {
   const end = Date.now() + ms;
   for (;;) {
     let v = null;

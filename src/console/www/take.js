@@ -61,6 +61,7 @@ export function initTake() {
   const form = $('msg-form');
   form.addEventListener('submit', (e) => e.preventDefault());
   form.addEventListener('input', (e) => {
+    maybeRefresh();
     S.dirty = true;
     S.sentPristine = false;
     const f = e.target.closest('.field');
@@ -82,8 +83,16 @@ export function initTake() {
   $('waiting-take').addEventListener('click', takeWaiting);
   $('waiting-dismiss').addEventListener('click', () => { S.waiting = null; $('waiting').hidden = true; });
   markUrgency();
+  form.addEventListener('focusin', maybeRefresh);
   setInterval(tick, 1000);
-  setInterval(() => { if (S.client && !document.hidden) refreshClient(); }, 60000);
+}
+
+// The header (open or closed, on call) is fetched again when the operator
+// works on the form and it is over a minute old - never on a timer, so an
+// unattended console still reaches the session's idle limit.
+let fetchedAt = 0;
+function maybeRefresh() {
+  if (S.client && Date.now() - fetchedAt > 60000) refreshClient();
 }
 
 // Everything the screen shows, fetched again (after sign-in, or an
@@ -107,6 +116,7 @@ async function refreshClient() {
   try {
     const r = await get(`/v1/clients/${encodeURIComponent(S.client.id)}`);
     S.client = r.body;
+    fetchedAt = Date.now();
     renderHeader();
     preview();
   } catch { /* shown on the next action */ }
@@ -221,6 +231,7 @@ async function showClient(id) {
   }
   const changed = !S.client || S.client.id !== c.id;
   S.client = c;
+  fetchedAt = Date.now();
   $('client').value = c.name;
   $('no-client').hidden = true;
   $('no-client').classList.remove('unknown');
