@@ -66,6 +66,7 @@ export function initTake() {
     S.sentPristine = false;
     const f = e.target.closest('.field');
     if (f) clearFieldError(f.dataset.path);
+    if ($('status').classList.contains('error') && !document.querySelector('#msg-form .field.invalid')) setStatus('', '');
   });
   form.addEventListener('change', (e) => {
     if (e.target.name === 'urgency') { markUrgency(); preview(); }
@@ -348,6 +349,9 @@ async function applyPop(call) {
   const id = call.client || clientForDnis(call.dnis);
   resetForm();
   setStatus('', '');
+  S.lastSentId = null;
+  S.lastStatus = null;
+  $('progress').hidden = true;
   S.call = { ...call, at: call.at ? Date.parse(call.at) || Date.now() : Date.now() };
   S.sentAfter = null;
   const ani = call.ani ? normalisePhone(call.ani) : '';
