@@ -60,3 +60,26 @@ export function el(tag, attrs = {}, ...kids) {
 }
 
 export const $ = (id) => document.getElementById(id);
+
+// Relative times for the board: "12 min" since ISO, "in 4 min" until it.
+export function since(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '' : span((now - t) / 1000);
+}
+export function until(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const s = (t - now) / 1000;
+  return s > 0 ? `in ${span(s)}` : `${span(-s)} ago`;
+}
+
+// The operator's own clock: "10:10", "Mon 10:10" or "Mon 7 Dec 10:10".
+export function localTime(iso, now = new Date()) {
+  return clientTime(iso, undefined, now);
+}
+
+// "482 913": a reference read out in two halves.
+export function ref(r) {
+  const s = String(r || '');
+  return s.length === 6 ? `${s.slice(0, 3)} ${s.slice(3)}` : s;
+}

@@ -310,9 +310,10 @@ function tick() {
 // ---------------------------------------------------------------- screen pop
 
 // A call offered to this console: {dnis, ani, client (id or null), at}.
-// With a draft open it waits for F2 instead of throwing the draft away.
-export function pop(call) {
-  if (hasDraft()) {
+// With a draft open, or when the operator is on another screen (wait), it
+// waits for F2 instead of throwing the draft or the work away.
+export function pop(call, wait = false) {
+  if (wait || hasDraft()) {
     S.waiting = call;
     const who = call.client ? clientName(call.client) : `number ${normalisePhone(call.dnis)}`;
     $('waiting-text').textContent = `Call waiting for ${who}${call.ani ? ` from ${normalisePhone(call.ani)}` : ''}.`;
@@ -331,7 +332,7 @@ export function takeWaiting() {
   return true;
 }
 
-function clientName(id) {
+export function clientName(id) {
   const c = S.clients.find((x) => x.id === id);
   return c ? c.name : id;
 }
