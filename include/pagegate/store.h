@@ -102,6 +102,22 @@ struct pg_message_full {
 	size_t n_events;
 };
 
+/* What the console's board shows (pg_list_filter.view). */
+enum pg_list_view {
+	PG_VIEW_ALL = 0,     /* every message (the other filters apply) */
+	PG_VIEW_NEEDS,       /* needs a human: not acknowledged and (its
+				escalation active or run out, or a failed
+				delivery, or an emergency or dispatch of the
+				last 24 hours not delivered); most urgent
+				first (dispatch/emergency, urgent, routine),
+				then oldest first */
+	PG_VIEW_ESCALATING,  /* escalation active */
+	PG_VIEW_HELD,        /* message state held */
+	PG_VIEW_WAITING,     /* message state waiting (check-in mailbox) */
+	PG_VIEW_FAILED,      /* a delivery failed */
+	PG_VIEW__COUNT
+};
+
 struct pg_list_filter {
 	const char *client_id;       /* NULL = any */
 	enum pg_mstate state;        /* PG_M_ANY (0) = any */
@@ -110,6 +126,15 @@ struct pg_list_filter {
 					out unacknowledged (state is then
 					ignored) */
 	int limit;                   /* 1..1000 */
+	/* The board's search (with view != ALL or any of these set, state and
+	 * unacknowledged are ignored): */
+	enum pg_list_view view;
+	const char *q;               /* NULL = any: a part of the client id,
+					of the caller's name (ASCII letters in
+					any case) or of the caller's phone's
+					digits (q's own digits) */
+	int64_t until_ms;            /* 0 = any; received_ms < until */
+	int64_t id;                  /* 0 = any; this message only */
 };
 
 struct pg_store;
@@ -241,6 +266,15 @@ pg_err pg_store_receipt(struct pg_store *st, int64_t did, enum pg_dstate state,
 pg_err pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 			    struct pg_delivery *d, size_t nd, int64_t next_ms,
 			    bool exhaust, const char *detail, bool *applied);
+
+/* Operator resend: stores new deliveries d[0..nd) (queued, due now, not
+ * from an escalation step, never the mailbox) of message mid, after a
+ * "resent" event with detail ("by WHO to CONTACT by CHANNEL"), and
+ * recomputes the message's state; sets each d[i].id and message_id.
+ * PG_ERR_NOTFOUND for an unknown message, PG_ERR_INVAL for bad input,
+ * PG_ERR_FULL, PG_ERR_IO, PG_ERR_STORE. */
+pg_err pg_store_resend(struct pg_store *st, int64_t mid, struct pg_delivery *d,
+		       size_t nd, const char *detail);
 
 /* Operator cancel: stops the escalation (PG_ES_CANCELLED) and cancels
  * every queued, held or waiting (mailbox) delivery of message mid, with

@@ -391,6 +391,87 @@ int cli__escalate(struct cli *c, int argc, char **argv)
 	return msg_action(c, argc, argv, &a);
 }
 
+/* ---- resend, note ---- */
+
+static void show_resent(json_t *r, long status)
+{
+	json_t *ds = json_object_get(r, "deliveries"), *d;
+	size_t i;
+
+	(void)status;
+	json_array_foreach(ds, i, d) {
+		printf("message %lld: delivery %lld to ", (long long)cli__jint(r, "id"),
+		       (long long)cli__jint(d, "id"));
+		cli__put_clean(stdout, cli__or(cli__jstr(d, "contact"), "?"), NULL);
+		printf(" by %s ", cli__or(cli__jstr(d, "channel"), "?"));
+		cli__put_clean(stdout, cli__or(cli__jstr(d, "to"), ""), NULL);
+		printf(" %s\n", cli__or(cli__jstr(d, "state"), "?"));
+	}
+}
+
+int cli__resend(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "contact", required_argument, NULL, 'C' },
+		{ "channel", required_argument, NULL, 'H' },
+		CLI_COMMON_OPTS, { NULL, 0, NULL, 0 }
+	};
+	const char *contact = NULL, *channel = NULL;
+	long long id;
+	char path[80];
+	json_t *body;
+	int ch, rc;
+
+	while ((ch = cli__option(c, argc, argv, opts, &rc)) > 0)
+		if (ch == 'C')
+			contact = optarg;
+		else
+			channel = optarg;
+	if (ch < 0)
+		return rc;
+	if (!contact || !channel)
+		return cli__usage_error(c->usage, "%s", "--contact and --channel are required");
+	if ((rc = message_id(c, argc, argv, optind, &id)) != EX_OK)
+		return rc;
+	if (!(body = json_pack("{s:s,s:s}", "contact", contact, "channel", channel)))
+		return cli__usage_error(c->usage, "%s", "--contact and --channel must be UTF-8");
+	snprintf(path, sizeof path, "/v1/messages/%lld/resend", id);
+	rc = cli__call(c, "POST", path, body, NULL, show_resent);
+	json_decref(body);
+	return rc;
+}
+
+static void show_note(json_t *r, long status)
+{
+	(void)status;
+	printf("message %lld: note by ", (long long)cli__jint(r, "id"));
+	cli__put_clean(stdout, cli__or(cli__jstr(r, "note.by"), "?"), NULL);
+	fputc('\n', stdout);
+}
+
+int cli__note(struct cli *c, int argc, char **argv)
+{
+	long long id;
+	char path[80], *text;
+	json_t *body;
+	int rc, first = cli__operands(c, argc, argv, &rc);
+
+	if (first < 0)
+		return rc;
+	if (argc - first < 2 || parse_id(argv[first], &id) != 0)
+		return cli__usage_error(c->usage, "%s", "give a message id and the note's text");
+	if (!(text = join_text(argc - first - 1, argv + first + 1)))
+		return EX_USAGE;
+	body = json_pack("{s:s}", "text", text);
+	free(text);
+	if (!body)
+		return cli__usage_error(c->usage, "%s", "the note must be UTF-8 text");
+	snprintf(path, sizeof path, "/v1/messages/%lld/notes", id);
+	rc = cli__call(c, "POST", path, body, NULL, show_note);
+	json_decref(body);
+	return rc;
+}
+
 /* ---- list ---- */
 
 static void list_table(json_t *r, long status)

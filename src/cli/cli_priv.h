@@ -196,6 +196,8 @@ int cli__send(struct cli *c, int argc, char **argv);       /* cli_messages.c */
 int cli__show(struct cli *c, int argc, char **argv);
 int cli__ack(struct cli *c, int argc, char **argv);
 int cli__cancel(struct cli *c, int argc, char **argv);
+int cli__resend(struct cli *c, int argc, char **argv);
+int cli__note(struct cli *c, int argc, char **argv);
 int cli__escalate(struct cli *c, int argc, char **argv);
 int cli__list(struct cli *c, int argc, char **argv);
 int cli__oncall(struct cli *c, int argc, char **argv);     /* cli_clients.c */

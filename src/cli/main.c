@@ -60,6 +60,14 @@ static const struct command COMMANDS[] = {
 	  "usage: pagegate escalate [--from-step N] [--json] ID\n"
 	  "Runs the escalation of message ID again from step N (default 1) now,\n"
 	  "withdrawing its acknowledgement if it had one.\n" },
+	{ "resend", cli__resend, "send a message again to a chosen contact and channel",
+	  "usage: pagegate resend --contact ID --channel CHANNEL [--json] MSGID\n"
+	  "Sends message MSGID again, now, to the contact's devices on CHANNEL (a\n"
+	  "new delivery of the same message; the ledger records who asked).\n" },
+	{ "note", cli__note, "add a note to a message's ledger",
+	  "usage: pagegate note [--json] MSGID TEXT...\n"
+	  "Adds TEXT (or stdin for -) to the ledger of message MSGID, with your\n"
+	  "operator name.\n" },
 	{ "oncall", cli__oncall, "who is on call for a client, and the calendar URL",
 	  "usage: pagegate oncall [--at RFC3339] [--json] CLIENT\n"
 	  "Who is on call for CLIENT now (or at --at): each rotation's person on\n"

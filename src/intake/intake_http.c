@@ -183,6 +183,21 @@ intake__query(struct MHD_Connection *conn, struct intake_query *q, bool *repeate
 	return NULL;
 }
 
+bool
+intake__query_time(const char *v, int64_t *ms)
+{
+	char t[64];
+
+	/* A '+' of an offset arrives as a space when not %-encoded. */
+	if (strlen(v) >= sizeof t)
+		return false;
+	pg_strlcpy(t, v, sizeof t);
+	for (char *p = t + (strlen(t) > 19 ? 19 : strlen(t)); *p; p++)
+		if (*p == ' ')
+			*p = '+';
+	return pg_parse_iso8601(t, ms) == 0;
+}
+
 /* ---- the server's own endpoints ---- */
 
 enum MHD_Result

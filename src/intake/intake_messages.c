@@ -450,19 +450,10 @@ intake__do_list(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 		return intake__fail(h, conn, r, 400, "invalid", "state", NULL, NULL,
 				    "state must be one of %s", mstate_names(names, sizeof names));
 	}
-	if (q.v[2]) {
-		char t[64];
-
-		/* A '+' of an offset arrives as a space when not %-encoded. */
-		pg_strlcpy(t, q.v[2], sizeof t);
-		for (char *p = t + (strlen(t) > 19 ? 19 : strlen(t)); *p; p++)
-			if (*p == ' ')
-				*p = '+';
-		if (strlen(q.v[2]) >= sizeof t || pg_parse_iso8601(t, &f.since_ms) != 0)
-			return intake__fail(h, conn, r, 400, "invalid", "since", NULL, NULL,
-					    "since must be an RFC 3339 time such as "
-					    "2026-11-22T15:34:00Z");
-	}
+	if (q.v[2] && !intake__query_time(q.v[2], &f.since_ms))
+		return intake__fail(h, conn, r, 400, "invalid", "since", NULL, NULL,
+				    "since must be an RFC 3339 time such as "
+				    "2026-11-22T15:34:00Z");
 	if (q.v[3]) {
 		const char *s = q.v[3];
 		size_t k = strspn(s, "0123456789");

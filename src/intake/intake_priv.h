@@ -3,7 +3,8 @@
  * by the intake's files only (intake_http.c, intake_route.c,
  * intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_cb.c,
  * intake_link.c, intake_view.c, intake_json.c, intake_session.c,
- * intake_events.c, intake_console.c, intake_clients.c) and by the unit
+ * intake_events.c, intake_console.c, intake_clients.c, intake_actions.c,
+ * intake_board.c) and by the unit
  * tests of the route matcher and the sessions
  * (tests/unit/test_intake_route.c, tests/unit/test_session.c).
  */
@@ -175,6 +176,13 @@ intake_handler intake__do_events, intake__do_calls;
 intake_handler intake__do_index, intake__do_asset;
 /* intake_clients.c: /v1/clients, /v1/clients/{client} */
 intake_handler intake__do_clients, intake__do_client;
+/* intake_actions.c: resend, notes, silence, bulk; intake_board.c: the board */
+intake_handler intake__do_resend, intake__do_note, intake__do_silence, intake__do_bulk,
+	intake__do_board;
+/* True while message f's console alarm is on: flagged unacknowledged and
+ * nobody silenced it since; *by: who silenced it since (points into f),
+ * or NULL (intake_actions.c). */
+bool intake__attention(const struct pg_message_full *f, const char **by);
 
 /* ---- the console's files (intake_console.c) ---- */
 
@@ -255,6 +263,9 @@ struct intake_query {
  * once (*repeated true). */
 const char *intake__query(struct MHD_Connection *conn, struct intake_query *q,
 			  bool *repeated);
+/* An RFC 3339 time given in a query (where an offset's '+' may arrive as
+ * a space) into *ms; false when it is not one. */
+bool intake__query_time(const char *v, int64_t *ms);
 
 /* Fills a client-facing error (intake.h struct pg_api_error); returns
  * PG_ERR_INVAL whatever the status. */

@@ -71,6 +71,15 @@ const struct intake_route intake__routes[] = {
 	{ R_POST,       "/v1/messages/{id}/ack",           A_OPERATOR, B_JSON_OR_EMPTY, intake__do_ack,        0 },
 	{ R_POST,       "/v1/messages/{id}/cancel",        A_OPERATOR, B_JSON_OR_EMPTY, intake__do_cancel,     0 },
 	{ R_POST,       "/v1/messages/{id}/escalate",      A_OPERATOR, B_JSON_OR_EMPTY, intake__do_escalate,   0 },
+	/* ... and the rest of what operators do (intake_actions.c): send it
+	 * again to a chosen contact and channel, a note, the console's alarm
+	 * silenced, acknowledgements and notes on many messages */
+	{ R_POST,       "/v1/messages/{id}/resend",        A_OPERATOR, B_JSON,          intake__do_resend,     0 },
+	{ R_POST,       "/v1/messages/{id}/notes",         A_OPERATOR, B_JSON,          intake__do_note,       0 },
+	{ R_POST,       "/v1/messages/{id}/silence",       A_OPERATOR, B_JSON_OR_EMPTY, intake__do_silence,    0 },
+	{ R_POST,       "/v1/messages/bulk",               A_OPERATOR, B_JSON,          intake__do_bulk,       0 },
+	/* the board: what needs a human, most urgent first (intake_board.c) */
+	{ R_GET,        "/v1/board",                       A_OPERATOR, B_NONE,          intake__do_board,      0 },
 	/* a client's: who is on call (?at=), the schedule as iCalendar
 	 * (intake_oncall.c), the check-in mailbox (intake_mailbox.c) */
 	{ R_GET,        "/v1/clients/{client}/oncall",     A_OPERATOR, B_NONE,          intake__do_oncall,     0 },

@@ -431,6 +431,21 @@ pg_store_esc_advance(struct pg_store *st, int64_t mid, int fired,
 }
 
 pg_err
+pg_store_resend(struct pg_store *st, int64_t mid, struct pg_delivery *d, size_t nd,
+		const char *detail)
+{
+	struct store_op op = { .kind = OP_RESEND, .u.resend = { .mid = mid, .d = d,
+		.nd = nd, .detail = detail } };
+
+	if (mid <= 0 || nd == 0 || !text_ok(detail, false) || !new_deliveries_ok(d, nd, false))
+		return PG_ERR_INVAL;
+	for (size_t i = 0; i < nd; i++)
+		if (d[i].channel == PG_CH_MAILBOX || d[i].esc_step != 0)
+			return PG_ERR_INVAL;
+	return store__write(st, &op);
+}
+
+pg_err
 pg_store_cancel(struct pg_store *st, int64_t mid, const char *who,
 		const char *reason, size_t *n_cancelled)
 {

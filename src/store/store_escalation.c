@@ -1,8 +1,8 @@
 /*
  * store_escalation.c - the escalation writes of the store (store_priv.h),
  * run by the writer thread inside the group-commit transaction: a step
- * fired (or the verdict "unacknowledged"), an operator's cancel and an
- * operator's re-trigger.  Each re-reads the message inside the
+ * fired (or the verdict "unacknowledged"), and an operator's cancel,
+ * re-trigger and resend.  Each re-reads the message inside the
  * transaction, so an acknowledgement committed first always wins: no step
  * fires after the ack is on disk.
  */
@@ -152,4 +152,24 @@ store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 out:
 	pg_message_free(&m);
 	return e;
+}
+
+/* An operator's resend: new deliveries of an existing message, with the
+ * "resent" event first so that the ledger names who asked before the
+ * deliveries' own events. */
+pg_err
+store__op_resend(const struct wtx *tx, struct store_op *op)
+{
+	struct pg_message m;
+	int64_t mid = op->u.resend.mid, now = pg_now_ms();
+	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
+
+	if (e)
+		return e;
+	pg_message_free(&m);
+	if ((e = store__w_event(tx, op, mid, 0, now, "resent", op->u.resend.detail)) ||
+	    (e = store__w_insert_deliveries(tx, op, mid, op->u.resend.d, op->u.resend.nd,
+					    now)))
+		return e;
+	return store__w_restate(tx, op, mid);
 }

@@ -671,6 +671,7 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_CANCEL:         return store__op_cancel(tx, op, b);
 	case OP_ESC_RESTART:    return store__op_esc_restart(tx, op, b);
 	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
+	case OP_RESEND:         return store__op_resend(tx, op);
 	}
 	return PG_ERR_INVAL;
 }
@@ -697,6 +698,9 @@ store__unwind(struct store_op *op)
 			op->u.esc.d[i].id = op->u.esc.d[i].message_id = 0;
 	} else if (op->kind == OP_CANCEL) {
 		op->u.cancel.n = 0;
+	} else if (op->kind == OP_RESEND) {
+		for (size_t i = 0; i < op->u.resend.nd; i++)
+			op->u.resend.d[i].id = op->u.resend.d[i].message_id = 0;
 	}
 }
 

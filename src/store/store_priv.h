@@ -70,7 +70,7 @@ struct pg_store {
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
 	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
-	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND
 };
 
 /* pg_store_mailbox's arguments and what it found (store_mailbox.c). */
@@ -146,6 +146,12 @@ struct store_op {
 			int from;
 			const char *who;
 		} restart;
+		struct {
+			int64_t mid;
+			struct pg_delivery *d;
+			size_t nd;
+			const char *detail;
+		} resend;
 		struct store_mailbox *mailbox;
 	} u;
 };
@@ -188,6 +194,7 @@ pg_err store__op_cancel(const struct wtx *tx, struct store_op *op,
 			struct pg_buf *b);
 pg_err store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 			     struct pg_buf *b);
+pg_err store__op_resend(const struct wtx *tx, struct store_op *op);
 pg_err store__esc_stop(const struct wtx *tx, struct store_op *op, int64_t mid,
 		       bool every_delivery, const char *why, size_t *n);
 

@@ -170,6 +170,8 @@ pg_store_list(struct pg_store *st, const struct pg_list_filter *f,
 
 	*out = NULL;
 	*n = 0;
+	if ((unsigned)g.view >= PG_VIEW__COUNT || g.until_ms < 0 || g.id < 0)
+		return PG_ERR_INVAL;
 	g.limit = g.limit < 1 ? 1 : g.limit > LIST_MAX ? LIST_MAX : g.limit;
 	return store__read(st, &rd);
 }

@@ -290,6 +290,101 @@ del_seen(const struct pg_delivery *d, void *arg)
 	return ++s->n == s->stop_at;
 }
 
+/* A message for the board's search: caller, phone, kind, urgency, state,
+ * escalation state, acknowledged or not. */
+static int64_t
+ins_board(struct fx *f, const char *client, int64_t at, const char *name,
+	  const char *phone, enum pg_kind k, enum pg_urgency u, enum pg_mstate s,
+	  enum pg_esc_state es, bool acked)
+{
+	struct pg_message m;
+
+	msg_init(&m, client, at, "");
+	m.caller_name = (char *)name;
+	m.caller_phone = (char *)phone;
+	m.kind = k;
+	m.urgency = u;
+	m.state = s;
+	if (es != PG_ES_NONE) {
+		m.esc_policy = "night";
+		m.esc_total = 2;
+		m.esc_next_ms = at + 60000;
+		m.esc_state = es;
+	}
+	assert_int_equal(f->be->insert_message(f->w, &m), PG_OK);
+	if (acked) {
+		m.acked_ms = at + 1;
+		m.acked_by = "jane";
+		assert_int_equal(f->be->update_message(f->w, &m, STORE_M_ACK), PG_OK);
+	}
+	return m.id;
+}
+
+/* The board's views and search (pg_list_filter's view, q, until, id). */
+static void
+test_board_search(void **state)
+{
+	struct fx *f = *state;
+	struct pg_delivery d;
+	int64_t now = pg_now_ms(), t = now - 3600 * 1000, esc, exh, fail, emer, held,
+		wait, old, done;
+
+	w_begin(f);
+	esc = ins_board(f, "acme", t, "Maria Lopez", "+1 (555) 555-0142", PG_KIND_MESSAGE,
+			PG_URG_ROUTINE, PG_M_SENT, PG_ES_ACTIVE, false);
+	exh = ins_board(f, "acme", t + 1000, "Bo Nguyen", "555.555.0199", PG_KIND_MESSAGE,
+			PG_URG_URGENT, PG_M_SENT, PG_ES_EXHAUSTED, false);
+	fail = ins_board(f, "lake", t + 2000, "Ann Lee", NULL, PG_KIND_MESSAGE,
+			 PG_URG_ROUTINE, PG_M_PENDING, PG_ES_NONE, false);
+	del_init(&d, fail, PG_CH_EMAIL, "a@x.example", PG_D_FAILED);
+	assert_int_equal(f->be->insert_delivery(f->w, &d), PG_OK);
+	del_init(&d, fail, PG_CH_EMAIL, "b@x.example", PG_D_QUEUED);
+	assert_int_equal(f->be->insert_delivery(f->w, &d), PG_OK);
+	emer = ins_board(f, "lake", t + 3000, "Al 100%_sure", "+15550001111", PG_KIND_MESSAGE,
+			 PG_URG_EMERGENCY, PG_M_SENT, PG_ES_NONE, false);
+	held = ins_board(f, "acme", t + 4000, "Cy", "5551234", PG_KIND_MESSAGE,
+			 PG_URG_ROUTINE, PG_M_HELD, PG_ES_NONE, false);
+	wait = ins_board(f, "acme", t + 5000, "Di", "5551235", PG_KIND_MESSAGE,
+			 PG_URG_ROUTINE, PG_M_WAITING, PG_ES_NONE, false);
+	/* an emergency from two days ago, not delivered: not "needs" any more */
+	old = ins_board(f, "acme", now - 48 * 3600 * 1000LL, "Ed", NULL, PG_KIND_DISPATCH,
+			PG_URG_EMERGENCY, PG_M_SENT, PG_ES_NONE, false);
+	/* acknowledged: never "needs", whatever else */
+	done = ins_board(f, "acme", t + 6000, "Flo", NULL, PG_KIND_DISPATCH,
+			 PG_URG_EMERGENCY, PG_M_SENT, PG_ES_EXHAUSTED, true);
+	w_commit(f);
+
+	/* needs: dispatch/emergency first, then urgent, then routine; oldest
+	 * first within each */
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_NEEDS, .limit = 10 }),
+	       emer, exh, esc, fail);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_ESCALATING, .limit = 10 }), esc);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_HELD, .limit = 10 }), held);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_WAITING, .limit = 10 }), wait);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_FAILED, .limit = 10 }), fail);
+	/* search: client id, caller name in any case, phone by its digits */
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_ALL, .q = "LAKE", .limit = 10 }),
+	       emer, fail);
+	LISTED(f, ((struct pg_list_filter){ .q = "nguy", .limit = 10 }), exh);
+	LISTED(f, ((struct pg_list_filter){ .q = "555 0142", .limit = 10 }), esc);
+	LISTED(f, ((struct pg_list_filter){ .q = "5550199", .limit = 10 }), exh);
+	/* LIKE's own characters are matched as themselves */
+	LISTED(f, ((struct pg_list_filter){ .q = "100%_", .limit = 10 }), emer);
+	assert_int_equal(listed(f, (struct pg_list_filter){ .q = "%", .limit = 10 },
+				(int64_t[8]){ 0 }), 1);
+	assert_int_equal(listed(f, (struct pg_list_filter){ .q = "nobody", .limit = 10 },
+				(int64_t[8]){ 0 }), 0);
+	/* the received range, one id, a client with a view */
+	LISTED(f, ((struct pg_list_filter){ .since_ms = t + 1000, .until_ms = t + 3000,
+					    .view = PG_VIEW_ALL, .limit = 10 }), fail, exh);
+	LISTED(f, ((struct pg_list_filter){ .id = held, .limit = 10 }), held);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_NEEDS, .client_id = "lake",
+					    .limit = 10 }), emer, fail);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_NEEDS, .limit = 2 }), emer, exh);
+	(void)old;
+	(void)done;
+}
+
 static void
 test_delivery_rows(void **state)
 {
@@ -642,6 +737,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_message_rows),
 		T(test_lists_and_escalations),
+		T(test_board_search),
 		T(test_delivery_rows),
 		T(test_attempts_and_events),
 		T(test_recent_deliveries),

@@ -92,6 +92,37 @@ static const char *const sql[ST__COUNT] = {
 	[ST_LIST_UNACK_CLIENT] = "SELECT " MSG_COLS " FROM messages"
 		" WHERE client_id = ?3 AND esc_state = ?4"
 		" AND received_ms >= ?1" LIST_TAIL,
+	/* The board's search: every filter NULL-able (?3 client, ?4 until,
+	 * ?5 id, ?6 name pattern, ?7 digits pattern), ?8 the view; the state
+	 * names bound (?9 active, ?10 exhausted, ?11 the failed delivery
+	 * state, ?12 dispatch, ?13 emergency, ?14 delivered, ?15 cancelled,
+	 * ?17 held, ?18 waiting, ?19 urgent), ?16 the start of "the last
+	 * 24 hours".  One statement for every combination: the board is
+	 * an operator's screen, not a hot path. */
+	[ST_LIST_SEARCH] = "SELECT " MSG_COLS " FROM messages m"
+		" WHERE received_ms >= ?1"
+		" AND (?3 IS NULL OR client_id = ?3)"
+		" AND (?4 IS NULL OR received_ms < ?4)"
+		" AND (?5 IS NULL OR id = ?5)"
+		" AND (?6 IS NULL OR client_id LIKE ?6 ESCAPE '\\'"
+		"  OR caller_name LIKE ?6 ESCAPE '\\' OR (?7 IS NOT NULL AND"
+		"  replace(replace(replace(replace(replace(replace(caller_phone,"
+		"  ' ', ''), '-', ''), '(', ''), ')', ''), '+', ''), '.', '')"
+		"  LIKE ?7))"
+		" AND (?8 = 0"
+		"  OR (?8 = 1 AND acked_ms IS NULL AND (esc_state IN (?9, ?10)"
+		"   OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id"
+		"   AND d.state = ?11) OR ((kind = ?12 OR urgency = ?13)"
+		"   AND received_ms >= ?16 AND state NOT IN (?14, ?15))))"
+		"  OR (?8 = 2 AND esc_state = ?9)"
+		"  OR (?8 = 3 AND state = ?17)"
+		"  OR (?8 = 4 AND state = ?18)"
+		"  OR (?8 = 5 AND EXISTS (SELECT 1 FROM deliveries d"
+		"   WHERE d.message_id = m.id AND d.state = ?11)))"
+		" ORDER BY CASE WHEN ?8 = 1 THEN CASE WHEN kind = ?12 OR urgency = ?13"
+		"  THEN 0 WHEN urgency = ?19 THEN 1 ELSE 2 END END,"
+		" CASE WHEN ?8 = 1 THEN received_ms END,"
+		" received_ms DESC, id DESC LIMIT ?2",
 	/* The partial index messages_esc serves these two. */
 	[ST_EACH_ESC] = "SELECT id, esc_next_ms FROM messages"
 		" WHERE esc_state = ?1 ORDER BY id",

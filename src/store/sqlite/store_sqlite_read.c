@@ -367,6 +367,63 @@ sqlite__find_message(struct pg_sb *c, const char *ack_ref,
 	return e;
 }
 
+/* A LIKE pattern "%q%" with q's LIKE characters escaped (by '\\'), only
+ * the digits of q when digits; NULL when there is nothing to match. */
+static char *
+like(const char *q, bool digits)
+{
+	size_t n = strlen(q), o = 1;
+	char *p = malloc(2 * n + 3);
+
+	if (!p)
+		return NULL;
+	p[0] = '%';
+	for (; *q; q++) {
+		if (digits && (*q < '0' || *q > '9'))
+			continue;
+		if (*q == '%' || *q == '_' || *q == '\\')
+			p[o++] = '\\';
+		p[o++] = *q;
+	}
+	if (o == 1) {
+		free(p);
+		return NULL;
+	}
+	p[o++] = '%';
+	p[o] = '\0';
+	return p;
+}
+
+/* list_messages with the board's filters (ST_LIST_SEARCH). */
+static pg_err
+search(struct pg_sb *c, const struct pg_list_filter *f, struct pg_message **v,
+       size_t *n)
+{
+	char *name = f->q ? like(f->q, false) : NULL;
+	char *digits = f->q ? like(f->q, true) : NULL;
+	sqlite3_stmt *s;
+	pg_err e;
+
+	*v = NULL;
+	*n = 0;
+	if (f->q && !name)
+		e = PG_ERR_NOMEM;
+	else
+		e = sqlite__prep(c, ST_LIST_SEARCH, &s, "iitnnttitttttttittt", f->since_ms,
+			(int64_t)f->limit, f->client_id, f->until_ms, f->id, name, digits,
+			(int64_t)f->view, pg_esc_state_name(PG_ES_ACTIVE),
+			pg_esc_state_name(PG_ES_EXHAUSTED), pg_dstate_name(PG_D_FAILED),
+			pg_kind_name(PG_KIND_DISPATCH), pg_urgency_name(PG_URG_EMERGENCY),
+			pg_mstate_name(PG_M_DELIVERED), pg_mstate_name(PG_M_CANCELLED),
+			pg_now_ms() - 24 * 3600 * 1000LL, pg_mstate_name(PG_M_HELD),
+			pg_mstate_name(PG_M_WAITING), pg_urgency_name(PG_URG_URGENT));
+	if (!e)
+		e = rows_all(c, s, sizeof **v, row_message, fr_msg, (void **)v, n);
+	free(name);
+	free(digits);
+	return e;
+}
+
 pg_err
 sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 		 struct pg_message **v, size_t *n)
@@ -376,6 +433,8 @@ sqlite__list_messages(struct pg_sb *c, const struct pg_list_filter *f,
 	sqlite3_stmt *s;
 	pg_err e;
 
+	if (f->view != PG_VIEW_ALL || f->q || f->until_ms || f->id)
+		return search(c, f, v, n);
 	if (f->unacknowledged && f->client_id)
 		e = sqlite__prep(c, ST_LIST_UNACK_CLIENT, &s, "iitt", f->since_ms,
 			    (int64_t)f->limit, f->client_id, exhausted);
