@@ -62,7 +62,8 @@ check "the test configuration is valid" "$BUILD/pagegated" -n -c "$T/etc/pagegat
 start_sink "$SMTP_PORT" || exit 1
 start_daemon || exit 1
 
-rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/[0-9][0-9]-*.png     # this test's own; t_console_board's are board-*.png
 jq -n --arg url "http://127.0.0.1:$HTTP_PORT" --arg token "$TOKEN" --arg shots "$SHOTS" --arg out "$T/typed.json" \
   --arg greeting "$GREETING" --arg emergency "$EMERGENCY_CONTACT" '{
     url: $url, operator: "tester", token: $token, bearer: $token, shots: $shots, out: $out,
@@ -105,7 +106,7 @@ done
 
 # ---- screenshots ----
 png_size() { $PY -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }
-shots=$(find "$SHOTS" -name '*.png' 2>/dev/null | sort)
+shots=$(find "$SHOTS" -maxdepth 1 -name '[0-9][0-9]-*.png' 2>/dev/null | sort)
 check "a screenshot of each screen under $SHOTS (at least 11)" test "$(wc -l <<<"$shots")" -ge 11
 bad=""
 for s in $shots; do [ "$(png_size "$s")" = 1366x768 ] || bad+="$(basename "$s") "; done

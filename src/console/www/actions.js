@@ -237,6 +237,7 @@ export function actionPanel(prefix, hooks) {
       hooks.done('escalate', list);
     });
   });
+  escStep.addEventListener('change', () => { escStep.dataset.chosen = '1'; });
   resendTo.addEventListener('change', () => { other.hidden = resendTo.value !== '*'; });
   resendForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -248,6 +249,8 @@ export function actionPanel(prefix, hooks) {
       const r = (await post(`/v1/messages/${list[0]}/resend`, { contact, channel })).body || {};
       const to = (r.deliveries || []).map((d) => d.to).filter(Boolean).join(', ');
       setStatus('ok', `Message ${list[0]} resent to ${contact} by ${channel}${to ? ` (${to})` : ''}.`);
+      resendTo.value = '';
+      other.hidden = true;
       hooks.done('resend', list);
     });
   });
@@ -273,9 +276,14 @@ export function actionPanel(prefix, hooks) {
     });
   }
   silenceBtn.addEventListener('click', doSilence);
-  // Esc in a field gives the keys back to the screen (hooks.escape).
+  // Esc in a field gives the keys back to the screen (hooks.escape);
+  // Enter on a chosen option does the action, as Enter in a text field does.
   root.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && hooks.escape) { e.preventDefault(); e.stopPropagation(); hooks.escape(); }
+    else if (e.key === 'Enter' && e.target.tagName === 'SELECT' && !e.ctrlKey && !e.altKey) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+    }
   });
 
   // ---- what the panel shows for the targets
@@ -283,6 +291,7 @@ export function actionPanel(prefix, hooks) {
     const list = hooks.targets();
     const seq = ++P.seq;
     root.classList.toggle('none', !list.length);
+    for (const f of [ackForm, noteForm]) for (const c of f.elements) c.disabled = !list.length;
     if (!list.length) {
       target.textContent = 'No message chosen.';
     } else if (list.length === 1) {
@@ -301,15 +310,21 @@ export function actionPanel(prefix, hooks) {
     }
     // escalate: from which step; "now" is the step after the one reached
     const esc = one && one.escalation;
-    const prevStep = escStep.dataset.for === String(one && one.id) ? escStep.value : '';
-    escStep.replaceChildren();
-    if (!esc) {
+    const sameMsg = escStep.dataset.for === String(one && one.id);
+    const prevStep = sameMsg && escStep.dataset.chosen ? escStep.value : '';
+    if (!sameMsg) delete escStep.dataset.chosen;
+    if (sameMsg && document.activeElement === escStep) {
+      /* the operator is choosing: the options stay as they are */
+    } else if (!esc) {
+      escStep.replaceChildren();
       escStep.append(el('option', { value: '', text: one ? 'No escalation policy' : '—' }));
       if (one) for (const c of escForm.elements) c.disabled = true;
     } else {
+      escStep.replaceChildren();
       const next = esc.state === 'active' ? Math.min(esc.steps, (esc.step || 0) + 1) : 1;
       for (let k = 1; k <= esc.steps; k++) {
-        escStep.append(el('option', { value: String(k), text: `Step ${k}${k === next ? ' (next, now)' : ''}` }));
+        escStep.append(el('option', { value: String(k),
+          text: `Step ${k}${k === next && esc.state === 'active' ? ' (next, now)' : ''}` }));
       }
       escStep.value = prevStep && Number(prevStep) <= esc.steps ? prevStep : String(next);
     }

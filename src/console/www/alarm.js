@@ -21,6 +21,7 @@ const A = {
   soundTimer: null,
   notified: new Map(),              // id -> {at, n (Notification)}
   timer: null,
+  seq: 0,
   on: false,
   hooks: { open: () => {}, changed: () => {} },
 };
@@ -62,9 +63,10 @@ export function alarmChanged() {
 
 export async function refresh() {
   if (!A.on) return;
+  const seq = ++A.seq;
   let r;
   try { r = (await get('/v1/board?view=needs&limit=200')).body; } catch { return; }
-  if (!A.on || !r) return;
+  if (!A.on || !r || seq !== A.seq) return;       // a newer answer is coming
   const rows = r.messages || [];
   A.needs = rows.length;
   A.more = !!r.more;

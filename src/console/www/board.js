@@ -30,8 +30,8 @@ const B = {
   current: null,          // id of the row under the cursor
   pending: null,          // {rows, more} fetched while paused, not shown yet
   shown: false,
-  loading: false,
-  again: false,           // another refresh was asked for while one ran
+  want: null,             // the refresh still to make: 'now', 'live' or null
+  running: null,          // the promise of the refreshes under way
   timer: null,
   error: '',
 };
@@ -44,11 +44,12 @@ export function initBoard(h) {
   hooks = { ...hooks, ...h };
   panel = actionPanel('b', {
     targets,
-    done: () => { B.selected.clear(); refresh('now'); },
+    // after the operator's own action: at once, and the keys back on the rows
+    done: () => { B.selected.clear(); refresh('now').then(() => focusRow(B.current, true)); },
     escape: () => focusRow(B.current, true),
   });
   $('board-acts').append(panel.el);
-  initCheckin($('board-checkin'), { done: () => refresh('now') });
+  initCheckin($('board-checkin'), { done: () => refresh('now'), closed: () => focusRow(B.current, true) });
 
   for (const t of document.querySelectorAll('#board-tabs [role=tab]')) {
     t.addEventListener('click', () => setView(t.dataset.view));
@@ -145,9 +146,24 @@ function query() {
 
 // refresh('now'): fetch and show (the operator asked, or acted);
 // refresh('live'): an event: show it, or keep it behind "N new" when paused.
-export async function refresh(mode = 'now') {
-  if (B.loading) { B.again = B.again === 'now' || mode === 'now' ? 'now' : 'live'; return; }
-  B.loading = true;
+// Calls while a fetch runs are folded into one more fetch; the promise
+// settles once what was asked for is shown.
+export function refresh(mode = 'now') {
+  B.want = B.want === 'now' || mode === 'now' ? 'now' : 'live';
+  if (!B.running) {
+    B.running = (async () => {
+      while (B.want) {
+        const m = B.want;
+        B.want = null;
+        await load(m);
+      }
+      B.running = null;
+    })();
+  }
+  return B.running;
+}
+
+async function load(mode) {
   let r = null;
   try {
     r = (await get(query())).body || { messages: [] };
@@ -155,18 +171,14 @@ export async function refresh(mode = 'now') {
   } catch (e) {
     B.error = e.status === 400 ? e.message : `Could not load the board: ${e.message}`;
   }
-  B.loading = false;
-  if (r) {
-    if (mode === 'live' && paused()) {
-      B.pending = { rows: r.messages || [], more: !!r.more };
-      showNew();
-    } else {
-      render(r.messages || [], !!r.more);
-    }
+  if (!B.shown && mode === 'live') return;
+  if (!r) { renderError(); return; }
+  if (mode === 'live' && paused()) {
+    B.pending = { rows: r.messages || [], more: !!r.more };
+    showNew();
   } else {
-    renderError();
+    render(r.messages || [], !!r.more);
   }
-  if (B.again) { const m = B.again; B.again = false; await refresh(m); }
 }
 
 // How many rows differ between what is shown and what is waiting.
@@ -207,8 +219,9 @@ function setView(v, focusTab = false) {
     if (on && focusTab) t.focus();
   }
   $('board-checkin').hidden = v !== 'mailbox';
+  if (changed) panel.status('', '');
   if (changed) { B.selected.clear(); B.current = null; B.rows = []; $('board-rows').replaceChildren(); }
-  refresh('now');
+  return refresh('now');
 }
 
 function tabKey(e) {
@@ -269,7 +282,7 @@ function rowEl(r) {
   el('td', { class: 'c-sel' }, el('input', { type: 'checkbox', tabindex: '-1', 'aria-label': `Select message ${r.id}` })),
   el('td', { class: 'c-urg' },
     el('span', { class: `u-tag ${r.urgency}`, text: r.urgency }),
-    el('span', { class: 'kind' }, el('span', { class: 'num', text: String(r.id) }), ` ${KIND_WORD[r.kind] || r.kind}`)),
+    el('span', { class: 'kind' }, el('span', { class: 'num', text: `#${r.id}` }), ` · ${KIND_WORD[r.kind] || r.kind}`)),
   el('td', { class: 'c-who' },
     el('span', { class: 'line' }, el('strong', { text: who.name || '(no name)' }), ' ', el('span', { class: 'mono', text: who.phone || '' })),
     el('span', { class: 'line muted', text: r.client_name || r.client })),
@@ -327,7 +340,10 @@ function stateLines(r) {
   }
   if (r.held_until) out.push(el('span', { class: 'line held', text: `Held until ${localTime(r.held_until)}` }));
   if (r.waiting) out.push(el('span', { class: 'line', text: `${r.waiting} waiting in a check-in mailbox` }));
-  if (!out.length) out.push(el('span', { class: 'line muted', text: r.state }));
+  if (!out.length) {
+    const waitsForAck = !r.acknowledged && (r.kind === 'dispatch' || r.urgency === 'emergency');
+    out.push(el('span', { class: 'line muted', text: `${r.state}${waitsForAck ? ' · not acknowledged yet' : ''}` }));
+  }
   return out;
 }
 
@@ -360,6 +376,7 @@ function markRows() {
 function setCurrent(id) {
   if (id === B.current) return;
   B.current = id;
+  panel.status('', '');          // what the last action said was about another row
   markRows();
 }
 
@@ -374,6 +391,7 @@ function focusRow(id, fallback = false) {
 
 function toggle(id, on) {
   if (on === undefined) on = !B.selected.has(id);
+  panel.status('', '');
   if (on) B.selected.add(id); else B.selected.delete(id);
   markRows();
 }
@@ -426,7 +444,7 @@ export function boardKey(e) {
   }
   if (inField(e.target)) return false;
   const k = e.key;
-  if (/^[1-6]$/.test(k)) { setView(VIEWS[Number(k) - 1]); focusLater(); return true; }
+  if (/^[1-6]$/.test(k)) { setView(VIEWS[Number(k) - 1]).then(() => focusRow(B.current, true)); return true; }
   if (e.target.closest && e.target.closest('#board-tabs')) {
     if (k === 'ArrowDown' || k === 'Enter' || k === ' ') { focusRow(B.current, true); return true; }
     return false;
@@ -459,5 +477,3 @@ export function boardKey(e) {
     default: return false;
   }
 }
-
-function focusLater() { setTimeout(() => focusRow(B.current, true), 0); }

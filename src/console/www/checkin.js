@@ -9,7 +9,7 @@ import { get } from './api.js';
 import { localTime, ref, el, $ } from './fmt.js';
 import { normalisePhone } from './phone.js';
 
-const C = { choices: [], seq: 0, hooks: { done: () => {} } };
+const C = { choices: [], seq: 0, hooks: { done: () => {}, closed: () => {} } };
 
 export function initCheckin(box, hooks) {
   C.hooks = { ...C.hooks, ...hooks };
@@ -25,8 +25,11 @@ export function initCheckin(box, hooks) {
   form.addEventListener('submit', (e) => { e.preventDefault(); readOut(); });
   form.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); who.blur(); document.querySelector('#board-rows tr.current')?.focus(); }
+    else if (e.key === 'Enter' && e.target === who) { e.preventDefault(); form.requestSubmit(); }
   });
   $('readout-close').addEventListener('click', () => $('readout').close());
+  // closed (Esc or Close): the keys go back to the board's rows
+  $('readout').addEventListener('close', () => C.hooks.closed());
 }
 
 // The board's Check-in rows changed: who has messages waiting, by client.
@@ -52,7 +55,7 @@ export async function updateCheckin(rows) {
   who.replaceChildren(...(C.choices.length ? C.choices.map((c) => el('option', {
     value: `${c.client}|${c.contact}`,
     text: `${c.contact_name} · ${c.client_name} · ${c.n}${c.more ? '+' : ''} waiting`,
-  })) : [el('option', { value: '', text: 'Nobody has messages waiting' })]));
+  })) : [el('option', { value: '', text: 'Nobody is waiting' })]));
   if (keep && C.choices.some((c) => `${c.client}|${c.contact}` === keep)) who.value = keep;
   $('checkin-read').disabled = !C.choices.length;
 }
@@ -108,6 +111,8 @@ function showReadout(c, r, labels) {
       fields.length ? el('dl', { class: 'ro-fields' }, ...fields.flatMap(([k, v]) => [el('dt', { text: labels[k] || k }), el('dd', { text: v })])) : null);
   }));
   const d = $('readout');
+  // the focus the dialog gives back when it closes: the board's rows
+  C.hooks.closed();
   if (!d.open) d.showModal();
   $('readout-close').focus();
 }

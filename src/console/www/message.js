@@ -19,7 +19,7 @@ export function initMessage(h) {
   hooks = { ...hooks, ...h };
   panel = actionPanel('m', {
     targets: () => (M.msg ? [asTarget(M.msg)] : []),
-    done: () => load(),
+    done: () => load().then(() => $('msg-h').focus()),
     escape: () => $('msg-h').focus(),
   });
   $('msg-acts').append(panel.el);
@@ -134,7 +134,7 @@ function renderEscalation(m) {
     const fired = k <= e.steps_fired;
     const li = el('li', { class: fired ? 'fired' : k === next ? 'next' : 'later' },
       el('span', { class: 'esc-n', text: String(k) }),
-      el('span', { class: 'esc-who', text: fired ? (names || 'nobody to page') : k === next ? 'next' : '' }),
+      el('span', { class: 'esc-who', text: fired ? (names || 'nobody to page') : k === next ? 'next' : e.state === 'active' ? 'later' : 'not paged' }),
       fired && mine.length ? el('span', { class: 'esc-st muted', text: mine.map((d) => STATE_WORD[d.state] || d.state).join(', ') } ) : null,
       k === next && e.next_step_at ? el('span', { class: 'esc-when', text: `${until(e.next_step_at)} (${localTime(e.next_step_at)})` }) : null);
     steps.append(li);
