@@ -190,6 +190,25 @@ try {
   ok(deliv.includes('Dr. Zoë Ångström') && deliv.includes('Nurse Kim Lee') && /sent/.test(deliv),
     'each delivery with its state');
   await shot('message');
+
+  // escalate again from a chosen step, then acknowledge, on the message screen
+  const mfield = (name) => page.locator('#message').getByLabel(name, { exact: true });
+  await page.keyboard.press('e');
+  ok((await focusedLabel()) === 'Escalate from step', 'E puts the cursor in Escalate from step');
+  await page.keyboard.type('Step 3');
+  ok((await mfield('Escalate from step').inputValue()) === '3', 'typing chooses step 3');
+  await page.keyboard.press('Enter');
+  ok(await until(async () => /escalates again from step 3/.test(await page.locator('#m-status').textContent())),
+    'Enter escalates from step 3, now', await page.locator('#m-status').textContent());
+  ok(await until(() => mailTo(esc, 'office@clinic.example').length === 1, 15000), 'step 3 reaches the sink (office@)');
+  ok(await until(async () => /restarted|escalated again/.test(await page.locator('#msg-timeline').textContent())),
+    'the timeline follows: escalated again, by the operator');
+  await page.keyboard.press('a');
+  ok((await focusedLabel()) === 'Acknowledged by', 'A on the message screen: Acknowledged by');
+  await page.keyboard.press('Enter');
+  ok(await until(() => getMessage(esc).acknowledged && /^operator tester/.test(getMessage(esc).acked_by)),
+    'Enter with nobody named acknowledges it in the operator\'s own name', getMessage(esc).acked_by);
+  ok(await until(async () => /Acknowledged/.test(await page.locator('#msg-tags').textContent())), 'the screen shows it acknowledged');
   await page.keyboard.press('Escape');
   ok(await until(() => page.getByRole('table', { name: 'Messages' }).isVisible()), 'Esc goes back to the board');
 
@@ -320,14 +339,64 @@ try {
   ok(await until(async () => !(await dialog.isVisible())), 'Esc closes the read-out');
   ok(await until(async () => (await rowIds()).filter((id) => kept.includes(id)).length === 0), 'the check-in view empties');
 
-  // ---- the whole board: what needs a human now
+  // ---- search: phone digits, client, message id, dates
+  const lake = call('POST', '/v1/messages', { client: cfg.alarm_client.id, urgency: 'routine',
+    caller: { name: 'Lena Lake', phone: '+1 612 555 0150' }, text: 'Appointment question.' }).body.id;
+  ok(await view('6', 'All'), 'All, for the searches');
+  ok(await until(async () => (await rowIds()).includes(lake)), 'All shows every client\'s messages');
+  const search = async (fill) => {
+    for (const [name, v] of Object.entries(fill)) await bfield(name).fill(v);
+    await bfield('Search').focus();
+    await page.keyboard.press('Enter');
+    await sleep(100);
+  };
+  const onlyRows = (want) => until(async () => JSON.stringify((await rowIds()).sort()) === JSON.stringify([...want].sort()));
+  await search({ Search: '555-0161', 'Message id': '', From: '', To: '' });
+  ok(await onlyRows([bad]), 'a search by part of the caller\'s phone finds Rita', JSON.stringify(await rowIds()));
+  await search({ Search: String(C.name).slice(0, 4).toLowerCase() });
+  ok(await until(async () => {
+    const ids = await rowIds();
+    return [esc, bad, fresh, ...bulk, ...kept].every((id) => ids.includes(id)) && !ids.includes(lake);
+  }), 'a search by client finds that client\'s messages only', JSON.stringify(await rowIds()));
+  await search({ Search: '', 'Message id': String(fresh) });
+  ok(await onlyRows([fresh]), 'the message id finds that one');
+  const today = await page.evaluate(() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; });
+  const tomorrow = await page.evaluate(() => { const d = new Date(Date.now() + 86400e3); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; });
+  await search({ 'Message id': '', From: today, To: today });
+  ok(await until(async () => (await rowIds()).includes(bad) && (await rowIds()).includes(esc)), 'received today: From and To today find them');
+  await search({ From: tomorrow, To: '' });
+  ok(await until(async () => (await rowIds()).length === 0 && /Nothing matches/.test(await page.locator('#board-empty').textContent())),
+    'from tomorrow: nothing, and the board says so');
+  await page.locator('#board-clear').click();
+
+  // ---- cancel: the reason is required
   ok(await view('1', 'Needs a human'), '1 shows Needs a human');
+  await until(async () => (await rowIds()).includes(fresh2));
+  await cursorTo(fresh2);
+  await page.keyboard.press('c');
+  ok((await focusedLabel()) === 'Cancel reason', 'C puts the cursor in Cancel reason');
+  await page.keyboard.press('Enter');
+  ok(await until(async () => /Say why/.test(await page.locator('#b-cancel-err').textContent())) && getMessage(fresh2).state !== 'cancelled',
+    'without a reason nothing is cancelled and the field says why');
+  await page.keyboard.type('Caller rang back: the leak is fixed.');
+  await page.keyboard.press('Enter');
+  const cancelled = () => (getMessage(fresh2).ledger || []).find((e) => e.type === 'cancelled' && !e.delivery);
+  ok(await until(cancelled), 'with a reason it is cancelled');
+  const cx = cancelled();
+  ok(cx && cx.detail.includes('Caller rang back: the leak is fixed.') && cx.detail.includes('tester'),
+    'the ledger keeps the reason and the operator', cx && cx.detail);
+  // (its mail had gone out, so the message stays "sent": the server keeps
+  // it on Needs a human; the row says it was cancelled)
+  ok(await until(async () => !(await rowIds()).includes(fresh2) || /cancelled/i.test(await rowOf(fresh2).textContent()), 3000),
+    'the board shows it at once');
+
+  // ---- the whole board: what needs a human now
   const needs = await until(async () => {
     const ids = await rowIds();
-    return ids.includes(bad) && ids.includes(fresh) && ids.includes(fresh2) ? ids : null;
+    return ids.includes(bad) && ids.includes(fresh) ? ids : null;
   });
   ok(needs && bulk.every((id) => !needs.includes(id)) && !needs.includes(esc),
-    'the acknowledged messages are gone from it; the failed and the unacknowledged emergencies stay', JSON.stringify(needs));
+    'the acknowledged messages are gone from it; the failed and the unacknowledged emergency stay', JSON.stringify(needs));
   ok(await until(async () => (await page.locator('#nav-board-count').textContent()) === String((await rowIds()).length)),
     'the Board link counts what needs a human', await page.locator('#nav-board-count').textContent());
 

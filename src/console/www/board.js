@@ -309,13 +309,14 @@ export const eventWord = (t) => EVENT_WORD[t] || String(t || '').replace(/_/g, '
 function stateLines(r) {
   const out = [];
   const tags = [];
-  if (r.attention) tags.push(el('span', { class: 'flag alarm', text: 'Alarm' }));
+  if (r.attention) tags.push(el('span', { class: 'flag ring', text: 'Alarm' }));
   if (r.overdue) tags.push(el('span', { class: 'flag overdue', text: 'Overdue' }));
   if (r.unacknowledged && !r.acknowledged) tags.push(el('span', { class: 'flag unack', text: 'Unacknowledged' }));
   if (r.acknowledged) {
     tags.push(el('span', { class: 'flag ok', text: 'Acknowledged' }),
       el('span', { class: 'muted', text: ` ${r.acked_by || ''}${r.acked_at ? ` · ${localTime(r.acked_at)}` : ''}` }));
   }
+  if (r.state === 'cancelled' || r.last_event === 'cancelled') tags.push(el('span', { class: 'flag off', text: 'Cancelled' }));
   if (r.silenced_by) tags.push(el('span', { class: 'muted', text: ` silenced by ${r.silenced_by}` }));
   if (tags.length) out.push(el('span', { class: 'line tags' }, ...tags));
   const e = r.escalation;

@@ -99,7 +99,7 @@ function render(m) {
     el('span', { class: `state-tag s-${m.state}`, text: m.state }),
     m.acknowledged ? el('span', { class: 'flag ok', text: 'Acknowledged' }) : null,
     m.unacknowledged && !m.acknowledged ? el('span', { class: 'flag unack', text: 'Unacknowledged' }) : null,
-    hooks.attention(m.id) ? el('span', { class: 'flag alarm', text: 'Alarm' }) : null].filter(Boolean));
+    hooks.attention(m.id) ? el('span', { class: 'flag ring', text: 'Alarm' }) : null].filter(Boolean));
   $('msg-meta').replaceChildren(
     el('strong', { text: c ? c.name : m.client }),
     ` · received ${localTime(m.received)} (${since(m.received)} ago) · taken by ${m.operator || '?'}`,
