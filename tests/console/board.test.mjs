@@ -12,11 +12,12 @@
 //             alarm_client: {id, name} (its escalation runs out at once) }
 import fs from 'node:fs';
 import path from 'node:path';
-import { T, ok, note, sleep, until, api, mails, browser } from './lib.mjs';
+import { T, ok, note, sleep, until, curlWith, mails, browser } from './lib.mjs';
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const C = cfg.client;
-const call = api(cfg);
+const curl = curlWith(cfg);
+const call = (method, p, body) => curl(method, p, { body });
 const getMessage = (id) => call('GET', `/v1/messages/${id}`).body;
 const post = (body) => {
   const r = call('POST', '/v1/messages', { client: C.id, kind: 'message', urgency: 'routine', fields: {}, ...body });

@@ -10,52 +10,14 @@
 // settings: { url, operator, token, bearer, shots, out,
 //             client: {id, name, dnis, greeting, field: {id, label}},
 //             unknown_dnis }
-import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { T, ok, note, sleep, until, curlWith, browser } from './lib.mjs';
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const C = cfg.client;
-let failures = 0;
 const out = { messages: [] };
-
-function ok(cond, what, detail = '') {
-  if (cond) console.log(`ok - ${what}`);
-  else { failures++; console.log(`not ok - ${what}${detail ? ` (${detail})` : ''}`); }
-  return !!cond;
-}
-const note = (s) => console.log(`# ${s}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// until(fn, ms): polls fn (sync or async) until it returns truthy; the value or null.
-async function until(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    let v = null;
-    try { v = await fn(); } catch { v = null; }
-    if (v) return v;
-    if (Date.now() > end) return null;
-    await sleep(50);
-  }
-}
-
-// curl: {code, body (parsed JSON or text)}.  The API is called with curl, as
-// a phone system or an operator's script would.
-function curl(method, p, { body, headers = {}, bearer = true } = {}) {
-  const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '-X', method];
-  if (bearer) args.push('-H', `Authorization: Bearer ${cfg.bearer}`);
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-  if (body !== undefined) args.push('-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body));
-  args.push(cfg.url + p);
-  const raw = execFileSync('curl', args, { encoding: 'utf8' });
-  const i = raw.lastIndexOf('\n');
-  const text = raw.slice(0, i);
-  let parsed = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-  return { code: Number(raw.slice(i + 1)), body: parsed };
-}
+const curl = curlWith(cfg);
 const messageCount = () => {
   const r = curl('GET', '/v1/messages?limit=1000');
   return r.code === 200 ? r.body.messages.length : -1;
@@ -64,23 +26,8 @@ const getMessage = (id) => curl('GET', `/v1/messages/${id}`).body;
 
 // ---------------------------------------------------------------- the browser
 
-const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-chromium-'));
-const ctx = await chromium.launchPersistentContext(userDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1366, height: 768 },
-  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = ctx.pages()[0] || await ctx.newPage();
-const problems = [];
-// Chromium logs every non-2xx answer as "Failed to load resource": the
-// tests provoke those on purpose; anything else (a script error, a
-// Content-Security-Policy refusal) is a problem.
-page.on('console', (m) => {
-  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-});
-page.on('pageerror', (e) => problems.push(String(e)));
+const B = await browser();
+const { page, ctx, problems } = B;
 fs.mkdirSync(cfg.shots, { recursive: true });
 const shot = async (name) => { await page.screenshot({ path: path.join(cfg.shots, `${name}.png`) }); };
 
@@ -370,8 +317,7 @@ try {
   await shot('99-failure').catch(() => {});
 } finally {
   fs.writeFileSync(cfg.out, JSON.stringify(out));
-  await ctx.close();
-  fs.rmSync(userDir, { recursive: true, force: true });
+  await B.close();
 }
-console.log(`# browser checks done, ${failures} failed`);
-process.exitCode = failures ? 1 : 0;
+console.log(`# browser checks done, ${T.failures} failed`);
+process.exitCode = T.failures ? 1 : 0;

@@ -1,4 +1,5 @@
-// Helpers shared by the console's browser tests (board.test.mjs): the
+// Helpers shared by the console's browser tests (console.test.mjs,
+// board.test.mjs): the
 // check lines, bounded polling, the API by curl (as a phone system or a
 // script would call it), the SMTP sink's files, and Debian's Chromium.
 import { chromium } from 'playwright-core';
@@ -30,10 +31,14 @@ export async function until(fn, ms = 10000) {
   }
 }
 
-// api(cfg)(METHOD, PATH, BODY?) -> {code, body}: the API with the bearer token.
-export function api(cfg) {
-  return (method, p, body) => {
-    const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '-X', method, '-H', `Authorization: Bearer ${cfg.bearer}`];
+// curlWith(cfg)(METHOD, PATH, {body, headers, bearer = true}) -> {code,
+// body (parsed JSON or text)}: the API called with curl, as a phone system
+// or an operator's script would, with the bearer token unless told not.
+export function curlWith(cfg) {
+  return (method, p, { body, headers = {}, bearer = true } = {}) => {
+    const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '-X', method];
+    if (bearer) args.push('-H', `Authorization: Bearer ${cfg.bearer}`);
+    for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
     if (body !== undefined) args.push('-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body));
     args.push(cfg.url + p);
     const raw = execFileSync('curl', args, { encoding: 'utf8' });

@@ -32,7 +32,9 @@ export function initAlarm(hooks) {
   $('alarm-silence').addEventListener('click', () => A.hooks.silence(first()));
   $('alerts-on').addEventListener('click', enableAlerts);
   // Any key or click is a user gesture: the audio may start from it.
-  const wake = () => { if (A.audio && A.audio.state === 'suspended') A.audio.resume().catch(() => {}); };
+  const wake = () => {
+    if (A.audio && A.audio.state === 'suspended') A.audio.resume().then(showAlertsButton, () => {});
+  };
   document.addEventListener('keydown', wake, true);
   document.addEventListener('pointerdown', wake, true);
 }
