@@ -1,7 +1,8 @@
 /*
  * test_sms_text.c - GSM-7 / UCS-2 choice, segment counts at the 160/153
- * and 70/67 boundaries, extension characters, emoji, normalisation and
- * the truncation rule (sms_text.c).
+ * and 70/67 boundaries, extension characters, emoji, normalisation, the
+ * truncation rule (cut at a word) and the ellipsis as "..." in GSM-7
+ * (sms_text.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,12 @@ check(const char *in, unsigned max, struct want w, const char *text)
 #define CYR "\xd0\x96"          /* Ж, one UTF-16 unit, not GSM */
 #define FIRE "\xf0\x9f\x94\xa5"  /* U+1F525, two UTF-16 units */
 #define EURO "\xe2\x82\xac"      /* extension table */
+#define ELLIPSIS "\xe2\x80\xa6"  /* …: not GSM-7 */
+#define GREEK128 "Δεν υπάρχει θέρμανση στο διαμέρισμα 4Β από χθες το βράδυ. " \
+	"Η ηλικιωμένη ένοικος είναι μόνη στο σπίτι. Παρακαλώ, καλέστε την τώρα."
+#define GREEK_MORE " Ο γιος της λέει ότι η πόρτα της πολυκατοικίας είναι " \
+	"κλειδωμένη μετά τις 10 το βράδυ· ο κωδικός είναι 4412. Ο θυρωρός δεν " \
+	"απαντά στο τηλέφωνο. Αν δεν μπορείτε να έρθετε απόψε, ενημερώστε το γραφείο."
 
 static void
 test_gsm7_costs(void **st)
@@ -338,6 +345,88 @@ test_utf16(void **st)
 	pg_buf_free(&b);
 }
 
+
+static void
+test_word_cut(void **st)
+{
+	char *a, *s, *w;
+
+	(void)st;
+	/* the cut (157 characters + "...") falls inside the phone number:
+	 * it moves back to the space before it, never "+3021055..." */
+	a = rep("x", 150);
+	s = cat(a, " +302105550142 tail tail tail");
+	w = cat(a, "...");
+	check(s, 1, (struct want){ SMS_GSM7, 1, 153, 153, true }, w);
+	free(w);
+	free(s);
+	/* a cut right at the end of a word stays where it is */
+	s = cat(a, " abcdef ghijklmnopqrstuvwxyz");      /* 150 + 7 = 157 */
+	w = cat(a, " abcdef...");
+	check(s, 1, (struct want){ SMS_GSM7, 1, 160, 160, true }, w);
+	free(w);
+	free(s);
+	free(a);
+	/* UCS-2: Greek cut after a whole word, then "…" */
+	s = cat(GREEK128, GREEK_MORE);
+	{
+		struct sms_text t;
+		size_t k;
+		assert_int_equal(sms_text_prepare(s, 1, &t), PG_OK);
+		assert_int_equal(t.coding, SMS_UCS2);
+		assert_true(t.truncated);
+		assert_true(t.units <= 70 && t.units >= 70 - 20);
+		k = strlen(t.utf8.data) - strlen(ELLIPSIS);
+		assert_string_equal(t.utf8.data + k, ELLIPSIS);
+		assert_memory_equal(t.utf8.data, s, k);
+		assert_true(s[k] == ' ');              /* the next character was a space */
+		sms_text_free(&t);
+	}
+	free(s);
+	/* no space to go back to (Chinese): cut at a character */
+	s = rep("暖气", 100);
+	w = cat(a = rep("暖气", 34), "暖" ELLIPSIS);
+	check(s, 1, (struct want){ SMS_UCS2, 1, 70, 70, true }, w);
+	free(w);
+	free(a);
+	free(s);
+}
+
+static void
+test_ellipsis(void **st)
+{
+	char *a, *s, *w;
+
+	(void)st;
+	/* a summary's "…" goes as "..." so that the text stays GSM-7 */
+	check("Please call back" ELLIPSIS, 3,
+	      (struct want){ SMS_GSM7, 1, 19, 19, false }, "Please call back...");
+	a = rep("a", 80);
+	s = cat(a, ELLIPSIS);
+	w = cat(a, "...");
+	check(s, 3, (struct want){ SMS_GSM7, 1, 83, 83, false }, w);
+	free(w);
+	free(s);
+	free(a);
+	/* with anything else outside GSM-7 it stays one UCS-2 unit */
+	check("Ωμέγα" ELLIPSIS, 3, (struct want){ SMS_UCS2, 1, 6, 6, false }, "Ωμέγα" ELLIPSIS);
+	check("call" ELLIPSIS " " FIRE, 3,
+	      (struct want){ SMS_UCS2, 1, 8, 7, false }, "call" ELLIPSIS " " FIRE);
+	/* cut in GSM-7: "..." + 453 a + "..." in 3 x 153 */
+	a = rep("a", 1000);
+	s = cat(ELLIPSIS, a);
+	free(a);
+	a = rep("a", 453);
+	w = cat("...", a);
+	free(a);
+	a = cat(w, "...");
+	check(s, 3, (struct want){ SMS_GSM7, 3, 459, 459, true }, a);
+	free(a);
+	free(w);
+	free(s);
+}
+
+
 int
 main(void)
 {
@@ -351,6 +440,8 @@ main(void)
 		cmocka_unit_test(test_late_non_gsm),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_word_cut),
+		cmocka_unit_test(test_ellipsis),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

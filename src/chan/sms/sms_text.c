@@ -13,9 +13,11 @@
  *     character that will be sent is in its basic or extension table;
  *     otherwise UCS-2.  Extension characters ( ^ { } \ [ ] ~ | and the
  *     euro sign) take 2 septets.  UCS-2 counts UTF-16 code units: a
- *     character outside the BMP (most emoji) takes 2.  A long text whose
- *     only non-GSM characters lie beyond the point where GSM-7 truncation
- *     would cut it is sent in GSM-7.
+ *     character outside the BMP (most emoji) takes 2.  An ellipsis "…"
+ *     (not in GSM-7: a summary ends in one) goes as "..." when that lets
+ *     the text go in GSM-7.  A long text whose only non-GSM characters
+ *     lie beyond the point where GSM-7 truncation would cut it is sent in
+ *     GSM-7.
  *
  *  3. Segments.  One SMS holds 160 septets or 70 units; past that, each
  *     concatenated segment holds 153 septets or 67 units, and a character
@@ -23,12 +25,15 @@
  *
  *  4. Truncation.  A text that needs more segments than the device allows
  *     (max_segments, 1..10, default 3) is cut after the last whole
- *     character that leaves room for the marker, spaces before the cut
- *     are dropped, and the marker is appended: "..." in GSM-7 (the
- *     ellipsis character is not in the GSM alphabet), "…" in UCS-2.  The
- *     result uses exactly the allowed segments or fewer.  Templates
- *     should therefore put what must survive (who called, the callback
- *     number, the ACK reference) before the free text.
+ *     character that leaves room for the marker, moved back to the end of
+ *     a word when one ends within the last WORD_BACK (20) characters (so
+ *     a word or a phone number is not cut in half; a longer one, and text
+ *     without spaces such as Chinese, is cut at a character), spaces
+ *     before the cut are dropped, and the marker is appended: "..." in
+ *     GSM-7 (the ellipsis character is not in the GSM alphabet), "…" in
+ *     UCS-2.  The result uses exactly the allowed segments or fewer.
+ *     Templates should therefore put what must survive (who called, the
+ *     callback number, the ACK reference) before the free text.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +45,7 @@
 #define SCAN_MAX       1700
 #define REPLACEMENT    0xFFFDu
 #define ELLIPSIS       0x2026u
+#define WORD_BACK      20        /* most characters given up to cut at a word */
 
 /* Non-ASCII characters of the GSM 03.38 basic table. */
 static const uint16_t gsm_basic_extra[] = {
@@ -245,18 +251,53 @@ cut_point(const unsigned char *costs, size_t limit, unsigned mcost, size_t mlen,
 	return best;
 }
 
+/* Rule 4's word boundary: moves a cut that keeps cps[0..k) of n back to
+ * the last space or line break within WORD_BACK characters, unless it
+ * already falls on one (cps[k] is a space, or nothing follows). */
+static size_t
+word_cut(const uint32_t *cps, size_t k, size_t n)
+{
+	if (k >= n || cps[k] == ' ' || cps[k] == '\n')
+		return k;
+	for (size_t j = k; j > 0 && k - j < WORD_BACK; j--)
+		if (cps[j - 1] == ' ' || cps[j - 1] == '\n')
+			return j - 1;
+	return k;
+}
+
+/* Rule 2's GSM-7 view of cps[0..n): each ellipsis as three full stops,
+ * into out (room for SCAN_MAX); *more when it did not all fit. */
+static size_t
+dots(const uint32_t *cps, size_t n, uint32_t *out, bool *more)
+{
+	size_t o = 0;
+
+	*more = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t w = cps[i] == ELLIPSIS ? 3 : 1;
+		if (o + w > SCAN_MAX) {
+			*more = true;
+			break;
+		}
+		for (size_t j = 0; j < w; j++)
+			out[o++] = w == 3 ? '.' : cps[i];
+	}
+	return o;
+}
+
 pg_err
 sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t)
 {
-	uint32_t *cps = malloc(SCAN_MAX * sizeof *cps);
+	uint32_t *cps = malloc(SCAN_MAX * sizeof *cps), *gcps = malloc(SCAN_MAX * sizeof *gcps);
 	unsigned char *gsm = malloc(SCAN_MAX), *ucs = malloc(SCAN_MAX);
-	size_t n, i, g, k;
-	bool more;
+	const uint32_t *src;
+	size_t n, gn, i, g, k;
+	bool more, gmore;
 	pg_err e = PG_OK;
 
 	memset(t, 0, sizeof *t);
 	pg_buf_init(&t->utf8, SCAN_MAX * 4 + 16);
-	if (!cps || !gsm || !ucs) {
+	if (!cps || !gcps || !gsm || !ucs) {
 		e = PG_ERR_NOMEM;
 		goto out;
 	}
@@ -269,20 +310,23 @@ sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t)
 		e = PG_ERR_INVAL;
 		goto out;
 	}
-	g = n;
-	for (i = 0; i < n; i++) {
-		gsm[i] = (unsigned char)sms_gsm7_cost(cps[i]);
-		ucs[i] = (unsigned char)ucs2_cost(cps[i]);
-		if (gsm[i] == 0 && g == n)
+	gn = dots(cps, n, gcps, &gmore);
+	gmore = gmore || more;
+	g = gn;
+	for (i = 0; i < gn; i++) {
+		gsm[i] = (unsigned char)sms_gsm7_cost(gcps[i]);
+		if (gsm[i] == 0 && g == gn)
 			g = i;
 	}
+	for (i = 0; i < n; i++)
+		ucs[i] = (unsigned char)ucs2_cost(cps[i]);
 
 	/* Rule 2: GSM-7 when it can carry everything that will be sent. */
 	t->coding = SMS_UCS2;
-	if (g == n && !more &&
-	    sms_segments(gsm, n, SMS_GSM7_SINGLE, SMS_GSM7_MULTI) <= max_segments) {
+	if (g == gn && !gmore &&
+	    sms_segments(gsm, gn, SMS_GSM7_SINGLE, SMS_GSM7_MULTI) <= max_segments) {
 		t->coding = SMS_GSM7;
-		k = n;
+		k = gn;
 	} else {
 		k = cut_point(gsm, g, 1, 3, SMS_GSM7_SINGLE, SMS_GSM7_MULTI, max_segments);
 		if (k < g)
@@ -294,13 +338,22 @@ sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t)
 			k = cut_point(ucs, n, 1, 1, SMS_UCS2_SINGLE, SMS_UCS2_MULTI,
 				      max_segments);
 	}
-	t->truncated = k < n || more;
-	if (t->truncated)
-		while (k > 0 && (cps[k - 1] == ' ' || cps[k - 1] == '\n'))
+	if (t->coding == SMS_GSM7) {
+		src = gcps;
+		t->truncated = k < gn || gmore;
+	} else {
+		src = cps;
+		gn = n;
+		t->truncated = k < n || more;
+	}
+	if (t->truncated) {
+		k = word_cut(src, k, gn);
+		while (k > 0 && (src[k - 1] == ' ' || src[k - 1] == '\n'))
 			k--;
+	}
 
 	for (i = 0; i < k && !e; i++)
-		e = utf8_put(&t->utf8, cps[i]);
+		e = utf8_put(&t->utf8, src[i]);
 	if (!e && t->truncated)
 		e = pg_buf_adds(&t->utf8, t->coding == SMS_GSM7 ? "..." : "\xe2\x80\xa6");
 	if (e)
@@ -324,6 +377,7 @@ sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t)
 		e = pg_buf_adds(&t->utf8, "");
 out:
 	free(cps);
+	free(gcps);
 	free(gsm);
 	free(ucs);
 	if (e)
