@@ -55,7 +55,9 @@ start_daemon || exit 1
 # "text" lines are plain (a line break in the SMS starts a new printed
 # line: joined back), "ucs-2" lines UTF-16BE, "udh" lines concatenated by
 # their reference; udh payloads are UTF-16BE when $1 is ucs2.  Payloads
-# are URL-encoded with "+" for a space.
+# are URL-encoded with "+" for a space.  U+200B, which pagegate puts
+# where an emoji would straddle Kannel's segments (invisible on phones),
+# is left out.
 received() {
   kannel_got | $PY -c '
 import json, re, sys, urllib.parse as u
@@ -90,7 +92,8 @@ for m in msgs:
         raw, seg = m["raw"], 1
         enc = "utf-16-be" if m["kind"] == "ucs-2" else "utf-8"
     print(json.dumps({"from": m["from"], "to": m["to"], "segments": seg,
-                      "text": raw.decode(enc, "replace")}, ensure_ascii=False))
+                      "text": raw.decode(enc, "replace").replace("\u200b", "")},
+                     ensure_ascii=False))
 ' "${1:-gsm}"
 }
 # The last SMS received for $NUM whose text contains $2 (JSON).

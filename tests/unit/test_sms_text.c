@@ -1,8 +1,8 @@
 /*
  * test_sms_text.c - GSM-7 / UCS-2 choice, segment counts at the 160/153
  * and 70/67 boundaries, extension characters, emoji, normalisation, the
- * truncation rule (cut at a word) and the ellipsis as "..." in GSM-7
- * (sms_text.c).
+ * truncation rule (cut at a word), the ellipsis as "..." in GSM-7, the
+ * UTF-16 Kannel gets (no surrogate pair across a segment) (sms_text.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +426,44 @@ test_ellipsis(void **st)
 	free(s);
 }
 
+/* Kannel cuts a long UCS-2 text every 67 units: a U+200B fills the unit a
+ * surrogate pair would straddle, only when the text needs several SMS. */
+static void
+test_utf16_segments(void **st)
+{
+	char *a = rep(CYR, 66), *b = cat(a, FIRE), *c = rep(CYR, 10), *s = cat(b, c);
+	struct pg_buf o;
+	struct sms_text t;
+
+	(void)st;
+	pg_buf_init(&o, 4096);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), true, &o), PG_OK);
+	assert_int_equal(o.len, (66 + 1 + 2 + 10) * 2);
+	assert_memory_equal(o.data + 130, "\x04\x16\x20\x0b\xd8\x3d\xdd\x25", 8);
+	pg_buf_reset(&o);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), false, &o), PG_OK);
+	assert_int_equal(o.len, (66 + 2 + 10) * 2);
+	/* the segments counted are the ones Kannel makes with the filler */
+	assert_int_equal(sms_text_prepare(s, 3, &t), PG_OK);
+	assert_int_equal(t.segments, 2);
+	sms_text_free(&t);
+	free(s);
+	free(c);
+	free(b);
+	free(a);
+	/* a pair that fits ends its segment exactly: no filler */
+	a = rep(CYR, 65);
+	b = cat(a, FIRE);
+	s = cat(b, CYR CYR CYR CYR CYR);
+	pg_buf_reset(&o);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), true, &o), PG_OK);
+	assert_int_equal(o.len, (65 + 2 + 5) * 2);
+	pg_buf_free(&o);
+	free(s);
+	free(b);
+	free(a);
+}
+
 
 int
 main(void)
@@ -442,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_word_cut),
 		cmocka_unit_test(test_ellipsis),
+		cmocka_unit_test(test_utf16_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,14 @@ void sms_text_free(struct sms_text *t);
 /* Appends the UTF-16BE form of UTF-8 text s[0..n) (invalid sequences
  * become U+FFFD) to out. */
 pg_err sms_utf16be(const char *s, size_t n, struct pg_buf *out);
+/* The same for a provider that cuts a concatenated SMS every
+ * SMS_UCS2_MULTI units whatever falls there (Kannel: inside a surrogate
+ * pair too, which phones then show as two broken characters): with
+ * concat (the text needs more than one SMS), the units a segment would
+ * leave unused because the next character does not fit whole are filled
+ * with U+200B (zero width space), so each character opens the segment
+ * sms_segments counted it in. */
+pg_err sms_utf16be_segments(const char *s, size_t n, bool concat, struct pg_buf *out);
 /* Appends the UTF-8 form of UTF-16BE bytes s[0..n) to out (unpaired
  * surrogates and an odd last byte become U+FFFD). */
 pg_err sms_utf16be_to_utf8(const unsigned char *s, size_t n, struct pg_buf *out);

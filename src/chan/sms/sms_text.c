@@ -21,7 +21,10 @@
  *
  *  3. Segments.  One SMS holds 160 septets or 70 units; past that, each
  *     concatenated segment holds 153 septets or 67 units, and a character
- *     never straddles two segments.
+ *     never straddles two segments.  Providers count the same way (Kannel
+ *     1.4.5, checked against its fake SMSC), except that Kannel cuts UCS-2
+ *     every 67 units even inside a surrogate pair: sms_utf16be_segments
+ *     fills the unit such a pair would leave with an invisible U+200B.
  *
  *  4. Truncation.  A text that needs more segments than the device allows
  *     (max_segments, 1..10, default 3) is cut after the last whole
@@ -45,6 +48,7 @@
 #define SCAN_MAX       1700
 #define REPLACEMENT    0xFFFDu
 #define ELLIPSIS       0x2026u
+#define ZWSP           0x200Bu   /* zero width space: fills a UCS-2 unit */
 #define WORD_BACK      20        /* most characters given up to cut at a word */
 
 /* Non-ASCII characters of the GSM 03.38 basic table. */
@@ -391,30 +395,52 @@ sms_text_free(struct sms_text *t)
 	pg_buf_free(&t->utf8);
 }
 
+static pg_err
+utf16_put(struct pg_buf *out, uint32_t cp)
+{
+	unsigned char o[4];
+	uint32_t v;
+
+	if (cp > 0xFFFF) {
+		v = cp - 0x10000;
+		o[0] = (unsigned char)(0xD8 | (v >> 18));
+		o[1] = (unsigned char)((v >> 10) & 0xFF);
+		o[2] = (unsigned char)(0xDC | ((v >> 8) & 0x03));
+		o[3] = (unsigned char)(v & 0xFF);
+		return pg_buf_add(out, o, 4);
+	}
+	o[0] = (unsigned char)(cp >> 8);
+	o[1] = (unsigned char)(cp & 0xFF);
+	return pg_buf_add(out, o, 2);
+}
+
 pg_err
 sms_utf16be(const char *s, size_t n, struct pg_buf *out)
 {
+	return sms_utf16be_segments(s, n, false, out);
+}
+
+pg_err
+sms_utf16be_segments(const char *s, size_t n, bool concat, struct pg_buf *out)
+{
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, len;
-	unsigned char o[4];
-	uint32_t cp, v;
+	size_t i = 0, len, used = 0;
+	uint32_t cp;
+	unsigned c;
 	pg_err e = PG_OK;
 
 	while (i < n && !e) {
 		cp = utf8_next(p + i, n - i, &len);
 		i += len;
-		if (cp > 0xFFFF) {
-			v = cp - 0x10000;
-			o[0] = (unsigned char)(0xD8 | (v >> 18));
-			o[1] = (unsigned char)((v >> 10) & 0xFF);
-			o[2] = (unsigned char)(0xDC | ((v >> 8) & 0x03));
-			o[3] = (unsigned char)(v & 0xFF);
-			e = pg_buf_add(out, o, 4);
-		} else {
-			o[0] = (unsigned char)(cp >> 8);
-			o[1] = (unsigned char)(cp & 0xFF);
-			e = pg_buf_add(out, o, 2);
+		c = ucs2_cost(cp);
+		if (concat && used + c > SMS_UCS2_MULTI) {
+			for (; used < SMS_UCS2_MULTI && !e; used++)
+				e = utf16_put(out, ZWSP);
+			used = 0;
 		}
+		used += c;
+		if (!e)
+			e = utf16_put(out, cp);
 	}
 	return e;
 }
