@@ -2,7 +2,8 @@
  * test_sms_text.c - GSM-7 / UCS-2 choice, segment counts at the 160/153
  * and 70/67 boundaries, extension characters, emoji, normalisation, the
  * truncation rule (cut at a word), the ellipsis as "..." in GSM-7, the
- * UTF-16 Kannel gets (no surrogate pair across a segment) (sms_text.c).
+ * UTF-16 Kannel gets (no surrogate pair across a segment) and the
+ * GSM-7-only form (ascii) (sms_text.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/translit.h"
 #include "../../src/chan/sms/sms_priv.h"
 
 /* s repeated n times. */
@@ -464,6 +466,47 @@ test_utf16_segments(void **st)
 	free(a);
 }
 
+static struct pg_translit *TR;
+
+/* sms_text_gsm of in is want, and all of it GSM-7. */
+static void
+gsm_is(const char *in, const char *want)
+{
+	struct pg_buf b;
+	struct sms_text t;
+
+	pg_buf_init(&b, 64 * 1024);
+	assert_int_equal(sms_text_gsm(TR, in, &b), PG_OK);
+	assert_string_equal(b.data, want);
+	if (*want) {
+		assert_int_equal(sms_text_prepare(b.data, 10, &t), PG_OK);
+		assert_int_equal(t.coding, SMS_GSM7);
+		sms_text_free(&t);
+	}
+	pg_buf_free(&b);
+}
+
+static void
+test_gsm_only(void **st)
+{
+	(void)st;
+	assert_int_equal(pg_translit_new(&TR), PG_OK);
+	gsm_is("Δεν υπάρχει θέρμανση", "Den yparchei thermanse");
+	gsm_is("ΔΕΝ ΥΠΑΡΧΕΙ", "DEN YPARCHEI");         /* no "ΔEN": capitals too */
+	gsm_is("Bà Nguyễn Thị Hương gọi", "Bà Nguyen Thi Huong goi");
+	gsm_is("Šildymas neveikia, skambinkite", "Sildymas neveikia, skambinkite");
+	gsm_is("4B公寓没有暖气。Call 5", "4B gong yu mei you nuan qi. Call 5");
+	gsm_is("暖气4B", "nuan qi 4B");
+	gsm_is("没有暖气。请回电，谢谢！", "mei you nuan qi. qing hui dian, xie xie!");
+	gsm_is("没有暖气。\n请回电。 OK", "mei you nuan qi.\nqing hui dian. OK");
+	gsm_is("Café fermé " FIRE " 5" EURO " {ok}", "Café fermé (fire) 5" EURO " {ok}");
+	gsm_is("a`b “quoted” " ELLIPSIS, "a'b \"quoted\" ...");
+	gsm_is("plain text\nline two", "plain text\nline two");
+	gsm_is("", "");
+	pg_translit_free(TR);
+	TR = NULL;
+}
+
 
 int
 main(void)
@@ -481,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_word_cut),
 		cmocka_unit_test(test_ellipsis),
 		cmocka_unit_test(test_utf16_segments),
+		cmocka_unit_test(test_gsm_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,16 @@
 /*
  * sms_text.c - what an SMS carries: normalisation, the choice between
- * GSM-7 and UCS-2, segment counting and truncation.  Pure functions.
+ * GSM-7 and UCS-2, segment counting and truncation; and the GSM-7-only
+ * form of a text for providers and phones that take nothing else.  Pure
+ * functions (the transliterator is ICU's, handed in).
  *
  * Rules (also stated for template authors in the README):
  *
  *  1. Normalisation.  CR LF and lone CR become LF; tabs and other control
  *     characters become spaces; runs of spaces become one space; spaces
  *     next to a line break and blank lines are removed; the text is
- *     trimmed.  Invalid UTF-8 becomes U+FFFD.  Nothing is transliterated.
+ *     trimmed.  Invalid UTF-8 becomes U+FFFD.  Nothing is transliterated
+ *     here (see sms_text_gsm).
  *
  *  2. Coding.  GSM-7 (3GPP TS 23.038 default alphabet) when every
  *     character that will be sent is in its basic or extension table;
@@ -41,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/translit.h"
 #include "sms_priv.h"
 
 /* Code points looked at: more than the longest text that fits 10
@@ -50,6 +54,8 @@
 #define ELLIPSIS       0x2026u
 #define ZWSP           0x200Bu   /* zero width space: fills a UCS-2 unit */
 #define WORD_BACK      20        /* most characters given up to cut at a word */
+#define GSM_ENOUGH     8192      /* GSM-7 text bytes: more than 10 segments hold */
+#define RUN_MAX        (64 * 1024)
 
 /* Non-ASCII characters of the GSM 03.38 basic table. */
 static const uint16_t gsm_basic_extra[] = {
@@ -393,6 +399,134 @@ void
 sms_text_free(struct sms_text *t)
 {
 	pg_buf_free(&t->utf8);
+}
+
+/* Kept as it is by sms_text_gsm: ASCII but the backtick, and the rest of
+ * the GSM-7 alphabet (é, ü, ñ, £, €...) but its Greek capitals, which
+ * would stand beside transliterated small letters ("Δen"). */
+static bool
+gsm_keeps(uint32_t cp)
+{
+	if (cp < 0x80)
+		return cp != '`';
+	return sms_gsm7_cost(cp) > 0 && !(cp >= 0x0391 && cp <= 0x03A9);
+}
+
+/* Han characters: pinyin syllables get spaces from ICU, but not from the
+ * letters and digits kept beside them ("4B公寓" -> "4B gong yu"). */
+static bool
+is_han(uint32_t cp)
+{
+	return (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+/* Han characters and CJK punctuation ("。" becomes "."): a letter or
+ * digit after them gets a space. */
+static bool
+ends_cjk(uint32_t cp)
+{
+	return is_han(cp) || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFFEF);
+}
+
+/* CJK punctuation after which ICU's Latin needs a space to read: 。 、
+ * and the fullwidth ! , : ; ? */
+static bool
+cjk_stop(uint32_t cp)
+{
+	return cp == 0x3001 || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF0C ||
+	       cp == 0xFF1A || cp == 0xFF1B || cp == 0xFF1F;
+}
+
+static bool
+is_alnum(uint32_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A run of the characters gsm_keeps refused, waiting for ICU. */
+struct run {
+	struct pg_buf text;
+	bool han_first, han_last;
+	bool spaced;                 /* ends in the space after a cjk_stop */
+};
+
+/* Drops the space after a cjk_stop at the end of r when white space or
+ * the end of the text follows anyway. */
+static void
+unspace(struct run *r)
+{
+	if (r->spaced && r->text.len > 0)
+		r->text.data[--r->text.len] = '\0';
+	r->spaced = false;
+}
+
+/* Appends the ASCII form of r to out (a backtick as an apostrophe, a
+ * space between pinyin and a letter or digit before it); empties r. */
+static pg_err
+flush_run(struct pg_translit *tr, struct run *r, struct pg_buf *out)
+{
+	size_t from = out->len;
+	pg_err e = PG_OK;
+
+	if (r->text.len == 0)
+		return PG_OK;
+	if (r->han_first && out->len > 0 && is_alnum((unsigned char)out->data[out->len - 1]))
+		e = pg_buf_adds(out, " ");
+	if (!e)
+		e = pg_translit_ascii(tr, r->text.data, out);
+	for (size_t i = from; !e && i < out->len; i++)
+		if (out->data[i] == '`')
+			out->data[i] = '\'';
+	pg_buf_reset(&r->text);
+	return e;
+}
+
+pg_err
+sms_text_gsm(struct pg_translit *tr, const char *in, struct pg_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strlen(in), i = 0, len;
+	struct run r = { .spaced = false };
+	uint32_t cp;
+	pg_err e = PG_OK;
+
+	pg_buf_init(&r.text, RUN_MAX);
+	while (i < n && !e && out->len < GSM_ENOUGH) {
+		cp = utf8_next(s + i, n - i, &len);
+		i += len;
+		if (!gsm_keeps(cp)) {
+			if (r.text.len + 4 >= RUN_MAX)   /* a very long run: in parts */
+				e = flush_run(tr, &r, out);
+			if (r.text.len == 0)
+				r.han_first = is_han(cp);
+			r.han_last = ends_cjk(cp);
+			if (!e)
+				e = utf8_put(&r.text, cp);
+			r.spaced = false;
+			if (!e && cjk_stop(cp)) {         /* ICU: "。" -> "." */
+				e = pg_buf_adds(&r.text, " ");
+				r.han_last = false;
+				r.spaced = true;
+			}
+			continue;
+		}
+		if (cp == ' ' || cp == '\n' || cp == '\r' || cp == '\t')
+			unspace(&r);
+		if (r.text.len > 0 && r.han_last && is_alnum(cp))
+			e = pg_buf_adds(&r.text, " ");
+		if (!e)
+			e = flush_run(tr, &r, out);
+		if (!e)
+			e = cp == '`' ? pg_buf_adds(out, "'") : utf8_put(out, cp);
+	}
+	unspace(&r);
+	if (!e && out->len < GSM_ENOUGH)
+		e = flush_run(tr, &r, out);
+	if (!e && !out->data)
+		e = pg_buf_adds(out, "");
+	pg_buf_free(&r.text);
+	return e;
 }
 
 static pg_err
