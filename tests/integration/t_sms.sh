@@ -4,7 +4,9 @@
 # segments, truncation), delivery reports, a reply from the phone that
 # acknowledges the message, bad credentials (403) and Kannel down at
 # first.  Twilio's signed inbound webhook and forged callbacks are refused
-# or accepted by the real daemon.
+# or accepted by the real daemon.  The client has its own sms.txt with the
+# signed acknowledgement link ({{ack_url}}: the layout of the default before
+# issue 13), so the link path is tested too; t_sms_lang tests the default.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/peers/kannel.sh"
 
@@ -44,6 +46,7 @@ rules = (
   { when = { urgency = "emergency"; }; notify = "contact:bad"; },
   { notify = "contact:office"; }
 );
+templates = { sms_txt = "{{client.name}}: {{caller.name}} {{caller.phone}}. Reply ACK {{message.ack_ref}} or open {{ack_url}}\n{{text}}\n"; };
 CONF
 
 cleanup_sms() { kannel_stop; cleanup; }
@@ -120,7 +123,7 @@ check "the fake SMSC receives it" wait_until 20 has_sms gsm "Reply ACK $ref1"
 s1=$(sms_with gsm "Reply ACK $ref1")
 link1=$(link_in "$s1")
 check "the SMS carries the message's signed link" grep -qE "^http://127.0.0.1:$HTTP_PORT/a/[A-Za-z0-9_-]{20,40}\$" <<<"$link1"
-check_eq "exact text at the SMSC (default template)" \
+check_eq "exact text at the SMSC (the client's template)" \
   "Test Clinic: Ann Lee 555-0142. Reply ACK $ref1 or open $link1
 $TEXT1" "$(jq -r .text <<<"$s1")"
 check_eq "from the configured sender, two segments" "5550000 2" "$(jq -r '"\(.from) \(.segments)"' <<<"$s1")"

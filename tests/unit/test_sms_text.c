@@ -2,8 +2,9 @@
  * test_sms_text.c - GSM-7 / UCS-2 choice, segment counts at the 160/153
  * and 70/67 boundaries, extension characters, emoji, normalisation, the
  * truncation rule (cut at a word), the ellipsis as "..." in GSM-7, the
- * UTF-16 Kannel gets (no surrogate pair across a segment) and the
- * GSM-7-only form (ascii) (sms_text.c).
+ * UTF-16 Kannel gets (no surrogate pair across a segment), the GSM-7-only
+ * form (ascii) and the default sms.txt's layout: the operator's text
+ * first, what can be dropped after it (sms_text.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/template.h"
 #include "pagegate/translit.h"
 #include "../../src/chan/sms/sms_priv.h"
 
@@ -75,6 +77,17 @@ check(const char *in, unsigned max, struct want w, const char *text)
 #define GREEK_MORE " Ο γιος της λέει ότι η πόρτα της πολυκατοικίας είναι " \
 	"κλειδωμένη μετά τις 10 το βράδυ· ο κωδικός είναι 4412. Ο θυρωρός δεν " \
 	"απαντά στο τηλέφωνο. Αν δεν μπορείτε να έρθετε απόψε, ενημερώστε το γραφείο."
+
+/* Code points of UTF-8 s. */
+static size_t
+cps_of(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
 
 static void
 test_gsm7_costs(void **st)
@@ -507,6 +520,107 @@ test_gsm_only(void **st)
 	TR = NULL;
 }
 
+/* The repository's top: $PAGEGATE_TOP (tests/run.sh), else relative to
+ * this file as the compiler was given it. */
+static char *
+read_template(const char *name)
+{
+	const char *top = getenv("PAGEGATE_TOP");
+	char path[1024];
+	static char buf[4096];
+	FILE *f;
+	size_t n;
+
+	if (top && *top)
+		snprintf(path, sizeof path, "%s/templates/%s", top, name);
+	else
+		snprintf(path, sizeof path, "%.*s/../../templates/%s",
+			 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
+	assert_non_null(f = fopen(path, "rb"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The default sms.txt rendered for text from caller, then prepared for
+ * 3 segments. */
+static void
+sms_of(const char *text, const char *caller, const char *phone, struct sms_text *t)
+{
+	const char *tpl = read_template("sms.txt");
+	struct pg_tvars tv;
+	struct pg_buf b;
+	char err[200];
+	int line;
+
+	assert_int_equal(pg_template_check(tpl, NULL, &line, err, sizeof err), PG_OK);
+	pg_tvars_init(&tv);
+	assert_int_equal(pg_tvars_set(&tv, "text", text), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "caller.name", caller), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "caller.phone", phone), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "client.name", "Test Clinic"), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "message.ack_ref", "482913"), PG_OK);
+	pg_buf_init(&b, 64 * 1024);
+	assert_int_equal(pg_template_render(tpl, &tv, PG_ESC_NONE, &b), PG_OK);
+	assert_int_equal(sms_text_prepare(b.data, 3, t), PG_OK);
+	pg_buf_free(&b);
+	pg_tvars_free(&tv);
+}
+
+static void
+test_default_layout(void **st)
+{
+	struct sms_text t;
+	char *s;
+
+	(void)st;
+	/* the text, then who called, then how to acknowledge: no link */
+	sms_of("Furnace out at 12 Elm St; kids home.", "Ann Lee", "555-0142", &t);
+	assert_string_equal(t.utf8.data, "Furnace out at 12 Elm St; kids home.\n"
+			    "Ann Lee 555-0142 (Test Clinic)\n"
+			    "Reply 1 or ACK 482913 to acknowledge");
+	assert_int_equal(t.coding, SMS_GSM7);
+	assert_int_equal(t.segments, 1);
+	sms_text_free(&t);
+
+	/* a 128-character Greek message arrives whole in 3 UCS-2 segments;
+	 * what is cut is the end of the acknowledgement line, visibly */
+	assert_int_equal(cps_of(GREEK128), 128);
+	sms_of(GREEK128, "Μαρία Παπαδοπούλου", "+30 210 555 0142", &t);
+	assert_int_equal(t.coding, SMS_UCS2);
+	assert_int_equal(t.segments, 3);
+	assert_true(strncmp(t.utf8.data, GREEK128 "\n", strlen(GREEK128) + 1) == 0);
+	assert_string_equal(t.utf8.data + strlen(GREEK128),
+			    "\nΜαρία Παπαδοπούλου +30 210 555 0142 (Test Clinic)\n"
+			    "Reply 1 or ACK 482913" ELLIPSIS);
+	sms_text_free(&t);
+
+	/* longer than 3 segments hold: the text itself is cut at a word,
+	 * with "…"; the caller's line goes first */
+	s = cat(GREEK128, GREEK_MORE);
+	sms_of(s, "Μαρία Παπαδοπούλου", "+30 210 555 0142", &t);
+	assert_int_equal(t.coding, SMS_UCS2);
+	assert_int_equal(t.segments, 3);
+	assert_true(t.truncated);
+	{
+		size_t k = strlen(t.utf8.data) - strlen(ELLIPSIS);
+		assert_string_equal(t.utf8.data + k, ELLIPSIS);
+		assert_memory_equal(t.utf8.data, s, k);
+		assert_true(cps_of(t.utf8.data) >= 201 - 20);
+	}
+	sms_text_free(&t);
+	free(s);
+
+	/* a summary ("…" at its end) stays GSM-7: one SMS, not three */
+	sms_of("No heat in apartment 4B since last night. The elderly tenant is alone. "
+	       "Please" ELLIPSIS, "Ann Lee", "+1 555 555 0142", &t);
+	assert_int_equal(t.coding, SMS_GSM7);
+	assert_int_equal(t.segments, 1);
+	assert_false(t.truncated);
+	assert_non_null(strstr(t.utf8.data, "Please...\nAnn Lee"));
+	sms_text_free(&t);
+}
 
 int
 main(void)
@@ -525,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_ellipsis),
 		cmocka_unit_test(test_utf16_segments),
 		cmocka_unit_test(test_gsm_only),
+		cmocka_unit_test(test_default_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

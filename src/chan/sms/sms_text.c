@@ -38,8 +38,9 @@
  *     before the cut are dropped, and the marker is appended: "..." in
  *     GSM-7 (the ellipsis character is not in the GSM alphabet), "…" in
  *     UCS-2.  The result uses exactly the allowed segments or fewer.
- *     Templates should therefore put what must survive (who called, the
- *     callback number, the ACK reference) before the free text.
+ *     What comes last is cut first: the default sms.txt puts the
+ *     operator's text first and the caller, the client and how to
+ *     acknowledge after it.
  */
 #include <stdlib.h>
 #include <string.h>
