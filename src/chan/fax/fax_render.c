@@ -552,6 +552,38 @@ text_width(struct fax_fonts *f, enum fax_role r, const char *s, size_t len)
 	return w;
 }
 
+/* ORs glyph g into the page with its top left pixel at (x, y), a byte
+ * of the glyph at a time; what falls outside the page is clipped. */
+static void
+blit(struct pg_fax_page *pg, const struct fax_bitmap *g, int x, int y)
+{
+	int nb = (g->w + 7) / 8;
+	unsigned last = g->w % 8 ? (0xff00u >> (g->w % 8)) & 0xff : 0xff;
+
+	for (int row = 0; row < g->h; row++) {
+		int py = y + row;
+		if (py < 0 || py >= pg->height)
+			continue;
+		unsigned char *dst = pg->bits + (size_t)py * pg->stride;
+		const unsigned char *src = g->bits + (size_t)row * g->pitch;
+		for (int b = 0; b < nb; b++) {
+			unsigned v = src[b] & (b == nb - 1 ? last : 0xff);
+			int px = x + 8 * b, sh = px & 7;
+			if (!v)
+				continue;
+			if (px >= 0 && px + 8 <= pg->width) {
+				dst[px >> 3] |= (unsigned char)(v >> sh);
+				if (sh)
+					dst[(px >> 3) + 1] |= (unsigned char)(v << (8 - sh));
+				continue;
+			}
+			for (int c = 0; c < 8; c++)     /* at an edge of the page */
+				if (((v >> (7 - c)) & 1) && px + c >= 0 && px + c < pg->width)
+					dst[(px + c) / 8] |= (unsigned char)(0x80 >> ((px + c) % 8));
+		}
+	}
+}
+
 /* Draws s[0, len) in style r starting at x0 with its line box's top at y
  * (tab stops count from x0); returns the end x. */
 static int
@@ -570,19 +602,8 @@ draw_text(struct pg_fax_page *pg, struct fax_fonts *f, enum fax_role r, int x0, 
 		struct fax_ref ref = fax_fonts_lookup(f, r, cp);
 		const struct fax_bitmap *g = cp == ' ' || !ref.face ? NULL :
 			fax_face_render(ref.face, ref.gi);
-		for (int row = 0; g && row < g->h; row++) {
-			int py = base - g->top + row;
-			if (py < 0 || py >= pg->height)
-				continue;
-			unsigned char *bits = pg->bits + (size_t)py * pg->stride;
-			for (int c = 0; c < g->w; c++) {
-				int px = x + g->left + c;
-				if (px < 0 || px >= pg->width ||
-				    !((g->bits[row * g->pitch + c / 8] >> (7 - c % 8)) & 1))
-					continue;
-				bits[px / 8] |= (unsigned char)(0x80 >> (px % 8));
-			}
-		}
+		if (g)
+			blit(pg, g, x + g->left, base - g->top);
 		x += ref.adv;
 	}
 	return x;
