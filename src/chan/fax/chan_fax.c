@@ -207,6 +207,11 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 		return false;
 	}
 	*pages = pg_fax_doc_pages(doc);
+	if (pg_fax_doc_missing(doc) > 0)
+		pg_warn("fax: message %lld delivery %lld: %zu character(s) with no glyph in "
+			"any installed font, printed as the replacement mark",
+			(long long)j->message_id, (long long)j->delivery_id,
+			pg_fax_doc_missing(doc));
 	e = pg_fax_tiff_write(doc, o->coding, path, err, sizeof err);
 	pg_fax_doc_free(doc);
 	if (e != PG_OK) {
@@ -222,7 +227,8 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 
 /* `pagegate render` (channel.h's preview): the TIFF-F the driver would
  * send for body on device dev, with the device's resolution, paper and
- * coding replaced by the overrides of the same names. */
+ * coding replaced by the overrides of the same names.  The summary
+ * counts the characters no installed font has, if any. */
 static pg_err
 fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over,
 	    const char *body, const char *out, char *summary, size_t slen)
@@ -260,10 +266,16 @@ fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over
 	}
 	if ((e = pg_fax_tiff_write(doc, o.coding, out, err, sizeof err)) != PG_OK)
 		snprintf(summary, slen, "%s", err);
-	else
+	else if (pg_fax_doc_missing(doc) == 0)
 		snprintf(summary, slen, "%d page(s), %s resolution, %s, %s",
 			 pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
 			 o.paper == PG_FAX_A4 ? "A4" : "letter", pg_fax_coding_name(o.coding));
+	else
+		snprintf(summary, slen, "%d page(s), %s resolution, %s, %s; %zu character(s) "
+			 "with no glyph in any installed font, printed as the replacement mark",
+			 pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
+			 o.paper == PG_FAX_A4 ? "A4" : "letter", pg_fax_coding_name(o.coding),
+			 pg_fax_doc_missing(doc));
 	pg_fax_doc_free(doc);
 	return e;
 }
