@@ -23,6 +23,9 @@ PKGS=(
   postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
   mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
   libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
+  # OCR of the fax in every language (t_fax_lang)
+  tesseract-ocr-ell tesseract-ocr-chi-sim tesseract-ocr-lit tesseract-ocr-vie
+  tesseract-ocr-heb tesseract-ocr-ara
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium
