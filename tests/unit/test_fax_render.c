@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,53 @@ test_cjk_fallback_and_wrap(void **state)
 	pg_fax_doc_free(d);
 }
 
+struct shared_arg {
+	struct pg_fax_fontdb *db;
+	struct pg_fax_page pg;
+	pg_err e;
+};
+
+static void *
+render_shared(void *p)
+{
+	struct shared_arg *a = p;
+	struct pg_fax_opts o = { .fontdb = a->db };
+	struct pg_fax_doc *d;
+	char err[256];
+
+	if ((a->e = pg_fax_layout("H\n" ZH, &o, &d, err, sizeof err)) == PG_OK) {
+		a->e = pg_fax_doc_render(d, 1, &a->pg);
+		pg_fax_doc_free(d);
+	}
+	return NULL;
+}
+
+/* Documents in two threads at once share one list of fonts (the
+ * daemon's) and draw what a document with its own list draws. */
+static void
+test_fontdb_shared(void **state)
+{
+	(void)state;
+	struct pg_fax_fontdb *db;
+	struct shared_arg a[2];
+	pthread_t t[2];
+	struct pg_fax_page own = page1("H\n" ZH, true);
+
+	assert_int_equal(pg_fax_fontdb_new(&db), PG_OK);
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct shared_arg){ .db = db };
+		assert_int_equal(pthread_create(&t[i], NULL, render_shared, &a[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].e, PG_OK);
+		assert_memory_equal(a[i].pg.bits, own.bits, (size_t)own.height * own.stride);
+		pg_fax_page_free(&a[i].pg);
+	}
+	pg_fax_fontdb_free(db);
+	pg_fax_page_free(&own);
+}
+
 /* Emoji are drawn with a monochrome emoji font; without one, written as
  * their names.  Joiners, variation selectors and skin tones take no
  * room; an unassigned code point is counted as missing. */
@@ -770,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_styles_and_cleanup),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cjk_fallback_and_wrap),
+		cmocka_unit_test(test_fontdb_shared),
 		cmocka_unit_test(test_emoji_and_names),
 		cmocka_unit_test(test_right_to_left),
 		cmocka_unit_test(test_nfc),

@@ -61,6 +61,7 @@ struct fax_state {
 	_Atomic bool stopping;        /* pg_thread_stop */
 	struct pending *pend;
 	size_t n_pend;
+	struct pg_fax_fontdb *fonts; /* fontconfig's list, for every fax */
 };
 
 const char *
@@ -192,9 +193,10 @@ poller(void *arg)
 /* Lays out and writes the job's fax into path; false with the job's
  * outcome set when it cannot be made. */
 static bool
-make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, int *pages)
+make_tiff(struct fax_state *st, struct pg_job *j, const struct pg_fax_devopts *o,
+	  const char *path, int *pages)
 {
-	struct pg_fax_opts fo = { .res = o->res, .paper = o->paper };
+	struct pg_fax_opts fo = { .res = o->res, .paper = o->paper, .fontdb = st->fonts };
 	struct pg_fax_doc *doc;
 	struct pg_fax_tiff_info ti;
 	char err[256];
@@ -333,7 +335,7 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 	}
 	snprintf(path, sizeof path, "%s/d%lld-%08x.tif", st->spool,
 		 (long long)j->delivery_id, pg_random_u32());
-	if (!make_tiff(j, &o, path, &pages)) {
+	if (!make_tiff(st, j, &o, path, &pages)) {
 		unlink(path);
 		goto log;
 	}
@@ -386,9 +388,14 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 	if (!st)
 		return PG_ERR_NOMEM;
 	st->host = host;
+	if (pg_fax_fontdb_new(&st->fonts) != PG_OK) {
+		free(st);
+		return PG_ERR_NOMEM;
+	}
 	pthread_mutex_init(&st->mu, NULL);
 	if (pg_cond_init_mono(&st->cv) != PG_OK) {
 		pthread_mutex_destroy(&st->mu);
+		pg_fax_fontdb_free(st->fonts);
 		free(st);
 		return PG_ERR_NOMEM;
 	}
@@ -397,6 +404,7 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 		pg_fax_sip_deinit();
 		pthread_mutex_destroy(&st->mu);
 		pthread_cond_destroy(&st->cv);
+		pg_fax_fontdb_free(st->fonts);
 		free(st);
 		return PG_ERR_NOMEM;
 	}
@@ -421,6 +429,7 @@ fax_stop(void *state)
 	pg_fax_sip_deinit();
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
+	pg_fax_fontdb_free(st->fonts);
 	free(st);
 }
 

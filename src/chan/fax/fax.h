@@ -49,12 +49,22 @@ enum pg_fax_coding { PG_FAX_MH = 0, PG_FAX_MR, PG_FAX_MMR };
 /* Line styles of the layout. */
 enum pg_fax_style { PG_FAX_BODY = 0, PG_FAX_TITLE, PG_FAX_RULE };
 
+/* The installed fonts as fontconfig lists them, for the fallback:
+ * shared by the documents of a process (thread-safe).  The list is
+ * loaded when the first document needs a font other than DejaVu (about
+ * 3 ms) and kept until pg_fax_fontdb_free.  new: PG_ERR_NOMEM. */
+struct pg_fax_fontdb;
+pg_err pg_fax_fontdb_new(struct pg_fax_fontdb **out);
+void pg_fax_fontdb_free(struct pg_fax_fontdb *db);
+
 struct pg_fax_opts {
 	enum pg_fax_res res;
 	enum pg_fax_paper paper;
 	int max_pages;               /* 0 = PG_FAX_MAX_PAGES */
 	const char *font_dir;        /* NULL = PG_FAX_FONT_DIR */
 	bool no_fallback;            /* DejaVu only, no other font (tests) */
+	struct pg_fax_fontdb *fontdb;/* NULL = the document loads the list
+					itself if it needs it */
 };
 
 /* "fine"/"standard", "letter"/"a4", "mh"/"mr"/"mmr" -> 0 and *out, or -1. */

@@ -8,9 +8,11 @@
  * character is missing from the style's face: FcFontSort gives every
  * installed font in the order of preference for that style, with its
  * character set, and each missing character takes the first one that
- * has it.  The library's own configuration (FcInit, thread-safe) is the
- * only state shared between documents.
+ * has it.  Its configuration (the list of fonts) is a pg_fax_fontdb's,
+ * loaded once and shared, or the document's own; never fontconfig's
+ * process-wide default (FcInit), which lives until exit.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <fontconfig/fontconfig.h>
 #include <unicode/uchar.h>
 
+#include "fax.h"
 #include "fax_font.h"
 
 #define GLYPH_CACHE  1024            /* rendered glyphs kept per face */
@@ -47,8 +50,15 @@ struct map {
 	size_t cap, n;               /* cap: a power of two */
 };
 
+struct pg_fax_fontdb {
+	pthread_mutex_t mu;
+	bool loaded;
+	FcConfig *fc;                /* NULL when fontconfig could not load */
+};
+
 struct fax_fonts {
 	FT_Library ft;
+	struct pg_fax_fontdb *db;    /* shared, or NULL */
 	int xres, yres;
 	int pt[FAX__ROLES];
 	bool fallback;
@@ -56,6 +66,8 @@ struct fax_fonts {
 	struct fax_face *faces[MAX_FACES];
 	int n_faces;                 /* faces[r] is style r's own face */
 	int ascent[FAX__ROLES], height[FAX__ROLES];
+	FcConfig *own;               /* without db: loaded when first needed */
+	bool own_loaded;
 	FcFontSet *sorted[FAX__ROLES];
 	bool asked[FAX__ROLES];      /* fontconfig was asked for style r */
 	struct map map[FAX__ROLES];
@@ -121,6 +133,7 @@ fax_fonts_open(const struct fax_fonts_opts *o, struct fax_fonts **out, char *err
 	f->xres = o->xres;
 	f->yres = o->yres;
 	f->fallback = o->fallback;
+	f->db = o->db;
 	if (o->lang)
 		snprintf(f->lang, sizeof f->lang, "%s", o->lang);
 	for (int r = 0; r < FAX__ROLES; r++) {
@@ -157,6 +170,8 @@ fax_fonts_free(struct fax_fonts *f)
 		if (f->sorted[r])
 			FcFontSetDestroy(f->sorted[r]);
 	}
+	if (f->own)
+		FcConfigDestroy(f->own);
 	FT_Done_FreeType(f->ft);
 	free(f);
 }
@@ -166,6 +181,50 @@ int fax_fonts_height(const struct fax_fonts *f, enum fax_role r) { return f->hei
 
 /* ---- fallback ---- */
 
+pg_err
+pg_fax_fontdb_new(struct pg_fax_fontdb **out)
+{
+	if (!(*out = calloc(1, sizeof **out)))
+		return PG_ERR_NOMEM;
+	pthread_mutex_init(&(*out)->mu, NULL);
+	return PG_OK;
+}
+
+void
+pg_fax_fontdb_free(struct pg_fax_fontdb *db)
+{
+	if (!db)
+		return;
+	if (db->fc)
+		FcConfigDestroy(db->fc);
+	pthread_mutex_destroy(&db->mu);
+	free(db);
+}
+
+/* fontconfig's configuration for f: the shared one, or f's own; loaded
+ * (once) on first use.  NULL when it cannot be loaded. */
+static FcConfig *
+config(struct fax_fonts *f)
+{
+	FcConfig *c;
+
+	if (!f->db) {
+		if (!f->own_loaded) {
+			f->own_loaded = true;
+			f->own = FcInitLoadConfigAndFonts();
+		}
+		return f->own;
+	}
+	pthread_mutex_lock(&f->db->mu);
+	if (!f->db->loaded) {
+		f->db->loaded = true;
+		f->db->fc = FcInitLoadConfigAndFonts();
+	}
+	c = f->db->fc;
+	pthread_mutex_unlock(&f->db->mu);
+	return c;
+}
+
 /* Every installed font, best first, for style r: its own face's family,
  * boldness and spacing, and the document's CJK language.  NULL when
  * fontconfig cannot say. */
@@ -173,11 +232,12 @@ static FcFontSet *
 sort_fonts(struct fax_fonts *f, enum fax_role r)
 {
 	FT_Face own = f->faces[r]->face;
+	FcConfig *c = config(f);
 	FcPattern *p;
 	FcFontSet *s;
 	FcResult res;
 
-	if (!FcInit() || !(p = FcPatternCreate()))
+	if (!c || !(p = FcPatternCreate()))
 		return NULL;
 	if (own->family_name)
 		FcPatternAddString(p, FC_FAMILY, (const FcChar8 *)own->family_name);
@@ -187,9 +247,9 @@ sort_fonts(struct fax_fonts *f, enum fax_role r)
 		FcPatternAddInteger(p, FC_SPACING, FC_MONO);
 	if (f->lang[0])
 		FcPatternAddString(p, FC_LANG, (const FcChar8 *)f->lang);
-	FcConfigSubstitute(NULL, p, FcMatchPattern);
+	FcConfigSubstitute(c, p, FcMatchPattern);
 	FcDefaultSubstitute(p);
-	s = FcFontSort(NULL, p, FcFalse, NULL, &res);
+	s = FcFontSort(c, p, FcFalse, NULL, &res);
 	FcPatternDestroy(p);
 	return s;
 }

@@ -17,7 +17,8 @@
  * Lookups are cached per style (code point -> face, glyph, advance), and
  * so are rendered glyphs per face, for the life of the set: a document
  * in Latin script never asks fontconfig anything.  One set belongs to
- * one document and one thread (FreeType objects are not shared).
+ * one document and one thread (FreeType objects are not shared); the
+ * fontconfig configuration it asks (fax.h's pg_fax_fontdb) may be shared.
  */
 #ifndef PAGEGATE_FAX_FONT_H
 #define PAGEGATE_FAX_FONT_H
@@ -33,6 +34,7 @@ enum fax_role { FAX_BODY = 0, FAX_TITLE, FAX_HEADER, FAX__ROLES };
 /* One face at the size of one style. */
 struct fax_face;
 struct fax_fonts;
+struct pg_fax_fontdb;                /* fax.h */
 
 /* A rendered 1-bit glyph: w x h pixels, rows of pitch bytes, most
  * significant bit leftmost; left/top place it from the pen on the
@@ -65,6 +67,8 @@ struct fax_fonts_opts {
 	bool fallback;               /* false: the DejaVu faces only */
 	const char *lang;            /* fontconfig language for CJK ("zh-cn"),
 					NULL = none */
+	struct pg_fax_fontdb *db;    /* fontconfig's fonts, shared; NULL = the
+					set loads them when it needs them */
 };
 
 /* Opens the styles' faces.  PG_ERR_IO (err names the file) when one

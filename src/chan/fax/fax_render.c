@@ -441,6 +441,7 @@ pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 	fo.yres = d->yres;
 	fo.fallback = !(o && o->no_fallback);
 	fo.lang = fax_cjk_lang(text);
+	fo.db = o ? o->fontdb : NULL;
 	if ((e = fax_fonts_open(&fo, &d->fonts, err, errlen)) != PG_OK)
 		goto fail;
 	if ((e = normalise(d, text)) != PG_OK) {
