@@ -15,8 +15,9 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
-  # the fax's fallback fonts (fontconfig): Chinese/Japanese/Korean, emoji
-  libfontconfig-dev fonts-noto-cjk fonts-symbola
+  # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
+  # Chinese/Japanese/Korean, emoji
+  libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola
   # test peers and tools (shared/PEERS.md); postfix provides smtp-sink and
   # smtp-source, python3 parses received mail the way a mail reader would
   # (postfix and hylafax-server in one command, so no other MTA is pulled in)
