@@ -19,6 +19,7 @@
 #include "pagegate/daemon.h"
 #include "pagegate/intake.h"
 #include "pagegate/log.h"
+#include "pagegate/summary.h"
 #include "pagegate/util.h"
 
 #ifndef PG_VERSION
@@ -93,6 +94,8 @@ main(int argc, char **argv)
 	struct pg_ctx ctx;
 	struct pg_sched_deps deps;
 	struct pg_esc_deps edeps;
+	struct pg_summary_deps sdeps;
+	struct pg_summaries *summaries = NULL;
 	struct pg_http *http = NULL;
 	sigset_t set;
 	pg_err e;
@@ -182,6 +185,13 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	sdeps = (struct pg_summary_deps){ .store = ctx.store, .live = &live,
+		.channels = ctx.channels };
+	if ((e = pg_summary_start(&sdeps, &summaries)) != PG_OK) {
+		pg_error("cannot start the summaries: %s", pg_strerror(e));
+		rc = 1;
+		goto out;
+	}
 	if ((e = pg_http_start(&ctx, &http)) != PG_OK) {
 		pg_error("cannot serve on %s:%d: %s", cfg->listen, cfg->port, pg_strerror(e));
 		rc = 1;
@@ -205,6 +215,7 @@ out:
 	 * way finish; whatever is left is in the store for the next start. */
 	if (http)
 		pg_http_stop(http);
+	pg_summary_stop(summaries);
 	pg_esc_stop(ctx.esc);
 	if (ctx.sched)
 		pg_sched_stop(ctx.sched);

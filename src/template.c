@@ -195,7 +195,8 @@ static pg_err check_tag(struct checker *c, const struct tok *t, int ln)
 		c->n_sections++;
 		return PG_OK;
 	}
-	if (digest && name_is(t, "messages.count"))
+	if (digest && (name_is(t, "messages.count") || name_is(t, "summary.from") ||
+		       name_is(t, "summary.to")))
 		return PG_OK;
 	pg_err e = check_name(t, c->cl, c->err, c->errlen);
 	if (e || !digest || c->open_line || outer_ok(t))
@@ -207,9 +208,10 @@ static pg_err check_tag(struct checker *c, const struct tok *t, int ln)
 
 enum pg_tpl_kind pg_template_kind(const char *name)
 {
-	if (name && strcmp(name, "digest.txt") == 0)
+	if (name && (strcmp(name, "digest.txt") == 0 || strcmp(name, "summary.txt") == 0))
 		return PG_TPL_DIGEST_BODY;
-	if (name && strcmp(name, "digest.subject") == 0)
+	if (name && (strcmp(name, "digest.subject") == 0 ||
+		     strcmp(name, "summary.subject") == 0))
 		return PG_TPL_DIGEST_SUBJECT;
 	return PG_TPL_MESSAGE;
 }

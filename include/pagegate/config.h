@@ -134,6 +134,16 @@ struct pg_escalation {
 	int line;
 };
 
+/* summary = { every = "4h"; } or { at = "07:00"; }, empty = true,
+ * notify = ...: a periodic email of the client's messages (summary.h). */
+struct pg_summary {
+	int every_s;           /* every so long; 0: daily at at_min */
+	int at_min;            /* minutes after local midnight (every_s == 0) */
+	bool empty;            /* sent also when there were no messages */
+	struct pg_rule target; /* whom (notify: contacts, on-call) */
+	int line;              /* 0: the client has no summary */
+};
+
 /* A template text: a default from templates/ or a client's override. */
 struct pg_template {
 	char *name;            /* "email.subject", "email.txt", ... */
@@ -172,6 +182,7 @@ struct pg_client {
 	enum pg_content content[PG_CH__COUNT]; /* content = { sms = "summary"; } */
 	char *callback;              /* number staff call to hear a message: the
 					client's, else pagegate.conf's; may be NULL */
+	struct pg_summary summary;   /* line 0: none */
 };
 
 /* ---- daemon configuration ---- */

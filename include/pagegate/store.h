@@ -347,6 +347,13 @@ void pg_message_list_free(struct pg_message *v, size_t n);
 void pg_store_observe(struct pg_store *st,
 		      void (*fn)(void *arg, int64_t mid, const char *change), void *arg);
 
+/* Named instants that must survive a restart (what a client's summary
+ * covered so far: "summary:acme-hvac").  key: 1..128 bytes.
+ * pg_store_mark_get: PG_ERR_NOTFOUND when never put.  Both: PG_ERR_INVAL,
+ * the store's errors. */
+pg_err pg_store_mark_get(struct pg_store *st, const char *key, int64_t *ms);
+pg_err pg_store_mark_put(struct pg_store *st, const char *key, int64_t ms);
+
 /* Counters for /metrics and the bench: commits and rows written. */
 struct pg_store_stats { uint64_t commits; uint64_t writes; };
 void pg_store_stats(struct pg_store *st, struct pg_store_stats *out);

@@ -49,8 +49,9 @@ pg_err pg_template_check(const char *text, const struct pg_client *cl,
 /* What a template may contain, by its name. */
 enum pg_tpl_kind {
 	PG_TPL_MESSAGE = 0,      /* one message: variables only */
-	PG_TPL_DIGEST_SUBJECT,   /* "digest.subject": sections allowed */
-	PG_TPL_DIGEST_BODY,      /* "digest.txt": a section required */
+	PG_TPL_DIGEST_SUBJECT,   /* "digest.subject", "summary.subject": sections allowed */
+	PG_TPL_DIGEST_BODY,      /* "digest.txt", "summary.txt": a section required;
+				    summary.from and summary.to outside it */
 };
 enum pg_tpl_kind pg_template_kind(const char *name);
 /* pg_template_check for a template of that kind. */

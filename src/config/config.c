@@ -180,7 +180,7 @@ const struct pg_keytab *const *pg_conf_core_tables(void)
 		&config__client_tab, &config__hours_tab, &config__field_tab,
 		&config__contact_tab, &config__device_tab, &config__rule_tab,
 		&config__policy_tab, &config__step_tab, &config__rotation_tab,
-		&config__override_tab, NULL
+		&config__override_tab, &config__summary_tab, NULL
 	};
 	return tabs;
 }

@@ -36,6 +36,7 @@ static const struct pg_key client_keys[] = {
 	{ .name = "templates", .type = PG_KT_GROUP },
 	{ .name = "oncall", .type = PG_KT_LIST },
 	{ .name = "escalation", .type = PG_KT_LIST },
+	{ .name = "summary", .type = PG_KT_GROUP },
 	{ .name = "content", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
 	PG_KEY_END
@@ -461,6 +462,8 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 	if ((m = pg_conf_member(root, t, 0, "escalation")))
 		config__load_escalations(ld, cl, m);
 	config__load_rules(ld, cl, root);
+	if ((m = pg_conf_member(root, t, 0, "summary")))
+		config__load_summary(ld, cl, m);
 	if ((m = pg_conf_member(root, t, 0, "templates")))
 		load_overrides(ld, cl, m);
 out:
@@ -510,6 +513,8 @@ void config__free_client(struct pg_client *cl)
 	}
 	free(cl->rules);
 	config__free_escalations(cl);
+	free(cl->summary.target.contacts);
+	free(cl->summary.target.oncall);
 	pg_oncall_free(cl->rotations, cl->n_rotations);
 	for (size_t i = 0; i < cl->n_templates; i++) {
 		free(cl->templates[i].name);

@@ -124,6 +124,10 @@ void config__load_escalations(struct loader *ld, struct pg_client *cl,
 			      const config_setting_t *list);
 void config__free_escalations(struct pg_client *cl);
 
+/* summary = { ... } (config_summary.c), after contacts and rotations. */
+void config__load_summary(struct loader *ld, struct pg_client *cl,
+			  const config_setting_t *g);
+
 /* content = { ... } and callback (config_content.c), after contacts:
  * falls back to pagegate.conf's callback. */
 void config__load_content(struct loader *ld, struct pg_client *cl,
@@ -133,7 +137,7 @@ void config__load_content(struct loader *ld, struct pg_client *cl,
 extern const struct pg_keytab config__client_tab, config__hours_tab,
 	config__field_tab, config__contact_tab, config__device_tab,
 	config__rule_tab, config__policy_tab, config__step_tab,
-	config__rotation_tab, config__override_tab;
+	config__rotation_tab, config__override_tab, config__summary_tab;
 extern const struct pg_keytab config__daemon_tab, config__operator_tab,
 	config__retry_tab;
 

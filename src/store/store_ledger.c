@@ -558,6 +558,21 @@ op_secret(const struct wtx *tx, struct store_op *op)
 	return e;
 }
 
+/* A named instant (pg_store_mark_put), stored as 8 big-endian bytes. */
+static pg_err
+op_mark(const struct wtx *tx, struct store_op *op)
+{
+	unsigned char b[8];
+	uint64_t v = (uint64_t)op->u.mark.ms;
+	pg_err e;
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	if (!(e = tx->be->put_setting(tx->w, op->u.mark.key, b, sizeof b)))
+		op->writes++;
+	return e;
+}
+
 /* Up to RECOVER_BATCH ids of deliveries, for op_recover. */
 struct ids { int64_t v[RECOVER_BATCH]; size_t n; };
 
@@ -672,6 +687,7 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_ESC_RESTART:    return store__op_esc_restart(tx, op, b);
 	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
 	case OP_RESEND:         return store__op_resend(tx, op);
+	case OP_MARK:           return op_mark(tx, op);
 	}
 	return PG_ERR_INVAL;
 }

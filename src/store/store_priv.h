@@ -70,7 +70,7 @@ struct pg_store {
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
 	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
-	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND, OP_MARK
 };
 
 /* pg_store_mailbox's arguments and what it found (store_mailbox.c). */
@@ -152,6 +152,7 @@ struct store_op {
 			size_t nd;
 			const char *detail;
 		} resend;
+		struct { const char *key; int64_t ms; } mark;   /* pg_store_mark_put */
 		struct store_mailbox *mailbox;
 	} u;
 };

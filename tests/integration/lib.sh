@@ -108,16 +108,18 @@ rules = (
 CONF
 }
 
-# open_next_minute: sets open_at / close_at (UTC "HH:MM", the next minute
-# boundary and three minutes later) and open_epoch, for a client that
-# opens while the test runs.  Keeps clear of midnight first (bounded) so
-# "from" < "to" on the same day.
-not_near_midnight() { [ "$(date -u +%H%M)" -lt 2355 ]; }
+# open_next_minute: sets open_at / close_at (UTC "HH:MM", the first minute
+# boundary at least 30 s away, so that a loaded machine still posts its
+# messages before it, and three minutes later) and open_epoch, for a
+# client that opens while the test runs.  Keeps clear of midnight first
+# (bounded) so "from" < "to" on the same day.
+not_near_midnight() { [ "$(date -u +%H%M)" -lt 2354 ]; }
 open_next_minute() {
-  wait_until 400 not_near_midnight || return 1
-  open_at=$(date -u -d '+1 minute' +%H:%M)
-  close_at=$(date -u -d '+4 minutes' +%H:%M)
-  open_epoch=$(date -u -d "$(date -u +%F) $open_at:00" +%s)
+  wait_until 460 not_near_midnight || return 1
+  local now; now=$(date -u +%s)
+  open_epoch=$(( (now + 30) / 60 * 60 + 60 ))
+  open_at=$(date -u -d "@$open_epoch" +%H:%M)
+  close_at=$(date -u -d "@$((open_epoch + 180))" +%H:%M)
 }
 
 start_daemon() {

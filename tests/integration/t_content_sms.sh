@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Content levels by SMS through a real Kannel and its fake SMSC: the
 # client's channel default sms = "summary" sends the text cut at a word
-# with "…" (and no fields); a device at content = "notify" sends only the
+# with "…", which goes as "..." so that the SMS stays GSM-7 (and no
+# fields); a device at content = "notify" sends only the
 # callback number and the ack reference.  What the SMSC received is
 # decoded here (GSM text, UCS-2, concatenated UDH segments).
 . "$(dirname "$0")/lib.sh"
@@ -79,10 +80,12 @@ check "message accepted" test -n "$id"
 ref=$(msg_json "$id" | jq -r .ack_ref)
 check "the summary SMS reaches the SMSC" wait_until 20 has_sms_to "$SUMNUM"
 check "the notify SMS reaches the SMSC" wait_until 20 has_sms_to "$NOTNUM"
-check_eq "summary: the text cut at a word with an ellipsis, no fields" \
+check_eq "summary: the text cut at a word with an ellipsis (\"...\" in GSM-7), no fields" \
   "Test Clinic: Ann Lee 555-0142. Ref $ref
-Furnace out at 12 Elm St and the kids are home alone with their grandmother…" \
+Furnace out at 12 Elm St and the kids are home alone with their grandmother..." \
   "$(sms_to "$SUMNUM")"
+check_eq "summary: one GSM-7 SMS (the \"…\" would make it 2 in UCS-2)" 1 \
+  "$(kannel_got | grep -c "^5550000 $SUMNUM text ")"
 check "the summary SMS has no fields" bash -c '! grep -q "14 Oak" <<<"$1"' _ "$(sms_to "$SUMNUM")"
 check_eq "notify: the callback number and the reference only" \
   "Message waiting for Test Clinic.

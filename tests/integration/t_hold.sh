@@ -2,7 +2,7 @@
 # Holds: a routine after-hours message with hold = "business" waits, held,
 # across a kill -9 and restart, and goes out when the client opens; an
 # emergency at the same instant is not held.  The client's hours are set to
-# open at the next minute boundary (UTC zone), so this takes up to ~70 s.
+# open at a minute boundary 30 to 90 s away (UTC zone), so this takes up to ~100 s.
 . "$(dirname "$0")/lib.sh"
 write_config
 open_next_minute || exit 1

@@ -3,8 +3,8 @@
 # one for another wait, held, and at opening the sink receives exactly one
 # digest mail listing the three (templates/digest.*) and one normal mail;
 # every message is "sent", each delivery with its own attempt.  The
-# client's hours open at the next minute boundary (UTC zone), so this
-# takes up to ~70 s.
+# client's hours open at a minute boundary 30 to 90 s away (UTC zone), so this
+# takes up to ~100 s.
 . "$(dirname "$0")/lib.sh"
 write_config
 open_next_minute || exit 1

@@ -15,12 +15,18 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
+  # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
+  # Chinese/Japanese/Korean, emoji
+  libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola
   # test peers and tools (shared/PEERS.md); postfix provides smtp-sink and
   # smtp-source, python3 parses received mail the way a mail reader would
   # (postfix and hylafax-server in one command, so no other MTA is pulled in)
   postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
   mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
   libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
+  # OCR of the fax in every language (t_fax_lang)
+  tesseract-ocr-ell tesseract-ocr-chi-sim tesseract-ocr-lit tesseract-ocr-vie
+  tesseract-ocr-heb tesseract-ocr-ara
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium

@@ -491,6 +491,40 @@ static void test_contacts_and_rules(void **state)
 	       "clients/acme.conf:19: hold = \"business\", but the client has no business_hours\n");
 }
 
+/* summary: every or at, not both; a real local time; a bounded period;
+ * whom, as a rule's notify.  A good one loads with its values. */
+static void test_summary(void **state)
+{
+	struct fx *f = *state;
+	put(f, "clients/acme.conf", CLIENT_OK
+	    "summary = { every = \"4h\"; at = \"07:00\"; notify = \"contact:jane\"; };\n"); /* 8 */
+	expect(f, "clients/acme.conf:8: set \"every\" or \"at\", not both\n");
+	put(f, "clients/acme.conf", CLIENT_OK
+	    "summary = { at = \"25:00\"; notify = \"contact:jim\"; };\n");
+	expect(f, "clients/acme.conf:8: bad at \"25:00\": expected a local time HH:MM such as \"07:00\"\n"
+	       "clients/acme.conf:8: unknown contact \"jim\" in notify (known: jane)\n");
+	put(f, "clients/acme.conf", CLIENT_OK
+	    "summary = { every = \"5s\"; notify = \"contact:jim\"; };\n");
+	expect(f, "clients/acme.conf:8: bad every: expected a duration from 10s to 7d such as \"30s\", \"5m\", \"2h\", \"1d\"\n"
+	       "clients/acme.conf:8: unknown contact \"jim\" in notify (known: jane)\n");
+	put(f, "clients/acme.conf", CLIENT_OK "summary = { empty = true; };\n");
+	expect(f, "clients/acme.conf:8: missing \"every\" in summary (or \"at\", e.g. every = \"4h\" or at = \"07:00\")\n"
+	       "clients/acme.conf:8: missing \"notify\" in summary (whom to send to, e.g. \"contact:office\")\n");
+	put(f, "clients/acme.conf", CLIENT_OK
+	    "summary = { at = \"07:30\"; empty = true; notify = \"contact:jane\"; };\n");
+	struct pg_config *c = NULL;
+	char *got = load(f, &c);
+	assert_string_equal(got, "");
+	free(got);
+	const struct pg_summary *sm = &c->clients[0].summary;
+	assert_int_equal(sm->line, 8);
+	assert_int_equal(sm->at_min, 7 * 60 + 30);
+	assert_int_equal(sm->every_s, 0);
+	assert_true(sm->empty);
+	assert_int_equal(sm->target.n_contacts, 1);
+	pg_config_release(c);
+}
+
 /* A device on a channel this build has no driver for is refused; which
  * channels those are changes as drivers land, so the test picks one.  When
  * every channel is built, it checks exactly that instead.  The mailbox is
@@ -900,6 +934,7 @@ int main(void)
 		T(test_timezone_hours_holidays),
 		T(test_hours_parsed),
 		T(test_contacts_and_rules),
+		T(test_summary),
 		T(test_channel_not_built),
 		T(test_duplicates_across_clients),
 		T(test_missing_client_basics),

@@ -4,7 +4,9 @@
  * pagination, header lines, styles, page geometry at both resolutions,
  * the TIFF tags as libtiff reads them back, MH/MR/MMR decoding to the
  * very bitmaps that were rendered, and the pre-dial check refusing bad
- * files.
+ * files.  Scripts: Chinese through fontconfig's fallback (fonts-noto-cjk
+ * or another CJK font), emoji (fonts-symbola) or their names, Hebrew
+ * and Arabic right to left, decomposed accents composed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +349,274 @@ test_errors(void **state)
 	assert_int_equal(pg_fax_paper_parse("legal", &p), -1);
 }
 
+/* ---- scripts ---- */
+
+static struct pg_fax_doc *
+layout_opts(const char *text, bool fallback)
+{
+	struct pg_fax_opts o = { .no_fallback = !fallback };
+	struct pg_fax_doc *d = NULL;
+	char err[256] = "";
+	if (pg_fax_layout(text, &o, &d, err, sizeof err) != PG_OK)
+		fail_msg("layout: %s", err);
+	return d;
+}
+
+/* Line i's text as drawn, NUL-terminated, into buf. */
+static const char *
+shown(const struct pg_fax_doc *d, size_t i, bool *rtl, char *buf, size_t n)
+{
+	const char *t;
+	size_t len;
+	assert_int_equal(pg_fax_doc_line_shown(d, i, &t, &len, rtl), PG_OK);
+	assert_true(len < n);
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+#define LINE1_Y   (70 * 196 / 100)    /* top of the first body line */
+#define LINE_BAND 34                  /* rows of a body line's ink */
+
+/* The rightmost column with ink in the first body line, -1 when none. */
+static int
+ink_right(const struct pg_fax_page *p)
+{
+	for (int x = p->width - 1; x >= 0; x--)
+		if (!blank(p, x, x + 1, LINE1_Y, LINE1_Y + LINE_BAND))
+			return x;
+	return -1;
+}
+
+static int
+ink_left(const struct pg_fax_page *p)
+{
+	for (int x = 0; x < p->width; x++)
+		if (!blank(p, x, x + 1, LINE1_Y, LINE1_Y + LINE_BAND))
+			return x;
+	return -1;
+}
+
+/* Page 1 of text. */
+static struct pg_fax_page
+page1(const char *text, bool fallback)
+{
+	struct pg_fax_doc *d = layout_opts(text, fallback);
+	struct pg_fax_page pg;
+	assert_int_equal(pg_fax_doc_render(d, 1, &pg), PG_OK);
+	pg_fax_doc_free(d);
+	return pg;
+}
+
+/* Two texts draw exactly the same page. */
+static void
+assert_same_page(const char *a, const char *b)
+{
+	struct pg_fax_page pa = page1(a, true), pb = page1(b, true);
+	assert_memory_equal(pa.bits, pb.bits, (size_t)pa.height * pa.stride);
+	pg_fax_page_free(&pa);
+	pg_fax_page_free(&pb);
+}
+
+#define ZH "从早上开始没有暖气，锅炉发出很大的响声。家里有两个孩子和一位老人，" \
+	   "请今天派人来维修。地址：北京市朝阳区建国路88号3单元502室，请从东门进来。"
+
+/* Chinese is drawn with a CJK font found through fontconfig (no
+ * character missing, none drawn as the replacement mark), each
+ * character about one em wide (twice a Latin letter), and wraps between
+ * characters without spaces: nothing lost or added, the first line full,
+ * no line starting with closing punctuation. */
+static void
+test_cjk_fallback_and_wrap(void **state)
+{
+	(void)state;
+	struct pg_fax_doc *d = layout_opts("H\n" ZH ZH, true);
+	char got[4096];
+	const char *t;
+	size_t len;
+	int page;
+	enum pg_fax_style st;
+
+	assert_int_equal(pg_fax_doc_missing(d), 0);
+	assert_true(pg_fax_doc_lines(d) >= 3);
+	joined(d, "", got, sizeof got);
+	assert_string_equal(got, ZH ZH);
+	for (size_t i = 0; pg_fax_doc_line(d, i, &t, &len, &page, &st) == PG_OK; i++) {
+		assert_true(len > 0 && pg_utf8_valid(t, len));
+		assert_true(strncmp(t, "，", 3) != 0 && strncmp(t, "。", 3) != 0 &&
+			    strncmp(t, "：", 3) != 0);
+	}
+	struct pg_fax_page pg;
+	assert_int_equal(pg_fax_doc_render(d, 1, &pg), PG_OK);
+	/* full: ink within two characters of the right margin */
+	assert_true(ink_right(&pg) > 1626 - 62);
+	pg_fax_page_free(&pg);
+	pg_fax_doc_free(d);
+
+	/* ten ideographs: ten ems of 11 pt at 204 dpi (31 px); ten x: less
+	 * than two thirds of that */
+	pg = page1("H\n中中中中中中中中中中", true);
+	assert_in_range(ink_right(&pg), 102 + 290, 102 + 320);
+	pg_fax_page_free(&pg);
+	pg = page1("H\nxxxxxxxxxx", true);
+	assert_true(ink_right(&pg) < 102 + 200);
+	pg_fax_page_free(&pg);
+
+	/* a real glyph, not the replacement mark: which DejaVu alone draws */
+	struct pg_fax_page han = page1("H\n中", true), fffd = page1("H\n\xef\xbf\xbd", true),
+		alone = page1("H\n中", false);
+	assert_memory_not_equal(han.bits, fffd.bits, (size_t)han.height * han.stride);
+	assert_memory_equal(alone.bits, fffd.bits, (size_t)han.height * han.stride);
+	pg_fax_page_free(&han);
+	pg_fax_page_free(&fffd);
+	pg_fax_page_free(&alone);
+	d = layout_opts("H\nA 中 B", false);
+	assert_int_equal(pg_fax_doc_missing(d), 1);
+	pg_fax_doc_free(d);
+}
+
+struct shared_arg {
+	struct pg_fax_fontdb *db;
+	struct pg_fax_page pg;
+	pg_err e;
+};
+
+static void *
+render_shared(void *p)
+{
+	struct shared_arg *a = p;
+	struct pg_fax_opts o = { .fontdb = a->db };
+	struct pg_fax_doc *d;
+	char err[256];
+
+	if ((a->e = pg_fax_layout("H\n" ZH, &o, &d, err, sizeof err)) == PG_OK) {
+		a->e = pg_fax_doc_render(d, 1, &a->pg);
+		pg_fax_doc_free(d);
+	}
+	return NULL;
+}
+
+/* Documents in two threads at once share one list of fonts (the
+ * daemon's) and draw what a document with its own list draws. */
+static void
+test_fontdb_shared(void **state)
+{
+	(void)state;
+	struct pg_fax_fontdb *db;
+	struct shared_arg a[2];
+	pthread_t t[2];
+	struct pg_fax_page own = page1("H\n" ZH, true);
+
+	assert_int_equal(pg_fax_fontdb_new(&db), PG_OK);
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct shared_arg){ .db = db };
+		assert_int_equal(pthread_create(&t[i], NULL, render_shared, &a[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].e, PG_OK);
+		assert_memory_equal(a[i].pg.bits, own.bits, (size_t)own.height * own.stride);
+		pg_fax_page_free(&a[i].pg);
+	}
+	pg_fax_fontdb_free(db);
+	pg_fax_page_free(&own);
+}
+
+/* Emoji are drawn with a monochrome emoji font; without one, written as
+ * their names.  Joiners, variation selectors and skin tones take no
+ * room; an unassigned code point is counted as missing. */
+static void
+test_emoji_and_names(void **state)
+{
+	(void)state;
+	char buf[256];
+	bool rtl;
+	struct pg_fax_doc *d = layout_opts("H\nFire \xf0\x9f\x94\xa5 now", true);
+
+	assert_int_equal(pg_fax_doc_missing(d), 0);
+	assert_string_equal(shown(d, 0, &rtl, buf, sizeof buf), "Fire \xf0\x9f\x94\xa5 now");
+	pg_fax_doc_free(d);
+	struct pg_fax_page emo = page1("H\n\xf0\x9f\x94\xa5", true), fffd = page1("H\n\xef\xbf\xbd", true);
+	assert_true(ink_right(&emo) > 102);
+	assert_memory_not_equal(emo.bits, fffd.bits, (size_t)emo.height * emo.stride);
+	pg_fax_page_free(&emo);
+	pg_fax_page_free(&fffd);
+
+	d = layout_opts("Alarm \xe2\x8f\xb0\nFire \xf0\x9f\x94\xa5 now \xf0\x9f\x9a\x92!", false);
+	assert_int_equal(pg_fax_doc_missing(d), 0);
+	assert_string_equal(shown(d, 0, &rtl, buf, sizeof buf), "Fire (fire) now (fire engine)!");
+	pg_fax_doc_header(d, 1, buf, sizeof buf);
+	assert_string_equal(buf, "Alarm (alarm clock)  Page 1 of 1");
+	pg_fax_doc_free(d);
+
+	assert_same_page("H\nA\xe2\x80\x8d" "B\xef\xb8\x8f" "C", "H\nABC");
+	assert_same_page("H\n\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", "H\n\xf0\x9f\x91\x8d");
+	d = layout_opts("H\nA \xcd\xb8 B", true);           /* U+0378: unassigned */
+	assert_int_equal(pg_fax_doc_missing(d), 1);
+	pg_fax_doc_free(d);
+}
+
+/* A right-to-left paragraph is set flush right, its lines in display
+ * order: Hebrew reversed, numbers left to right, brackets mirrored,
+ * Arabic letters joined (presentation forms); a left-to-right line
+ * keeps its order with the Hebrew run inside reversed.  The text of
+ * the layout stays as typed. */
+static void
+test_right_to_left(void **state)
+{
+	(void)state;
+	char buf[256];
+	bool rtl = false;
+	const char *t;
+	size_t len;
+	int page;
+	enum pg_fax_style st;
+	struct pg_fax_doc *d = layout_opts("H\nשלום עולם\nCaller: משה כהן\nדירה 12 (דחוף)\n"
+					   "سلام\n# כותרת", true);
+
+	assert_int_equal(pg_fax_doc_missing(d), 0);
+	assert_int_equal(pg_fax_doc_line(d, 0, &t, &len, &page, &st), PG_OK);
+	assert_int_equal(len, strlen("שלום עולם"));
+	assert_memory_equal(t, "שלום עולם", len);
+	assert_string_equal(shown(d, 0, &rtl, buf, sizeof buf), "םלוע םולש");
+	assert_true(rtl);
+	assert_string_equal(shown(d, 1, &rtl, buf, sizeof buf), "Caller: ןהכ השמ");
+	assert_false(rtl);
+	assert_string_equal(shown(d, 2, &rtl, buf, sizeof buf), "(ףוחד) 12 הריד");
+	assert_true(rtl);
+	/* meem alone, lam-alef final, seen initial */
+	assert_string_equal(shown(d, 3, &rtl, buf, sizeof buf), "\uFEE1\uFEFC\uFEB3");
+	assert_true(rtl);
+	assert_string_equal(shown(d, 4, &rtl, buf, sizeof buf), "תרתוכ");
+	assert_true(rtl);
+	assert_int_equal(pg_fax_doc_line_shown(d, 5, &t, &len, &rtl), PG_ERR_NOTFOUND);
+	pg_fax_doc_free(d);
+
+	struct pg_fax_page pg = page1("H\nשלום עולם", true);
+	assert_in_range(ink_right(&pg), 1626 - 8, 1625);
+	assert_true(ink_left(&pg) > 1626 - 400);
+	pg_fax_page_free(&pg);
+	/* drawn as displayed: the same page as the reversed text typed
+	 * left to right would give, moved flush right */
+	pg = page1("H\nCaller: משה כהן", true);
+	assert_in_range(ink_left(&pg), 102, 110);
+	pg_fax_page_free(&pg);
+}
+
+/* Decomposed text (as some keyboards type Vietnamese) is composed: the
+ * same line text and the same page as the composed form. */
+static void
+test_nfc(void **state)
+{
+	(void)state;
+	char buf[64];
+	bool rtl;
+	struct pg_fax_doc *d = layout_opts("H\nNguye\xcc\x82\xcc\x83n Thi\xcc\xa3", true);
+	assert_string_equal(shown(d, 0, &rtl, buf, sizeof buf), "Nguyễn Thị");
+	pg_fax_doc_free(d);
+	assert_same_page("H\nNguye\xcc\x82\xcc\x83n Thi\xcc\xa3", "H\nNguyễn Thị");
+}
+
 /* ---- TIFF ---- */
 
 static struct pg_fax_doc *
@@ -546,6 +817,11 @@ main(void)
 		cmocka_unit_test(test_standard_is_folded_fine),
 		cmocka_unit_test(test_styles_and_cleanup),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cjk_fallback_and_wrap),
+		cmocka_unit_test(test_fontdb_shared),
+		cmocka_unit_test(test_emoji_and_names),
+		cmocka_unit_test(test_right_to_left),
+		cmocka_unit_test(test_nfc),
 		cmocka_unit_test(test_tiff_tags),
 		cmocka_unit_test(test_tiff_codings_decode),
 		cmocka_unit_test(test_tiff_check_refuses),

@@ -1,7 +1,7 @@
 /*
  * test_sms_config.c - the "sms" section of pagegate.conf (every provider
  * kind, defaults, the default provider) and its diagnostics at file:line;
- * sms device checks (number, gateway, max_segments) - sms_config.c.
+ * sms device checks (number, gateway, max_segments, ascii) - sms_config.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,7 +69,7 @@ static const char good[] =
 	"    username = \"pg\"; password = \"pw\"; from = \"5550000\";\n"
 	"    inbound_token = \"0123456789abcdef-x\"; smsc = \"FAKE\"; },\n"
 	"  { name = \"twilio\"; kind = \"twilio\"; account_sid = \"AC0123\";\n"
-	"    auth_token = \"tok\"; messaging_service_sid = \"MG1\"; rate = 0.5;\n"
+	"    auth_token = \"tok\"; messaging_service_sid = \"MG1\"; rate = 0.5; ascii = true;\n"
 	"    max_segments = 5; timeout = 5; connect_timeout = 2; default = true; },\n"
 	"  { name = \"generic\"; kind = \"http\"; url = \"https://sms.example/{{to}}\";\n"
 	"    method = \"PUT\"; headers = [ \"Content-Type: application/json\", \"X-K: v\" ];\n"
@@ -98,6 +98,7 @@ test_good(void **st)
 	assert_int_equal(p->connect_timeout_s, 10);
 	assert_int_equal(p->max_segments, 3);
 	assert_string_equal(p->smsc, "FAKE");
+	assert_false(p->ascii);
 	assert_int_equal(p->line, 2);
 	p = sms_provider_find(c, NULL);            /* default = true */
 	assert_string_equal(p->name, "twilio");
@@ -106,6 +107,7 @@ test_good(void **st)
 	assert_int_equal(p->max_segments, 5);
 	assert_int_equal(p->timeout_s, 5);
 	assert_string_equal(p->messaging_service_sid, "MG1");
+	assert_true(p->ascii);
 	p = sms_provider_find(c, "generic");
 	assert_string_equal(p->method, "PUT");
 	assert_int_equal(p->n_headers, 2);
@@ -146,7 +148,7 @@ test_errors(void **st)
 		"    auth_token = \"t\"; dlr_mask = 3; rate = -1; },\n"            /* 5 */
 		"  { name = \"h\"; kind = \"http\"; url = \"ftp://x/{{phone}}\";\n" /* 6 */
 		"    method = \"DELETE\"; headers = [ \"no colon\" ];\n"           /* 7 */
-		"    success = \"(\"; max_segments = 11; default = true; },\n"     /* 8 */
+		"    success = \"(\"; max_segments = 11; default = true; ascii = \"yes\"; },\n" /* 8 */
 		"  { name = \"bad name!\"; kind = \"carrier-pigeon\"; default = true; },\n" /* 9 */
 		"  { name = \"t2\"; kind = \"twilio\"; account_sid = \"AC1\"; auth_token = \"t\";\n"
 		"    from = \"+1555\"; messaging_service_sid = \"MG1\"; },\n"      /* 11 */
@@ -166,6 +168,7 @@ test_errors(void **st)
 		"pagegate.conf:4: missing \"from\" or \"messaging_service_sid\" in twilio sms provider|"
 		"pagegate.conf:7: bad method \"DELETE\": expected \"GET\", \"POST\" or \"PUT\"|"
 		"pagegate.conf:8: bad max_segments: expected a whole number from 1 to 10|"
+		"pagegate.conf:8: \"ascii\" must be true or false, not a string|"
 		"pagegate.conf:6: bad url \"ftp://x/{{phone}}\": expected http://... or https://... without spaces|"
 		"pagegate.conf:6: bad url: expected a template: unknown variable \"phone\" (known: to, from, "
 		"text, delivery_id, status_url, coding, segments)|"
@@ -215,6 +218,26 @@ test_devices(void **st)
 	assert_int_equal(sms_max_segments(sms_provider_find(c, "twilio"), &dev), 5);
 	assert_int_equal(sms_max_segments(NULL, NULL), 3);
 
+	/* ascii: the provider's or the device's, either is enough */
+	{
+		struct pg_kv on[] = { { "ascii", "true" } }, off[] = { { "ascii", "false" } };
+		struct pg_device d2 = dev;
+		const struct sms_provider *kan = sms_provider_find(c, "kannel");
+		const struct sms_provider *twi = sms_provider_find(c, "twilio");
+
+		assert_false(sms_ascii(kan, &dev));
+		assert_false(sms_ascii(kan, NULL));
+		assert_true(sms_ascii(twi, &dev));
+		d2.opts = on;
+		d2.n_opts = 1;
+		check(c, &d2, &d);
+		assert_int_equal(d.n, 0);
+		assert_true(sms_ascii(kan, &d2));
+		d2.opts = off;
+		assert_false(sms_ascii(kan, &d2));
+		assert_true(sms_ascii(twi, &d2));      /* the provider takes GSM-7 only */
+	}
+
 	dev.to = "555-0111";
 	dev.gateway = "nexmo";
 	dev.opts = bad;
@@ -260,19 +283,23 @@ test_device_keys(void **st)
 	assert_int_equal(config_read_string(&cf,
 		"a = { max_segments = 11; flash = true; };\n"
 		"b = { max_segments = \"x\"; max_segment = 2; };\n"
-		"c = { max_segments = 4; };\n"), CONFIG_TRUE);
+		"c = { max_segments = 4; ascii = true; };\n"
+		"d = { ascii = 1; };\n"), CONFIG_TRUE);
 	pg_diags_init(&d);
 	pg_conf_init(&cx, "acme.conf", &d);
 	pg_conf_apply(&cx, config_lookup(&cf, "a"), &t, NULL);
 	pg_conf_apply(&cx, config_lookup(&cf, "b"), &t, NULL);
 	pg_conf_apply(&cx, config_lookup(&cf, "c"), &t, NULL);
+	pg_conf_apply(&cx, config_lookup(&cf, "d"), &t, NULL);
 	assert_string_equal(diags(&d),
 		"acme.conf:1: bad max_segments: expected a whole number from 1 to 10|"
 		"acme.conf:1: unknown setting \"flash\" in sms device|"
 		"acme.conf:2: \"max_segments\" must be a whole number, not a string|"
 		"acme.conf:2: unknown setting \"max_segment\" in sms device (did you mean "
-		"\"max_segments\"?)");
+		"\"max_segments\"?)|"
+		"acme.conf:4: \"ascii\" must be true or false, not a number");
 	assert_non_null(pg_conf_member(config_lookup(&cf, "c"), &t, 0, "max_segments"));
+	assert_non_null(pg_conf_member(config_lookup(&cf, "c"), &t, 0, "ascii"));
 	assert_null(pg_conf_member(config_lookup(&cf, "a"), &t, 0, "max_segments"));
 	pg_conf_done(&cx);
 	pg_diags_free(&d);

@@ -1,7 +1,10 @@
 /*
  * test_sms_text.c - GSM-7 / UCS-2 choice, segment counts at the 160/153
- * and 70/67 boundaries, extension characters, emoji, normalisation and
- * the truncation rule (sms_text.c).
+ * and 70/67 boundaries, extension characters, emoji, normalisation, the
+ * truncation rule (cut at a word), the ellipsis as "..." in GSM-7, the
+ * UTF-16 Kannel gets (no surrogate pair across a segment), the GSM-7-only
+ * form (ascii) and the default sms.txt's layout: the operator's text
+ * first, what can be dropped after it (sms_text.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/template.h"
+#include "pagegate/translit.h"
 #include "../../src/chan/sms/sms_priv.h"
 
 /* s repeated n times. */
@@ -66,6 +71,23 @@ check(const char *in, unsigned max, struct want w, const char *text)
 #define CYR "\xd0\x96"          /* Ж, one UTF-16 unit, not GSM */
 #define FIRE "\xf0\x9f\x94\xa5"  /* U+1F525, two UTF-16 units */
 #define EURO "\xe2\x82\xac"      /* extension table */
+#define ELLIPSIS "\xe2\x80\xa6"  /* …: not GSM-7 */
+#define GREEK128 "Δεν υπάρχει θέρμανση στο διαμέρισμα 4Β από χθες το βράδυ. " \
+	"Η ηλικιωμένη ένοικος είναι μόνη στο σπίτι. Παρακαλώ, καλέστε την τώρα."
+#define GREEK_MORE " Ο γιος της λέει ότι η πόρτα της πολυκατοικίας είναι " \
+	"κλειδωμένη μετά τις 10 το βράδυ· ο κωδικός είναι 4412. Ο θυρωρός δεν " \
+	"απαντά στο τηλέφωνο. Αν δεν μπορείτε να έρθετε απόψε, ενημερώστε το γραφείο."
+
+/* Code points of UTF-8 s. */
+static size_t
+cps_of(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
 
 static void
 test_gsm7_costs(void **st)
@@ -338,6 +360,268 @@ test_utf16(void **st)
 	pg_buf_free(&b);
 }
 
+
+static void
+test_word_cut(void **st)
+{
+	char *a, *s, *w;
+
+	(void)st;
+	/* the cut (157 characters + "...") falls inside the phone number:
+	 * it moves back to the space before it, never "+3021055..." */
+	a = rep("x", 150);
+	s = cat(a, " +302105550142 tail tail tail");
+	w = cat(a, "...");
+	check(s, 1, (struct want){ SMS_GSM7, 1, 153, 153, true }, w);
+	free(w);
+	free(s);
+	/* a cut right at the end of a word stays where it is */
+	s = cat(a, " abcdef ghijklmnopqrstuvwxyz");      /* 150 + 7 = 157 */
+	w = cat(a, " abcdef...");
+	check(s, 1, (struct want){ SMS_GSM7, 1, 160, 160, true }, w);
+	free(w);
+	free(s);
+	free(a);
+	/* UCS-2: Greek cut after a whole word, then "…" */
+	s = cat(GREEK128, GREEK_MORE);
+	{
+		struct sms_text t;
+		size_t k;
+		assert_int_equal(sms_text_prepare(s, 1, &t), PG_OK);
+		assert_int_equal(t.coding, SMS_UCS2);
+		assert_true(t.truncated);
+		assert_true(t.units <= 70 && t.units >= 70 - 20);
+		k = strlen(t.utf8.data) - strlen(ELLIPSIS);
+		assert_string_equal(t.utf8.data + k, ELLIPSIS);
+		assert_memory_equal(t.utf8.data, s, k);
+		assert_true(s[k] == ' ');              /* the next character was a space */
+		sms_text_free(&t);
+	}
+	free(s);
+	/* no space to go back to (Chinese): cut at a character */
+	s = rep("暖气", 100);
+	w = cat(a = rep("暖气", 34), "暖" ELLIPSIS);
+	check(s, 1, (struct want){ SMS_UCS2, 1, 70, 70, true }, w);
+	free(w);
+	free(a);
+	free(s);
+}
+
+static void
+test_ellipsis(void **st)
+{
+	char *a, *s, *w;
+
+	(void)st;
+	/* a summary's "…" goes as "..." so that the text stays GSM-7 */
+	check("Please call back" ELLIPSIS, 3,
+	      (struct want){ SMS_GSM7, 1, 19, 19, false }, "Please call back...");
+	a = rep("a", 80);
+	s = cat(a, ELLIPSIS);
+	w = cat(a, "...");
+	check(s, 3, (struct want){ SMS_GSM7, 1, 83, 83, false }, w);
+	free(w);
+	free(s);
+	free(a);
+	/* with anything else outside GSM-7 it stays one UCS-2 unit */
+	check("Ωμέγα" ELLIPSIS, 3, (struct want){ SMS_UCS2, 1, 6, 6, false }, "Ωμέγα" ELLIPSIS);
+	check("call" ELLIPSIS " " FIRE, 3,
+	      (struct want){ SMS_UCS2, 1, 8, 7, false }, "call" ELLIPSIS " " FIRE);
+	/* cut in GSM-7: "..." + 453 a + "..." in 3 x 153 */
+	a = rep("a", 1000);
+	s = cat(ELLIPSIS, a);
+	free(a);
+	a = rep("a", 453);
+	w = cat("...", a);
+	free(a);
+	a = cat(w, "...");
+	check(s, 3, (struct want){ SMS_GSM7, 3, 459, 459, true }, a);
+	free(a);
+	free(w);
+	free(s);
+}
+
+/* Kannel cuts a long UCS-2 text every 67 units: a U+200B fills the unit a
+ * surrogate pair would straddle, only when the text needs several SMS. */
+static void
+test_utf16_segments(void **st)
+{
+	char *a = rep(CYR, 66), *b = cat(a, FIRE), *c = rep(CYR, 10), *s = cat(b, c);
+	struct pg_buf o;
+	struct sms_text t;
+
+	(void)st;
+	pg_buf_init(&o, 4096);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), true, &o), PG_OK);
+	assert_int_equal(o.len, (66 + 1 + 2 + 10) * 2);
+	assert_memory_equal(o.data + 130, "\x04\x16\x20\x0b\xd8\x3d\xdd\x25", 8);
+	pg_buf_reset(&o);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), false, &o), PG_OK);
+	assert_int_equal(o.len, (66 + 2 + 10) * 2);
+	/* the segments counted are the ones Kannel makes with the filler */
+	assert_int_equal(sms_text_prepare(s, 3, &t), PG_OK);
+	assert_int_equal(t.segments, 2);
+	sms_text_free(&t);
+	free(s);
+	free(c);
+	free(b);
+	free(a);
+	/* a pair that fits ends its segment exactly: no filler */
+	a = rep(CYR, 65);
+	b = cat(a, FIRE);
+	s = cat(b, CYR CYR CYR CYR CYR);
+	pg_buf_reset(&o);
+	assert_int_equal(sms_utf16be_segments(s, strlen(s), true, &o), PG_OK);
+	assert_int_equal(o.len, (65 + 2 + 5) * 2);
+	pg_buf_free(&o);
+	free(s);
+	free(b);
+	free(a);
+}
+
+static struct pg_translit *TR;
+
+/* sms_text_gsm of in is want, and all of it GSM-7. */
+static void
+gsm_is(const char *in, const char *want)
+{
+	struct pg_buf b;
+	struct sms_text t;
+
+	pg_buf_init(&b, 64 * 1024);
+	assert_int_equal(sms_text_gsm(TR, in, &b), PG_OK);
+	assert_string_equal(b.data, want);
+	if (*want) {
+		assert_int_equal(sms_text_prepare(b.data, 10, &t), PG_OK);
+		assert_int_equal(t.coding, SMS_GSM7);
+		sms_text_free(&t);
+	}
+	pg_buf_free(&b);
+}
+
+static void
+test_gsm_only(void **st)
+{
+	(void)st;
+	assert_int_equal(pg_translit_new(&TR), PG_OK);
+	gsm_is("Δεν υπάρχει θέρμανση", "Den yparchei thermanse");
+	gsm_is("ΔΕΝ ΥΠΑΡΧΕΙ", "DEN YPARCHEI");         /* no "ΔEN": capitals too */
+	gsm_is("Bà Nguyễn Thị Hương gọi", "Bà Nguyen Thi Huong goi");
+	gsm_is("Šildymas neveikia, skambinkite", "Sildymas neveikia, skambinkite");
+	gsm_is("4B公寓没有暖气。Call 5", "4B gong yu mei you nuan qi. Call 5");
+	gsm_is("暖气4B", "nuan qi 4B");
+	gsm_is("没有暖气。请回电，谢谢！", "mei you nuan qi. qing hui dian, xie xie!");
+	gsm_is("没有暖气。\n请回电。 OK", "mei you nuan qi.\nqing hui dian. OK");
+	gsm_is("Café fermé " FIRE " 5" EURO " {ok}", "Café fermé (fire) 5" EURO " {ok}");
+	gsm_is("a`b “quoted” " ELLIPSIS, "a'b \"quoted\" ...");
+	gsm_is("plain text\nline two", "plain text\nline two");
+	gsm_is("", "");
+	pg_translit_free(TR);
+	TR = NULL;
+}
+
+/* The repository's top: $PAGEGATE_TOP (tests/run.sh), else relative to
+ * this file as the compiler was given it. */
+static char *
+read_template(const char *name)
+{
+	const char *top = getenv("PAGEGATE_TOP");
+	char path[1024];
+	static char buf[4096];
+	FILE *f;
+	size_t n;
+
+	if (top && *top)
+		snprintf(path, sizeof path, "%s/templates/%s", top, name);
+	else
+		snprintf(path, sizeof path, "%.*s/../../templates/%s",
+			 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
+	assert_non_null(f = fopen(path, "rb"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The default sms.txt rendered for text from caller, then prepared for
+ * 3 segments. */
+static void
+sms_of(const char *text, const char *caller, const char *phone, struct sms_text *t)
+{
+	const char *tpl = read_template("sms.txt");
+	struct pg_tvars tv;
+	struct pg_buf b;
+	char err[200];
+	int line;
+
+	assert_int_equal(pg_template_check(tpl, NULL, &line, err, sizeof err), PG_OK);
+	pg_tvars_init(&tv);
+	assert_int_equal(pg_tvars_set(&tv, "text", text), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "caller.name", caller), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "caller.phone", phone), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "client.name", "Test Clinic"), PG_OK);
+	assert_int_equal(pg_tvars_set(&tv, "message.ack_ref", "482913"), PG_OK);
+	pg_buf_init(&b, 64 * 1024);
+	assert_int_equal(pg_template_render(tpl, &tv, PG_ESC_NONE, &b), PG_OK);
+	assert_int_equal(sms_text_prepare(b.data, 3, t), PG_OK);
+	pg_buf_free(&b);
+	pg_tvars_free(&tv);
+}
+
+static void
+test_default_layout(void **st)
+{
+	struct sms_text t;
+	char *s;
+
+	(void)st;
+	/* the text, then who called, then how to acknowledge: no link */
+	sms_of("Furnace out at 12 Elm St; kids home.", "Ann Lee", "555-0142", &t);
+	assert_string_equal(t.utf8.data, "Furnace out at 12 Elm St; kids home.\n"
+			    "Ann Lee 555-0142 (Test Clinic)\n"
+			    "Reply 1 or ACK 482913 to acknowledge");
+	assert_int_equal(t.coding, SMS_GSM7);
+	assert_int_equal(t.segments, 1);
+	sms_text_free(&t);
+
+	/* a 128-character Greek message arrives whole in 3 UCS-2 segments;
+	 * what is cut is the end of the acknowledgement line, visibly */
+	assert_int_equal(cps_of(GREEK128), 128);
+	sms_of(GREEK128, "Μαρία Παπαδοπούλου", "+30 210 555 0142", &t);
+	assert_int_equal(t.coding, SMS_UCS2);
+	assert_int_equal(t.segments, 3);
+	assert_true(strncmp(t.utf8.data, GREEK128 "\n", strlen(GREEK128) + 1) == 0);
+	assert_string_equal(t.utf8.data + strlen(GREEK128),
+			    "\nΜαρία Παπαδοπούλου +30 210 555 0142 (Test Clinic)\n"
+			    "Reply 1 or ACK 482913" ELLIPSIS);
+	sms_text_free(&t);
+
+	/* longer than 3 segments hold: the text itself is cut at a word,
+	 * with "…"; the caller's line goes first */
+	s = cat(GREEK128, GREEK_MORE);
+	sms_of(s, "Μαρία Παπαδοπούλου", "+30 210 555 0142", &t);
+	assert_int_equal(t.coding, SMS_UCS2);
+	assert_int_equal(t.segments, 3);
+	assert_true(t.truncated);
+	{
+		size_t k = strlen(t.utf8.data) - strlen(ELLIPSIS);
+		assert_string_equal(t.utf8.data + k, ELLIPSIS);
+		assert_memory_equal(t.utf8.data, s, k);
+		assert_true(cps_of(t.utf8.data) >= 201 - 20);
+	}
+	sms_text_free(&t);
+	free(s);
+
+	/* a summary ("…" at its end) stays GSM-7: one SMS, not three */
+	sms_of("No heat in apartment 4B since last night. The elderly tenant is alone. "
+	       "Please" ELLIPSIS, "Ann Lee", "+1 555 555 0142", &t);
+	assert_int_equal(t.coding, SMS_GSM7);
+	assert_int_equal(t.segments, 1);
+	assert_false(t.truncated);
+	assert_non_null(strstr(t.utf8.data, "Please...\nAnn Lee"));
+	sms_text_free(&t);
+}
+
 int
 main(void)
 {
@@ -351,6 +635,11 @@ main(void)
 		cmocka_unit_test(test_late_non_gsm),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_word_cut),
+		cmocka_unit_test(test_ellipsis),
+		cmocka_unit_test(test_utf16_segments),
+		cmocka_unit_test(test_gsm_only),
+		cmocka_unit_test(test_default_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

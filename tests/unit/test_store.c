@@ -144,6 +144,27 @@ test_open_reopen_schema(void **state)
 	assert_null(other);
 }
 
+/* Marks (a summary's end): absent until put, the last put wins, kept
+ * across a reopen; bad keys refused. */
+static void
+test_marks(void **state)
+{
+	struct store_fx *f = *state;
+	int64_t ms = 7;
+
+	assert_int_equal(pg_store_mark_get(f->st, "summary:acme", &ms), PG_ERR_NOTFOUND);
+	assert_int_equal(pg_store_mark_put(f->st, "summary:acme", T0), PG_OK);
+	assert_int_equal(pg_store_mark_put(f->st, "summary:other", -5), PG_OK);
+	assert_int_equal(pg_store_mark_put(f->st, "summary:acme", T0 + 3600000), PG_OK);
+	fixture_store_reopen(f, 0);
+	assert_int_equal(pg_store_mark_get(f->st, "summary:acme", &ms), PG_OK);
+	assert_int_equal(ms, T0 + 3600000);
+	assert_int_equal(pg_store_mark_get(f->st, "summary:other", &ms), PG_OK);
+	assert_int_equal(ms, -5);
+	assert_int_equal(pg_store_mark_get(f->st, "", &ms), PG_ERR_INVAL);
+	assert_int_equal(pg_store_mark_put(f->st, NULL, 1), PG_ERR_INVAL);
+}
+
 /* States are enums with one name each (common.c); the store keeps exactly
  * those names, as it always did, and reads them back. */
 static void
@@ -683,6 +704,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_reopen_schema),
 		T(test_state_names),
+		T(test_marks),
 		T(test_submit_roundtrip),
 		T(test_bad_input),
 		T(test_idempotency),

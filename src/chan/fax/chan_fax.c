@@ -61,6 +61,7 @@ struct fax_state {
 	_Atomic bool stopping;        /* pg_thread_stop */
 	struct pending *pend;
 	size_t n_pend;
+	struct pg_fax_fontdb *fonts; /* fontconfig's list, for every fax */
 };
 
 const char *
@@ -192,9 +193,10 @@ poller(void *arg)
 /* Lays out and writes the job's fax into path; false with the job's
  * outcome set when it cannot be made. */
 static bool
-make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, int *pages)
+make_tiff(struct fax_state *st, struct pg_job *j, const struct pg_fax_devopts *o,
+	  const char *path, int *pages)
 {
-	struct pg_fax_opts fo = { .res = o->res, .paper = o->paper };
+	struct pg_fax_opts fo = { .res = o->res, .paper = o->paper, .fontdb = st->fonts };
 	struct pg_fax_doc *doc;
 	struct pg_fax_tiff_info ti;
 	char err[256];
@@ -207,6 +209,11 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 		return false;
 	}
 	*pages = pg_fax_doc_pages(doc);
+	if (pg_fax_doc_missing(doc) > 0)
+		pg_warn("fax: message %lld delivery %lld: %zu character(s) with no glyph in "
+			"any installed font, printed as the replacement mark",
+			(long long)j->message_id, (long long)j->delivery_id,
+			pg_fax_doc_missing(doc));
 	e = pg_fax_tiff_write(doc, o->coding, path, err, sizeof err);
 	pg_fax_doc_free(doc);
 	if (e != PG_OK) {
@@ -222,7 +229,8 @@ make_tiff(struct pg_job *j, const struct pg_fax_devopts *o, const char *path, in
 
 /* `pagegate render` (channel.h's preview): the TIFF-F the driver would
  * send for body on device dev, with the device's resolution, paper and
- * coding replaced by the overrides of the same names. */
+ * coding replaced by the overrides of the same names.  The summary
+ * counts the characters no installed font has, if any. */
 static pg_err
 fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over,
 	    const char *body, const char *out, char *summary, size_t slen)
@@ -260,10 +268,16 @@ fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over
 	}
 	if ((e = pg_fax_tiff_write(doc, o.coding, out, err, sizeof err)) != PG_OK)
 		snprintf(summary, slen, "%s", err);
-	else
+	else if (pg_fax_doc_missing(doc) == 0)
 		snprintf(summary, slen, "%d page(s), %s resolution, %s, %s",
 			 pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
 			 o.paper == PG_FAX_A4 ? "A4" : "letter", pg_fax_coding_name(o.coding));
+	else
+		snprintf(summary, slen, "%d page(s), %s resolution, %s, %s; %zu character(s) "
+			 "with no glyph in any installed font, printed as the replacement mark",
+			 pg_fax_doc_pages(doc), o.res == PG_FAX_FINE ? "fine" : "standard",
+			 o.paper == PG_FAX_A4 ? "A4" : "letter", pg_fax_coding_name(o.coding),
+			 pg_fax_doc_missing(doc));
 	pg_fax_doc_free(doc);
 	return e;
 }
@@ -321,7 +335,7 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 	}
 	snprintf(path, sizeof path, "%s/d%lld-%08x.tif", st->spool,
 		 (long long)j->delivery_id, pg_random_u32());
-	if (!make_tiff(j, &o, path, &pages)) {
+	if (!make_tiff(st, j, &o, path, &pages)) {
 		unlink(path);
 		goto log;
 	}
@@ -374,9 +388,14 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 	if (!st)
 		return PG_ERR_NOMEM;
 	st->host = host;
+	if (pg_fax_fontdb_new(&st->fonts) != PG_OK) {
+		free(st);
+		return PG_ERR_NOMEM;
+	}
 	pthread_mutex_init(&st->mu, NULL);
 	if (pg_cond_init_mono(&st->cv) != PG_OK) {
 		pthread_mutex_destroy(&st->mu);
+		pg_fax_fontdb_free(st->fonts);
 		free(st);
 		return PG_ERR_NOMEM;
 	}
@@ -385,6 +404,7 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 		pg_fax_sip_deinit();
 		pthread_mutex_destroy(&st->mu);
 		pthread_cond_destroy(&st->cv);
+		pg_fax_fontdb_free(st->fonts);
 		free(st);
 		return PG_ERR_NOMEM;
 	}
@@ -409,6 +429,7 @@ fax_stop(void *state)
 	pg_fax_sip_deinit();
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
+	pg_fax_fontdb_free(st->fonts);
 	free(st);
 }
 

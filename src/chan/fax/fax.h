@@ -14,11 +14,18 @@
  * (UTF-8, by display width) and paginated; a body line starting with "# "
  * is a title (bold, larger); a line of exactly "---" is a horizontal rule;
  * runs of more than two blank lines count as two; a tab moves to the next
- * tab stop (every 1.25 in, for "Label:<tab>value" columns).  Characters
- * the fonts lack print as their replacement glyph; controls other than
- * newline and tab are dropped.  Both resolutions break lines and pages in
- * the same places (a standard page is the fine one with row pairs
- * merged).
+ * tab stop (every 1.25 in, for "Label:<tab>value" columns).  Text is
+ * set in DejaVu; a character DejaVu lacks is drawn with the first
+ * installed font that has it, in fontconfig's order (Chinese in Noto
+ * Sans CJK or WenQuanYi, emoji in Symbola).  Chinese and Japanese lines
+ * break between characters; a right-to-left paragraph (Hebrew, Arabic)
+ * is set flush right, each line in display order, Arabic letters joined.
+ * A symbol or emoji no font has is written as its name, "(fire)"; any
+ * other character no font has prints as the replacement mark (and is
+ * counted: pg_fax_doc_missing).  Text is composed (NFC) first; controls
+ * other than newline and tab are dropped.  Both resolutions break lines
+ * and pages in the same places (a standard page is the fine one with row
+ * pairs merged).
  *
  * Pixels: 1 bit each, rows of `stride` bytes, the most significant bit
  * leftmost, 1 = black (TIFF PhotometricInterpretation min-is-white).
@@ -42,11 +49,22 @@ enum pg_fax_coding { PG_FAX_MH = 0, PG_FAX_MR, PG_FAX_MMR };
 /* Line styles of the layout. */
 enum pg_fax_style { PG_FAX_BODY = 0, PG_FAX_TITLE, PG_FAX_RULE };
 
+/* The installed fonts as fontconfig lists them, for the fallback:
+ * shared by the documents of a process (thread-safe).  The list is
+ * loaded when the first document needs a font other than DejaVu (about
+ * 3 ms) and kept until pg_fax_fontdb_free.  new: PG_ERR_NOMEM. */
+struct pg_fax_fontdb;
+pg_err pg_fax_fontdb_new(struct pg_fax_fontdb **out);
+void pg_fax_fontdb_free(struct pg_fax_fontdb *db);
+
 struct pg_fax_opts {
 	enum pg_fax_res res;
 	enum pg_fax_paper paper;
 	int max_pages;               /* 0 = PG_FAX_MAX_PAGES */
 	const char *font_dir;        /* NULL = PG_FAX_FONT_DIR */
+	bool no_fallback;            /* DejaVu only, no other font (tests) */
+	struct pg_fax_fontdb *fontdb;/* NULL = the document loads the list
+					itself if it needs it */
 };
 
 /* "fine"/"standard", "letter"/"a4", "mh"/"mr"/"mmr" -> 0 and *out, or -1. */
@@ -87,6 +105,15 @@ int pg_fax_doc_height(const struct pg_fax_doc *d);
 size_t pg_fax_doc_lines(const struct pg_fax_doc *d);
 pg_err pg_fax_doc_line(const struct pg_fax_doc *d, size_t i, const char **text,
 		       size_t *len, int *page, enum pg_fax_style *style);
+/* Line i as it is drawn, left to right: for a line with right-to-left
+ * text its characters in display order (Arabic in joining forms), and
+ * *rtl when it is set flush right; otherwise the text pg_fax_doc_line
+ * gives.  PG_ERR_NOTFOUND past the end. */
+pg_err pg_fax_doc_line_shown(const struct pg_fax_doc *d, size_t i, const char **text,
+			     size_t *len, bool *rtl);
+/* How many characters of the header and body no installed font has:
+ * each is drawn as the replacement mark. */
+size_t pg_fax_doc_missing(const struct pg_fax_doc *d);
 /* The header line of page (1-based): the template's first line, then
  * "Page N of M" after a gap (in the bitmap it sits at the right edge; the
  * header text is cut with "..." when both do not fit). */

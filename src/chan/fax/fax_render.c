@@ -1,7 +1,9 @@
 /*
  * fax_render.c - text -> fax pages with FreeType (fax.h): layout (wrap and
  * paginate by glyph advances) first, then one page at a time into a 1-bit
- * bitmap 1728 pixels wide.
+ * bitmap 1728 pixels wide.  The fonts (DejaVu, and fontconfig's fallback
+ * for what DejaVu lacks) are fax_font.c's; what scripts need beyond
+ * glyphs (NFC, CJK line breaks, right-to-left lines) is fax_script.c's.
  *
  * Glyphs are loaded hinted for monochrome targets and rendered 1-bit, the
  * same advances for measuring and drawing, so what the layout wrapped is
@@ -11,17 +13,20 @@
  * both resolutions break lines and pages in the same places and glyphs
  * keep their fine shapes (FreeType's hinting at 204 x 98 dpi deforms them:
  * 0 and O become hard to tell apart).  Each document has its own
- * FT_Library (FreeType objects are not shared between threads) and a
- * small cache of rendered glyphs.
+ * fonts (FreeType objects are not shared between threads) and caches.
+ *
+ * A line of Chinese or Japanese may break between any two characters
+ * (but not before closing punctuation); a right-to-left paragraph is set
+ * flush right, each of its lines drawn in display order.  A symbol or
+ * emoji that no installed font has is written as its name, "(fire)".
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ft2build.h>
-#include FT_FREETYPE_H
-
 #include "fax.h"
+#include "fax_font.h"
+#include "fax_script.h"
 #include "pagegate/util.h"
 
 /* Geometry, in 1/100 inch. */
@@ -36,57 +41,43 @@
 #define PT_BODY           11
 #define PT_TITLE          16
 #define PT_HEADER         9
-#define PT_PER_INCH       72
 #define TAB_STOP          125         /* tab stops every 1.25 in */
 #define RULE_ROWS         4           /* thickness of rules, fine rows */
 #define MAX_BLANK_RUN     2           /* blank lines kept in a row */
 #define HEADER_GAP_PX     40          /* between header text and "Page N of M" */
-#define GLYPH_CACHE       1024        /* rendered glyphs kept per face */
-#define ADV_CACHE         0x3000      /* code points whose advance is cached */
 #define TEXT_MAX          (1u << 20)  /* normalised text bound */
+#define NAME_LEN          128         /* "(name)" of a symbol */
 
-enum { F_BODY = 0, F_TITLE, F_HEADER, F__COUNT };
-
-static const struct font_spec {
-	const char *file;
-	int pt;
-} FONTS[F__COUNT] = {
-	[F_BODY] = { "DejaVuSans.ttf", PT_BODY },
-	[F_TITLE] = { "DejaVuSans-Bold.ttf", PT_TITLE },
-	[F_HEADER] = { "DejaVuSansMono.ttf", PT_HEADER },
+static const char *const FONT_FILE[FAX__ROLES] = {
+	[FAX_BODY] = "DejaVuSans.ttf",
+	[FAX_TITLE] = "DejaVuSans-Bold.ttf",
+	[FAX_HEADER] = "DejaVuSansMono.ttf",
 };
-
-struct glyph {
-	unsigned gi;                /* 0 = empty slot (index 0 is never cached) */
-	int left, top, w, h, pitch;
-	unsigned char *bits;
-};
-
-struct font {
-	FT_Face face;
-	int ascent, height;         /* pixels */
-	int16_t adv[ADV_CACHE];     /* advance by code point, -1 = unknown */
-	struct glyph cache[GLYPH_CACHE];
+static const int FONT_PT[FAX__ROLES] = {
+	[FAX_BODY] = PT_BODY, [FAX_TITLE] = PT_TITLE, [FAX_HEADER] = PT_HEADER,
 };
 
 struct line {
 	size_t off, len;            /* into doc->text */
+	size_t voff, vlen;          /* shown: into doc->vis when vis */
+	bool vis, rtl;              /* display order differs; set flush right */
 	enum pg_fax_style style;
 	int page, y;                /* y: top of the line box */
 };
 
 struct pg_fax_doc {
-	FT_Library ft;
-	struct font fonts[F__COUNT];
+	struct fax_fonts *fonts;
 	enum pg_fax_res res;
 	int yres, height;           /* layout (fine) rows per inch and page */
 	int out_height;             /* rows of the pages produced */
 	int left, right, body_top, body_bottom, header_top;
 	char *text;                 /* normalised, owned */
 	char *header;               /* first line, owned */
+	struct pg_buf vis;          /* right-to-left lines in display order */
 	struct line *lines;
 	size_t n_lines, cap_lines;
 	int pages;
+	size_t missing;             /* characters no font has */
 };
 
 /* ---- small helpers ---- */
@@ -181,113 +172,48 @@ utf8_next(const char *s, uint32_t *cp)
 
 /* ---- fonts ---- */
 
-/* The glyph for cp, or a replacement (U+FFFD, then '?'). */
-static unsigned
-glyph_index(struct font *f, uint32_t cp)
+static enum fax_role
+role_of(enum pg_fax_style st)
 {
-	unsigned gi = FT_Get_Char_Index(f->face, cp);
-
-	if (!gi)
-		gi = FT_Get_Char_Index(f->face, 0xfffd);
-	if (!gi)
-		gi = FT_Get_Char_Index(f->face, '?');
-	return gi;
+	return st == PG_FAX_TITLE ? FAX_TITLE : FAX_BODY;
 }
 
-#define LOAD_FLAGS (FT_LOAD_TARGET_MONO)
-
-/* Horizontal advance of cp in whole pixels (0 when it cannot load). */
-static int
-advance(struct font *f, uint32_t cp)
-{
-	int a;
-
-	if (cp < ADV_CACHE && f->adv[cp] >= 0)
-		return f->adv[cp];
-	if (FT_Load_Glyph(f->face, glyph_index(f, cp), LOAD_FLAGS) != 0)
-		a = 0;
-	else
-		a = (int)((f->face->glyph->advance.x + 32) >> 6);
-	if (cp < ADV_CACHE)
-		f->adv[cp] = (int16_t)a;
-	return a;
-}
-
-/* The pen position after cp drawn at x (pixels from the left margin):
+/* The pen position after cp drawn at x (pixels from the line's start):
  * a tab moves to the next tab stop, anything else by its advance. */
 static int
-step(struct font *f, uint32_t cp, int x)
+step(struct fax_fonts *f, enum fax_role r, uint32_t cp, int x)
 {
 	int stop = TAB_STOP * PG_FAX_XRES / HUNDREDTHS;
 
 	if (cp == '\t')
 		return (x / stop + 1) * stop;
-	return x + advance(f, cp);
-}
-
-/* The rendered 1-bit glyph gi (cached), or NULL. */
-static const struct glyph *
-render_glyph(struct font *f, unsigned gi)
-{
-	struct glyph *g = &f->cache[gi % GLYPH_CACHE];
-	FT_GlyphSlot s;
-	size_t size;
-
-	if (gi && g->gi == gi)
-		return g;
-	if (FT_Load_Glyph(f->face, gi, LOAD_FLAGS | FT_LOAD_RENDER) != 0)
-		return NULL;
-	s = f->face->glyph;
-	if (s->bitmap.pixel_mode != FT_PIXEL_MODE_MONO &&
-	    FT_Render_Glyph(s, FT_RENDER_MODE_MONO) != 0)
-		return NULL;
-	if (s->bitmap.pixel_mode != FT_PIXEL_MODE_MONO || s->bitmap.pitch < 0)
-		return NULL;
-	size = (size_t)s->bitmap.pitch * s->bitmap.rows;
-	free(g->bits);
-	memset(g, 0, sizeof *g);
-	if (size && !(g->bits = malloc(size)))
-		return NULL;
-	if (size)
-		memcpy(g->bits, s->bitmap.buffer, size);
-	g->gi = gi;
-	g->left = s->bitmap_left;
-	g->top = s->bitmap_top;
-	g->w = (int)s->bitmap.width;
-	g->h = (int)s->bitmap.rows;
-	g->pitch = s->bitmap.pitch;
-	return g;
-}
-
-static pg_err
-font_open(struct pg_fax_doc *d, int i, const char *dir, char *err, size_t errlen)
-{
-	struct font *f = &d->fonts[i];
-	char path[512];
-
-	snprintf(path, sizeof path, "%s/%s", dir, FONTS[i].file);
-	if (FT_New_Face(d->ft, path, 0, &f->face) != 0) {
-		f->face = NULL;
-		snprintf(err, errlen, "cannot load font %s", path);
-		return PG_ERR_IO;
-	}
-	if (FT_Set_Char_Size(f->face, 0, FONTS[i].pt * 64, PG_FAX_XRES,
-			     (FT_UInt)d->yres) != 0) {
-		snprintf(err, errlen, "cannot size font %s", path);
-		return PG_ERR_IO;
-	}
-	f->ascent = (int)((f->face->size->metrics.ascender + 63) >> 6);
-	f->height = (int)((f->face->size->metrics.height + 63) >> 6);
-	memset(f->adv, 0xff, sizeof f->adv);
-	return PG_OK;
+	return x + fax_fonts_lookup(f, r, cp).adv;
 }
 
 /* ---- normalising the text ---- */
 
+/* Appends the character cp (n bytes at p) of a line in style r: a
+ * symbol no font has as its name, and counts the characters that will
+ * be drawn as the replacement mark. */
+static pg_err
+add_char(struct pg_fax_doc *d, struct pg_buf *b, enum fax_role r, uint32_t cp,
+	 const char *p, size_t n)
+{
+	char name[NAME_LEN];
+
+	if (cp >= 0x80 && fax_fonts_lookup(d->fonts, r, cp).kind == FAX_REF_MISSING) {
+		if (fax_symbol_name(cp, name, sizeof name))
+			return pg_buf_adds(b, name);
+		d->missing++;
+	}
+	return pg_buf_add(b, p, n);
+}
+
 /* Copies text into d->header (first line) and d->text (the rest): line
- * ends as \n, tabs kept (tab stops), other controls dropped, each line's
- * trailing blanks trimmed, runs of blank lines bounded, blank lines at
- * the start and the end of the body removed. */
+ * ends as \n, tabs kept (tab stops), other controls dropped, symbols no
+ * font has spelled by name, each line's trailing blanks trimmed, runs of
+ * blank lines bounded, blank lines at the start and the end of the body
+ * removed. */
 static pg_err
 normalise(struct pg_fax_doc *d, const char *text)
 {
@@ -304,7 +230,7 @@ normalise(struct pg_fax_doc *d, const char *text)
 			uint32_t cp;
 			size_t n = utf8_next(p, &cp);
 			if (c == '\t' || (cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0)))
-				e = pg_buf_add(&b, p, n);
+				e = add_char(d, &b, d->header ? FAX_BODY : FAX_HEADER, cp, p, n);
 			p += n;
 		}
 		if (*p == '\r' && p[1] == '\n')
@@ -348,8 +274,7 @@ static pg_err
 add_line(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 	 int max_pages)
 {
-	struct font *f = &d->fonts[st == PG_FAX_TITLE ? F_TITLE : F_BODY];
-	int h = f->height;
+	int h = fax_fonts_height(d->fonts, role_of(st));
 	struct line *l;
 
 	if (d->pages == 0)
@@ -362,8 +287,7 @@ add_line(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 	int y = d->body_top;
 	if (d->n_lines > 0 && d->lines[d->n_lines - 1].page == d->pages) {
 		const struct line *p = &d->lines[d->n_lines - 1];
-		struct font *pf = &d->fonts[p->style == PG_FAX_TITLE ? F_TITLE : F_BODY];
-		y = p->y + pf->height;
+		y = p->y + fax_fonts_height(d->fonts, role_of(p->style));
 	}
 	if (y + h > d->body_bottom) {
 		if (len == 0 && st == PG_FAX_BODY)
@@ -381,6 +305,7 @@ add_line(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 		d->cap_lines = cap;
 	}
 	l = &d->lines[d->n_lines++];
+	memset(l, 0, sizeof *l);
 	l->off = off;
 	l->len = len;
 	l->style = st;
@@ -390,13 +315,14 @@ add_line(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 }
 
 /* Breaks the paragraph text[off, off+len) into lines no wider than the
- * text column: at the last space that fits, else (a word longer than the
+ * text column: at the last space that fits, or between two characters
+ * of which one is CJK (fax_break_between), else (a word longer than the
  * line) before the character that does not fit. */
 static pg_err
 wrap(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
      int max_pages)
 {
-	struct font *f = &d->fonts[st == PG_FAX_TITLE ? F_TITLE : F_BODY];
+	enum fax_role r = role_of(st);
 	const char *t = d->text;
 	int maxw = d->right - d->left;
 	size_t end = off + len, start = off, i, brk, after;
@@ -406,18 +332,24 @@ wrap(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 		return add_line(d, off, 0, st, max_pages);
 	while (start < end) {
 		int w = 0;
+		uint32_t prev = 0;
 		brk = after = 0;
 		for (i = start; i < end;) {
 			uint32_t cp;
 			size_t n = utf8_next(t + i, &cp);
-			int nw = step(f, cp, w);
+			int nw = step(d->fonts, r, cp, w);
 			if (cp == ' ' && i > start) {
 				brk = i;                /* the line may end here */
 				after = i + 1;
+			} else if (i > start && (prev >= 0x80 || cp >= 0x80) &&
+				   fax_break_between(prev, cp)) {
+				brk = i;                /* or here, next to an ideograph */
+				after = i;
 			}
 			if (nw > maxw && cp != ' ' && i > start)
 				break;
 			w = nw;
+			prev = cp;
 			i += n;
 		}
 		if (i >= end) {
@@ -438,15 +370,39 @@ wrap(struct pg_fax_doc *d, size_t off, size_t len, enum pg_fax_style st,
 	return PG_OK;
 }
 
+/* Puts lines [first, d->n_lines) of the paragraph text[off, off+len) in
+ * display order when it has right-to-left text. */
+static pg_err
+reorder(struct pg_fax_doc *d, size_t off, size_t len, size_t first)
+{
+	bool rtl;
+	pg_err e;
+
+	if (!fax_has_rtl(d->text + off, len))
+		return PG_OK;
+	rtl = fax_para_rtl(d->text + off, len);
+	for (size_t i = first; i < d->n_lines; i++) {
+		struct line *l = &d->lines[i];
+		l->voff = d->vis.len;
+		if ((e = fax_visual(d->text + l->off, l->len, rtl, &d->vis)) != PG_OK)
+			return e;
+		l->vlen = d->vis.len - l->voff;
+		l->vis = true;
+		l->rtl = rtl;
+	}
+	return PG_OK;
+}
+
 pg_err
 pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 	      struct pg_fax_doc **out, char *err, size_t errlen)
 {
 	struct pg_fax_doc *d;
-	const char *dir = o && o->font_dir ? o->font_dir : PG_FAX_FONT_DIR;
+	struct fax_fonts_opts fo = { 0 };
 	int max_pages = o && o->max_pages > 0 ? o->max_pages : PG_FAX_MAX_PAGES;
 	int len_in;
 	size_t p, e_off;
+	char *nfc = NULL;
 	pg_err e;
 
 	*out = NULL;
@@ -458,6 +414,7 @@ pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return PG_ERR_NOMEM;
 	}
+	pg_buf_init(&d->vis, 4 * (size_t)TEXT_MAX);
 	d->res = o ? o->res : PG_FAX_FINE;
 	d->yres = pg_fax_yres(PG_FAX_FINE);
 	len_in = o && o->paper == PG_FAX_A4 ? A4_LEN : LETTER_LEN;
@@ -468,14 +425,25 @@ pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 	d->header_top = HEADER_TOP * d->yres / HUNDREDTHS;
 	d->body_top = BODY_TOP * d->yres / HUNDREDTHS;
 	d->body_bottom = d->height - MARGIN_BOTTOM * d->yres / HUNDREDTHS;
-	if (FT_Init_FreeType(&d->ft) != 0) {
-		free(d);
-		snprintf(err, errlen, "cannot initialise FreeType");
-		return PG_ERR_NOMEM;
+	if ((e = fax_nfc(text, &nfc)) != PG_OK) {
+		snprintf(err, errlen, e == PG_ERR_TOOBIG ? "the text is too long" :
+			 "out of memory");
+		goto fail;
 	}
-	for (int i = 0; i < F__COUNT; i++)
-		if ((e = font_open(d, i, dir, err, errlen)) != PG_OK)
-			goto fail;
+	if (nfc)
+		text = nfc;
+	fo.dir = o && o->font_dir ? o->font_dir : PG_FAX_FONT_DIR;
+	for (int r = 0; r < FAX__ROLES; r++) {
+		fo.file[r] = FONT_FILE[r];
+		fo.pt[r] = FONT_PT[r];
+	}
+	fo.xres = PG_FAX_XRES;
+	fo.yres = d->yres;
+	fo.fallback = !(o && o->no_fallback);
+	fo.lang = fax_cjk_lang(text);
+	fo.db = o ? o->fontdb : NULL;
+	if ((e = fax_fonts_open(&fo, &d->fonts, err, errlen)) != PG_OK)
+		goto fail;
 	if ((e = normalise(d, text)) != PG_OK) {
 		snprintf(err, errlen, e == PG_ERR_TOOBIG ? "the text is too long" :
 			 "out of memory");
@@ -484,7 +452,7 @@ pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 	d->pages = 1;
 	for (p = 0; d->text[p];) {
 		enum pg_fax_style st = PG_FAX_BODY;
-		size_t start = p;
+		size_t start = p, first = d->n_lines;
 		e_off = p + strcspn(d->text + p, "\n");
 		if (e_off - p == 3 && strncmp(d->text + p, "---", 3) == 0) {
 			st = PG_FAX_RULE;
@@ -495,19 +463,24 @@ pg_fax_layout(const char *text, const struct pg_fax_opts *o,
 			while (start < e_off && d->text[start] == ' ')
 				start++;
 		}
-		if ((e = wrap(d, start, e_off - start, st, max_pages)) != PG_OK) {
-			if (e == PG_ERR_TOOBIG)
+		if ((e = wrap(d, start, e_off - start, st, max_pages)) != PG_OK ||
+		    (e = reorder(d, start, e_off - start, first)) != PG_OK) {
+			if (e == PG_ERR_TOOBIG && d->pages > max_pages)
 				snprintf(err, errlen, "the message needs more than %d pages",
 					 max_pages);
+			else if (e == PG_ERR_TOOBIG)
+				snprintf(err, errlen, "the text is too long");
 			else
 				snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
 		p = d->text[e_off] ? e_off + 1 : e_off;
 	}
+	free(nfc);
 	*out = d;
 	return PG_OK;
 fail:
+	free(nfc);
 	pg_fax_doc_free(d);
 	return e;
 }
@@ -517,13 +490,8 @@ pg_fax_doc_free(struct pg_fax_doc *d)
 {
 	if (!d)
 		return;
-	for (int i = 0; i < F__COUNT; i++) {
-		for (int j = 0; j < GLYPH_CACHE; j++)
-			free(d->fonts[i].cache[j].bits);
-		if (d->fonts[i].face)
-			FT_Done_Face(d->fonts[i].face);
-	}
-	FT_Done_FreeType(d->ft);
+	fax_fonts_free(d->fonts);
+	pg_buf_free(&d->vis);
 	free(d->text);
 	free(d->header);
 	free(d->lines);
@@ -534,6 +502,7 @@ int pg_fax_doc_pages(const struct pg_fax_doc *d) { return d->pages; }
 enum pg_fax_res pg_fax_doc_res(const struct pg_fax_doc *d) { return d->res; }
 int pg_fax_doc_height(const struct pg_fax_doc *d) { return d->out_height; }
 size_t pg_fax_doc_lines(const struct pg_fax_doc *d) { return d->n_lines; }
+size_t pg_fax_doc_missing(const struct pg_fax_doc *d) { return d->missing; }
 
 pg_err
 pg_fax_doc_line(const struct pg_fax_doc *d, size_t i, const char **text,
@@ -548,6 +517,21 @@ pg_fax_doc_line(const struct pg_fax_doc *d, size_t i, const char **text,
 	return PG_OK;
 }
 
+pg_err
+pg_fax_doc_line_shown(const struct pg_fax_doc *d, size_t i, const char **text,
+		      size_t *len, bool *rtl)
+{
+	const struct line *l;
+
+	if (i >= d->n_lines)
+		return PG_ERR_NOTFOUND;
+	l = &d->lines[i];
+	*text = l->vis ? d->vis.data + l->voff : d->text + l->off;
+	*len = l->vis ? l->vlen : l->len;
+	*rtl = l->rtl;
+	return PG_OK;
+}
+
 /* ---- drawing ---- */
 
 static void
@@ -556,46 +540,72 @@ page_text(const struct pg_fax_doc *d, int page, char *buf, size_t n)
 	snprintf(buf, n, "Page %d of %d", page, d->pages);
 }
 
-/* Width in pixels of s[0, len) in font f. */
+/* Width in pixels of s[0, len) in style r. */
 static int
-text_width(struct font *f, const char *s, size_t len)
+text_width(struct fax_fonts *f, enum fax_role r, const char *s, size_t len)
 {
 	int w = 0;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		i += utf8_next(s + i, &cp);
-		w = step(f, cp, w);
+		w = step(f, r, cp, w);
 	}
 	return w;
 }
 
-/* Draws s[0, len) starting at x0 with its line box's top at y (tab stops
- * count from x0); returns the end x. */
-static int
-draw_text(struct pg_fax_page *pg, struct font *f, int x0, int y, const char *s,
-	  size_t len)
+/* ORs glyph g into the page with its top left pixel at (x, y), a byte
+ * of the glyph at a time; what falls outside the page is clipped. */
+static void
+blit(struct pg_fax_page *pg, const struct fax_bitmap *g, int x, int y)
 {
-	int base = y + f->ascent, x = x0;
+	int nb = (g->w + 7) / 8;
+	unsigned last = g->w % 8 ? (0xff00u >> (g->w % 8)) & 0xff : 0xff;
+
+	for (int row = 0; row < g->h; row++) {
+		int py = y + row;
+		if (py < 0 || py >= pg->height)
+			continue;
+		unsigned char *dst = pg->bits + (size_t)py * pg->stride;
+		const unsigned char *src = g->bits + (size_t)row * g->pitch;
+		for (int b = 0; b < nb; b++) {
+			unsigned v = src[b] & (b == nb - 1 ? last : 0xff);
+			int px = x + 8 * b, sh = px & 7;
+			if (!v)
+				continue;
+			if (px >= 0 && px + 8 <= pg->width) {
+				dst[px >> 3] |= (unsigned char)(v >> sh);
+				if (sh)
+					dst[(px >> 3) + 1] |= (unsigned char)(v << (8 - sh));
+				continue;
+			}
+			for (int c = 0; c < 8; c++)     /* at an edge of the page */
+				if (((v >> (7 - c)) & 1) && px + c >= 0 && px + c < pg->width)
+					dst[(px + c) / 8] |= (unsigned char)(0x80 >> ((px + c) % 8));
+		}
+	}
+}
+
+/* Draws s[0, len) in style r starting at x0 with its line box's top at y
+ * (tab stops count from x0); returns the end x. */
+static int
+draw_text(struct pg_fax_page *pg, struct fax_fonts *f, enum fax_role r, int x0, int y,
+	  const char *s, size_t len)
+{
+	int base = y + fax_fonts_ascent(f, r), x = x0;
 
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		i += utf8_next(s + i, &cp);
-		unsigned gi = glyph_index(f, cp);
-		const struct glyph *g = cp == ' ' || cp == '\t' ? NULL : render_glyph(f, gi);
-		for (int r = 0; g && r < g->h; r++) {
-			int py = base - g->top + r;
-			if (py < 0 || py >= pg->height)
-				continue;
-			unsigned char *row = pg->bits + (size_t)py * pg->stride;
-			for (int c = 0; c < g->w; c++) {
-				int px = x + g->left + c;
-				if (px < 0 || px >= pg->width ||
-				    !((g->bits[r * g->pitch + c / 8] >> (7 - c % 8)) & 1))
-					continue;
-				row[px / 8] |= (unsigned char)(0x80 >> (px % 8));
-			}
+		if (cp == '\t') {
+			x = x0 + step(f, r, cp, x - x0);
+			continue;
 		}
-		x = x0 + step(f, cp, x - x0);
+		struct fax_ref ref = fax_fonts_lookup(f, r, cp);
+		const struct fax_bitmap *g = cp == ' ' || !ref.face ? NULL :
+			fax_face_render(ref.face, ref.gi);
+		if (g)
+			blit(pg, g, x + g->left, base - g->top);
+		x += ref.adv;
 	}
 	return x;
 }
@@ -621,36 +631,53 @@ pg_fax_doc_header(const struct pg_fax_doc *d, int page, char *buf, size_t n)
 		snprintf(buf, n, "%s", pt);
 }
 
-/* The header line: the text at the left (cut to fit), the page counter
- * at the right, a rule below. */
-static void
+/* The header line: the text at the left (cut to fit, in display order),
+ * the page counter at the right, a rule below. */
+static pg_err
 draw_header(struct pg_fax_doc *d, struct pg_fax_page *pg, int page)
 {
-	struct font *f = &d->fonts[F_HEADER];
+	struct fax_fonts *f = d->fonts;
 	char pt[64];
 	int pw, room;
-	size_t len = strlen(d->header), cut;
+	size_t len = strlen(d->header), cut = len;
 	static const char ELL[] = "...";
+	struct pg_buf b;
+	pg_err e = PG_OK;
 
 	page_text(d, page, pt, sizeof pt);
-	pw = text_width(f, pt, strlen(pt));
-	draw_text(pg, f, d->right - pw, d->header_top, pt, strlen(pt));
+	pw = text_width(f, FAX_HEADER, pt, strlen(pt));
+	draw_text(pg, f, FAX_HEADER, d->right - pw, d->header_top, pt, strlen(pt));
 	room = d->right - d->left - pw - HEADER_GAP_PX;
-	if (text_width(f, d->header, len) <= room) {
-		draw_text(pg, f, d->left, d->header_top, d->header, len);
-	} else {
-		room -= text_width(f, ELL, 3);
+	if (text_width(f, FAX_HEADER, d->header, len) > room) {
+		room -= text_width(f, FAX_HEADER, ELL, 3);
 		for (cut = 0; cut < len;) {
 			uint32_t cp;
 			size_t nb = utf8_next(d->header + cut, &cp);
-			if (text_width(f, d->header, cut + nb) > room)
+			if (text_width(f, FAX_HEADER, d->header, cut + nb) > room)
 				break;
 			cut += nb;
 		}
-		int x = draw_text(pg, f, d->left, d->header_top, d->header, cut);
-		draw_text(pg, f, x, d->header_top, ELL, 3);
 	}
-	draw_hline(pg, d->left, d->right, d->header_top + f->height + RULE_ROWS, RULE_ROWS);
+	pg_buf_init(&b, 4 * (len + sizeof ELL));
+	if ((e = pg_buf_add(&b, d->header, cut)) == PG_OK && cut < len)
+		e = pg_buf_add(&b, ELL, 3);
+	if (e == PG_OK && fax_has_rtl(d->header, len)) {
+		/* the cut text and its "..." in display order */
+		struct pg_buf v;
+		pg_buf_init(&v, b.max);
+		if ((e = fax_visual(b.data, b.len, fax_para_rtl(d->header, len), &v)) == PG_OK) {
+			pg_buf_free(&b);
+			b = v;
+		} else {
+			pg_buf_free(&v);
+		}
+	}
+	if (e == PG_OK && b.len)
+		draw_text(pg, f, FAX_HEADER, d->left, d->header_top, b.data, b.len);
+	pg_buf_free(&b);
+	draw_hline(pg, d->left, d->right,
+		   d->header_top + fax_fonts_height(f, FAX_HEADER) + RULE_ROWS, RULE_ROWS);
+	return e;
 }
 
 /* Merges each pair of rows of a fine page into one (OR): standard
@@ -673,6 +700,8 @@ fold_rows(struct pg_fax_page *p)
 pg_err
 pg_fax_doc_render(struct pg_fax_doc *d, int page, struct pg_fax_page *out)
 {
+	pg_err e;
+
 	memset(out, 0, sizeof *out);
 	if (page < 1 || page > d->pages)
 		return PG_ERR_NOTFOUND;
@@ -681,18 +710,27 @@ pg_fax_doc_render(struct pg_fax_doc *d, int page, struct pg_fax_page *out)
 	out->height = d->height;
 	if (!(out->bits = calloc((size_t)out->height, (size_t)out->stride)))
 		return PG_ERR_NOMEM;
-	draw_header(d, out, page);
+	if ((e = draw_header(d, out, page)) != PG_OK) {
+		pg_fax_page_free(out);
+		return e;
+	}
 	for (size_t i = 0; i < d->n_lines; i++) {
 		const struct line *l = &d->lines[i];
+		enum fax_role r = role_of(l->style);
+		const char *s = l->vis ? d->vis.data + l->voff : d->text + l->off;
+		size_t len = l->vis ? l->vlen : l->len;
+		int x = d->left;
+
 		if (l->page != page)
 			continue;
 		if (l->style == PG_FAX_RULE) {
-			struct font *f = &d->fonts[F_BODY];
-			draw_hline(out, d->left, d->right, l->y + f->height / 2 - 1, RULE_ROWS);
+			draw_hline(out, d->left, d->right,
+				   l->y + fax_fonts_height(d->fonts, FAX_BODY) / 2 - 1, RULE_ROWS);
 			continue;
 		}
-		draw_text(out, &d->fonts[l->style == PG_FAX_TITLE ? F_TITLE : F_BODY],
-			  d->left, l->y, d->text + l->off, l->len);
+		if (l->rtl)                     /* flush right */
+			x = d->right - text_width(d->fonts, r, s, len);
+		draw_text(out, d->fonts, r, x, l->y, s, len);
 	}
 	if (d->res == PG_FAX_STANDARD)
 		fold_rows(out);

@@ -3,14 +3,15 @@
  * sendsms, Twilio-style REST, a generic HTTP API) with libcurl.
  *
  * One send() call is one batch for one provider.  Each job's text is
- * prepared (sms_text.c: coding, segments, truncation to the device's
- * max_segments), its request built (sms_provider.c), and all requests run
- * concurrently on one libcurl multi handle, each started at its slot of
- * the provider's rate limit (messages per second, shared by every worker
- * thread).  Multi handles are pooled in the driver state, so connections
- * (and TLS sessions) to a provider are reused from batch to batch.  TLS
- * peers are always verified; every transfer has a connect and a total
- * timeout, and the batch as a whole a deadline.
+ * prepared (sms_text.c: for a provider or device set to ascii first made
+ * GSM-7 by transliteration; then coding, segments, truncation to the
+ * device's max_segments), its request built (sms_provider.c), and all
+ * requests run concurrently on one libcurl multi handle, each started at
+ * its slot of the provider's rate limit (messages per second, shared by
+ * every worker thread).  Multi handles are pooled in the driver state, so
+ * connections (and TLS sessions) to a provider are reused from batch to
+ * batch.  TLS peers are always verified; every transfer has a connect and
+ * a total timeout, and the batch as a whole a deadline.
  *
  * Each SMS carries a callback URL with the delivery's token (Kannel
  * dlr-url, Twilio StatusCallback); those reports, and replies from
@@ -25,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "pagegate/log.h"
+#include "pagegate/translit.h"
 #include "sms_priv.h"
 #include "../drivers.h"
 
@@ -37,6 +39,7 @@
 #define POLL_MAX_MS       1000
 #define SLACK_MS          5000       /* batch deadline beyond timeouts */
 #define RATE_NAME_MAX     64
+#define GSM_TEXT_MAX      (64 * 1024)   /* a text made GSM-7 (ascii) */
 
 /* The next free send slot of one provider, by name (survives reloads). */
 struct rate_slot {
@@ -51,6 +54,7 @@ struct sms_state {
 	size_t n_pool;
 	struct rate_slot *rates;
 	size_t n_rates, cap_rates;
+	struct pg_translit *tr;          /* made at the first ascii text */
 };
 
 /* One job in flight. */
@@ -136,6 +140,32 @@ rate_reserve(struct sms_state *st, const struct sms_provider *p, size_t count,
 	}
 	pthread_mutex_unlock(&st->mu);
 	return start;
+}
+
+/* The transliterator for ascii texts: st's, made at its first use (it
+ * costs ~12 ms and most daemons never need it), or without a state one
+ * of the caller's own (*own, freed by the caller).  NULL when ICU cannot
+ * make one (logged). */
+static struct pg_translit *
+translit(struct sms_state *st, struct pg_translit **own)
+{
+	struct pg_translit *tr = NULL;
+	pg_err e = PG_OK;
+
+	if (!st) {
+		if (!*own)
+			e = pg_translit_new(own);
+		tr = *own;
+	} else {
+		pthread_mutex_lock(&st->mu);
+		if (!st->tr)
+			e = pg_translit_new(&st->tr);
+		tr = st->tr;
+		pthread_mutex_unlock(&st->mu);
+	}
+	if (e)
+		pg_warn("sms: cannot make the GSM-7 transliterator: %s", pg_strerror(e));
+	return tr;
 }
 
 /* ---- one transfer ---- */
@@ -346,6 +376,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 {
 	struct sms_state *st = state;
 	const struct sms_provider *p = sms_provider_find(cfg->chan_cfg[PG_CH_SMS], gateway);
+	struct pg_translit *own_tr = NULL;
 	struct xfer *x;
 	struct sms_msg msg;
 	char why[PG_REPLY_MAX];
@@ -362,13 +393,27 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		const char *body = jobs[i].body;
+		struct pg_buf gsm;
 		char *surl;
 
 		x[i].job = &jobs[i];
 		jobs[i].reply[0] = '\0';
 		pg_buf_init(&x[i].resp, RESP_MAX);
-		e = sms_text_prepare(jobs[i].body, sms_max_segments(p, jobs[i].device),
-				     &x[i].text);
+		pg_buf_init(&gsm, GSM_TEXT_MAX);
+		if (sms_ascii(p, jobs[i].device)) {
+			struct pg_translit *tr = translit(st, &own_tr);
+			e = tr ? sms_text_gsm(tr, body ? body : "", &gsm) : PG_ERR_IO;
+			if (e) {
+				pg_buf_free(&gsm);
+				pg_job_set(&jobs[i], PG_OUT_TEMP, "cannot transliterate the text "
+					   "to GSM-7: %s", pg_strerror(e));
+				continue;
+			}
+			body = gsm.data;
+		}
+		e = sms_text_prepare(body, sms_max_segments(p, jobs[i].device), &x[i].text);
+		pg_buf_free(&gsm);
 		if (e) {
 			pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP, "%s",
 				e == PG_ERR_INVAL ? "empty text, not sent" : pg_strerror(e));
@@ -410,6 +455,7 @@ sms_send(void *state, const struct pg_config *cfg, const char *gateway,
 		pg_buf_free(&x[i].resp);
 	}
 	free(x);
+	pg_translit_free(own_tr);
 }
 
 static pg_err
@@ -444,6 +490,7 @@ sms_stop(void *state)
 	for (size_t i = 0; i < st->n_pool; i++)
 		curl_multi_cleanup(st->pool[i]);
 	free(st->rates);
+	pg_translit_free(st->tr);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 	curl_global_cleanup();
@@ -469,7 +516,7 @@ const struct pg_channel pg_chan_sms = {
 	.config_parse = sms_config_parse,
 	.config_free = sms_config_free,
 	.config_tables = sms_config_tables,
-	.device_keys = sms_device_keys,      /* max_segments */
+	.device_keys = sms_device_keys,      /* max_segments, ascii */
 	.device_check = sms_device_check,    /* number, gateway */
 	.start = sms_start,
 	.stop = sms_stop,

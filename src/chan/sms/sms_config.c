@@ -6,7 +6,7 @@
  *   sms = ( { name = "kannel"; kind = "kannel";
  *             url = "http://127.0.0.1:13013/cgi-bin/sendsms";
  *             username = "pagegate"; password = "secret"; from = "5550000";
- *             dlr_mask = 31; rate = 10; max_segments = 3; },
+ *             dlr_mask = 31; rate = 10; max_segments = 3; ascii = false; },
  *           { name = "twilio"; kind = "twilio"; account_sid = "AC...";
  *             auth_token = "..."; from = "+15555550100"; },
  *           { name = "generic"; kind = "http"; url = "https://sms.example/send";
@@ -66,6 +66,7 @@ static const struct pg_key provider_keys[] = {
 	  .def = DEFAULT_CONN_S },
 	{ "max_segments", PG_KT_INT, PG_AT(P, max_segments), .lo = 1,
 	  .hi = SMS_MAX_SEGMENTS, .def = SMS_DEFAULT_SEGMENTS },
+	{ "ascii", PG_KT_BOOL, PG_AT(P, ascii) },
 	{ "tls_ca", PG_KT_PATH, PG_KF_READABLE, PG_AT(P, tls_ca) },
 	{ "default", PG_KT_BOOL, PG_AT(P, is_default) },
 	TEXT_FOR("username", PG_KF_REQUIRED, KAN, username),
@@ -95,9 +96,10 @@ const struct pg_key sms_config_keys[] = {
 };
 const struct pg_keytab *const sms_config_tables[] = { &provider_tab, NULL };
 
-/* Checked only: the value reaches sms_max_segments as text. */
+/* Checked only: the values reach sms_max_segments and sms_ascii as text. */
 const struct pg_key sms_device_keys[] = {
 	{ "max_segments", PG_KT_INT, .lo = 1, .hi = SMS_MAX_SEGMENTS },
+	{ .name = "ascii", .type = PG_KT_BOOL },
 	PG_KEY_END
 };
 
@@ -331,6 +333,14 @@ sms_max_segments(const struct sms_provider *p, const struct pg_device *dev)
 			return (unsigned)x;
 	}
 	return p && p->max_segments ? p->max_segments : SMS_DEFAULT_SEGMENTS;
+}
+
+bool
+sms_ascii(const struct sms_provider *p, const struct pg_device *dev)
+{
+	const char *v = dev ? pg_device_opt(dev, "ascii") : NULL;
+
+	return (p && p->ascii) || (v && strcmp(v, "true") == 0);
 }
 
 void

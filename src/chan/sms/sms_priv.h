@@ -3,7 +3,8 @@
  * its files.  Not a public contract: only the files of src/chan/sms/ (and the unit
  * tests tests/unit/test_sms*.c) include it.
  *
- *   sms_text.c      pure: GSM-7 / UCS-2 choice, segments, truncation
+ *   sms_text.c      pure: GSM-7 / UCS-2 choice, segments, truncation, the
+ *                   GSM-7-only form of a text (ascii)
  *   sms_config.c    the "sms" section of pagegate.conf and device checks
  *   sms_provider.c  per provider kind: the HTTP request to make and what
  *                   its reply means (Kannel, Twilio, generic HTTP)
@@ -67,9 +68,28 @@ unsigned sms_segments(const unsigned char *costs, size_t n, size_t single,
 pg_err sms_text_prepare(const char *in, unsigned max_segments, struct sms_text *t);
 void sms_text_free(struct sms_text *t);
 
+struct pg_translit;
+/* The text for a provider or phone that takes GSM-7 only (ascii = true),
+ * appended to out: in (UTF-8) with each run of characters outside the
+ * GSM-7 alphabet (and of Greek capitals, which it has only some of)
+ * transliterated to ASCII by tr (translit.h: Greek "Den yparchei",
+ * Chinese as pinyin, emoji by name) and a backtick as an apostrophe;
+ * the rest (ASCII, é ü ñ £ €...) as it is, so sms_text_prepare then
+ * chooses GSM-7.  Stops once out holds more than 10 segments can carry.
+ * PG_ERR_NOMEM, PG_ERR_TOOBIG (out's bound). */
+pg_err sms_text_gsm(struct pg_translit *tr, const char *in, struct pg_buf *out);
+
 /* Appends the UTF-16BE form of UTF-8 text s[0..n) (invalid sequences
  * become U+FFFD) to out. */
 pg_err sms_utf16be(const char *s, size_t n, struct pg_buf *out);
+/* The same for a provider that cuts a concatenated SMS every
+ * SMS_UCS2_MULTI units whatever falls there (Kannel: inside a surrogate
+ * pair too, which phones then show as two broken characters): with
+ * concat (the text needs more than one SMS), the units a segment would
+ * leave unused because the next character does not fit whole are filled
+ * with U+200B (zero width space), so each character opens the segment
+ * sms_segments counted it in. */
+pg_err sms_utf16be_segments(const char *s, size_t n, bool concat, struct pg_buf *out);
 /* Appends the UTF-8 form of UTF-16BE bytes s[0..n) to out (unpaired
  * surrogates and an odd last byte become U+FFFD). */
 pg_err sms_utf16be_to_utf8(const unsigned char *s, size_t n, struct pg_buf *out);
@@ -90,6 +110,7 @@ struct sms_provider {
 	int timeout_s;         /* whole request */
 	int connect_timeout_s;
 	unsigned max_segments; /* default for devices without their own */
+	bool ascii;            /* GSM-7 only: transliterate what it lacks */
 	char *tls_ca;          /* CA file (absolute), NULL = system store */
 	bool is_default;
 	int line;
@@ -133,6 +154,10 @@ const struct sms_provider *sms_provider_find(const struct sms_config *c,
 /* The segment limit for a device: its max_segments option, else the
  * provider's. */
 unsigned sms_max_segments(const struct sms_provider *p, const struct pg_device *dev);
+/* True when the text for a device goes GSM-7 only (sms_text_gsm): the
+ * provider's ascii = true, or the device's (a phone that shows nothing
+ * else); either is enough. */
+bool sms_ascii(const struct sms_provider *p, const struct pg_device *dev);
 /* True for "+" followed by 5..15 digits, or 3..15 digits (short codes,
  * national numbers). */
 bool sms_number_ok(const char *s);

@@ -7,7 +7,9 @@
  *           &smsc&dlr-mask&dlr-url.  GSM-7 text goes as UTF-8 with
  *           coding=0 (Kannel converts it to the GSM alphabet); UCS-2 text
  *           goes as UTF-16BE octets with coding=2 and charset=UTF-16BE, so
- *           that characters outside the BMP survive as surrogate pairs.
+ *           that characters outside the BMP survive as surrogate pairs;
+ *           Kannel cuts a long one every 134 octets, so a pair that would
+ *           straddle a cut is moved past it (sms_utf16be_segments).
  *           202 "0: Accepted for delivery" or "3: Queued for later
  *           delivery" -> ok; 4xx (403 bad credentials, 400 bad number)
  *           -> perm; 5xx -> temp.
@@ -130,7 +132,7 @@ kannel_request(const struct sms_provider *p, const struct sms_msg *m,
 		if (!e)
 			e = pg_buf_adds(&u, "&coding=0&charset=UTF-8");
 	} else if (!e) {
-		e = sms_utf16be(t->utf8.data, t->utf8.len, &ucs);
+		e = sms_utf16be_segments(t->utf8.data, t->utf8.len, t->segments > 1, &ucs);
 		if (!e)
 			e = add_param(&u, "text", ucs.data, ucs.len);
 		if (!e)
