@@ -56,7 +56,7 @@ const bfield = (name) => page.locator('#board').getByLabel(name, { exact: true }
 const button = (name) => page.getByRole('button', { name, exact: true });
 const rowOf = (id) => page.locator(`#board-rows tr[data-id="${id}"]`);
 const rowIds = () => page.$$eval('#board-rows tr', (trs) => trs.map((t) => Number(t.dataset.id)));
-const actStatus = () => page.locator('#b-status').textContent();
+const actStatus = () => page.locator('#act-status').textContent();
 const focusedLabel = () => page.evaluate(() => {
   const a = document.activeElement;
   return a && a.labels && a.labels[0] ? a.labels[0].textContent : (a ? a.id : '');
@@ -199,8 +199,8 @@ try {
   await page.keyboard.type('Step 3');
   ok((await mfield('Escalate from step').inputValue()) === '3', 'typing chooses step 3');
   await page.keyboard.press('Enter');
-  ok(await until(async () => /escalates again from step 3/.test(await page.locator('#m-status').textContent())),
-    'Enter escalates from step 3, now', await page.locator('#m-status').textContent());
+  ok(await until(async () => /escalates again from step 3/.test(await page.locator('#act-status').textContent())),
+    'Enter escalates from step 3, now', await page.locator('#act-status').textContent());
   ok(await until(() => mailTo(esc, 'office@clinic.example').length === 1, 15000), 'step 3 reaches the sink (office@)');
   ok(await until(async () => /restarted|escalated again/.test(await page.locator('#msg-timeline').textContent())),
     'the timeline follows: escalated again, by the operator');
@@ -377,7 +377,7 @@ try {
   await page.keyboard.press('c');
   ok((await focusedLabel()) === 'Cancel reason', 'C puts the cursor in Cancel reason');
   await page.keyboard.press('Enter');
-  ok(await until(async () => /Say why/.test(await page.locator('#b-cancel-err').textContent())) && getMessage(fresh2).state !== 'cancelled',
+  ok(await until(async () => /Say why/.test(await page.locator('#act-cancel-err').textContent())) && getMessage(fresh2).state !== 'cancelled',
     'without a reason nothing is cancelled and the field says why');
   await page.keyboard.type('Caller rang back: the leak is fixed.');
   await page.keyboard.press('Enter');

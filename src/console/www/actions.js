@@ -10,7 +10,7 @@
 // contact_name, channel, to}] } - a board row or a message, normalised.
 
 import { get, post } from './api.js';
-import { el, $ } from './fmt.js';
+import { el } from './fmt.js';
 
 // ---------------------------------------------------------------- the API calls
 
@@ -102,11 +102,16 @@ async function fetchChoices(client) {
 
 // ---------------------------------------------------------------- the panel
 
-// actionPanel(prefix, {targets, done, busy}) -> {el, update, focus, silence}
-//   targets(): the messages the actions apply to, now
-//   done(what, ids): an action went through: refresh what is shown
-export function actionPanel(prefix, hooks) {
-  const id = (s) => `${prefix}-${s}`;
+// actionPanel() -> {el, attach, owner, update, focus, silence, status, clear}:
+// one panel, moved into the screen that shows (so each accessible name is
+// on one control of the page).  attach(container, hooks) puts it there and
+// makes it act for that screen:
+//   hooks.targets(): the messages the actions apply to, now
+//   hooks.done(what, ids): an action went through: refresh what is shown
+//   hooks.escape(): Esc in one of its fields: the keys back to the screen
+export function actionPanel() {
+  const id = (s) => `act-${s}`;
+  let hooks = { targets: () => [], done: () => {}, escape: null };
   const P = { seq: 0, choices: [], choicesFor: '' };
 
   const target = el('p', { class: 'acts-target', id: id('target') });
@@ -114,7 +119,8 @@ export function actionPanel(prefix, hooks) {
 
   const row = (...kids) => el('div', { class: 'act-row' }, ...kids);
   const key = (k) => el('kbd', { class: 'act-key', 'aria-hidden': 'true', text: k });
-  const err = (name) => el('p', { class: 'err', id: id(`${name}-err`), hidden: true });
+  const errs = {};
+  const err = (name) => { errs[name] = el('p', { class: 'err', id: id(`${name}-err`), hidden: true }); return errs[name]; };
 
   const ackBy = el('input', { id: id('ack-by'), autocomplete: 'off', spellcheck: 'false', placeholder: 'Empty: you', 'aria-keyshortcuts': 'A' });
   const ackForm = el('form', { class: 'act', id: id('ack-form'), novalidate: true },
@@ -167,7 +173,7 @@ export function actionPanel(prefix, hooks) {
     statusLine.textContent = text;
   }
   function fieldError(name, text) {
-    const e = $(id(`${name}-err`));
+    const e = errs[name];
     const input = { ack: ackBy, note: noteText, esc: escStep, resend: resendTo, cancel: reason }[name];
     e.textContent = text || '';
     e.hidden = !text;
@@ -351,6 +357,19 @@ export function actionPanel(prefix, hooks) {
   const inputs = { ack: ackBy, note: noteText, escalate: escStep, resend: resendTo, cancel: reason };
   return {
     el: root,
+    attach(container, h) {
+      if (hooks !== h) {
+        hooks = h;
+        ackBy.value = ''; noteText.value = ''; reason.value = '';
+        clearErrors();
+        setStatus('', '');
+        P.choicesFor = '';
+        delete escStep.dataset.for;
+      }
+      if (root.parentNode !== container) container.append(root);
+      update();
+    },
+    owner: () => hooks,
     update,
     status: setStatus,
     silence: doSilence,

@@ -7,7 +7,7 @@ import { initTake, refreshAll, pop, submit, focusClient, takeWaiting, messageCha
 import { initBoard, showBoard, hideBoard, boardChanged, boardKey, clearBoard, boardOrder, refresh as refreshBoard } from './board.js';
 import { initMessage, showMessage, hideMessage, messageScreenChanged, messageAttentionChanged, messageKey, clearMessage } from './message.js';
 import { initAlarm, startAlarm, stopAlarm, alarmChanged, attention, refresh as refreshAlarm } from './alarm.js';
-import { silence } from './actions.js';
+import { silence, actionPanel } from './actions.js';
 import { $ } from './fmt.js';
 
 const app = { operator: null, stream: null, retry: 0, retryTimer: null, urlCall: null, screen: 'signin', clients: new Map() };
@@ -276,8 +276,10 @@ async function start() {
   document.addEventListener('keydown', keys);
   window.addEventListener('hashchange', route);
   initTake();
-  initBoard({ open: (id) => go.message(id) });
+  const panel = actionPanel();           // one, on the board or the message screen
+  initBoard({ open: (id) => go.message(id), panel });
   initMessage({
+    panel,
     back: () => go.board(), open: (id, replace) => go.message(id, replace),
     attention, clientInfo, order: boardOrder,
   });

@@ -7,7 +7,6 @@
 // selected rows, or to the row under the cursor when none is selected.
 
 import { get } from './api.js';
-import { actionPanel } from './actions.js';
 import { initCheckin, updateCheckin, focusCheckin } from './checkin.js';
 import { since, until, localTime, ref, el, $ } from './fmt.js';
 
@@ -40,15 +39,17 @@ let hooks = { open: () => {} };
 
 // ---------------------------------------------------------------- setup
 
+// The actions panel's hooks while it is on the board.
+const ACTS = {
+  targets,
+  // after the operator's own action: at once, and the keys back on the rows
+  done: () => { B.selected.clear(); refresh('now').then(() => focusRow(B.current, true)); },
+  escape: () => focusRow(B.current, true),
+};
+
 export function initBoard(h) {
   hooks = { ...hooks, ...h };
-  panel = actionPanel('b', {
-    targets,
-    // after the operator's own action: at once, and the keys back on the rows
-    done: () => { B.selected.clear(); refresh('now').then(() => focusRow(B.current, true)); },
-    escape: () => focusRow(B.current, true),
-  });
-  $('board-acts').append(panel.el);
+  panel = h.panel;
   initCheckin($('board-checkin'), { done: () => refresh('now'), closed: () => focusRow(B.current, true) });
 
   for (const t of document.querySelectorAll('#board-tabs [role=tab]')) {
@@ -97,6 +98,7 @@ function asTarget(r) {
 
 export function showBoard() {
   B.shown = true;
+  panel.attach($('board-acts'), ACTS);
   refresh('now').then(() => {
     if (!$('board').contains(document.activeElement) || document.activeElement === document.body) focusRow(B.current, true);
   });
@@ -219,7 +221,7 @@ function setView(v, focusTab = false) {
     if (on && focusTab) t.focus();
   }
   $('board-checkin').hidden = v !== 'mailbox';
-  if (changed) panel.status('', '');
+  if (changed && panel.owner() === ACTS) panel.status('', '');
   if (changed) { B.selected.clear(); B.current = null; B.rows = []; $('board-rows').replaceChildren(); }
   return refresh('now');
 }
@@ -371,13 +373,13 @@ function markRows() {
   const n = B.selected.size;
   $('board-selected').textContent = n ? `${n} selected · Esc clears` : '';
   renderCurrent();
-  panel.update();
+  if (panel.owner() === ACTS) panel.update();
 }
 
 function setCurrent(id) {
   if (id === B.current) return;
   B.current = id;
-  panel.status('', '');          // what the last action said was about another row
+  if (panel.owner() === ACTS) panel.status('', '');   // the last action's words were about another row
   markRows();
 }
 
@@ -392,7 +394,7 @@ function focusRow(id, fallback = false) {
 
 function toggle(id, on) {
   if (on === undefined) on = !B.selected.has(id);
-  panel.status('', '');
+  if (panel.owner() === ACTS) panel.status('', '');
   if (on) B.selected.add(id); else B.selected.delete(id);
   markRows();
 }

@@ -6,7 +6,6 @@
 // action fields keep what the operator typed.
 
 import { get } from './api.js';
-import { actionPanel } from './actions.js';
 import { eventWord } from './board.js';
 import { since, until, localTime, ref, el, $ } from './fmt.js';
 import { normalisePhone } from './phone.js';
@@ -15,14 +14,16 @@ const M = { id: null, msg: null, shown: false, timer: null, seq: 0, client: null
 let panel = null;
 let hooks = { back: () => {}, attention: () => false, clientInfo: async () => null, order: () => [], open: () => {} };
 
+// The actions panel's hooks while it is on the message screen.
+const ACTS = {
+  targets: () => (M.msg ? [asTarget(M.msg)] : []),
+  done: () => load().then(() => $('msg-h').focus()),
+  escape: () => $('msg-h').focus(),
+};
+
 export function initMessage(h) {
   hooks = { ...hooks, ...h };
-  panel = actionPanel('m', {
-    targets: () => (M.msg ? [asTarget(M.msg)] : []),
-    done: () => load().then(() => $('msg-h').focus()),
-    escape: () => $('msg-h').focus(),
-  });
-  $('msg-acts').append(panel.el);
+  panel = h.panel;
   $('msg-back').addEventListener('click', () => hooks.back());
   setInterval(() => { if (M.shown && M.msg) renderEscalation(M.msg); }, 15000);
 }
@@ -43,6 +44,9 @@ export async function showMessage(id) {
   if (changed) {
     M.id = id; M.msg = null; M.client = null;
     panel.clear();
+  }
+  panel.attach($('msg-acts'), ACTS);
+  if (changed) {
     $('msg-h').textContent = `Message ${id}`;
     $('msg-body').hidden = true;
     $('msg-missing').hidden = true;
@@ -51,7 +55,7 @@ export async function showMessage(id) {
   $('msg-h').focus();
 }
 export function hideMessage() { M.shown = false; }
-export function clearMessage() { M.id = null; M.msg = null; if (panel) panel.clear(); }
+export function clearMessage() { M.id = null; M.msg = null; }
 
 export function messageScreenChanged(id) {
   if (!M.shown || Number(id) !== M.id) return;
@@ -59,7 +63,7 @@ export function messageScreenChanged(id) {
   M.timer = setTimeout(load, 200);
 }
 // The alarm set changed: the Silence button follows it.
-export function messageAttentionChanged() { if (M.shown && M.msg) panel.update(); }
+export function messageAttentionChanged() { if (M.shown && M.msg && panel.owner() === ACTS) panel.update(); }
 
 async function load() {
   const id = M.id;
@@ -117,7 +121,7 @@ function render(m) {
   renderEscalation(m);
   renderDeliveries(m);
   renderTimeline(m);
-  panel.update();
+  if (panel.owner() === ACTS) panel.update();
 }
 
 function renderEscalation(m) {
