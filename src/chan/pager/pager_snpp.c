@@ -39,7 +39,6 @@
 #include "pager_priv.h"
 
 #define MS_PER_S       1000
-#define MESS_MAX       200         /* longer single-line texts go by DATA */
 #define REPLY_LINES    100         /* most lines in one reply */
 #define CMD_MAX        (PAGER_SNPP_LINE_MAX + 16)
 #define SUBJ_MAX       120
@@ -242,6 +241,30 @@ outcome_of(int code)
 	return code / 100 == 2 ? PG_OUT_OK : code / 100 == 5 ? PG_OUT_PERM : PG_OUT_TEMP;
 }
 
+size_t
+pager_snpp_cost(const char *s, size_t len)
+{
+	size_t n = 0, i;
+	bool start = true;
+
+	if (!memchr(s, '\n', len) && len <= PAGER_SNPP_MESS_MAX)
+		return len;                     /* MESS */
+	for (i = 0; i < len; i++) {
+		if (start && s[i] == '.')
+			n++;                    /* dot-stuffed (hfaxd keeps it) */
+		start = s[i] == '\n';
+		n++;
+	}
+	return len > 0 && s[len - 1] == '\n' ? n : n + 1;   /* the last break */
+}
+
+static size_t
+bytes(const char *s, size_t len)
+{
+	(void)s;
+	return len;
+}
+
 /* RFC 1861 DATA: 354, the text's lines with dot-stuffing, ".". */
 static bool
 send_data(struct session *s, const char *text)
@@ -276,21 +299,31 @@ send_data(struct session *s, const char *text)
 	return ok;
 }
 
-/* Joins the lines of text with " / " into dst (one SNPP command line). */
+/* Joins the lines of text with " / " into dst (one SNPP command line),
+ * cut to fit the gateway's max_length and the line. */
 static void
-one_line(char *dst, size_t n, const char *text)
+one_line(const struct pager_gw *gw, char *dst, size_t n, const char *text)
 {
-	size_t o = 0;
+	struct pager_limits lim = { .cost = bytes, .max_cost = n - 1, .ascii = gw->ascii };
+	struct pg_buf b;
+	char *fit;
 
-	for (; *text && o + 4 < n; text++) {
-		if (*text == '\n') {
-			memcpy(dst + o, " / ", 3);
-			o += 3;
-		} else if ((unsigned char)*text >= 0x20 && *text != 0x7f) {
-			dst[o++] = *text;
-		}
+	if (gw->max_length > 0 && (size_t)gw->max_length < lim.max_cost)
+		lim.max_cost = (size_t)gw->max_length;
+	pg_buf_init(&b, 64 * 1024);
+	for (; *text; text++) {
+		if (*text == '\n')
+			(void)pg_buf_adds(&b, " / ");
+		else if ((unsigned char)*text >= 0x20 && *text != 0x7f)
+			(void)pg_buf_add(&b, text, 1);
 	}
-	dst[o] = '\0';
+	if (pg_buf_adds(&b, "") == PG_OK && (fit = pager_text_fit(b.data, &lim, false))) {
+		snprintf(dst, n, "%s", fit);
+		free(fit);
+	} else {
+		dst[0] = '\0';
+	}
+	pg_buf_free(&b);
 	pager_utf8_truncate(dst, SIZE_MAX);
 }
 
@@ -301,7 +334,7 @@ send_text(struct session *s, const char *text)
 {
 	char line[PAGER_SNPP_LINE_MAX - 8];
 
-	if (strchr(text, '\n') || strlen(text) > MESS_MAX) {
+	if (strchr(text, '\n') || strlen(text) > PAGER_SNPP_MESS_MAX) {
 		if (!send_data(s, text))
 			return false;
 		if (s->code != 500 && s->code != 502)
@@ -309,7 +342,7 @@ send_text(struct session *s, const char *text)
 		pg_info("snpp %s: DATA not implemented (%d), using MESS", s->gw->name,
 			s->code);
 	}
-	one_line(line, sizeof line, text);
+	one_line(s->gw, line, sizeof line, text);
 	return command(s, "MESS", "MESS %s", line);
 }
 
