@@ -440,9 +440,12 @@ reset(struct session *s)
 
 	if (!command(s, "RESE", "RESE"))
 		return false;
-	while (s->code / 100 != 2 && !s->dead && owed-- > 0)
+	while (s->code / 100 != 2 && !s->dead && owed > 0) {
+		pg_debug("snpp %s: reply owed for the refused text: %s", s->gw->name, s->text);
+		owed--;
 		if (!reply(s))
 			return false;
+	}
 	s->owed = 0;
 	if (s->dead || s->code / 100 != 2) {
 		snprintf(s->why, sizeof s->why, "out of step after a refusal (RESE answered "
