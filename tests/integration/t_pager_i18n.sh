@@ -24,12 +24,12 @@ PEERS=${PG_PEERS:-$BUILD/peers}
 ORACLE="$PY $ROOT/tests/integration/t_pager_i18n.py"
 export PAGEGATE_LOG=debug                 # the SNPP dialogue, to count sessions
 
-SNPP_PORT=$(free_port); HYLA_PORT=$(free_port); WCTP_PORT=$(free_port)
-TERM_PID=; CARRIER_PID=
+SNPP_PORT=$(free_port); HYLA_PORT=$(free_port); WCTP_PORT=$(free_port); STALL_PORT=$(free_port)
+TERM_PID=; CARRIER_PID=; STALL_PID=
 stop_peers() {
   local p
-  for p in $TERM_PID $CARRIER_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  TERM_PID=; CARRIER_PID=
+  for p in $TERM_PID $CARRIER_PID $STALL_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  TERM_PID=; CARRIER_PID=; STALL_PID=
 }
 trap 'stop_peers; hylafax_stop; cleanup' EXIT
 
@@ -38,11 +38,27 @@ mkdir -p "$T/tap" "$T/wctp" "$T/msgs"
 TERM_PID=$!
 "$PEERS/wctp_carrier" "$WCTP_PORT" "$T/wctp" acme s3cr3t 200 >>"$T/wctp.log" 2>&1 &
 CARRIER_PID=$!
+# an SNPP "gateway" that accepts and never answers: a page to it keeps the
+# only delivery worker busy (3 s) while the batch's pages are queued
+$PY - "$STALL_PORT" "$T/stall" >>"$T/stall.log" 2>&1 <<'EOF' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+open(sys.argv[2] + ".ready", "w").close()
+c, _ = s.accept()
+open(sys.argv[2] + ".conn", "w").close()
+time.sleep(600)
+EOF
+STALL_PID=$!
+wait_until 10 test -f "$T/stall.ready" || { notok "stalling SNPP listener"; exit 1; }
 wait_until 10 test -s "$T/tap/device" || { notok "TAP terminal started"; exit 1; }
 wait_until 15 port_open "$WCTP_PORT" || { notok "WCTP carrier listening"; exit 1; }
 
 write_config
-# one worker: the three pages to hylafax-big are taken as one batch
+# one worker: the three pages to hylafax-big, queued while it is busy,
+# are taken as one batch
 sed -i 's/^workers = 4;/workers = 1;/' "$T/etc/pagegate.conf"
 grep -q '^workers = 1;' "$T/etc/pagegate.conf" || { notok "one delivery worker"; exit 1; }
 cat >>"$T/etc/pagegate.conf" <<CONF
@@ -56,7 +72,8 @@ pager = (
   { name = "carrier-wctp"; kind = "wctp"; url = "http://127.0.0.1:$WCTP_PORT/wctp";
     sender_id = "acme"; security_code = "s3cr3t"; poll = 0; timeout = 5; },
   { name = "tap-terminal"; kind = "tap"; device = "$(cat "$T/tap/device")"; password = "A1B2C3";
-    speed = 9600; framing = "8N1"; timeout = 10; }
+    speed = 9600; framing = "8N1"; timeout = 10; },
+  { name = "stall"; kind = "snpp"; host = "127.0.0.1"; port = $STALL_PORT; timeout = 3; }
 );
 CONF
 dev() { echo "{ id = \"$1\"; name = \"$1\"; devices = ( { channel = \"pager\"; gateway = \"$2\"; pin = \"$3\";${4:+ max_length = $4;} } ); },"; }
@@ -75,9 +92,11 @@ contacts = (
   $(dev b2 hylafax-big 4422 400)
   $(dev b3 hylafax-big 4423 40)
   $(dev wl carrier-wctp 5551213 400)
+  $(dev blk stall 1)
   { id = "tl"; name = "tl"; devices = ( { channel = "pager"; gateway = "tap-terminal"; pin = "4415"; max_length = 400; } ); }
 );
 rules = (
+  { when = { urgency = "urgent"; }; notify = "contact:blk"; },
   { when = { urgency = "emergency"; }; notify = [ "contact:b1", "contact:b2", "contact:b3", "contact:wl", "contact:tl" ]; },
   { notify = [ "contact:su", "contact:sa", "contact:w", "contact:t" ]; }
 );
@@ -88,6 +107,12 @@ start_daemon || exit 1
 
 $ORACLE messages "$T/msgs"
 : >"$T/posted"
+# the batch: queued while the worker waits on the stalling gateway
+stall=$(post_message '{"client":"i18n-clinic","urgency":"urgent","caller":{"name":"Ann Lee","phone":"+1 555 555 0100"},"text":"stall"}')
+check "the worker is busy with the stalling gateway" wait_until 10 test -f "$T/stall.conn"
+id=$(post_message "$(cat "$T/msgs/batch.json")") && echo "$id batch" >>"$T/posted"
+api POST "/v1/messages/$stall/cancel" '{"reason":"only there to keep the worker busy"}'
+rm "$T/msgs/batch.json"
 for f in "$T"/msgs/*.json; do
   id=$(post_message "$(cat "$f")")
   [ -n "$id" ] || { notok "message $(basename "$f") accepted"; continue; }
