@@ -22,8 +22,8 @@
  * Reply codes decide: 2xx ok (the SEND reply and the PAGE reply, which
  * carries hfaxd's job id, become the job's reply), 4xx temporary, 5xx
  * permanent; a broken connection, a timeout or a malformed reply is
- * temporary.  421 (and any failure to RESE) ends the session: the rest of
- * the jobs are temporary failures.  LEVE and SUBJ are optional in RFC 1861,
+ * temporary.  421 ends the session: the rest of the jobs are temporary
+ * failures (a RESE that fails opens a new session, below).  LEVE and SUBJ are optional in RFC 1861,
  * so "500/502 not implemented" to them is noted and the page goes on;
  * DATA refused that way falls back to MESS with the lines joined.
  *
