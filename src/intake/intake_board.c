@@ -65,14 +65,6 @@ shown(const char *s)
 	return j;
 }
 
-static json_t *
-iso(int64_t ms)
-{
-	char b[PG_ISO_LEN];
-
-	return ms ? json_string(pg_iso8601(ms, b)) : json_null();
-}
-
 /* The escalation: policy, state, the step fired, who it paged and when
  * the next one fires; null without a policy. */
 static json_t *
@@ -92,7 +84,7 @@ escalation(const struct pg_message_full *f)
 	return json_pack("{s:s,s:s,s:i,s:i,s:o,s:o?}", "policy", m->esc_policy,
 			 "state", pg_esc_state_name(m->esc_state), "step", m->esc_fired,
 			 "steps", m->esc_total,
-			 "next_step_at", m->esc_state == PG_ES_ACTIVE ? iso(m->esc_next_ms) :
+			 "next_step_at", m->esc_state == PG_ES_ACTIVE ? intake__time(m->esc_next_ms) :
 			 json_null(), "paged", paged);
 }
 
@@ -132,14 +124,14 @@ board_row(const struct pg_config *cfg, const struct pg_message_full *f, int64_t 
 		"state", pg_mstate_name(m->state),
 		"caller", "name", m->caller_name, "phone", m->caller_phone,
 		"company", m->caller_company,
-		"text", shown(m->text), "received", iso(m->received_ms),
-		"last_event_at", iso(last ? last->at_ms : 0),
+		"text", shown(m->text), "received", intake__time(m->received_ms),
+		"last_event_at", intake__time(last ? last->at_ms : 0),
 		"last_event", last ? last->type : NULL, "ack_ref", m->ack_ref[0] ? m->ack_ref : NULL,
-		"acknowledged", m->acked_ms != 0, "acked_at", iso(m->acked_ms),
+		"acknowledged", m->acked_ms != 0, "acked_at", intake__time(m->acked_ms),
 		"acked_by", m->acked_by,
 		"unacknowledged", m->acked_ms == 0 && m->esc_state == PG_ES_EXHAUSTED,
 		"attention", r.attention, "silenced_by", silenced,
-		"escalation", escalation(f), "held_until", iso(held), "waiting", waiting,
+		"escalation", escalation(f), "held_until", intake__time(held), "waiting", waiting,
 		"failed", failed);
 	if (r.j)
 		json_object_set_new(r.j, "overdue", json_boolean(m->acked_ms == 0 &&

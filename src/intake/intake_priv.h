@@ -283,6 +283,8 @@ json_t *intake__submit(const struct pg_message *m, const struct pg_delivery *d,
 /* GET /v1/messages/{id}: the message with "fields", "deliveries" (each
  * with its "attempts") and the "ledger". */
 json_t *intake__full(const struct pg_message_full *f);
+/* RFC 3339 UTC, or JSON null for 0 (not happened). */
+json_t *intake__time(int64_t ms);
 /* One message with caller, text and fields, without its deliveries. */
 json_t *intake__message(const struct pg_message *m);
 /* GET /v1/messages: {"messages":[summary, ...]} (no fields). */

@@ -43,9 +43,8 @@ jstr(const char *s)
 	return j;
 }
 
-/* RFC 3339 UTC, or null for 0 (not happened). */
-static json_t *
-jtime(int64_t ms)
+json_t *
+intake__time(int64_t ms)
 {
 	char buf[PG_ISO_LEN];
 
@@ -96,18 +95,18 @@ delivery_json(const struct pg_delivery *d, bool full)
 	jset(o, "to", jstr(d->address), &bad);
 	jset(o, "state", json_string(pg_dstate_name(d->state)), &bad);
 	if (d->state == PG_D_HELD)
-		jset(o, "hold_until", jtime(d->next_try_ms), &bad);
+		jset(o, "hold_until", intake__time(d->next_try_ms), &bad);
 	if (d->esc_step)
 		jset(o, "escalation_step", json_integer(d->esc_step), &bad);
 	if (full) {
 		jset(o, "gateway", jstr(d->gateway), &bad);
 		jset(o, "priority", json_integer(d->priority), &bad);
-		jset(o, "created", jtime(d->created_ms), &bad);
+		jset(o, "created", intake__time(d->created_ms), &bad);
 		jset(o, "next_try", pg_dstate_final(d->state) ||
 		     d->state == PG_D_WAITING ? json_null()
-			: jtime(d->next_try_ms), &bad);
-		jset(o, "expires", jtime(d->expires_ms), &bad);
-		jset(o, "updated", jtime(d->updated_ms), &bad);
+			: intake__time(d->next_try_ms), &bad);
+		jset(o, "expires", intake__time(d->expires_ms), &bad);
+		jset(o, "updated", intake__time(d->updated_ms), &bad);
 		jset(o, "last_reply", jstr(d->last_reply), &bad);
 	}
 	return jdone(o, bad);
@@ -123,8 +122,8 @@ attempt_json(const struct pg_attempt *a)
 	if (bad)
 		return NULL;
 	jset(o, "id", json_integer(a->id), &bad);
-	jset(o, "started", jtime(a->started_ms), &bad);
-	jset(o, "finished", jtime(a->finished_ms), &bad);
+	jset(o, "started", intake__time(a->started_ms), &bad);
+	jset(o, "finished", intake__time(a->finished_ms), &bad);
 	jset(o, "duration_ms", done ? json_integer(a->finished_ms - a->started_ms)
 				    : json_null(), &bad);
 	jset(o, "outcome", done ? json_string(pg_outcome_name(a->outcome))
@@ -142,7 +141,7 @@ ack_json(json_t *o, const struct pg_message *m, bool *bad)
 		jset(o, "ack_ref", json_string(m->ack_ref), bad);
 	jset(o, "acknowledged", json_boolean(m->acked_ms != 0), bad);
 	if (m->acked_ms) {
-		jset(o, "acked_at", jtime(m->acked_ms), bad);
+		jset(o, "acked_at", intake__time(m->acked_ms), bad);
 		jset(o, "acked_by", jstr(m->acked_by), bad);
 	}
 	/* The operators' flag: an escalation ran out and nobody answered. */
@@ -159,7 +158,7 @@ ack_json(json_t *o, const struct pg_message *m, bool *bad)
 			jset(x, "steps", json_integer(m->esc_total), bad);
 			jset(x, active && m->esc_fired >= m->esc_total ? "unacknowledged_at"
 								     : "next_step_at",
-			     active ? jtime(m->esc_next_ms) : json_null(), bad);
+			     active ? intake__time(m->esc_next_ms) : json_null(), bad);
 		}
 		jset(o, "escalation", x, bad);
 	}
@@ -194,7 +193,7 @@ message_json(const struct pg_message *m, bool with_fields)
 		jset(o, "fields", f, &bad);
 	}
 	jset(o, "operator", jstr(m->operator_name), &bad);
-	jset(o, "received", jtime(m->received_ms), &bad);
+	jset(o, "received", intake__time(m->received_ms), &bad);
 	jset(o, "state", json_string(pg_mstate_name(m->state)), &bad);
 	ack_json(o, m, &bad);
 	return jdone(o, bad);
@@ -213,7 +212,7 @@ intake__submit(const struct pg_message *m, const struct pg_delivery *d, size_t n
 		jset(o, "id", json_integer(m->id), &bad);
 		jset(o, "client", jstr(m->client_id), &bad);
 		jset(o, "state", json_string(pg_mstate_name(m->state)), &bad);
-		jset(o, "received", jtime(m->received_ms), &bad);
+		jset(o, "received", intake__time(m->received_ms), &bad);
 		ack_json(o, m, &bad);
 	}
 	if (o && a)
@@ -247,7 +246,7 @@ intake__full(const struct pg_message_full *f)
 		json_t *x = json_object();
 
 		if (x) {
-			jset(x, "at", jtime(e->at_ms), &bad);
+			jset(x, "at", intake__time(e->at_ms), &bad);
 			jset(x, "type", jstr(e->type), &bad);
 			jset(x, "delivery", e->delivery_id ? json_integer(e->delivery_id)
 							   : json_null(), &bad);
@@ -332,7 +331,7 @@ escalation_json(const struct pg_client *cl, const struct pg_plan *plan,
 		pg_plan_free(&sp);
 		if (x) {
 			jset(x, "step", json_integer(k), bad);
-			jset(x, "at", jtime(t * 1000), bad);
+			jset(x, "at", intake__time(t * 1000), bad);
 			jset(x, "wait_s", json_integer(pg_esc_step_of(p, k)->wait_s), bad);
 			jset(x, "line", json_integer(pg_esc_step_of(p, k)->line), bad);
 			jset(x, "deliveries", who, bad);
@@ -344,7 +343,7 @@ escalation_json(const struct pg_client *cl, const struct pg_plan *plan,
 	jset(o, "policy", jstr(p->id), bad);
 	jset(o, "repeat", json_integer(p->repeat), bad);
 	jset(o, "steps", steps, bad);
-	jset(o, "unacknowledged_at", jtime(pg_esc_end_at(p, at_s) * 1000), bad);
+	jset(o, "unacknowledged_at", intake__time(pg_esc_end_at(p, at_s) * 1000), bad);
 	return o;
 }
 
@@ -362,7 +361,7 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 		json_t *x = item_json(cl, it, &bad);
 
 		if (x) {
-			jset(x, "hold_until", jtime(it->hold_until_s * 1000), &bad);
+			jset(x, "hold_until", intake__time(it->hold_until_s * 1000), &bad);
 			jset(x, "rule_line", json_integer(it->rule_line), &bad);
 			jset(x, "content", json_string(pg_content_name(it->content)), &bad);
 			if (it->esc_step)
@@ -379,7 +378,7 @@ intake__preview(const struct pg_client *cl, enum pg_kind kind,
 	jset(o, "urgency", json_string(pg_urgency_name(urg)), &bad);
 	jset(o, "at", json_string(pg_iso8601(at_ms, iso)), &bad);
 	jset(o, "open", json_boolean(plan->open), &bad);
-	jset(o, "next_open", jtime(next_open_s * 1000), &bad);
+	jset(o, "next_open", intake__time(next_open_s * 1000), &bad);
 	jset(o, "rules_matched", json_integer(plan->n_rules_matched), &bad);
 	jset(o, "deliveries", a, &bad);
 	if (plan->escalate)

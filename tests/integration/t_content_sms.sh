@@ -39,37 +39,6 @@ kannel_start || exit 1
 start_sink "$SMTP_PORT" || exit 1
 start_daemon || exit 1
 
-# Every SMS the fake SMSC received as JSON {to, text}.
-received() {
-  kannel_got | $PY -c '
-import json, re, sys, urllib.parse as u
-head = re.compile(r"^(\S+) (\+?\d+) (text|data|ucs-2|udh) (.*)$", re.S)
-dec = lambda s: u.unquote_to_bytes(s.replace("+", " "))
-msgs, byref = [], {}
-for line in sys.stdin.read().split("\n"):
-    m = head.match(line)
-    if not m:                                  # a line break inside a text SMS
-        if msgs and msgs[-1]["kind"] == "text" and line:
-            msgs[-1]["raw"] += b"\n" + line.encode()
-        continue
-    frm, to, kind, rest = m.groups()
-    if kind == "udh":                          # concatenated UCS-2 segments
-        udh, _, payload = rest.split(" ", 2)
-        udh = dec(udh)
-        msg = byref.setdefault((to, udh[3]), {"to": to, "kind": "udh", "parts": {}})
-        if not msg["parts"]:
-            msgs.append(msg)
-        msg["parts"][udh[5]] = dec(payload)
-        continue
-    msgs.append({"to": to, "kind": kind, "raw": rest.encode() if kind == "text" else dec(rest)})
-for m in msgs:
-    if m["kind"] == "udh":
-        text = b"".join(m["parts"][k] for k in sorted(m["parts"])).decode("utf-16-be")
-    else:
-        text = m["raw"].decode("utf-16-be" if m["kind"] == "ucs-2" else "utf-8")
-    print(json.dumps({"to": m["to"], "text": text}, ensure_ascii=False))
-'
-}
 sms_to() { received | jq -r --arg n "$1" 'select(.to == $n) | .text'; }
 has_sms_to() { test -n "$(sms_to "$1")"; }
 

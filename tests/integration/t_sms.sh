@@ -54,51 +54,6 @@ trap cleanup_sms EXIT
 kannel_start || exit 1
 start_daemon || exit 1
 
-# What the fake SMSC received, as JSON lines {from, to, segments, text}:
-# "text" lines are plain (a line break in the SMS starts a new printed
-# line: joined back), "ucs-2" lines UTF-16BE, "udh" lines concatenated by
-# their reference; udh payloads are UTF-16BE when $1 is ucs2.  Payloads
-# are URL-encoded with "+" for a space.  U+200B, which pagegate puts
-# where an emoji would straddle Kannel's segments (invisible on phones),
-# is left out.
-received() {
-  kannel_got | $PY -c '
-import json, re, sys, urllib.parse as u
-hint = sys.argv[1]
-head = re.compile(r"^(\S+) (\+?\d+) (text|data|ucs-2|udh) (.*)$", re.S)
-dec = lambda s: u.unquote_to_bytes(s.replace("+", " "))   # Kannel encodes " " as "+"
-msgs, byref = [], {}
-for line in sys.stdin.read().split("\n"):
-    m = head.match(line)
-    if not m:
-        if msgs and msgs[-1]["kind"] == "text" and line:
-            msgs[-1]["raw"] += b"\n" + line.encode()
-        continue
-    frm, to, kind, rest = m.groups()
-    if kind == "udh":
-        udh, _, payload = rest.split(" ", 2)
-        udh = dec(udh)
-        ref, total, seq = udh[3], udh[4], udh[5]
-        msg = byref.get((to, ref))
-        if msg is None:
-            msg = byref[(to, ref)] = {"from": frm, "to": to, "kind": "udh", "parts": {}, "total": total}
-            msgs.append(msg)
-        msg["parts"][seq] = dec(payload)
-        continue
-    raw = rest.encode() if kind == "text" else dec(rest)
-    msgs.append({"from": frm, "to": to, "kind": kind, "raw": raw})
-for m in msgs:
-    if m["kind"] == "udh":
-        raw = b"".join(m["parts"][k] for k in sorted(m["parts"]))
-        seg, enc = len(m["parts"]), "utf-16-be" if hint == "ucs2" else "utf-8"
-    else:
-        raw, seg = m["raw"], 1
-        enc = "utf-16-be" if m["kind"] == "ucs-2" else "utf-8"
-    print(json.dumps({"from": m["from"], "to": m["to"], "segments": seg,
-                      "text": raw.decode(enc, "replace").replace("\u200b", "")},
-                     ensure_ascii=False))
-' "${1:-gsm}"
-}
 # The last SMS received for $NUM whose text contains $2 (JSON).
 sms_with() { received "$1" | jq -c --arg n "$NUM" --arg s "$2" 'select(.to == $n and (.text | contains($s)))' | tail -1; }
 has_sms() { test -n "$(sms_with "$1" "$2")"; }

@@ -44,59 +44,6 @@ trap cleanup_sms EXIT
 kannel_start || exit 1
 start_daemon || exit 1
 
-# Every SMS the fake SMSC received, as JSON lines {to, coding, segments,
-# complete, pairs_ok, zwsp, text}: concatenated segments joined by their
-# reference; UCS-2 told from GSM-7 (which Kannel shows as UTF-8) by its
-# zero bytes or invalid UTF-8; pairs_ok says no segment ends inside a
-# surrogate pair; U+200B (what pagegate puts before a pair that would
-# straddle segments, invisible on phones) is counted and left out of text.
-received() {
-  kannel_got | $PY -c '
-import json, re, sys, urllib.parse as u
-head = re.compile(r"^(\S+) (\+?\d+) (text|data|ucs-2|udh) (.*)$", re.S)
-dec = lambda s: u.unquote_to_bytes(s.replace("+", " "))
-msgs, byref = [], {}
-for line in sys.stdin.read().split("\n"):
-    m = head.match(line)
-    if not m:
-        if msgs and msgs[-1]["kind"] == "text" and line:
-            msgs[-1]["parts"][1] += b"\n" + line.encode()
-        continue
-    frm, to, kind, rest = m.groups()
-    if kind == "udh":
-        udh, _, payload = rest.split(" ", 2)
-        udh = dec(udh)
-        msg = byref.get((to, udh[3]))
-        if msg is None:
-            msg = byref[(to, udh[3])] = {"to": to, "kind": "udh", "parts": {}, "total": udh[4]}
-            msgs.append(msg)
-        msg["parts"][udh[5]] = dec(payload)
-        continue
-    raw = rest.encode() if kind == "text" else dec(rest)
-    msgs.append({"to": to, "kind": kind, "parts": {1: raw}, "total": 1})
-def ucs2(raw, kind):
-    if kind in ("text", "data"):
-        return False
-    if kind == "ucs-2" or b"\x00" in raw:
-        return True
-    try:
-        raw.decode("utf-8")
-        return False
-    except UnicodeDecodeError:
-        return True
-for m in msgs:
-    parts = [m["parts"][k] for k in sorted(m["parts"])]
-    raw = b"".join(parts)
-    wide = ucs2(raw, m["kind"])
-    ok = all(len(p) % 2 == 0 and not 0xD8 <= p[-2] <= 0xDB and not 0xDC <= p[0] <= 0xDF
-             for p in parts) if wide else True
-    text = raw.decode("utf-16-be" if wide else "utf-8", "replace")
-    print(json.dumps({"to": m["to"], "coding": "ucs2" if wide else "gsm7",
-                      "segments": len(parts), "complete": len(parts) == m["total"],
-                      "pairs_ok": ok, "zwsp": text.count("\u200b"),
-                      "text": text.replace("\u200b", "")}, ensure_ascii=False))
-'
-}
 # The last complete SMS to $1 whose text contains $2 (JSON).
 sms_with() {
   received | jq -c --arg n "$1" --arg s "$2" \

@@ -10,6 +10,8 @@
 #                           counts it received
 #   kannel_got              what the fake SMSC received so far, one
 #                           "FROM TO TYPE ..." line per SMS segment
+#   received [ucs2|gsm]     the same as one JSON line per SMS a phone
+#                           would show (kannel_received.py)
 #
 # fakesmsc runs in its interactive mode: its stdin is a FIFO that this
 # shell holds open, so lines written to it are sent to bearerbox as
@@ -117,3 +119,6 @@ kannel_inject() {
   wait_until 10 kannel_rcvd_above "$before"
 }
 kannel_got() { sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p' "$K_DIR/fakesmsc.out"; }
+# received [ucs2|gsm]: what the fake SMSC received, one JSON line per SMS
+# a phone would show (tests/peers/kannel_received.py says which fields).
+received() { kannel_got | $PY "$ROOT/tests/peers/kannel_received.py" "${1:-auto}"; }

@@ -10,7 +10,9 @@
  * NAK), reassembles fields split over blocks (US) and transactions over
  * blocks (ETB), answers each block from a script (A ACK, N NAK, R RS,
  * E ESC EOT; ACK after the script), answers a finished transaction for
- * reject_pin with "501 Invalid pager ID" RS, and logs out on "EOT CR"
+ * reject_pin with "501 Invalid pager ID" RS, one whose message is longer
+ * than max_chars (when set) with TAP 1.8's "517 nnn Character Maximum,
+ * Message Rejected" RS, and logs out on "EOT CR"
  * with "115 Goodbye" ESC EOT CR.  With modem set it first answers a Hayes
  * "ATDT..." line with CONNECT.
  */
@@ -35,12 +37,14 @@
 #define T_US  0x1f
 
 #define TERM_WAIT_MS 10000
-#define MAX_PAGES 8
+#define MAX_PAGES 24
 
 struct term {
 	int fd;
 	const char *password;
 	const char *reject_pin;     /* transactions for it get RS (may be NULL) */
+	int max_chars;              /* longer messages get 517 and RS (0 = any) */
+	int too_long;               /* how many it rejected so */
 	bool modem;                 /* answer ATDT... with CONNECT first */
 	const char *script;         /* per block: A ack, N nak, R rs, E esc-eot */
 	size_t pos;
@@ -101,6 +105,15 @@ term_page(struct term *t)
 	snprintf(t->pin[t->pages], sizeof t->pin[0], "%.*s", (int)(cr1 - t->fields), t->fields);
 	snprintf(t->text[t->pages], sizeof t->text[0], "%.*s", (int)(cr2 - cr1 - 1), cr1 + 1);
 	t->pages++;
+}
+
+/* The length of the message field of the assembled "pin CR text CR". */
+static int
+term_text_len(const struct term *t)
+{
+	const char *cr1 = memchr(t->fields, '\r', t->flen);
+
+	return cr1 ? (int)(t->flen - (size_t)(cr1 + 1 - t->fields)) - 1 : 0;
 }
 
 static void *
@@ -201,6 +214,13 @@ terminal(void *arg)
 		    t->fields[strlen(t->reject_pin)] == '\r') {
 			t->flen = 0;
 			PUT(t, "501 Invalid pager ID\r\x1e\r");
+		} else if (blk[n] == T_ETX && t->max_chars > 0 && term_text_len(t) > t->max_chars) {
+			char m[64];
+			int ml = snprintf(m, sizeof m, "517 %d Character Maximum, Message Rejected\r\x1e\r",
+					  t->max_chars);
+			t->flen = 0;
+			t->too_long++;
+			term_put(t, m, (size_t)ml);
 		} else if (blk[n] == T_ETX) {
 			term_page(t);
 			t->flen = 0;

@@ -3,13 +3,15 @@
  * pager integration test (no TAP terminal is packaged): the emulation of
  * tap_term.h, one logon session after another, until SIGTERM.
  *
- *   tap_terminal OUTDIR PASSWORD [REJECT_PIN]
+ *   tap_terminal OUTDIR PASSWORD [REJECT_PIN [MAX_CHARS]]
  *
  * Writes the slave's path to OUTDIR/device (pagegate opens it as its
  * serial line), appends every accepted page to OUTDIR/pages as
  * "PIN<TAB>TEXT" and every protocol violation (bad logon, bad checksum,
  * oversized block) to OUTDIR/errors.  Transactions for REJECT_PIN are
- * answered with "501 Invalid pager ID" and RS.
+ * answered with "501 Invalid pager ID" and RS; messages longer than
+ * MAX_CHARS with "517 MAX_CHARS Character Maximum, Message Rejected" and
+ * RS (each one logged to OUTDIR/too_long).
  */
 #include <errno.h>
 #include <pty.h>
@@ -51,8 +53,8 @@ main(int argc, char **argv)
 	int master, slave, i;
 	FILE *f;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: %s OUTDIR PASSWORD [REJECT_PIN]\n", argv[0]);
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: %s OUTDIR PASSWORD [REJECT_PIN [MAX_CHARS]]\n", argv[0]);
 		return 2;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -76,13 +78,16 @@ main(int argc, char **argv)
 		memset(&t, 0, sizeof t);
 		t.fd = master;
 		t.password = argv[2];
-		t.reject_pin = argc == 4 ? argv[3] : NULL;
+		t.reject_pin = argc >= 4 && argv[3][0] ? argv[3] : NULL;
+		t.max_chars = argc == 5 ? atoi(argv[4]) : 0;
 		t.script = "";
 		terminal(&t);
 		for (i = 0; i < t.pages; i++) {
 			snprintf(line, sizeof line, "%s\t%s\n", t.pin[i], t.text[i]);
 			append(argv[1], "pages", line);
 		}
+		for (i = 0; i < t.too_long; i++)
+			append(argv[1], "too_long", "517\n");
 		if (t.error[0] || t.bad_sums) {
 			snprintf(line, sizeof line, "%s (bad checksums: %d)\n", t.error, t.bad_sums);
 			append(argv[1], "errors", line);

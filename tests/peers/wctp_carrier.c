@@ -6,11 +6,14 @@
  * WCTP 1.3 DTD (wctp_dtd.h), else it is answered with wctp-Failure 301/302
  * and logged to STATEDIR/invalid.
  *
- *   wctp_carrier PORT STATEDIR SENDER_ID SECURITY_CODE
+ *   wctp_carrier PORT STATEDIR SENDER_ID SECURITY_CODE [MAX_CHARS]
  *
  * wctp-SubmitRequest: the originator must be SENDER_ID/SECURITY_CODE
  *   (else 401/402); recipient 0000000 is unknown (403, permanent) and
- *   6666666 meets a system error (604, temporary); otherwise the page is
+ *   6666666 meets a system error (604, temporary); a text of more than
+ *   MAX_CHARS characters (when given) is refused with 411 "Message
+ *   exceeds allowable length" (the limit named in the failure's text) and
+ *   logged to STATEDIR/too_long; otherwise the page is
  *   appended to STATEDIR/submits as "messageID<TAB>recipientID<TAB>
  *   priority<TAB>text<TAB>sendResponsesToID" (newlines in the text as \n,
  *   "-" for no sendResponsesToID), answered wctp-Success 200, and a
@@ -52,6 +55,7 @@
 static struct carrier {
 	pthread_mutex_t mu;
 	const char *dir, *sender, *code;
+	int max_chars;                  /* 0 = any length */
 	xmlDtdPtr dtd;
 	struct { long seq; char *xml; } q[MAX_QUEUE];
 	int nq;
@@ -160,6 +164,13 @@ submit(xmlNodePtr op, struct pg_buf *out)
 		failure(out, 604, "Internal Server Error");
 	else if (!text)
 		failure(out, 400, "Function not supported");
+	else if (C.max_chars > 0 && xmlUTF8Strlen(text) > C.max_chars) {
+		char why[96];
+		snprintf(why, sizeof why, "Message exceeds allowable message length of %d",
+			 C.max_chars);
+		failure(out, 411, why);
+		append("too_long", "411\n");
+	}
 	else {
 		pg_buf_init(&line, 64 * 1024);
 		pg_buf_printf(&line, "%s\t%s\t%s\t", id, rcpt, prio[0] ? prio : "NORMAL");
@@ -355,13 +366,15 @@ main(int argc, char **argv)
 	sigset_t set;
 	int sig, i;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s PORT STATEDIR SENDER_ID SECURITY_CODE\n", argv[0]);
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s PORT STATEDIR SENDER_ID SECURITY_CODE [MAX_CHARS]\n",
+			argv[0]);
 		return 2;
 	}
 	C.dir = argv[2];
 	C.sender = argv[3];
 	C.code = argv[4];
+	C.max_chars = argc > 5 ? atoi(argv[5]) : 0;
 	xmlInitParser();
 	dtdin = xmlParserInputBufferCreateMem(WCTP_DTD, sizeof WCTP_DTD - 1, XML_CHAR_ENCODING_UTF8);
 	if (!(C.dtd = xmlIOParseDTD(NULL, dtdin, XML_CHAR_ENCODING_UTF8))) {

@@ -27,10 +27,43 @@
 
 /* ---- text ---- */
 
+static struct pg_translit *TR;
+
+static int
+tr_setup(void **state)
+{
+	(void)state;
+	return pg_translit_new(&TR) == PG_OK ? 0 : -1;
+}
+
+static int
+tr_teardown(void **state)
+{
+	(void)state;
+	pg_translit_free(TR);
+	return 0;
+}
+
+/* Prepared (squeezed, transliterated) and cut to max characters. */
 static void
 check_text(const char *in, unsigned flags, size_t max, const char *want)
 {
-	char *out = pager_text_prepare(in, flags, max);
+	struct pager_limits l = { .max_chars = max, .ascii = flags & PAGER_TEXT_ASCII };
+	char *full, *out;
+
+	assert_int_equal(pager_text_prepare(in, flags, TR, &full), PG_OK);
+	out = pager_text_fit(full, &l, false);
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+	free(full);
+}
+
+/* text cut to fit l (recut: after a refusal). */
+static void
+check_fit(const char *text, const struct pager_limits *l, bool recut, const char *want)
+{
+	char *out = pager_text_fit(text, l, recut);
 
 	assert_non_null(out);
 	assert_string_equal(out, want);
@@ -40,6 +73,8 @@ check_text(const char *in, unsigned flags, size_t max, const char *want)
 static void
 test_text_squeeze(void **state)
 {
+	char *out;
+
 	(void)state;
 	check_text("  Hello\r\n\r\n  world\t\tagain  \n\n", 0, 240, "Hello\nworld again");
 	check_text("  Hello\r\n\r\n  world\t\tagain  \n\n", PAGER_TEXT_ONE_LINE, 240,
@@ -49,6 +84,9 @@ test_text_squeeze(void **state)
 	check_text("", 0, 240, "");
 	check_text(" \n \r\n\t", 0, 240, "");
 	check_text(NULL, 0, 240, "");
+	/* ASCII needs a transliterator */
+	assert_int_equal(pager_text_prepare("x", PAGER_TEXT_ASCII, NULL, &out), PG_ERR_INVAL);
+	assert_null(out);
 }
 
 static void
@@ -57,18 +95,22 @@ test_text_truncate(void **state)
 	char s[64];
 
 	(void)state;
-	/* at a word boundary when one is near */
-	check_text("The furnace is out completely", 0, 20, "The furnace is out");
+	/* at a word boundary when one is near, marked as cut */
+	check_text("The furnace is out completely", 0, 20, "The furnace is out…");
+	check_text("The furnace is out completely", PAGER_TEXT_ASCII, 20, "The furnace is...");
 	/* one long word: at the character limit */
-	check_text("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 10, "aaaaaaaaaa");
+	check_text("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 10, "aaaaaaaaa…");
 	/* counted in characters, never splitting a UTF-8 sequence */
-	check_text("ééééééééééé", 0, 5, "ééééé");
-	check_text("🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 4, "🔥🔥🔥🔥");
-	check_text("Zoë 🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 8, "Zoë");
-	check_text("Zoë 🔥🔥🔥 🔥🔥", 0, 8, "Zoë 🔥🔥🔥");       /* the cut ends a word */
+	check_text("ééééééééééé", 0, 5, "éééé…");
+	check_text("🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 4, "🔥🔥🔥…");
+	check_text("Zoë 🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", 0, 8, "Zoë…");
+	check_text("Zoë 🔥🔥🔥 🔥🔥", 0, 9, "Zoë 🔥🔥🔥…");       /* the cut ends a word */
+	/* what fits is left whole, without a mark */
+	check_text("Zoë 🔥🔥🔥 🔥🔥", 0, 10, "Zoë 🔥🔥🔥 🔥🔥");
 	/* no dangling separator */
-	check_text("urgent ACK 123\nJane 555\nFurnace", PAGER_TEXT_ONE_LINE, 17,
-		   "urgent ACK 123");
+	check_text("urgent ACK 123\nJane 555\nFurnace", PAGER_TEXT_ONE_LINE, 18,
+		   "urgent ACK 123…");
+	check_text("urgent ACK 123\nJane 555\nFurnace", 0, 16, "urgent ACK 123…");
 	assert_int_equal(pager_utf8_chars("aé🔥"), 3);
 	strcpy(s, "aé🔥b");
 	assert_int_equal(pager_utf8_truncate(s, 3), 7);
@@ -78,17 +120,103 @@ test_text_truncate(void **state)
 	assert_string_equal(s, "ab");
 }
 
+/* Bytes, as an SNPP gateway counts a MESS line. */
+static size_t
+bytes(const char *s, size_t len)
+{
+	(void)s;
+	return len;
+}
+
+static void
+test_text_fit_measures(void **state)
+{
+	/* Greek: 2 bytes a letter; Chinese: 3; the mark: 3 */
+	struct pager_limits by_bytes = { .cost = bytes, .max_cost = 20 };
+	struct pager_limits snpp = { .cost = pager_snpp_cost, .max_cost = 20 };
+	struct pager_limits both = { .max_chars = 6, .cost = bytes, .max_cost = 40 };
+
+	(void)state;
+	check_fit("Δεν υπάρχει θέρμανση", &by_bytes, false, "Δεν…");
+	check_fit("没有暖气请尽快回电", &by_bytes, false, "没有暖气请…");
+	check_fit("Ba Nguyễn Thị Hương gọi", &by_bytes, false, "Ba Nguyễn Thị…");
+	/* the tighter of the device (characters) and the gateway decides */
+	check_fit("没有暖气请尽快回电", &both, false, "没有暖气请…");
+	both.max_chars = 0;
+	both.max_cost = 12;
+	check_fit("没有暖气请尽快回电", &both, false, "没有暖…");
+	/* SNPP by DATA: every line break counts, the last one too */
+	check_fit("ab\ncd\nef", &snpp, false, "ab\ncd\nef");       /* 9 */
+	snpp.max_cost = 9;
+	check_fit("ab\ncd\nef gh", &snpp, false, "ab\ncd…");        /* 3 + 6 */
+	snpp.max_cost = 8;                      /* one line left: by MESS */
+	check_fit("ab\ncd\nef gh", &snpp, false, "ab…");
+	/* a recut drops the earlier mark and always marks */
+	by_bytes.max_cost = 30;
+	check_fit("Furnace out, door open…", &by_bytes, true, "Furnace out, door open…");
+	by_bytes.max_cost = 20;
+	check_fit("Furnace out, door open…", &by_bytes, true, "Furnace out, door…");
+	by_bytes.ascii = true;
+	check_fit("Furnace out, door open...", &by_bytes, true, "Furnace out, door...");
+	/* limits too small for the mark: cut without it */
+	by_bytes.max_cost = 2;
+	check_fit("abcdef", &by_bytes, false, "ab");
+	assert_int_equal(pager_cost_chars("aé🔥", strlen("aé🔥")), 3);
+}
+
+static void
+test_snpp_cost(void **state)
+{
+	char long1[PAGER_SNPP_MESS_MAX + 2];
+
+	(void)state;
+	/* MESS: the bytes of the line */
+	assert_int_equal(pager_snpp_cost("hello", 5), 5);
+	assert_int_equal(pager_snpp_cost("Δεν", strlen("Δεν")), 6);
+	/* DATA: each line and its break, the dot-stuffing dot too */
+	assert_int_equal(pager_snpp_cost("ab\ncd", 5), 6);
+	assert_int_equal(pager_snpp_cost("ab\n.cd", 6), 8);
+	assert_int_equal(pager_snpp_cost(".ab\ncd", 6), 8);
+	memset(long1, 'x', sizeof long1 - 1);
+	long1[sizeof long1 - 1] = '\0';
+	assert_int_equal(pager_snpp_cost(long1, strlen(long1)), PAGER_SNPP_MESS_MAX + 2);
+	assert_int_equal(pager_snpp_cost(long1, PAGER_SNPP_MESS_MAX), PAGER_SNPP_MESS_MAX);
+}
+
+static void
+test_recut_limit(void **state)
+{
+	(void)state;
+	/* the server's number when it is below what was sent */
+	assert_int_equal(pager_recut_limit(200, " Error, message too long; max 128 characters."),
+			 128);
+	assert_int_equal(pager_recut_limit(200, " 120 Character Maximum, Message Rejected"), 120);
+	/* else a quarter less */
+	assert_int_equal(pager_recut_limit(200, " Error, message too long"), 150);
+	assert_int_equal(pager_recut_limit(100, " max 128"), 75);
+	assert_int_equal(pager_recut_limit(2, NULL), 1);
+	assert_int_equal(pager_recut_limit(0, NULL), 0);
+}
+
 static void
 test_text_ascii(void **state)
 {
 	(void)state;
-	check_text("Zoë Ångström, Müller & Söhne – “Straße” … €5 Łódź 日本",
+	/* ICU's Any-Latin; Latin-ASCII: readable, no '?' */
+	check_text("Zoë Ångström, Müller & Söhne – “Straße” … €5 Łódź",
 		   PAGER_TEXT_ASCII, 240,
-		   "Zoe Angstrom, Muller & Sohne - \"Strasse\" ... EUR5 Lodz ??");
+		   "Zoe Angstrom, Muller & Sohne - \"Strasse\" ... (euro sign)5 Lodz");
+	check_text("Δεν υπάρχει θέρμανση", PAGER_TEXT_ASCII, 240, "Den yparchei thermanse");
+	check_text("没有暖气", PAGER_TEXT_ASCII, 240, "mei you nuan qi");
+	check_text("Ponia Žąsinienė skambino", PAGER_TEXT_ASCII, 240,
+		   "Ponia Zasiniene skambino");
+	check_text("Bà Nguyễn Thị Hương gọi", PAGER_TEXT_ASCII, 240, "Ba Nguyen Thi Huong goi");
+	check_text("Fire 🔥🔥 now", PAGER_TEXT_ASCII, 240, "Fire (fire)(fire) now");
 	check_text("bad \xff\xfe utf8 \xc0\xaf", PAGER_TEXT_ASCII, 240, "bad ?? utf8 ??");
-	check_text("Æsop Œuvre", PAGER_TEXT_ASCII | PAGER_TEXT_ONE_LINE, 240, "AEsop OEuvre");
-	/* truncation after transliteration counts ASCII characters */
-	check_text("ßßßß", PAGER_TEXT_ASCII, 5, "sssss");
+	check_text("Æsop\nŒuvre", PAGER_TEXT_ASCII | PAGER_TEXT_ONE_LINE, 240, "AEsop / OEuvre");
+	/* cutting after transliteration counts ASCII characters */
+	check_text("ßßßßßßßß ßßßß", PAGER_TEXT_ASCII, 20, "ssssssssssssssss...");
+	check_text("没有暖气没有暖气", PAGER_TEXT_ASCII, 20, "mei you nuan qi...");
 }
 
 /* ---- configuration ---- */
@@ -427,7 +555,7 @@ test_send_prepares_texts(void **state)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.chan_cfg[PG_CH_PAGER] = &pc;
 	memset(j, 0, sizeof j);
-	j[0].address = "4412";                  /* squeezed, ASCII, cut to 30 */
+	j[0].address = "4412";                  /* squeezed, ASCII, cut to 30, marked */
 	j[0].body = "urgent  Zoë's clinic\n\n  ACK 123456 furnace out in the basement";
 	j[0].device = &dev;
 	j[1].address = "12 34";                 /* bad PIN: never sent */
@@ -440,7 +568,7 @@ test_send_prepares_texts(void **state)
 	pg_chan_pager.send(NULL, &cfg, "snpp", j, 4);
 	assert_int_equal(pthread_join(R.th, NULL), 0);
 	close(R.lfd);
-	assert_string_equal(R.seen, "PAGE 4412|DATA|urgent Zoe's clinic|ACK 123456|.|SEND|"
+	assert_string_equal(R.seen, "PAGE 4412|DATA|urgent Zoe's clinic|ACK...|.|SEND|"
 			    "PAGE 78|MESS short|SEND|QUIT|");
 	assert_int_equal(j[0].outcome, PG_OUT_OK);
 	assert_int_equal(j[1].outcome, PG_OUT_PERM);
@@ -467,6 +595,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_squeeze),
 		cmocka_unit_test(test_text_truncate),
+		cmocka_unit_test(test_text_fit_measures),
+		cmocka_unit_test(test_snpp_cost),
+		cmocka_unit_test(test_recut_limit),
 		cmocka_unit_test(test_text_ascii),
 		cmocka_unit_test(test_config_valid),
 		cmocka_unit_test(test_config_errors),
@@ -474,5 +605,5 @@ main(void)
 		cmocka_unit_test(test_device_keys),
 		cmocka_unit_test(test_send_prepares_texts),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tr_setup, tr_teardown);
 }

@@ -5,7 +5,10 @@
  * script is the exact transcript expected: the peer checks every command
  * line (and DATA body) the client sends, refuses pipelining (it checks
  * that nothing more arrives before it answers) and answers with the
- * scripted reply.  The real peers (HylaFAX hfaxd, Net::SNPP::Server) are
+ * scripted reply.  Refusals for length are recovered in the same session
+ * (hfaxd's way: DATA refused mid-text, the rest answered as commands,
+ * RESE ending the login; RFC 1861's way), or in a new session when RESE
+ * cannot bring the old one back in step.  The real peers (HylaFAX hfaxd, Net::SNPP::Server) are
  * exercised by tests/integration/t_pager.sh.
  */
 #include <stdarg.h>
@@ -174,7 +177,9 @@ test_read_bad_replies(void **state)
 /* ---- sessions against a scripted peer ---- */
 
 struct step {
-	const char *expect;          /* the exact command line, or NULL = close */
+	const char *expect;          /* the exact command line, or NULL = close;
+					"(reconnect)": the client closes, and its
+					next connection goes on with the script */
 	const char *reply;           /* CRLF-terminated reply; NULL = close at
 					once; "" = never answer */
 	const char *data;            /* for DATA: the expected body lines ("\n") */
@@ -230,6 +235,19 @@ peer(void *arg)
 		return NULL;
 	peer_send(fd, "220 test SNPP gateway ready\r\n");
 	for (const struct step *s = P.script; s->expect; s++) {
+		if (!strcmp(s->expect, "(reconnect)")) {
+			while (peer_line(fd, line, sizeof line))
+				;                   /* until the client closes */
+			close(fd);
+			p.fd = P.lfd;
+			if (poll(&p, 1, PEER_WAIT_MS) <= 0 || (fd = accept(P.lfd, NULL, NULL)) < 0) {
+				snprintf(P.error, sizeof P.error, "no new connection");
+				return NULL;
+			}
+			peer_send(fd, "220 test SNPP gateway ready again\r\n");
+			P.steps_done++;
+			continue;
+		}
 		if (!peer_line(fd, line, sizeof line)) {
 			snprintf(P.error, sizeof P.error, "no command, expected \"%s\"", s->expect);
 			break;
@@ -395,6 +413,121 @@ test_session_failures_and_rese(void **state)
 	assert_string_equal(J[2].reply, "250 Message Sent Successfully [250 Pager ID Accepted]");
 }
 
+/* hfaxd: DATA refused at the line that overflows, the rest of the text
+ * ("." included) read as commands and answered; RESE answers 220 and ends
+ * the login.  The page goes again in the same session, cut to the number
+ * the refusal gave, and the next page of the batch goes too. */
+static void
+test_session_too_long_hylafax(void **state)
+{
+	static char *site[] = { "JQUEUE YES" };
+	static const struct step s[] = {
+		{ "LOGI gw", "230 User gw logged in.\r\n", NULL },
+		{ "SITE JQUEUE YES", "250 Job will be queued.\r\n", NULL },
+		{ "PAGE 4412", "250 Pager ID accepted; jobid: 9.\r\n", NULL },
+		{ "DATA", "550 Error, message too long; max 20 characters.\r\n"
+			  "500 .: Command not recognized.\r\n",
+		  "ACK 1\nΔεν υπάρχει θέρμανση\n" },
+		{ "RESE", "220 host server (HylaFAX (tm) Version 6.0.7) ready.\r\n", NULL },
+		{ "LOGI gw", "230 User gw logged in.\r\n", NULL },
+		{ "SITE JQUEUE YES", "250 Job will be queued.\r\n", NULL },
+		{ "PAGE 4412", "250 Pager ID accepted; jobid: 10.\r\n", NULL },
+		{ "DATA", "250 Message text OK.\r\n", "ACK 1\nΔεν…\n" },
+		{ "SEND", "250 Message successfully queued.\r\n", NULL },
+		{ "SITE JQUEUE YES", "250 Job will be queued.\r\n", NULL },
+		{ "PAGE 77", "250 Pager ID accepted; jobid: 11.\r\n", NULL },
+		{ "MESS next page", "250 Message text OK.\r\n", NULL },
+		{ "SEND", "250 Message successfully queued.\r\n", NULL },
+		{ "QUIT", "221 Goodbye.\r\n", NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	(void)state;
+	G.login = "gw";
+	G.site = site;
+	G.n_site = 1;
+	job(0, "4412", PG_URG_ROUTINE, "ACK 1\nΔεν υπάρχει θέρμανση");
+	job(1, "77", PG_URG_ROUTINE, "next page");
+	session(s, 2);
+	assert_int_equal(P.steps_done, 15);
+	assert_int_equal(J[0].outcome, PG_OUT_OK);
+	assert_string_equal(J[0].reply, "250 Message successfully queued. [250 Pager ID "
+			    "accepted; jobid: 10.]");
+	assert_int_equal(J[1].outcome, PG_OUT_OK);
+}
+
+/* An RFC 1861 server: MESS refused as too long without a number (a
+ * quarter shorter, once: the second refusal stands), RESE 250 keeps the
+ * login. */
+static void
+test_session_too_long_once(void **state)
+{
+	static const struct step s[] = {
+		{ "LOGI gw", "250 Login OK\r\n", NULL },
+		{ "PAGE 11", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS Furnace out in the whole building now", "550 Error, message too long\r\n",
+		  NULL },
+		{ "RESE", "250 RESET OK\r\n", NULL },
+		{ "PAGE 11", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS Furnace out in the whole…", "250 Message OK\r\n", NULL },
+		{ "SEND", "250 Message Sent Successfully\r\n", NULL },
+		{ "PAGE 22", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS second page, too long", "550 Error, message too long\r\n", NULL },
+		{ "RESE", "250 RESET OK\r\n", NULL },
+		{ "PAGE 22", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS second page,…", "550 Error, message too long\r\n", NULL },
+		{ "RESE", "250 RESET OK\r\n", NULL },
+		{ "PAGE 33", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS third", "250 Message OK\r\n", NULL },
+		{ "SEND", "250 Message Sent Successfully\r\n", NULL },
+		{ "QUIT", "221 OK, Goodbye\r\n", NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	(void)state;
+	G.login = "gw";
+	job(0, "11", PG_URG_ROUTINE, "Furnace out in the whole building now");
+	job(1, "22", PG_URG_ROUTINE, "second page, too long");
+	job(2, "33", PG_URG_ROUTINE, "third");
+	session(s, 3);
+	assert_int_equal(J[0].outcome, PG_OUT_OK);
+	assert_int_equal(J[1].outcome, PG_OUT_PERM);
+	assert_string_equal(J[1].reply, "message text refused: 550 Error, message too long");
+	assert_int_equal(J[2].outcome, PG_OUT_OK);
+}
+
+/* A session that RESE cannot bring back in step is closed and a new one
+ * opened: the page goes again there, cut shorter, and so do the rest. */
+static void
+test_session_out_of_step_reopens(void **state)
+{
+	static const struct step s[] = {
+		{ "LOGI gw", "250 Login OK\r\n", NULL },
+		{ "PAGE 11", "250 Pager ID Accepted\r\n", NULL },
+		{ "DATA", "550 Error, message too long; max 12 characters.\r\n",
+		  "line one\nline two\n" },
+		{ "RESE", "500 a\r\n500 b\r\n500 c\r\n500 d\r\n", NULL },
+		{ "(reconnect)", NULL, NULL },
+		{ "LOGI gw", "250 Login OK\r\n", NULL },
+		{ "PAGE 11", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS line one…", "250 Message OK\r\n", NULL },
+		{ "SEND", "250 Message Sent Successfully\r\n", NULL },
+		{ "PAGE 22", "250 Pager ID Accepted\r\n", NULL },
+		{ "MESS second", "250 Message OK\r\n", NULL },
+		{ "SEND", "250 Message Sent Successfully\r\n", NULL },
+		{ "QUIT", "221 OK, Goodbye\r\n", NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	(void)state;
+	G.login = "gw";
+	job(0, "11", PG_URG_ROUTINE, "line one\nline two");
+	job(1, "22", PG_URG_ROUTINE, "second");
+	session(s, 2);
+	assert_int_equal(J[0].outcome, PG_OUT_OK);
+	assert_int_equal(J[1].outcome, PG_OUT_OK);
+}
+
 static void
 test_session_421_ends_it(void **state)
 {
@@ -498,6 +631,9 @@ main(void)
 		cmocka_unit_test(test_read_bad_replies),
 		cmocka_unit_test_setup_teardown(test_session_hylafax_style, sess_setup, sess_teardown),
 		cmocka_unit_test_setup_teardown(test_session_failures_and_rese, sess_setup, sess_teardown),
+		cmocka_unit_test_setup_teardown(test_session_too_long_hylafax, sess_setup, sess_teardown),
+		cmocka_unit_test_setup_teardown(test_session_too_long_once, sess_setup, sess_teardown),
+		cmocka_unit_test_setup_teardown(test_session_out_of_step_reopens, sess_setup, sess_teardown),
 		cmocka_unit_test_setup_teardown(test_session_421_ends_it, sess_setup, sess_teardown),
 		cmocka_unit_test_setup_teardown(test_session_closed_mid_dialogue, sess_setup, sess_teardown),
 		cmocka_unit_test_setup_teardown(test_session_logi_refused, sess_setup, sess_teardown),

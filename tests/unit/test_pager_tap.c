@@ -228,6 +228,24 @@ test_rs_rejects_page(void **state)
 	assert_int_equal(F.term.logouts, 1);
 }
 
+/* TAP 1.8's 517: the page goes once more, cut to the terminal's maximum
+ * at a word, marked; a second 517 stands, and the session goes on. */
+static void
+test_517_cut_shorter(void **state)
+{
+	(void)state;
+	F.term.max_chars = 24;
+	add_job(0, "4412", "urgent Acme / Ann 555-0100 / Furnace out");
+	add_job(1, "77", "short");
+	run(2);
+	assert_int_equal(F.term.too_long, 1);
+	assert_int_equal(F.term.pages, 2);
+	assert_string_equal(F.term.text[0], "urgent Acme / Ann...");
+	assert_int_equal(F.jobs[0].outcome, PG_OUT_OK);
+	assert_string_equal(F.term.text[1], "short");
+	assert_int_equal(F.jobs[1].outcome, PG_OUT_OK);
+}
+
 static void
 test_terminal_hangs_up(void **state)
 {
@@ -331,6 +349,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nak_forces_retransmit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nak_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rs_rejects_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_517_cut_shorter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_terminal_hangs_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_terminal_times_out, setup, teardown),

@@ -51,6 +51,11 @@ static const char BAD_RECIPIENT[] = HDR
 	"  <wctp-Confirmation>\n"
 	"    <wctp-Failure errorCode=\"403\" errorText=\"Invalid recipientID\"/>\n"
 	"  </wctp-Confirmation>\n</wctp-Operation>\n";
+static const char TOO_LONG[] = HDR
+	"  <wctp-Confirmation>\n"
+	"    <wctp-Failure errorCode=\"411\" errorText=\"Message exceeds allowable length\">"
+	"Message exceeds allowable message length of 20</wctp-Failure>\n"
+	"  </wctp-Confirmation>\n</wctp-Operation>\n";
 static const char SYSTEM_ERROR[] = HDR
 	"  <wctp-Confirmation>\n"
 	"    <wctp-Failure errorCode=\"604\" errorText=\"Internal Server Error\">try later</wctp-Failure>\n"
@@ -514,6 +519,41 @@ test_send_outcomes(void **state)
 	assert_non_null(strstr(S.body[2], "<wctp-Alphanumeric>third page</wctp-Alphanumeric>"));
 }
 
+/* 411: the page goes once more, cut to the characters the carrier names
+ * (not the bytes of its UTF-8), marked; a second 411 stands. */
+static void
+test_send_too_long(void **state)
+{
+	struct pager_gw g;
+	struct pg_job j[2];
+	char *texts[2] = { "Δεν υπάρχει θέρμανση στο σπίτι", "没有暖气没有暖气没有暖气没有暖气没有暖气没有暖气" };
+
+	(void)state;
+	g = wctp_gw(url());
+	serve(TOO_LONG, 200);
+	serve(OK_RESP, 200);
+	serve(TOO_LONG, 200);
+	serve(TOO_LONG, 200);
+	memset(j, 0, sizeof j);
+	for (int i = 0; i < 2; i++) {
+		j[i].delivery_id = 4800 + i;
+		j[i].address = "4412";
+		j[i].urgency = PG_URG_ROUTINE;
+		j[i].outcome = PG_OUT__COUNT;
+	}
+	pager_wctp_send(&g, j, texts, 2, NULL);
+	assert_int_equal(S.n_req, 4);
+	assert_non_null(strstr(S.body[1], "<wctp-Alphanumeric>Δεν υπάρχει…"
+				  "</wctp-Alphanumeric>"));
+	assert_true(valid(S.body[1], strlen(S.body[1])));
+	assert_int_equal(j[0].outcome, PG_OUT_OK);
+	assert_non_null(strstr(S.body[3], "<wctp-Alphanumeric>没有暖气没有暖气没有暖气没有暖气没有暖…"
+				  "</wctp-Alphanumeric>"));
+	assert_int_equal(j[1].outcome, PG_OUT_PERM);
+	assert_string_equal(j[1].reply, "WCTP 411 Message exceeds allowable length (Message "
+			    "exceeds allowable message length of 20)");
+}
+
 static void
 test_send_unreachable(void **state)
 {
@@ -812,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_poll_and_confirmation_valid),
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test_setup_teardown(test_send_outcomes, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_send_too_long, srv_setup, srv_teardown),
 		cmocka_unit_test(test_send_unreachable),
 		cmocka_unit_test(test_parse_poll),
 		cmocka_unit_test(test_parse_push),

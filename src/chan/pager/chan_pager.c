@@ -8,9 +8,13 @@
  *   tap   TAP/IXO over a serial line or modem (pager_tap.c)
  *
  * send() prepares every job's text (templates/pager.txt rendered, then
- * squeezed and cut to the device's max_length; ASCII for TAP and for
- * gateways with ascii = true; one line for TAP) and hands the batch to
- * the gateway's protocol.  Pages to one TAP device are serialised.
+ * squeezed; ASCII for TAP and for gateways with ascii = true, through the
+ * driver's one ICU transliterator; one line for TAP), cuts it to fit the
+ * device's max_length (characters) and the gateway's max_length in the
+ * gateway's unit (SNPP: bytes on the wire, pager_snpp_cost; WCTP, TAP:
+ * characters), and hands the batch to the gateway's protocol, which cuts
+ * a page shorter once if the gateway still refuses it as too long.  Pages
+ * to one TAP device are serialised.
  *
  * WCTP message tracking: a thread started by start() polls every WCTP
  * gateway with poll > 0 (wctp-PollForMessages), and with push = true the
@@ -73,6 +77,8 @@ struct pager_state {
 	struct { char *device; pthread_mutex_t mu; } tap[TAP_LOCKS];
 	size_t n_tap;
 	pthread_mutex_t tap_spare;        /* for devices past TAP_LOCKS */
+	struct pg_translit *tr;           /* ASCII for 7-bit gateways; NULL when
+					     ICU could not make one at start */
 };
 
 /* ---- WCTP tracking: did -> PIN of recent pages ---- */
@@ -403,7 +409,10 @@ pager_send(void *state, const struct pg_config *cfg, const char *gateway,
 	struct pg_job *live = NULL;
 	char **texts = NULL;
 	size_t *from = NULL, i, nl = 0;
+	struct pg_translit *tr, *own_tr = NULL;
 	unsigned flags;
+	bool ascii;
+	pg_err e;
 	sigset_t pipe_set, old, pend;
 	struct timespec zero = { 0, 0 };
 
@@ -421,18 +430,40 @@ pager_send(void *state, const struct pg_config *cfg, const char *gateway,
 			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 		goto out;
 	}
-	flags = (gw->ascii || gw->kind == PAGER_TAP ? PAGER_TEXT_ASCII : 0) |
-		(gw->kind == PAGER_TAP ? PAGER_TEXT_ONE_LINE : 0);
+	ascii = gw->ascii || gw->kind == PAGER_TAP;
+	flags = (ascii ? PAGER_TEXT_ASCII : 0) | (gw->kind == PAGER_TAP ? PAGER_TEXT_ONE_LINE : 0);
+	tr = st ? st->tr : NULL;
+	if (ascii && !tr && (e = pg_translit_new(&own_tr)) != PG_OK) {
+		for (i = 0; i < n; i++)
+			pg_job_set(&jobs[i], PG_OUT_TEMP, "cannot transliterate to ASCII: %s",
+				   pg_strerror(e));
+		goto out;
+	}
+	if (!tr)
+		tr = own_tr;
 	for (i = 0; i < n; i++) {
+		struct pager_limits lim = {
+			.max_chars = pager_maxlen(gw, jobs[i].device),
+			.cost = gw->kind == PAGER_SNPP ? pager_snpp_cost : NULL,
+			.max_cost = gw->max_length > 0 ? (size_t)gw->max_length : 0,
+			.ascii = ascii,
+		};
+		char *full = NULL;
+
 		jobs[i].reply[0] = '\0';
 		if (!pager_pin_ok(gw->kind, jobs[i].address)) {
 			pg_job_set(&jobs[i], PG_OUT_PERM, "invalid pager PIN, not sent");
 			continue;
 		}
-		texts[nl] = pager_text_prepare(jobs[i].body, flags,
-					       pager_maxlen(gw, jobs[i].device));
+		e = pager_text_prepare(jobs[i].body, flags, tr, &full);
+		texts[nl] = e ? NULL : pager_text_fit(full, &lim, false);
+		free(full);
 		if (!texts[nl]) {
-			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
+			if (e && e != PG_ERR_NOMEM)
+				pg_job_set(&jobs[i], PG_OUT_PERM, "page text cannot be prepared: %s",
+					   pg_strerror(e));
+			else
+				pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
 			continue;
 		}
 		if (!texts[nl][0]) {
@@ -463,6 +494,7 @@ pager_send(void *state, const struct pg_config *cfg, const char *gateway,
 		memcpy(jobs[from[i]].reply, live[i].reply, sizeof jobs[0].reply);
 	}
 out:
+	pg_translit_free(own_tr);
 	for (i = 0; texts && i < nl; i++)
 		free(texts[i]);
 	free(texts);
@@ -563,12 +595,17 @@ pager_start(const struct pg_config *cfg, const struct pg_chan_host *host, void *
 		return PG_ERR_NOMEM;
 	}
 	xmlInitParser();
+	/* made once: opening one costs ~12 ms, each page only a clone */
+	if (pg_translit_new(&st->tr) != PG_OK)
+		pg_error("pager: no ICU transliterator (ICU data missing?): ASCII pages "
+			 "will try to make one per batch");
 	refresh_polls(st, cfg->chan_cfg[PG_CH_PAGER]);
 	if (pthread_create(&st->thread, NULL, poller, st) != 0) {
 		pg_error("pager: cannot start the WCTP poller thread");
 		for (size_t i = 0; i < st->n_polls; i++)
 			pager_gw_clear(&st->polls[i].gw);
 		free(st->polls);
+		pg_translit_free(st->tr);
 		curl_global_cleanup();
 		free(st);
 		return PG_ERR_NOMEM;
@@ -595,6 +632,7 @@ pager_stop(void *state)
 		pthread_mutex_destroy(&st->tap[i].mu);
 	}
 	pthread_mutex_destroy(&st->tap_spare);
+	pg_translit_free(st->tr);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->mu);
 	curl_global_cleanup();

@@ -370,7 +370,7 @@ pager_maxlen(const struct pager_gw *gw, const struct pg_device *dev)
 	size_t n = v >= PAGER_MIN_MAXLEN && v <= PAGER_MAX_MAXLEN ? (size_t)v :
 		   PAGER_DEFAULT_MAXLEN;
 
-	if (gw && gw->max_length > 0 && (size_t)gw->max_length < n)
+	if (gw && gw->kind != PAGER_SNPP && gw->max_length > 0 && (size_t)gw->max_length < n)
 		n = (size_t)gw->max_length;
 	return n;
 }

@@ -8,8 +8,11 @@
  * Every protocol send function attempts all jobs it is given (one
  * gateway), sets each job's outcome and reply, and bounds every wait with
  * the gateway's timeout.  texts[i] is the prepared text for jobs[i]
- * (pager_text_prepare); jobs[i].address is the PIN, already checked with
- * pager_pin_ok.
+ * (pager_text_prepare), cut to fit the device and the gateway
+ * (pager_text_fit); jobs[i].address is the PIN, already checked with
+ * pager_pin_ok.  A page the gateway refuses as too long is cut shorter
+ * (pager_recut_limit, pager_text_fit) and sent once more, in the same
+ * session.
  */
 #ifndef PAGEGATE_PAGER_PRIV_H
 #define PAGEGATE_PAGER_PRIV_H
@@ -17,6 +20,7 @@
 #include <libconfig.h>
 
 #include "pagegate/channel.h"
+#include "pagegate/translit.h"
 #include "pagegate/util.h"
 
 enum pager_kind { PAGER_SNPP = 0, PAGER_WCTP, PAGER_TAP, PAGER__KINDS };
@@ -32,8 +36,10 @@ struct pager_gw {
 	enum pager_kind kind;
 	int timeout_s;           /* connect and every reply / response wait */
 	bool ascii;              /* transliterate texts to 7-bit ASCII */
-	int max_length;          /* most characters the gateway takes, 0 = no
-				    limit of its own (HylaFAX: 128) */
+	int max_length;          /* most the gateway takes, in its unit (SNPP:
+				    bytes on the wire, pager_snpp_cost; WCTP,
+				    TAP: characters); 0 = no limit of its own
+				    (HylaFAX: 128) */
 	int line;                /* in pagegate.conf */
 	/* snpp */
 	char *host;
@@ -92,7 +98,8 @@ const struct pager_gw *pager_gw_find(const struct pager_cfg *c, const char *name
 bool pager_pin_ok(enum pager_kind k, const char *pin);
 /* The characters a page to dev through gw may have: the device's
  * max_length option (checked by device_check) or PAGER_DEFAULT_MAXLEN,
- * capped by the gateway's max_length. */
+ * capped by the gateway's max_length where the gateway counts characters
+ * (WCTP, TAP; an SNPP gateway's limit counts bytes: pager_snpp_cost). */
 size_t pager_maxlen(const struct pager_gw *gw, const struct pg_device *dev);
 
 /* ---- text (pager_text.c) ---- */
@@ -104,12 +111,39 @@ enum {
 
 /* Prepares a rendered template for a pager: line ends normalised, other
  * control characters become spaces, runs of blanks collapse, lines are
- * trimmed and empty lines dropped; then (flags) transliterated and/or
- * joined; finally cut to at most max_chars characters at a character
- * boundary (where a word ends, else at a blank among the last 16
- * characters).  Invalid UTF-8 becomes U+FFFD ('?' in ASCII).  Returns an
- * allocated string or NULL (no memory). */
-char *pager_text_prepare(const char *in, unsigned flags, size_t max_chars);
+ * trimmed and empty lines dropped; then (flags) transliterated through tr
+ * (ICU: readable ASCII from any script, pagegate/translit.h) and/or
+ * joined.  Invalid UTF-8 becomes U+FFFD ('?' in ASCII).  Nothing is cut
+ * (pager_text_fit).  *out is allocated.  PG_ERR_NOMEM; PG_ERR_INVAL when
+ * ASCII is asked without a transliterator. */
+pg_err pager_text_prepare(const char *in, unsigned flags, struct pg_translit *tr,
+			  char **out);
+
+/* A gateway's measure of the text s[0..len): what its limit counts. */
+typedef size_t (*pager_cost_fn)(const char *s, size_t len);
+/* Characters (code points): WCTP's and TAP's unit. */
+size_t pager_cost_chars(const char *s, size_t len);
+
+/* What a page must fit: the device's screen in characters and the
+ * gateway's limit in its own unit. */
+struct pager_limits {
+	size_t max_chars;            /* 0 = no limit */
+	pager_cost_fn cost;          /* NULL = characters */
+	size_t max_cost;             /* 0 = no limit */
+	bool ascii;                  /* 7-bit: the cut is marked "..." not "…" */
+};
+/* A copy of text cut to fit l: at the end of the last word that fits
+ * together with the mark (else at a blank among the last 16 characters,
+ * else between two characters, never inside one), no separator left
+ * dangling, then the mark ("…" or "...").  Text that fits is copied
+ * whole.  recut: text was sent and refused as too long (l has the
+ * shorter limit): a mark of an earlier cut at its end is dropped first,
+ * and the result is always marked.  NULL when out of memory. */
+char *pager_text_fit(const char *text, const struct pager_limits *l, bool recut);
+/* The limit to cut to after a refusal for length of a text that measured
+ * sent: the first number in refusal (the server's "max 128") when it is
+ * below sent, else a quarter less than sent. */
+size_t pager_recut_limit(size_t sent, const char *refusal);
 /* Cuts the UTF-8 string s in place to at most max_chars characters,
  * never inside a multi-byte sequence.  Returns the new length in bytes. */
 size_t pager_utf8_truncate(char *s, size_t max_chars);
@@ -137,6 +171,13 @@ pg_err pager_snpp_read_reply(struct pager_snpp_rd *rd, int timeout_ms,
 			     int *code, char *text, size_t tlen);
 void pager_snpp_send(const struct pager_gw *gw, struct pg_job *jobs,
 		     char *const *texts, size_t n);
+/* What an SNPP gateway counts of a page text, as HylaFAX's hfaxd counts
+ * it (an upper bound for servers that count less): sent by MESS (one
+ * line of at most PAGER_SNPP_MESS_MAX bytes), its bytes; by DATA, the
+ * bytes of every line with its line break, the last line's included, and
+ * the dot that dot-stuffing adds to a line starting with '.'. */
+#define PAGER_SNPP_MESS_MAX 200
+size_t pager_snpp_cost(const char *s, size_t len);
 
 /* ---- WCTP 1.3 (pager_wctp.c, pager_wctp_poll.c) ---- */
 

@@ -15,15 +15,28 @@
  *             MESS <text> | DATA ... .     DATA for multi-line or long text
  *             SEND
  *             RESE                         after a failure inside the page
+ *             (LOGI again                  when RESE answered 220: hfaxd's
+ *                                          RESE starts the session over)
  *   QUIT
  *
  * Reply codes decide: 2xx ok (the SEND reply and the PAGE reply, which
  * carries hfaxd's job id, become the job's reply), 4xx temporary, 5xx
  * permanent; a broken connection, a timeout or a malformed reply is
- * temporary.  421 (and any failure to RESE) ends the session: the rest of
- * the jobs are temporary failures.  LEVE and SUBJ are optional in RFC 1861,
+ * temporary.  421 ends the session: the rest of the jobs are temporary
+ * failures (a RESE that fails opens a new session, below).  LEVE and SUBJ are optional in RFC 1861,
  * so "500/502 not implemented" to them is noted and the page goes on;
  * DATA refused that way falls back to MESS with the lines joined.
+ *
+ * Too long: texts come cut to fit the gateway's max_length as hfaxd
+ * counts (pager_snpp_cost).  A gateway that still refuses the text (or
+ * SEND) as too long ("550 Error, message too long; max 128 characters.")
+ * gets it once more in the same session, cut to the number its reply
+ * gives (else a quarter shorter).  A refusal of a DATA text may come
+ * before the server has read it all: hfaxd answers at the line that
+ * overflows and reads the rest of the text, "." included, as commands.
+ * So after any refusal RESE is answered only once the replies still owed
+ * for those lines are read (at most one per line sent); a session that
+ * cannot be brought back in step that way is closed and opened anew.
  */
 #include <errno.h>
 #include <poll.h>
@@ -39,7 +52,6 @@
 #include "pager_priv.h"
 
 #define MS_PER_S       1000
-#define MESS_MAX       200         /* longer single-line texts go by DATA */
 #define REPLY_LINES    100         /* most lines in one reply */
 #define CMD_MAX        (PAGER_SNPP_LINE_MAX + 16)
 #define SUBJ_MAX       120
@@ -52,6 +64,9 @@ struct session {
 	char why[PG_REPLY_MAX];      /* why it is dead */
 	int code;                    /* last reply */
 	char text[PG_REPLY_MAX / 2];       /* its final line, cleaned */
+	size_t owed;                 /* lines of a refused DATA text the server
+					may still read as commands */
+	bool logi_refused;           /* session_open: LOGI answered no */
 };
 
 int
@@ -242,12 +257,37 @@ outcome_of(int code)
 	return code / 100 == 2 ? PG_OUT_OK : code / 100 == 5 ? PG_OUT_PERM : PG_OUT_TEMP;
 }
 
+size_t
+pager_snpp_cost(const char *s, size_t len)
+{
+	size_t n = 0, i;
+	bool start = true;
+
+	if (!memchr(s, '\n', len) && len <= PAGER_SNPP_MESS_MAX)
+		return len;                     /* MESS */
+	for (i = 0; i < len; i++) {
+		if (start && s[i] == '.')
+			n++;                    /* dot-stuffed (hfaxd keeps it) */
+		start = s[i] == '\n';
+		n++;
+	}
+	return len > 0 && s[len - 1] == '\n' ? n : n + 1;   /* the last break */
+}
+
+static size_t
+bytes(const char *s, size_t len)
+{
+	(void)s;
+	return len;
+}
+
 /* RFC 1861 DATA: 354, the text's lines with dot-stuffing, ".". */
 static bool
 send_data(struct session *s, const char *text)
 {
 	struct pg_buf b;
 	const char *p = text, *nl;
+	size_t lines = 1;                       /* the "." */
 	bool ok;
 
 	if (!command(s, "DATA", "DATA"))
@@ -263,6 +303,7 @@ send_data(struct session *s, const char *text)
 			ok = pg_buf_add(&b, ".", 1) == PG_OK;
 		ok = ok && pg_buf_add(&b, p, (size_t)(nl - p)) == PG_OK &&
 		     pg_buf_add(&b, "\r\n", 2) == PG_OK;
+		lines++;
 	}
 	ok = ok && pg_buf_add(&b, ".\r\n", 3) == PG_OK;
 	if (!ok) {
@@ -273,24 +314,35 @@ send_data(struct session *s, const char *text)
 	}
 	ok = send_all(s, b.data, b.len) && reply(s);
 	pg_buf_free(&b);
+	s->owed = ok && s->code / 100 != 2 ? lines : 0;
 	return ok;
 }
 
-/* Joins the lines of text with " / " into dst (one SNPP command line). */
+/* Joins the lines of text with " / " into dst (one SNPP command line),
+ * cut to fit the gateway's max_length and the line. */
 static void
-one_line(char *dst, size_t n, const char *text)
+one_line(const struct pager_gw *gw, char *dst, size_t n, const char *text)
 {
-	size_t o = 0;
+	struct pager_limits lim = { .cost = bytes, .max_cost = n - 1, .ascii = gw->ascii };
+	struct pg_buf b;
+	char *fit;
 
-	for (; *text && o + 4 < n; text++) {
-		if (*text == '\n') {
-			memcpy(dst + o, " / ", 3);
-			o += 3;
-		} else if ((unsigned char)*text >= 0x20 && *text != 0x7f) {
-			dst[o++] = *text;
-		}
+	if (gw->max_length > 0 && (size_t)gw->max_length < lim.max_cost)
+		lim.max_cost = (size_t)gw->max_length;
+	pg_buf_init(&b, 64 * 1024);
+	for (; *text; text++) {
+		if (*text == '\n')
+			(void)pg_buf_adds(&b, " / ");
+		else if ((unsigned char)*text >= 0x20 && *text != 0x7f)
+			(void)pg_buf_add(&b, text, 1);
 	}
-	dst[o] = '\0';
+	if (pg_buf_adds(&b, "") == PG_OK && (fit = pager_text_fit(b.data, &lim, false))) {
+		snprintf(dst, n, "%s", fit);
+		free(fit);
+	} else {
+		dst[0] = '\0';
+	}
+	pg_buf_free(&b);
 	pager_utf8_truncate(dst, SIZE_MAX);
 }
 
@@ -301,15 +353,16 @@ send_text(struct session *s, const char *text)
 {
 	char line[PAGER_SNPP_LINE_MAX - 8];
 
-	if (strchr(text, '\n') || strlen(text) > MESS_MAX) {
+	if (strchr(text, '\n') || strlen(text) > PAGER_SNPP_MESS_MAX) {
 		if (!send_data(s, text))
 			return false;
 		if (s->code != 500 && s->code != 502)
 			return true;
 		pg_info("snpp %s: DATA not implemented (%d), using MESS", s->gw->name,
 			s->code);
+		s->owed = 0;
 	}
-	one_line(line, sizeof line, text);
+	one_line(s->gw, line, sizeof line, text);
 	return command(s, "MESS", "MESS %s", line);
 }
 
@@ -327,77 +380,217 @@ optional_ok(struct session *s, const char *what)
 	return false;
 }
 
-/* One page transaction.  Returns false when the session cannot go on. */
+/* LOGI with the gateway's credentials; s->code has the answer. */
 static bool
-page(struct session *s, struct pg_job *j, const char *text)
+login(struct session *s)
 {
-	char page_reply[PG_REPLY_MAX / 2], subj[SUBJ_MAX];
-	const char *step = "SITE";
-	bool started = false;
-	size_t i;
+	return s->gw->password ? command(s, "LOGI", "LOGI %s %s", s->gw->login, s->gw->password)
+			       : command(s, "LOGI", "LOGI %s", s->gw->login);
+}
 
-	for (i = 0; i < s->gw->n_site; i++) {
-		started = true;
-		if (!command(s, "SITE", "SITE %s", s->gw->site[i]))
-			goto dead;
-		if (s->code / 100 != 2)
-			goto refused;
-	}
-	step = "PAGE";
-	if (!command(s, "PAGE", "PAGE %s", j->address))
-		goto dead;
-	if (s->code / 100 != 2)
-		goto refused;
-	started = true;
-	snprintf(page_reply, sizeof page_reply, "%s", s->text);
-	if (j->urgency != PG_URG_ROUTINE) {
-		step = "LEVE";
-		if (!command(s, "LEVE", "LEVE 0"))
-			goto dead;
-		if (!optional_ok(s, "LEVE"))
-			goto refused;
-	}
-	if (j->subject && *j->subject) {
-		step = "SUBJ";
-		pg_text_oneline(subj, sizeof subj, j->subject, SIZE_MAX);
-		if (*subj && !command(s, "SUBJ", "SUBJ %s", subj))
-			goto dead;
-		if (*subj && !optional_ok(s, "SUBJ"))
-			goto refused;
-	}
-	step = "message text";
-	if (!send_text(s, text))
-		goto dead;
-	if (s->code / 100 != 2)
-		goto refused;
-	step = "SEND";
-	if (!command(s, "SEND", "SEND"))
-		goto dead;
-	if (s->code / 100 != 2)
-		goto refused;
-	pg_job_set(j, PG_OUT_OK, "%s [%s]", s->text, page_reply);
-	return !s->dead;
-
-refused:
-	if (s->code == 0)
-		pg_job_set(j, PG_OUT_PERM, "%s", s->text);   /* local refusal */
-	else
-		pg_job_set(j, outcome_of(s->code), "%s refused: %s", step, s->text);
-	if (s->dead)
+/* Connects, reads the greeting and logs in.  False with s->why, or with
+ * s->logi_refused and the refusal in s->code/s->text. */
+static bool
+session_open(struct session *s)
+{
+	s->dead = s->logi_refused = false;
+	s->owed = 0;
+	s->rd.len = 0;
+	s->rd.fd = pg_tcp_open(s->gw->host, s->gw->port, s->timeout_ms, PG_TCP_NONBLOCK,
+			       "SNPP gateway", NULL, NULL, s->why, sizeof s->why);
+	if (s->rd.fd < 0 || !reply(s))
 		return false;
-	if (started) {                      /* clear the half-built page */
-		if (!command(s, "RESE", "RESE"))
+	if (s->code / 100 != 2) {
+		snprintf(s->why, sizeof s->why, "SNPP gateway refused the session: %s", s->text);
+		return false;
+	}
+	if (s->gw->login) {
+		if (!login(s))
 			return false;
 		if (s->code / 100 != 2) {
-			snprintf(s->why, sizeof s->why, "RESE refused: %s", s->text);
-			s->dead = true;
+			snprintf(s->why, sizeof s->why, "LOGI refused: %s", s->text);
+			s->logi_refused = true;
 			return false;
 		}
 	}
 	return true;
-dead:
-	pg_job_set(j, PG_OUT_TEMP, "%s: %s", step, s->why);
+}
+
+/* QUIT (when the session is in step) and close. */
+static void
+session_close(struct session *s, bool quit)
+{
+	if (s->rd.fd < 0)
+		return;
+	if (quit && !s->dead && command(s, "QUIT", "QUIT") && s->code != 221)
+		pg_debug("snpp %s: QUIT answered %d", s->gw->name, s->code);
+	close(s->rd.fd);
+	s->rd.fd = -1;
+}
+
+/* Brings the session back in step after a refusal inside a page: RESE,
+ * whose answer is the first 2xx among the replies still owed for the
+ * lines of a refused DATA text (hfaxd reads them as commands and answers
+ * each), then LOGI again when RESE answered 220 (hfaxd's RESE starts the
+ * session over, login included).  False with s->why when that fails. */
+static bool
+reset(struct session *s)
+{
+	size_t owed = s->owed;
+
+	if (!command(s, "RESE", "RESE"))
+		return false;
+	while (s->code / 100 != 2 && !s->dead && owed > 0) {
+		pg_debug("snpp %s: reply owed for the refused text: %s", s->gw->name, s->text);
+		owed--;
+		if (!reply(s))
+			return false;
+	}
+	s->owed = 0;
+	if (s->dead || s->code / 100 != 2) {
+		snprintf(s->why, sizeof s->why, "out of step after a refusal (RESE answered "
+			 "\"%s\")", s->text);
+		return false;
+	}
+	if (s->code == 220 && s->gw->login) {
+		if (!login(s))
+			return false;
+		if (s->code / 100 != 2) {
+			snprintf(s->why, sizeof s->why, "LOGI after RESE refused: %s", s->text);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* True when the last reply refuses something for its length. */
+static bool
+too_long(const struct session *s)
+{
+	static const char *const words[] = { "too long", "too big", "too large", "exceed",
+					     "max", NULL };
+
+	if (s->code / 100 != 4 && s->code / 100 != 5)
+		return false;
+	for (size_t i = 0; words[i]; i++)
+		if (strcasestr(s->text, words[i]))
+			return true;
 	return false;
+}
+
+enum { T_OK, T_REFUSED, T_DEAD };
+
+/* One page transaction.  T_REFUSED with *step and *started (a page is
+ * half built: RESE); T_DEAD when the connection is unusable (s->why). */
+static int
+transaction(struct session *s, struct pg_job *j, const char *text, const char **step,
+	    bool *started, char *page_reply, size_t prlen)
+{
+	char subj[SUBJ_MAX];
+	size_t i;
+
+	*started = false;
+	*step = "SITE";
+	for (i = 0; i < s->gw->n_site; i++) {
+		*started = true;
+		if (!command(s, "SITE", "SITE %s", s->gw->site[i]))
+			return T_DEAD;
+		if (s->code / 100 != 2)
+			return T_REFUSED;
+	}
+	*step = "PAGE";
+	if (!command(s, "PAGE", "PAGE %s", j->address))
+		return T_DEAD;
+	if (s->code / 100 != 2)
+		return T_REFUSED;
+	*started = true;
+	snprintf(page_reply, prlen, "%s", s->text);
+	if (j->urgency != PG_URG_ROUTINE) {
+		*step = "LEVE";
+		if (!command(s, "LEVE", "LEVE 0"))
+			return T_DEAD;
+		if (!optional_ok(s, "LEVE"))
+			return T_REFUSED;
+	}
+	if (j->subject && *j->subject) {
+		*step = "SUBJ";
+		pg_text_oneline(subj, sizeof subj, j->subject, SIZE_MAX);
+		if (*subj && !command(s, "SUBJ", "SUBJ %s", subj))
+			return T_DEAD;
+		if (*subj && !optional_ok(s, "SUBJ"))
+			return T_REFUSED;
+	}
+	*step = "message text";
+	if (!send_text(s, text))
+		return T_DEAD;
+	if (s->code / 100 != 2)
+		return T_REFUSED;
+	*step = "SEND";
+	if (!command(s, "SEND", "SEND"))
+		return T_DEAD;
+	return s->code / 100 == 2 ? T_OK : T_REFUSED;
+}
+
+/* One page, sent once more cut shorter when the gateway refuses its text
+ * as too long.  Returns false when the session cannot go on (dead, and
+ * no new one could be opened). */
+static bool
+page(struct session *s, struct pg_job *j, const char *text)
+{
+	char page_reply[PG_REPLY_MAX / 2], *shorter = NULL, *cut;
+	const char *step;
+	bool started, retry, ok = true;
+	size_t sent;
+
+	for (;;) {
+		switch (transaction(s, j, text, &step, &started, page_reply, sizeof page_reply)) {
+		case T_OK:
+			pg_job_set(j, PG_OUT_OK, "%s [%s]", s->text, page_reply);
+			ok = !s->dead;
+			goto out;
+		case T_DEAD:
+			pg_job_set(j, PG_OUT_TEMP, "%s: %s", step, s->why);
+			ok = false;
+			goto out;
+		default:
+			break;
+		}
+		retry = !shorter && (!strcmp(step, "message text") || !strcmp(step, "SEND")) &&
+			too_long(s);
+		if (s->code == 0)
+			pg_job_set(j, PG_OUT_PERM, "%s", s->text);   /* local refusal */
+		else
+			pg_job_set(j, outcome_of(s->code), "%s refused: %s", step, s->text);
+		sent = pager_snpp_cost(text, strlen(text));
+		cut = retry ? pager_text_fit(text, &(struct pager_limits){ .cost = pager_snpp_cost,
+			.max_cost = pager_recut_limit(sent, s->text + 3), .ascii = s->gw->ascii },
+			true) : NULL;
+		if (s->dead) {
+			ok = false;
+			free(cut);
+			goto out;
+		}
+		if (started && !reset(s)) {         /* clear the half-built page */
+			pg_info("snpp %s: %s; opening a new session", s->gw->name, s->why);
+			session_close(s, false);
+			if (!session_open(s)) {
+				free(cut);
+				ok = false;
+				goto out;
+			}
+		}
+		if (!cut || !*cut) {
+			free(cut);
+			goto out;
+		}
+		pg_info("snpp %s: delivery %lld refused as too long (%zu bytes): sending it "
+			"again cut to %zu", s->gw->name, (long long)j->delivery_id, sent,
+			pager_snpp_cost(cut, strlen(cut)));
+		text = shorter = cut;
+	}
+out:
+	free(shorter);
+	return ok;
 }
 
 void
@@ -411,27 +604,13 @@ pager_snpp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 	s.gw = gw;
 	s.timeout_ms = (gw->timeout_s > 0 ? gw->timeout_s : PAGER_DEFAULT_TIMEOUT_S) *
 		       MS_PER_S;
-	s.rd.fd = pg_tcp_open(gw->host, gw->port, s.timeout_ms, PG_TCP_NONBLOCK,
-			      "SNPP gateway", NULL, NULL, s.why, sizeof s.why);
-	if (s.rd.fd < 0)
-		goto fail_rest;
-	if (!reply(&s))
-		goto fail_rest;
-	if (s.code / 100 != 2) {
-		snprintf(s.why, sizeof s.why, "SNPP gateway refused the session: %s", s.text);
-		goto fail_rest;
-	}
-	if (gw->login) {
-		bool ok = gw->password ? command(&s, "LOGI", "LOGI %s %s", gw->login, gw->password)
-				       : command(&s, "LOGI", "LOGI %s", gw->login);
-		if (!ok)
+	s.rd.fd = -1;
+	if (!session_open(&s)) {
+		if (!s.logi_refused)
 			goto fail_rest;
-		if (s.code / 100 != 2) {
-			for (; i < n; i++)
-				pg_job_set(&jobs[i], outcome_of(s.code), "LOGI refused: %s",
-					      s.text);
-			goto quit;
-		}
+		for (; i < n; i++)
+			pg_job_set(&jobs[i], outcome_of(s.code), "LOGI refused: %s", s.text);
+		goto quit;
 	}
 	for (; i < n; i++) {
 		if (!page(&s, &jobs[i], texts[i])) {
@@ -440,17 +619,11 @@ pager_snpp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 		}
 	}
 quit:
-	if (command(&s, "QUIT", "QUIT") && s.code != 221)
-		pg_debug("snpp %s: QUIT answered %d", gw->name, s.code);
-	close(s.rd.fd);
+	session_close(&s, true);
 	return;
 fail_rest:
 	pg_warn("snpp gateway %s (%s:%d): %s", gw->name, gw->host, gw->port, s.why);
 	for (; i < n; i++)
 		pg_job_set(&jobs[i], PG_OUT_TEMP, "not attempted: %s", s.why);
-	if (s.rd.fd >= 0) {
-		if (!s.dead)
-			(void)command(&s, "QUIT", "QUIT");
-		close(s.rd.fd);
-	}
+	session_close(&s, !s.dead && !s.logi_refused);
 }

@@ -24,7 +24,9 @@
  * ACK accepts the block (the page after its last block); NAK asks for the
  * block again (at most TAP_MAX_SENDS sends, then the page is a temporary
  * failure); RS rejects the page (permanent: "invalid pager id" and the
- * like) and the session goes on with the next; ESC EOT ends the session
+ * like) and the session goes on with the next, except that a page
+ * rejected for its length (TAP 1.8's "517 nnn Character Maximum, Message
+ * Rejected") goes once more, cut to nnn characters; ESC EOT ends the session
  * (the page and the rest are temporary failures).  The terminal's message
  * lines ("211 Page(s) sent") become the job's reply.  Input is masked to
  * 7 bits; everything sent is 7-bit ASCII (texts are transliterated by the
@@ -452,18 +454,30 @@ accepted:
 	}
 }
 
-/* Sends one page.  Returns false when the session cannot go on. */
+/* True when the terminal's message lines before an RS refuse the page
+ * for its length: TAP 1.8's "517 nnn Character Maximum, Message
+ * Rejected", or words to that effect.  *num is where the number the
+ * terminal gives may start. */
 static bool
-tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *blocks)
+refused_too_long(const char *msg, const char **num)
 {
-	size_t nb, b;
+	const char *c517 = strstr(msg, "517");
+
+	*num = c517 ? c517 + 3 : msg;
+	return c517 || strcasestr(msg, "too long") || strcasestr(msg, "maximum") ||
+	       strcasestr(msg, "exceed");
+}
+
+/* Sends the blocks of one page.  T_OK, T_RS (rejected: the session goes
+ * on) or T_DEAD (the session cannot go on; the job's outcome is set). */
+enum { T_OK, T_RS, T_DEAD };
+
+static int
+tap_blocks_send(struct tap *t, struct pg_job *j, struct pg_buf *blocks, size_t nb)
+{
+	size_t b;
 	int sends;
 
-	nb = pager_tap_blocks(j->address, text, t->gw->max_block, blocks, MAX_BLOCKS);
-	if (nb == 0) {
-		pg_job_set(j, PG_OUT_PERM, "page too long for TAP blocks");
-		return true;
-	}
 	msg_reset(t);
 	for (b = 0; b < nb; b++) {
 		for (sends = 0;; ) {
@@ -472,7 +486,7 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 					      "%s", b + 1, TAP_MAX_SENDS, msg_text(t));
 				snprintf(t->why, sizeof t->why, "TAP block refused %d times",
 					 TAP_MAX_SENDS);
-				return false;
+				return T_DEAD;
 			}
 			if (!tap_write(t, blocks[b].data, blocks[b].len))
 				goto dead;
@@ -483,14 +497,13 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 				pg_debug("tap %s: NAK for block %zu, sending again", t->gw->name, b + 1);
 				continue;
 			case R_RS:
-				pg_job_set(j, PG_OUT_PERM, "TAP page rejected: %s", msg_text(t));
-				return true;
+				return T_RS;
 			case R_EOT:
 				pg_job_set(j, PG_OUT_TEMP, "TAP terminal ended the session: %s",
 					      msg_text(t));
 				snprintf(t->why, sizeof t->why, "TAP terminal ended the session");
 				t->logout = false;
-				return false;
+				return T_DEAD;
 			case R_TIMEOUT:
 			case R_IO:
 				goto dead;
@@ -501,12 +514,55 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 next_block:
 		;
 	}
-	pg_job_set(j, PG_OUT_OK, "TAP accepted: %s", msg_text(t));
-	return true;
+	return T_OK;
 dead:
 	pg_job_set(j, PG_OUT_TEMP, "%s", t->why);
 	t->logout = false;
-	return false;
+	return T_DEAD;
+}
+
+/* Sends one page; a page rejected for its length goes once more, cut to
+ * the terminal's maximum (else a quarter shorter).  Returns false when
+ * the session cannot go on. */
+static bool
+tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *blocks)
+{
+	struct pager_limits lim = { .ascii = true };
+	char *shorter = NULL;
+	const char *num;
+	size_t nb;
+	bool ok = true;
+
+	for (;;) {
+		nb = pager_tap_blocks(j->address, text, t->gw->max_block, blocks, MAX_BLOCKS);
+		if (nb == 0) {
+			pg_job_set(j, PG_OUT_PERM, "page too long for TAP blocks");
+			break;
+		}
+		switch (tap_blocks_send(t, j, blocks, nb)) {
+		case T_OK:
+			pg_job_set(j, PG_OUT_OK, "TAP accepted: %s", msg_text(t));
+			goto out;
+		case T_DEAD:
+			ok = false;
+			goto out;
+		default:
+			break;
+		}
+		pg_job_set(j, PG_OUT_PERM, "TAP page rejected: %s", msg_text(t));
+		if (shorter || !refused_too_long(msg_text(t), &num))
+			break;
+		lim.max_cost = pager_recut_limit(strlen(text), num);
+		if (!(shorter = pager_text_fit(text, &lim, true)) || !*shorter)
+			break;
+		pg_info("tap %s: delivery %lld rejected as too long (%zu characters): sending "
+			"it again cut to %zu", t->gw->name, (long long)j->delivery_id,
+			strlen(text), strlen(shorter));
+		text = shorter;
+	}
+out:
+	free(shorter);
+	return ok;
 }
 
 /* EOT CR, then the terminal's ESC EOT (bounded; the pages are done). */

@@ -1,15 +1,20 @@
 /*
  * pager_text.c - pager texts: what a rendered template becomes before it
- * goes to a paging gateway (pager_priv.h).
+ * goes to a paging gateway, and how it is cut to fit (pager_priv.h).
  *
  * Pagers show 80-240 characters on a small screen, so the text is
  * squeezed: line ends normalised, controls and blank runs collapsed,
- * empty lines dropped, then cut to the device's max_length at a character
- * (preferably a word) boundary.  TAP carries 7-bit ASCII only, and some
- * SNPP gateways too ("ascii = true"): there Latin letters lose their
- * accents (é -> e, ß -> ss, Æ -> AE), common punctuation becomes its ASCII
- * look-alike (“ ” -> ", – — -> -, … -> ...), the euro sign becomes EUR,
- * and every other character becomes '?'.
+ * empty lines dropped.  TAP carries 7-bit ASCII only, and some SNPP and
+ * WCTP gateways too ("ascii = true"): there the text goes through ICU's
+ * transliterator (pagegate/translit.h: Greek, Chinese, Lithuanian,
+ * Vietnamese become readable Latin letters) and is squeezed again.
+ *
+ * Then it is cut to fit twice over: the device's characters (its screen)
+ * and the gateway's limit in the unit the gateway counts (SNPP: bytes on
+ * the wire, pager_snpp_cost; WCTP and TAP: characters).  The cut falls
+ * where a word ends (else at a blank among the last 16 characters, else
+ * between two characters, never inside one) and ends with a mark that
+ * shows it was cut: "…", or "..." on 7-bit gateways.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,50 +26,9 @@
 #define WORD_LOOKBACK 16            /* characters searched for a word break */
 #define REPLACEMENT   0xFFFD
 #define JOINER        " / "
-
-/* ASCII look-alikes, by code point (sorted). */
-static const struct translit { uint32_t cp; const char *s; } translit[] = {
-	{ 0x00A0, " " }, { 0x00A1, "!" }, { 0x00A2, "c" }, { 0x00A3, "GBP" },
-	{ 0x00A5, "JPY" }, { 0x00A7, "S" }, { 0x00A9, "(c)" }, { 0x00AB, "\"" },
-	{ 0x00AD, "-" }, { 0x00AE, "(R)" }, { 0x00B0, " deg" }, { 0x00B1, "+/-" },
-	{ 0x00B2, "2" }, { 0x00B3, "3" }, { 0x00B5, "u" }, { 0x00B7, "." },
-	{ 0x00B9, "1" }, { 0x00BB, "\"" }, { 0x00BC, "1/4" }, { 0x00BD, "1/2" },
-	{ 0x00BE, "3/4" }, { 0x00BF, "?" },
-	{ 0x00C0, "A" }, { 0x00C1, "A" }, { 0x00C2, "A" }, { 0x00C3, "A" },
-	{ 0x00C4, "A" }, { 0x00C5, "A" }, { 0x00C6, "AE" }, { 0x00C7, "C" },
-	{ 0x00C8, "E" }, { 0x00C9, "E" }, { 0x00CA, "E" }, { 0x00CB, "E" },
-	{ 0x00CC, "I" }, { 0x00CD, "I" }, { 0x00CE, "I" }, { 0x00CF, "I" },
-	{ 0x00D0, "D" }, { 0x00D1, "N" }, { 0x00D2, "O" }, { 0x00D3, "O" },
-	{ 0x00D4, "O" }, { 0x00D5, "O" }, { 0x00D6, "O" }, { 0x00D7, "x" },
-	{ 0x00D8, "O" }, { 0x00D9, "U" }, { 0x00DA, "U" }, { 0x00DB, "U" },
-	{ 0x00DC, "U" }, { 0x00DD, "Y" }, { 0x00DE, "TH" }, { 0x00DF, "ss" },
-	{ 0x00E0, "a" }, { 0x00E1, "a" }, { 0x00E2, "a" }, { 0x00E3, "a" },
-	{ 0x00E4, "a" }, { 0x00E5, "a" }, { 0x00E6, "ae" }, { 0x00E7, "c" },
-	{ 0x00E8, "e" }, { 0x00E9, "e" }, { 0x00EA, "e" }, { 0x00EB, "e" },
-	{ 0x00EC, "i" }, { 0x00ED, "i" }, { 0x00EE, "i" }, { 0x00EF, "i" },
-	{ 0x00F0, "d" }, { 0x00F1, "n" }, { 0x00F2, "o" }, { 0x00F3, "o" },
-	{ 0x00F4, "o" }, { 0x00F5, "o" }, { 0x00F6, "o" }, { 0x00F7, "/" },
-	{ 0x00F8, "o" }, { 0x00F9, "u" }, { 0x00FA, "u" }, { 0x00FB, "u" },
-	{ 0x00FC, "u" }, { 0x00FD, "y" }, { 0x00FE, "th" }, { 0x00FF, "y" },
-	{ 0x0106, "C" }, { 0x0107, "c" }, { 0x010C, "C" }, { 0x010D, "c" },
-	{ 0x010E, "D" }, { 0x010F, "d" }, { 0x0110, "D" }, { 0x0111, "d" },
-	{ 0x0118, "E" }, { 0x0119, "e" }, { 0x011A, "E" }, { 0x011B, "e" },
-	{ 0x011E, "G" }, { 0x011F, "g" }, { 0x0130, "I" }, { 0x0131, "i" },
-	{ 0x0141, "L" }, { 0x0142, "l" }, { 0x0143, "N" }, { 0x0144, "n" },
-	{ 0x0147, "N" }, { 0x0148, "n" }, { 0x0150, "O" }, { 0x0151, "o" },
-	{ 0x0152, "OE" }, { 0x0153, "oe" }, { 0x0158, "R" }, { 0x0159, "r" },
-	{ 0x015A, "S" }, { 0x015B, "s" }, { 0x015E, "S" }, { 0x015F, "s" },
-	{ 0x0160, "S" }, { 0x0161, "s" }, { 0x0162, "T" }, { 0x0163, "t" },
-	{ 0x0164, "T" }, { 0x0165, "t" }, { 0x016E, "U" }, { 0x016F, "u" },
-	{ 0x0170, "U" }, { 0x0171, "u" }, { 0x0178, "Y" }, { 0x0179, "Z" },
-	{ 0x017A, "z" }, { 0x017B, "Z" }, { 0x017C, "z" }, { 0x017D, "Z" },
-	{ 0x017E, "z" },
-	{ 0x2010, "-" }, { 0x2011, "-" }, { 0x2012, "-" }, { 0x2013, "-" },
-	{ 0x2014, "-" }, { 0x2015, "-" }, { 0x2018, "'" }, { 0x2019, "'" },
-	{ 0x201A, "'" }, { 0x201C, "\"" }, { 0x201D, "\"" }, { 0x201E, "\"" },
-	{ 0x2022, "*" }, { 0x2026, "..." }, { 0x2032, "'" }, { 0x2033, "\"" },
-	{ 0x20AC, "EUR" }, { 0x2122, "TM" },
-};
+#define MARK_UTF8     "\xe2\x80\xa6"   /* U+2026 HORIZONTAL ELLIPSIS */
+#define MARK_ASCII    "..."
+#define RECUT_DIVISOR 4             /* no number in the refusal: a quarter less */
 
 /* Decodes one UTF-8 sequence at s (NUL-terminated): sets *cp (REPLACEMENT
  * for an invalid, overlong or surrogate sequence) and returns the bytes
@@ -126,23 +90,6 @@ utf8_put(struct pg_buf *b, uint32_t c)
 	return pg_buf_add(b, o, n);
 }
 
-static const char *
-ascii_of(uint32_t c)
-{
-	size_t lo = 0, hi = sizeof translit / sizeof translit[0];
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (translit[mid].cp == c)
-			return translit[mid].s;
-		if (translit[mid].cp < c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return "?";
-}
-
 size_t
 pager_utf8_chars(const char *s)
 {
@@ -199,59 +146,31 @@ flush_line(struct pg_buf *out, struct pg_buf *line, bool one_line)
 	return e;
 }
 
-/* Cuts out (UTF-8) to max_chars: where a word ends when the cut falls
- * just before a blank, else at a blank among the last WORD_LOOKBACK
- * characters when there is one, else at the character limit. */
-static void
-cut(struct pg_buf *out, size_t max_chars)
+/* The squeeze of in into out: line ends normalised, controls and blank
+ * runs become one space, lines trimmed, empty lines dropped, lines joined
+ * with " / " when one_line.  Invalid UTF-8 becomes U+FFFD, or '?' when
+ * qmark (text bound for the transliterator). */
+static pg_err
+squeeze(const char *in, bool one_line, bool qmark, struct pg_buf *out)
 {
-	size_t len, i, chars = 0;
-	char next;
-
-	if (pager_utf8_chars(out->data) <= max_chars)
-		return;
-	for (len = 0, i = 0; out->data[len]; len++)     /* byte offset of the cut */
-		if (((unsigned char)out->data[len] & 0xC0) != 0x80 && i++ == max_chars)
-			break;
-	next = out->data[len];
-	if (next != ' ' && next != '\n') {
-		for (i = len; i > 0 && chars < WORD_LOOKBACK; i--) {
-			char c = out->data[i - 1];
-			if (c == ' ' || c == '\n') {
-				len = i - 1;
-				break;
-			}
-			if (((unsigned char)c & 0xC0) != 0x80)
-				chars++;
-		}
-	}
-	/* no dangling separator at the end */
-	while (len > 0 && (out->data[len - 1] == ' ' || out->data[len - 1] == '\n' ||
-			   out->data[len - 1] == '/'))
-		len--;
-	out->data[len] = '\0';
-	out->len = len;
-}
-
-char *
-pager_text_prepare(const char *in, unsigned flags, size_t max_chars)
-{
-	const unsigned char *p = (const unsigned char *)(in ? in : "");
-	bool ascii = flags & PAGER_TEXT_ASCII, one = flags & PAGER_TEXT_ONE_LINE;
-	struct pg_buf out, line;
+	const unsigned char *p = (const unsigned char *)in;
+	struct pg_buf line;
 	uint32_t c;
+	size_t n;
 	pg_err e = PG_OK;
 
-	pg_buf_init(&out, 1u << 20);
 	pg_buf_init(&line, 1u << 20);
-	if (pg_buf_adds(&out, "") || pg_buf_adds(&line, ""))
-		goto fail;
+	if (pg_buf_adds(out, "") || pg_buf_adds(&line, "")) {
+		pg_buf_free(&line);
+		return PG_ERR_NOMEM;
+	}
 	while (*p && !e) {
-		p += utf8_decode(p, &c);
+		n = utf8_decode(p, &c);
+		p += n;
 		if (c == '\r' && *p == '\n')
 			continue;               /* CRLF: the LF ends the line */
 		if (c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029 || c == 0x85) {
-			e = flush_line(&out, &line, one);
+			e = flush_line(out, &line, one_line);
 			continue;
 		}
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xA0) || c == 0xA0 ||
@@ -260,22 +179,161 @@ pager_text_prepare(const char *in, unsigned flags, size_t max_chars)
 				e = pg_buf_add(&line, " ", 1);
 			continue;
 		}
-		if (c < 0x80)
+		if (c == REPLACEMENT && qmark)
+			e = pg_buf_add(&line, "?", 1);
+		else if (c < 0x80)
 			e = pg_buf_add(&line, p - 1, 1);
-		else if (ascii)
-			e = pg_buf_adds(&line, ascii_of(c));
 		else
 			e = utf8_put(&line, c);
 	}
 	if (!e)
-		e = flush_line(&out, &line, one);
+		e = flush_line(out, &line, one_line);
 	pg_buf_free(&line);
-	if (e)
-		goto fail;
-	cut(&out, max_chars);
-	return pg_buf_steal(&out);
-fail:
-	pg_buf_free(&line);
+	return e;
+}
+
+pg_err
+pager_text_prepare(const char *in, unsigned flags, struct pg_translit *tr, char **out)
+{
+	bool ascii = flags & PAGER_TEXT_ASCII, one = flags & PAGER_TEXT_ONE_LINE;
+	struct pg_buf a, b;
+	pg_err e;
+
+	*out = NULL;
+	if (ascii && !tr)
+		return PG_ERR_INVAL;
+	pg_buf_init(&a, 1u << 20);
+	pg_buf_init(&b, 4u << 20);
+	e = squeeze(in ? in : "", one, ascii, &a);
+	if (!e && ascii) {
+		/* ICU spells the text in ASCII; its spelling may bring blank
+		 * runs back ("(fire) (fire)"), so it is squeezed again */
+		e = pg_buf_adds(&b, "");
+		if (!e)
+			e = pg_translit_ascii(tr, a.data, &b);
+		pg_buf_reset(&a);
+		if (!e)
+			e = squeeze(b.data, one, true, &a);
+	}
+	pg_buf_free(&b);
+	if (e) {
+		pg_buf_free(&a);
+		return e == PG_ERR_INVAL || e == PG_ERR_TOOBIG ? e : PG_ERR_NOMEM;
+	}
+	*out = pg_buf_steal(&a);
+	return *out ? PG_OK : PG_ERR_NOMEM;
+}
+
+size_t
+pager_cost_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Whether s[0..len) followed by mark fits both limits; tmp is scratch. */
+static bool
+fits(const char *s, size_t len, const char *mark, const struct pager_limits *l,
+     struct pg_buf *tmp)
+{
+	size_t ml = strlen(mark);
+
+	if (l->max_chars &&
+	    pager_cost_chars(s, len) + pager_cost_chars(mark, ml) > l->max_chars)
+		return false;
+	if (!l->max_cost)
+		return true;
+	pg_buf_reset(tmp);
+	if (pg_buf_add(tmp, s, len) || pg_buf_add(tmp, mark, ml))
+		return false;
+	return (l->cost ? l->cost : pager_cost_chars)(tmp->data, tmp->len) <= l->max_cost;
+}
+
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\n';
+}
+
+char *
+pager_text_fit(const char *text, const struct pager_limits *l, bool recut)
+{
+	const char *mark = l->ascii ? MARK_ASCII : MARK_UTF8;
+	size_t len = strlen(text), ml = strlen(mark), lo, hi, k, cut, i, chars;
+	size_t *offs = NULL, nch = 0;
+	struct pg_buf tmp, out;
+	char *r = NULL;
+
+	pg_buf_init(&tmp, 4u << 20);
+	pg_buf_init(&out, 4u << 20);
+	if (recut && len >= ml && !memcmp(text + len - ml, mark, ml))
+		len -= ml;                      /* our mark from the cut before */
+	if (!recut && fits(text, len, "", l, &tmp)) {
+		r = strdup(text);
+		goto out;
+	}
+	/* the character starts: the cut never falls inside one */
+	if (!(offs = malloc((len + 1) * sizeof *offs)))
+		goto out;
+	for (i = 0; i < len; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			offs[nch++] = i;
+	offs[nch] = len;
+	if (!fits(text, 0, mark, l, &tmp)) {
+		mark = "";                      /* limits too small for the mark */
+		ml = 0;
+	}
+	/* the most characters that fit with the mark (the measures grow
+	 * with the text) */
+	for (lo = 0, hi = nch; lo < hi; ) {
+		k = (lo + hi + 1) / 2;
+		if (fits(text, offs[k], mark, l, &tmp))
+			lo = k;
+		else
+			hi = k - 1;
+	}
+	cut = offs[lo];
+	/* where a word ends: just before a blank, else at a blank among the
+	 * last WORD_LOOKBACK characters */
+	if (cut < len && !blank(text[cut]))
+		for (i = cut, chars = 0; i > 0 && chars < WORD_LOOKBACK; i--) {
+			if (blank(text[i - 1])) {
+				cut = i - 1;
+				break;
+			}
+			if (((unsigned char)text[i - 1] & 0xC0) != 0x80)
+				chars++;
+		}
+	/* no dangling separator before the mark */
+	while (cut > 0 && (blank(text[cut - 1]) || text[cut - 1] == '/'))
+		cut--;
+	if (pg_buf_add(&out, text, cut) || pg_buf_add(&out, mark, ml) || pg_buf_adds(&out, ""))
+		goto out;
+	r = pg_buf_steal(&out);
+out:
+	free(offs);
+	pg_buf_free(&tmp);
 	pg_buf_free(&out);
-	return NULL;
+	return r;
+}
+
+size_t
+pager_recut_limit(size_t sent, const char *refusal)
+{
+	const char *p = refusal ? refusal : "";
+	unsigned long n = 0;
+
+	while (*p && (*p < '0' || *p > '9'))
+		p++;
+	if (*p) {
+		char *end;
+		n = strtoul(p, &end, 10);
+	}
+	if (n > 0 && n < sent)
+		return (size_t)n;
+	return sent > 1 ? sent - (sent / RECUT_DIVISOR ? sent / RECUT_DIVISOR : 1) : 0;
 }

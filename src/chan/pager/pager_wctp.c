@@ -8,6 +8,10 @@
  * wctp-Confirmation holding wctp-Success or wctp-Failure; its code decides
  * (pager_wctp_code_outcome).  Anything that is not a well-formed
  * confirmation is a temporary failure whose reply says what was wrong.
+ * The carrier's limit counts the characters of wctp-Alphanumeric (its
+ * text, not the XML that carries it); a page refused with 411 (message
+ * exceeds allowable length) goes once more, cut to the length the
+ * carrier's text names, else a quarter shorter.
  *
  * Responses are hostile: parsed without network access, without loading
  * external DTDs and without entity substitution, bounded to 64 KiB, and
@@ -378,6 +382,7 @@ pager_wctp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 {
 	CURL *c = curl_easy_init();
 	struct pg_buf xml, resp;
+	struct pager_limits lim = { .ascii = gw->ascii };
 	char why[PG_REPLY_MAX];
 	long st;
 	size_t i = 0;
@@ -390,23 +395,41 @@ pager_wctp_send(const struct pager_gw *gw, struct pg_job *jobs, char *const *tex
 		goto fail_rest;
 	}
 	for (; i < n; i++) {
-		pg_buf_reset(&xml);
-		e = pager_wctp_build_submit(gw, jobs[i].address, texts[i], jobs[i].delivery_id,
-					    jobs[i].urgency, pg_now_ms(),
-					    reply_to ? reply_to[i] : NULL, &xml);
-		if (e) {
-			pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP,
-				      "cannot build the WCTP request: %s", pg_strerror(e));
-			continue;
-		}
-		if (pager_wctp_post(c, gw, xml.data, xml.len, &resp, &st, NULL, why,
-				    sizeof why) != PG_OK)
-			goto fail_rest;
-		jobs[i].outcome = pager_wctp_judge(resp.data ? resp.data : "", resp.len, st,
-						   jobs[i].reply, sizeof jobs[i].reply);
-		if (jobs[i].outcome != PG_OUT_OK)
+		const char *text = texts[i];
+		char *shorter = NULL;
+
+		for (;;) {
+			pg_buf_reset(&xml);
+			e = pager_wctp_build_submit(gw, jobs[i].address, text, jobs[i].delivery_id,
+						    jobs[i].urgency, pg_now_ms(),
+						    reply_to ? reply_to[i] : NULL, &xml);
+			if (e) {
+				pg_job_set(&jobs[i], e == PG_ERR_INVAL ? PG_OUT_PERM : PG_OUT_TEMP,
+					   "cannot build the WCTP request: %s", pg_strerror(e));
+				break;
+			}
+			if (pager_wctp_post(c, gw, xml.data, xml.len, &resp, &st, NULL, why,
+					    sizeof why) != PG_OK) {
+				free(shorter);
+				goto fail_rest;
+			}
+			jobs[i].outcome = pager_wctp_judge(resp.data ? resp.data : "", resp.len,
+							   st, jobs[i].reply, sizeof jobs[i].reply);
+			if (jobs[i].outcome == PG_OUT_OK)
+				break;
 			pg_info("wctp %s: delivery %lld: %s", gw->name,
 				(long long)jobs[i].delivery_id, jobs[i].reply);
+			/* 411: the message exceeds the allowable length; once
+			 * more, cut to the length the carrier names (else a
+			 * quarter shorter) */
+			if (shorter || strncmp(jobs[i].reply, "WCTP 411", 8) != 0)
+				break;
+			lim.max_cost = pager_recut_limit(pager_utf8_chars(text), jobs[i].reply + 8);
+			if (!(shorter = pager_text_fit(text, &lim, true)) || !*shorter)
+				break;
+			text = shorter;
+		}
+		free(shorter);
 	}
 	goto out;
 fail_rest:
