@@ -69,6 +69,18 @@ export async function refresh() {
   let r;
   try { r = (await get('/v1/board?view=needs&limit=200')).body; } catch { return; }
   if (!A.on || !r || seq !== A.seq) return;       // a newer answer is coming
+  take(r);
+}
+
+// The board fetched the same list (GET /v1/board?view=needs&limit=200).
+export function fromBoard(r) {
+  if (!A.on) return;
+  clearTimeout(A.timer);
+  A.seq++;                                        // an older fetch of ours is stale now
+  take(r);
+}
+
+function take(r) {
   const rows = r.messages || [];
   A.needs = rows.length;
   A.more = !!r.more;

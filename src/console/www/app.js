@@ -4,9 +4,9 @@
 
 import { get, post, del, setCsrf, whenSignedOut } from './api.js';
 import { initTake, refreshAll, pop, submit, focusClient, takeWaiting, messageChanged, clearTake } from './take.js';
-import { initBoard, showBoard, hideBoard, boardChanged, boardKey, clearBoard, boardOrder, refresh as refreshBoard } from './board.js';
+import { initBoard, showBoard, hideBoard, boardChanged, boardKey, clearBoard, boardOrder, feedsAlarm, refresh as refreshBoard } from './board.js';
 import { initMessage, showMessage, hideMessage, messageScreenChanged, messageAttentionChanged, messageKey, clearMessage } from './message.js';
-import { initAlarm, startAlarm, stopAlarm, alarmChanged, attention, refresh as refreshAlarm } from './alarm.js';
+import { initAlarm, startAlarm, stopAlarm, alarmChanged, attention, fromBoard, refresh as refreshAlarm } from './alarm.js';
 import { silence, actionPanel } from './actions.js';
 import { $ } from './fmt.js';
 
@@ -183,7 +183,7 @@ function startStream() {
     messageChanged(id);
     boardChanged(id);
     messageScreenChanged(id);
-    alarmChanged(id);
+    if (!feedsAlarm()) alarmChanged(id);   // else the board's fetch serves the alarm too
   });
   es.addEventListener('reset', () => everything());
   es.addEventListener('error', () => {
@@ -277,7 +277,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   initTake();
   const panel = actionPanel();           // one, on the board or the message screen
-  initBoard({ open: (id) => go.message(id), panel });
+  initBoard({ open: (id) => go.message(id), needs: fromBoard, panel });
   initMessage({
     panel,
     back: () => go.board(), open: (id, replace) => go.message(id, replace),

@@ -35,7 +35,7 @@ const B = {
   error: '',
 };
 let panel = null;
-let hooks = { open: () => {} };
+let hooks = { open: () => {}, needs: () => {} };
 
 // ---------------------------------------------------------------- setup
 
@@ -165,14 +165,22 @@ export function refresh(mode = 'now') {
   return B.running;
 }
 
+// The board shows what the alarm listens to (Needs a human, no search):
+// its answer serves both (app.js then asks the alarm for nothing more).
+export function feedsAlarm() {
+  return B.shown && B.view === 'needs' && !Object.values(B.filters).some(Boolean);
+}
+
 async function load(mode) {
   let r = null;
+  const plain = feedsAlarm();
   try {
     r = (await get(query())).body || { messages: [] };
     B.error = '';
   } catch (e) {
     B.error = e.status === 400 ? e.message : `Could not load the board: ${e.message}`;
   }
+  if (r && plain) hooks.needs(r);
   if (!B.shown && mode === 'live') return;
   if (!r) { renderError(); return; }
   if (mode === 'live' && paused()) {
