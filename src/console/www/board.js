@@ -81,8 +81,7 @@ export function initBoard(h) {
     const tr = e.target.closest('tr[data-id]');
     if (tr) hooks.open(Number(tr.dataset.id));
   });
-  // Leaving a field of the board ends the pause only for what comes next;
-  // what is waiting stays behind its button until asked for.
+  // ages and "next in" tick on their own (text only, nothing fetched)
   setInterval(tickTimes, 15000);
 }
 
@@ -127,9 +126,7 @@ export function boardChanged() {
 function paused() {
   if (B.selected.size) return true;
   const a = document.activeElement;
-  if (!a || !$('board').contains(a)) return false;
-  return a.tagName === 'SELECT' || a.tagName === 'TEXTAREA'
-    || (a.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit'].includes(a.type));
+  return !!a && $('board').contains(a) && inField(a);
 }
 
 function query() {
@@ -174,13 +171,15 @@ export function feedsAlarm() {
 async function load(mode) {
   let r = null;
   const plain = feedsAlarm();
+  const asked = query();
   try {
-    r = (await get(query())).body || { messages: [] };
+    r = (await get(asked)).body || { messages: [] };
     B.error = '';
   } catch (e) {
     B.error = e.status === 400 ? e.message : `Could not load the board: ${e.message}`;
   }
   if (r && plain) hooks.needs(r);
+  if (asked !== query()) return;          // the view or search changed: that fetch comes next
   if (!B.shown && mode === 'live') return;
   if (!r) { renderError(); return; }
   if (mode === 'live' && paused()) {
