@@ -130,3 +130,35 @@ pg_translit_ascii(struct pg_translit *t, const char *utf8, struct pg_buf *out)
 	free(u);
 	return err;
 }
+
+pg_err
+pg_fold_case(const char *utf8, size_t n, struct pg_buf *out)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	UChar *u, *f;
+	int32_t len = 0, flen = 0, cap, olen = 0;
+	char *o;
+	pg_err err;
+
+	if (!pg_utf8_valid(utf8, n))
+		return PG_ERR_INVAL;
+	if (n > (size_t)INT32_MAX / 4)
+		return PG_ERR_TOOBIG;
+	cap = (int32_t)n * 3 + 1;                /* folding may lengthen (ß -> ss) */
+	u = malloc(((size_t)n + 1) * sizeof *u);
+	f = malloc((size_t)cap * sizeof *f);
+	o = malloc((size_t)cap * 3 + 1);
+	err = u && f && o ? PG_OK : PG_ERR_NOMEM;
+	if (!err) {
+		u_strFromUTF8(u, (int32_t)n + 1, &len, utf8, (int32_t)n, &e);
+		if (U_SUCCESS(e))
+			flen = u_strFoldCase(f, cap, u, len, U_FOLD_CASE_DEFAULT, &e);
+		if (U_SUCCESS(e))
+			u_strToUTF8(o, cap * 3 + 1, &olen, f, flen, &e);
+		err = U_FAILURE(e) ? PG_ERR_NOMEM : pg_buf_add(out, o, (size_t)olen);
+	}
+	free(u);
+	free(f);
+	free(o);
+	return err;
+}

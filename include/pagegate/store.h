@@ -105,12 +105,14 @@ struct pg_message_full {
 /* What the console's board shows (pg_list_filter.view). */
 enum pg_list_view {
 	PG_VIEW_ALL = 0,     /* every message (the other filters apply) */
-	PG_VIEW_NEEDS,       /* needs a human: not acknowledged and (its
-				escalation active or run out, or a failed
-				delivery, or an emergency or dispatch of the
-				last 24 hours not delivered); most urgent
-				first (dispatch/emergency, urgent, routine),
-				then oldest first */
+	PG_VIEW_NEEDS,       /* needs a human: not acknowledged, not
+				cancelled by an operator (unless escalated
+				or resent since), and (its escalation active
+				or run out, or a delivery failed and not
+				resent since, or an emergency or dispatch
+				of the last 24 hours not delivered); most
+				urgent first (dispatch/emergency, urgent,
+				routine), then oldest first */
 	PG_VIEW_ESCALATING,  /* escalation active */
 	PG_VIEW_HELD,        /* message state held */
 	PG_VIEW_WAITING,     /* message state waiting (check-in mailbox) */
@@ -130,9 +132,12 @@ struct pg_list_filter {
 	 * unacknowledged are ignored): */
 	enum pg_list_view view;
 	const char *q;               /* NULL = any: a part of the client id,
-					of the caller's name (ASCII letters in
-					any case) or of the caller's phone's
-					digits (q's own digits) */
+					of the caller's name (in any case) or
+					of the caller's phone's digits (q's own
+					digits) */
+	const char *q_clients;       /* NULL = none: ids of clients, comma-
+					separated, that q matches too (by the
+					name the configuration gives them) */
 	int64_t until_ms;            /* 0 = any; received_ms < until */
 	int64_t id;                  /* 0 = any; this message only */
 };

@@ -9,6 +9,9 @@
  * (emoji, some symbols) is spelled by its Unicode name in parentheses
  * ("(fire)"), so nothing reaches a pager as '?'.
  *
+ * pg_fold_case, ICU's case folding, sits here too: the other use of ICU
+ * on plain text.
+ *
  * A struct pg_translit holds the compiled transliterator (opening one
  * costs ~12 ms; each use clones it, ~4 us).  Safe to use from several
  * threads at once.
@@ -30,5 +33,11 @@ void pg_translit_free(struct pg_translit *t);
  * printable ASCII plus the \n \r \t it had.  PG_ERR_NOMEM, PG_ERR_TOOBIG
  * (out's bound), PG_ERR_INVAL (not UTF-8). */
 pg_err pg_translit_ascii(struct pg_translit *t, const char *utf8, struct pg_buf *out);
+
+/* Appends utf8 (valid UTF-8, n bytes) case-folded to out (ICU's full
+ * case folding: "ØRJAN" and "ørjan" both give "ørjan", "STRASSE" and
+ * "Straße" both "strasse"), for matching text in any case.  PG_ERR_INVAL
+ * (not UTF-8), PG_ERR_NOMEM, PG_ERR_TOOBIG (out's bound). */
+pg_err pg_fold_case(const char *utf8, size_t n, struct pg_buf *out);
 
 #endif

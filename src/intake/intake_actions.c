@@ -122,6 +122,21 @@ intake__do_note(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 	return ret;
 }
 
+void
+intake__who(char *who, size_t n, const char *by, const char *op_name)
+{
+	if (by && by[0])
+		snprintf(who, n, "%s (operator %s)", by, op_name);
+	else
+		snprintf(who, n, "operator %s", op_name);
+}
+
+const char *
+intake__via(const struct intake_req *r)
+{
+	return r->sid[0] ? "console" : "api";
+}
+
 /* True when message m's console alarm is on: flagged unacknowledged and
  * not silenced since (the last "silenced" event after the last
  * "unacknowledged" one).  Sets *by to who silenced it. */
@@ -317,10 +332,7 @@ intake__do_bulk(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 		json_decref(j);
 		return ret;
 	}
-	if (by && by[0])
-		snprintf(who, sizeof who, "%s (operator %s)", by, r->op->name);
-	else
-		snprintf(who, sizeof who, "operator %s", r->op->name);
+	intake__who(who, sizeof who, by, r->op->name);
 	if (!(results = json_array())) {
 		json_decref(j);
 		return MHD_NO;
@@ -328,7 +340,7 @@ intake__do_bulk(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 	json_array_foreach(ids, i, v) {
 		int64_t mid = json_integer_value(v);
 		pg_err e = note ? add_note(h, mid, r->op->name, text) :
-			h->ctx->ack ? pg_ack_message(h->ctx->ack, mid, 0, "api", who, &already) :
+			h->ctx->ack ? pg_ack_message(h->ctx->ack, mid, 0, intake__via(r), who, &already) :
 			PG_ERR_SHUTDOWN;
 
 		bulk_result(results, (json_int_t)mid, e);

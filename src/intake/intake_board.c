@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "intake_priv.h"
+#include "pagegate/translit.h"
 #include "pagegate/util.h"
 
 #define BOARD_DEFAULT  100
@@ -88,6 +89,29 @@ escalation(const struct pg_message_full *f)
 			 json_null(), "paged", paged);
 }
 
+/* What operators did that the board weighs (the store's needs view
+ * weighs the same): when the message was last resent (0 = never), and
+ * whether an operator's cancel stands (no escalation restart or resend
+ * since). */
+static void
+operator_acts(const struct pg_message_full *f, int64_t *resent_ms, bool *cancelled)
+{
+	*resent_ms = 0;
+	*cancelled = false;
+	for (size_t i = 0; i < f->n_events; i++) {
+		const struct pg_event *ev = &f->events[i];
+
+		if (strcmp(ev->type, "resent") == 0) {
+			*resent_ms = ev->at_ms;
+			*cancelled = false;
+		} else if (strcmp(ev->type, "escalation_restarted") == 0) {
+			*cancelled = false;
+		} else if (strcmp(ev->type, "cancelled") == 0 && ev->delivery_id == 0) {
+			*cancelled = true;
+		}
+	}
+}
+
 /* One board row for message f. */
 static struct row
 board_row(const struct pg_config *cfg, const struct pg_message_full *f, int64_t now)
@@ -101,17 +125,23 @@ board_row(const struct pg_config *cfg, const struct pg_message_full *f, int64_t 
 	int waiting = 0;
 	struct row r = { NULL, intake__attention(f, &silenced), 0 };
 	bool urgent = m->kind == PG_KIND_DISPATCH || m->urgency == PG_URG_EMERGENCY;
+	bool cancelled;
+	int64_t resent_ms;
+	size_t unanswered = 0;
 
+	operator_acts(f, &resent_ms, &cancelled);
 	for (size_t i = 0; failed && i < f->n_deliveries; i++) {
 		const struct pg_delivery *d = &f->deliveries[i];
+		bool resent = resent_ms != 0 && resent_ms >= d->updated_ms;
 
-		if (d->state == PG_D_FAILED)
-			json_array_append_new(failed, json_pack("{s:I,s:s,s:s?,s:s,s:s,s:s?}",
+		if (d->state == PG_D_FAILED) {
+			unanswered += !resent;
+			json_array_append_new(failed, json_pack("{s:I,s:s,s:s?,s:s,s:s,s:s?,s:b}",
 				"delivery", (json_int_t)d->id, "contact", d->contact_id,
 				"contact_name", d->contact_name, "channel",
 				pg_channel_name(d->channel), "to", d->address, "reply",
-				d->last_reply));
-		else if (d->state == PG_D_HELD && (!held || d->next_try_ms < held))
+				d->last_reply, "resent", resent));
+		} else if (d->state == PG_D_HELD && (!held || d->next_try_ms < held))
 			held = d->next_try_ms;
 		else if (d->state == PG_D_WAITING)
 			waiting++;
@@ -134,11 +164,40 @@ board_row(const struct pg_config *cfg, const struct pg_message_full *f, int64_t 
 		"escalation", escalation(f), "held_until", intake__time(held), "waiting", waiting,
 		"failed", failed);
 	if (r.j)
-		json_object_set_new(r.j, "overdue", json_boolean(m->acked_ms == 0 &&
-			(r.attention || json_array_size(failed) > 0 ||
+		json_object_set_new(r.j, "overdue", json_boolean(m->acked_ms == 0 && !cancelled &&
+			(r.attention || unanswered > 0 ||
 			 (urgent && now - m->received_ms > OVERDUE_MS &&
 			  m->state != PG_M_DELIVERED && m->state != PG_M_CANCELLED))));
 	return r;
+}
+
+/* The ids, comma-separated, of the clients whose name contains q in any
+ * case, into out (empty when none). */
+static pg_err
+clients_named(const struct pg_config *cfg, const char *q, struct pg_buf *out)
+{
+	struct pg_buf fq, fn;
+	pg_err e;
+
+	pg_buf_init(&fq, 4096);
+	pg_buf_init(&fn, 4096);
+	e = pg_fold_case(q, strlen(q), &fq);
+	for (size_t i = 0; !e && i < cfg->n_clients; i++) {
+		const struct pg_client *cl = &cfg->clients[i];
+
+		pg_buf_reset(&fn);
+		if (!cl->name || (e = pg_fold_case(cl->name, strlen(cl->name), &fn)) ||
+		    (e = pg_buf_add(&fn, "", 1)))
+			continue;
+		if (strstr(fn.data, fq.data ? fq.data : "") &&
+		    (out->len ? (e = pg_buf_add(out, ",", 1)) : PG_OK) == PG_OK)
+			e = pg_buf_add(out, cl->id, strlen(cl->id));
+	}
+	if (!e)
+		e = pg_buf_add(out, "", 1);
+	pg_buf_free(&fq);
+	pg_buf_free(&fn);
+	return e;
 }
 
 /* Attention first, then the store's order. */
@@ -160,6 +219,7 @@ intake__do_board(struct pg_http *h, struct MHD_Connection *conn, struct intake_r
 	struct intake_query q = { .keys = keys, .n = sizeof keys / sizeof keys[0] };
 	struct pg_list_filter f = { .limit = BOARD_DEFAULT + 1, .view = PG_VIEW_NEEDS };
 	struct pg_message *v = NULL;
+	struct pg_buf named;
 	struct row *rows = NULL;
 	const char *bad;
 	json_t *a;
@@ -212,7 +272,14 @@ intake__do_board(struct pg_http *h, struct MHD_Connection *conn, struct intake_r
 					    "limit must be a whole number from 1 to %d", BOARD_MAX);
 		f.limit = limit + 1;              /* one more: is there more? */
 	}
-	if ((e = pg_store_list(h->ctx->store, &f, &v, &n)) != PG_OK)
+	pg_buf_init(&named, 1 << 20);
+	e = PG_OK;
+	if (f.q && (e = clients_named(r->cfg, f.q, &named)) == PG_OK)
+		f.q_clients = named.data;
+	if (!e)
+		e = pg_store_list(h->ctx->store, &f, &v, &n);
+	pg_buf_free(&named);
+	if (e)
 		return intake__fail_store(h, conn, r, e);
 	shown_n = n > (size_t)limit ? (size_t)limit : n;
 	if (shown_n && !(rows = calloc(shown_n, sizeof *rows))) {

@@ -6,7 +6,8 @@
  *                            live call: the greeting to read, local time,
  *                            open or closed now (holidays included), the
  *                            instructions, the client's fields, who is on
- *                            call now and next
+ *                            call now and next, and its contacts with
+ *                            their devices (whom a resend may reach)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,26 @@ local_iso(const struct pg_localtime *lt, char out[40])
 		 a % 3600 / 60);
 }
 
+/* The client's contacts: id, name, checkin and each device's channel and
+ * address, in the order of the client file. */
+static json_t *
+contacts(const struct pg_client *cl)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < cl->n_contacts; i++) {
+		const struct pg_contact *ct = &cl->contacts[i];
+		json_t *devs = json_array();
+
+		for (size_t k = 0; devs && k < ct->n_devices; k++)
+			json_array_append_new(devs, json_pack("{s:s,s:s?}", "channel",
+				pg_channel_name(ct->devices[k].channel), "to", ct->devices[k].to));
+		json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:o?}", "id", ct->id, "name",
+			ct->name ? ct->name : ct->id, "checkin", ct->checkin, "devices", devs));
+	}
+	return a;
+}
+
 enum MHD_Result
 intake__do_client(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
@@ -139,14 +160,14 @@ intake__do_client(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 		json_array_append_new(fields, json_pack("{s:s,s:s,s:b}", "id", cl->fields[i].id,
 			"label", cl->fields[i].label ? cl->fields[i].label : cl->fields[i].id,
 			"required", cl->fields[i].required));
-	j = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:b,s:b,s:s?,s:o?,s:o?}",
+	j = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:b,s:b,s:s?,s:o?,s:o?,s:o?}",
 		      "id", cl->id, "name", cl->name ? cl->name : cl->id,
 		      "greeting", cl->greeting ? cl->greeting : greet,
 		      "instructions", cl->instructions, "timezone", cl->tzid ? cl->tzid : "UTC",
 		      "local_time", local, "open", pg_client_open(cl, now_s),
 		      "holiday", holiday,
 		      "next_open", next > now_s ? pg_iso8601(next * 1000, iso) : NULL,
-		      "fields", fields, "oncall", oncall(cl, now_s));
+		      "fields", fields, "oncall", oncall(cl, now_s), "contacts", contacts(cl));
 	free(greet);
 	if (!j)
 		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL, "out of memory");

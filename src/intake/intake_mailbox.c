@@ -114,10 +114,7 @@ retrieve(struct pg_ctx *ctx, const struct pg_config *cfg,
 		   !pg_utf8_valid(by, strlen(by))))
 		return bad(err, 400, "invalid", "by",
 			   "by must be one line of at most %d bytes", PG_MAX_NAME);
-	if (by && *by)
-		snprintf(who, sizeof who, "%s (operator %s)", by, op_name);
-	else
-		snprintf(who, sizeof who, "operator %s", op_name);
+	intake__who(who, sizeof who, by, op_name);
 	peek = peek || head;
 	if ((e = pg_store_mailbox(ctx->store, cl->id, contact, !peek, who, &v, &n,
 				  &more)) != PG_OK)

@@ -294,15 +294,12 @@ intake__do_ack(struct pg_http *h, struct MHD_Connection *conn, struct intake_req
 			 &body, &v, &ret))
 		return ret;
 	by = v ? json_string_value(v) : NULL;
-	if (by && by[0])
-		snprintf(who, sizeof who, "%s (operator %s)", by, r->op->name);
-	else
-		snprintf(who, sizeof who, "operator %s", r->op->name);
+	intake__who(who, sizeof who, by, r->op->name);
 	json_decref(body);
 	if (!h->ctx->ack)
 		return intake__fail(h, conn, r, 503, "unavailable", "", NULL, NULL,
 				    "acknowledgements are not available");
-	e = pg_ack_message(h->ctx->ack, r->p.id, 0, "api", who, &already);
+	e = pg_ack_message(h->ctx->ack, r->p.id, 0, intake__via(r), who, &already);
 	if (e == PG_ERR_NOTFOUND)
 		return intake__fail(h, conn, r, 404, "not_found", "", NULL, NULL,
 				    "no message %lld", (long long)r->p.id);

@@ -183,6 +183,12 @@ intake_handler intake__do_resend, intake__do_note, intake__do_silence, intake__d
  * nobody silenced it since; *by: who silenced it since (points into f),
  * or NULL (intake_actions.c). */
 bool intake__attention(const struct pg_message_full *f, const char **by);
+/* Who an acknowledgement is recorded as: "BY (operator NAME)", or
+ * "operator NAME" when by is NULL or empty, into who (size n). */
+void intake__who(char *who, size_t n, const char *by, const char *op_name);
+/* The channel an operator's request came through, for the ledger:
+ * "console" (a session cookie) or "api" (a bearer token). */
+const char *intake__via(const struct intake_req *r);
 
 /* ---- the console's files (intake_console.c) ---- */
 

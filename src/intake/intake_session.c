@@ -10,7 +10,9 @@
  * cookie (Secure when public_url is https) naming a random 256-bit
  * session, and sends the session's CSRF token in X-CSRF-Token with every
  * POST and DELETE.  Sessions live in memory: a restart signs everybody
- * out.  A session ends after console.idle without a request.
+ * out.  A session ends after console.idle without a request of the
+ * operator's: a GET the page makes by itself, because an event came,
+ * says so in X-Pagegate-Background: 1 and does not count.
  *
  * Failed sign-ins are throttled per client address and per operator name
  * and each one is logged; the answer never says whether the name or the
@@ -30,6 +32,7 @@
 #include "pagegate/util.h"
 
 #define CSRF_HEADER    "X-CSRF-Token"
+#define BACKGROUND_HEADER "X-Pagegate-Background"   /* "1": not the operator's doing */
 #define THROTTLE_SLOTS 512            /* addresses and names remembered */
 #define FORGET_MS      (60 * 60 * 1000)
 #define KEY_MAX        96             /* "a:ADDRESS" or "o:NAME" */
@@ -298,8 +301,11 @@ intake__session_auth(struct pg_http *h, struct MHD_Connection *conn,
 	const char *sid = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, INTAKE_COOKIE);
 	const char *tok;
 	char op[INTAKE_OP_MAX], csrf[INTAKE_SID_LEN];
+	const char *bg = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, BACKGROUND_HEADER);
+	/* a GET the page makes by itself (an event came) is no use of it */
+	bool use = !(bg && strcmp(bg, "1") == 0 && strcmp(r->method, MHD_HTTP_METHOD_GET) == 0);
 
-	if (!sid || !intake__session_get(h->sessions, sid, pg_now_ms(), true, op, csrf) ||
+	if (!sid || !intake__session_get(h->sessions, sid, pg_now_ms(), use, op, csrf) ||
 	    !(r->op = pg_config_operator(r->cfg, op))) {
 		r->op = NULL;
 		*why = "the console session has ended: sign in again";

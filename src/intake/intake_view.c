@@ -228,6 +228,7 @@ intake__full(const struct pg_message_full *f)
 {
 	json_t *o = message_json(&f->msg, true), *ds = json_array(), *ev = json_array();
 	bool bad = o == NULL || ds == NULL || ev == NULL;
+	const char *silenced = NULL;
 
 	for (size_t i = 0; !bad && i < f->n_deliveries; i++) {
 		json_t *d = delivery_json(&f->deliveries[i], true), *at = json_array();
@@ -261,6 +262,8 @@ intake__full(const struct pg_message_full *f)
 	}
 	jset(o, "deliveries", ds, &bad);
 	jset(o, "ledger", ev, &bad);
+	jset(o, "attention", json_boolean(intake__attention(f, &silenced)), &bad);
+	jset(o, "silenced_by", jstr(silenced), &bad);
 	return jdone(o, bad);
 }
 

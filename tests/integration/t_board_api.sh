@@ -33,6 +33,13 @@ rules = (
   { notify = "contact:jane"; }
 );
 CONF
+cat >"$T/etc/clients/lakeside.conf" <<'CONF'
+id = "lakeside";
+name = "Lakeside Family Clinic";
+timezone = "UTC";
+contacts = ( { id = "desk"; name = "Front desk"; devices = ( { channel = "email"; to = "desk@lakeside.example"; } ); } );
+rules = ( { notify = "contact:desk"; } );
+CONF
 start_sink "$REFUSER_PORT" -f RCPT || exit 1
 REFUSER_PID=$SINK_PID
 start_sink "$SMTP_PORT" || exit 1
@@ -65,11 +72,21 @@ check_eq "the failed row names the contact and the far end's reply" "gone 5" \
 check_eq "and is overdue (a failed delivery)" true "$(jq -r .overdue <<<"$row")"
 check_eq "view=failed" "$u" "$(rows '?view=failed')"
 check_eq "view=escalating" "$dsp" "$(rows '?view=escalating')"
-check_eq "view=all, newest first" "$r,$u,$dsp" "$(rows '?view=all')"
+check_eq "view=all, newest first" "$r,$u,$dsp" "$(rows '?view=all&client=acme-hvac')"
 check_eq "search by caller name, any case" "$r" "$(rows '?view=all&q=nguy')"
 check_eq "search by phone digits" "$r,$u,$dsp" "$(rows '?view=all&q=555-0142')"
 check_eq "search by client" "$r,$u,$dsp" "$(rows '?view=all&q=acme')"
 check_eq "search finds nothing" "" "$(rows '?view=all&q=zzz')"
+lk=$(post_message '{"client":"lakeside","caller":{"name":"Ørjan Ålesund","phone":"+47 22 33 44 55"},"text":"Prescription refill"}')
+check "a message for another client" test -n "$lk"
+check_eq "search by the client's name, not its id" "$lk" "$(rows '?view=all&q=family')"
+check_eq "search by a caller's name in another case (not ASCII)" "$lk" "$(rows '?view=all&q=%C3%B8rjan')"
+check_eq "and in capitals" "$lk" "$(rows '?view=all&q=%C3%98RJAN')"
+check_eq "search by the client's name with a part of the id too" "$r,$u,$dsp" "$(rows '?view=all&q=heating')"
+api GET /v1/clients/acme-hvac
+check_eq "the client's contacts, for a resend: ids" "jane,raj,gone" "$(resp '[.contacts[].id] | join(",")')"
+check_eq "with names and devices" "Raj Patel email raj@acme.example false" \
+  "$(resp '.contacts[1] | "\(.name) \(.devices[0].channel) \(.devices[0].to) \(.checkin)"')"
 check_eq "by id" "$u" "$(rows "?view=all&id=$u")"
 check_eq "a date range that ends before them: none" "" "$(rows '?view=all&until=2020-01-01T00:00:00Z')"
 check_eq "limit 1 says there is more" "1 true" "$(board '?view=all&limit=1' | jq -r '"\(.messages | length) \(.more)"')"
@@ -84,6 +101,7 @@ check "the escalation runs out unanswered" wait_until 20 exhausted
 row=$(board '' | jq -c ".messages[] | select(.id == $dsp)")
 check_eq "its row wants attention, is overdue and first" "true true $dsp" \
   "$(jq -r '"\(.attention) \(.overdue)"' <<<"$row") $(rows '' | cut -d, -f1)"
+check_eq "and so does the message itself" "true null" "$(msg_json "$dsp" | jq -r '"\(.attention) \(.silenced_by)"')"
 api POST "/v1/messages/$r/silence" '{}'
 check_eq "silencing a message that wants no attention: 409" 409 "$CODE"
 api POST "/v1/messages/$dsp/silence" '{}'
@@ -91,6 +109,7 @@ check_eq "silencing the alarm: 200" "200 tester" "$CODE $(resp .silenced_by)"
 row=$(board '' | jq -c ".messages[] | select(.id == $dsp)")
 check_eq "the row wants no attention now, and says who silenced it" "false tester" \
   "$(jq -r '"\(.attention) \(.silenced_by)"' <<<"$row")"
+check_eq "the message too" "false tester" "$(msg_json "$dsp" | jq -r '"\(.attention) \(.silenced_by)"')"
 check "the ledger has it" bash -c "msg_json() { curl -s -H 'Authorization: Bearer $TOKEN' '$URL/v1/messages/'\$1; }; msg_json $dsp | jq -e '.ledger[] | select(.type == \"silenced\" and .detail == \"alarm silenced by tester\")' >/dev/null"
 
 # resend the failed one to another contact
@@ -104,12 +123,41 @@ check_eq "addressed to Raj" raj@acme.example "$(parse_mail "$(mail_for "$u" | he
 check "the ledger names who resent it, to whom" bash -c \
   "curl -s -H 'Authorization: Bearer $TOKEN' '$URL/v1/messages/$u' | jq -e '.ledger[] | select(.type == \"resent\" and .detail == \"by tester to raj by email\")' >/dev/null"
 check_eq "and the message has both deliveries" 2 "$(msg_json "$u" | jq '.deliveries | length')"
+check_eq "resent, its failure needs nobody: the board keeps only the dispatch" "$dsp" "$(rows '')"
+row=$(board '?view=failed' | jq -c ".messages[] | select(.id == $u)")
+check_eq "the failed view still shows the failure, resent since, not overdue" "true false" \
+  "$(jq -r '"\(.failed[0].resent) \(.overdue)"' <<<"$row")"
 api POST "/v1/messages/$u/resend" '{"contact":"nobody","channel":"email"}'
 check_eq "resend to an unknown contact: 400 naming it" "400 contact" "$CODE $(resp .error.field)"
 api POST "/v1/messages/$u/resend" '{"contact":"raj","channel":"sms"}'
 check_eq "to a channel the contact has no device on: 400" "400 channel" "$CODE $(resp .error.field)"
 api POST "/v1/messages/999999/resend" '{"contact":"raj","channel":"email"}'
 check_eq "of an unknown message: 404" 404 "$CODE"
+
+# an operator's cancel takes a message off the board; escalating again
+# brings it back
+d2=$(post_message "$(msg "Boiler pressure low" urgent dispatch "Cy Young")")
+check "another dispatch, escalating" test -n "$d2"
+on_board() { rows '' | tr , '\n' | grep -qx "$d2"; }
+off_board() { ! on_board; }
+check "it needs a human" on_board
+api POST "/v1/messages/$d2/cancel" '{"reason":"caller fixed it"}'
+check_eq "cancelled" 200 "$CODE"
+check "then it does not" off_board
+api POST "/v1/messages/$d2/escalate" '{"from_step":1}'
+check_eq "escalated again" 200 "$CODE"
+check "then it does again" on_board
+api POST "/v1/messages/$d2/cancel" '{"reason":"sorted"}'
+check "and cancelled again, it does not" off_board
+
+# acknowledging from a console is recorded as such
+curl -s -o "$T/resp" -c "$T/jar" -H 'Content-Type: application/json' \
+  --data-binary "{\"operator\":\"tester\",\"token\":\"$TOKEN\"}" "$URL/v1/session" >/dev/null
+csrf=$(resp .csrf)
+curl -s -o "$T/resp" -b "$T/jar" -H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
+  --data-binary '{"by":"Nurse Kim"}' "$URL/v1/messages/$lk/ack" >/dev/null
+check_eq "an acknowledgement from the console says so" "Nurse Kim (operator tester) via console" \
+  "$(msg_json "$lk" | jq -r .acked_by)"
 
 # notes, one and many; bulk acknowledge
 api POST "/v1/messages/$r/notes" '{"text":"Called back, left a voicemail"}'

@@ -386,6 +386,64 @@ test_board_search(void **state)
 }
 
 static void
+event(struct fx *f, int64_t mid, int64_t did, int64_t at, const char *type)
+{
+	struct pg_event ev = { 0, mid, did, at, (char *)type, NULL };
+
+	assert_int_equal(f->be->insert_event(f->w, &ev), PG_OK);
+}
+
+/* The board's search folds case beyond ASCII and takes the clients the
+ * configuration's names matched; needs weighs what operators did: a
+ * cancel takes a message off until an escalation restart or a resend,
+ * and a resend answers the failures before it. */
+static void
+test_board_operators(void **state)
+{
+	struct fx *f = *state;
+	struct pg_delivery d;
+	int64_t now = pg_now_ms(), t = now - 3600 * 1000, ors, can, back, res, again;
+
+	w_begin(f);
+	ors = ins_board(f, "lake", t, "Ørjan Ålesund", NULL, PG_KIND_MESSAGE,
+			PG_URG_ROUTINE, PG_M_SENT, PG_ES_NONE, false);
+	can = ins_board(f, "acme", t + 1000, "Cy", NULL, PG_KIND_DISPATCH,
+			PG_URG_EMERGENCY, PG_M_SENT, PG_ES_NONE, false);
+	event(f, can, 0, t + 1100, "cancelled");
+	back = ins_board(f, "acme", t + 2000, "Di", NULL, PG_KIND_DISPATCH,
+			 PG_URG_EMERGENCY, PG_M_SENT, PG_ES_ACTIVE, false);
+	event(f, back, 0, t + 2100, "cancelled");
+	event(f, back, 0, t + 2200, "escalation_restarted");
+	res = ins_board(f, "acme", t + 3000, "Ed", NULL, PG_KIND_MESSAGE,
+			PG_URG_ROUTINE, PG_M_SENT, PG_ES_NONE, false);
+	del_init(&d, res, PG_CH_EMAIL, "a@x.example", PG_D_FAILED);
+	d.updated_ms = t + 3100;
+	assert_int_equal(f->be->insert_delivery(f->w, &d), PG_OK);
+	event(f, res, 0, t + 3200, "resent");
+	/* resent, and the resent delivery failed too (after the resend) */
+	again = ins_board(f, "acme", t + 4000, "Flo", NULL, PG_KIND_MESSAGE,
+			  PG_URG_ROUTINE, PG_M_SENT, PG_ES_NONE, false);
+	del_init(&d, again, PG_CH_EMAIL, "a@x.example", PG_D_FAILED);
+	d.updated_ms = t + 4100;
+	assert_int_equal(f->be->insert_delivery(f->w, &d), PG_OK);
+	event(f, again, 0, t + 4200, "resent");
+	del_init(&d, again, PG_CH_EMAIL, "b@x.example", PG_D_FAILED);
+	d.updated_ms = t + 4300;
+	assert_int_equal(f->be->insert_delivery(f->w, &d), PG_OK);
+	w_commit(f);
+
+	LISTED(f, ((struct pg_list_filter){ .q = "øRJAN", .limit = 10 }), ors);
+	LISTED(f, ((struct pg_list_filter){ .q = "ÅLESUND", .limit = 10 }), ors);
+	LISTED(f, ((struct pg_list_filter){ .q = "family", .q_clients = "zzz,lake",
+					    .limit = 10 }), ors);
+	assert_int_equal(listed(f, (struct pg_list_filter){ .q = "family", .q_clients = "lak",
+				.limit = 10 }, (int64_t[8]){ 0 }), 0);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_NEEDS, .limit = 10 }), back, again);
+	LISTED(f, ((struct pg_list_filter){ .view = PG_VIEW_FAILED, .limit = 10 }), again, res);
+	(void)can;
+}
+
+static void
 test_delivery_rows(void **state)
 {
 	struct fx *f = *state;
@@ -738,6 +796,7 @@ main(void)
 		T(test_message_rows),
 		T(test_lists_and_escalations),
 		T(test_board_search),
+		T(test_board_operators),
 		T(test_delivery_rows),
 		T(test_attempts_and_events),
 		T(test_recent_deliveries),

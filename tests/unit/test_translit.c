@@ -85,6 +85,36 @@ test_bad_input(void **state)
 	pg_buf_free(&b);
 }
 
+/* Case folding matches text in any case, in any script. */
+static void
+fold_is(const char *in, const char *want)
+{
+	struct pg_buf b;
+
+	pg_buf_init(&b, 4096);
+	assert_int_equal(pg_fold_case(in, strlen(in), &b), PG_OK);
+	assert_int_equal(pg_buf_add(&b, "", 1), PG_OK);
+	assert_string_equal(b.data, want);
+	pg_buf_free(&b);
+}
+
+static void
+test_fold(void **state)
+{
+	struct pg_buf b;
+
+	(void)state;
+	fold_is("ØRJAN Ålesund", "ørjan ålesund");
+	fold_is("ΔΕΝ Υπάρχει", "δεν υπάρχει");
+	fold_is("Straße", "strasse");
+	fold_is("NGUYỄN Thị", "nguyễn thị");
+	fold_is("", "");
+	pg_buf_init(&b, 64);
+	assert_int_equal(pg_fold_case("\xff", 1, &b), PG_ERR_INVAL);
+	assert_int_equal(pg_fold_case("ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ", 70, &b), PG_ERR_TOOBIG);
+	pg_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -92,6 +122,7 @@ main(void)
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_left_overs),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_fold),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

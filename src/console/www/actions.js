@@ -48,11 +48,9 @@ export const silence = (id) => post(`/v1/messages/${id}/silence`, {});
 // ---------------------------------------------------------------- whom to resend to
 
 // The contacts a message can be resent to, with their channels: the
-// client's own list when GET /v1/clients/{id} carries one ("contacts",
-// each with "devices"); otherwise everyone the client's rules and
-// escalation steps name (the route previews of every kind and urgency),
-// plus whoever the message itself went to.  [{contact, contact_name,
-// channel, to}], one per contact and channel.
+// client's contacts and their devices (GET /v1/clients/{id}), plus
+// whoever the message itself went to.  [{contact, contact_name, channel,
+// to}], one per contact and channel.
 const choiceCache = new Map();      // client -> {at, list}
 
 export async function resendChoices(client, deliveries = []) {
@@ -76,26 +74,9 @@ export async function resendChoices(client, deliveries = []) {
 
 async function fetchChoices(client) {
   const out = [];
-  try {
-    const c = (await get(`/v1/clients/${encodeURIComponent(client)}`)).body;
-    if (c && Array.isArray(c.contacts)) {
-      for (const k of c.contacts) {
-        for (const d of k.devices || []) out.push({ contact: k.id, contact_name: k.name, channel: d.channel, to: d.to });
-      }
-      return out;
-    }
-  } catch { /* fall back to the previews */ }
-  const asks = [];
-  for (const kind of ['message', 'dispatch']) {
-    for (const urgency of ['routine', 'urgent', 'emergency']) {
-      asks.push(post('/v1/route/preview', { client, kind, urgency }).catch(() => null));
-    }
-  }
-  for (const r of await Promise.all(asks)) {
-    const p = r && r.body;
-    if (!p) continue;
-    out.push(...(p.deliveries || []));
-    for (const s of (p.escalation && p.escalation.steps) || []) out.push(...(s.deliveries || []));
+  const c = (await get(`/v1/clients/${encodeURIComponent(client)}`)).body || {};
+  for (const k of c.contacts || []) {
+    for (const d of k.devices || []) out.push({ contact: k.id, contact_name: k.name, channel: d.channel, to: d.to });
   }
   return out;
 }
@@ -141,16 +122,10 @@ export function actionPanel() {
     err('esc'));
 
   const resendTo = el('select', { id: id('resend-to'), 'aria-keyshortcuts': 'R' });
-  const otherContact = el('input', { id: id('resend-contact'), autocomplete: 'off', spellcheck: 'false', placeholder: 'contact id' });
-  const otherChannel = el('select', { id: id('resend-channel') });
-  for (const c of ['email', 'sms', 'fax', 'pager', 'mqtt']) otherChannel.append(el('option', { value: c, text: c }));
-  const other = el('div', { class: 'act-other', hidden: true },
-    el('label', { for: otherContact.id, text: 'Contact' }), otherContact,
-    el('label', { for: otherChannel.id, text: 'Channel' }), otherChannel);
   const resendForm = el('form', { class: 'act one', id: id('resend-form'), novalidate: true },
     el('label', { for: resendTo.id, text: 'Resend to' }),
     row(resendTo, el('button', { type: 'submit', id: id('resend'), text: 'Resend' }), key('R')),
-    other, err('resend'));
+    err('resend'));
 
   const reason = el('input', { id: id('cancel-reason'), autocomplete: 'off', placeholder: 'Required', 'aria-keyshortcuts': 'C' });
   const cancelForm = el('form', { class: 'act one', id: id('cancel-form'), novalidate: true },
@@ -244,19 +219,15 @@ export function actionPanel() {
     });
   });
   escStep.addEventListener('change', () => { escStep.dataset.chosen = '1'; });
-  resendTo.addEventListener('change', () => { other.hidden = resendTo.value !== '*'; });
   resendForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    let contact; let channel;
-    if (resendTo.value === '*') { contact = otherContact.value.trim(); channel = otherChannel.value; }
-    else [contact, channel] = resendTo.value.split('|');
-    if (!contact) { fieldError('resend', 'Choose whom to resend to.'); (resendTo.value === '*' ? otherContact : resendTo).focus(); return; }
+    const [contact, channel] = resendTo.value.split('|');
+    if (!contact) { fieldError('resend', 'Choose whom to resend to.'); resendTo.focus(); return; }
     run('resend', async (list) => {
       const r = (await post(`/v1/messages/${list[0]}/resend`, { contact, channel })).body || {};
       const to = (r.deliveries || []).map((d) => d.to).filter(Boolean).join(', ');
       setStatus('ok', `Message ${list[0]} resent to ${contact} by ${channel}${to ? ` (${to})` : ''}.`);
       resendTo.value = '';
-      other.hidden = true;
       hooks.done('resend', list);
     });
   });
@@ -349,9 +320,7 @@ export function actionPanel() {
       resendTo.append(el('option', { value: `${c.contact}|${c.channel}`,
         text: `${c.contact_name} · ${c.channel}${c.to.length ? ` · ${c.to.join(', ')}` : ''}` }));
     }
-    resendTo.append(el('option', { value: '*', text: 'Another contact…' }));
     if (keep) resendTo.value = keep;
-    other.hidden = resendTo.value !== '*';
   }
 
   const inputs = { ack: ackBy, note: noteText, escalate: escStep, resend: resendTo, cancel: reason };

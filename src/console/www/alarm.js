@@ -8,7 +8,7 @@
 // the event stream - never on a timer, so an idle console still reaches
 // its session's idle limit.
 
-import { get } from './api.js';
+import { getQuiet } from './api.js';
 import { el, $ } from './fmt.js';
 
 const SOUND_EVERY = 10000;          // ms between two chimes while any alarm is on
@@ -67,7 +67,7 @@ export async function refresh() {
   if (!A.on) return;
   const seq = ++A.seq;
   let r;
-  try { r = (await get('/v1/board?view=needs&limit=200')).body; } catch { return; }
+  try { r = (await getQuiet('/v1/board?view=needs&limit=200')).body; } catch { return; }
   if (!A.on || !r || seq !== A.seq) return;       // a newer answer is coming
   take(r);
 }

@@ -46,6 +46,9 @@ export async function request(method, path, body, headers = {}) {
 }
 
 export const get = (path) => request('GET', path);
+// A GET the page makes by itself (an event came, not the operator): the
+// server does not count it as use, so an open board still times out.
+export const getQuiet = (path) => request('GET', path, undefined, { 'X-Pagegate-Background': '1' });
 export const post = (path, body, headers) => request('POST', path, body, headers);
 export const del = (path) => request('DELETE', path);
 

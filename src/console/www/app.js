@@ -2,7 +2,7 @@
 // hash: #take, #board, #message/42), the live event stream and who hears
 // it, and the keys that work everywhere.
 
-import { get, post, del, setCsrf, whenSignedOut } from './api.js';
+import { get, getQuiet, post, del, setCsrf, whenSignedOut } from './api.js';
 import { initTake, refreshAll, pop, submit, focusClient, takeWaiting, messageChanged, clearTake } from './take.js';
 import { initBoard, showBoard, hideBoard, boardChanged, boardKey, clearBoard, boardOrder, feedsAlarm, refresh as refreshBoard } from './board.js';
 import { initMessage, showMessage, hideMessage, messageScreenChanged, messageAttentionChanged, messageKey, clearMessage } from './message.js';
@@ -195,7 +195,7 @@ function startStream() {
     const delay = Math.min(30000, 1000 * 2 ** app.retry++);
     app.retryTimer = setTimeout(async () => {
       try {
-        await get('/v1/session');
+        await getQuiet('/v1/session');
       } catch (x) {
         if (x.status === 401) { showSignin('Your session ended. Sign in again; the form keeps what you typed.'); return; }
       }

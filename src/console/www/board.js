@@ -6,7 +6,7 @@
 // own action it refreshes at once.  The actions (actions.js) apply to the
 // selected rows, or to the row under the cursor when none is selected.
 
-import { get } from './api.js';
+import { get, getQuiet } from './api.js';
 import { initCheckin, updateCheckin, focusCheckin } from './checkin.js';
 import { since, until, localTime, ref, el, $ } from './fmt.js';
 
@@ -173,7 +173,7 @@ async function load(mode) {
   const plain = feedsAlarm();
   const asked = query();
   try {
-    r = (await get(asked)).body || { messages: [] };
+    r = (await (mode === 'live' ? getQuiet : get)(asked)).body || { messages: [] };
     B.error = '';
   } catch (e) {
     B.error = e.status === 400 ? e.message : `Could not load the board: ${e.message}`;
@@ -344,9 +344,9 @@ function stateLines(r) {
     }
   }
   for (const f of r.failed || []) {
-    out.push(el('span', { class: 'line fail', title: f.reply || '' },
+    out.push(el('span', { class: `line fail${f.resent ? ' muted' : ''}`, title: f.reply || '' },
       el('strong', { text: 'Failed ' }), `${f.contact_name || f.contact} · ${f.channel} `,
-      el('span', { class: 'reply', text: f.reply || '' })));
+      el('span', { class: 'reply', text: f.reply || '' }), f.resent ? ' · resent since' : ''));
   }
   if (r.held_until) out.push(el('span', { class: 'line held', text: `Held until ${localTime(r.held_until)}` }));
   if (r.waiting) out.push(el('span', { class: 'line', text: `${r.waiting} waiting in a check-in mailbox` }));

@@ -5,7 +5,7 @@
 // with the same actions as the board.  It follows the event stream; the
 // action fields keep what the operator typed.
 
-import { get } from './api.js';
+import { get, getQuiet } from './api.js';
 import { eventWord } from './board.js';
 import { since, until, localTime, ref, el, $ } from './fmt.js';
 import { normalisePhone } from './phone.js';
@@ -60,17 +60,17 @@ export function clearMessage() { M.id = null; M.msg = null; }
 export function messageScreenChanged(id) {
   if (!M.shown || Number(id) !== M.id) return;
   clearTimeout(M.timer);
-  M.timer = setTimeout(load, 200);
+  M.timer = setTimeout(() => load(true), 200);
 }
 // The alarm set changed: the Silence button follows it.
 export function messageAttentionChanged() { if (M.shown && M.msg && panel.owner() === ACTS) panel.update(); }
 
-async function load() {
+async function load(quiet = false) {
   const id = M.id;
   const seq = ++M.seq;
   let m;
   try {
-    m = (await get(`/v1/messages/${id}`)).body;
+    m = (await (quiet ? getQuiet : get)(`/v1/messages/${id}`)).body;
   } catch (e) {
     if (seq !== M.seq) return;
     $('msg-body').hidden = true;

@@ -3,7 +3,7 @@
 // call), its instructions, the form, the live route preview, and Send /
 // Dispatch with an idempotency key per submission.
 
-import { get, post, newKey } from './api.js';
+import { get, getQuiet, post, newKey } from './api.js';
 import { normalisePhone, digits } from './phone.js';
 import { clientTime, clockIn, span, mmss, el, $ } from './fmt.js';
 
@@ -594,7 +594,7 @@ export function messageChanged(id) {
   if (!S.lastSentId || Number(id) !== S.lastSentId) return;
   clearTimeout(progressTimer);
   progressTimer = setTimeout(async () => {
-    try { renderProgress((await get(`/v1/messages/${S.lastSentId}`)).body); } catch { /* next event */ }
+    try { renderProgress((await getQuiet(`/v1/messages/${S.lastSentId}`)).body); } catch { /* next event */ }
   }, 150);
 }
 

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "pagegate/log.h"
+#include "pagegate/translit.h"
 #include "pagegate/util.h"
 #include "store_sqlite_priv.h"
 
@@ -93,26 +94,39 @@ static const char *const sql[ST__COUNT] = {
 		" WHERE client_id = ?3 AND esc_state = ?4"
 		" AND received_ms >= ?1" LIST_TAIL,
 	/* The board's search: every filter NULL-able (?3 client, ?4 until,
-	 * ?5 id, ?6 name pattern, ?7 digits pattern), ?8 the view; the state
-	 * names bound (?9 active, ?10 exhausted, ?11 the failed delivery
-	 * state, ?12 dispatch, ?13 emergency, ?14 delivered, ?15 cancelled,
-	 * ?17 held, ?18 waiting, ?19 urgent), ?16 the start of "the last
-	 * 24 hours".  One statement for every combination: the board is
-	 * an operator's screen, not a hot path. */
+	 * ?5 id, ?6 folded name pattern, ?7 digits pattern, ?20 the ids,
+	 * comma-separated, of the clients whose name matched), ?8 the view;
+	 * the state names bound (?9 active, ?10 exhausted, ?11 the failed
+	 * delivery state, ?12 dispatch, ?13 emergency, ?14 delivered, ?15
+	 * cancelled, ?17 held, ?18 waiting, ?19 urgent), ?16 the start of
+	 * "the last 24 hours".  In needs, an operator's cancel takes a
+	 * message off (until an escalation restarts or a resend), and a
+	 * resend answers the failures before it.  One statement for every
+	 * combination: the board is an operator's screen, not a hot path. */
 	[ST_LIST_SEARCH] = "SELECT " MSG_COLS " FROM messages m"
 		" WHERE received_ms >= ?1"
 		" AND (?3 IS NULL OR client_id = ?3)"
 		" AND (?4 IS NULL OR received_ms < ?4)"
 		" AND (?5 IS NULL OR id = ?5)"
 		" AND (?6 IS NULL OR client_id LIKE ?6 ESCAPE '\\'"
-		"  OR caller_name LIKE ?6 ESCAPE '\\' OR (?7 IS NOT NULL AND"
+		"  OR pg_fold(caller_name) LIKE ?6 ESCAPE '\\'"
+		"  OR instr(',' || ?20 || ',', ',' || client_id || ',') > 0"
+		"  OR (?7 IS NOT NULL AND"
 		"  replace(replace(replace(replace(replace(replace(caller_phone,"
 		"  ' ', ''), '-', ''), '(', ''), ')', ''), '+', ''), '.', '')"
 		"  LIKE ?7))"
 		" AND (?8 = 0"
-		"  OR (?8 = 1 AND acked_ms IS NULL AND (esc_state IN (?9, ?10)"
+		"  OR (?8 = 1 AND acked_ms IS NULL"
+		"   AND NOT EXISTS (SELECT 1 FROM events c WHERE c.message_id = m.id"
+		"    AND c.type = 'cancelled' AND c.delivery_id IS NULL"
+		"    AND NOT EXISTS (SELECT 1 FROM events r WHERE r.message_id = m.id"
+		"    AND r.id > c.id AND r.type IN ('escalation_restarted', 'resent')))"
+		"   AND (esc_state IN (?9, ?10)"
 		"   OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id"
-		"   AND d.state = ?11) OR ((kind = ?12 OR urgency = ?13)"
+		"    AND d.state = ?11 AND NOT EXISTS (SELECT 1 FROM events r"
+		"    WHERE r.message_id = m.id AND r.type = 'resent'"
+		"    AND r.at_ms >= d.updated_ms))"
+		"   OR ((kind = ?12 OR urgency = ?13)"
 		"   AND received_ms >= ?16 AND state NOT IN (?14, ?15))))"
 		"  OR (?8 = 2 AND esc_state = ?9)"
 		"  OR (?8 = 3 AND state = ?17)"
@@ -422,6 +436,32 @@ sb_close(struct pg_sb *c)
 	free(c);
 }
 
+/* SQL pg_fold(x): x case-folded (pg_fold_case), so that the board's
+ * search matches "ørjan" with "Ørjan" (LIKE folds ASCII only); NULL for
+ * NULL, x itself when it is not UTF-8. */
+static void
+sql_fold(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	struct pg_buf b;
+	pg_err e;
+
+	(void)argc;
+	if (!t) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	pg_buf_init(&b, 1 << 20);
+	e = pg_fold_case(t, (size_t)sqlite3_value_bytes(argv[0]), &b);
+	if (e == PG_ERR_INVAL)
+		sqlite3_result_value(cx, argv[0]);
+	else if (e)
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	pg_buf_free(&b);
+}
+
 static pg_err
 sb_open(const char *target, bool readonly, int64_t max_mb, struct pg_sb **out)
 {
@@ -443,6 +483,9 @@ sb_open(const char *target, bool readonly, int64_t max_mb, struct pg_sb **out)
 	}
 	if (!e && (rc = sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS)))
 		e = sb_fail(c, rc, "busy_timeout");
+	if (!e && (rc = sqlite3_create_function(c->db, "pg_fold", 1, SQLITE_UTF8 |
+			SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_fold, NULL, NULL)))
+		e = sb_fail(c, rc, "create_function");
 	if (!e && !readonly)
 		e = sb_setup_writer(c, max_mb);
 	if (e) {

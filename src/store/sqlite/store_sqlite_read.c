@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "pagegate/log.h"
+#include "pagegate/translit.h"
 #include "pagegate/util.h"
 #include "store_sqlite_priv.h"
 
@@ -399,26 +400,34 @@ static pg_err
 search(struct pg_sb *c, const struct pg_list_filter *f, struct pg_message **v,
        size_t *n)
 {
-	char *name = f->q ? like(f->q, false) : NULL;
-	char *digits = f->q ? like(f->q, true) : NULL;
+	struct pg_buf folded;
+	char *name = NULL, *digits = NULL;
 	sqlite3_stmt *s;
-	pg_err e;
+	pg_err e = PG_OK;
 
 	*v = NULL;
 	*n = 0;
-	if (f->q && !name)
-		e = PG_ERR_NOMEM;
-	else
-		e = sqlite__prep(c, ST_LIST_SEARCH, &s, "iitnnttitttttttittt", f->since_ms,
+	pg_buf_init(&folded, 4096);
+	if (f->q) {
+		/* the name pattern folded like pg_fold(caller_name) */
+		if (!(e = pg_fold_case(f->q, strlen(f->q), &folded)) &&
+		    !(name = like(folded.data ? folded.data : "", false)))
+			e = PG_ERR_NOMEM;
+		digits = like(f->q, true);       /* NULL: no digits in q */
+	}
+	if (!e)
+		e = sqlite__prep(c, ST_LIST_SEARCH, &s, "iitnnttitttttttitttt", f->since_ms,
 			(int64_t)f->limit, f->client_id, f->until_ms, f->id, name, digits,
 			(int64_t)f->view, pg_esc_state_name(PG_ES_ACTIVE),
 			pg_esc_state_name(PG_ES_EXHAUSTED), pg_dstate_name(PG_D_FAILED),
 			pg_kind_name(PG_KIND_DISPATCH), pg_urgency_name(PG_URG_EMERGENCY),
 			pg_mstate_name(PG_M_DELIVERED), pg_mstate_name(PG_M_CANCELLED),
 			pg_now_ms() - 24 * 3600 * 1000LL, pg_mstate_name(PG_M_HELD),
-			pg_mstate_name(PG_M_WAITING), pg_urgency_name(PG_URG_URGENT));
+			pg_mstate_name(PG_M_WAITING), pg_urgency_name(PG_URG_URGENT),
+			f->q_clients && *f->q_clients ? f->q_clients : NULL);
 	if (!e)
 		e = rows_all(c, s, sizeof **v, row_message, fr_msg, (void **)v, n);
+	pg_buf_free(&folded);
 	free(name);
 	free(digits);
 	return e;
