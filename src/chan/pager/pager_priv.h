@@ -268,6 +268,33 @@ size_t pager_tap_blocks(const char *pin, const char *text, int max_block,
 void pager_tap_send(const struct pager_gw *gw, struct pg_job *jobs,
 		    char *const *texts, size_t n);
 
+/* What the terminal sends back, taken byte by byte (pure, so that it can
+ * be fuzzed apart from the serial line): message lines are kept as
+ * printable text ("; " between lines), and ACK, NAK, RS, ESC EOT and the
+ * go-ahead ESC [ p end a wait.  Zero-initialise, then reset before each
+ * wait whose message lines matter. */
+#define PAGER_TAP_MSG_MAX 200
+struct pager_tap_rx {
+	char msg[PAGER_TAP_MSG_MAX];
+	size_t mlen;
+	bool esc;                    /* ESC seen, waiting for its follower */
+	bool esc_bracket;            /* ESC [ seen */
+};
+enum pager_tap_resp { PAGER_TAP_MORE = 0, PAGER_TAP_ACK, PAGER_TAP_NAK, PAGER_TAP_RS,
+		      PAGER_TAP_EOT, PAGER_TAP_GO };
+/* Takes one received byte (masked to 7 bits): the response it completes,
+ * or PAGER_TAP_MORE. */
+enum pager_tap_resp pager_tap_rx_byte(struct pager_tap_rx *rx, unsigned char c);
+/* The message text so far without a trailing separator, or a
+ * placeholder when there is none. */
+const char *pager_tap_rx_text(struct pager_tap_rx *rx);
+void pager_tap_rx_reset(struct pager_tap_rx *rx);
+/* True when the terminal's message lines before an RS refuse the page
+ * for its length: TAP 1.8's "517 nnn Character Maximum, Message
+ * Rejected", or words to that effect.  *num is where the number the
+ * terminal gives may start. */
+bool pager_tap_refused_too_long(const char *msg, const char **num);
+
 /* ---- shared helpers (pager_text.c) ---- */
 
 

@@ -64,19 +64,16 @@
 #define LOGOUT_MAX_MS   10000
 #define DIAL_MIN_MS     60000
 #define MAX_BLOCKS      80
-#define MSG_MAX         200        /* terminal message text kept */
 #define BLOCK_BYTES     (PAGER_TAP_BLOCK_MAX + 8)
 
-enum tap_resp { R_ACK, R_NAK, R_RS, R_EOT, R_GO, R_TIMEOUT, R_IO };
+enum tap_resp { R_ACK = PAGER_TAP_ACK, R_NAK = PAGER_TAP_NAK, R_RS = PAGER_TAP_RS,
+		R_EOT = PAGER_TAP_EOT, R_GO = PAGER_TAP_GO, R_TIMEOUT, R_IO };
 
 struct tap {
 	const struct pager_gw *gw;
 	int fd;
 	int timeout_ms;
-	char msg[MSG_MAX];           /* message lines since the last response */
-	size_t mlen;
-	bool esc;                    /* ESC seen, waiting for its follower */
-	bool esc_bracket;            /* ESC [ seen */
+	struct pager_tap_rx rx;      /* what the terminal said since the last response */
 	bool logout;                 /* logged on and the line still usable */
 	char why[PG_REPLY_MAX];
 };
@@ -271,34 +268,67 @@ tap_getc(struct tap *t, int64_t deadline, unsigned char *c)
 
 /* Keeps printable message text (lines separated by "; "). */
 static void
-msg_add(struct tap *t, unsigned char c)
+msg_add(struct pager_tap_rx *rx, unsigned char c)
 {
 	if (c == CR || c == LF) {
-		if (t->mlen > 0 && t->msg[t->mlen - 1] != ' ' && t->mlen + 2 < sizeof t->msg) {
-			t->msg[t->mlen++] = ';';
-			t->msg[t->mlen++] = ' ';
+		if (rx->mlen > 0 && rx->msg[rx->mlen - 1] != ' ' && rx->mlen + 2 < sizeof rx->msg) {
+			rx->msg[rx->mlen++] = ';';
+			rx->msg[rx->mlen++] = ' ';
 		}
-	} else if (c >= 0x20 && c < 0x7f && t->mlen + 1 < sizeof t->msg) {
-		t->msg[t->mlen++] = (char)c;
+	} else if (c >= 0x20 && c < 0x7f && rx->mlen + 1 < sizeof rx->msg) {
+		rx->msg[rx->mlen++] = (char)c;
 	}
-	t->msg[t->mlen] = '\0';
+	rx->msg[rx->mlen] = '\0';
 }
 
-/* The message text so far, without a trailing separator. */
-static const char *
-msg_text(struct tap *t)
+const char *
+pager_tap_rx_text(struct pager_tap_rx *rx)
 {
-	while (t->mlen > 0 && (t->msg[t->mlen - 1] == ' ' || t->msg[t->mlen - 1] == ';'))
-		t->msg[--t->mlen] = '\0';
-	return t->mlen ? t->msg : "(no message from the terminal)";
+	while (rx->mlen > 0 && (rx->msg[rx->mlen - 1] == ' ' || rx->msg[rx->mlen - 1] == ';'))
+		rx->msg[--rx->mlen] = '\0';
+	return rx->mlen ? rx->msg : "(no message from the terminal)";
+}
+
+enum pager_tap_resp
+pager_tap_rx_byte(struct pager_tap_rx *rx, unsigned char c)
+{
+	c &= 0x7f;
+	if (rx->esc_bracket) {
+		rx->esc = rx->esc_bracket = false;
+		return c == 'p' ? PAGER_TAP_GO : PAGER_TAP_MORE;
+	}
+	if (rx->esc) {
+		rx->esc = false;
+		if (c == EOT)
+			return PAGER_TAP_EOT;
+		if (c == '[')
+			rx->esc_bracket = true;
+		return PAGER_TAP_MORE;
+	}
+	switch (c) {
+	case ACK: return PAGER_TAP_ACK;
+	case NAK: return PAGER_TAP_NAK;
+	case RS:  return PAGER_TAP_RS;
+	case ESC: rx->esc = true; break;
+	default:  msg_add(rx, c); break;
+	}
+	return PAGER_TAP_MORE;
+}
+
+void
+pager_tap_rx_reset(struct pager_tap_rx *rx)
+{
+	rx->mlen = 0;
+	rx->msg[0] = '\0';
 }
 
 /* Waits for the terminal's next response; message lines before it are
- * collected in t->msg. */
+ * collected in t->rx. */
 static enum tap_resp
 tap_response(struct tap *t, int timeout_ms)
 {
 	int64_t deadline = pg_mono_ms() + timeout_ms;
+	enum pager_tap_resp p;
 	unsigned char c;
 	int r;
 
@@ -311,35 +341,9 @@ tap_response(struct tap *t, int timeout_ms)
 		}
 		if (r < 0)
 			return R_IO;
-		if (t->esc_bracket) {
-			t->esc = t->esc_bracket = false;
-			if (c == 'p')
-				return R_GO;
-			continue;
-		}
-		if (t->esc) {
-			t->esc = false;
-			if (c == EOT)
-				return R_EOT;
-			if (c == '[')
-				t->esc_bracket = true;
-			continue;
-		}
-		switch (c) {
-		case ACK: return R_ACK;
-		case NAK: return R_NAK;
-		case RS:  return R_RS;
-		case ESC: t->esc = true; break;
-		default:  msg_add(t, c); break;
-		}
+		if ((p = pager_tap_rx_byte(&t->rx, c)) != PAGER_TAP_MORE)
+			return (enum tap_resp)p;
 	}
-}
-
-static void
-msg_reset(struct tap *t)
-{
-	t->mlen = 0;
-	t->msg[0] = '\0';
 }
 
 /* Hayes dialling: ATDT<number>, then CONNECT within a minute or more. */
@@ -415,7 +419,7 @@ tap_logon(struct tap *t)
 	}
 	snprintf(logon, sizeof logon, "\x1bPG1%s\r", t->gw->password ? t->gw->password : "");
 	for (tries = 0; tries < LOGON_TRIES; tries++) {
-		msg_reset(t);
+		pager_tap_rx_reset(&t->rx);
 		if (!tap_write(t, logon, strlen(logon)))
 			return false;
 		switch (tap_response(t, t->timeout_ms)) {
@@ -424,7 +428,7 @@ tap_logon(struct tap *t)
 		case R_NAK:
 			continue;
 		case R_EOT:
-			snprintf(t->why, sizeof t->why, "TAP logon refused: %s", msg_text(t));
+			snprintf(t->why, sizeof t->why, "TAP logon refused: %s", pager_tap_rx_text(&t->rx));
 			return false;
 		case R_TIMEOUT:
 		case R_IO:
@@ -434,7 +438,7 @@ tap_logon(struct tap *t)
 		}
 	}
 	snprintf(t->why, sizeof t->why, "TAP logon not accepted after %d tries: %s",
-		 LOGON_TRIES, msg_text(t));
+		 LOGON_TRIES, pager_tap_rx_text(&t->rx));
 	return false;
 accepted:
 	for (;;) {
@@ -443,7 +447,7 @@ accepted:
 			return true;
 		case R_EOT:
 			snprintf(t->why, sizeof t->why, "TAP terminal ended the session: %s",
-				 msg_text(t));
+				 pager_tap_rx_text(&t->rx));
 			return false;
 		case R_TIMEOUT:
 		case R_IO:
@@ -454,12 +458,8 @@ accepted:
 	}
 }
 
-/* True when the terminal's message lines before an RS refuse the page
- * for its length: TAP 1.8's "517 nnn Character Maximum, Message
- * Rejected", or words to that effect.  *num is where the number the
- * terminal gives may start. */
-static bool
-refused_too_long(const char *msg, const char **num)
+bool
+pager_tap_refused_too_long(const char *msg, const char **num)
 {
 	const char *c517 = strstr(msg, "517");
 
@@ -478,12 +478,12 @@ tap_blocks_send(struct tap *t, struct pg_job *j, struct pg_buf *blocks, size_t n
 	size_t b;
 	int sends;
 
-	msg_reset(t);
+	pager_tap_rx_reset(&t->rx);
 	for (b = 0; b < nb; b++) {
 		for (sends = 0;; ) {
 			if (++sends > TAP_MAX_SENDS) {
 				pg_job_set(j, PG_OUT_TEMP, "TAP block %zu refused %d times (NAK): "
-					      "%s", b + 1, TAP_MAX_SENDS, msg_text(t));
+					      "%s", b + 1, TAP_MAX_SENDS, pager_tap_rx_text(&t->rx));
 				snprintf(t->why, sizeof t->why, "TAP block refused %d times",
 					 TAP_MAX_SENDS);
 				return T_DEAD;
@@ -500,7 +500,7 @@ tap_blocks_send(struct tap *t, struct pg_job *j, struct pg_buf *blocks, size_t n
 				return T_RS;
 			case R_EOT:
 				pg_job_set(j, PG_OUT_TEMP, "TAP terminal ended the session: %s",
-					      msg_text(t));
+					      pager_tap_rx_text(&t->rx));
 				snprintf(t->why, sizeof t->why, "TAP terminal ended the session");
 				t->logout = false;
 				return T_DEAD;
@@ -541,7 +541,7 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 		}
 		switch (tap_blocks_send(t, j, blocks, nb)) {
 		case T_OK:
-			pg_job_set(j, PG_OUT_OK, "TAP accepted: %s", msg_text(t));
+			pg_job_set(j, PG_OUT_OK, "TAP accepted: %s", pager_tap_rx_text(&t->rx));
 			goto out;
 		case T_DEAD:
 			ok = false;
@@ -549,8 +549,8 @@ tap_page(struct tap *t, struct pg_job *j, const char *text, struct pg_buf *block
 		default:
 			break;
 		}
-		pg_job_set(j, PG_OUT_PERM, "TAP page rejected: %s", msg_text(t));
-		if (shorter || !refused_too_long(msg_text(t), &num))
+		pg_job_set(j, PG_OUT_PERM, "TAP page rejected: %s", pager_tap_rx_text(&t->rx));
+		if (shorter || !pager_tap_refused_too_long(pager_tap_rx_text(&t->rx), &num))
 			break;
 		lim.max_cost = pager_recut_limit(strlen(text), num);
 		if (!(shorter = pager_text_fit(text, &lim, true)) || !*shorter)
