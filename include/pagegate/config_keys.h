@@ -74,6 +74,8 @@ struct pg_conf {
 	int warnings;             /* warnings (never fail a load) */
 	bool nomem;               /* an allocation failed */
 	/* private to the engine */
+	bool unreadable;          /* an @include names what is not a regular
+				     file: libconfig must not read it */
 	struct pg_conf_spot *spots;
 	size_t n_spots, cap_spots;
 };

@@ -134,11 +134,17 @@ static bool is_hex(char c)
 
 static void scan(struct pg_conf *cx, const char *text, const char *file, int depth);
 
-/* @include "name" at p (just past "@include"): scans that file. */
-static const char *include(struct pg_conf *cx, const char *p, int depth)
+/* @include "name" at p (just past "@include", on line of file): scans
+ * that file.  One that is there but is not a regular file (a directory, a
+ * FIFO, a device) is an error that keeps libconfig from reading at all:
+ * libconfig 1.5 would exit the process on it ("input in flex scanner
+ * failed") or wait on it for ever. */
+static const char *include(struct pg_conf *cx, const char *p, int depth,
+			   const char *file, int line)
 {
 	char name[1024], path[1536];
 	size_t n = 0;
+	struct stat st;
 	char *text;
 	size_t len;
 
@@ -156,6 +162,12 @@ static const char *include(struct pg_conf *cx, const char *p, int depth)
 		return p;
 	/* libconfig: relative to the include directory, the top file's */
 	snprintf(path, sizeof path, "%s%s", name[0] == '/' || !cx->dir ? "" : cx->dir, name);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		pg_diag_add(cx->d, file, line, "@include \"%s\": not a regular file", name);
+		cx->errors++;
+		cx->unreadable = true;
+		return p;
+	}
 	if ((text = slurp(path, &len))) {
 		scan(cx, text, path, depth + 1);
 		free(text);
@@ -239,7 +251,7 @@ static void scan(struct pg_conf *cx, const char *p, const char *file, int depth)
 			continue;
 		}
 		if (c == '@' && at_start && strncmp(p, "@include", 8) == 0) {
-			p = include(cx, p + 8, depth);
+			p = include(cx, p + 8, depth, file, line);
 			continue;
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*') {
@@ -281,11 +293,19 @@ static void scan(struct pg_conf *cx, const char *p, const char *file, int depth)
 bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 {
 	char buf[512];
+	struct stat st;
 	size_t len;
 	char *text;
 	FILE *f;
 	int ok;
 
+	if (stat(cx->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* libconfig 1.5 exits the process on a directory, and opening a
+		 * FIFO waits for a writer (see include) */
+		pg_diag_add(cx->d, cx->file, 0, "cannot read: not a regular file");
+		cx->errors++;
+		return false;
+	}
 	if (!(f = fopen(cx->file, "r"))) {
 		pg_diag_add(cx->d, cx->file, 0, "cannot open: %s", strerror(errno));
 		cx->errors++;
@@ -294,6 +314,10 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 	if ((text = slurp(cx->file, &len))) {
 		scan(cx, text, cx->file, 0);
 		free(text);
+	}
+	if (cx->unreadable) {
+		fclose(f);
+		return false;
 	}
 	if (cx->dir && cx->dir[0])
 		config_set_include_dir(cf, cx->dir);

@@ -346,6 +346,35 @@ static void test_file_and_line(void **state)
 	expect(f, want);
 }
 
+/* What is not a regular file is refused before libconfig reads it:
+ * libconfig 1.5 exits the whole process on a directory ("input in flex
+ * scanner failed"), which took the daemon down on a reload (found by
+ * tests/fuzz/fuzz_config.c), and would wait on a FIFO. */
+static void test_not_a_regular_file(void **state)
+{
+	struct fx *f = *state;
+	char sub[128], want[512];
+
+	snprintf(sub, sizeof sub, "%s/sub", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };",
+	    "@include \"sub\"\n");                                               /* 4 */
+	expect(f, "pagegate.conf:4: @include \"sub\": not a regular file\n");
+	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };",
+	    "@include \"/dev/null\"\n" "@include \".\"\n");                     /* 4, 5 */
+	expect(f, "pagegate.conf:4: @include \"/dev/null\": not a regular file\n"
+		  "pagegate.conf:5: @include \".\": not a regular file\n");
+
+	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };", smtp_ok);
+	snprintf(sub, sizeof sub, "%s/clients/dir.conf", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof sub, "%s/clients/fifo.conf", f->dir);
+	assert_int_equal(mkfifo(sub, 0600), 0);
+	snprintf(want, sizeof want, "clients/dir.conf:0: cannot read: not a regular file\n"
+		 "clients/fifo.conf:0: cannot read: not a regular file\n");
+	expect(f, want);
+}
+
 /* ---- the store ---- */
 
 static void test_store_dsn(void **state)
@@ -624,6 +653,7 @@ int main(void)
 		T(test_did_you_mean),
 		T(test_big_literals),
 		T(test_file_and_line),
+		T(test_not_a_regular_file),
 		T(test_store_dsn),
 		T(test_store_path_deprecated),
 		T(test_device_address),
