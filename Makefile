@@ -6,6 +6,8 @@
 #   make test     install missing Debian packages, build, run every test,
 #                 then again under AddressSanitizer + UBSan
 #   make bench    throughput ratios against ceilings measured in the same run
+#   make fuzz     build the libFuzzer harnesses (tests/fuzz/) with clang and
+#                 run each for FUZZ_SECONDS (default 60), nproc at a time
 #   make check T=NAME
 #                 build and run one test, unit (test_store) or integration
 #                 (t_email); SAN=1 runs it under AddressSanitizer + UBSan
@@ -42,7 +44,19 @@ TOOL_BIN := $(TOOL_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 PEER_SRC := $(wildcard tests/peers/*.c)
 PEER_BIN := $(PEER_SRC:tests/peers/%.c=$(BUILD)/peers/%)
 
-.PHONY: all unit tools deps test check run bench clean
+# Fuzz harnesses: every tests/fuzz/fuzz_NAME.c.  `make test` links each with
+# tests/fuzz/replay.c ($(BUILD)/fuzz/fuzz_NAME) to replay its committed
+# corpus and crash files; `make fuzz` links it with libFuzzer.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_HDR := $(wildcard tests/fuzz/*.h)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZER_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzer/%)
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_FLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+
+.PHONY: all unit tools deps test check run bench clean fuzz fuzzers
 .SUFFIXES:
 
 all: $(BUILD)/pagegated $(BUILD)/pagegate
@@ -69,7 +83,7 @@ $(BUILD)/pagegated: $(BUILD)/obj/pagegated.o $(BUILD)/libpagegate.a
 $(BUILD)/pagegate: $(CLI_OBJ) $(BUILD)/libpagegate.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PG_LIBS)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(REPLAY_BIN)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(@D)
@@ -85,6 +99,20 @@ $(BUILD)/peers/%: tests/peers/%.c $(BUILD)/libpagegate.a
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(@D)
 	$(CC) $(PG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpagegate.a $(PG_LIBS)
+
+# A harness with the replay driver (the project's compiler and flags).
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_HDR) $(BUILD)/libpagegate.a
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) -DPG_FUZZ_TOP='"$(CURDIR)"' $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		tests/fuzz/replay.c $(BUILD)/libpagegate.a $(PG_LIBS)
+
+# A harness with libFuzzer (clang; the library built with fuzzer-no-link).
+$(BUILD)/fuzzer/%: tests/fuzz/%.c $(FUZZ_HDR) $(BUILD)/libpagegate.a
+	@mkdir -p $(@D)
+	$(CC) $(PG_CFLAGS) -DPG_FUZZ_TOP='"$(CURDIR)"' $(CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(BUILD)/libpagegate.a $(PG_LIBS)
+
+fuzzers: $(FUZZER_BIN)
 
 deps:
 	@tests/peers/deps.sh
@@ -102,7 +130,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all tools
 	@tests/bench/bench.sh
 
+fuzz: deps
+	@$(MAKE) --no-print-directory -j$(shell nproc) BUILD=$(FUZZ_BUILD) CC=clang \
+		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" fuzzers
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/fuzz/run.sh $(FUZZ_BUILD)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

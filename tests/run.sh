@@ -51,6 +51,34 @@ for t in "$BUILD"/tests/test_*; do
   fi
 done
 
+# Fuzz harnesses (tests/fuzz/fuzz_NAME.c, linked with tests/fuzz/replay.c):
+# each replays its committed seed corpus and every crash file ever found
+# (tests/fuzz/corpus/NAME, tests/fuzz/crashes/NAME); one test each, failed
+# by a crash, a sanitizer report or a missing corpus.
+for t in "$BUILD"/fuzz/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  wanted "$name" || continue
+  ran=$((ran + 1))
+  out=$RES/$name.out
+  dirs=()
+  for d in corpus crashes; do
+    [ -d "tests/fuzz/$d/${name#fuzz_}" ] && dirs+=("$PWD/tests/fuzz/$d/${name#fuzz_}")
+  done
+  if [ -n "$(ls -A "tests/fuzz/corpus/${name#fuzz_}" 2>/dev/null)" ]; then
+    ( cd "$RES" && LSAN_OPTIONS="suppressions=$PAGEGATE_TOP/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+        timeout 300 "$t" "${dirs[@]}" ) >"$out" 2>&1
+    rc=$?
+  else
+    echo "no seed corpus in tests/fuzz/corpus/${name#fuzz_}" >"$out"; rc=1
+  fi
+  if [ "$rc" -eq 0 ]; then
+    pass=$((pass + 1)); echo "fuzz replay $name: $(tail -1 "$out")"
+  else
+    fail=$((fail + 1)); echo "---- FAILED fuzz replay $name (exit $rc)"; tail -40 "$out"
+  fi
+done
+
 # Integration tests: each script prints "ok - what" / "not ok - what"
 # lines; exiting non-zero without any "not ok" counts as one failure.
 scripts=()

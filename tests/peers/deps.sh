@@ -27,6 +27,9 @@ PKGS=(
   # OCR of the fax in every language (t_fax_lang)
   tesseract-ocr-ell tesseract-ocr-chi-sim tesseract-ocr-lit tesseract-ocr-vie
   tesseract-ocr-heb tesseract-ocr-ara
+  # `make fuzz` (tests/fuzz/): clang and its libFuzzer and sanitizer
+  # runtimes (only recommended by clang, so named here)
+  clang libclang-rt-14-dev
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium
