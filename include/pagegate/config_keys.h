@@ -89,8 +89,10 @@ void pg_conf_done(struct pg_conf *cx);
  * @include relative to its directory.  First scans the text (and every
  * @include'd file) for integer literals libconfig would truncate and
  * reports them.  A missing file, a syntax error (with its file:line) and
- * a refused literal are errors; returns false only when cf could not be
- * parsed. */
+ * a refused literal are errors; so is a file (or @include) that is not a
+ * regular file, is over 16 MiB or holds a NUL byte, which libconfig is
+ * then not given (libconfig 1.5 exits the process on a directory).
+ * Returns false only when cf could not be parsed. */
 bool pg_conf_read(struct pg_conf *cx, config_t *cf);
 
 /* ---- key tables ---- */

@@ -24,7 +24,7 @@
 #include "config_priv.h"
 #include "pagegate/util.h"
 
-#define FILE_MAX     (16 * 1024 * 1024)   /* larger files are not scanned */
+#define FILE_MAX     (16 * 1024 * 1024)   /* larger files are refused: not scanned */
 #define INCLUDE_MAX  10                   /* libconfig's own nesting limit */
 
 struct pg_conf_spot {
@@ -134,6 +134,24 @@ static bool is_hex(char c)
 
 static void scan(struct pg_conf *cx, const char *text, const char *file, int depth);
 
+/* True, with a diagnostic at its line, when text[0..len) of file holds a
+ * NUL byte: the scan stops there while libconfig reads on, so what follows
+ * (an @include of a directory) would go unchecked. */
+static bool has_nul(struct pg_conf *cx, const char *text, size_t len, const char *file)
+{
+	const char *z = memchr(text, '\0', len);
+	int line = 1;
+
+	if (!z)
+		return false;
+	for (const char *p = text; p < z; p++)
+		line += *p == '\n';
+	pg_diag_add(cx->d, file, line, "a NUL byte in the file");
+	cx->errors++;
+	cx->unreadable = true;
+	return true;
+}
+
 /* @include "name" at p (just past "@include", on line of file): scans
  * that file.  One that is there but is not a regular file (a directory, a
  * FIFO, a device) is an error that keeps libconfig from reading at all:
@@ -158,18 +176,21 @@ static const char *include(struct pg_conf *cx, const char *p, int depth,
 	name[n] = '\0';
 	if (*p == '"')
 		p++;
-	if (depth >= INCLUDE_MAX || !n)
+	if (depth >= INCLUDE_MAX)
 		return p;
-	/* libconfig: relative to the include directory, the top file's */
+	/* libconfig: relative to the include directory, the top file's (an
+	 * empty name is that directory itself) */
 	snprintf(path, sizeof path, "%s%s", name[0] == '/' || !cx->dir ? "" : cx->dir, name);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		pg_diag_add(cx->d, file, line, "@include \"%s\": not a regular file", name);
+	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > FILE_MAX)) {
+		pg_diag_add(cx->d, file, line, "@include \"%s\": %s", name,
+			    S_ISREG(st.st_mode) ? "larger than 16 MiB" : "not a regular file");
 		cx->errors++;
 		cx->unreadable = true;
 		return p;
 	}
 	if ((text = slurp(path, &len))) {
-		scan(cx, text, path, depth + 1);
+		if (!has_nul(cx, text, len, path))
+			scan(cx, text, path, depth + 1);
 		free(text);
 	}
 	return p;
@@ -312,8 +333,14 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 		return false;
 	}
 	if ((text = slurp(cx->file, &len))) {
-		scan(cx, text, cx->file, 0);
+		if (!has_nul(cx, text, len, cx->file))
+			scan(cx, text, cx->file, 0);
 		free(text);
+	} else {
+		/* unchecked, libconfig must not read it (see include) */
+		pg_diag_add(cx->d, cx->file, 0, "cannot read: larger than 16 MiB or out of memory");
+		cx->errors++;
+		cx->unreadable = true;
 	}
 	if (cx->unreadable) {
 		fclose(f);

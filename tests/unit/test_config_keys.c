@@ -348,7 +348,7 @@ static void test_file_and_line(void **state)
 
 /* What is not a regular file is refused before libconfig reads it:
  * libconfig 1.5 exits the whole process on a directory ("input in flex
- * scanner failed"), which took the daemon down on a reload (found by
+ * scanner failed"), which took the daemon down on a reload (found with
  * tests/fuzz/fuzz_config.c), and would wait on a FIFO. */
 static void test_not_a_regular_file(void **state)
 {
@@ -364,6 +364,20 @@ static void test_not_a_regular_file(void **state)
 	    "@include \"/dev/null\"\n" "@include \".\"\n");                     /* 4, 5 */
 	expect(f, "pagegate.conf:4: @include \"/dev/null\": not a regular file\n"
 		  "pagegate.conf:5: @include \".\": not a regular file\n");
+	/* an empty name is the directory itself; a NUL byte would hide the
+	 * rest of the file from the check (both found by fuzz_config) */
+	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };",
+	    "@include \"\"\n");                                                  /* 4 */
+	expect(f, "pagegate.conf:4: @include \"\": not a regular file\n");
+	{
+		static const char nul[] = "listen = \"127.0.0.1\";\n@include \"\0/\";\n";
+		snprintf(sub, sizeof sub, "%s/pagegate.conf", f->dir);
+		FILE *fp = fopen(sub, "w");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(nul, 1, sizeof nul - 1, fp), sizeof nul - 1);
+		assert_int_equal(fclose(fp), 0);
+		expect(f, "pagegate.conf:2: a NUL byte in the file\n");
+	}
 
 	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };", smtp_ok);
 	snprintf(sub, sizeof sub, "%s/clients/dir.conf", f->dir);
