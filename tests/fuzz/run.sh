@@ -2,7 +2,8 @@
 # `make fuzz`: runs every libFuzzer harness built in FUZZ_BUILD/fuzzer/ for
 # FUZZ_SECONDS each (default 60), as many at once as there are processors
 # (FUZZ_JOBS to choose).  Each starts from its committed seed corpus
-# (tests/fuzz/corpus/NAME) and keeps what it finds new in a scratch
+# (tests/fuzz/corpus/NAME), with its dictionary when there is one
+# (tests/fuzz/dict/NAME.dict), and keeps what it finds new in a scratch
 # corpus (FUZZ_BUILD/fuzz-out/NAME/corpus), which is reused by the next run;
 # crash, leak, timeout and out-of-memory inputs land in
 # FUZZ_BUILD/fuzz-out/NAME/.  Prints one line per harness (runs, coverage,
@@ -39,7 +40,8 @@ run_one='
   n=$1; h=${n#fuzz_}; o=$OUT/$n
   rm -f "$o"/crash-* "$o"/leak-* "$o"/timeout-* "$o"/oom-* "$o"/log
   mkdir -p "$o/corpus"
-  "$B/fuzzer/$n" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  dict=(); [ -f "tests/fuzz/dict/$h.dict" ] && dict=(-dict="tests/fuzz/dict/$h.dict")
+  "$B/fuzzer/$n" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 "${dict[@]}" \
     -print_final_stats=1 -artifact_prefix="$o/" "$o/corpus" "tests/fuzz/corpus/$h" \
     >"$o/log" 2>&1
   echo $? >"$o/rc"'
