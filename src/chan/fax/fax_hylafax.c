@@ -364,7 +364,9 @@ pg_fax_hylafax_state(const struct pg_fax_hylafax *h, unsigned jobid,
 	}
 	if (cmd(&c, "JPARM STATE") != 213)
 		goto out;
-	pg_strlcpy(state, c.text + 4, sizeof state);
+	/* "213 DONE"; a bare "213" (or "213 ", trimmed) names no state: c.text + 4
+	 * would be past its end, in an earlier reply's bytes */
+	pg_strlcpy(state, strlen(c.text) > 4 ? c.text + 4 : "", sizeof state);
 	if (cmd(&c, "JPARM STATUS") != 213)
 		goto out;
 	if (strcmp(state, "DONE") == 0)
