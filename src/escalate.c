@@ -220,8 +220,10 @@ fire(struct pg_esc *e, const struct pg_message *m)
 		err = pg_store_esc_advance(e->store, m->id, m->esc_fired, d, nd, next,
 					   exhaust, detail, &applied);
 	if (err) {
-		pg_warn("escalation of message %lld: step %d not fired yet: %s",
-			(long long)m->id, step, pg_strerror(err));
+		/* no room is logged once by the store, not at each retry */
+		pg_log(err == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_WARN,
+		       "escalation of message %lld: step %d not fired yet: %s",
+		       (long long)m->id, step, pg_strerror(err));
 		ok = false;
 	} else if (!applied) {
 		pg_info("escalation of message %lld: acknowledged or changed "

@@ -146,13 +146,23 @@ struct pg_store;
 
 /* Opens (creating if needed) the store named by dsn: "sqlite:PATH" or a
  * plain file path (SQLite's).  Applies forward schema migrations.
- * max_mb > 0 caps the database size: writes past it fail with
- * PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
+ * max_mb > 0 caps the database size for new messages: once the store
+ * holds max_mb, pg_store_submit refuses new ones (PG_ERR_FULL), while
+ * every write about messages already stored (attempts, outcomes,
+ * acknowledgements, escalation steps, the ledger) goes on in a reserve
+ * of pg_store_reserve_mb(max_mb) above it; past the reserve, or on a
+ * full disk, every write fails with PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
  * (a scheme this build has no backend for, such as "postgresql://...",
  * logged with the schemes built in; nothing after "sqlite:"), PG_ERR_IO
  * (cannot open or create), PG_ERR_STORE (a store from a newer pagegate,
  * refused untouched), PG_ERR_FULL, PG_ERR_NOMEM. */
 pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
+/* The reserve above a cap of max_mb (0 for no cap): a quarter of it, at
+ * least PG_STORE_RESERVE_MIN_MB - room for the attempts, outcomes and
+ * ledger rows of the messages taken before the cap was reached. */
+#define PG_STORE_RESERVE_DIV    4
+#define PG_STORE_RESERVE_MIN_MB 16
+int64_t pg_store_reserve_mb(int64_t max_mb);
 void pg_store_close(struct pg_store *st);
 
 /* Stores a new message and its deliveries in one durable transaction, with
@@ -167,7 +177,10 @@ void pg_store_close(struct pg_store *st);
  *   deliveries are still open), PG_M_FAILED (else any failed),
  *   PG_M_DELIVERED (all delivered), PG_M_CANCELLED (all cancelled), else
  *   PG_M_SENT.
- * Errors: PG_ERR_FULL (disk/store full), PG_ERR_IO, PG_ERR_STORE. */
+ * Errors: PG_ERR_FULL (the store reached its cap - checked before the
+ * message is written, after the idempotency key, so a repeated key
+ * still finds its message - or disk/store full), PG_ERR_IO,
+ * PG_ERR_STORE. */
 pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
 		       struct pg_delivery *d, size_t nd, const char *route_detail,
 		       bool *existing);
@@ -359,8 +372,20 @@ void pg_store_observe(struct pg_store *st,
 pg_err pg_store_mark_get(struct pg_store *st, const char *key, int64_t *ms);
 pg_err pg_store_mark_put(struct pg_store *st, const char *key, int64_t ms);
 
-/* Counters for /metrics and the bench: commits and rows written. */
-struct pg_store_stats { uint64_t commits; uint64_t writes; };
+/* Counters for /metrics and the bench: commits and rows written; and
+ * whether the store has room.  at_cap: it reached its cap, new messages
+ * are refused.  no_room: the last write failed for room (reserve used
+ * up, or the disk full) - the writes of accepted messages are refused too
+ * and their callers retry them.  refused: new messages refused for room;
+ * full_writes: other writes refused for room. */
+struct pg_store_stats {
+	uint64_t commits;
+	uint64_t writes;
+	bool at_cap;
+	bool no_room;
+	uint64_t refused;
+	uint64_t full_writes;
+};
 void pg_store_stats(struct pg_store *st, struct pg_store_stats *out);
 
 #endif

@@ -120,12 +120,19 @@ intake__fail(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *
 }
 
 /* Answers a store error: 503 with Retry-After when the store cannot take
- * or give work, 404 for a missing object, 500 otherwise. */
+ * or give work - "store_full" when it has no room (its cap or the disk:
+ * the store logs that once, not each request) - 404 for a missing
+ * object, 500 otherwise. */
 enum MHD_Result
 intake__fail_store(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
 		   pg_err e)
 {
-	if (e == PG_ERR_FULL || e == PG_ERR_IO || e == PG_ERR_STORE ||
+	if (e == PG_ERR_FULL)
+		return intake__fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "store_full", "", MHD_HTTP_HEADER_RETRY_AFTER,
+				    INTAKE_RETRY_AFTER_S, "the message store is full; "
+				    "nothing was stored, try again later");
+	if (e == PG_ERR_IO || e == PG_ERR_STORE ||
 	    e == PG_ERR_SHUTDOWN) {
 		pg_warn("intake: store unavailable: %s", pg_strerror(e));
 		return intake__fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -212,9 +219,11 @@ enum MHD_Result
 intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_buf b;
+	struct pg_store_stats ss;
 	size_t queued = 0, held = 0;
 	char *s;
 
+	pg_store_stats(h->ctx->store, &ss);
 	if (h->ctx->sched)
 		pg_sched_depth(h->ctx->sched, &queued, &held);
 	pg_buf_init(&b, 1 << 20);
@@ -225,6 +234,8 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 	    pg_metrics_render_esc(h->ctx->metrics, pg_esc_waiting(h->ctx->esc),
 				  unacked, &b) != PG_OK ||
 	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
+	    pg_metrics_render_store(ss.at_cap, ss.no_room, ss.refused,
+				    ss.full_writes, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
 		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,

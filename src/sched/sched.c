@@ -72,12 +72,16 @@ drop(struct pg_sched *s, struct item *it)
 	item_free(it);
 }
 
-/* The store failed: keep the item in memory and try again later. */
+/* The store failed: keep the item in memory and try again later.  A
+ * store without room (PG_ERR_FULL) logs that spell once itself, so each
+ * refused write is only a debug line here (a busy queue would otherwise
+ * log several a second). */
 static void
 store_trouble(struct pg_sched *s, struct item *it, const char *what, pg_err e)
 {
-	pg_error("store: %s for delivery %lld failed (%s); kept in memory, retrying in %d s",
-		 what, (long long)it->did, pg_strerror(e), STORE_RETRY_MS / MS_PER_S);
+	pg_log(e == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_ERR,
+	       "store: %s for delivery %lld failed (%s); kept in memory, retrying in %d s",
+	       what, (long long)it->did, pg_strerror(e), STORE_RETRY_MS / MS_PER_S);
 	requeue(s, it, pg_now_ms() + STORE_RETRY_MS);
 }
 
@@ -584,9 +588,34 @@ fail:
 	return e;
 }
 
+/* At the stop, one last try to record the outcomes the store refused
+ * (attempts that did happen).  One that still fails is said plainly: the
+ * store still says "sending", so the next start queues it again and a
+ * recipient may get it twice.  Workers have stopped. */
+static void
+flush_pending(struct pg_sched *s, struct item *it)
+{
+	const struct finish_rec *r = it->pending;
+	pg_err e;
+
+	if (!r)
+		return;
+	e = pg_store_attempt_finish(s->store, it->did, r->aid, r->at, r->outcome,
+				    r->reply, r->state, r->next);
+	if (e)
+		pg_error("delivery %lld: its outcome (%s, state %s) could not be "
+			 "recorded before the stop (%s); the store still says "
+			 "sending, so the next start tries it again",
+			 (long long)it->did, pg_outcome_name(r->outcome),
+			 pg_dstate_name(r->state), pg_strerror(e));
+	else
+		pg_info("delivery %lld: outcome recorded at the stop", (long long)it->did);
+}
+
 void
 pg_sched_stop(struct pg_sched *s)
 {
+	struct item *it;
 	int k;
 
 	if (!s)
@@ -597,5 +626,10 @@ pg_sched_stop(struct pg_sched *s)
 	pthread_mutex_unlock(&s->mu);
 	for (k = 0; k < s->n_threads; k++)
 		pthread_join(s->threads[k], NULL);
+	for (size_t i = 0; i < s->n_heap; i++)
+		flush_pending(s, s->heap[i]);
+	for (k = 0; k < PG_PRIO_LEVELS; k++)
+		for (it = s->ready_head[k]; it; it = it->next)
+			flush_pending(s, it);
 	destroy(s);
 }

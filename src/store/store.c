@@ -30,6 +30,12 @@
 
 #define DETAIL_MAX  65536    /* ledger detail text */
 #define TEXT_MAX    65536    /* an inbound reply, a report, a name */
+#define MB          1048576LL
+/* A spell without room ends (and is logged as over) once writes succeed
+ * and none failed for room during this long, so that a store at its
+ * limit, where small writes fit and large ones do not, logs one spell
+ * and not one per write. */
+#define ROOM_QUIET_MS 10000
 
 /* The backends built in, as curl's protocols[]: a backend is one line. */
 static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
@@ -89,8 +95,10 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		return;
 	}
 fail:
-	pg_warn("store: group commit of %s failed: %s; nothing of it is stored",
-		batch->next ? "several writes" : "one write", pg_strerror(bad));
+	if (bad != PG_ERR_FULL)   /* no room: note_room logs the spell once */
+		pg_warn("store: group commit of %s failed: %s; nothing of it is "
+			"stored", batch->next ? "several writes" : "one write",
+			pg_strerror(bad));
 	if (be->rollback(st->w))
 		pg_debug("store: rollback after failure: already rolled back");
 	for (op = batch; op; op = op->next) {
@@ -100,6 +108,85 @@ fail:
 	*writes = 0;
 	st->seen.n = 0;                       /* nothing of it happened */
 	pg_buf_free(&b);
+}
+
+/* Why a write found no room: the reserve is used up when the store is
+ * within a megabyte of its limit, else the disk (or the database
+ * server) is full.  Writer thread. */
+static const char *
+no_room_why(struct pg_store *st)
+{
+	int64_t used = 0;
+
+	if (st->limit > 0 && st->be->used(st->w, &used) == PG_OK &&
+	    used + MB >= st->limit)
+		return "its reserve above the cap is used up";
+	return "the disk is full";
+}
+
+/* After a batch, under st->mu: counts the writes refused for room and
+ * moves the room state, logging each change once - the cap reached and
+ * cleared (by the submits' checks), a spell without room begun and over
+ * (by the writes' results, over only after ROOM_QUIET_MS of success). */
+static void
+note_room(struct pg_store *st, struct store_op *batch)
+{
+	struct pg_store_stats *x = &st->stats;
+	bool full = false, wrote = false;
+	int room = 0;
+	int64_t now = pg_now_ms();
+
+	for (struct store_op *op = batch; op; op = op->next) {
+		bool submit = op->kind == OP_SUBMIT;
+
+		if (submit && op->u.submit.room)
+			room = op->u.submit.room;        /* the latest check */
+		if (op->err == PG_OK) {
+			wrote = true;
+			continue;
+		}
+		if (op->err != PG_ERR_FULL)
+			continue;
+		if (submit)
+			x->refused++;
+		else
+			x->full_writes++;
+		if (!submit || op->u.submit.room >= 0)
+			full = true;     /* not the cap: the write itself failed */
+	}
+	if (room < 0 && !x->at_cap) {
+		x->at_cap = true;
+		pg_warn("store: reached its cap of %lld MB (store.max_mb): new "
+			"messages are refused (503 store_full) until it has room; "
+			"deliveries, acknowledgements and the ledger of messages "
+			"already taken go on in a reserve of %lld MB",
+			(long long)(st->cap / MB),
+			(long long)((st->limit - st->cap) / MB));
+	} else if (room > 0 && x->at_cap) {
+		x->at_cap = false;
+		pg_info("store: below its cap again: new messages are taken");
+	}
+	if (full) {
+		st->full_at = now;
+		x->no_room = true;
+		if (!st->full_logged) {
+			st->full_logged = true;
+			pg_error("store: no room to write: %s; new messages are "
+				 "refused (503 store_full), writes about messages "
+				 "already taken are kept in memory and retried "
+				 "until there is room", no_room_why(st));
+		}
+	} else if (wrote) {
+		x->no_room = false;
+		if (st->full_logged && now - st->full_at >= ROOM_QUIET_MS) {
+			st->full_logged = false;
+			pg_info("store: has room again: writes succeed (%llu "
+				"writes of accepted messages and %llu new messages "
+				"were refused so far)",
+				(unsigned long long)x->full_writes,
+				(unsigned long long)x->refused);
+		}
+	}
 }
 
 static void *
@@ -131,6 +218,7 @@ writer_main(void *arg)
 			st->stats.commits++;
 			st->stats.writes += writes;
 		}
+		note_room(st, batch);
 		for (op = batch; op; op = next) {
 			next = op->next;     /* op may vanish once done */
 			op->done = true;
@@ -243,16 +331,28 @@ pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
 	pthread_mutex_unlock(&st->mu);
 }
 
+int64_t
+pg_store_reserve_mb(int64_t max_mb)
+{
+	int64_t r = max_mb / PG_STORE_RESERVE_DIV;
+
+	if (max_mb <= 0)
+		return 0;
+	return r > PG_STORE_RESERVE_MIN_MB ? r : PG_STORE_RESERVE_MIN_MB;
+}
+
 pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
 	struct pg_store *st;
 	const char *target;
 	int version = 0;
+	int64_t used = 0;
 	pg_err e;
 
 	*out = NULL;
-	if (dsn == NULL || *dsn == '\0' || max_mb < 0)
+	if (dsn == NULL || *dsn == '\0' || max_mb < 0 ||
+	    max_mb > INT64_MAX / MB / 2)
 		return PG_ERR_INVAL;
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return PG_ERR_NOMEM;
@@ -266,18 +366,34 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		e = PG_ERR_CONFIG;
 		goto fail;
 	}
-	if ((e = st->be->open(target, false, max_mb, &st->w)) ||
+	st->cap = max_mb * MB;
+	st->limit = max_mb > 0 ? (max_mb + pg_store_reserve_mb(max_mb)) * MB : 0;
+	if ((e = st->be->open(target, false, st->limit / MB, &st->w)) ||
 	    (e = st->be->schema_version(st->w, &version)) ||
+	    (e = st->be->used(st->w, &used)) ||
 	    (e = store__readers_open(st, target)))
 		goto fail;
+	if (st->cap > 0 && used >= st->cap) {
+		st->stats.at_cap = true;
+		pg_warn("store: already at its cap of %lld MB (store.max_mb): "
+			"new messages are refused (503 store_full) until it has "
+			"room; deliveries of messages already taken go on",
+			(long long)max_mb);
+	}
 	if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
 		pg_error("store: cannot start the writer thread");
 		e = PG_ERR_NOMEM;
 		goto fail;
 	}
 	st->running = true;
-	pg_info("store: %s %s open, schema version %d%s", st->be->name, target,
-		version, max_mb > 0 ? ", size capped" : "");
+	if (max_mb > 0)
+		pg_info("store: %s %s open, schema version %d, %lld MB used, "
+			"new messages up to %lld MB, the rest up to %lld MB",
+			st->be->name, target, version, (long long)(used / MB),
+			(long long)max_mb, (long long)(st->limit / MB));
+	else
+		pg_info("store: %s %s open, schema version %d", st->be->name,
+			target, version);
 	*out = st;
 	return PG_OK;
 fail:
@@ -309,7 +425,7 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 		bool *existing)
 {
 	struct store_op op = { .kind = OP_SUBMIT, .u.submit = { .m = m, .d = d,
-		.nd = nd, .route = route_detail } };
+		.nd = nd, .route = route_detail, .cap = st->cap } };
 	pg_err e;
 
 	if (existing)

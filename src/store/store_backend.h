@@ -68,7 +68,9 @@ struct pg_store_backend {
 	/* Opens a connection to target (the dsn after "name:").  The writer
 	 * (readonly false) creates the store if needed and brings it to
 	 * STORE_SCHEMA_VERSION; max_mb > 0 caps the store's size so that
-	 * writes past it fail with PG_ERR_FULL.  Readers never write.
+	 * writes past it fail with PG_ERR_FULL (the front end passes the
+	 * configured cap plus its reserve: the intake cap itself is the
+	 * front end's, through used).  Readers never write.
 	 * Errors: PG_ERR_IO (target cannot be opened or created),
 	 * PG_ERR_STORE (the store's schema is newer than this build's: it is
 	 * refused, not touched), PG_ERR_FULL (no room to create or migrate). */
@@ -79,6 +81,12 @@ struct pg_store_backend {
 	/* The schema version the store is at (STORE_SCHEMA_VERSION once a
 	 * writer opened it).  No errors of its own. */
 	pg_err (*schema_version)(struct pg_sb *c, int *version);
+	/* The bytes the store's data takes now - inside a write transaction,
+	 * counting what it wrote so far - in the unit that open's max_mb
+	 * caps (free space the store reuses is not counted).  It is called
+	 * before each new message, so it must be cheap: a counter the
+	 * engine keeps, never a scan of the rows.  No errors of its own. */
+	pg_err (*used)(struct pg_sb *c, int64_t *bytes);
 
 	/* ---- transactions ----
 	 * begin on the writer takes the write lock at once (a second writer,

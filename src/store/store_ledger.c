@@ -247,6 +247,17 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		if (e != PG_ERR_NOTFOUND)
 			return e;
 	}
+	/* The intake cap: a new message needs room below it; what follows
+	 * for messages already taken may use the reserve above it. */
+	if (op->u.submit.cap > 0) {
+		int64_t used = 0;
+
+		if ((e = tx->be->used(tx->w, &used)))
+			return e;
+		op->u.submit.room = used < op->u.submit.cap ? 1 : -1;
+		if (op->u.submit.room < 0)
+			return PG_ERR_FULL;
+	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
 	m->state = derive_state(counts);
@@ -697,6 +708,7 @@ store__unwind(struct store_op *op)
 {
 	op->writes = 0;
 	if (op->kind == OP_SUBMIT) {
+		/* u.submit.room stays: it says what the store looked like */
 		op->u.submit.m->id = 0;
 		op->u.submit.m->ack_ref[0] = '\0';
 		op->u.submit.existing = false;

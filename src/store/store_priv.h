@@ -50,7 +50,16 @@ struct pg_store {
 	pthread_cond_t done;         /* callers wait for their operation */
 	struct store_op *head, *tail;
 	bool stopping;
-	struct pg_store_stats stats;
+	struct pg_store_stats stats; /* with the room state below */
+	/* The size cap (store.h's pg_store_open): new messages are refused
+	 * from cap bytes on (0: no cap); the backend refuses every write
+	 * past limit bytes, cap plus the reserve.  Set at open. */
+	int64_t cap, limit;
+	/* Writer thread, under mu: when a write last failed for room, and
+	 * whether that spell was logged (once at its start, once at its
+	 * end: store.c's note_room). */
+	int64_t full_at;
+	bool full_logged;
 	/* pg_store_observe's callback (set before the store is shared) and
 	 * what the writer's current batch touched */
 	void (*observer)(void *arg, int64_t mid, const char *change);
@@ -99,6 +108,9 @@ struct store_op {
 			size_t nd;
 			const char *route;
 			bool existing;
+			int64_t cap;     /* st->cap */
+			int room;        /* set by op_submit: 1 below the cap,
+					    -1 at it (refused), 0 not checked */
 		} submit;
 		struct { int64_t did, at, aid; } start;
 		struct {

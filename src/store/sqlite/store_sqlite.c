@@ -45,6 +45,9 @@ static const char *const sql[ST__COUNT] = {
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
 	[ST_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
 		" VALUES (?1, ?2)",
+	[ST_USED] = "SELECT (SELECT page_count FROM pragma_page_count())"
+		" - (SELECT freelist_count FROM pragma_freelist_count()),"
+		" (SELECT page_size FROM pragma_page_size())",
 
 	/* ---- messages ---- */
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
@@ -205,7 +208,9 @@ sb_fail(struct pg_sb *c, int rc, const char *what)
 
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
+		/* The front end logs a full store once, not each write. */
 		e = PG_ERR_FULL;
+		lvl = PG_LOG_DEBUG;
 		break;
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
@@ -424,6 +429,30 @@ sb_setup_writer(struct pg_sb *c, int64_t max_mb)
 	return sqlite__migrate(c);
 }
 
+/* The pages in use (page_count less the freelist SQLite reuses) times
+ * the page size: header fields, no scan, one prepared statement.
+ * page_count includes the pages the open transaction added. */
+static pg_err
+sb_used_row(sqlite3_stmt *s, void *out)
+{
+	int64_t n = sqlite3_column_int64(s, 0);
+
+	*(int64_t *)out = (n > 0 ? n : 0) * sqlite3_column_int64(s, 1);
+	return PG_OK;
+}
+
+static pg_err
+sb_used(struct pg_sb *c, int64_t *bytes)
+{
+	sqlite3_stmt *s;
+	pg_err e;
+
+	*bytes = 0;
+	if ((e = sqlite__prep(c, ST_USED, &s, "")))
+		return e;
+	return sqlite__row_one(c, s, sb_used_row, bytes);
+}
+
 static void
 sb_close(struct pg_sb *c)
 {
@@ -518,7 +547,8 @@ sb_rollback_savepoint(struct pg_sb *c)
 	/* SQLite may have rolled the whole transaction back on its own
 	 * (SQLITE_FULL, SQLITE_IOERR...): then there is no savepoint left. */
 	if (sqlite3_get_autocommit(c->db)) {
-		pg_warn("store: the transaction was rolled back by sqlite");
+		/* the front end logs the write's own error */
+		pg_debug("store: the transaction was rolled back by sqlite");
 		return PG_ERR_STORE;
 	}
 	if ((e = sb_simple(c, ST_ROLLBACK_TO)))
@@ -694,6 +724,7 @@ const struct pg_store_backend pg_store_sqlite = {
 	.open = sb_open,                 /* file path; writer migrates */
 	.close = sb_close,               /* finalizes statements */
 	.schema_version = sqlite__version, /* max(schema_version.version) */
+	.used = sb_used,                 /* page_count - freelist_count */
 	.begin = sb_begin,               /* writer: BEGIN IMMEDIATE */
 	.commit = sb_commit,             /* fsync'ed (synchronous=FULL) */
 	.rollback = sb_rollback,
