@@ -17,6 +17,13 @@
  * SQLite abandons the whole transaction on some of these) it is rolled
  * back and every operation of the batch gets the error: nothing of it is
  * stored, nothing older is touched, and the next batch tries again.
+ *
+ * Room: with store.max_mb, a new message is refused once the store holds
+ * max_mb (op_submit asks the backend's used); everything else may use a
+ * reserve above it, up to the backend's hard limit.  After each batch
+ * note_room moves the room state that /metrics shows and logs each
+ * change once, so that a full store or disk is one line, not one per
+ * write.
  */
 #include <ctype.h>
 #include <pthread.h>
