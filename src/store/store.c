@@ -131,6 +131,23 @@ no_room_why(struct pg_store *st)
 	return "the disk is full";
 }
 
+/* Under st->mu: a spell without room that was logged is over, and said
+ * so, once writes succeed (no_room cleared) and ROOM_QUIET_MS have passed
+ * since the last refusal; writer_main also calls it when it has waited
+ * that long without work. */
+static void
+room_over(struct pg_store *st, int64_t now)
+{
+	if (!st->full_logged || st->stats.no_room ||
+	    now - st->full_at < ROOM_QUIET_MS)
+		return;
+	st->full_logged = false;
+	pg_info("store: has room again: writes succeed (%llu writes of "
+		"accepted messages and %llu new messages were refused so far)",
+		(unsigned long long)st->stats.full_writes,
+		(unsigned long long)st->stats.refused);
+}
+
 /* After a batch, under st->mu: counts the writes refused for room and
  * moves the room state, logging each change once - the cap reached and
  * cleared (by the submits' checks), a spell without room begun and over
@@ -141,7 +158,7 @@ note_room(struct pg_store *st, struct store_op *batch)
 	struct pg_store_stats *x = &st->stats;
 	bool full = false, wrote = false;
 	int room = 0;
-	int64_t now = pg_now_ms();
+	int64_t now = pg_mono_ms();
 
 	for (struct store_op *op = batch; op; op = op->next) {
 		bool submit = op->kind == OP_SUBMIT;
@@ -185,14 +202,7 @@ note_room(struct pg_store *st, struct store_op *batch)
 		}
 	} else if (wrote) {
 		x->no_room = false;
-		if (st->full_logged && now - st->full_at >= ROOM_QUIET_MS) {
-			st->full_logged = false;
-			pg_info("store: has room again: writes succeed (%llu "
-				"writes of accepted messages and %llu new messages "
-				"were refused so far)",
-				(unsigned long long)x->full_writes,
-				(unsigned long long)x->refused);
-		}
+		room_over(st, now);
 	}
 }
 
@@ -206,8 +216,16 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (st->head == NULL && !st->stopping)
-			pthread_cond_wait(&st->work, &st->mu);
+		while (st->head == NULL && !st->stopping) {
+			if (!st->full_logged || st->stats.no_room) {
+				pthread_cond_wait(&st->work, &st->mu);
+				continue;
+			}
+			/* a spell without room may end while idle */
+			pg_cond_wait_ms(&st->work, &st->mu,
+					st->full_at + ROOM_QUIET_MS - pg_mono_ms());
+			room_over(st, pg_mono_ms());
+		}
 		if (st->head == NULL)
 			break;
 		batch = st->head;
@@ -363,7 +381,7 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		return PG_ERR_INVAL;
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return PG_ERR_NOMEM;
-	if (pthread_mutex_init(&st->mu, NULL) || pthread_cond_init(&st->work, NULL) ||
+	if (pthread_mutex_init(&st->mu, NULL) || pg_cond_init_mono(&st->work) ||
 	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
 	    pthread_cond_init(&st->rfree, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */

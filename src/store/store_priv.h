@@ -55,7 +55,8 @@ struct pg_store {
 	 * from cap bytes on (0: no cap); the backend refuses every write
 	 * past limit bytes, cap plus the reserve.  Set at open. */
 	int64_t cap, limit;
-	/* Writer thread, under mu: when a write last failed for room, and
+	/* Writer thread, under mu: when a write last failed for room
+	 * (pg_mono_ms), and
 	 * whether that spell was logged (once at its start, once at its
 	 * end: store.c's note_room). */
 	int64_t full_at;

@@ -106,6 +106,9 @@ check_eq "nothing new is sent while the disk is full" "$(wc -w <<<"$flying")" "$
 rm -f "$T/disk/filler"
 check "once there is room, every accepted message is recorded sent" wait_until 60 all_sent
 check "each reached the SMTP server exactly once (no resend)" each_mailed_once
+room_again() { grep -q 'store: has room again' "$T/daemon.log"; }
+check "the log says when there is room again (10 s after the last refusal)" wait_until 30 room_again
+check_eq "/metrics: pagegate_store_no_room 0" 0 "$(metric pagegate_store_no_room)"
 check_eq "the log says once that there was no room" 1 "$(grep -c 'no room to write' "$T/daemon.log")"
 check_eq "no per-write store-full lines" 0 "$(grep -ci 'failed (store full)' "$T/daemon.log")"
 api POST /v1/messages "$(msg after)"
