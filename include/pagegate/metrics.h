@@ -45,7 +45,8 @@ pg_err pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
 			     int64_t unacked, struct pg_buf *out);
 
 /* Appends the store's room: pagegate_store_full (1 while new messages are
- * refused because the store reached its cap or has no room at all),
+ * refused: at_cap - the store reached its cap, or the disk filled - or
+ * no_room),
  * pagegate_store_no_room (1 while writes about accepted messages fail
  * too: reserve used up or disk full), and the counters of new messages
  * and of other writes refused for room. */

@@ -376,13 +376,17 @@ pg_err pg_store_mark_put(struct pg_store *st, const char *key, int64_t ms);
  * whether the store has room.  at_cap: it reached its cap, new messages
  * are refused.  no_room: the last write failed for room (reserve used
  * up, or the disk full) - the writes of accepted messages are refused too
- * and their callers retry them.  refused: new messages refused for room;
+ * and their callers retry them.  disk_full: the disk filled, the room
+ * set aside on it was given back to the writes about accepted messages,
+ * and new messages are refused until it can be set aside again.
+ * refused: new messages refused for room;
  * full_writes: other writes refused for room. */
 struct pg_store_stats {
 	uint64_t commits;
 	uint64_t writes;
 	bool at_cap;
 	bool no_room;
+	bool disk_full;
 	uint64_t refused;
 	uint64_t full_writes;
 };

@@ -20,9 +20,10 @@
  *
  * Room: with store.max_mb, a new message is refused once the store holds
  * max_mb (op_submit asks the backend's used); everything else may use a
- * reserve above it, up to the backend's hard limit.  After each batch
- * note_room moves the room state that /metrics shows and logs each
- * change once, so that a full store or disk is one line, not one per
+ * reserve above it, up to the backend's hard limit.  On a full disk the
+ * room the backend set aside is given back for the same writes.  After
+ * each batch store_room.c moves the room state that /metrics shows and
+ * logs each change once: a full store or disk is one line, not one per
  * write.
  */
 #include <ctype.h>
@@ -37,12 +38,7 @@
 
 #define DETAIL_MAX  65536    /* ledger detail text */
 #define TEXT_MAX    65536    /* an inbound reply, a report, a name */
-#define MB          1048576LL
-/* A spell without room ends (and is logged as over) once writes succeed
- * and none failed for room during this long, so that a store at its
- * limit, where small writes fit and large ones do not, logs one spell
- * and not one per write. */
-#define ROOM_QUIET_MS 10000
+#define MB          STORE_MB
 
 /* The backends built in, as curl's protocols[]: a backend is one line. */
 static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
@@ -79,6 +75,8 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		op->writes = 0;
 		op->seen = st->observer ? &st->seen : NULL;
 		op->seen_from = st->seen.n;
+		if (op->kind == OP_SUBMIT)      /* the room set aside is in use */
+			op->u.submit.no_disk = st->stats.disk_full;
 		op->err = store__apply(st->be, st->w, op, &b);
 		pg_buf_reset(&b);
 		if (op->err == PG_OK) {
@@ -117,95 +115,6 @@ fail:
 	pg_buf_free(&b);
 }
 
-/* Why a write found no room: the reserve is used up when the store is
- * within a megabyte of its limit, else the disk (or the database
- * server) is full.  Writer thread. */
-static const char *
-no_room_why(struct pg_store *st)
-{
-	int64_t used = 0;
-
-	if (st->limit > 0 && st->be->used(st->w, &used) == PG_OK &&
-	    used + MB >= st->limit)
-		return "its reserve above the cap is used up";
-	return "the disk is full";
-}
-
-/* Under st->mu: a spell without room that was logged is over, and said
- * so, once writes succeed (no_room cleared) and ROOM_QUIET_MS have passed
- * since the last refusal; writer_main also calls it when it has waited
- * that long without work. */
-static void
-room_over(struct pg_store *st, int64_t now)
-{
-	if (!st->full_logged || st->stats.no_room ||
-	    now - st->full_at < ROOM_QUIET_MS)
-		return;
-	st->full_logged = false;
-	pg_info("store: has room again: writes succeed (%llu writes of "
-		"accepted messages and %llu new messages were refused so far)",
-		(unsigned long long)st->stats.full_writes,
-		(unsigned long long)st->stats.refused);
-}
-
-/* After a batch, under st->mu: counts the writes refused for room and
- * moves the room state, logging each change once - the cap reached and
- * cleared (by the submits' checks), a spell without room begun and over
- * (by the writes' results, over only after ROOM_QUIET_MS of success). */
-static void
-note_room(struct pg_store *st, struct store_op *batch)
-{
-	struct pg_store_stats *x = &st->stats;
-	bool full = false, wrote = false;
-	int room = 0;
-	int64_t now = pg_mono_ms();
-
-	for (struct store_op *op = batch; op; op = op->next) {
-		bool submit = op->kind == OP_SUBMIT;
-
-		if (submit && op->u.submit.room)
-			room = op->u.submit.room;        /* the latest check */
-		if (op->err == PG_OK) {
-			wrote = true;
-			continue;
-		}
-		if (op->err != PG_ERR_FULL)
-			continue;
-		if (submit)
-			x->refused++;
-		else
-			x->full_writes++;
-		if (!submit || op->u.submit.room >= 0)
-			full = true;     /* not the cap: the write itself failed */
-	}
-	if (room < 0 && !x->at_cap) {
-		x->at_cap = true;
-		pg_warn("store: reached its cap of %lld MB (store.max_mb): new "
-			"messages are refused (503 store_full) until it has room; "
-			"deliveries, acknowledgements and the ledger of messages "
-			"already taken go on in a reserve of %lld MB",
-			(long long)(st->cap / MB),
-			(long long)((st->limit - st->cap) / MB));
-	} else if (room > 0 && x->at_cap) {
-		x->at_cap = false;
-		pg_info("store: below its cap again: new messages are taken");
-	}
-	if (full) {
-		st->full_at = now;
-		x->no_room = true;
-		if (!st->full_logged) {
-			st->full_logged = true;
-			pg_error("store: no room to write: %s; new messages are "
-				 "refused (503 store_full), writes about messages "
-				 "already taken are kept in memory and retried "
-				 "until there is room", no_room_why(st));
-		}
-	} else if (wrote) {
-		x->no_room = false;
-		room_over(st, now);
-	}
-}
-
 static void *
 writer_main(void *arg)
 {
@@ -217,14 +126,12 @@ writer_main(void *arg)
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
 		while (st->head == NULL && !st->stopping) {
-			if (!st->full_logged || st->stats.no_room) {
+			int64_t ms = store__room_idle(st);
+
+			if (ms < 0)
 				pthread_cond_wait(&st->work, &st->mu);
-				continue;
-			}
-			/* a spell without room may end while idle */
-			pg_cond_wait_ms(&st->work, &st->mu,
-					st->full_at + ROOM_QUIET_MS - pg_mono_ms());
-			room_over(st, pg_mono_ms());
+			else  /* the room state may change while idle */
+				pg_cond_wait_ms(&st->work, &st->mu, ms);
 		}
 		if (st->head == NULL)
 			break;
@@ -243,7 +150,7 @@ writer_main(void *arg)
 			st->stats.commits++;
 			st->stats.writes += writes;
 		}
-		note_room(st, batch);
+		store__room_note(st, batch);
 		for (op = batch; op; op = next) {
 			next = op->next;     /* op may vanish once done */
 			op->done = true;
@@ -356,16 +263,6 @@ pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
 	pthread_mutex_unlock(&st->mu);
 }
 
-int64_t
-pg_store_reserve_mb(int64_t max_mb)
-{
-	int64_t r = max_mb / PG_STORE_RESERVE_DIV;
-
-	if (max_mb <= 0)
-		return 0;
-	return r > PG_STORE_RESERVE_MIN_MB ? r : PG_STORE_RESERVE_MIN_MB;
-}
-
 pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
@@ -398,13 +295,7 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 	    (e = st->be->used(st->w, &used)) ||
 	    (e = store__readers_open(st, target)))
 		goto fail;
-	if (st->cap > 0 && used >= st->cap) {
-		st->stats.at_cap = true;
-		pg_warn("store: already at its cap of %lld MB (store.max_mb): "
-			"new messages are refused (503 store_full) until it has "
-			"room; deliveries of messages already taken go on",
-			(long long)max_mb);
-	}
+	store__room_open(st, used);
 	if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
 		pg_error("store: cannot start the writer thread");
 		e = PG_ERR_NOMEM;

@@ -87,6 +87,16 @@ struct pg_store_backend {
 	 * before each new message, so it must be cheap: a counter the
 	 * engine keeps, never a scan of the rows.  No errors of its own. */
 	pg_err (*used)(struct pg_sb *c, int64_t *bytes);
+	/* Room set aside on the store's disk for when it fills (the front
+	 * end gives it back then, so that the writes about messages already
+	 * taken go on while new ones are refused).  bytes > 0 sets that much
+	 * aside (PG_OK also when it already is), provided the disk has as
+	 * much again free besides - else PG_ERR_FULL, and nothing is set
+	 * aside; 0 gives it back (PG_ERR_NOTFOUND when nothing was set
+	 * aside).  PG_ERR_NOTFOUND for bytes > 0: this store cannot set
+	 * room aside (its disk is a server's, or it has none).  Writer
+	 * only. */
+	pg_err (*spare)(struct pg_sb *c, int64_t bytes);
 
 	/* ---- transactions ----
 	 * begin on the writer takes the write lock at once (a second writer,

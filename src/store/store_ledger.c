@@ -249,6 +249,10 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	}
 	/* The intake cap: a new message needs room below it; what follows
 	 * for messages already taken may use the reserve above it. */
+	if (op->u.submit.no_disk) {
+		op->u.submit.room = -2;
+		return PG_ERR_FULL;
+	}
 	if (op->u.submit.cap > 0) {
 		int64_t used = 0;
 

@@ -1,7 +1,8 @@
 /*
- * store_priv.h - the store front end's own header, shared by its five
+ * store_priv.h - the store front end's own header, shared by its six
  * files: store.c (open, close, the writer thread and group commit, the
- * public writes), store_read.c (the reader pool and the public reads),
+ * public writes), store_room.c (the cap, its reserve, a full disk),
+ * store_read.c (the reader pool and the public reads),
  * store_ledger.c (what each write does to the rows and the ledger),
  * store_escalation.c (the escalation writes) and store_mailbox.c (the
  * check-in mailbox).  Only those files include it; backends see
@@ -55,12 +56,15 @@ struct pg_store {
 	 * from cap bytes on (0: no cap); the backend refuses every write
 	 * past limit bytes, cap plus the reserve.  Set at open. */
 	int64_t cap, limit;
-	/* Writer thread, under mu: when a write last failed for room
-	 * (pg_mono_ms), and
-	 * whether that spell was logged (once at its start, once at its
-	 * end: store.c's note_room). */
+	/* The room state (store_room.c), writer thread, under mu: when a
+	 * write last failed for room (pg_mono_ms) and whether that spell was
+	 * logged (once at its start, once at its end); the room set aside on
+	 * the disk (spare bytes, 0: none) and whether the backend holds it,
+	 * and when it was last tried again after a full disk. */
 	int64_t full_at;
 	bool full_logged;
+	int64_t spare, spare_try_at;
+	bool spare_held;
 	/* pg_store_observe's callback (set before the store is shared) and
 	 * what the writer's current batch touched */
 	void (*observer)(void *arg, int64_t mid, const char *change);
@@ -110,8 +114,10 @@ struct store_op {
 			const char *route;
 			bool existing;
 			int64_t cap;     /* st->cap */
+			bool no_disk;    /* the disk is full: refuse */
 			int room;        /* set by op_submit: 1 below the cap,
-					    -1 at it (refused), 0 not checked */
+					    -1 at it, -2 refused for the disk,
+					    0 not checked */
 		} submit;
 		struct { int64_t did, at, aid; } start;
 		struct {
@@ -230,6 +236,18 @@ void store__unwind(struct store_op *op);
  * counting the write in op; sets *state unless NULL. */
 pg_err store__restate(const struct pg_store_backend *be, struct pg_sb *w,
 		      struct store_op *op, int64_t mid, enum pg_mstate *state);
+
+/* The store's room (store_room.c), all under st->mu in the writer
+ * thread.  store__room_open: the state at open (the cap already reached?
+ * room set aside on the disk); store__room_note: after each batch, counts
+ * the writes refused for room, moves the state and logs each change once
+ * (the disk full: gives back the room set aside); store__room_idle: the
+ * changes due while no write comes, and how long the writer may wait
+ * before the next (-1: for ever). */
+#define STORE_MB 1048576LL
+void store__room_open(struct pg_store *st, int64_t used);
+void store__room_note(struct pg_store *st, struct store_op *batch);
+int64_t store__room_idle(struct pg_store *st);
 
 /* store.c's writer: queues op and waits until its transaction is over
  * (group commit).  Returns op's result, PG_ERR_SHUTDOWN when the store is

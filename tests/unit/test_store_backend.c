@@ -3,8 +3,8 @@
  * (src/store/store_backend.h), first half: dsns, opening and the schema
  * version, transactions and the one-level savepoint of a group commit, a
  * reader's snapshot, read-only connections that never write, a full store
- * (PG_ERR_FULL through max_mb), the size used (what max_mb caps) and
- * settings (PG_ERR_TOOBIG).  The row
+ * (PG_ERR_FULL through max_mb), the size used (what max_mb caps), room
+ * set aside on the disk, and settings (PG_ERR_TOOBIG).  The row
  * slots are test_store_backend_rows.c; how to run both against another
  * backend is store_backend_suite.h.  Not provoked: PG_ERR_NOMEM, and
  * PG_ERR_IO past open.
@@ -363,6 +363,31 @@ test_used(void **state)
 	assert_int_equal(reader, after);
 }
 
+/* spare: room set aside on the disk and given back - or, for a backend
+ * that sets none aside, PG_ERR_NOTFOUND; never more than the disk has
+ * twice over; never on a reader. */
+static void
+test_spare(void **state)
+{
+	struct fx *f = *state;
+	pg_err e = f->be->spare(f->w, 1048576);
+
+	if (e == PG_ERR_NOTFOUND) {
+		assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+		return;
+	}
+	assert_int_equal(e, PG_OK);
+	assert_int_equal(f->be->spare(f->w, 1048576), PG_OK);   /* already */
+	assert_int_equal(f->be->spare(f->w, 0), PG_OK);
+	assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+	assert_int_equal(f->be->spare(f->w, INT64_MAX / 4), PG_ERR_FULL);
+	assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+	assert_int_equal(f->be->spare(f->r, 1048576), PG_ERR_STORE);
+	/* the store itself is untouched */
+	add_msg(f, "acme", T0, "700004");
+	assert_int_equal(r_find(f, "700004"), PG_OK);
+}
+
 /* ---- the tests ---- */
 
 int
@@ -378,6 +403,7 @@ main(void)
 		T(test_readonly),
 		T(test_full),
 		T(test_used),
+		T(test_spare),
 #undef T
 	};
 

@@ -460,6 +460,7 @@ sb_close(struct pg_sb *c)
 		return;
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	free(c->spare_path);
 	if (sqlite3_close(c->db) != SQLITE_OK)
 		pg_warn("store: sqlite close: %s", sqlite3_errmsg(c->db));
 	free(c);
@@ -517,6 +518,11 @@ sb_open(const char *target, bool readonly, int64_t max_mb, struct pg_sb **out)
 		e = sb_fail(c, rc, "create_function");
 	if (!e && !readonly)
 		e = sb_setup_writer(c, max_mb);
+	if (!e && !readonly && *target && strcmp(target, ":memory:") != 0 &&
+	    asprintf(&c->spare_path, "%s-spare", target) < 0) {
+		c->spare_path = NULL;
+		e = PG_ERR_NOMEM;
+	}
 	if (e) {
 		sb_close(c);
 		return e;
@@ -725,6 +731,7 @@ const struct pg_store_backend pg_store_sqlite = {
 	.close = sb_close,               /* finalizes statements */
 	.schema_version = sqlite__version, /* max(schema_version.version) */
 	.used = sb_used,                 /* page_count - freelist_count */
+	.spare = sqlite__spare,          /* the file PATH-spare */
 	.begin = sb_begin,               /* writer: BEGIN IMMEDIATE */
 	.commit = sb_commit,             /* fsync'ed (synchronous=FULL) */
 	.rollback = sb_rollback,

@@ -1,8 +1,9 @@
 /*
  * store_sqlite_priv.h - shared by store_sqlite.c (connection,
  * transactions, statements, writes, the backend table),
- * store_sqlite_schema.c (migrations) and store_sqlite_read.c (rows read
- * back).  Not a public contract: only those three files include it.
+ * store_sqlite_schema.c (migrations), store_sqlite_read.c (rows read
+ * back) and store_sqlite_spare.c (room set aside on the disk).  Not a
+ * public contract: only those four files include it.
  */
 #ifndef PAGEGATE_STORE_SQLITE_PRIV_H
 #define PAGEGATE_STORE_SQLITE_PRIV_H
@@ -31,8 +32,12 @@ enum st {
 struct pg_sb {
 	sqlite3 *db;
 	bool readonly;
+	char *spare_path;                /* the writer's PATH-spare, else NULL */
 	sqlite3_stmt *stmt[ST__COUNT];   /* prepared on first use */
 };
+
+/* The spare slot (store_sqlite_spare.c; contract in store_backend.h). */
+pg_err sqlite__spare(struct pg_sb *c, int64_t bytes);
 
 /* Prepares statement id (once per connection) and binds one parameter per
  * character of types: 'i' an int64_t, 'n' an int64_t where 0 binds NULL,
