@@ -12,6 +12,11 @@
 #    out while the disk was full are kept in memory and recorded once
 #    there is room, never sent again; nothing else is sent before its
 #    attempt can be recorded; the log says "no room" once, not per write.
+# 3. The same, but the daemon is stopped while the disk is still full:
+#    the log names each outcome it could not record; the store still says
+#    "sending", so the next start sends those again (at least once: the
+#    one case where a recipient gets a message twice) and delivers the
+#    rest.
 . "$(dirname "$0")/lib.sh"
 
 text=$(head -c 6000 /dev/zero | tr '\0' 'x')
@@ -39,12 +44,22 @@ each_mailed_once() {
   [ "$(mail_count)" = "${#ids[@]}" ]
 }
 sql() { sqlite3 "$DB" "$1"; }
+# attempts_recorded: each message the SMTP server got has an attempt in
+# the store (a delivery is sent only once its attempt is recorded).
+attempts_recorded() {
+  local m
+  for m in $(sed -n 's/^X-Pagegate-Message: \([0-9]*\).*/\1/p' "$T"/mail/msg.* 2>/dev/null); do
+    [ "$(sql "select count(*) from attempts a join deliveries d on d.id = a.delivery_id where d.message_id = $m")" -ge 1 ] ||
+      { echo "# message $m was mailed without a recorded attempt" >&2; return 1; }
+  done
+}
 logged() { grep -c "$1" "$T/daemon.log"; }
 in_log() { grep -q "$1" "$T/daemon.log"; }
 # The daemon holds the store open: stopped before the tmpfs goes.
 unmount_all() {
   [ -n "$DPID" ] && { kill -9 "$DPID"; wait "$DPID"; DPID=; }
   umount "$T/disk1" 2>/dev/null; umount "$T/disk2" 2>/dev/null
+  umount "$T/disk3" 2>/dev/null
 }
 trap 'unmount_all; cleanup' EXIT
 write_config
@@ -116,7 +131,7 @@ check "the stalled mail reaches the SMTP server while the disk is full" wait_unt
 refused_writes() { [ "$(metric pagegate_store_full_writes_total)" -ge 1 ]; }
 check "its outcomes are refused by the full disk (metric)" wait_until 30 refused_writes
 check_eq "/metrics: pagegate_store_no_room 1" 1 "$(metric pagegate_store_no_room)"
-check_eq "nothing new is sent while the disk is full" "$(wc -w <<<"$flying")" "$(mail_count)"
+check "nothing was sent whose attempt is not recorded" attempts_recorded
 rm -f "$T/disk2/filler"
 check "once there is room, every accepted message is recorded sent" wait_until 60 all_sent
 check "each reached the SMTP server exactly once (no resend)" each_mailed_once
@@ -129,3 +144,39 @@ api POST /v1/messages "$(msg after)"
 check_eq "intake answers 201 again" 201 "$CODE"
 stop_daemon
 check "the database passes integrity_check" test "$(sql 'pragma integrity_check')" = ok
+
+# ---- 3. stopped before there is room ----
+use_disk 3 3m
+start_sink "$SMTP_PORT" || exit 1
+start_daemon || exit 1
+kill -STOP "$SINK_PID"
+dd if=/dev/zero of="$T/disk3/filler" bs=64k count=30 status=none 2>/dev/null
+fill e
+check_eq "on a full disk, intake answers 503" 503 "$got"
+flying=$(sql "select message_id from deliveries where state = 'sending'")
+check "deliveries were in flight when the disk filled" test -n "$flying"
+kill -CONT "$SINK_PID"
+check "their mail reaches the SMTP server while the disk is full" wait_until 30 mailed
+check "their outcomes are refused by the full disk (metric)" wait_until 30 refused_writes
+stop_daemon
+lost=$(sed -n 's/.*ERROR delivery \([0-9]*\): its outcome .* could not be recorded before the stop.*/\1/p' "$T/daemon.log")
+check "at the stop, the log names the outcomes it could not record" test -n "$lost"
+check_eq "exactly the deliveries the store still says are sending" \
+  "$(sql "select group_concat(id, ' ') from (select id from deliveries where state = 'sending' order by id)")" \
+  "$(tr '\n' ' ' <<<"$lost" | xargs -n1 | sort -n | xargs)"
+check "nothing was sent whose attempt is not recorded" attempts_recorded
+rm -f "$T/disk3/filler"
+start_daemon || exit 1
+check "after the restart every accepted message is recorded sent" wait_until 60 all_sent
+lost_mids=$(for d in $lost; do sql "select message_id from deliveries where id = $d"; done)
+twice() { for i in $lost_mids; do [ "$(mail_for "$i" | wc -l)" = 2 ] || return 1; done; }
+check "those whose outcome was lost went out again (twice in all)" twice
+once_rest() {
+  local i
+  for i in "${ids[@]}"; do
+    grep -qxF "$i" <<<"$lost_mids" && continue
+    [ "$(mail_for "$i" | wc -l)" = 1 ] || { echo "# message $i: $(mail_for "$i" | wc -l) mails" >&2; return 1; }
+  done
+}
+check "every other message went out once" once_rest
+stop_daemon
