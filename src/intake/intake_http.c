@@ -233,9 +233,9 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 	if (pg_metrics_render(h->ctx->metrics, queued, held, &b) != PG_OK ||
 	    pg_metrics_render_esc(h->ctx->metrics, pg_esc_waiting(h->ctx->esc),
 				  unacked, &b) != PG_OK ||
-	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
 	    pg_metrics_render_store(ss.at_cap || ss.disk_full, ss.no_room, ss.refused,
 				    ss.full_writes, &b) != PG_OK ||
+	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
 		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
