@@ -7,8 +7,8 @@
  * - at store.max_mb, op_submit refuses new messages; every other write
  *   goes on in a reserve above the cap, up to the backend's hard limit;
  * - on a full disk, the room the backend set aside on it at open (as much
- *   as the reserve) is given back, for the same writes, and new messages
- *   are refused until it can be set aside again;
+ *   as the reserve, at most SPARE_MAX) is given back, for the same
+ *   writes, and new messages are refused until it can be set aside again;
  * - past both, every write is refused; the callers keep theirs and retry.
  *
  * Each change of state is logged once - the cap reached and cleared, a
@@ -27,6 +27,10 @@
  * not one per write.  The room given back on a full disk is tried again
  * as often. */
 #define ROOM_QUIET_MS 10000
+/* The room set aside on the disk: as much as the reserve (16 MB without a
+ * cap), at most this - at a few hundred bytes to a few kB per attempt
+ * recorded, hours of deliveries while someone frees the disk. */
+#define SPARE_MAX (256 * MB)
 
 int64_t
 pg_store_reserve_mb(int64_t max_mb)
@@ -52,6 +56,8 @@ store__room_open(struct pg_store *st, int64_t used)
 	}
 	st->spare = (st->cap > 0 ? st->limit - st->cap :
 		     PG_STORE_RESERVE_MIN_MB * MB);
+	if (st->spare > SPARE_MAX)
+		st->spare = SPARE_MAX;
 	e = st->be->spare(st->w, st->spare);
 	st->spare_held = e == PG_OK;
 	if (e == PG_ERR_NOTFOUND)
