@@ -322,6 +322,13 @@ test_cap_reserve(void **state)
 	assert_int_equal(sql_text(f, "PRAGMA integrity_check", (char[16]){ 0 },
 				  16)[0], 'o');
 
+	/* Opened again at its cap, it says so at once. */
+	fixture_store_reopen(f, 1);
+	pg_store_stats(f->st, &ss);
+	assert_true(ss.at_cap);
+	assert_false(ss.no_room);
+	assert_int_equal(ss.refused, 0);
+
 	/* Without the cap, room again. */
 	fixture_store_reopen(f, 0);
 	pg_store_stats(f->st, &ss);
