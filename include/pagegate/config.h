@@ -214,6 +214,11 @@ struct pg_config {
 	char *public_url;         /* how peers reach us, for links/callbacks */
 	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
+	int max_per_address;      /* HTTP connections from one address (default 32) */
+	int head_timeout_s;       /* a request's head, in all (default 10 s) */
+	int body_timeout_s;       /* a request's body, in all (default 60 s) */
+	char *tls_cert, *tls_key; /* PEM files: the port speaks only TLS; both
+				     or neither (read at start) */
 	int workers;              /* delivery worker threads (default 4) */
 	/* console = { dir; idle; max_streams; } */
 	char *console_dir;        /* serve the console from here instead of the

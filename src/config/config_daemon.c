@@ -54,6 +54,16 @@ static const struct pg_key daemon_keys[] = {
 	{ "max_body", PG_KT_INT, PG_AT(CFG, max_body), .lo = 1024, .hi = 16777216,
 	  .def = 65536 },
 	{ "workers", PG_KT_INT, PG_AT(CFG, workers), .lo = 1, .hi = 64, .def = 4 },
+	{ "max_per_address", PG_KT_INT, PG_AT(CFG, max_per_address), .lo = 1, .hi = 512,
+	  .def = 32 },
+	{ "head_timeout", PG_KT_DUR, PG_AT(CFG, head_timeout_s), .lo = 1, .hi = 600,
+	  .def = 10 },
+	{ "body_timeout", PG_KT_DUR, PG_AT(CFG, body_timeout_s), .lo = 1, .hi = 3600,
+	  .def = 60 },
+	{ "tls_cert", PG_KT_PATH, PG_KF_READABLE, PG_AT(CFG, tls_cert),
+	  .hint = "the server's certificate (and chain), PEM" },
+	{ "tls_key", PG_KT_PATH, PG_KF_READABLE, PG_AT(CFG, tls_key),
+	  .hint = "the private key of tls_cert, PEM (unencrypted)" },
 	{ "console", PG_KT_GROUP, .sub = &console_tab },
 	{ .name = "operators", .type = PG_KT_LIST },
 	{ .name = "retry", .type = PG_KT_GROUP },
@@ -356,16 +366,26 @@ void config__load_daemon(struct loader *ld, const config_setting_t *root)
 			listen = v;
 	}
 	c->listen = pg_strdup(listen);
+	/* TLS: the port speaks only TLS, so links and callbacks say https */
+	bool tls = pg_conf_has(root, "tls_cert") || pg_conf_has(root, "tls_key");
+	if (pg_conf_has(root, "tls_cert") != pg_conf_has(root, "tls_key"))
+		pg_conf_error(cx, config_setting_get_member(root, pg_conf_has(root, "tls_cert")
+			      ? "tls_cert" : "tls_key"), 0, "tls_cert and tls_key go "
+			      "together: give both (TLS) or neither (plain HTTP)");
 	if ((v = pg_conf_string(root, t, 0, "public_url"))) {
 		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 			pg_conf_bad(cx, config_setting_get_member(root, "public_url"), 0,
 				    "public_url", v, NULL, "http://... or https://...");
+		else if (tls && strncmp(v, "https://", 8) != 0)
+			pg_conf_bad(cx, config_setting_get_member(root, "public_url"), 0,
+				    "public_url", v, NULL, "https://... (tls_cert is set: "
+				    "the port speaks only TLS)");
 		c->public_url = pg_strdup(v);
 	} else if (!pg_conf_has(root, "public_url")) {
 		char url[320];
 		bool v6 = strchr(listen, ':') != NULL;
-		snprintf(url, sizeof url, "http://%s%s%s:%d", v6 ? "[" : "", listen,
-			 v6 ? "]" : "", c->port);
+		snprintf(url, sizeof url, "%s://%s%s%s:%d", tls ? "https" : "http",
+			 v6 ? "[" : "", listen, v6 ? "]" : "", c->port);
 		c->public_url = pg_strdup(url);
 	}
 	if (!c->listen || (!c->public_url && pg_conf_string(root, t, 0, "public_url")))

@@ -1,0 +1,91 @@
+"""Hostile HTTP clients for t_http_abuse.sh (run with /usr/bin/python3).
+
+  http_abuse.py halfopen PORT N SRC OUT DONE
+      opens N connections from address SRC, each sending the start of a
+      request head and never its end; after all are opened, waits a
+      second and writes to OUT how many the server had already closed
+      (and how many it still held); keeps the rest open until the file
+      DONE exists (at most 60 s).
+  http_abuse.py trickle PORT SRC WHAT SECONDS
+      WHAT=head: sends a request head one byte every 0.5 s; WHAT=body: a
+      whole head of a POST, then its body one byte every 0.5 s.  Prints
+      "cut after S s" when the server closes first, "held" when SECONDS
+      pass with the connection still open.
+"""
+import os
+import select
+import socket
+import sys
+import time
+
+PARTIAL = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+
+
+def closed(s):
+    """True when the server closed s (readable with EOF or an error)."""
+    r, _, _ = select.select([s], [], [], 0)
+    if not r:
+        return False
+    try:
+        return s.recv(4096) == b""
+    except OSError:
+        return True
+
+
+def halfopen(port, n, src, out, done):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((src, 0))
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(PARTIAL)
+        except OSError:
+            pass
+        socks.append(s)
+    time.sleep(1)
+    gone = sum(1 for s in socks if closed(s))
+    with open(out + ".tmp", "w") as f:
+        f.write("%d %d\n" % (gone, n - gone))
+    os.rename(out + ".tmp", out)
+    end = time.time() + 60
+    while not os.path.exists(done) and time.time() < end:
+        time.sleep(0.1)
+    for s in socks:
+        s.close()
+
+
+def trickle(port, src, what, seconds):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    if what == "head":
+        data = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 10000
+    else:
+        body = b'{"text":"' + b"a" * 10000 + b'"}'
+        s.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer test-token\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body))
+        data = body[:-1]
+    t0 = time.time()
+    i = 0
+    while time.time() - t0 < seconds:
+        if closed(s):
+            print("cut after %.1f s" % (time.time() - t0))
+            return
+        try:
+            s.sendall(data[i:i + 1])
+        except OSError:
+            print("cut after %.1f s" % (time.time() - t0))
+            return
+        i += 1
+        time.sleep(0.5)
+    print("held")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "halfopen":
+        halfopen(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6])
+    else:
+        trickle(int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]))
