@@ -11,6 +11,10 @@
       whole head of a POST, then its body one byte every 0.5 s.  Prints
       "cut after S s" when the server closes first, "held" when SECONDS
       pass with the connection still open.
+  http_abuse.py raw PORT OUT
+      sends stdin as it is (a whole request) and writes the answer's body
+      to OUT; prints the status code and the Content-Type ("none" when
+      the connection closed without an answer, "timeout" after 5 s).
 """
 import os
 import select
@@ -84,8 +88,41 @@ def trickle(port, src, what, seconds):
     print("held")
 
 
+def raw(port, out):
+    req = sys.stdin.buffer.read()
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    got = b""
+    try:
+        s.sendall(req)
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+    except socket.timeout:
+        if not got:
+            print("timeout")
+            return
+    except OSError:
+        pass
+    head, _, body = got.partition(b"\r\n\r\n")
+    with open(out, "wb") as f:
+        f.write(body)
+    if not head.startswith(b"HTTP/1."):
+        print("none")
+        return
+    ctype = "none"
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-type":
+            ctype = v.strip().decode("latin-1")
+    print(head.split(b" ")[1].decode(), ctype)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "halfopen":
+    if sys.argv[1] == "raw":
+        raw(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "halfopen":
         halfopen(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6])
     else:
         trickle(int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]))
