@@ -52,6 +52,7 @@
 
 #define HTTP_MAX_CONNECTIONS 512u
 #define HTTP_TIMEOUT_S       30u
+#define MHD_LOG_PER_S        10u                  /* libmicrohttpd's lines a second */
 #define HSTS                 "max-age=31536000"   /* a year, with TLS on */
 /* A body over max_body is read and dropped (so that the client sees the
  * 413) up to this many times max_body; past it the connection is cut. */
@@ -423,13 +424,27 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* libmicrohttpd's own diagnostics, made into one safe log line.  Most are
  * about a client's malformed or abandoned request, which any client can
  * cause at will: INFO, not WARN (failing to listen is logged as an error
- * by pg_http_start). */
+ * by pg_http_start), and at most MHD_LOG_PER_S lines a second (a flood
+ * of refused connections would write one each), the rest counted in one
+ * line when the next second begins. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct pg_http *h = cls;
 	char buf[512], line[512];
+	int64_t sec = pg_mono_ms() / 1000, was = atomic_load(&h->log_sec);
 
-	(void)cls;
+	if (sec != was && atomic_compare_exchange_strong(&h->log_sec, &was, sec)) {
+		unsigned long n = atomic_exchange(&h->log_dropped, 0);
+
+		atomic_store(&h->log_lines, 0);
+		if (n)
+			pg_info("http: %lu more libmicrohttpd messages not logged", n);
+	}
+	if (atomic_fetch_add(&h->log_lines, 1) >= MHD_LOG_PER_S) {
+		atomic_fetch_add(&h->log_dropped, 1);
+		return;
+	}
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	pg_info("http: %s", pg_text_oneline(line, sizeof line, buf, sizeof buf));
 }

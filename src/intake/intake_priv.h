@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 
 #include "pagegate/channel.h"
 #include "pagegate/intake.h"
@@ -30,6 +31,8 @@ struct pg_http {
 	struct intake_sessions *sessions;
 	struct intake_guard *guard;   /* the deadlines of heads and bodies */
 	char *tls_cert, *tls_key;     /* PEM, while TLS is on; else NULL */
+	_Atomic int64_t log_sec;      /* libmicrohttpd's log lines: this second's */
+	atomic_ulong log_lines, log_dropped;
 };
 
 struct intake_req;
