@@ -39,6 +39,7 @@ rm -f "$T/etc/bad.conf"
 cat >>"$T/etc/pagegate.conf" <<CONF
 tls_cert = "$P/server.pem";
 tls_key = "$P/server.key";
+head_timeout = "3s";
 CONF
 start_sink "$SMTP_PORT" || exit 1
 "$BUILD/pagegated" -c "$T/etc/pagegate.conf" >>"$T/daemon.log" 2>&1 &
@@ -67,6 +68,38 @@ id=$(jq -r .id "$T/resp")
 check_eq "GET it back over TLS" "over TLS" \
   "$(curl -s "${C[@]}" -H "Authorization: Bearer $TOKEN" "$S/v1/messages/$id" | jq -r .text)"
 check "its mail is sent" wait_until 20 bash -c "curl -s --cacert '$P/ca.pem' -H 'Authorization: Bearer $TOKEN' '$S/v1/messages/$id' | jq -e '.state == \"sent\"' >/dev/null"
+
+# ---- the head's checks and deadline hold over TLS too ----
+code=$(curl -s "${C[@]}" -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "$good" "$S/v1/messages")
+check_eq "a chunked body over TLS: our 411" "411 length_required" "$code $(jq -r .error.code "$T/resp")"
+code=$(curl -s "${C[@]}" -o "$T/resp" -w '%{http_code}' --path-as-is "$S/v1/messages/$id%00x" \
+  -H "Authorization: Bearer $TOKEN")
+check_eq "%00 in the path over TLS: our 400" "400 path" "$code $(jq -r .error.field "$T/resp")"
+r=$($PY - "$HTTP_PORT" "$P/ca.pem" <<'PYEOF'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="127.0.0.1")
+s.settimeout(0.5)
+t0 = time.time()
+for c in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+    try:
+        s.sendall(bytes([c]))
+        if s.recv(1) == b"":
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+    if time.time() - t0 > 20:
+        print("held"); sys.exit()
+print("cut after %.1f s" % (time.time() - t0))
+PYEOF
+)
+echo "# a head trickled over TLS: $r"
+check "a head trickled over TLS is cut (head_timeout 3 s), not held for 20 s" grep -q '^cut after' <<<"$r"
+check_eq "none of it stored anything" 1 "$(db_count messages)"
 
 # ---- the acknowledgement link says https ----
 link=$(parse_mail "$(mail_for "$id" | head -1)" | jq -r .body | grep -oE 'https?://[^ ]+/a/[A-Za-z0-9_-]+' | head -1)
