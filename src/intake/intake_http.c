@@ -282,10 +282,15 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 /*
  * libmicrohttpd calls this with the target as sent, before it decodes it
  * in place (MHD_OPTION_URI_LOG_CALLBACK): the request's state starts
- * here, with the target checked (intake_head.c) and where it ended noted
- * (a raw NUL inside it shows in the handler: the version then does not
- * follow the end seen here).  Returns the request's state (con_cls), or
- * NULL when out of memory (the handler then cuts the connection).
+ * here, with the target checked (intake_head.c) and where it ended noted.
+ * A raw NUL inside the target hides the rest from this C string; it shows
+ * in the handler: libmicrohttpd (0.9.75) parses the request line in place
+ * and hands the handler a version that starts one byte after the
+ * target's real end, which then is not the end seen here.  (Were a later
+ * libmicrohttpd to lay the line out otherwise, every request would be
+ * refused, loudly, not one let through.)  Returns the request's state
+ * (con_cls), or NULL when out of memory (the handler then cuts the
+ * connection).
  */
 static void *
 target_seen(void *cls, const char *uri, struct MHD_Connection *conn)
