@@ -197,8 +197,9 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	pg_info("pagegated %s ready: http://%s:%d/ (store %s, %zu clients)",
-	    PG_VERSION, cfg->listen, cfg->port, cfg->store_dsn, cfg->n_clients);
+	pg_info("pagegated %s ready: %s://%s:%d/ (store %s, %zu clients)",
+	    PG_VERSION, cfg->tls_cert ? "https" : "http", cfg->listen, cfg->port,
+	    cfg->store_dsn, cfg->n_clients);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "config_priv.h"
 #include "pagegate/ack_link.h"
@@ -341,6 +346,51 @@ static void load_store(struct loader *ld, const config_setting_t *root)
 	free(abs);
 }
 
+/* OpenSSL asks for no passphrase (the daemon could not give one). */
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf; (void)size; (void)rw; (void)u;
+	return 0;
+}
+
+/* tls_cert and tls_key (both readable): a PEM certificate chain and the
+ * unencrypted private key of its first certificate, as the server will
+ * load them at start; else an error at the line of the one at fault,
+ * with OpenSSL's reason. */
+static void check_tls_pair(struct pg_conf *cx, const config_setting_t *root,
+			   const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *bad = NULL, *what = NULL;
+	char reason[160] = "";
+	EVP_PKEY *pk = NULL;
+	FILE *f;
+
+	if (!ctx) {
+		cx->nomem = true;
+		return;
+	}
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		bad = "tls_cert", what = "a PEM certificate (chain)";
+	else if (!(f = fopen(key, "r")) ||
+		 !(pk = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL)) || fclose(f)) {
+		if (f && !pk)
+			fclose(f);
+		bad = "tls_key", what = "an unencrypted PEM private key";
+	} else if (SSL_CTX_use_PrivateKey(ctx, pk) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		bad = "tls_key", what = "the private key of tls_cert's certificate";
+	if (bad) {
+		ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+		pg_conf_error(cx, config_setting_get_member(root, bad), 0,
+			      "bad %s: expected %s (%s)", bad, what,
+			      reason[0] ? reason : "unreadable");
+	}
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	SSL_CTX_free(ctx);
+}
+
 void config__load_daemon(struct loader *ld, const config_setting_t *root)
 {
 	const struct pg_keytab *t = &config__daemon_tab;
@@ -372,6 +422,9 @@ void config__load_daemon(struct loader *ld, const config_setting_t *root)
 		pg_conf_error(cx, config_setting_get_member(root, pg_conf_has(root, "tls_cert")
 			      ? "tls_cert" : "tls_key"), 0, "tls_cert and tls_key go "
 			      "together: give both (TLS) or neither (plain HTTP)");
+	if (c->tls_cert && c->tls_key && access(c->tls_cert, R_OK) == 0 &&
+	    access(c->tls_key, R_OK) == 0)   /* else reported as unreadable */
+		check_tls_pair(cx, root, c->tls_cert, c->tls_key);
 	if ((v = pg_conf_string(root, t, 0, "public_url"))) {
 		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 			pg_conf_bad(cx, config_setting_get_member(root, "public_url"), 0,

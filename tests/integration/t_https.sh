@@ -34,6 +34,13 @@ conf_err "a tls_key that cannot be read names the line" "bad.conf:$((n + 1)):.*t
 conf_err "an http:// public_url with TLS names the line" "bad.conf:$((n + 2)): bad public_url" \
   "tls_cert = \"$P/server.pem\";" "tls_key = \"$P/server.key\";" \
   "public_url = \"http://127.0.0.1:$HTTP_PORT\";"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=other" -keyout "$P/other.key" -out /dev/null 2>/dev/null
+conf_err "a tls_key that is not the certificate's names the line" \
+  "bad.conf:$((n + 1)): bad tls_key: expected the private key of tls_cert's certificate" \
+  "tls_cert = \"$P/server.pem\";" "tls_key = \"$P/other.key\";"
+conf_err "a tls_cert that is not a certificate names the line" \
+  "bad.conf:$n: bad tls_cert: expected a PEM certificate" \
+  "tls_cert = \"$P/server.key\";" "tls_key = \"$P/server.key\";"
 rm -f "$T/etc/bad.conf"
 
 cat >>"$T/etc/pagegate.conf" <<CONF
@@ -50,6 +57,7 @@ wait_until 30 curl -sf "${C[@]}" -o /dev/null "$S/healthz" ||
   { notok "daemon started with TLS"; tail -20 "$T/daemon.log"; exit 1; }
 ok "the daemon answers https:// with a certificate the test CA verifies"
 check "it says the port is TLS only" grep -q "port $HTTP_PORT (TLS only)" "$T/daemon.log"
+check "and that it is ready at https://" grep -q "ready: https://127.0.0.1:$HTTP_PORT/" "$T/daemon.log"
 
 # ---- plain HTTP is refused ----
 code=$(curl -s -m 5 -o "$T/plain" -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz"); rc=$?
