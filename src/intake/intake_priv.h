@@ -6,7 +6,9 @@
  * intake_events.c, intake_console.c, intake_clients.c, intake_actions.c,
  * intake_board.c, intake_head.c, intake_guard.c) and by the unit
  * tests of the route matcher and the sessions
- * (tests/unit/test_intake_route.c, tests/unit/test_session.c).
+ * (tests/unit/test_intake_route.c, tests/unit/test_session.c), and of the
+ * head's checks (tests/unit/test_intake_head.c,
+ * tests/fuzz/fuzz_intake_head.c).
  */
 #ifndef PAGEGATE_INTAKE_PRIV_H
 #define PAGEGATE_INTAKE_PRIV_H
