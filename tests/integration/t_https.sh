@@ -132,8 +132,9 @@ CSRF=$(jq -r .csrf "$T/resp")
 code=$(curl -s "${C[@]}" -b "$T/jar" -o "$T/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
   -H "X-CSRF-Token: $CSRF" --data-binary "$good" "$S/v1/messages")
 check_eq "the console submits a message over TLS: 201" 201 "$code"
-curl -s "${C[@]}" -m 3 -b "$T/jar" -o "$T/events" "$S/v1/events"
+curl -s "${C[@]}" -m 6 -b "$T/jar" -o "$T/events" "$S/v1/events"; rc=$?
 check "the event stream runs over TLS" grep -q '^retry: ' "$T/events"
+check_eq "and outlives head_timeout (3 s): still open when curl gives up at 6 s (exit 28)" 28 "$rc"
 
 # ---- callbacks reach their driver over TLS ----
 code=$(curl -s "${C[@]}" -o "$T/resp" -w '%{http_code}' -X POST --data 'x=1' "$S/cb/sms")
