@@ -413,6 +413,23 @@ parse_fields(json_t *root, const struct pg_client *cl, struct parsed *p,
 	return PG_OK;
 }
 
+/* The request's fingerprint for its Idempotency-Key: hex SHA-256 of the
+ * body as canonical JSON (keys sorted, no spaces, jansson's escaping), so
+ * that key order and white space do not make two requests differ while
+ * any value does. */
+static pg_err
+request_hash(const json_t *root, char out[65])
+{
+	char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT |
+				 JSON_ENCODE_ANY);
+
+	if (canon == NULL)
+		return PG_ERR_NOMEM;
+	pg_sha256_hex(canon, strlen(canon), out);
+	free(canon);
+	return PG_OK;
+}
+
 /* Copies the validated body into out; PG_ERR_NOMEM leaves out empty. */
 static pg_err
 build_message(const struct pg_client *cl, enum pg_kind kind,
@@ -492,7 +509,10 @@ pg_intake_parse_message(const char *body, size_t len,
 	if ((e = check_text("text", p.text, tlen, PG_MAX_TEXT, true, true, err)) ||
 	    (e = parse_fields(root, *cl, &p, err)))
 		goto done;
-	e = build_message(*cl, kind, urg, &p, out);
+	if (!(e = build_message(*cl, kind, urg, &p, out)))
+		e = request_hash(root, out->idem_hash);
+	if (e == PG_ERR_NOMEM)
+		pg_message_free(out);
 done:
 	if (e != PG_OK && e != PG_ERR_NOMEM)
 		*cl = NULL;
