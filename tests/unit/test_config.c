@@ -221,11 +221,13 @@ static void test_syntax_error(void **state)
 	expect(f, "pagegate.conf:2: syntax error\n");
 }
 
+/* A file that cannot be opened is reported at its line 1 (every diagnostic
+ * has a line). */
 static void test_missing_files(void **state)
 {
 	struct fx *f = *state;
 	snprintf(f->conf, sizeof f->conf, "%s/nope.conf", f->dir);
-	expect(f, "nope.conf:0: cannot open: No such file or directory\n");
+	expect(f, "nope.conf:1: cannot open: No such file or directory\n");
 	snprintf(f->conf, sizeof f->conf, "%s/pagegate.conf", f->dir);
 	put(f, "pagegate.conf",
 	    "store = { dsn = \"sqlite:x\"; };\n"
