@@ -22,7 +22,7 @@
 static const struct pg_key client_keys[] = {
 	{ "id", PG_KT_STR, PG_KF_REQUIRED,
 	  .hint = "the client's short name, e.g. \"acme-hvac\"" },
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(CL, name),
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(CL, name),
 	  .hint = "the client's name for people" },
 	{ .name = "dnis", .type = PG_KT_STRS },
 	{ "timezone", PG_KT_STR, PG_KF_REQUIRED, .hint = "e.g. \"America/Chicago\"" },

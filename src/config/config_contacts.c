@@ -16,7 +16,7 @@
 
 static const struct pg_key contact_keys[] = {
 	{ .name = "id", .type = PG_KT_STR, .flags = PG_KF_REQUIRED },
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(struct pg_contact, name) },
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(struct pg_contact, name) },
 	{ .name = "devices", .type = PG_KT_LIST },
 	{ "checkin", PG_KT_BOOL, PG_AT(struct pg_contact, checkin) },
 	PG_KEY_END

@@ -20,6 +20,7 @@
 #include "intake_priv.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 #define LIST_DEFAULT_LIMIT   50
 #define LIST_MAX_LIMIT       1000
@@ -278,10 +279,13 @@ action_body(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r
 	if (t == JSON_STRING && *val) {
 		const char *s = json_string_value(*val);
 		if (strlen(s) > PG_MAX_NAME || pg_has_ctl(s, false) ||
-		    !pg_utf8_valid(s, strlen(s))) {
+		    !pg_utf8_valid(s, strlen(s)) ||
+		    pg_visible_bad(s, strcmp(key, "by") == 0 ? PG_VIS_NAME : PG_VIS_TEXT,
+				   NULL)) {
 			*ret = intake__fail(h, conn, r, 400, "invalid", key, NULL, NULL,
-					    "\"%s\" must be one line of at most %d bytes", key,
-					    PG_MAX_NAME);
+					    "\"%s\" must be one line of at most %d bytes, "
+					    "without characters that change how it "
+					    "displays", key, PG_MAX_NAME);
 			json_decref(*body);
 			*body = *val = NULL;
 			return false;
