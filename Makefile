@@ -72,6 +72,8 @@ ifndef VERSION
 VERSION := $(or $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//'),$(VERSION_BASE))
 endif
 
+FORCE:
+
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define PG_VERSION "%s"\n' '$(VERSION)' >$@.tmp

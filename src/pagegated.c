@@ -106,12 +106,8 @@ load(const char *path)
 
 	pg_diags_init(&d);
 	e = pg_config_load(path, &cfg, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		if (d.v[i].line > 0)
-			fprintf(stderr, "%s:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
-		else
-			fprintf(stderr, "%s: %s\n", d.v[i].file, d.v[i].msg);
-	}
+	for (size_t i = 0; i < d.n; i++)        /* every one has a line */
+		fprintf(stderr, "%s:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
 	pg_diags_free(&d);
 	if (e != PG_OK) {
 		if (cfg)

@@ -493,6 +493,30 @@ static void test_contacts_and_rules(void **state)
 	       "clients/acme.conf:19: hold = \"business\", but the client has no business_hours\n");
 }
 
+/* Names people tell apart (PG_KF_NAME): a client's or contact's name with
+ * a bidi override or an invisible character is an error at its line; a
+ * Persian name with the ZWNJ it needs loads. */
+static void test_names_visible(void **state)
+{
+	struct fx *f = *state;
+	put(f, "clients/acme.conf",
+	    "id = \"acme\";\n"                                                     /* 1 */
+	    "name = \"Acme \xe2\x80\xae" "emca\";\n"                               /* 2 */
+	    "timezone = \"America/Chicago\";\n"                                     /* 3 */
+	    "contacts = (\n"                                                          /* 4 */
+	    "  { id = \"jane\"; name = \"Ja\xe2\x80\x8bne\";\n"                       /* 5 */
+	    "    devices = ( { channel = \"email\"; to = \"jane@example.org\"; } ); },\n"
+	    "  { id = \"ali\"; name = \"\xd8\xb9\xd9\x84\xdb\x8c\xe2\x80\x8c\xd8\xa7\xda\xa9\xd8\xa8\xd8\xb1\";\n"
+	    "    devices = ( { channel = \"email\"; to = \"ali@example.org\"; } ); }\n"
+	    ");\n"
+	    "rules = ( { notify = [ \"contact:jane\", \"contact:ali\" ]; } );\n");
+	expect(f,
+	       "clients/acme.conf:2: bad name: expected a name without invisible or "
+	       "direction-changing characters (U+202E after 5 characters)\n"
+	       "clients/acme.conf:5: bad name: expected a name without invisible or "
+	       "direction-changing characters (U+200B after 2 characters)\n");
+}
+
 /* summary: every or at, not both; a real local time; a bounded period;
  * whom, as a rule's notify.  A good one loads with its values. */
 static void test_summary(void **state)
@@ -936,6 +960,7 @@ int main(void)
 		T(test_timezone_hours_holidays),
 		T(test_hours_parsed),
 		T(test_contacts_and_rules),
+		T(test_names_visible),
 		T(test_summary),
 		T(test_channel_not_built),
 		T(test_duplicates_across_clients),
