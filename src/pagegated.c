@@ -15,7 +15,6 @@
  *   pagegated -c FILE -n   check the configuration and exit (0 valid)
  *   pagegated --version
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>

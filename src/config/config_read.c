@@ -293,6 +293,7 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 	char buf[512];
 	size_t len;
 	char *text;
+	const char *nul;
 	FILE *f;
 	int ok;
 
@@ -302,8 +303,9 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 		return false;
 	}
 	text = slurp(cx->file, &len);
-	if (text && memchr(text, '\0', len)) {
-		pg_diag_add(cx->d, cx->file, line_at(text, (size_t)((char *)memchr(text, '\0', len) - text)),
+	nul = text ? memchr(text, '\0', len) : NULL;
+	if (nul) {
+		pg_diag_add(cx->d, cx->file, line_at(text, (size_t)(nul - text)),
 			    "a NUL byte: a configuration file is text");
 		cx->errors++;
 		free(text);
