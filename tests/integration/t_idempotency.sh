@@ -5,7 +5,7 @@
 # naming Idempotency-Key and the first message's id, and nothing of it is
 # stored, so it cannot be dropped unseen; sent again with a new key it is
 # taken and delivered.  A key stored before schema version 4 (no request
-# hash) still answers the first message.
+# hash) still answers the first message.  The CLI reports the conflict.
 . "$(dirname "$0")/lib.sh"
 write_config
 start_sink "$SMTP_PORT" || exit 1
@@ -44,6 +44,16 @@ check_eq "to both its contacts" 2 "$(mail_for "$em" | wc -l)"
 post call-78 "$B"
 check_eq "and its own key repeats it (200)" "200 $em" "$CODE $(resp .id)"
 
+# The CLI says so too, and exits 1.
+PG=$BUILD/pagegate
+export PAGEGATE_CONFIG="$T/etc" PAGEGATE_TOKEN="$TOKEN"
+"$PG" send --client test-clinic --caller-name Bo --caller-phone 555-0101 --field address=x \
+  --idempotency-key cli-1 first words >/dev/null 2>&1
+"$PG" send --client test-clinic --caller-name Bo --caller-phone 555-0101 --field address=x \
+  --idempotency-key cli-1 other words 2>"$T/err"; rc=$?
+check_eq "pagegate send with the key reused for other words exits 1" 1 "$rc"
+check "and prints the 422 naming Idempotency-Key" grep -q '^pagegate: 422 Idempotency-Key: .*different message' "$T/err"
+
 # A key stored before the request hash existed (schema version 3 rows have
 # NULL): any body with it answers the first message, as before.
 stop_daemon
@@ -52,5 +62,5 @@ check_eq "the store is at schema version 4" 4 "$(sqlite3 "$T/var/pagegate.db" 's
 start_daemon || exit 1
 post call-77 "$B"
 check_eq "an old key without a hash answers the first message (200)" "200 $id" "$CODE $(resp .id)"
-check_eq "still two messages" 2 "$(db_count messages)"
+check_eq "still three messages" 3 "$(db_count messages)"
 stop_daemon
