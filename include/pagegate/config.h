@@ -19,7 +19,9 @@
 
 struct pg_diag {
 	char file[256];
-	int line;            /* 0 when the problem has no line (missing file) */
+	int line;            /* always >= 1: a problem of a whole file (it
+				cannot be opened, a required top-level key
+				is missing) is at line 1 */
 	char msg[256];       /* a warning's starts with "warning: " */
 	bool warning;        /* never fails a load (config_keys.h) */
 };

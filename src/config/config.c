@@ -147,8 +147,8 @@ pg_err pg_config_load(const char *path, struct pg_config **out, struct pg_diags 
 	if (parsed && !ld.nomem)
 		config__check_templates(&ld);
 	config__free_devices(&ld);
-	free(ld.client_ids.v);
-	free(ld.dnis.v);
+	config__seen_free(&ld.client_ids);
+	config__seen_free(&ld.dnis);
 
 	if (ld.nomem) {
 		pg_diag_add(d, path, 0, "out of memory while loading the configuration");

@@ -78,7 +78,7 @@ static const struct pg_key daemon_keys[] = {
 const struct pg_keytab config__daemon_tab = { NULL, daemon_keys, NULL };
 
 static const struct pg_key operator_keys[] = {
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(struct pg_operator, name) },
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(struct pg_operator, name) },
 	{ "token_sha256", PG_KT_STR, PG_KF_REQUIRED,
 	  .hint = "the SHA-256 of the token; see pagegate hash-token" },
 	PG_KEY_END

@@ -242,6 +242,8 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			m->state = first.state;
 			memcpy(m->ack_ref, first.ack_ref, sizeof m->ack_ref);
 			op->u.submit.existing = true;
+			op->u.submit.conflict = m->idem_hash[0] && first.idem_hash[0] &&
+				strcmp(m->idem_hash, first.idem_hash) != 0;
 			return PG_OK;
 		}
 		if (e != PG_ERR_NOTFOUND)
@@ -700,6 +702,7 @@ store__unwind(struct store_op *op)
 		op->u.submit.m->id = 0;
 		op->u.submit.m->ack_ref[0] = '\0';
 		op->u.submit.existing = false;
+		op->u.submit.conflict = false;
 		for (size_t i = 0; i < op->u.submit.nd; i++)
 			op->u.submit.d[i].id = op->u.submit.d[i].message_id = 0;
 	} else if (op->kind == OP_ATTEMPT_START) {

@@ -99,6 +99,7 @@ struct store_op {
 			size_t nd;
 			const char *route;
 			bool existing;
+			bool conflict;   /* existing, for another request */
 		} submit;
 		struct { int64_t did, at, aid; } start;
 		struct {
