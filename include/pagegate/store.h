@@ -30,6 +30,10 @@ struct pg_message {
 	size_t n_fields;
 	char *operator_name;         /* who entered it */
 	char *idem_key;              /* Idempotency-Key, may be NULL */
+	char idem_hash[65];          /* with idem_key: hex SHA-256 of the
+					canonical request (pg_intake_request_hash),
+					"" = none (messages stored before schema
+					version 4, or a caller without one) */
 	int64_t received_ms;         /* set by the caller before submit */
 	enum pg_mstate state;        /* derived, see pg_store_submit */
 	char ack_ref[12];            /* set by the store at submit: 6 digits,
@@ -169,7 +173,11 @@ void pg_store_close(struct pg_store *st);
  * ledger events "received" and "routed" (route_detail) and "held" for held
  * deliveries.  Sets m->id, each d[i].id / message_id and m->state.
  * If m->idem_key is set and (operator_name, idem_key) already exists,
- * nothing is written, *existing = true and m->id is the first message's id.
+ * nothing is written, *existing = true and m->id is the first message's id;
+ * when both messages carry an idem_hash and they differ (the key reused
+ * for another request), nothing is written either, but the answer is
+ * PG_ERR_EXISTS with m->id the first message's id.  A missing hash on
+ * either side (rows from before schema version 4) counts as matching.
  * Deliveries are queued, held, or waiting (mailbox channel only).
  * Message state is derived from its deliveries, first match wins:
  *   PG_M_UNROUTED (none), PG_M_PENDING (any queued/sending), PG_M_HELD
@@ -177,10 +185,10 @@ void pg_store_close(struct pg_store *st);
  *   deliveries are still open), PG_M_FAILED (else any failed),
  *   PG_M_DELIVERED (all delivered), PG_M_CANCELLED (all cancelled), else
  *   PG_M_SENT.
- * Errors: PG_ERR_FULL (the store reached its cap - checked before the
- * message is written, after the idempotency key, so a repeated key
- * still finds its message - or disk/store full), PG_ERR_IO,
- * PG_ERR_STORE. */
+ * Errors: PG_ERR_EXISTS (above), PG_ERR_FULL (the store reached its
+ * cap or the disk is full - checked before the message is written, after
+ * the idempotency key, so a repeated key still finds its message - or
+ * disk/store full), PG_ERR_IO, PG_ERR_STORE. */
 pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
 		       struct pg_delivery *d, size_t nd, const char *route_detail,
 		       bool *existing);

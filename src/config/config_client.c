@@ -22,7 +22,7 @@
 static const struct pg_key client_keys[] = {
 	{ "id", PG_KT_STR, PG_KF_REQUIRED,
 	  .hint = "the client's short name, e.g. \"acme-hvac\"" },
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(CL, name),
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(CL, name),
 	  .hint = "the client's name for people" },
 	{ .name = "dnis", .type = PG_KT_STRS },
 	{ "timezone", PG_KT_STR, PG_KF_REQUIRED, .hint = "e.g. \"America/Chicago\"" },
@@ -174,13 +174,49 @@ static bool parse_date(const char *s, struct pg_date *d)
 	return d->day <= pg_days_in_month(d->year, d->month);
 }
 
-/* Records value as seen in cl; returns the earlier entry if there was one. */
+/* Makes s's index anew for cap entries and enters every value (false:
+ * no index, seen_add walks the values instead). */
+static bool seen_reindex(struct seen_set *s, size_t cap)
+{
+	ENTRY e, *hit;
+
+	if (s->indexed)
+		hdestroy_r(&s->index);
+	memset(&s->index, 0, sizeof s->index);
+	s->indexed = hcreate_r(cap * 2, &s->index) != 0;
+	for (size_t i = 0; s->indexed && i < s->n; i++) {
+		e = (ENTRY){ (char *)s->v[i].value, (void *)(intptr_t)i };
+		if (!hsearch_r(e, ENTER, &hit, &s->index)) {
+			hdestroy_r(&s->index);
+			s->indexed = false;
+		}
+	}
+	return s->indexed;
+}
+
+void config__seen_free(struct seen_set *s)
+{
+	if (s->indexed)
+		hdestroy_r(&s->index);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* Records value as seen in cl; returns the earlier entry if there was one.
+ * By the index: a file with many numbers is checked in linear time. */
 static const struct seen *seen_add(struct loader *ld, struct seen_set *s, const char *value,
 				   const struct pg_client *cl, int line)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].value, value) == 0)
-			return &s->v[i];
+	ENTRY e = { (char *)value, NULL }, *hit = NULL;
+
+	if (s->indexed) {
+		if (hsearch_r(e, FIND, &hit, &s->index) && hit)
+			return &s->v[(intptr_t)hit->data];
+	} else {
+		for (size_t i = 0; i < s->n; i++)
+			if (strcmp(s->v[i].value, value) == 0)
+				return &s->v[i];
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct seen *v = realloc(s->v, cap * sizeof *v);
@@ -190,8 +226,14 @@ static const struct seen *seen_add(struct loader *ld, struct seen_set *s, const 
 		}
 		s->v = v;
 		s->cap = cap;
+		seen_reindex(s, cap);
 	}
-	s->v[s->n++] = (struct seen){ value, cl->id, cl->file, line };
+	s->v[s->n] = (struct seen){ value, cl->id, cl->file, line };
+	e.data = (void *)(intptr_t)s->n++;
+	if (s->indexed && !hsearch_r(e, ENTER, &hit, &s->index)) {
+		hdestroy_r(&s->index);
+		s->indexed = false;
+	}
 	return NULL;
 }
 

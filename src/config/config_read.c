@@ -134,6 +134,16 @@ static bool is_hex(char c)
 
 static void scan(struct pg_conf *cx, const char *text, const char *file, int depth);
 
+/* The line (from 1) of byte off of text. */
+static int line_at(const char *text, size_t off)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
 /* @include "name" at p (just past "@include"): scans that file. */
 static const char *include(struct pg_conf *cx, const char *p, int depth)
 {
@@ -283,6 +293,7 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 	char buf[512];
 	size_t len;
 	char *text;
+	const char *nul;
 	FILE *f;
 	int ok;
 
@@ -291,13 +302,27 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 		cx->errors++;
 		return false;
 	}
-	if ((text = slurp(cx->file, &len))) {
-		scan(cx, text, cx->file, 0);
+	text = slurp(cx->file, &len);
+	nul = text ? memchr(text, '\0', len) : NULL;
+	if (nul) {
+		pg_diag_add(cx->d, cx->file, line_at(text, (size_t)(nul - text)),
+			    "a NUL byte: a configuration file is text");
+		cx->errors++;
 		free(text);
+		fclose(f);
+		return false;
 	}
+	if (text)
+		scan(cx, text, cx->file, 0);
 	if (cx->dir && cx->dir[0])
 		config_set_include_dir(cf, cx->dir);
-	ok = config_read(cf, f);
+	/* From memory when the file could be read whole: libconfig's scanner
+	 * reading a FILE rescans a token from its start at every 8 KiB refill,
+	 * which makes a long string quadratic (4 MB: seconds); from one
+	 * buffer it is linear.  An @include'd file is still read by libconfig
+	 * itself (so a huge string belongs in the top file). */
+	ok = text ? config_read_string(cf, text) : config_read(cf, f);
+	free(text);
 	fclose(f);
 	if (!ok) {
 		const char *ef = config_error_file(cf);

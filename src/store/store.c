@@ -353,6 +353,8 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 	if (!new_deliveries_ok(d, nd, true))
 		return PG_ERR_INVAL;
 	e = store__write(st, &op);
+	if (!e && op.u.submit.conflict)
+		return PG_ERR_EXISTS;
 	if (!e && existing)
 		*existing = op.u.submit.existing;
 	return e;

@@ -36,7 +36,7 @@
 
 /* The store's schema version: what the rows hold, the same for every
  * backend.  A writer's open brings a store to it. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The parts of a message get_message reads besides the message itself. */
 enum {
@@ -145,7 +145,8 @@ struct pg_store_backend {
 	/* The message holding a unique key: ack_ref when not NULL, else
 	 * operator_name with idem_key.  Only out's id, received_ms, state and
 	 * ack_ref are set (columns every schema from version 2 has, so that a
-	 * migration may call it).  Errors: PG_ERR_NOTFOUND. */
+	 * migration may call it by ack_ref), and by idem_key also idem_hash
+	 * ("" for rows stored without one).  Errors: PG_ERR_NOTFOUND. */
 	pg_err (*find_message)(struct pg_sb *c, const char *ack_ref,
 			       const char *operator_name, const char *idem_key,
 			       struct pg_message *out);

@@ -242,13 +242,16 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			m->state = first.state;
 			memcpy(m->ack_ref, first.ack_ref, sizeof m->ack_ref);
 			op->u.submit.existing = true;
+			op->u.submit.conflict = m->idem_hash[0] && first.idem_hash[0] &&
+				strcmp(m->idem_hash, first.idem_hash) != 0;
 			return PG_OK;
 		}
 		if (e != PG_ERR_NOTFOUND)
 			return e;
 	}
-	/* The intake cap: a new message needs room below it; what follows
-	 * for messages already taken may use the reserve above it. */
+	/* A new message needs room: a disk that is not full, a store below
+	 * its cap; what follows for messages already taken may use the room
+	 * set aside and the reserve above the cap (store_room.c). */
 	if (op->u.submit.no_disk) {
 		op->u.submit.room = -2;
 		return PG_ERR_FULL;
@@ -716,6 +719,7 @@ store__unwind(struct store_op *op)
 		op->u.submit.m->id = 0;
 		op->u.submit.m->ack_ref[0] = '\0';
 		op->u.submit.existing = false;
+		op->u.submit.conflict = false;
 		for (size_t i = 0; i < op->u.submit.nd; i++)
 			op->u.submit.d[i].id = op->u.submit.d[i].message_id = 0;
 	} else if (op->kind == OP_ATTEMPT_START) {

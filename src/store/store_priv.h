@@ -113,6 +113,7 @@ struct store_op {
 			size_t nd;
 			const char *route;
 			bool existing;
+			bool conflict;   /* existing, for another request */
 			int64_t cap;     /* st->cap */
 			bool no_disk;    /* the disk is full: refuse */
 			int room;        /* set by op_submit: 1 below the cap,

@@ -92,6 +92,7 @@ templates = "$ROOT/templates";
 clients = "clients";
 max_body = 65536;
 workers = 4;
+max_per_address = 512;   # every client is 127.0.0.1
 operators = ( { name = "bench"; token_sha256 = "$TOKEN_SHA"; } );
 smtp = ( { name = "sink"; host = "127.0.0.1"; port = $SMTP_PORT; starttls = "off";
            from = "pagegate@bench.example"; from_name = "Answering Service";

@@ -15,6 +15,8 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
+  # sd_notify (readiness, watchdog) and systemd-analyze for t_install
+  libsystemd-dev systemd
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola

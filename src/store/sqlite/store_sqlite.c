@@ -53,9 +53,9 @@ static const char *const sql[ST__COUNT] = {
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
 		" caller_name, caller_phone, caller_company, text, fields,"
 		" operator, idem_key, received_ms, state, ack_ref, esc_policy,"
-		" esc_fired, esc_total, esc_next_ms, esc_state)"
+		" esc_fired, esc_total, esc_next_ms, esc_state, idem_hash)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18)",
+		" ?14, ?15, ?16, ?17, ?18, ?19)",
 	/* update_message: one statement per column group, so that a write
 	 * touches only the indexes of the columns it changes. */
 	[ST_UPD_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
@@ -76,7 +76,7 @@ static const char *const sql[ST__COUNT] = {
 	/* find_message, by one unique index or the other (and nothing a
 	 * version-2 schema lacks: the migration to 2 calls it). */
 	[ST_FIND_REF] = "SELECT " KEY_COLS " FROM messages WHERE ack_ref = ?1",
-	[ST_FIND_IDEM] = "SELECT " KEY_COLS " FROM messages"
+	[ST_FIND_IDEM] = "SELECT " KEY_COLS ", idem_hash FROM messages"
 		" WHERE operator = ?1 AND idem_key = ?2",
 	[ST_NO_REF] = "SELECT id FROM messages WHERE id > ?1"
 		" AND ack_ref IS NULL ORDER BY id LIMIT 1",
@@ -608,14 +608,15 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 	pg_err e = fields_encode(m, &fields);
 
 	if (!e)
-		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt" "tiint",
+		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt" "tiint" "t",
 		    m->client_id, pg_kind_name(m->kind),
 		    pg_urgency_name(m->urgency), m->caller_name,
 		    m->caller_phone, m->caller_company, m->text, fields,
 		    m->operator_name, m->idem_key, m->received_ms,
 		    pg_mstate_name(m->state), m->ack_ref[0] ? m->ack_ref : NULL,
 		    m->esc_policy, (int64_t)m->esc_fired, (int64_t)m->esc_total,
-		    m->esc_next_ms, m->esc_policy ? esc_name(m->esc_state) : NULL);
+		    m->esc_next_ms, m->esc_policy ? esc_name(m->esc_state) : NULL,
+		    m->idem_key && m->idem_hash[0] ? m->idem_hash : NULL);
 	if (!e)
 		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
