@@ -233,8 +233,9 @@ make_tiff(struct fax_state *st, struct pg_job *j, const struct pg_fax_devopts *o
  * coding replaced by the overrides of the same names.  The summary
  * counts the characters no installed font has, if any. */
 static pg_err
-fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over,
-	    const char *body, const char *out, char *summary, size_t slen)
+fax_preview(const struct pg_client *cl, const struct pg_device *dev,
+	    const struct pg_kv *over, size_t n_over, const char *body, const char *out,
+	    char *summary, size_t slen)
 {
 	struct pg_fax_devopts o;
 	struct pg_fax_opts fo;
@@ -243,6 +244,7 @@ fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over
 	char err[256];
 	pg_err e;
 
+	(void)cl;
 	if ((bad = pg_fax_device_opts(dev, &o)) != NULL) {
 		snprintf(summary, slen, "the fax device has a bad %s", bad);
 		return PG_ERR_CONFIG;
