@@ -80,7 +80,7 @@ on_answered(void *arg)
 {
 	struct job_call *c = arg;
 
-	receipt(c, PG_D_SENT, "answered after %lld ms", (long long)(pg_mono_ms() - c->t0));
+	receipt(c, PG_D_SENT, "answered after %.1f s", (double)(pg_mono_ms() - c->t0) / 1000);
 }
 
 static void
@@ -143,6 +143,7 @@ send_one(struct voice_state *st, const struct voice_cfg *vc, const char *gateway
 		.ack = on_ack, .pass = on_pass,
 	};
 	char why[256], keys[2 * PG_VOICE_KEYS_MAX + 1] = "";
+	int64_t t_job = pg_mono_ms();
 	pg_err e;
 
 	j->reply[0] = '\0';
@@ -169,6 +170,7 @@ send_one(struct voice_state *st, const struct voice_cfg *vc, const char *gateway
 			   PG_OUT_TEMP, "not called, no speech: %s", why);
 		return;
 	}
+	c.t0 = pg_mono_ms();                 /* the INVITE */
 	pg_voice_call(g, j->address, &au, &h, &r);
 	pg_voice_audio_free(&au);
 	for (int i = 0; r.keys[i]; i++)
@@ -178,8 +180,8 @@ send_one(struct voice_state *st, const struct voice_cfg *vc, const char *gateway
 		pg_job_set(j, r.sip.outcome == PG_OUT_OK ? PG_OUT_TEMP : r.sip.outcome, "%s",
 			   r.sip.text[0] ? r.sip.text : "the call ended without an answer");
 	} else {
-		pg_job_set(j, PG_OUT_OK, "answered after %lld s, %s%s, %lld s: %s%s%s",
-			   (long long)(r.sip.setup_ms / 1000), keys[0] ? "keys " : "no key",
+		pg_job_set(j, PG_OUT_OK, "answered after %.1f s, %s%s, %lld s: %s%s%s",
+			   (double)r.sip.setup_ms / 1000, keys[0] ? "keys " : "no key",
 			   keys, (long long)(r.sip.talk_ms / 1000),
 			   r.acked ? "acknowledged" : r.passed ? "passed on" :
 			   r.heard ? "heard, not acknowledged" : "not heard (no key at the greeting)",
@@ -187,7 +189,7 @@ send_one(struct voice_state *st, const struct voice_cfg *vc, const char *gateway
 	}
 	pg_info("voice attempt: message %lld delivery %lld to %s via %s in %s: %s in %lld ms: %s",
 		(long long)j->message_id, (long long)j->delivery_id, j->address, g->name, lang,
-		pg_outcome_name(j->outcome), (long long)(pg_mono_ms() - c.t0), j->reply);
+		pg_outcome_name(j->outcome), (long long)(pg_mono_ms() - t_job), j->reply);
 }
 
 static void

@@ -95,8 +95,9 @@ part_done(struct pg_voice_dialog *d)
 	case PG_VS_MENU:
 		d->step = PG_VS_MENU_WAIT;
 		break;
-	default:                             /* PG_VS_BYE */
+	default:                             /* PG_VS_BYE: a moment's quiet */
 		d->step = PG_VS_DONE;
+		d->gap = (size_t)d->a->rate * PG_VOICE_GAP_MS / 1000;
 		break;
 	}
 }
@@ -140,6 +141,8 @@ pg_voice_dialog_play(struct pg_voice_dialog *d, int16_t *out, int n)
 				wait_over(d);
 		} else if (d->step != PG_VS_DONE) {
 			part_done(d);            /* a part with nothing to say */
+			if (d->step == PG_VS_DONE)
+				d->gap = 0;
 		}
 	}
 }
@@ -147,5 +150,5 @@ pg_voice_dialog_play(struct pg_voice_dialog *d, int16_t *out, int n)
 bool
 pg_voice_dialog_done(const struct pg_voice_dialog *d)
 {
-	return d->step == PG_VS_DONE;
+	return d->step == PG_VS_DONE && d->gap == 0;
 }

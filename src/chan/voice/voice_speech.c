@@ -8,13 +8,11 @@
  * flite's awb voice (slowed by 1.3) at 16 kHz nearly word for word ("an
  * urgent message for jane ortiz press one"), and espeak-ng's English
  * hardly at all; espeak-ng speaks about a hundred languages flite does
- * not (Greek, Chinese, Vietnamese ...).  flite keeps global state: its
- * uses go through one pg_voice_tts and its lock; espeak-ng speaks in a
- * child process (below).  Both are deterministic.
+ * not (Greek, Chinese, Vietnamese ...).  Each text is spoken by a child
+ * process (below), so both are deterministic.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +29,15 @@
 #define FLITE_STRETCH    1.3f     /* slower: clearer on a telephone */
 #define ESPEAK_WPM       150
 #define ESPEAK_RATE      22050    /* espeak-ng's voices' sample rate */
+#define FLITE_RATE       16000    /* flite's awb voice's */
 #define PCM_MAX          (60 * 22050 * 10)   /* 10 minutes at the highest rate */
 
 /* flite's voice registration (cmu_us_awb has no header of its own). */
 cst_voice *register_cmu_us_awb(const char *voxdir);
-void unregister_cmu_us_awb(cst_voice *v);
 
+/* Nothing yet: the engines run in child processes (below). */
 struct pg_voice_tts {
-	pthread_mutex_t mu;
-	cst_voice *awb;              /* made at the first English text */
+	int unused;
 };
 
 /* ---- pcm ---- */
@@ -199,105 +197,53 @@ out:
 	return e;
 }
 
-/* ---- the engines ---- */
+/* ---- the engines ----
+ *
+ * Both engines keep state from one text to the next and draw on the C
+ * library's rand(), which other libraries of the daemon use too (sofia-sip):
+ * in one process the same text would sound slightly different each time
+ * (espeak-ng's echo and pitch flutter, flite's excitation noise), and
+ * espeak-ng cannot be shut down and started again.  So each text is
+ * spoken by a child process that starts its engine afresh, with rand()
+ * seeded as a fresh program's: the same text gives the same samples every
+ * time - for espeak-ng the very samples the espeak-ng program writes -
+ * and the daemon holds none of the engines' global state.  The child
+ * writes its samples to a pipe and exits. */
 
-bool
-pg_voice_lang_english(const char *lang)
-{
-	return lang && strncmp(lang, "en", 2) == 0 && (lang[2] == '\0' || lang[2] == '-');
-}
-
-int
-pg_voice_native_rate(const char *lang)
-{
-	return pg_voice_lang_english(lang) ? 16000 : 22050;
-}
-
-pg_err
-pg_voice_tts_new(struct pg_voice_tts **out)
-{
-	struct pg_voice_tts *t = calloc(1, sizeof *t);
-
-	if (!(*out = t))
-		return PG_ERR_NOMEM;
-	pthread_mutex_init(&t->mu, NULL);
-	return PG_OK;
-}
-
-void
-pg_voice_tts_free(struct pg_voice_tts *t)
-{
-	if (!t)
-		return;
-	if (t->awb)
-		unregister_cmu_us_awb(t->awb);
-	pthread_mutex_destroy(&t->mu);
-	free(t);
-}
-
-static pg_err
-say_flite(struct pg_voice_tts *t, const char *text, int rate, struct pg_voice_pcm *out,
-	  char *why, size_t wlen)
-{
-	cst_wave *w;
-	pg_err e;
-
-	if (!t->awb) {
-		flite_init();
-		if (!(t->awb = register_cmu_us_awb(NULL))) {
-			snprintf(why, wlen, "flite: no awb voice");
-			return PG_ERR_NOTFOUND;
-		}
-		feat_set_float(t->awb->features, "duration_stretch", FLITE_STRETCH);
-	}
-	if (!(w = flite_text_to_wave(text, t->awb))) {
-		snprintf(why, wlen, "flite could not speak the text");
-		return PG_ERR_IO;
-	}
-	e = resample(w->samples, (size_t)w->num_samples, w->sample_rate,
-		     rate ? rate : w->sample_rate, out);
-	delete_wave(w);
-	if (e)
-		snprintf(why, wlen, "resampling: %s", pg_strerror(e));
-	return e;
-}
-
-/* espeak-ng keeps state from one text to the next (the echo, the pitch
- * flutter, the pauses: the same text spoken second sounds slightly
- * different), and it cannot be shut down and started again in one
- * process.  So each text is spoken by a child process that starts
- * espeak-ng afresh: the same text gives the same samples every time, the
- * very samples the espeak-ng program gives, and the daemon holds none of
- * espeak-ng's global state.  The child writes its samples to a pipe. */
 #define CHILD_NO_VOICE   3
 #define CHILD_FAILED     4
 
 static int child_fd = -1;        /* the child's own copy, set after fork */
 
-static int
-on_espeak(short *wav, int n, espeak_EVENT *ev)
+/* Writes n samples to the pipe; false when it is gone. */
+static bool
+child_write(const short *wav, size_t n)
 {
 	const char *b = (const char *)wav;
-	size_t left = n > 0 && wav ? (size_t)n * sizeof *wav : 0;
+	size_t left = wav ? n * sizeof *wav : 0;
 
-	(void)ev;
 	while (left > 0) {
 		ssize_t k = write(child_fd, b, left);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return 1;                    /* stop */
+			return false;
 		b += k;
 		left -= (size_t)k;
 	}
-	return 0;
+	return true;
+}
+
+static int
+on_espeak(short *wav, int n, espeak_EVENT *ev)
+{
+	(void)ev;
+	return n > 0 && !child_write(wav, (size_t)n);    /* 1: stop */
 }
 
 static void __attribute__((noreturn))
-espeak_child(int fd, const char *lang, const char *text)
+child_espeak(const char *lang, const char *text)
 {
-	child_fd = fd;
-	srand(1);                            /* as a fresh espeak-ng program */
 	espeak_ng_InitializePath(NULL);
 	if (espeak_ng_Initialize(NULL) != ENS_OK ||
 	    espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, NULL) != ENS_OK)
@@ -313,87 +259,126 @@ espeak_child(int fd, const char *lang, const char *text)
 	_exit(0);
 }
 
-static pg_err
-say_espeak(struct pg_voice_tts *t, const char *lang, const char *text, int rate,
-	   struct pg_voice_pcm *out, char *why, size_t wlen)
+static void __attribute__((noreturn))
+child_flite(const char *text)
 {
-	struct pg_voice_pcm raw = { 0 };
+	cst_voice *v;
+	cst_wave *w;
+
+	flite_init();
+	if (!(v = register_cmu_us_awb(NULL)))
+		_exit(CHILD_NO_VOICE);
+	feat_set_float(v->features, "duration_stretch", FLITE_STRETCH);
+	if (!(w = flite_text_to_wave(text, v)) || w->sample_rate != FLITE_RATE)
+		_exit(CHILD_FAILED);
+	_exit(child_write(w->samples, (size_t)w->num_samples) ? 0 : CHILD_FAILED);
+}
+
+/* Speaks text in a child (see above) into raw at the engine's rate. */
+static pg_err
+speak_in_child(const char *lang, const char *text, struct pg_voice_pcm *raw,
+	       char *why, size_t wlen)
+{
 	uint8_t buf[8192], carry = 0;
-	bool odd = false;
+	bool odd = false, english = pg_voice_lang_english(lang);
+	const char *engine = english ? "flite" : "espeak-ng";
 	int fds[2], status;
 	pid_t pid;
 	pg_err e = PG_OK;
 	ssize_t k;
 
-	(void)t;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		snprintf(why, wlen, "espeak-ng: pipe: %s", strerror(errno));
+		snprintf(why, wlen, "%s: pipe: %s", engine, strerror(errno));
 		return PG_ERR_IO;
 	}
 	if ((pid = fork()) < 0) {
-		snprintf(why, wlen, "espeak-ng: fork: %s", strerror(errno));
+		snprintf(why, wlen, "%s: fork: %s", engine, strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return PG_ERR_IO;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		espeak_child(fds[1], lang, text);
+		child_fd = fds[1];
+		srand(1);                    /* as a fresh program */
+		if (english)
+			child_flite(text);
+		child_espeak(lang, text);
 	}
 	close(fds[1]);
-	while ((k = read(fds[0], buf, sizeof buf)) != 0) {
+	while ((k = read(fds[0], buf, sizeof buf)) != 0 && !e) {
 		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			e = PG_ERR_IO;
-			break;
+			if (errno != EINTR)
+				e = PG_ERR_IO;
+			continue;
 		}
 		for (ssize_t i = 0; i < k && !e; i++) {      /* little-endian pairs */
 			if (!odd) {
 				carry = buf[i];
 				odd = true;
-				continue;
+			} else if (!(e = pcm_room(raw, 1))) {
+				odd = false;
+				raw->s[raw->n++] = (int16_t)(carry | buf[i] << 8);
 			}
-			odd = false;
-			if (!(e = pcm_room(&raw, 1)))
-				raw.s[raw.n++] = (int16_t)(carry | buf[i] << 8);
 		}
-		if (e)
-			break;
 	}
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!e && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+	if (e) {
+		snprintf(why, wlen, "%s: %s", engine, pg_strerror(e));
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		e = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_NO_VOICE ?
 			PG_ERR_NOTFOUND : PG_ERR_IO;
 		if (e == PG_ERR_NOTFOUND)
-			snprintf(why, wlen, "espeak-ng has no voice for language \"%s\"", lang);
+			snprintf(why, wlen, "%s has no voice for language \"%s\"", engine, lang);
 		else
-			snprintf(why, wlen, "espeak-ng could not speak the text");
-	} else if (e) {
-		snprintf(why, wlen, "espeak-ng: %s", pg_strerror(e));
+			snprintf(why, wlen, "%s could not speak the text", engine);
 	}
-	if (!e && (e = resample(raw.s, raw.n, ESPEAK_RATE, rate ? rate : ESPEAK_RATE, out)))
-		snprintf(why, wlen, "resampling: %s", pg_strerror(e));
-	pg_voice_pcm_free(&raw);
 	return e;
+}
+
+bool
+pg_voice_lang_english(const char *lang)
+{
+	return lang && strncmp(lang, "en", 2) == 0 && (lang[2] == '\0' || lang[2] == '-');
+}
+
+int
+pg_voice_native_rate(const char *lang)
+{
+	return pg_voice_lang_english(lang) ? FLITE_RATE : ESPEAK_RATE;
+}
+
+pg_err
+pg_voice_tts_new(struct pg_voice_tts **out)
+{
+	return (*out = calloc(1, sizeof **out)) ? PG_OK : PG_ERR_NOMEM;
+}
+
+void
+pg_voice_tts_free(struct pg_voice_tts *t)
+{
+	free(t);
 }
 
 pg_err
 pg_voice_say(struct pg_voice_tts *t, const char *lang, const char *text, int rate,
 	     struct pg_voice_pcm *out, char *why, size_t wlen)
 {
+	struct pg_voice_pcm raw = { 0 };
+	int native;
 	pg_err e;
 
+	(void)t;
 	if (!text || !*text)
 		return PG_OK;
 	if (!lang || !*lang)
 		lang = PG_VOICE_LANG;
-	if (!pg_voice_lang_english(lang))
-		return say_espeak(t, lang, text, rate, out, why, wlen);
-	pthread_mutex_lock(&t->mu);
-	e = say_flite(t, text, rate, out, why, wlen);
-	pthread_mutex_unlock(&t->mu);
+	native = pg_voice_native_rate(lang);
+	if ((e = speak_in_child(lang, text, &raw, why, wlen)) == PG_OK &&
+	    (e = resample(raw.s, raw.n, native, rate ? rate : native, out)))
+		snprintf(why, wlen, "resampling: %s", pg_strerror(e));
+	pg_voice_pcm_free(&raw);
 	return e;
 }
