@@ -340,6 +340,27 @@ host_escalate(void *ctx, int64_t did, const char *who)
 	return e;
 }
 
+/* The mailbox, for a mailbox that is phoned (the voice channel). */
+static pg_err
+host_mailbox(void *ctx, const char *client_id, const char *contact_id, bool take,
+	     const char *who, struct pg_mailbox_item **out, size_t *n)
+{
+	struct pg_ack_host *h = ctx;
+	bool more = false;
+	pg_err e;
+
+	if (take && !from_ok(who))
+		return PG_ERR_INVAL;
+	e = pg_store_mailbox(h->store, client_id, contact_id, take, who, out, n, &more);
+	if (!e && take && *n > 0) {
+		for (size_t i = 0; h->metrics && i < *n; i++)
+			pg_metrics_final(h->metrics, PG_CH_MAILBOX, true);
+		pg_info("mailbox: %zu message%s of client %s retrieved by %s", *n,
+			*n == 1 ? "" : "s", client_id, who);
+	}
+	return e;
+}
+
 pg_err
 pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 		 struct pg_metrics *metrics)
@@ -359,5 +380,6 @@ pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 	h->host.callback_ok = host_token_ok;
 	h->host.ack_url = host_ack_url;
 	h->host.escalate = host_escalate;
+	h->host.mailbox = host_mailbox;
 	return PG_OK;
 }

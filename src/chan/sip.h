@@ -260,4 +260,24 @@ int64_t pg_sip_call_left_ms(const struct pg_sip_call *c);
 /* The outcome and a short reason for a final SIP status of an INVITE. */
 enum pg_outcome pg_sip_outcome(int status, const char **why);
 
+/* ---- calls we answer (sip_answer.c) ---- */
+
+/* What answers calls to an address of ours (the voice mailbox). */
+struct pg_sip_answerer {
+	void *arg;
+	/* A call from `from` (the From URI's user part, e.g. "+15555550111",
+	 * or ""): the session that runs it (audio; events offered back when
+	 * the caller offers them), or NULL to refuse it (480). */
+	const struct pg_sip_session *(*incoming)(void *arg, const char *from);
+	/* That session's call is over. */
+	void (*ended)(void *arg, const struct pg_sip_session *s,
+		      const struct pg_sip_result *r);
+};
+/* Answers G.711 calls on ip:port until *stop, one at a time (a second
+ * caller hears 486 Busy Here), each at most watchdog_s.  Blocking: run it
+ * on a thread of its own (with its own su_root).  PG_ERR_IO when it
+ * cannot listen (logged). */
+pg_err pg_sip_serve(const char *ip, int port, int watchdog_s,
+		    const struct pg_sip_answerer *a, _Atomic bool *stop);
+
 #endif

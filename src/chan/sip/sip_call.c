@@ -36,55 +36,15 @@
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/url.h>
 
-#include "../sip.h"
+#include "sip_priv.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
-#define TICK_MS          20
-#define RX_FIFO          (PG_SIP_RATE)      /* 1 s of received audio */
-#define RX_PREFILL       (3 * PG_RTP_SAMPLES) /* jitter buffer: 60 ms */
 #define BYE_WAIT_MS      3000
 #define SHUTDOWN_WAIT_MS 3000
 #define DEFAULT_RING_S   60
 #define DEFAULT_WATCHDOG (5 * 60 * 1000)
 #define MAX_AUTH_TRIES   2
-#define SDP_MAX          2048
-#define MAX_CATCHUP      10                 /* media periods made up at once */
-
-enum call_state { C_INVITING, C_UP, C_BYE, C_DONE };
-
-struct pg_sip_call {
-	const struct pg_sip_gw *g;
-	const struct pg_sip_session *s;
-	int64_t watchdog_ms;
-	su_root_t *root;
-	nua_t *nua;
-	nua_handle_t *nh;
-	enum call_state st;
-	bool shutdown_done;
-	int auth_tries;
-	int challenged;              /* last 401/407 answered with credentials */
-	enum pg_sdp_kind offered;
-	unsigned sdp_version;
-	char lip[64];
-	int fd, lport;
-	/* media */
-	bool media_on;
-	struct sockaddr_in peer;
-	enum pg_sdp_kind media;
-	int ev_pt;                   /* the far end's telephone-events, -1 none */
-	uint32_t last_ev_ts;         /* the last event reported */
-	bool any_ev;
-	struct pg_rtp_tx rtp;
-	struct pg_udptl_tx utx;
-	struct pg_udptl_rx urx;
-	int16_t fifo[RX_FIFO];
-	int fifo_head, fifo_len;
-	bool playing;                /* the jitter buffer has filled */
-	/* outcome */
-	struct pg_sip_result res;
-	int64_t t_invite, t_answer, t_bye;
-};
 
 enum pg_outcome
 pg_sip_outcome(int status, const char **why)
@@ -143,8 +103,8 @@ pg_sip_call_left_ms(const struct pg_sip_call *c)
 
 /* ---- media ---- */
 
-static void
-send_dgram(struct pg_sip_call *c, const uint8_t *b, size_t n)
+void
+sip__send_dgram(struct pg_sip_call *c, const uint8_t *b, size_t n)
 {
 	if (sendto(c->fd, b, n, MSG_DONTWAIT, (const struct sockaddr *)&c->peer,
 		   sizeof c->peer) < 0 && errno != EAGAIN)
@@ -159,7 +119,7 @@ pg_sip_call_t38_send(struct pg_sip_call *c, const uint8_t *ifp, int len, int cou
 	for (int i = 0; i < count; i++) {
 		int n = pg_udptl_build(&c->utx, ifp, len, pkt, sizeof pkt);
 		if (n > 0)
-			send_dgram(c, pkt, (size_t)n);
+			sip__send_dgram(c, pkt, (size_t)n);
 	}
 }
 
@@ -172,8 +132,8 @@ on_ifp(void *arg, const uint8_t *ifp, int len, uint16_t seq)
 
 /* Starts (or switches) the media to kind at the far end's addr:port,
  * with a fresh session for it. */
-static bool
-media_start(struct pg_sip_call *c, const struct pg_sdp_m *m)
+bool
+sip__media_start(struct pg_sip_call *c, const struct pg_sdp_m *m)
 {
 	memset(&c->peer, 0, sizeof c->peer);
 	c->peer.sin_family = AF_INET;
@@ -216,8 +176,8 @@ media_event(struct pg_sip_call *c, const uint8_t *pkt, size_t n)
 }
 
 /* Reads every datagram waiting on the media socket. */
-static void
-media_read(struct pg_sip_call *c)
+void
+sip__media_read(struct pg_sip_call *c)
 {
 	uint8_t pkt[PG_MEDIA_MAX];
 	int16_t s[PG_MEDIA_MAX];
@@ -253,8 +213,8 @@ media_read(struct pg_sip_call *c)
 }
 
 /* One 20 ms media period. */
-static void
-media_tick(struct pg_sip_call *c)
+void
+sip__media_tick(struct pg_sip_call *c)
 {
 	int16_t in[PG_RTP_SAMPLES], out[PG_RTP_SAMPLES];
 	uint8_t pkt[PG_RTP_HDR + PG_RTP_SAMPLES];
@@ -282,7 +242,7 @@ media_tick(struct pg_sip_call *c)
 		}
 	}
 	c->s->audio(c->s->arg, in, out, PG_RTP_SAMPLES);
-	send_dgram(c, pkt, pg_rtp_build(&c->rtp, out, PG_RTP_SAMPLES, pkt));
+	sip__send_dgram(c, pkt, pg_rtp_build(&c->rtp, out, PG_RTP_SAMPLES, pkt));
 }
 
 /* ---- SIP ---- */
@@ -351,7 +311,7 @@ on_answer(struct pg_sip_call *c, const sip_t *sip)
 	c->res.answered = true;
 	c->t_answer = pg_mono_ms();
 	if (parse_sdp(sip, &s) && (i = pg_sdp_find(&s, c->offered)) >= 0) {
-		if (!media_start(c, &s.m[i])) {
+		if (!sip__media_start(c, &s.m[i])) {
 			set_end(c, PG_SIP_END_CALL, PG_OUT_TEMP, "cannot start the media");
 			hang_up(c);
 			return;
@@ -376,7 +336,7 @@ on_invite_response(struct pg_sip_call *c, int status, const char *phrase, const 
 		/* early media: a provisional answer with SDP starts it */
 		if (status > 100 && parse_sdp(sip, &s) &&
 		    (i = pg_sdp_find(&s, c->offered)) >= 0)
-			(void)media_start(c, &s.m[i]);
+			(void)sip__media_start(c, &s.m[i]);
 		return;
 	}
 	if (status < 300) {
@@ -432,7 +392,7 @@ on_reinvite(struct pg_sip_call *c, nua_handle_t *nh, const sip_t *sip)
 		if (i < 0 && c->media == PG_SDP_AUDIO)
 			i = pg_sdp_find(&s, PG_SDP_AUDIO);
 	}
-	if (i < 0 || !media_start(c, &s.m[i])) {
+	if (i < 0 || !sip__media_start(c, &s.m[i])) {
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		return;
 	}
@@ -544,8 +504,8 @@ route_ip(const char *host, const char *port, char *ip, size_t n, char *why, size
 	return ok;
 }
 
-static bool
-media_socket(struct pg_sip_call *c, char *why, size_t wn)
+bool
+sip__media_socket(struct pg_sip_call *c, char *why, size_t wn)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof a;
@@ -598,15 +558,15 @@ run(struct pg_sip_call *c, int ring_s)
 		if (now >= next) {
 			int k = 0;
 			while (now >= next && k++ < MAX_CATCHUP) {
-				media_read(c);
-				media_tick(c);
+				sip__media_read(c);
+				sip__media_tick(c);
 				next += TICK_MS;
 			}
 			if (now >= next)
 				next = now + TICK_MS;    /* far behind: skip ahead */
 		}
 		su_root_step(c->root, (su_duration_t)(next - now > 0 ? next - now : 0));
-		media_read(c);
+		sip__media_read(c);
 	}
 }
 
@@ -648,7 +608,7 @@ pg_sip_call_run(const struct pg_sip_gw *g, const char *number,
 		pg_strlcpy(c->lip, g->local_ip, sizeof c->lip);
 	else if (!route_ip(proxy->url_host, port, c->lip, sizeof c->lip, why, sizeof why))
 		goto fail;
-	if (!media_socket(c, why, sizeof why))
+	if (!sip__media_socket(c, why, sizeof why))
 		goto fail;
 	if (!(c->root = su_root_create(NULL))) {
 		snprintf(why, sizeof why, "cannot create the SIP event loop");

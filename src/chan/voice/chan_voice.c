@@ -20,6 +20,8 @@
  * the scheduler's workers.  The speech engines are shared by the
  * workers (one lock).
  */
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,32 @@
 #include "pagegate/util.h"
 
 #define WHO_MAX 160
+#define MAILBOX_CALL_S (20 * 60)      /* the longest mailbox call */
 
 struct voice_state {
 	const struct pg_chan_host *host;
 	struct pg_voice_tts *tts;
+	/* the voice mailbox, when voice.listen is set */
+	struct voice_mailbox mb;
+	struct pg_config *cfg;               /* held for the mailbox */
+	const struct voice_cfg *vc;
+	pthread_t thread;
+	bool thread_on;
+	_Atomic bool stopping;
 };
+
+static void *
+mailbox_thread(void *arg)
+{
+	struct voice_state *st = arg;
+	const struct pg_sip_answerer a = {
+		.arg = &st->mb, .incoming = voice_mailbox_incoming, .ended = voice_mailbox_ended,
+	};
+
+	(void)pg_sip_serve(st->vc->listen_ip, st->vc->listen_port, MAILBOX_CALL_S, &a,
+			   &st->stopping);
+	return NULL;
+}
 
 /* The language job j is spoken in: its device's, else its client's. */
 static const char *
@@ -268,12 +291,13 @@ voice_preview(const struct pg_client *cl, const struct pg_device *dev,
 	return e;
 }
 
+static void voice_stop(void *state);
+
 static pg_err
 voice_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **state)
 {
 	struct voice_state *st = calloc(1, sizeof *st);
 
-	(void)cfg;
 	if (!st)
 		return PG_ERR_NOMEM;
 	st->host = host;
@@ -282,6 +306,19 @@ voice_start(const struct pg_config *cfg, const struct pg_chan_host *host, void *
 		return PG_ERR_NOMEM;
 	}
 	pg_sip_init();
+	st->vc = cfg->chan_cfg[PG_CH_VOICE];
+	if (st->vc && st->vc->listen) {
+		/* the mailbox keeps the configuration it started with */
+		st->cfg = (struct pg_config *)cfg;
+		pg_config_hold(st->cfg);
+		st->mb = (struct voice_mailbox){ .cfg = cfg, .host = host, .drv = &pg_chan_voice,
+						 .tts = st->tts };
+		if (pthread_create(&st->thread, NULL, mailbox_thread, st) != 0) {
+			voice_stop(st);
+			return PG_ERR_NOMEM;
+		}
+		st->thread_on = true;
+	}
 	*state = st;
 	return PG_OK;
 }
@@ -293,6 +330,11 @@ voice_stop(void *state)
 
 	if (!st)
 		return;
+	st->stopping = true;
+	if (st->thread_on)
+		pthread_join(st->thread, NULL);
+	if (st->cfg)
+		pg_config_release(st->cfg);
 	pg_sip_deinit();
 	pg_voice_tts_free(st->tts);
 	free(st);

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "pagegate/channel.h"
 #include "pagegate/common.h"
 #include "pagegate/config.h"
 #include "pagegate/config_keys.h"
@@ -171,6 +172,20 @@ struct pg_voice_hooks {
 void pg_voice_call(const struct pg_sip_gw *g, const char *number,
 		   const struct pg_voice_audio *a, const struct pg_voice_hooks *h,
 		   struct pg_voice_result *r);
+
+/* ---- the voice mailbox (voice_mailbox.c) ---- */
+
+/* What the mailbox's calls need, for as long as it answers. */
+struct voice_mailbox {
+	const struct pg_config *cfg;         /* held by the driver */
+	const struct pg_chan_host *host;     /* mailbox, ack */
+	const struct pg_channel *drv;        /* the voice driver: its templates */
+	struct pg_voice_tts *tts;
+};
+/* pg_sip_answerer's callbacks, arg = a struct voice_mailbox. */
+const struct pg_sip_session *voice_mailbox_incoming(void *arg, const char *from);
+void voice_mailbox_ended(void *arg, const struct pg_sip_session *s,
+			 const struct pg_sip_result *r);
 
 /* ---- the driver's configuration (voice_config.c) ---- */
 
