@@ -41,10 +41,14 @@ load(const char *path, struct pcm *p)
 
 	if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
 		perror(path);
+		if (f)
+			fclose(f);
 		return -1;
 	}
 	if (!(b = malloc((size_t)len + 1)) || fread(b, 1, (size_t)len, f) != (size_t)len) {
 		fprintf(stderr, "voice_match: cannot read %s\n", path);
+		fclose(f);
+		free(b);
 		return -1;
 	}
 	fclose(f);
@@ -54,6 +58,7 @@ load(const char *path, struct pcm *p)
 		for (;;) {
 			if (off + 8 > (size_t)len) {
 				fprintf(stderr, "voice_match: %s: no data chunk\n", path);
+				free(b);
 				return -1;
 			}
 			uint32_t cl = b[off + 4] | b[off + 5] << 8 | b[off + 6] << 16 |
@@ -67,8 +72,10 @@ load(const char *path, struct pcm *p)
 		}
 	}
 	p->n = n / 2;
-	if (!(p->s = malloc((p->n + 1) * sizeof *p->s)))
+	if (!(p->s = malloc((p->n + 1) * sizeof *p->s))) {
+		free(b);
 		return -1;
+	}
 	for (size_t i = 0; i < p->n; i++)
 		p->s[i] = (int16_t)(b[off + 2 * i] | b[off + 2 * i + 1] << 8);
 	free(b);
@@ -145,5 +152,9 @@ main(int argc, char **argv)
 			unc += !covered[j];
 		}
 	printf("uncovered=%zu of=%zu\n", unc, loud);
-	return 0;
+	for (int k = 0; k < np; k++)
+		free(pc[k].s);
+	free(rec.s);
+	free(covered);
+	return fflush(stdout) == 0 ? 0 : 2;
 }
