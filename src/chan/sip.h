@@ -214,7 +214,8 @@ struct pg_sip_session {
 	/* Audio: one 20 ms period, n received samples (after a 60 ms jitter
 	 * buffer; silence while it fills) in, n to send out. */
 	void (*audio)(void *arg, const int16_t *rx, int16_t *out, int n);
-	/* T.38: a received IFP packet; n samples' worth of time passed. */
+	/* T.38: a received IFP packet; n samples' worth of time passed.
+	 * Needed only when offer is T.38 or t38_reinvite is set. */
 	void (*t38_rx)(void *arg, const uint8_t *ifp, int len, uint16_t seq);
 	void (*t38_tick)(void *arg, int n);
 	/* Optional: a key pressed, as an RFC 4733 telephone-event (once per

@@ -48,8 +48,8 @@ pg_err pg_voice_pcm_append(struct pg_voice_pcm *p, const struct pg_voice_pcm *sr
 pg_err pg_voice_wav_write(const char *path, const struct pg_voice_pcm *p, int rate,
 			  char *why, size_t wlen);
 
-/* The speech engines of a process: their libraries keep global state, so
- * one object serialises every use (thread-safe). */
+/* The speech engines, for pg_voice_say (thread-safe: each text is spoken
+ * by a child process of its own). */
 struct pg_voice_tts;
 pg_err pg_voice_tts_new(struct pg_voice_tts **out);
 void pg_voice_tts_free(struct pg_voice_tts *t);

@@ -109,18 +109,6 @@ on_done(void *arg)
 	return v->up && pg_voice_dialog_done(&v->d);
 }
 
-static void
-on_t38_rx(void *arg, const uint8_t *ifp, int len, uint16_t seq)
-{
-	(void)arg; (void)ifp; (void)len; (void)seq;   /* never offered */
-}
-
-static void
-on_t38_tick(void *arg, int n)
-{
-	(void)arg; (void)n;
-}
-
 void
 pg_voice_call(const struct pg_sip_gw *g, const char *number,
 	      const struct pg_voice_audio *a, const struct pg_voice_hooks *h,
@@ -129,8 +117,7 @@ pg_voice_call(const struct pg_sip_gw *g, const char *number,
 	struct voice_call v = { .h = h };
 	const struct pg_sip_session s = {
 		.offer = PG_SDP_AUDIO, .events = true, .arg = &v, .media = on_media,
-		.answered = on_answered, .audio = on_audio, .t38_rx = on_t38_rx,
-		.t38_tick = on_t38_tick, .key = on_key, .done = on_done,
+		.answered = on_answered, .audio = on_audio, .key = on_key, .done = on_done,
 	};
 
 	memset(r, 0, sizeof *r);

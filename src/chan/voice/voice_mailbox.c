@@ -314,18 +314,6 @@ on_done(void *arg)
 	return m->phase == M_DONE;
 }
 
-static void
-on_t38_rx(void *arg, const uint8_t *ifp, int len, uint16_t seq)
-{
-	(void)arg; (void)ifp; (void)len; (void)seq;
-}
-
-static void
-on_t38_tick(void *arg, int n)
-{
-	(void)arg; (void)n;
-}
-
 /* The contact (and client) one of whose devices is number. */
 static void
 find_caller(const struct pg_config *cfg, const char *number, struct mbox_call *m)
@@ -358,8 +346,7 @@ voice_mailbox_incoming(void *arg, const char *from)
 	m->dtmf = dtmf_rx_init(NULL, on_dtmf, m);
 	m->s = (struct pg_sip_session){
 		.offer = PG_SDP_AUDIO, .events = true, .arg = m, .media = on_media,
-		.answered = on_answered, .audio = on_audio, .t38_rx = on_t38_rx,
-		.t38_tick = on_t38_tick, .key = on_key, .done = on_done,
+		.answered = on_answered, .audio = on_audio, .key = on_key, .done = on_done,
 	};
 	return &m->s;
 }
