@@ -15,9 +15,6 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
-  # speech for voice calls: espeak-ng (every language), flite (English),
-  # libsamplerate (to the call's 8 kHz)
-  libespeak-ng-dev flite1-dev libsamplerate0-dev
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola
@@ -36,6 +33,9 @@ PKGS=(
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium
+  # speech for voice calls: espeak-ng (every language), flite (English),
+  # libsamplerate (to the call's 8 kHz)
+  libespeak-ng-dev flite1-dev libsamplerate0-dev
 )
 
 missing=()
