@@ -27,7 +27,11 @@ PKGS    += libsystemd
 # Recursive (=) so that pkg-config runs only after `make deps` installed them.
 PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \
             $(shell pkg-config --cflags $(PKGS))
-PG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PG_LIBS   = $(shell pkg-config --libs $(PKGS)) $(FLITE_LIBS) -lpthread -lm
+# Speech for voice calls: espeak-ng, libsamplerate; flite (English) has no
+# pkg-config file: its voice, lexicon and engine.
+PKGS      += espeak-ng samplerate
+FLITE_LIBS = -lflite_cmu_us_awb -lflite_usenglish -lflite_cmulex -lflite
 
 # The library is every source under src/ but the programs: the daemon's
 # main (src/pagegated.c) and the CLI (src/cli/), which the daemon never links.

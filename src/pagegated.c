@@ -245,6 +245,7 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	ack.esc = ctx.esc;            /* "pass it on" keys wake the timers */
 	sdeps = (struct pg_summary_deps){ .store = ctx.store, .live = &live,
 		.channels = ctx.channels };
 	if ((e = pg_summary_start(&sdeps, &summaries)) != PG_OK) {
@@ -286,6 +287,7 @@ out:
 	if (http)
 		pg_http_stop(http);
 	pg_summary_stop(summaries);
+	ack.esc = NULL;                 /* a call still under way escalates no more */
 	pg_esc_stop(ctx.esc);
 	if (ctx.sched)
 		pg_sched_stop(ctx.sched);

@@ -185,6 +185,8 @@ struct pg_client {
 	char *callback;              /* number staff call to hear a message: the
 					client's, else pagegate.conf's; may be NULL */
 	struct pg_summary summary;   /* line 0: none */
+	char *language;              /* speech: "en", "el" ... (default "en") */
+	char *pin;                   /* the voice mailbox's PIN, digits; may be NULL */
 };
 
 /* ---- daemon configuration ---- */

@@ -39,6 +39,10 @@ static const struct pg_key client_keys[] = {
 	{ .name = "summary", .type = PG_KT_GROUP },
 	{ .name = "content", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
+	{ "language", PG_KT_STR, PG_AT(CL, language), .lo = 2, .hi = 16,
+	  .hint = "the language calls are spoken in, e.g. \"en\", \"el\"" },
+	{ "pin", PG_KT_STR, PG_AT(CL, pin), .lo = 4, .hi = 12,
+	  .hint = "4 to 12 digits, for the voice mailbox" },
 	PG_KEY_END
 };
 const struct pg_keytab config__client_tab = { NULL, client_keys, NULL };
@@ -467,6 +471,21 @@ static void load_identity(struct loader *ld, struct pg_client *cl,
 	}
 }
 
+/* language: a language tag ("en", "el", "pt-br"); pin: digits. */
+static void load_speech(struct pg_conf *cx, struct pg_client *cl,
+			const config_setting_t *root)
+{
+	const char *v = cl->language;
+
+	if (v && (strspn(v, "abcdefghijklmnopqrstuvwxyz") < 2 ||
+		  v[strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0'))
+		pg_conf_bad(cx, config_setting_get_member(root, "language"), 0, "language",
+			    v, NULL, "a language tag such as \"en\", \"el\", \"pt-br\"");
+	if ((v = cl->pin) && v[strspn(v, "0123456789")] != '\0')
+		pg_conf_bad(cx, config_setting_get_member(root, "pin"), 0, "pin", v, NULL,
+			    "4 to 12 digits");
+}
+
 void config__load_client(struct loader *ld, struct pg_client *cl)
 {
 	const struct pg_keytab *t = &config__client_tab;
@@ -482,6 +501,7 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 	root = config_root_setting(&cf);
 	pg_conf_apply(&cx, root, t, cl);
 	load_identity(ld, cl, root);
+	load_speech(&cx, cl, root);
 	if ((m = pg_conf_member(root, t, 0, "dnis")))
 		load_dnis(ld, cl, m);
 	if ((m = pg_conf_member(root, t, 0, "business_hours")))

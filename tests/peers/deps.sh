@@ -26,12 +26,18 @@ PKGS=(
   postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
   mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
   libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
+  # what a voice call said: pocketsphinx transcribes the English speech,
+  # espeak-ng's own program speaks the expected Greek (t_voice*)
+  pocketsphinx pocketsphinx-en-us espeak-ng sox
   # OCR of the fax in every language (t_fax_lang)
   tesseract-ocr-ell tesseract-ocr-chi-sim tesseract-ocr-lit tesseract-ocr-vie
   tesseract-ocr-heb tesseract-ocr-ara
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium
+  # speech for voice calls: espeak-ng (every language), flite (English),
+  # libsamplerate (to the call's 8 kHz)
+  libespeak-ng-dev flite1-dev libsamplerate0-dev
 )
 
 missing=()
