@@ -343,7 +343,7 @@ host_escalate(void *ctx, int64_t did, const char *who)
 /* The mailbox, for a mailbox that is phoned (the voice channel). */
 static pg_err
 host_mailbox(void *ctx, const char *client_id, const char *contact_id, bool take,
-	     const char *who, struct pg_mailbox_item **out, size_t *n)
+	     int64_t did, const char *who, struct pg_mailbox_item **out, size_t *n)
 {
 	struct pg_ack_host *h = ctx;
 	bool more = false;
@@ -351,7 +351,9 @@ host_mailbox(void *ctx, const char *client_id, const char *contact_id, bool take
 
 	if (take && !from_ok(who))
 		return PG_ERR_INVAL;
-	e = pg_store_mailbox(h->store, client_id, contact_id, take, who, out, n, &more);
+	e = take && did > 0 ?
+	    pg_store_mailbox_take_one(h->store, client_id, contact_id, did, who, out, n) :
+	    pg_store_mailbox(h->store, client_id, contact_id, take, who, out, n, &more);
 	if (!e && take && *n > 0) {
 		for (size_t i = 0; h->metrics && i < *n; i++)
 			pg_metrics_final(h->metrics, PG_CH_MAILBOX, true);

@@ -107,11 +107,13 @@ struct pg_chan_host {
 	pg_err (*escalate)(void *ctx, int64_t did, const char *who);
 	/* The check-in mailbox of client_id (contact_id's only, unless
 	 * NULL), as pg_store_mailbox: listed, or with take retrieved by who
-	 * exactly as GET /v1/clients/{id}/mailbox retrieves.  *out is freed
-	 * with pg_mailbox_free.  Optional: NULL = none (the voice mailbox). */
+	 * exactly as GET /v1/clients/{id}/mailbox retrieves - only delivery
+	 * did when did > 0 (a message heard on the phone), else all.  *out
+	 * is freed with pg_mailbox_free.  Optional: NULL = none (the voice
+	 * mailbox). */
 	pg_err (*mailbox)(void *ctx, const char *client_id, const char *contact_id,
-			  bool take, const char *who, struct pg_mailbox_item **out,
-			  size_t *n);
+			  bool take, int64_t did, const char *who,
+			  struct pg_mailbox_item **out, size_t *n);
 };
 
 /* A request to /cb/<channel>/..., as the HTTP layer hands it to http(). */

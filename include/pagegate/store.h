@@ -350,6 +350,12 @@ struct pg_mailbox_item {
 pg_err pg_store_mailbox(struct pg_store *st, const char *client_id,
 			const char *contact_id, bool take, const char *who,
 			struct pg_mailbox_item **out, size_t *n, bool *more);
+/* As pg_store_mailbox with take, but only delivery did is retrieved (if
+ * it still waits in that mailbox among the first PG_MAILBOX_MAX): *n is
+ * 1 when it was, 0 when it no longer waits. */
+pg_err pg_store_mailbox_take_one(struct pg_store *st, const char *client_id,
+				 const char *contact_id, int64_t did, const char *who,
+				 struct pg_mailbox_item **out, size_t *n);
 void pg_mailbox_free(struct pg_mailbox_item *v, size_t n);
 /* How many deliveries wait in mailboxes, all clients (for /metrics). */
 pg_err pg_store_mailbox_count(struct pg_store *st, size_t *n);

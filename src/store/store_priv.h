@@ -91,6 +91,7 @@ enum op_kind {
 struct store_mailbox {
 	const char *client, *contact, *who;
 	bool take;
+	int64_t only;                /* take only this delivery (0: all) */
 	struct pg_mailbox_item *v;   /* *n items, allocated */
 	size_t n;
 	bool more;

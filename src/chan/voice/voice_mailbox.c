@@ -8,10 +8,12 @@
  * each in turn, read from voice.txt's message part in the client's
  * language, each followed by "press 1 to acknowledge, 2 to hear it again,
  * 3 for the next message"; 1 acknowledges it (the one acknowledgement
- * model).  When every message has been read, the messages are retrieved
- * exactly as GET /v1/clients/{id}/mailbox retrieves them ("retrieved
- * from the mailbox by NAME by phone"); a caller who hangs up earlier
- * leaves them waiting.  The mailbox's own words are English.  It uses the
+ * model).  Each message is retrieved, exactly as GET
+ * /v1/clients/{id}/mailbox retrieves ("retrieved from the mailbox by
+ * NAME by phone"), once its text has been read to the end (or the caller
+ * acknowledged it): a caller who skips a message or hangs up in the
+ * middle of it leaves it waiting, and a message that arrived during the
+ * call is not touched.  The mailbox's own words are English.  It uses the
  * configuration the daemon started with (a reload is seen after a
  * restart).
  */
@@ -40,9 +42,11 @@ struct mbox_call {
 	const struct pg_contact *ct;
 	struct pg_mailbox_item *items;
 	size_t n, i;
-	bool all_read;
+	bool *retrieved;             /* per item */
+	size_t n_retrieved;
 	struct pg_voice_pcm say;     /* what is being said */
 	size_t pos, gap;
+	size_t heard_at;             /* m->say.n at the end of item i's text */
 	int64_t waited;
 	int plays;
 	dtmf_rx_state_t *dtmf;
@@ -64,6 +68,7 @@ static void
 start_saying(struct mbox_call *m, enum phase next)
 {
 	m->say.n = 0;
+	m->heard_at = SIZE_MAX;
 	m->pos = 0;
 	m->gap = 0;
 	m->waited = 0;
@@ -89,6 +94,7 @@ append_message(struct mbox_call *m)
 			      "", &r, why, sizeof why) == PG_OK &&
 	    pg_voice_script_parse(r.body.data ? r.body.data : "", &sc, why, sizeof why) == PG_OK) {
 		say(m, lang, sc.part[PG_VP_MESSAGE]);
+		m->heard_at = m->say.n;
 		pg_voice_script_free(&sc);
 	} else {
 		pg_warn("voice mailbox: message %lld: %s", (long long)it->msg.id, why);
@@ -113,10 +119,16 @@ open_mailbox(struct mbox_call *m)
 	const struct pg_chan_host *h = m->mb->host;
 	char text[96];
 	pg_err e = h && h->mailbox ? h->mailbox(h->ctx, m->cl->id, m->ct ? m->ct->id : NULL,
-						 false, NULL, &m->items, &m->n) : PG_ERR_INVAL;
+						 false, 0, NULL, &m->items, &m->n) : PG_ERR_INVAL;
 
 	if (e) {
 		pg_warn("voice mailbox: client %s: %s", m->cl->id, pg_strerror(e));
+		m->n = 0;
+	}
+	if (m->n > 0 && (m->retrieved = calloc(m->n, sizeof *m->retrieved)) == NULL) {
+		pg_warn("voice mailbox: client %s: out of memory", m->cl->id);
+		pg_mailbox_free(m->items, m->n);
+		m->items = NULL;
 		m->n = 0;
 	}
 	snprintf(m->who, sizeof m->who, "%s by phone%s%s", m->ct ? m->ct->name : m->cl->name,
@@ -134,24 +146,37 @@ open_mailbox(struct mbox_call *m)
 	append_message(m);
 }
 
-/* The next message, or the end: every message read is retrieved. */
+/* Item i has been heard: it is retrieved (once). */
 static void
-next_message(struct mbox_call *m)
+retrieve(struct mbox_call *m)
 {
 	const struct pg_chan_host *h = m->mb->host;
+	const struct pg_mailbox_item *it;
 	struct pg_mailbox_item *taken = NULL;
 	size_t n = 0;
 	pg_err e;
 
+	if (m->i >= m->n || m->retrieved == NULL || m->retrieved[m->i])
+		return;
+	it = &m->items[m->i];
+	m->retrieved[m->i] = true;
+	if ((e = h->mailbox(h->ctx, m->cl->id, m->ct ? m->ct->id : NULL, true, it->d.id,
+			    m->who, &taken, &n)))
+		pg_warn("voice mailbox: retrieving message %lld for %s: %s",
+			(long long)it->msg.id, m->who, pg_strerror(e));
+	else if (n == 1)
+		m->n_retrieved++;
+	pg_mailbox_free(taken, n);
+}
+
+/* The next message, or the end. */
+static void
+next_message(struct mbox_call *m)
+{
 	if (++m->i < m->n) {
 		say_message(m);
 		return;
 	}
-	m->all_read = true;
-	if ((e = h->mailbox(h->ctx, m->cl->id, m->ct ? m->ct->id : NULL, true, m->who,
-			    &taken, &n)))
-		pg_warn("voice mailbox: retrieving for %s: %s", m->who, pg_strerror(e));
-	pg_mailbox_free(taken, n);
 	start_saying(m, M_BYE);
 	say(m, PG_VOICE_LANG, "No more messages. Goodbye.");
 }
@@ -200,6 +225,7 @@ key(struct mbox_call *m, char k)
 			if (e)
 				pg_warn("voice mailbox: acknowledgement not recorded: %s",
 					pg_strerror(e));
+			retrieve(m);
 			next_message(m);
 		} else if (k == '2') {
 			m->i--;
@@ -264,6 +290,8 @@ on_audio(void *arg, const int16_t *rx, int16_t *out, int n)
 		out[i] = 0;
 		if (m->pos < m->say.n) {
 			out[i] = m->say.s[m->pos++];
+			if (m->pos == m->heard_at)
+				retrieve(m);
 			if (m->pos == m->say.n)
 				said(m);
 			continue;
@@ -358,12 +386,14 @@ voice_mailbox_ended(void *arg, const struct pg_sip_session *s, const struct pg_s
 
 	(void)arg;
 	pg_info("voice mailbox: call from %s ended after %lld s: %s", m->from[0] ? m->from :
-		"(no number)", (long long)(r->talk_ms / 1000), m->all_read ?
-		"every message read and retrieved" : m->cl ? "messages left waiting" :
-		"caller not known");
+		"(no number)", (long long)(r->talk_ms / 1000),
+		m->n > 0 && m->n_retrieved == m->n ? "every message read and retrieved" :
+		m->n_retrieved ? "some messages read and retrieved, others left waiting" :
+		m->cl ? "no message retrieved" : "caller not known");
 	if (m->dtmf)
 		dtmf_rx_free(m->dtmf);
 	pg_mailbox_free(m->items, m->n);
+	free(m->retrieved);
 	pg_voice_pcm_free(&m->say);
 	free(m);
 }
