@@ -17,7 +17,8 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libssl libcrypto \
-           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n
+           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n \
+           libpq
 
 # Recursive (=) so that pkg-config runs only after `make deps` installed them.
 PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \

@@ -291,7 +291,8 @@ static void load_store(struct loader *ld, const config_setting_t *root)
 		const char *sep = strstr(dsn, "://");
 		at = dm;
 		path = dsn + strlen(DSN_SQLITE);
-		if (sep && sep != dsn) {                 /* another backend's */
+		/* another backend's: a URL, or libpq's key-value string */
+		if ((sep && sep != dsn) || strncmp(dsn, "postgresql:", 11) == 0) {
 			if (!(ld->c->store_dsn = strdup(dsn)))
 				cx->nomem = true;
 			return;

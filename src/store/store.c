@@ -32,7 +32,9 @@
 #define TEXT_MAX    65536    /* an inbound reply, a report, a name */
 
 /* The backends built in, as curl's protocols[]: a backend is one line. */
-static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
+static const struct pg_store_backend *const backends[] = {
+	&pg_store_sqlite, &pg_store_postgresql
+};
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
 /* Errors that mean the store itself is unwell rather than one operation's

@@ -3,7 +3,7 @@
  * front end (store.c, store_read.c, store_ledger.c, store_escalation.c,
  * store_mailbox.c, all through store_priv.h) calls one table of functions;
  * each backend fills one: sqlite/ (store_sqlite*.c through
- * store_sqlite_priv.h), and a PostgreSQL backend would be pgsql/.  The
+ * store_sqlite_priv.h) and pg/ (store_pg*.c through store_pg_priv.h).  The
  * store's conformance suite includes it (tests/unit/store_backend_suite.h,
  * for test_store_backend.c and test_store_backend_rows.c) to run every
  * backend through every slot.  Nothing else includes it: the rest of
@@ -235,5 +235,6 @@ pg_err store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
 
 /* The backends compiled in. */
 extern const struct pg_store_backend pg_store_sqlite;
+extern const struct pg_store_backend pg_store_postgresql;   /* pg/ */
 
 #endif

@@ -15,6 +15,8 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
+  # the PostgreSQL store backend (libpq) and the server its tests start
+  libpq-dev postgresql-15
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola
