@@ -4,8 +4,9 @@
 # (test_store_backend, test_store_backend_rows - the same binaries that
 # run against SQLite as unit tests), each test in a schema of its own; and
 # three daemons started at once on one empty store (one of them naming it
-# with libpq's key-value string), which must create its schema exactly
-# once and all come up.
+# with libpq's key-value string): the schema is created exactly once, one
+# daemon runs, the others are refused (one writer per store for now); once
+# it stops another takes the store.
 PG_STORE=1 . "$(dirname "$0")/lib.sh"
 
 # ---- the conformance suite ----
@@ -26,6 +27,10 @@ conformance test_store_backend
 conformance test_store_backend_rows
 
 # ---- three nodes starting at once on an empty store ----
+# Until nodes claim their deliveries and timers from the store (issue 16,
+# not yet built), one pagegated writes to a store at a time: the others
+# must be refused, not double-send.  Whoever wins, the schema is created
+# exactly once.
 write_config
 PIDS=(); PORTS=()
 for n in 1 2 3; do
@@ -39,21 +44,33 @@ for n in 0 1 2; do
   "$BUILD/pagegated" -c "$T/etc/node$((n + 1)).conf" >>"$T/node$((n + 1)).log" 2>&1 &
   PIDS+=($!)
 done
-all_up() { for p in "${PORTS[@]}"; do curl -sf -o /dev/null "http://127.0.0.1:$p/healthz" || return 1; done; }
-check "three daemons started at once on one empty store all answer /healthz" wait_until 30 all_up
+up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
+n_up() { local k=0 p; for p in "${PORTS[@]}"; do up "$p" && k=$((k + 1)); done; echo $k; }
+n_exited() { local k=0 p; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || k=$((k + 1)); done; echo $k; }
+settled() { [ "$(n_up)" = 1 ] && [ "$(n_exited)" = 2 ]; }
+check "three daemons started at once on one store: one runs, two exit" wait_until 30 settled
 check_eq "the schema was created once: one schema_version row" "3" \
   "$(db_sql "select string_agg(version::text, ',') from schema_version")"
 check_eq "exactly one node created the tables" 1 "$(cat "$T"/node*.log | grep -c 'store created at schema version')"
-# A message through one node is read back through another.
-HTTP_PORT=${PORTS[0]}
-id=$(post_message '{"client":"test-clinic","caller":{"name":"Ann","phone":"555-0100"},"text":"via node 1","fields":{"address":"x"}}')
-check "a message accepted by node 1" test -n "$id"
-HTTP_PORT=${PORTS[2]}
-check_eq "node 3 (key-value dsn) reads it back" "via node 1" "$(msg_json "$id" | jq -r .text)"
+check_eq "the two refused say why" 2 "$(cat "$T"/node*.log | grep -c 'another pagegated is writing to this postgresql store')"
+live=-1
 for i in 0 1 2; do
-  kill -TERM "${PIDS[$i]}"; wait "${PIDS[$i]}"
-  check_eq "node $((i + 1)) exits 0 on SIGTERM" 0 "$?"
+  if kill -0 "${PIDS[$i]}" 2>/dev/null; then live=$i; else wait "${PIDS[$i]}"; check "refused node $((i + 1)) exits non-zero" test $? -ne 0; fi
 done
+HTTP_PORT=${PORTS[$live]}
+id=$(post_message '{"client":"test-clinic","caller":{"name":"Ann","phone":"555-0100"},"text":"via the first node","fields":{"address":"x"}}')
+check "a message accepted by the running node" test -n "$id"
+kill -TERM "${PIDS[$live]}"; wait "${PIDS[$live]}"
+check_eq "it exits 0 on SIGTERM" 0 "$?"
+# once it is gone, another node (the key-value dsn) takes the store
+if [ "$live" = 2 ]; then nx=0; else nx=2; fi
+"$BUILD/pagegated" -c "$T/etc/node$((nx + 1)).conf" >>"$T/node$((nx + 1)).log" 2>&1 &
+DPID=$!; HTTP_PORT=${PORTS[$nx]}
+check "another node starts on the store once the first is gone" wait_until 30 up "$HTTP_PORT"
+check_eq "and reads the message back" "via the first node" "$(msg_json "$id" | jq -r .text)"
+kill -TERM "$DPID"; wait "$DPID"
+check_eq "it exits 0 on SIGTERM" 0 "$?"
+DPID=
 check "no sanitizer report in the nodes' logs" \
   bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $T/node*.log"
 exit 0

@@ -313,10 +313,42 @@ session_setup(struct pg_sb *c)
 	    " SET idle_in_transaction_session_timeout = '60s'");
 }
 
+/* One writer per store (until nodes claim their work from the store, a
+ * second process writing to it would send what the first sends): the
+ * writer's session holds a session-level advisory lock for as long as it
+ * lives.  PG_ERR_STORE when another session holds it. */
+static pg_err
+take_store(struct pg_sb *c)
+{
+	char text[96];
+	PGresult *r;
+	bool got;
+
+	snprintf(text, sizeof text, "SELECT pg_try_advisory_lock(%d, %d)",
+		 LOCK_CLASS + 1, c->lock_key);
+	r = PQexec(c->db, text);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		pg_err e = pgsql__fail(c, r, "store lock");
+
+		PQclear(r);
+		return e;
+	}
+	got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!got) {
+		pg_error("store: another pagegated is writing to this postgresql "
+			 "store; one node per store");
+		return PG_ERR_STORE;
+	}
+	return PG_OK;
+}
+
 /* A session the server dropped (restart, failover) established anew. */
 static pg_err
 reconnect(struct pg_sb *c)
 {
+	pg_err e;
+
 	if (PQstatus(c->db) == CONNECTION_OK)
 		return PG_OK;
 	PQreset(c->db);
@@ -326,7 +358,9 @@ reconnect(struct pg_sb *c)
 		return PG_ERR_IO;
 	}
 	pg_info("store: postgresql: reconnected%s", c->readonly ? " (reader)" : "");
-	return session_setup(c);
+	if ((e = session_setup(c)) || c->readonly)
+		return e;
+	return take_store(c);
 }
 
 pg_err
@@ -371,6 +405,8 @@ pgsql__open(const char *target, bool readonly, int64_t max_mb,
 			e = pgsql__fail(c, r, "schema");
 		PQclear(r);
 	}
+	if (!e && !readonly)
+		e = take_store(c);
 	if (e) {
 		pgsql__close(c);
 		return e;
