@@ -37,6 +37,8 @@ refused=$(cat "$T"/burst/codes.* | grep -vc '^201$')
 echo "# $n answered 201, $refused refused while the database was down"
 check "at least 60 answers of 201" test "$n" -ge 60
 check "some submissions were refused while the database was down, not accepted" test "$refused" -ge 1
+check_eq "each refused with 503 (store unavailable)" "" \
+  "$(cat "$T"/burst/codes.* | grep -v '^201$' | grep -v '^503$' | sort -u | tr '\n' ' ')"
 check "the daemon is still the same process" kill -0 "$DPID"
 stored=$(db_sql "select id from messages order by id")
 missing=$(comm -23 <(echo "$acked" | sort) <(echo "$stored" | sort))
