@@ -269,6 +269,7 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		goto fail;
 	}
 	if ((e = st->be->open(target, false, max_mb, &st->w)) ||
+	    (st->be->exclusive && (e = st->be->exclusive(st->w))) ||
 	    (e = st->be->schema_version(st->w, &version)) ||
 	    (e = store__readers_open(st, target)))
 		goto fail;

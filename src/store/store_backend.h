@@ -56,6 +56,17 @@ enum {
 
 /* A set of delivery states for each_delivery: one bit per state. */
 #define STORE_DSTATE(s) (1u << (s))
+/* A set of channels for claim and next_due: one bit per channel. */
+#define STORE_DCH(ch) (1u << (ch))
+
+/* A delivery a node claimed (claim): the row, and the token that must
+ * still hold when its outcome is recorded. */
+struct pg_claim {
+	int64_t did, mid, token, next_try_ms, lease_until_ms;
+	enum pg_channel_kind channel;
+	enum pg_dstate state;
+	int priority;
+};
 
 struct pg_sb;   /* one backend connection, opaque */
 
@@ -214,6 +225,39 @@ struct pg_store_backend {
 	 * of its own. */
 	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
 			      size_t len);
+
+	/* ---- several nodes on one store (optional: NULL in a backend that
+	 * serves one process, SQLite's) ---- */
+
+	/* Makes the writer c the only one of the store for as long as it
+	 * lives (and again after a reconnect).  PG_ERR_STORE when another
+	 * process's writer has it. */
+	pg_err (*exclusive)(struct pg_sb *c);
+	/* Claims for node at most max deliveries due by the database's
+	 * clock, most urgent first (priority, next_try_ms, id): queued or
+	 * held ones whose next_try_ms has come, and sending ones whose lease
+	 * ran out (a dead node's), on the channels of the STORE_DCH bit set,
+	 * skipping rows another claim holds or is taking (SKIP LOCKED).  Each
+	 * gets owner node, a new claim token and a lease of lease_ms; out[]
+	 * (room for max) says which, *n how many.  Its own transaction: not
+	 * inside begin. */
+	pg_err (*claim)(struct pg_sb *c, const char *node, unsigned channels,
+			int64_t lease_ms, size_t max, struct pg_claim *out,
+			size_t *n);
+	/* Extends by lease_ms (from the database's clock) the leases node
+	 * holds with the n tokens; *kept says how many it still held.  Its
+	 * own transaction. */
+	pg_err (*renew)(struct pg_sb *c, const char *node, const int64_t *tokens,
+			size_t n, int64_t lease_ms, size_t *kept);
+	/* Inside the writer's transaction: *holds whether token is still
+	 * delivery did's claim, with the row locked until the transaction
+	 * ends (an outcome is recorded only if it holds); with release and
+	 * holding, the claim is cleared.  Errors: PG_ERR_NOTFOUND. */
+	pg_err (*claim_check)(struct pg_sb *c, int64_t did, int64_t token,
+			      bool release, bool *holds);
+	/* Milliseconds from the database's now until the next delivery on
+	 * those channels is due (0 when one is due, -1 when none waits). */
+	pg_err (*next_due)(struct pg_sb *c, unsigned channels, int64_t *ms);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

@@ -2,11 +2,12 @@
 # The PostgreSQL store backend against a real PostgreSQL 15 started here
 # (tests/peers/postgres.sh): the store backends' conformance suite
 # (test_store_backend, test_store_backend_rows - the same binaries that
-# run against SQLite as unit tests), each test in a schema of its own; and
-# three daemons started at once on one empty store (one of them naming it
-# with libpq's key-value string): the schema is created exactly once, one
-# daemon runs, the others are refused (one writer per store for now); once
-# it stops another takes the store.
+# run against SQLite as unit tests - and test_store_claims, the operations
+# for several nodes that SQLite has not), each test in a schema of its own;
+# and three daemons started at once on one empty store (one of them naming
+# it with libpq's key-value string): the schema is created exactly once,
+# one daemon runs, the others are refused (one writer per store for now);
+# once it stops another takes the store.
 PG_STORE=1 . "$(dirname "$0")/lib.sh"
 
 # ---- the conformance suite ----
@@ -25,6 +26,7 @@ conformance() {
 }
 conformance test_store_backend
 conformance test_store_backend_rows
+conformance test_store_claims
 
 # ---- three nodes starting at once on an empty store ----
 # Until nodes claim their deliveries and timers from the store (issue 16,

@@ -363,4 +363,9 @@ const struct pg_store_backend pg_store_postgresql = {
 	.insert_event = pq_insert_event,       /* delivery 0 -> NULL */
 	.get_setting = pgsql__get_setting,
 	.put_setting = pq_put_setting,         /* settings(key, value BYTEA) */
+	.exclusive = pgsql__exclusive,   /* session advisory lock */
+	.claim = pgsql__claim,           /* FOR UPDATE SKIP LOCKED, lease */
+	.renew = pgsql__renew,
+	.claim_check = pgsql__claim_check,   /* FOR UPDATE of the row */
+	.next_due = pgsql__next_due,
 };

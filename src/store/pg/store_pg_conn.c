@@ -358,7 +358,7 @@ reconnect(struct pg_sb *c)
 		return PG_ERR_IO;
 	}
 	pg_info("store: postgresql: reconnected%s", c->readonly ? " (reader)" : "");
-	if ((e = session_setup(c)) || c->readonly)
+	if ((e = session_setup(c)) || !c->exclusive)
 		return e;
 	return take_store(c);
 }
@@ -405,8 +405,6 @@ pgsql__open(const char *target, bool readonly, int64_t max_mb,
 			e = pgsql__fail(c, r, "schema");
 		PQclear(r);
 	}
-	if (!e && !readonly)
-		e = take_store(c);
 	if (e) {
 		pgsql__close(c);
 		return e;
@@ -420,6 +418,10 @@ pgsql__close(struct pg_sb *c)
 {
 	if (c == NULL)
 		return;
+	/* the one-writer lock, given back now rather than when the server
+	 * gets round to ending the session */
+	if (c->exclusive && PQstatus(c->db) == CONNECTION_OK)
+		PQclear(PQexec(c->db, "ROLLBACK; SELECT pg_advisory_unlock_all()"));
 	PQfinish(c->db);         /* the server rolls back what was open */
 	free(c->conninfo);
 	free(c);
@@ -523,4 +525,17 @@ pgsql__rollback_savepoint(struct pg_sb *c)
 	}
 	pend(c, "ux");
 	return pipeline(c, -1, 0, NULL, NULL, NULL, NULL);
+}
+
+pg_err
+pgsql__exclusive(struct pg_sb *c)
+{
+	c->exclusive = true;
+	return take_store(c);
+}
+
+pg_err
+pgsql__flush(struct pg_sb *c)
+{
+	return c->pending[0] ? pipeline(c, -1, 0, NULL, NULL, NULL, NULL) : PG_OK;
 }

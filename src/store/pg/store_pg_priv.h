@@ -38,6 +38,7 @@ struct pg_sb {
 	bool readonly;
 	int64_t max_mb;              /* > 0: the schema's size cap */
 	int lock_key;                /* the schema's writer lock (hashtext) */
+	bool exclusive;              /* holds the store's one-writer lock */
 	bool prepared[PQ__COUNT];    /* on this session */
 	/* Transaction control not sent yet: it goes out in one pipeline
 	 * with the next statement (store_pg.c). */
@@ -54,6 +55,20 @@ pg_err pgsql__rollback(struct pg_sb *c);
 pg_err pgsql__savepoint(struct pg_sb *c);
 pg_err pgsql__release(struct pg_sb *c);
 pg_err pgsql__rollback_savepoint(struct pg_sb *c);
+pg_err pgsql__exclusive(struct pg_sb *c);
+/* Sends the pending transaction control now (before a statement run
+ * without pgsql__run). */
+pg_err pgsql__flush(struct pg_sb *c);
+
+/* Several nodes (store_pg_claim.c); contracts in store_backend.h. */
+pg_err pgsql__claim(struct pg_sb *c, const char *node, unsigned channels,
+		    int64_t lease_ms, size_t max, struct pg_claim *out,
+		    size_t *n);
+pg_err pgsql__renew(struct pg_sb *c, const char *node, const int64_t *tokens,
+		    size_t n, int64_t lease_ms, size_t *kept);
+pg_err pgsql__claim_check(struct pg_sb *c, int64_t did, int64_t token,
+			  bool release, bool *holds);
+pg_err pgsql__next_due(struct pg_sb *c, unsigned channels, int64_t *ms);
 
 /* Runs prepared statement id with one parameter per character of types:
  * 'i' an int64_t, 'n' an int64_t where 0 binds NULL, 't' a const char *
