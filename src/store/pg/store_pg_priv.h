@@ -2,8 +2,9 @@
  * store_pg_priv.h - shared by the PostgreSQL backend's files: store_pg.c
  * (statement texts, writes, the backend table), store_pg_conn.c
  * (sessions, transactions, running statements in a pipeline),
- * store_pg_schema.c (the schema and its migrations) and store_pg_read.c
- * (rows read back).  Not a public contract: only those files include it.
+ * store_pg_schema.c (the schema and its migrations), store_pg_read.c
+ * (rows read back) and store_pg_claim.c (several nodes: claims, leases).
+ * Not a public contract: only those files include it.
  */
 #ifndef PAGEGATE_STORE_PG_PRIV_H
 #define PAGEGATE_STORE_PG_PRIV_H
