@@ -213,6 +213,8 @@ struct pg_config {
 	char *clients_dir;
 	char *public_url;         /* how peers reach us, for links/callbacks */
 	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
+	char *node;               /* this node's name on a shared store, or NULL */
+	int node_lease_s;         /* a node's claim on a delivery (default 30 s) */
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
 	int workers;              /* delivery worker threads (default 4) */
 	/* console = { dir; idle; max_streams; } */

@@ -58,6 +58,9 @@ static const struct pg_key daemon_keys[] = {
 	{ .name = "operators", .type = PG_KT_LIST },
 	{ .name = "retry", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
+	{ "node", PG_KT_STR, PG_AT(CFG, node) },
+	{ "node_lease", PG_KT_DUR, PG_AT(CFG, node_lease_s), .lo = 1, .hi = 3600,
+	  .def = 30 },
 	PG_KEY_END
 };
 const struct pg_keytab config__daemon_tab = { NULL, daemon_keys, NULL };

@@ -231,6 +231,7 @@ pg_store_close(struct pg_store *st)
 	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
+	store__node_close(st);
 	free(st->seen.v);
 	free(st);
 }
@@ -248,6 +249,13 @@ pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
 pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
+	return pg_store_open_node(dsn, max_mb, NULL, out);
+}
+
+pg_err
+pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
+		   struct pg_store **out)
+{
 	struct pg_store *st;
 	const char *target;
 	int version = 0;
@@ -260,7 +268,7 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		return PG_ERR_NOMEM;
 	if (pthread_mutex_init(&st->mu, NULL) || pthread_cond_init(&st->work, NULL) ||
 	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
-	    pthread_cond_init(&st->rfree, NULL)) {
+	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */
 		return PG_ERR_NOMEM;
 	}
@@ -268,8 +276,10 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		e = PG_ERR_CONFIG;
 		goto fail;
 	}
+	if ((e = store__node_open(st, target, node)))
+		goto fail;
 	if ((e = st->be->open(target, false, max_mb, &st->w)) ||
-	    (st->be->exclusive && (e = st->be->exclusive(st->w))) ||
+	    (!node && st->be->exclusive && (e = st->be->exclusive(st->w))) ||
 	    (e = st->be->schema_version(st->w, &version)) ||
 	    (e = store__readers_open(st, target)))
 		goto fail;

@@ -18,6 +18,10 @@
 #define MAX_PARAMS 24
 #define LOCK_CLASS 0x70676774      /* 'pggt': the writer lock's first key */
 #define LOCK_TIMEOUT "10s"         /* a writer waits that long for another */
+/* A writer's transactions last milliseconds: one idle for this long
+ * belongs to a stopped process (SIGSTOP, a hung host) and holds the
+ * store's writer lock; the server ends its session. */
+#define WRITER_IDLE "5s"
 
 /* Transaction control waiting for the next statement (c->pending holds
  * their codes, one character each). */
@@ -310,7 +314,7 @@ session_setup(struct pg_sb *c)
 	    " SET idle_in_transaction_session_timeout = '60s';"
 	    " SET default_transaction_read_only = on" :
 	    "SET synchronous_commit = on; SET lock_timeout = '" LOCK_TIMEOUT "';"
-	    " SET idle_in_transaction_session_timeout = '60s'");
+	    " SET idle_in_transaction_session_timeout = '" WRITER_IDLE "'");
 }
 
 /* One writer per store (until nodes claim their work from the store, a
