@@ -175,6 +175,10 @@ pg_err pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
 /* *kept: how many of the n tokens were still this node's. */
 pg_err pg_store_renew(struct pg_store *st, const int64_t *tokens, size_t n,
 		      int64_t lease_ms, size_t *kept);
+/* Whether this node runs what runs once per store (summaries): true for
+ * the store's only process; among nodes, the one holding the role (taken
+ * when no live node holds it, so a dead coordinator's role passes on). */
+bool pg_store_coordinator(struct pg_store *st);
 /* Milliseconds until the next delivery is due (0: now, -1: none). */
 pg_err pg_store_next_due(struct pg_store *st, int64_t *ms);
 /* pg_store_attempt_start / _finish under a claim: PG_ERR_EXISTS when the

@@ -258,6 +258,10 @@ struct pg_store_backend {
 	/* Milliseconds from the database's now until the next delivery on
 	 * those channels is due (0 when one is due, -1 when none waits). */
 	pg_err (*next_due)(struct pg_sb *c, unsigned channels, int64_t *ms);
+	/* *held: whether c's session is the store's coordinator - the one
+	 * node that runs what must run once per store (summaries) - taking
+	 * the role when no live session holds it.  Never waits. */
+	pg_err (*coordinator)(struct pg_sb *c, bool *held);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

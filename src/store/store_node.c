@@ -205,3 +205,20 @@ store__claim_finish(const struct wtx *tx, struct store_op *op,
 	return store__w_event(tx, op, d->message_id, d->id, op->u.finish.at,
 			      "possible_duplicate", detail);
 }
+
+bool
+pg_store_coordinator(struct pg_store *st)
+{
+	bool held = false;
+	pg_err e;
+
+	if (!st->node || !st->be->coordinator)
+		return true;                      /* the store's only process */
+	pthread_mutex_lock(&st->cmu);
+	e = st->be->coordinator(st->cw, &held);
+	pthread_mutex_unlock(&st->cmu);
+	if (e)
+		pg_warn("store: cannot tell whether this node coordinates: %s",
+			pg_strerror(e));
+	return !e && held;
+}

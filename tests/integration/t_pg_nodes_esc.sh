@@ -4,7 +4,8 @@
 # the others' escalations from the store); every step fires exactly once
 # and every message is flagged unacknowledged exactly once.  Then
 # acknowledgements, through another node than the one that took the
-# message, race the steps: no step fires after an acknowledgement.
+# message, race the steps: no step fires after an acknowledgement.  One
+# node coordinates (runs the summaries).
 PG_STORE=1 . "$(dirname "$0")/lib.sh"
 M=${PG_NODES_ESCALATIONS:-150}
 write_config
@@ -40,6 +41,10 @@ for k in 0 1 2; do
 done
 for k in 0 1 2; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; exit 1; }; done
 ok "three nodes started"
+coord() { [ "$(cat "$T"/node*.log | grep -c "this node is now the store's coordinator")" -ge 1 ]; }
+wait_until 10 coord
+check_eq "exactly one node coordinates (sends the summaries)" 1 \
+  "$(cat "$T"/node*.log | grep -c "this node is now the store's coordinator")"
 
 MSG='{"client":"test-clinic","kind":"dispatch","caller":{"name":"Race","phone":"555-0100"},"text":"no heat"}'
 ids=()

@@ -368,4 +368,5 @@ const struct pg_store_backend pg_store_postgresql = {
 	.renew = pgsql__renew,
 	.claim_check = pgsql__claim_check,   /* FOR UPDATE of the row */
 	.next_due = pgsql__next_due,
+	.coordinator = pgsql__coordinator,   /* session advisory lock */
 };

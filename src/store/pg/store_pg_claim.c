@@ -215,3 +215,28 @@ pgsql__next_due(struct pg_sb *c, unsigned channels, int64_t *ms)
 	PQclear(r);
 	return PG_OK;
 }
+
+pg_err
+pgsql__coordinator(struct pg_sb *c, bool *held)
+{
+	char text[96];
+	PGresult *r;
+	pg_err e;
+
+	*held = false;
+	if ((e = pgsql__begin(c)) || (e = pgsql__commit(c)))   /* reconnects */
+		return e;
+	if (c->coordinator) {
+		*held = true;
+		return PG_OK;
+	}
+	snprintf(text, sizeof text, "SELECT pg_try_advisory_lock(%d, %d)",
+		 0x70676774 + 2, c->lock_key);
+	if ((e = run(c, text, 0, NULL, &r)))
+		return e;
+	c->coordinator = *held = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (*held)
+		pg_info("store: this node is now the store's coordinator");
+	return PG_OK;
+}

@@ -362,6 +362,7 @@ reconnect(struct pg_sb *c)
 		return PG_ERR_IO;
 	}
 	pg_info("store: postgresql: reconnected%s", c->readonly ? " (reader)" : "");
+	c->coordinator = false;          /* the session that held it is gone */
 	if ((e = session_setup(c)) || !c->exclusive)
 		return e;
 	return take_store(c);

@@ -40,6 +40,7 @@ struct pg_sb {
 	int64_t max_mb;              /* > 0: the schema's size cap */
 	int lock_key;                /* the schema's writer lock (hashtext) */
 	bool exclusive;              /* holds the store's one-writer lock */
+	bool coordinator;            /* holds the store's coordinator lock */
 	bool prepared[PQ__COUNT];    /* on this session */
 	/* Transaction control not sent yet: it goes out in one pipeline
 	 * with the next statement (store_pg.c). */
@@ -70,6 +71,7 @@ pg_err pgsql__renew(struct pg_sb *c, const char *node, const int64_t *tokens,
 pg_err pgsql__claim_check(struct pg_sb *c, int64_t did, int64_t token,
 			  bool release, bool *holds);
 pg_err pgsql__next_due(struct pg_sb *c, unsigned channels, int64_t *ms);
+pg_err pgsql__coordinator(struct pg_sb *c, bool *held);
 
 /* Runs prepared statement id with one parameter per character of types:
  * 'i' an int64_t, 'n' an int64_t where 0 binds NULL, 't' a const char *
