@@ -245,12 +245,14 @@ struct pg_store_backend {
 			int64_t lease_ms, size_t max, struct pg_claim *out,
 			size_t *n);
 	/* Extends by lease_ms (from the database's clock) the leases node
-	 * holds with the n tokens; *kept says how many it still held.  Its
+	 * holds with the n tokens; *kept says how many it still held (a
+	 * lease that ran out holds until another claim takes the row).  Its
 	 * own transaction. */
 	pg_err (*renew)(struct pg_sb *c, const char *node, const int64_t *tokens,
 			size_t n, int64_t lease_ms, size_t *kept);
 	/* Inside the writer's transaction: *holds whether token is still
-	 * delivery did's claim, with the row locked until the transaction
+	 * delivery did's claim (no other claim took it since, even if its
+	 * lease ran out), with the row locked until the transaction
 	 * ends (an outcome is recorded only if it holds); with release and
 	 * holding, the claim is cleared.  Errors: PG_ERR_NOTFOUND. */
 	pg_err (*claim_check)(struct pg_sb *c, int64_t did, int64_t token,

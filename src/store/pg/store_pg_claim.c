@@ -125,8 +125,7 @@ pgsql__renew(struct pg_sb *c, const char *node, const int64_t *tokens,
 {
 	static const char text[] =
 		"UPDATE deliveries SET claim_until_ms = " NOW_MS " + $2::bigint"
-		" WHERE claim_owner = $1 AND claim_token = ANY($3::bigint[])"
-		" AND claim_until_ms >= " NOW_MS;
+		" WHERE claim_owner = $1 AND claim_token = ANY($3::bigint[])";
 	char lease[24], *arr;
 	const char *vals[3];
 	size_t o = 0;
@@ -163,8 +162,9 @@ pg_err
 pgsql__claim_check(struct pg_sb *c, int64_t did, int64_t token, bool release,
 		   bool *holds)
 {
-	static const char lock[] = "SELECT claim_token = $2::bigint"
-		" AND claim_until_ms >= " NOW_MS
+	/* a lease that ran out still holds until another node claims the
+	 * row: that claim gives it a new token */
+	static const char lock[] = "SELECT coalesce(claim_token = $2::bigint, false)"
 		" FROM deliveries WHERE id = $1::bigint FOR UPDATE";
 	static const char clear[] = "UPDATE deliveries SET claim_owner = NULL,"
 		" claim_token = NULL, claim_until_ms = NULL WHERE id = $1::bigint";
