@@ -21,7 +21,10 @@
 #include "sched_priv.h"
 
 #define POLL_MS      1000           /* the feeder wakes at least this often */
-#define ROOM         256            /* deliveries this node holds at most */
+#define ROOM         256            /* deliveries a node holds at most */
+#define PER_WORKER   4              /* ... and per worker: what it can start
+				       soon, so that the other nodes get
+				       their share of a burst */
 
 void
 sched__token_drop(struct pg_sched *s, int64_t token)
@@ -68,11 +71,12 @@ claim(struct pg_sched *s)
 {
 	struct pg_claimed cl[ROOM];
 	struct pg_delivery d;
-	size_t room, n = 0, added = 0;
+	size_t room, n = 0, added = 0, cap = (size_t)s->n_threads * PER_WORKER;
 	pg_err e;
 
+	cap = cap < ROOM ? cap : ROOM;
 	pthread_mutex_lock(&s->mu);
-	room = s->n_items < ROOM ? ROOM - s->n_items : 0;
+	room = s->n_items < cap ? cap - s->n_items : 0;
 	pthread_mutex_unlock(&s->mu);
 	if (room == 0)
 		return 0;

@@ -9,7 +9,11 @@
 #   3. the ceiling: pgbench with as many clients, each transaction the rows
 #      one submission writes (a message, its delivery, two events), as
 #      prepared statements, durable
-# and prints intake/ceiling and PostgreSQL/SQLite as ratios.  A bench, not
+#   4. delivery by 1 node, then by 3 nodes on one store (node = "..."),
+#      into an smtp-sink that answers each DATA after 1 s, one message
+#      per SMTP session (batch = 1: a worker's send is one DATA wait)
+# and prints intake/ceiling, PostgreSQL/SQLite and 3 nodes/1 node as
+# ratios.  A bench, not
 # a test: slowness fails nothing, errors do.  Every process is its child,
 # stopped by PID.  Environment: BUILD, BENCH_INTAKE (10000),
 # BENCH_CONCURRENCY (64), BENCH_PG_SECONDS (5, the pgbench run).
@@ -31,11 +35,11 @@ done
 
 T=$(mktemp -d /tmp/pagegate-bench-pg.XXXXXX)
 chmod 755 "$T"
-SINK_PID=; DPID=
+SINK_PID=; DPID=; SINK2_PID=; NODE_PIDS=()
 cleanup() {
 	local rc=$?
-	for pid in $DPID $SINK_PID; do kill "$pid" 2>/dev/null || true; done
-	for pid in $DPID $SINK_PID; do wait "$pid" 2>/dev/null || true; done
+	for pid in $DPID $SINK_PID $SINK2_PID "${NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in $DPID $SINK_PID $SINK2_PID "${NODE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	postgres_stop
 	if [ "$rc" -ne 0 ] && [ -f "$T/daemon.log" ]; then
 		echo "bench_pg: daemon log (tail):" >&2; tail -20 "$T/daemon.log" >&2
@@ -114,6 +118,61 @@ echo "bench_pg: pgbench ceiling, $CONC clients, ${PG_SECONDS}s ..." >&2
 CEIL=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench.out" | head -1)
 [ -n "$CEIL" ] || die "pgbench printed no tps"
 
+# ---- delivery, 1 node vs 3 nodes, against an SMTP peer that answers
+# each DATA after 1 s (smtp-sink -w counts whole seconds): I/O-bound, so
+# three nodes should carry close to three times one ----
+SMTP2=$(free_port)
+mkdir -m 777 "$T/mail2"
+/usr/sbin/smtp-sink -u nobody -w 1 -d "$T/mail2/msg." "127.0.0.1:$SMTP2" 1000 >"$T/sink2.log" 2>&1 &
+SINK2_PID=$!
+wait_until 10 port_open "$SMTP2" || die "the slow smtp-sink did not start"
+NODE_PIDS=(); NODE_PORTS=()
+node_conf() {   # node_conf K
+	cat <<CONF
+listen = "127.0.0.1";
+port = ${NODE_PORTS[$1]};
+node = "n$1";
+store = { dsn = "$PG_DSN&options=-csearch_path%3Dbench_nodes"; };
+templates = "$ROOT/templates";
+clients = "clients";
+workers = 8;
+operators = ( { name = "bench"; token_sha256 = "$TOKEN_SHA"; } );
+smtp = ( { name = "slow"; host = "127.0.0.1"; port = $SMTP2; starttls = "off";
+           from = "pagegate@bench.example"; timeout = 30; batch = 1; } );
+CONF
+}
+start_nodes() {  # start_nodes N
+	for k in $(seq 0 $(($1 - 1))); do
+		NODE_PORTS[$k]=$(free_port)
+		node_conf "$k" >"$T/etc/node$k.conf"
+		"$BUILD/pagegated" -c "$T/etc/node$k.conf" >>"$T/node$k.log" 2>&1 &
+		NODE_PIDS[$k]=$!
+		HTTP_PORT=${NODE_PORTS[$k]} wait_until 30 healthy || die "node $k did not start"
+	done
+}
+stop_nodes() {
+	for p in "${NODE_PIDS[@]}"; do kill -TERM "$p"; wait "$p" || die "a node exited with $?"; done
+	NODE_PIDS=()
+}
+mails2() { [ "$(find "$T/mail2" -name 'msg.*' | wc -l)" -ge "$1" ]; }
+# deliver K: ms to deliver K more messages submitted through node 0
+deliver() {
+	local have t0
+	have=$(find "$T/mail2" -name 'msg.*' | wc -l)
+	t0=$(date +%s%3N)
+	PAGEGATE_TOKEN=$TOKEN "$BUILD/bench/intake_load" -u "http://127.0.0.1:${NODE_PORTS[0]}" \
+		-c 8 -n "$1" -C bench >"$T/nodes.out" || die "intake_load (nodes) reported errors"
+	wait_until 300 mails2 $((have + $1)) || die "the slow sink did not get $1 mails"
+	echo $(( $(date +%s%3N) - t0 ))
+}
+K_NODES=${BENCH_NODES:-120}
+echo "bench_pg: delivery of $K_NODES messages by 1 node, then by 3 (DATA answered after 1 s) ..." >&2
+start_nodes 1; MS1=$(deliver "$K_NODES"); stop_nodes
+start_nodes 3; MS3=$(deliver "$K_NODES"); stop_nodes
+kill "$SINK2_PID"; wait "$SINK2_PID" 2>/dev/null || true
+R1=$(awk -v k="$K_NODES" -v ms="$MS1" 'BEGIN { printf "%.1f", k * 1000 / ms }')
+R3=$(awk -v k="$K_NODES" -v ms="$MS3" 'BEGIN { printf "%.1f", k * 1000 / ms }')
+
 row() { printf '  %-46s %12s %12s %10s\n' "$@"; }
 echo
 echo "pagegate bench (PostgreSQL store), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"
@@ -122,3 +181,5 @@ row "intake on PostgreSQL, $CONC clients, msgs/s" "$PG_INTAKE" "" ""
 row "  vs pgbench, same rows per txn, $CONC clients" "" "$CEIL" "$(ratio "$PG_INTAKE" "$CEIL")"
 row "  vs pagegated on SQLite, same run, msgs/s" "" "$SQ_INTAKE" "$(ratio "$PG_INTAKE" "$SQ_INTAKE")"
 row "  intake latency p50 / p99, ms" "$P50 / $P99" "" ""
+row "delivery, 3 nodes (8 workers each), msgs/s" "$R3" "" ""
+row "  vs 1 node, same peer (ideal ratio 3)" "" "$R1" "$(ratio "$R3" "$R1")"
