@@ -20,7 +20,8 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libssl libcrypto \
-           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n
+           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n \
+           libpq
 # sd_notify: readiness and the watchdog under systemd (a no-op without it)
 PKGS    += libsystemd
 

@@ -199,7 +199,8 @@ main(int argc, char **argv)
 	ctx.started_ms = pg_now_ms();
 	pg_metrics_init(&metrics);
 	ctx.metrics = &metrics;
-	if ((e = pg_store_open(cfg->store_dsn, cfg->store_max_mb, &ctx.store)) != PG_OK) {
+	if ((e = pg_store_open_node(cfg->store_dsn, cfg->store_max_mb, cfg->node,
+				    &ctx.store)) != PG_OK) {
 		pg_error("cannot open store %s: %s", cfg->store_dsn, pg_strerror(e));
 		pg_config_release(cfg);
 		return 1;
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	deps.channels = ctx.channels;
+	deps.lease_ms = (int64_t)cfg->node_lease_s * 1000;
 	if ((e = pg_sched_start(&deps, &ctx.sched)) != PG_OK) {
 		pg_error("cannot start the scheduler: %s", pg_strerror(e));
 		rc = 1;

@@ -167,6 +167,44 @@ pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
 #define PG_STORE_RESERVE_DIV    4
 #define PG_STORE_RESERVE_MIN_MB 16
 int64_t pg_store_reserve_mb(int64_t max_mb);
+
+/* ---- several nodes on one store (PostgreSQL) ----
+ * pg_store_open_node opens the store as node `node` (NULL: as its only
+ * process, pg_store_open's way, which a second process writing to a
+ * PostgreSQL store is refused); a backend that cannot share a store
+ * (SQLite) refuses a node name (PG_ERR_CONFIG).  A node's deliveries come
+ * from pg_store_claim: due ones (by the database's clock), each under a
+ * lease of lease_ms with a token, which pg_store_renew extends while the
+ * node works on it; its attempt is started and finished with the token,
+ * and an outcome that arrives after the claim was lost (the lease ran out
+ * and another node took the delivery) is not recorded: the ledger gets a
+ * "possible_duplicate" event and the call PG_ERR_EXISTS. */
+struct pg_claimed { int64_t did, token; };
+pg_err pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
+			  struct pg_store **out);
+/* The node's name, or NULL when it is the store's only process. */
+const char *pg_store_node(const struct pg_store *st);
+pg_err pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
+		      struct pg_claimed *out, size_t *n);
+/* *kept: how many of the n tokens were still this node's. */
+pg_err pg_store_renew(struct pg_store *st, const int64_t *tokens, size_t n,
+		      int64_t lease_ms, size_t *kept);
+/* Whether this node runs what runs once per store (summaries): true for
+ * the store's only process; among nodes, the one holding the role (taken
+ * when no live node holds it, so a dead coordinator's role passes on). */
+bool pg_store_coordinator(struct pg_store *st);
+/* Milliseconds until the next delivery is due (0: now, -1: none). */
+pg_err pg_store_next_due(struct pg_store *st, int64_t *ms);
+/* pg_store_attempt_start / _finish under a claim: PG_ERR_EXISTS when the
+ * token no longer holds the delivery. */
+pg_err pg_store_attempt_start_claimed(struct pg_store *st, int64_t did,
+				      int64_t token, int64_t at_ms,
+				      int64_t *attempt_id);
+pg_err pg_store_attempt_finish_claimed(struct pg_store *st, int64_t did,
+				       int64_t token, int64_t attempt_id,
+				       int64_t at_ms, enum pg_outcome outcome,
+				       const char *reply, enum pg_dstate new_state,
+				       int64_t next_try_ms);
 void pg_store_close(struct pg_store *st);
 
 /* Stores a new message and its deliveries in one durable transaction, with

@@ -99,6 +99,7 @@ static void config_free(struct pg_config *c)
 	free(c->public_url);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->node);
 	for (size_t i = 0; i < c->n_operators; i++)
 		pg_conf_release(&config__operator_tab, &c->operators[i]);
 	free(c->operators);

@@ -73,6 +73,9 @@ static const struct pg_key daemon_keys[] = {
 	{ .name = "operators", .type = PG_KT_LIST },
 	{ .name = "retry", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
+	{ "node", PG_KT_STR, PG_AT(CFG, node) },
+	{ "node_lease", PG_KT_DUR, PG_AT(CFG, node_lease_s), .lo = 1, .hi = 3600,
+	  .def = 30 },
 	PG_KEY_END
 };
 const struct pg_keytab config__daemon_tab = { NULL, daemon_keys, NULL };
@@ -306,7 +309,8 @@ static void load_store(struct loader *ld, const config_setting_t *root)
 		const char *sep = strstr(dsn, "://");
 		at = dm;
 		path = dsn + strlen(DSN_SQLITE);
-		if (sep && sep != dsn) {                 /* another backend's */
+		/* another backend's: a URL, or libpq's key-value string */
+		if ((sep && sep != dsn) || strncmp(dsn, "postgresql:", 11) == 0) {
 			if (!(ld->c->store_dsn = strdup(dsn)))
 				cx->nomem = true;
 			return;

@@ -32,6 +32,7 @@
 #include "sched_priv.h"
 
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
+#define SCHED_LEASE_MS  30000       /* a node's claim, renewed meanwhile */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
 #define HEAP_MIN        64          /* first size of the heap */
 #define MS_PER_S        1000
@@ -68,6 +69,8 @@ drop(struct pg_sched *s, struct item *it)
 {
 	pthread_mutex_lock(&s->mu);
 	s->n_items--;
+	if (it->token)
+		sched__token_drop(s, it->token);
 	pthread_mutex_unlock(&s->mu);
 	item_free(it);
 }
@@ -217,7 +220,16 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 	}
 	w->have_m = true;
 	render(pg_channels_host(s->channels), cfg, drv, w);
-	if ((e = pg_store_attempt_start(s->store, it->did, now, &w->aid))) {
+	e = it->token ? pg_store_attempt_start_claimed(s->store, it->did, it->token,
+						       now, &w->aid)
+		: pg_store_attempt_start(s->store, it->did, now, &w->aid);
+	if (e == PG_ERR_EXISTS && it->token) {
+		pg_warn("delivery %lld: this node's claim was lost before its "
+			"attempt; another node has it", (long long)it->did);
+		drop(s, it);
+		return false;
+	}
+	if (e) {
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
 	}
@@ -230,11 +242,22 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 static void
 apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 {
-	pg_err e = pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
-					   r->outcome, r->reply, r->state, r->next);
+	pg_err e = it->token ?
+		pg_store_attempt_finish_claimed(s->store, it->did, it->token, r->aid,
+			r->at, r->outcome, r->reply, r->state, r->next) :
+		pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
+					r->outcome, r->reply, r->state, r->next);
 	enum pg_dstate state;
 	int64_t next;
 
+	if (e == PG_ERR_EXISTS && it->token) {
+		/* the store said "possible duplicate" in the ledger */
+		pg_warn("delivery %lld: outcome not recorded: this node's claim "
+			"was lost while it sent (possible duplicate)",
+			(long long)it->did);
+		drop(s, it);
+		return;
+	}
 	if (e) {
 		if (it->pending != r) {
 			if (!it->pending && !(it->pending = malloc(sizeof *it->pending))) {
@@ -252,8 +275,12 @@ apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 	next = r->next;
 	free(it->pending);
 	it->pending = NULL;
-	if (state == PG_D_QUEUED) {
+	if (state == PG_D_QUEUED && !it->token) {
 		requeue(s, it, next);
+		return;
+	}
+	if (state == PG_D_QUEUED) {         /* claimed again once it is due */
+		drop(s, it);
 		return;
 	}
 	pg_metrics_final(s->metrics, it->channel, state != PG_D_FAILED);
@@ -443,6 +470,19 @@ worker(void *arg)
 pg_err
 pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 {
+	if (s->claims) {                /* the feeder claims it from the store */
+		pthread_mutex_lock(&s->mu);
+		s->poke = true;
+		pthread_cond_signal(&s->fcv);
+		pthread_mutex_unlock(&s->mu);
+		return PG_OK;
+	}
+	return sched__add(s, d, 0);
+}
+
+pg_err
+sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
+{
 	struct item *it, **nh;
 	size_t cap;
 
@@ -460,7 +500,8 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	it->channel = d->channel;
 	it->prio = d->priority < 0 ? 0 : d->priority >= PG_PRIO_LEVELS ?
 		PG_PRIO_LEVELS - 1 : d->priority;
-	it->next_try = d->next_try_ms;
+	it->next_try = token ? 0 : d->next_try_ms;   /* a claim is due */
+	it->token = token;
 	it->held = d->state == PG_D_HELD;
 	if (it->held && d->contact_id && d->address &&
 	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
@@ -480,6 +521,20 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 		s->heap = nh;
 		s->cap_heap = cap;
 	}
+	if (token && s->n_tokens == s->cap_tokens) {
+		int64_t *nt;
+
+		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
+		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
+			pthread_mutex_unlock(&s->mu);
+			item_free(it);
+			return PG_ERR_NOMEM;
+		}
+		s->tokens = nt;
+		s->cap_tokens = cap;
+	}
+	if (token)
+		s->tokens[s->n_tokens++] = token;
 	it->seq = s->seq++;
 	s->n_items++;
 	sched__heap_push(s, it);
@@ -531,6 +586,9 @@ destroy(struct pg_sched *s)
 		}
 	free(s->heap);
 	free(s->threads);
+	free(s->tokens);
+	if (s->claims)
+		pthread_cond_destroy(&s->fcv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -562,7 +620,17 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 
 	memset(&lc, 0, sizeof lc);
 	lc.s = s;
-	if ((e = pg_store_load_pending(s->store, load_one, &lc)) || (e = lc.e)) {
+	s->claims = pg_store_node(s->store) != NULL;
+	s->lease_ms = deps->lease_ms > 0 ? deps->lease_ms : SCHED_LEASE_MS;
+	if (s->claims && pg_cond_init_mono(&s->fcv) != PG_OK) {
+		e = PG_ERR_NOMEM;
+		s->claims = false;
+		goto fail;
+	}
+	if (s->claims)
+		pg_info("scheduler: node \"%s\", leases of %lld ms",
+			pg_store_node(s->store), (long long)s->lease_ms);
+	else if ((e = pg_store_load_pending(s->store, load_one, &lc)) || (e = lc.e)) {
 		pg_error("cannot load pending deliveries: %s", pg_strerror(e));
 		goto fail;
 	}
@@ -580,6 +648,10 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 			return PG_ERR_NOMEM;
 		}
 		s->n_threads++;
+	}
+	if (s->claims && (e = sched__node_start(s))) {
+		pg_sched_stop(s);
+		return e;
 	}
 	*out = s;
 	return PG_OK;
@@ -626,6 +698,7 @@ pg_sched_stop(struct pg_sched *s)
 	pthread_mutex_unlock(&s->mu);
 	for (k = 0; k < s->n_threads; k++)
 		pthread_join(s->threads[k], NULL);
+	sched__node_stop(s);
 	for (size_t i = 0; i < s->n_heap; i++)
 		flush_pending(s, s->heap[i]);
 	for (k = 0; k < PG_PRIO_LEVELS; k++)

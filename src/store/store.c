@@ -41,7 +41,9 @@
 #define MB          STORE_MB
 
 /* The backends built in, as curl's protocols[]: a backend is one line. */
-static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
+static const struct pg_store_backend *const backends[] = {
+	&pg_store_sqlite, &pg_store_postgresql
+};
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
 /* Errors that mean the store itself is unwell rather than one operation's
@@ -249,6 +251,7 @@ pg_store_close(struct pg_store *st)
 	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
+	store__node_close(st);
 	free(st->seen.v);
 	free(st);
 }
@@ -266,6 +269,13 @@ pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
 pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
+	return pg_store_open_node(dsn, max_mb, NULL, out);
+}
+
+pg_err
+pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
+		   struct pg_store **out)
+{
 	struct pg_store *st;
 	const char *target;
 	int version = 0;
@@ -280,7 +290,7 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		return PG_ERR_NOMEM;
 	if (pthread_mutex_init(&st->mu, NULL) || pg_cond_init_mono(&st->work) ||
 	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
-	    pthread_cond_init(&st->rfree, NULL)) {
+	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */
 		return PG_ERR_NOMEM;
 	}
@@ -290,7 +300,10 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 	}
 	st->cap = max_mb * MB;
 	st->limit = max_mb > 0 ? (max_mb + pg_store_reserve_mb(max_mb)) * MB : 0;
+	if ((e = store__node_open(st, target, node)))
+		goto fail;
 	if ((e = st->be->open(target, false, st->limit / MB, &st->w)) ||
+	    (!node && st->be->exclusive && (e = st->be->exclusive(st->w))) ||
 	    (e = st->be->schema_version(st->w, &version)) ||
 	    (e = st->be->used(st->w, &used)) ||
 	    (e = store__readers_open(st, target)))

@@ -307,6 +307,10 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (e)
 		return e;
+	if ((e = store__claim_start(tx, op, &d))) {
+		pg_delivery_free(&d);
+		return e;
+	}
 	if (d.state != PG_D_QUEUED && d.state != PG_D_HELD) {
 		pg_warn("store: delivery %lld is %s: no attempt can start",
 			(long long)d.id, pg_dstate_name(d.state));
@@ -347,6 +351,10 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (e)
 		return e;
+	if ((e = store__claim_finish(tx, op, &d)) || op->u.finish.refused) {
+		pg_delivery_free(&d);
+		return e;
+	}
 	/* aid 0 would close every running attempt: it names none. */
 	e = op->u.finish.aid == 0 ? PG_ERR_NOTFOUND : tx->be->finish_attempt(
 	    tx->w, d.id, op->u.finish.aid, at, o, reply, &n);

@@ -4,8 +4,8 @@
  * public writes), store_room.c (the cap, its reserve, a full disk),
  * store_read.c (the reader pool and the public reads),
  * store_ledger.c (what each write does to the rows and the ledger),
- * store_escalation.c (the escalation writes) and store_mailbox.c (the
- * check-in mailbox).  Only those files include it; backends see
+ * store_escalation.c (the escalation writes), store_mailbox.c (the
+ * check-in mailbox) and store_node.c (several nodes: claims, leases).  Only those files include it; backends see
  * store_backend.h alone.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
@@ -76,6 +76,12 @@ struct pg_store {
 	struct pg_sb *readers[STORE_READERS];
 	struct pg_sb *idle[STORE_READERS];
 	size_t n_idle;
+
+	/* several nodes (store_node.c): this node's name (NULL: the store's
+	 * only process) and the connection its claims use */
+	char *node;
+	struct pg_sb *cw;
+	pthread_mutex_t cmu;
 };
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
@@ -121,9 +127,11 @@ struct store_op {
 					    -1 at it, -2 refused for the disk,
 					    0 not checked */
 		} submit;
-		struct { int64_t did, at, aid; } start;
+		struct { int64_t did, at, aid, token; } start;   /* token: a
+					node's claim (0: the only process) */
 		struct {
-			int64_t did, aid, at, next;
+			int64_t did, aid, at, next, token;
+			bool refused;        /* the claim was lost: not recorded */
 			enum pg_outcome outcome;
 			const char *reply;
 			enum pg_dstate state;
@@ -315,6 +323,23 @@ struct store_rd {
  * for a free one).  Returns the backend call's result, else the error of
  * ending the snapshot. */
 pg_err store__read(struct pg_store *st, const struct store_rd *rd);
+
+/* Several nodes (store_node.c): with node, checks the backend can share
+ * the store and opens the claims' connection; closes it. */
+pg_err store__node_open(struct pg_store *st, const char *target,
+			const char *node);
+void store__node_close(struct pg_store *st);
+/* Inside OP_ATTEMPT_START / OP_ATTEMPT_FINISH with a node's claim token
+ * (nothing without one): the claim must still hold delivery d.  At the
+ * start PG_ERR_EXISTS when it does not, and a row still "sending" (a
+ * node's whose lease ran out) has that attempt closed and is queued
+ * again in *d.  At the finish the claim is released; when it no longer
+ * holds, a "possible_duplicate" event is written, a line logged and
+ * op->u.finish.refused set (the outcome is not to be recorded). */
+pg_err store__claim_start(const struct wtx *tx, struct store_op *op,
+			  struct pg_delivery *d);
+pg_err store__claim_finish(const struct wtx *tx, struct store_op *op,
+			   const struct pg_delivery *d);
 
 /* Opens the pool's connections to target; closes them (NULL ones too). */
 pg_err store__readers_open(struct pg_store *st, const char *target);

@@ -195,3 +195,7 @@ echo "  ($N_INTAKE + $K_EMAIL messages through pagegated, $K_EMAIL by smtp-sourc
 echo
 echo "bench: fax render/encode and a simulated T.30 call ..." >&2
 "$BUILD/bench/fax_bench" 2 || die "fax bench failed"
+
+# The PostgreSQL store: intake against pgbench's ceiling and SQLite (issue 16).
+echo
+BUILD=$BUILD "$ROOT/tests/bench/bench_pg.sh" || die "PostgreSQL bench failed"

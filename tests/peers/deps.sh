@@ -17,6 +17,8 @@ PKGS=(
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
   # sd_notify (readiness, watchdog) and systemd-analyze for t_install
   libsystemd-dev systemd
+  # the PostgreSQL store backend (libpq) and the server its tests start
+  libpq-dev postgresql-15
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola

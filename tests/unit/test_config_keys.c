@@ -374,6 +374,14 @@ static void test_store_dsn(void **state)
 	free(got);
 	assert_string_equal(c->store_dsn, "postgresql://pg@db.example/pagegate");
 	pg_config_release(c);
+	daemon_file(f, "store = { dsn = \"postgresql:host=db1,db2 dbname=pagegate "
+		    "target_session_attrs=read-write\"; };", smtp_ok);
+	got = load(f, &c);
+	assert_string_equal(got, "");
+	free(got);
+	assert_string_equal(c->store_dsn, "postgresql:host=db1,db2 dbname=pagegate "
+			    "target_session_attrs=read-write");
+	pg_config_release(c);
 
 	daemon_file(f, "store = { dsn = \"sqlit:var/pg.db\"; };", smtp_ok);
 	expect(f, "pagegate.conf:1: bad dsn \"sqlit:var/pg.db\": expected \"sqlite:PATH\" or a "

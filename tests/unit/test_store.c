@@ -139,7 +139,7 @@ test_open_reopen_schema(void **state)
 	assert_int_equal(pg_store_get_msg(f->st, id, &m), PG_OK);
 	pg_message_free(&m);
 	struct pg_store *other = (struct pg_store *)1;
-	assert_int_equal(pg_store_open("postgresql://db/pagegate", 0, &other),
+	assert_int_equal(pg_store_open("mysql://db/pagegate", 0, &other),
 			 PG_ERR_CONFIG);
 	assert_null(other);
 }
