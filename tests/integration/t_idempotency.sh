@@ -33,7 +33,7 @@ check_eq "our JSON error names Idempotency-Key" "idempotency_conflict Idempotenc
   "$(resp '"\(.error.code) \(.error.field)"')"
 check "the error says which message the key was used for" grep -q "different message (id $id)" "$T/resp"
 check_eq "nothing of it is stored" "1 0" \
-  "$(sqlite3 "$T/var/pagegate.db" "select count(*), count(*) filter (where text like 'GAS%') from messages" | tr '|' ' ')"
+  "$(db_sql "select count(*), count(*) filter (where text like 'GAS%') from messages" | tr '|' ' ')"
 check "the refusal is in the log" grep -q "reused Idempotency-Key of message $id" "$T/daemon.log"
 
 post call-78 "$B"
@@ -57,8 +57,8 @@ check "and prints the 422 naming Idempotency-Key" grep -q '^pagegate: 422 Idempo
 # A key stored before the request hash existed (schema version 3 rows have
 # NULL): any body with it answers the first message, as before.
 stop_daemon
-sqlite3 "$T/var/pagegate.db" "update messages set idem_hash = NULL where id = $id"
-check_eq "the store is at schema version 4" 4 "$(sqlite3 "$T/var/pagegate.db" 'select max(version) from schema_version')"
+db_sql "update messages set idem_hash = NULL where id = $id"
+check_eq "the store is at schema version 4" 4 "$(db_sql 'select max(version) from schema_version')"
 start_daemon || exit 1
 post call-77 "$B"
 check_eq "an old key without a hash answers the first message (200)" "200 $id" "$CODE $(resp .id)"

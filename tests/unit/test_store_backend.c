@@ -327,8 +327,9 @@ test_full(void **state)
 }
 
 /* used: the bytes the data takes, what max_mb caps - it counts the open
- * transaction's own writes, gives them back on rollback, and a reader
- * sees the committed size. */
+ * transaction's own writes, never grows with a rollback (SQLite gives
+ * them back at once; PostgreSQL keeps a rolled-back write's pages until
+ * vacuum reuses them), and a reader sees the committed size. */
 static void
 test_used(void **state)
 {
@@ -348,7 +349,9 @@ test_used(void **state)
 	assert_true(during >= empty + (int64_t)sizeof big - 4096);
 	assert_int_equal(f->be->rollback(f->w), PG_OK);
 	assert_int_equal(f->be->used(f->w, &after), PG_OK);
-	assert_true(after < during);
+	assert_true(after <= during);
+	if (strcmp(f->be->name, "sqlite") == 0)
+		assert_true(after < during);
 	add_msg(f, "acme", T0, "700002");
 	w_begin(f);
 	msg_init(&m, "acme", T0, "700003");

@@ -233,9 +233,10 @@ over_cap(struct pg_sb *c)
 	return e;
 }
 
-/* The bytes the schema's relations take (tables, indexes, TOAST): a
- * catalog query, asked only when the store is capped (max_mb > 0: the
- * front end asks before each new message then); 0 otherwise. */
+/* The bytes the schema's relations take (tables, indexes, TOAST): one
+ * catalog query (the front end asks it before each new message only when
+ * the store is capped).  Space a rolled-back write took stays counted
+ * until vacuum reuses it, as PostgreSQL keeps it. */
 pg_err
 pgsql__used(struct pg_sb *c, int64_t *bytes)
 {
@@ -243,8 +244,6 @@ pgsql__used(struct pg_sb *c, int64_t *bytes)
 	pg_err e;
 
 	*bytes = 0;
-	if (c->max_mb <= 0)
-		return PG_OK;
 	if ((e = pgsql__run(c, PQ_SIZE, &r, "")))
 		return e;
 	*bytes = pgsql__int(r, 0, 0);
