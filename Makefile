@@ -11,6 +11,9 @@
 #   make check T=NAME
 #                 build and run one test, unit (test_store) or integration
 #                 (t_email); SAN=1 runs it under AddressSanitizer + UBSan
+#   make install  install the programs, templates, example configuration,
+#                 the systemd unit and its sysusers.d file under PREFIX
+#                 (/usr/local) and DESTDIR (README "Operations")
 #
 # BUILD selects the output directory (build-asan holds the sanitizer build).
 
@@ -19,12 +22,19 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 PKGS     = libmicrohttpd jansson libconfig libical sqlite3 libcurl libesmtp-1.0 libssl libcrypto \
-           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n
+           libmosquitto libxml-2.0 spandsp libtiff-4 freetype2 fontconfig sofia-sip-ua icu-uc icu-i18n \
+           libpq
+# sd_notify: readiness and the watchdog under systemd (a no-op without it)
+PKGS    += libsystemd
 
 # Recursive (=) so that pkg-config runs only after `make deps` installed them.
 PG_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude \
             $(shell pkg-config --cflags $(PKGS))
-PG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PG_LIBS   = $(shell pkg-config --libs $(PKGS)) $(FLITE_LIBS) -lpthread -lm
+# Speech for voice calls: espeak-ng, libsamplerate; flite (English) has no
+# pkg-config file: its voice, lexicon and engine.
+PKGS      += espeak-ng samplerate
+FLITE_LIBS = -lflite_cmu_us_awb -lflite_usenglish -lflite_cmulex -lflite
 
 # The library is every source under src/ but the programs: the daemon's
 # main (src/pagegated.c) and the CLI (src/cli/), which the daemon never links.
@@ -56,7 +66,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_FLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 
-.PHONY: all unit tools deps test check run bench clean fuzz fuzzers
+.PHONY: all unit tools deps test check run bench clean install FORCE fuzz fuzzers
 .SUFFIXES:
 
 all: $(BUILD)/pagegated $(BUILD)/pagegate
@@ -72,6 +82,24 @@ $(BUILD)/gen/console_www.c: src/console/embed.sh $(WWW_DEPS)
 $(WWW_OBJ): $(BUILD)/gen/console_www.c src/intake/intake_priv.h
 	@mkdir -p $(@D)
 	$(CC) $(PG_CFLAGS) -Isrc/intake $(CFLAGS) -c $< -o $@
+
+# The version, defined once: VERSION_BASE, or `git describe` of the newest
+# v* tag when the tree has one (1.2.0-3-gabcdef0).  $(BUILD)/gen/version.h
+# carries it to the programs and is rewritten only when it changes.
+VERSION_BASE := 0.1.0
+ifndef VERSION
+VERSION := $(or $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//'),$(VERSION_BASE))
+endif
+
+FORCE:
+
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define PG_VERSION "%s"\n' '$(VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/obj/pagegated.o $(CLI_OBJ): $(BUILD)/gen/version.h
+$(BUILD)/obj/pagegated.o $(CLI_OBJ): PG_CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/libpagegate.a: $(LIB_OBJ)
 	@rm -f $@
@@ -137,5 +165,53 @@ fuzz: deps
 
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
+
+# ---- install (README "Operations") ----
+# The console is compiled into the programs (src/console/embed.sh): there
+# are no console files to install.  The live configuration in
+# SYSCONFDIR/pagegate is written only when absent (never over an
+# operator's); the examples in DATADIR/examples always are.  Without
+# DESTDIR, as root, the pagegate user is made (systemd-sysusers) and given
+# the configuration's group.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/pagegate
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR      ?= $(PREFIX)/share/doc/pagegate
+STATEDIR    := /var/lib/pagegate
+CONFDIR      = $(DESTDIR)$(SYSCONFDIR)/pagegate
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates \
+	  $(DESTDIR)$(DATADIR)/examples/clients $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(DOCDIR)
+	install -d -m 750 $(CONFDIR) $(CONFDIR)/clients
+	install -m 755 $(BUILD)/pagegated $(DESTDIR)$(SBINDIR)/pagegated
+	install -m 755 $(BUILD)/pagegate $(DESTDIR)$(BINDIR)/pagegate
+	install -m 644 templates/* $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	sed -e 's|^\(  dsn *= *\)"sqlite:[^"]*"|\1"sqlite:$(STATEDIR)/pagegate.db"|' \
+	    -e 's|^templates *= *"[^"]*"|templates = "$(DATADIR)/templates"|' \
+	    -e 's|^  { name = "demo"; token_sha256 = "[0-9a-f]*"; }|  # { name = "ops"; token_sha256 = "(pagegate hash-token SECRET)"; }|' \
+	    -e 's|^# The demo token below is "demo-token": replace it before real use.|# No demo token is installed: pagegated starts once there is an operator.|' \
+	    -e 's|build/pagegate check etc/pagegate.conf|pagegate check $(SYSCONFDIR)/pagegate/pagegate.conf|' \
+	    -e 's|build/pagegate hash-token|pagegate hash-token|' \
+	    etc/pagegate.conf >$(DESTDIR)$(DATADIR)/examples/pagegate.conf
+	chmod 644 $(DESTDIR)$(DATADIR)/examples/pagegate.conf
+	install -m 644 etc/clients/*.conf $(DESTDIR)$(DATADIR)/examples/clients/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    etc/pagegated.service >$(DESTDIR)$(UNITDIR)/pagegated.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/pagegated.service
+	install -m 644 etc/pagegate.sysusers $(DESTDIR)$(SYSUSERSDIR)/pagegate.conf
+	test -e $(CONFDIR)/pagegate.conf || \
+	  install -m 640 $(DESTDIR)$(DATADIR)/examples/pagegate.conf $(CONFDIR)/pagegate.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+	  systemd-sysusers $(SYSUSERSDIR)/pagegate.conf && \
+	  chgrp -R pagegate $(CONFDIR) && \
+	  echo "pagegate: now edit $(CONFDIR)/pagegate.conf, then: systemctl daemon-reload && systemctl enable --now pagegated"; \
+	fi
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -18,6 +18,7 @@
 
 #include "pagegate/ack.h"
 #include "pagegate/ack_link.h"
+#include "pagegate/escalate.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
@@ -308,6 +309,60 @@ host_ack_url(void *ctx, const struct pg_config *cfg, int64_t mid, int64_t did,
 			(long long)did, pg_strerror(e));
 }
 
+/* The next step of the escalation of delivery did's message, now. */
+static pg_err
+host_escalate(void *ctx, int64_t did, const char *who)
+{
+	struct pg_ack_host *h = ctx;
+	struct pg_delivery d;
+	struct pg_message m;
+	int64_t next = 0;
+	int from;
+	pg_err e;
+
+	if (!from_ok(who))
+		return PG_ERR_INVAL;
+	if ((e = pg_store_get_delivery(h->store, did, &d)))
+		return e;
+	e = pg_store_get_msg(h->store, d.message_id, &m);
+	pg_delivery_free(&d);
+	if (e)
+		return e;
+	from = m.esc_fired + 1;
+	e = m.esc_state == PG_ES_NONE || m.esc_total == 0 || from > m.esc_total ?
+		PG_ERR_INVAL : pg_store_esc_restart(h->store, m.id, from, who, &next);
+	if (!e && h->esc && pg_esc_wake(h->esc, m.id, next) != PG_OK)
+		pg_warn("ack: escalation of message %lld not timed now; it runs after the "
+			"next restart", (long long)m.id);
+	if (!e)
+		pg_info("escalate mid=%lld from step %d by %s", (long long)m.id, from, who);
+	pg_message_free(&m);
+	return e;
+}
+
+/* The mailbox, for a mailbox that is phoned (the voice channel). */
+static pg_err
+host_mailbox(void *ctx, const char *client_id, const char *contact_id, bool take,
+	     int64_t did, const char *who, struct pg_mailbox_item **out, size_t *n)
+{
+	struct pg_ack_host *h = ctx;
+	bool more = false;
+	pg_err e;
+
+	if (take && !from_ok(who))
+		return PG_ERR_INVAL;
+	e = take && did > 0 ?
+	    pg_store_mailbox_take_one(h->store, client_id, contact_id, did, who, out, n) :
+	    pg_store_mailbox(h->store, client_id, contact_id, take, who, out, n, &more);
+	if (!e && take && *n > 0) {
+		for (size_t i = 0; h->metrics && i < *n; i++)
+			pg_metrics_final(h->metrics, PG_CH_MAILBOX, true);
+		pg_info("mailbox: %zu message%s of client %s retrieved by %s", *n,
+			*n == 1 ? "" : "s", client_id, who);
+	}
+	return e;
+}
+
 pg_err
 pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 		 struct pg_metrics *metrics)
@@ -326,5 +381,7 @@ pg_ack_host_init(struct pg_ack_host *h, struct pg_store *st,
 	h->host.callback_token = host_token;
 	h->host.callback_ok = host_token_ok;
 	h->host.ack_url = host_ack_url;
+	h->host.escalate = host_escalate;
+	h->host.mailbox = host_mailbox;
 	return PG_OK;
 }

@@ -24,6 +24,7 @@
 #define STORE_RETRY_MS 5000      /* a step the store refused is tried again */
 #define DETAIL_MAX     1024
 #define MS_PER_S       1000
+#define RESCAN_MS      1000      /* a node of several looks at the store */
 
 struct entry {
 	int64_t mid;
@@ -44,6 +45,7 @@ struct pg_esc {
 	size_t n, cap;
 	pthread_t thread;
 	bool started;
+	int64_t scanned;             /* a node's last rescan (rescan_one) */
 };
 
 /* ---- pure parts ---- */
@@ -220,8 +222,10 @@ fire(struct pg_esc *e, const struct pg_message *m)
 		err = pg_store_esc_advance(e->store, m->id, m->esc_fired, d, nd, next,
 					   exhaust, detail, &applied);
 	if (err) {
-		pg_warn("escalation of message %lld: step %d not fired yet: %s",
-			(long long)m->id, step, pg_strerror(err));
+		/* no room is logged once by the store, not at each retry */
+		pg_log(err == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_WARN,
+		       "escalation of message %lld: step %d not fired yet: %s",
+		       (long long)m->id, step, pg_strerror(err));
 		ok = false;
 	} else if (!applied) {
 		pg_info("escalation of message %lld: acknowledged or changed "
@@ -268,6 +272,25 @@ visit(struct pg_esc *e, const struct entry *x)
 	pg_message_free(&m);
 }
 
+/* A node of several (the store has a node name) learns the escalations
+ * other nodes started from the store, rescanning it every RESCAN_MS: an
+ * entry it lacks is added.  Which node fires a step does not matter: the
+ * store applies each step once (pg_store_esc_advance checks the steps
+ * fired inside the writer's transaction). */
+static void
+rescan_one(int64_t mid, int64_t next_ms, void *arg)
+{
+	struct pg_esc *e = arg;
+	bool have = false;
+
+	pthread_mutex_lock(&e->mu);
+	for (size_t i = 0; i < e->n && !have; i++)
+		have = e->heap[i].mid == mid && e->heap[i].key == next_ms;
+	pthread_mutex_unlock(&e->mu);
+	if (!have)
+		push_or_warn(e, mid, next_ms, next_ms);
+}
+
 static void *
 run(void *arg)
 {
@@ -287,6 +310,17 @@ run(void *arg)
 		}
 		if (e->n > 0 && e->heap[0].due - now < wait)
 			wait = e->heap[0].due - now;
+		if (pg_store_node(e->store)) {
+			if (now - e->scanned >= RESCAN_MS) {
+				e->scanned = now;
+				pthread_mutex_unlock(&e->mu);
+				pg_store_esc_load(e->store, rescan_one, e);
+				pthread_mutex_lock(&e->mu);
+				continue;
+			}
+			if (wait > RESCAN_MS)
+				wait = RESCAN_MS;
+		}
 		pg_cond_wait_ms(&e->cv, &e->mu, wait);
 	}
 	pthread_mutex_unlock(&e->mu);
@@ -300,6 +334,7 @@ load_one(int64_t mid, int64_t next_ms, void *arg)
 {
 	push_or_warn(arg, mid, next_ms, next_ms);
 }
+
 
 pg_err
 pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)

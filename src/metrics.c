@@ -184,3 +184,26 @@ pg_metrics_gauge(struct pg_buf *out, const char *name, const char *help,
 {
 	return single(out, name, "gauge", help, (long long)value);
 }
+
+pg_err
+pg_metrics_render_store(bool at_cap, bool no_room, unsigned long long refused,
+			unsigned long long full_writes, struct pg_buf *out)
+{
+	pg_err e;
+
+	if ((e = single(out, "pagegate_store_full", "gauge",
+			"1 while new messages are refused: the store reached "
+			"its cap (store.max_mb) or has no room.",
+			at_cap || no_room)) ||
+	    (e = single(out, "pagegate_store_no_room", "gauge",
+			"1 while writes about accepted messages fail for room "
+			"too (reserve used up or disk full); they are retried.",
+			no_room)) ||
+	    (e = single(out, "pagegate_store_refused_total", "counter",
+			"New messages refused (503 store_full) for lack of room.",
+			(long long)refused)))
+		return e;
+	return single(out, "pagegate_store_full_writes_total", "counter",
+		      "Writes about accepted messages refused for lack of room "
+		      "(kept and retried).", (long long)full_writes);
+}

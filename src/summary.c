@@ -20,6 +20,7 @@
 #include "pagegate/util.h"
 
 #define MAX_WAIT_MS   30000           /* re-read the configuration */
+#define COORD_POLL_MS 5000            /* a node not coordinating asks again */
 #define RETRY_MS      60000           /* after a temporary failure */
 #define LIST_MAX      1000            /* messages in one summary */
 #define RETRY_SLOTS   64
@@ -298,7 +299,10 @@ loop(void *arg)
 		int64_t now = pg_now_ms(), wake = now + MAX_WAIT_MS;
 
 		pthread_mutex_unlock(&s->mu);
-		if ((cfg = pg_live_get(s->d.live))) {
+		/* of several nodes, one sends the summaries */
+		if (!pg_store_coordinator(s->d.store))
+			wake = now + COORD_POLL_MS;
+		else if ((cfg = pg_live_get(s->d.live))) {
 			for (size_t i = 0; i < cfg->n_clients && !s->stopping; i++) {
 				int64_t at;
 

@@ -31,6 +31,7 @@ struct pg_ack_host {
 	struct pg_chan_host host;     /* hand &h->host to drivers */
 	struct pg_store *store;
 	struct pg_metrics *metrics;   /* may be NULL */
+	struct pg_esc *esc;           /* escalation timers, for escalate(); may be NULL */
 	unsigned char secret[32];
 };
 

@@ -100,6 +100,20 @@ struct pg_chan_host {
 	 * made.  The template variable ack_url.  Optional: NULL = no links. */
 	void (*ack_url)(void *ctx, const struct pg_config *cfg, int64_t mid,
 			int64_t did, char *out, size_t n);
+	/* "Pass it to the next person" (a key on a voice call): the
+	 * escalation of delivery did's message runs its next step now, by
+	 * who (ledger text).  PG_ERR_INVAL when the message has no
+	 * escalation or none left, PG_ERR_NOTFOUND.  Optional: NULL = none. */
+	pg_err (*escalate)(void *ctx, int64_t did, const char *who);
+	/* The check-in mailbox of client_id (contact_id's only, unless
+	 * NULL), as pg_store_mailbox: listed, or with take retrieved by who
+	 * exactly as GET /v1/clients/{id}/mailbox retrieves - only delivery
+	 * did when did > 0 (a message heard on the phone), else all.  *out
+	 * is freed with pg_mailbox_free.  Optional: NULL = none (the voice
+	 * mailbox). */
+	pg_err (*mailbox)(void *ctx, const char *client_id, const char *contact_id,
+			  bool take, int64_t did, const char *who,
+			  struct pg_mailbox_item **out, size_t *n);
 };
 
 /* A request to /cb/<channel>/..., as the HTTP layer hands it to http(). */
@@ -206,17 +220,18 @@ struct pg_channel {
 		     const struct pg_http_req *req, struct pg_http_resp *resp);
 
 	/* Optional: what `pagegate render -o OUT` writes for this channel
-	 * when its content is not plain text (the fax's TIFF): the rendered
-	 * body for device dev (NULL = the channel's defaults), with the
+	 * when its content is not plain text (the fax's TIFF, the voice's
+	 * WAV): the rendered body for client cl's device dev (NULL = the
+	 * channel's defaults), with the
 	 * device settings in over[0..n_over) replaced (the command line's
 	 * --resolution fine is { "resolution", "fine" }), into the file out.
 	 * On success a one-line description of what was written goes to
 	 * summary.  PG_ERR_INVAL: an override is bad (why names it: a usage
 	 * error); another error: why says what failed.  Without preview,
 	 * render prints the subject and body. */
-	pg_err (*preview)(const struct pg_device *dev, const struct pg_kv *over,
-			  size_t n_over, const char *body, const char *out,
-			  char *summary, size_t slen);
+	pg_err (*preview)(const struct pg_client *cl, const struct pg_device *dev,
+			  const struct pg_kv *over, size_t n_over, const char *body,
+			  const char *out, char *summary, size_t slen);
 };
 
 /* ---- the registry (src/chan/channel.c) ---- */

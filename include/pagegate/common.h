@@ -46,7 +46,7 @@ enum pg_urgency { PG_URG_ROUTINE = 0, PG_URG_URGENT, PG_URG_EMERGENCY, PG_URG__C
  * API (pg_store_mailbox); it has no devices, retries or templates. */
 enum pg_channel_kind {
 	PG_CH_EMAIL = 0, PG_CH_FAX, PG_CH_SMS, PG_CH_PAGER, PG_CH_MQTT,
-	PG_CH_MAILBOX, PG_CH__COUNT
+	PG_CH_VOICE, PG_CH_MAILBOX, PG_CH__COUNT
 };
 
 /* Delivery states, as the API names them. */

@@ -19,7 +19,9 @@
 
 struct pg_diag {
 	char file[256];
-	int line;            /* 0 when the problem has no line (missing file) */
+	int line;            /* always >= 1: a problem of a whole file (it
+				cannot be opened, a required top-level key
+				is missing) is at line 1 */
 	char msg[256];       /* a warning's starts with "warning: " */
 	bool warning;        /* never fails a load (config_keys.h) */
 };
@@ -183,6 +185,8 @@ struct pg_client {
 	char *callback;              /* number staff call to hear a message: the
 					client's, else pagegate.conf's; may be NULL */
 	struct pg_summary summary;   /* line 0: none */
+	char *language;              /* speech: "en", "el" ... (default "en") */
+	char *pin;                   /* the voice mailbox's PIN, digits; may be NULL */
 };
 
 /* ---- daemon configuration ---- */
@@ -213,7 +217,14 @@ struct pg_config {
 	char *clients_dir;
 	char *public_url;         /* how peers reach us, for links/callbacks */
 	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
+	char *node;               /* this node's name on a shared store, or NULL */
+	int node_lease_s;         /* a node's claim on a delivery (default 30 s) */
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
+	int max_per_address;      /* HTTP connections from one address (default 32) */
+	int head_timeout_s;       /* a request's head, in all (default 10 s) */
+	int body_timeout_s;       /* a request's body, in all (default 60 s) */
+	char *tls_cert, *tls_key; /* PEM files: the port speaks only TLS; both
+				     or neither (read at start) */
 	int workers;              /* delivery worker threads (default 4) */
 	/* console = { dir; idle; max_streams; } */
 	char *console_dir;        /* serve the console from here instead of the

@@ -122,6 +122,9 @@ enum pg_ktype {
 				  put in the field */
 #define PG_KF_ELSEWHERE 0x8u   /* known here, checked by its owner (a
 				  driver's top-level setting) */
+#define PG_KF_NAME      0x10u  /* STR: a name people tell apart, without
+				  invisible or direction-changing
+				  characters (visible.h PG_VIS_NAME) */
 
 struct pg_keytab;
 

@@ -33,7 +33,9 @@ struct pg_api_error {
  * required fields), values over the bounds -> PG_ERR_INVAL with err filled
  * (status 400, or 404 for an unknown client/dnis).  On success fills out
  * (caller frees with pg_message_free; received_ms, operator, idem_key left
- * for the caller) and *cl. */
+ * for the caller; idem_hash is the hex SHA-256 of the body as canonical
+ * JSON - sorted keys, no white space - what an Idempotency-Key is bound
+ * to) and *cl. */
 pg_err pg_intake_parse_message(const char *body, size_t len,
 	const struct pg_config *cfg, struct pg_message *out,
 	const struct pg_client **cl, struct pg_api_error *err);

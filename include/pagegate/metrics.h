@@ -44,4 +44,14 @@ pg_err pg_metrics_gauge(struct pg_buf *out, const char *name, const char *help,
 pg_err pg_metrics_render_esc(const struct pg_metrics *m, size_t waiting,
 			     int64_t unacked, struct pg_buf *out);
 
+/* Appends the store's room: pagegate_store_full (1 while new messages are
+ * refused: at_cap - the store reached its cap, or the disk filled - or
+ * no_room),
+ * pagegate_store_no_room (1 while writes about accepted messages fail
+ * too: reserve used up or disk full), and the counters of new messages
+ * and of other writes refused for room. */
+pg_err pg_metrics_render_store(bool at_cap, bool no_room,
+			       unsigned long long refused,
+			       unsigned long long full_writes, struct pg_buf *out);
+
 #endif

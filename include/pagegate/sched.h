@@ -34,6 +34,9 @@ struct pg_sched_deps {
 	 * the set's host makes the acknowledgement links.  Tests start a set
 	 * of their own drivers. */
 	struct pg_channels *channels;
+	/* A node of several (the store opened with pg_store_open_node): how
+	 * long a claim on a delivery lasts unless renewed (0: 30 s). */
+	int64_t lease_ms;
 };
 
 /* Loads every pending delivery from the store and starts the workers.

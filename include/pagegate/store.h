@@ -30,6 +30,10 @@ struct pg_message {
 	size_t n_fields;
 	char *operator_name;         /* who entered it */
 	char *idem_key;              /* Idempotency-Key, may be NULL */
+	char idem_hash[65];          /* with idem_key: hex SHA-256 of the
+					canonical request (pg_intake_request_hash),
+					"" = none (messages stored before schema
+					version 4, or a caller without one) */
 	int64_t received_ms;         /* set by the caller before submit */
 	enum pg_mstate state;        /* derived, see pg_store_submit */
 	char ack_ref[12];            /* set by the store at submit: 6 digits,
@@ -146,20 +150,72 @@ struct pg_store;
 
 /* Opens (creating if needed) the store named by dsn: "sqlite:PATH" or a
  * plain file path (SQLite's).  Applies forward schema migrations.
- * max_mb > 0 caps the database size: writes past it fail with
- * PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
+ * max_mb > 0 caps the database size for new messages: once the store
+ * holds max_mb, pg_store_submit refuses new ones (PG_ERR_FULL), while
+ * every write about messages already stored (attempts, outcomes,
+ * acknowledgements, escalation steps, the ledger) goes on in a reserve
+ * of pg_store_reserve_mb(max_mb) above it; past the reserve, or on a
+ * full disk, every write fails with PG_ERR_FULL.  Errors: PG_ERR_INVAL (no dsn, max_mb < 0), PG_ERR_CONFIG
  * (a scheme this build has no backend for, such as "postgresql://...",
  * logged with the schemes built in; nothing after "sqlite:"), PG_ERR_IO
  * (cannot open or create), PG_ERR_STORE (a store from a newer pagegate,
  * refused untouched), PG_ERR_FULL, PG_ERR_NOMEM. */
 pg_err pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out);
+/* The reserve above a cap of max_mb (0 for no cap): a quarter of it, at
+ * least PG_STORE_RESERVE_MIN_MB - room for the attempts, outcomes and
+ * ledger rows of the messages taken before the cap was reached. */
+#define PG_STORE_RESERVE_DIV    4
+#define PG_STORE_RESERVE_MIN_MB 16
+int64_t pg_store_reserve_mb(int64_t max_mb);
+
+/* ---- several nodes on one store (PostgreSQL) ----
+ * pg_store_open_node opens the store as node `node` (NULL: as its only
+ * process, pg_store_open's way, which a second process writing to a
+ * PostgreSQL store is refused); a backend that cannot share a store
+ * (SQLite) refuses a node name (PG_ERR_CONFIG).  A node's deliveries come
+ * from pg_store_claim: due ones (by the database's clock), each under a
+ * lease of lease_ms with a token, which pg_store_renew extends while the
+ * node works on it; its attempt is started and finished with the token,
+ * and an outcome that arrives after the claim was lost (the lease ran out
+ * and another node took the delivery) is not recorded: the ledger gets a
+ * "possible_duplicate" event and the call PG_ERR_EXISTS. */
+struct pg_claimed { int64_t did, token; };
+pg_err pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
+			  struct pg_store **out);
+/* The node's name, or NULL when it is the store's only process. */
+const char *pg_store_node(const struct pg_store *st);
+pg_err pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
+		      struct pg_claimed *out, size_t *n);
+/* *kept: how many of the n tokens were still this node's. */
+pg_err pg_store_renew(struct pg_store *st, const int64_t *tokens, size_t n,
+		      int64_t lease_ms, size_t *kept);
+/* Whether this node runs what runs once per store (summaries): true for
+ * the store's only process; among nodes, the one holding the role (taken
+ * when no live node holds it, so a dead coordinator's role passes on). */
+bool pg_store_coordinator(struct pg_store *st);
+/* Milliseconds until the next delivery is due (0: now, -1: none). */
+pg_err pg_store_next_due(struct pg_store *st, int64_t *ms);
+/* pg_store_attempt_start / _finish under a claim: PG_ERR_EXISTS when the
+ * token no longer holds the delivery. */
+pg_err pg_store_attempt_start_claimed(struct pg_store *st, int64_t did,
+				      int64_t token, int64_t at_ms,
+				      int64_t *attempt_id);
+pg_err pg_store_attempt_finish_claimed(struct pg_store *st, int64_t did,
+				       int64_t token, int64_t attempt_id,
+				       int64_t at_ms, enum pg_outcome outcome,
+				       const char *reply, enum pg_dstate new_state,
+				       int64_t next_try_ms);
 void pg_store_close(struct pg_store *st);
 
 /* Stores a new message and its deliveries in one durable transaction, with
  * ledger events "received" and "routed" (route_detail) and "held" for held
  * deliveries.  Sets m->id, each d[i].id / message_id and m->state.
  * If m->idem_key is set and (operator_name, idem_key) already exists,
- * nothing is written, *existing = true and m->id is the first message's id.
+ * nothing is written, *existing = true and m->id is the first message's id;
+ * when both messages carry an idem_hash and they differ (the key reused
+ * for another request), nothing is written either, but the answer is
+ * PG_ERR_EXISTS with m->id the first message's id.  A missing hash on
+ * either side (rows from before schema version 4) counts as matching.
  * Deliveries are queued, held, or waiting (mailbox channel only).
  * Message state is derived from its deliveries, first match wins:
  *   PG_M_UNROUTED (none), PG_M_PENDING (any queued/sending), PG_M_HELD
@@ -167,7 +223,10 @@ void pg_store_close(struct pg_store *st);
  *   deliveries are still open), PG_M_FAILED (else any failed),
  *   PG_M_DELIVERED (all delivered), PG_M_CANCELLED (all cancelled), else
  *   PG_M_SENT.
- * Errors: PG_ERR_FULL (disk/store full), PG_ERR_IO, PG_ERR_STORE. */
+ * Errors: PG_ERR_EXISTS (above), PG_ERR_FULL (the store reached its
+ * cap or the disk is full - checked before the message is written, after
+ * the idempotency key, so a repeated key still finds its message - or
+ * disk/store full), PG_ERR_IO, PG_ERR_STORE. */
 pg_err pg_store_submit(struct pg_store *st, struct pg_message *m,
 		       struct pg_delivery *d, size_t nd, const char *route_detail,
 		       bool *existing);
@@ -329,6 +388,12 @@ struct pg_mailbox_item {
 pg_err pg_store_mailbox(struct pg_store *st, const char *client_id,
 			const char *contact_id, bool take, const char *who,
 			struct pg_mailbox_item **out, size_t *n, bool *more);
+/* As pg_store_mailbox with take, but only delivery did is retrieved (if
+ * it still waits in that mailbox among the first PG_MAILBOX_MAX): *n is
+ * 1 when it was, 0 when it no longer waits. */
+pg_err pg_store_mailbox_take_one(struct pg_store *st, const char *client_id,
+				 const char *contact_id, int64_t did, const char *who,
+				 struct pg_mailbox_item **out, size_t *n);
 void pg_mailbox_free(struct pg_mailbox_item *v, size_t n);
 /* How many deliveries wait in mailboxes, all clients (for /metrics). */
 pg_err pg_store_mailbox_count(struct pg_store *st, size_t *n);
@@ -359,8 +424,24 @@ void pg_store_observe(struct pg_store *st,
 pg_err pg_store_mark_get(struct pg_store *st, const char *key, int64_t *ms);
 pg_err pg_store_mark_put(struct pg_store *st, const char *key, int64_t ms);
 
-/* Counters for /metrics and the bench: commits and rows written. */
-struct pg_store_stats { uint64_t commits; uint64_t writes; };
+/* Counters for /metrics and the bench: commits and rows written; and
+ * whether the store has room.  at_cap: it reached its cap, new messages
+ * are refused.  no_room: the last write failed for room (reserve used
+ * up, or the disk full) - the writes of accepted messages are refused too
+ * and their callers retry them.  disk_full: the disk filled, the room
+ * set aside on it was given back to the writes about accepted messages,
+ * and new messages are refused until it can be set aside again.
+ * refused: new messages refused for room;
+ * full_writes: other writes refused for room. */
+struct pg_store_stats {
+	uint64_t commits;
+	uint64_t writes;
+	bool at_cap;
+	bool no_room;
+	bool disk_full;
+	uint64_t refused;
+	uint64_t full_writes;
+};
 void pg_store_stats(struct pg_store *st, struct pg_store_stats *out);
 
 #endif

@@ -22,6 +22,7 @@ static const struct pg_channel *const drivers[PG_CH__COUNT] = {
 	[PG_CH_SMS]   = &pg_chan_sms,
 	[PG_CH_PAGER] = &pg_chan_pager,
 	[PG_CH_MQTT]  = &pg_chan_mqtt,
+	[PG_CH_VOICE] = &pg_chan_voice,
 };
 
 /* The check-in mailbox's name: it is a channel of deliveries (the API

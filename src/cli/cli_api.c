@@ -19,9 +19,7 @@
 #include "pagegate/util.h"
 #include "cli_priv.h"
 
-#ifndef PAGEGATE_VERSION
-#define PAGEGATE_VERSION "0.1.0"
-#endif
+#include "version.h"          /* PG_VERSION, made by the Makefile */
 
 #define RESP_MAX        (8u << 20)    /* largest response body we accept */
 #define QUERY_MAX       4096          /* longest query string of a GET */
@@ -217,7 +215,7 @@ static int api(struct cli *c, const char *method, const char *path, json_t *body
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "pagegate/" PAGEGATE_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "pagegate/" PG_VERSION) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||

@@ -33,12 +33,8 @@ int cli__load_config(const char *arg, struct pg_config **cfg)
 	cli__config_path(arg, path, sizeof path);
 	pg_diags_init(&d);
 	e = pg_config_load(path, cfg, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		if (d.v[i].line > 0)
-			fprintf(stderr, "%s:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
-		else
-			fprintf(stderr, "%s: %s\n", d.v[i].file, d.v[i].msg);
-	}
+	for (size_t i = 0; i < d.n; i++)        /* every one has a line */
+		fprintf(stderr, "%s:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].msg);
 	if (e != PG_OK && d.n == 0)
 		fprintf(stderr, "%s: %s\n", path, pg_strerror(e));
 	pg_diags_free(&d);

@@ -8,7 +8,7 @@
  * function the scheduler sends with (pg_channel_render), at the content
  * level of the contact's device (else the client's for the channel), so
  * a "summary" pager previews as a summary.  A channel with a preview slot
- * (fax) writes the file it would send; the others print their subject
+ * (fax, voice) writes the file it would send; the others print their subject
  * and body.  Exit codes as the rest of the CLI: 0 ok, 1 invalid input or
  * configuration, 2 usage.
  */
@@ -31,20 +31,29 @@
 static const char USAGE_RENDER[] =
 "usage: pagegate render --channel CHANNEL --message FILE.json [--client ID]\n"
 "         [--contact ID] [-o OUT] [-c CONFIG] [--resolution fine|standard]\n"
-"         [--paper letter|a4] [--coding mh|mr|mmr]\n"
+"         [--paper letter|a4] [--coding mh|mr|mmr] [--set KEY=VALUE]...\n"
 "Renders what a message (FILE.json, the body of POST /v1/messages; - reads\n"
 "stdin) would produce on CHANNEL.  fax writes the TIFF-F that would be sent\n"
 "to OUT (required); other channels print the subject and body (to OUT when\n"
 "given).  --contact fills the contact's variables and, for fax, takes the\n"
 "page options of the contact's fax device; the --resolution, --paper and\n"
 "--coding options override them.  --client sets the message's client when\n"
-"the file names none.\n";
+"the file names none.  voice writes the WAV a call would play to OUT\n"
+"(required): the greeting, a second's pause, the message and the menu, at\n"
+"8000 Hz, in the client's language; --set part=greeting|message|menu|acked|\n"
+"passed, --set rate=16000|native and --set language=TAG change that.  --set\n"
+"hands any KEY=VALUE to the channel's file writer (fax: resolution, paper,\n"
+"coding).\n";
 
-enum { O_CHANNEL = 256, O_MESSAGE, O_CLIENT, O_CONTACT, O_RES, O_PAPER, O_CODING };
+enum { O_CHANNEL = 256, O_MESSAGE, O_CLIENT, O_CONTACT, O_RES, O_PAPER, O_CODING, O_SET };
+
+#define SETS_MAX 8
 
 struct render_args {
 	const char *channel, *message, *client, *contact, *out, *config;
 	const char *res, *paper, *coding;
+	struct pg_kv sets[SETS_MAX];     /* --set KEY=VALUE (pointing into argv) */
+	size_t n_sets;
 };
 
 static int
@@ -119,9 +128,9 @@ with_client(const struct pg_buf *raw, const char *file, const char *client, char
 /* A channel with a preview slot: the file it would send, to a->out. */
 static int
 render_file(const struct render_args *a, const struct pg_channel *drv,
-	    const struct pg_device *dev, const char *body)
+	    const struct pg_client *cl, const struct pg_device *dev, const char *body)
 {
-	struct pg_kv over[3];
+	struct pg_kv over[3 + SETS_MAX];
 	size_t n = 0;
 	char summary[512];
 	pg_err e;
@@ -132,9 +141,11 @@ render_file(const struct render_args *a, const struct pg_channel *drv,
 		over[n++] = (struct pg_kv){ "paper", (char *)a->paper };
 	if (a->coding)
 		over[n++] = (struct pg_kv){ "coding", (char *)a->coding };
-	e = drv->preview(dev, over, n, body, a->out, summary, sizeof summary);
+	for (size_t i = 0; i < a->n_sets; i++)
+		over[n++] = a->sets[i];
+	e = drv->preview(cl, dev, over, n, body, a->out, summary, sizeof summary);
 	if (e == PG_ERR_INVAL)
-		return usage("--%s", summary);
+		return usage(a->n_sets ? "%s" : "--%s", summary);
 	if (e != PG_OK) {
 		fprintf(stderr, "pagegate: %s\n", summary);
 		return EX_FAIL;
@@ -189,6 +200,7 @@ parse_args(int argc, char **argv, struct render_args *a)
 		{ "resolution", required_argument, NULL, O_RES },
 		{ "paper", required_argument, NULL, O_PAPER },
 		{ "coding", required_argument, NULL, O_CODING },
+		{ "set", required_argument, NULL, O_SET },
 		{ "output", required_argument, NULL, 'o' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -207,6 +219,14 @@ parse_args(int argc, char **argv, struct render_args *a)
 		case O_RES: a->res = optarg; break;
 		case O_PAPER: a->paper = optarg; break;
 		case O_CODING: a->coding = optarg; break;
+		case O_SET: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || a->n_sets == SETS_MAX)
+				return usage("--set wants KEY=VALUE (at most 8), not '%s'", optarg);
+			*eq = '\0';
+			a->sets[a->n_sets++] = (struct pg_kv){ optarg, eq + 1 };
+			break;
+		}
 		case 'o': a->out = optarg; break;
 		case 'c': a->config = optarg; break;
 		case 'h': fputs(USAGE_RENDER, stdout); return -1;
@@ -282,7 +302,7 @@ pg_cli_render(int argc, char **argv)
 		goto out;
 	}
 	if (drv->preview)
-		rc = render_file(&a, drv, dev, r.body.data ? r.body.data : "");
+		rc = render_file(&a, drv, cl, dev, r.body.data ? r.body.data : "");
 	else
 		rc = render_text(&a, &r);
 out:

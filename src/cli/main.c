@@ -20,9 +20,7 @@
 
 #include "cli_priv.h"
 
-#ifndef PAGEGATE_VERSION
-#define PAGEGATE_VERSION "0.1.0"
-#endif
+#include "version.h"          /* PG_VERSION, made by the Makefile */
 
 /* A command: its name, what runs it, one line for the general usage text
  * and its own usage text (`pagegate help NAME`, NAME --help and usage
@@ -246,7 +244,7 @@ int main(int argc, char **argv)
 	/* options before the command; '+' stops at the command name */
 	if ((ch = next_option(&c, argc, argv, "+hVc:", opts, &rc)) != 0) {
 		if (ch == 'V')
-			printf("pagegate %s (libcurl %s, jansson %s)\n", PAGEGATE_VERSION,
+			printf("pagegate %s (libcurl %s, jansson %s)\n", PG_VERSION,
 			       curl_version_info(CURLVERSION_NOW)->version, jansson_version_str());
 		goto out;
 	}

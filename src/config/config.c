@@ -97,6 +97,9 @@ static void config_free(struct pg_config *c)
 	free(c->listen);
 	free(c->store_dsn);
 	free(c->public_url);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->node);
 	for (size_t i = 0; i < c->n_operators; i++)
 		pg_conf_release(&config__operator_tab, &c->operators[i]);
 	free(c->operators);
@@ -145,8 +148,8 @@ pg_err pg_config_load(const char *path, struct pg_config **out, struct pg_diags 
 	if (parsed && !ld.nomem)
 		config__check_templates(&ld);
 	config__free_devices(&ld);
-	free(ld.client_ids.v);
-	free(ld.dnis.v);
+	config__seen_free(&ld.client_ids);
+	config__seen_free(&ld.dnis);
 
 	if (ld.nomem) {
 		pg_diag_add(d, path, 0, "out of memory while loading the configuration");

@@ -22,7 +22,7 @@
 static const struct pg_key client_keys[] = {
 	{ "id", PG_KT_STR, PG_KF_REQUIRED,
 	  .hint = "the client's short name, e.g. \"acme-hvac\"" },
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(CL, name),
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(CL, name),
 	  .hint = "the client's name for people" },
 	{ .name = "dnis", .type = PG_KT_STRS },
 	{ "timezone", PG_KT_STR, PG_KF_REQUIRED, .hint = "e.g. \"America/Chicago\"" },
@@ -39,6 +39,10 @@ static const struct pg_key client_keys[] = {
 	{ .name = "summary", .type = PG_KT_GROUP },
 	{ .name = "content", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
+	{ "language", PG_KT_STR, PG_AT(CL, language), .lo = 2, .hi = 16,
+	  .hint = "the language calls are spoken in, e.g. \"en\", \"el\"" },
+	{ "pin", PG_KT_STR, PG_AT(CL, pin), .lo = 4, .hi = 12,
+	  .hint = "4 to 12 digits, for the voice mailbox" },
 	PG_KEY_END
 };
 const struct pg_keytab config__client_tab = { NULL, client_keys, NULL };
@@ -174,13 +178,49 @@ static bool parse_date(const char *s, struct pg_date *d)
 	return d->day <= pg_days_in_month(d->year, d->month);
 }
 
-/* Records value as seen in cl; returns the earlier entry if there was one. */
+/* Makes s's index anew for cap entries and enters every value (false:
+ * no index, seen_add walks the values instead). */
+static bool seen_reindex(struct seen_set *s, size_t cap)
+{
+	ENTRY e, *hit;
+
+	if (s->indexed)
+		hdestroy_r(&s->index);
+	memset(&s->index, 0, sizeof s->index);
+	s->indexed = hcreate_r(cap * 2, &s->index) != 0;
+	for (size_t i = 0; s->indexed && i < s->n; i++) {
+		e = (ENTRY){ (char *)s->v[i].value, (void *)(intptr_t)i };
+		if (!hsearch_r(e, ENTER, &hit, &s->index)) {
+			hdestroy_r(&s->index);
+			s->indexed = false;
+		}
+	}
+	return s->indexed;
+}
+
+void config__seen_free(struct seen_set *s)
+{
+	if (s->indexed)
+		hdestroy_r(&s->index);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* Records value as seen in cl; returns the earlier entry if there was one.
+ * By the index: a file with many numbers is checked in linear time. */
 static const struct seen *seen_add(struct loader *ld, struct seen_set *s, const char *value,
 				   const struct pg_client *cl, int line)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].value, value) == 0)
-			return &s->v[i];
+	ENTRY e = { (char *)value, NULL }, *hit = NULL;
+
+	if (s->indexed) {
+		if (hsearch_r(e, FIND, &hit, &s->index) && hit)
+			return &s->v[(intptr_t)hit->data];
+	} else {
+		for (size_t i = 0; i < s->n; i++)
+			if (strcmp(s->v[i].value, value) == 0)
+				return &s->v[i];
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct seen *v = realloc(s->v, cap * sizeof *v);
@@ -190,8 +230,14 @@ static const struct seen *seen_add(struct loader *ld, struct seen_set *s, const 
 		}
 		s->v = v;
 		s->cap = cap;
+		seen_reindex(s, cap);
 	}
-	s->v[s->n++] = (struct seen){ value, cl->id, cl->file, line };
+	s->v[s->n] = (struct seen){ value, cl->id, cl->file, line };
+	e.data = (void *)(intptr_t)s->n++;
+	if (s->indexed && !hsearch_r(e, ENTER, &hit, &s->index)) {
+		hdestroy_r(&s->index);
+		s->indexed = false;
+	}
 	return NULL;
 }
 
@@ -425,6 +471,21 @@ static void load_identity(struct loader *ld, struct pg_client *cl,
 	}
 }
 
+/* language: a language tag ("en", "el", "pt-br"); pin: digits. */
+static void load_speech(struct pg_conf *cx, struct pg_client *cl,
+			const config_setting_t *root)
+{
+	const char *v = cl->language;
+
+	if (v && (strspn(v, "abcdefghijklmnopqrstuvwxyz") < 2 ||
+		  v[strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0'))
+		pg_conf_bad(cx, config_setting_get_member(root, "language"), 0, "language",
+			    v, NULL, "a language tag such as \"en\", \"el\", \"pt-br\"");
+	if ((v = cl->pin) && v[strspn(v, "0123456789")] != '\0')
+		pg_conf_bad(cx, config_setting_get_member(root, "pin"), 0, "pin", v, NULL,
+			    "4 to 12 digits");
+}
+
 void config__load_client(struct loader *ld, struct pg_client *cl)
 {
 	const struct pg_keytab *t = &config__client_tab;
@@ -440,6 +501,7 @@ void config__load_client(struct loader *ld, struct pg_client *cl)
 	root = config_root_setting(&cf);
 	pg_conf_apply(&cx, root, t, cl);
 	load_identity(ld, cl, root);
+	load_speech(&cx, cl, root);
 	if ((m = pg_conf_member(root, t, 0, "dnis")))
 		load_dnis(ld, cl, m);
 	if ((m = pg_conf_member(root, t, 0, "business_hours")))

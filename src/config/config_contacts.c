@@ -16,7 +16,7 @@
 
 static const struct pg_key contact_keys[] = {
 	{ .name = "id", .type = PG_KT_STR, .flags = PG_KF_REQUIRED },
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(struct pg_contact, name) },
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(struct pg_contact, name) },
 	{ .name = "devices", .type = PG_KT_LIST },
 	{ "checkin", PG_KT_BOOL, PG_AT(struct pg_contact, checkin) },
 	PG_KEY_END
@@ -199,10 +199,19 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 	struct pg_conf *cx = ld->cx;
 	int n = config_setting_length(list);
 
+	/* The ids so far, hashed: a duplicate is found without walking every
+	 * contact before it (thousands of contacts check in linear time);
+	 * without the table, pg_client_contact walks them. */
+	struct hsearch_data ids;
+	bool indexed;
+	ENTRY q, *hit;
+
 	if (n == 0 || !(cl->contacts = calloc((size_t)n, sizeof *cl->contacts))) {
 		cx->nomem = cx->nomem || n > 0;
 		return;
 	}
+	memset(&ids, 0, sizeof ids);
+	indexed = hcreate_r((size_t)n * 2, &ids) != 0;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = pg_conf_group_at(cx, list, i);
 		if (!g)
@@ -210,7 +219,14 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 		struct pg_contact *ct = &cl->contacts[cl->n_contacts];
 		pg_conf_apply(cx, g, t, ct);
 		const char *id = pg_conf_string(g, t, 0, "id");
-		const struct pg_contact *old = id ? pg_client_contact(cl, id) : NULL;
+		const struct pg_contact *old = NULL;
+		if (id && indexed) {
+			q = (ENTRY){ (char *)id, NULL };
+			if (hsearch_r(q, FIND, &hit, &ids) && hit)
+				old = &cl->contacts[(intptr_t)hit->data];
+		} else if (id) {
+			old = pg_client_contact(cl, id);
+		}
 		if (!config__new_id(cx, g, id, "contact id", old ? old->line : 0)) {
 			pg_conf_release(t, ct);
 			continue;
@@ -221,6 +237,11 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 			continue;
 		}
 		ct->line = (int)config_setting_source_line(g);
+		q = (ENTRY){ ct->id, (void *)(intptr_t)cl->n_contacts };
+		if (indexed && !hsearch_r(q, ENTER, &hit, &ids)) {
+			hdestroy_r(&ids);
+			indexed = false;
+		}
 		cl->n_contacts++;
 		const config_setting_t *devs = pg_conf_member(g, t, 0, "devices");
 		int nd = devs ? config_setting_length(devs) : 0;
@@ -240,4 +261,6 @@ void config__load_contacts(struct loader *ld, struct pg_client *cl,
 				load_device(ld, &ct->devices[ct->n_devices++], dg);
 		}
 	}
+	if (indexed)
+		hdestroy_r(&ids);
 }

@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "config_priv.h"
 #include "pagegate/ack_link.h"
@@ -54,16 +59,29 @@ static const struct pg_key daemon_keys[] = {
 	{ "max_body", PG_KT_INT, PG_AT(CFG, max_body), .lo = 1024, .hi = 16777216,
 	  .def = 65536 },
 	{ "workers", PG_KT_INT, PG_AT(CFG, workers), .lo = 1, .hi = 64, .def = 4 },
+	{ "max_per_address", PG_KT_INT, PG_AT(CFG, max_per_address), .lo = 1, .hi = 512,
+	  .def = 32 },
+	{ "head_timeout", PG_KT_DUR, PG_AT(CFG, head_timeout_s), .lo = 1, .hi = 600,
+	  .def = 10 },
+	{ "body_timeout", PG_KT_DUR, PG_AT(CFG, body_timeout_s), .lo = 1, .hi = 3600,
+	  .def = 60 },
+	{ "tls_cert", PG_KT_PATH, PG_KF_READABLE, PG_AT(CFG, tls_cert),
+	  .hint = "the server's certificate (and chain), PEM" },
+	{ "tls_key", PG_KT_PATH, PG_KF_READABLE, PG_AT(CFG, tls_key),
+	  .hint = "the private key of tls_cert, PEM (unencrypted)" },
 	{ "console", PG_KT_GROUP, .sub = &console_tab },
 	{ .name = "operators", .type = PG_KT_LIST },
 	{ .name = "retry", .type = PG_KT_GROUP },
 	{ .name = "callback", .type = PG_KT_STR },
+	{ "node", PG_KT_STR, PG_AT(CFG, node) },
+	{ "node_lease", PG_KT_DUR, PG_AT(CFG, node_lease_s), .lo = 1, .hi = 3600,
+	  .def = 30 },
 	PG_KEY_END
 };
 const struct pg_keytab config__daemon_tab = { NULL, daemon_keys, NULL };
 
 static const struct pg_key operator_keys[] = {
-	{ "name", PG_KT_STR, PG_KF_REQUIRED, PG_AT(struct pg_operator, name) },
+	{ "name", PG_KT_STR, PG_KF_REQUIRED | PG_KF_NAME, PG_AT(struct pg_operator, name) },
 	{ "token_sha256", PG_KT_STR, PG_KF_REQUIRED,
 	  .hint = "the SHA-256 of the token; see pagegate hash-token" },
 	PG_KEY_END
@@ -291,7 +309,8 @@ static void load_store(struct loader *ld, const config_setting_t *root)
 		const char *sep = strstr(dsn, "://");
 		at = dm;
 		path = dsn + strlen(DSN_SQLITE);
-		if (sep && sep != dsn) {                 /* another backend's */
+		/* another backend's: a URL, or libpq's key-value string */
+		if ((sep && sep != dsn) || strncmp(dsn, "postgresql:", 11) == 0) {
 			if (!(ld->c->store_dsn = strdup(dsn)))
 				cx->nomem = true;
 			return;
@@ -331,6 +350,51 @@ static void load_store(struct loader *ld, const config_setting_t *root)
 	free(abs);
 }
 
+/* OpenSSL asks for no passphrase (the daemon could not give one). */
+static int no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf; (void)size; (void)rw; (void)u;
+	return 0;
+}
+
+/* tls_cert and tls_key (both readable): a PEM certificate chain and the
+ * unencrypted private key of its first certificate, as the server will
+ * load them at start; else an error at the line of the one at fault,
+ * with OpenSSL's reason. */
+static void check_tls_pair(struct pg_conf *cx, const config_setting_t *root,
+			   const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *bad = NULL, *what = NULL;
+	char reason[160] = "";
+	EVP_PKEY *pk = NULL;
+	FILE *f;
+
+	if (!ctx) {
+		cx->nomem = true;
+		return;
+	}
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		bad = "tls_cert", what = "a PEM certificate (chain)";
+	else if (!(f = fopen(key, "r")) ||
+		 !(pk = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL)) || fclose(f)) {
+		if (f && !pk)
+			fclose(f);
+		bad = "tls_key", what = "an unencrypted PEM private key";
+	} else if (SSL_CTX_use_PrivateKey(ctx, pk) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		bad = "tls_key", what = "the private key of tls_cert's certificate";
+	if (bad) {
+		ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+		pg_conf_error(cx, config_setting_get_member(root, bad), 0,
+			      "bad %s: expected %s (%s)", bad, what,
+			      reason[0] ? reason : "unreadable");
+	}
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	SSL_CTX_free(ctx);
+}
+
 void config__load_daemon(struct loader *ld, const config_setting_t *root)
 {
 	const struct pg_keytab *t = &config__daemon_tab;
@@ -356,16 +420,29 @@ void config__load_daemon(struct loader *ld, const config_setting_t *root)
 			listen = v;
 	}
 	c->listen = pg_strdup(listen);
+	/* TLS: the port speaks only TLS, so links and callbacks say https */
+	bool tls = pg_conf_has(root, "tls_cert") || pg_conf_has(root, "tls_key");
+	if (pg_conf_has(root, "tls_cert") != pg_conf_has(root, "tls_key"))
+		pg_conf_error(cx, config_setting_get_member(root, pg_conf_has(root, "tls_cert")
+			      ? "tls_cert" : "tls_key"), 0, "tls_cert and tls_key go "
+			      "together: give both (TLS) or neither (plain HTTP)");
+	if (c->tls_cert && c->tls_key && access(c->tls_cert, R_OK) == 0 &&
+	    access(c->tls_key, R_OK) == 0)   /* else reported as unreadable */
+		check_tls_pair(cx, root, c->tls_cert, c->tls_key);
 	if ((v = pg_conf_string(root, t, 0, "public_url"))) {
 		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 			pg_conf_bad(cx, config_setting_get_member(root, "public_url"), 0,
 				    "public_url", v, NULL, "http://... or https://...");
+		else if (tls && strncmp(v, "https://", 8) != 0)
+			pg_conf_bad(cx, config_setting_get_member(root, "public_url"), 0,
+				    "public_url", v, NULL, "https://... (tls_cert is set: "
+				    "the port speaks only TLS)");
 		c->public_url = pg_strdup(v);
 	} else if (!pg_conf_has(root, "public_url")) {
 		char url[320];
 		bool v6 = strchr(listen, ':') != NULL;
-		snprintf(url, sizeof url, "http://%s%s%s:%d", v6 ? "[" : "", listen,
-			 v6 ? "]" : "", c->port);
+		snprintf(url, sizeof url, "%s://%s%s%s:%d", tls ? "https" : "http",
+			 v6 ? "[" : "", listen, v6 ? "]" : "", c->port);
 		c->public_url = pg_strdup(url);
 	}
 	if (!c->listen || (!c->public_url && pg_conf_string(root, t, 0, "public_url")))

@@ -45,7 +45,7 @@ static bool diag_put(struct pg_diags *d, const char *file, int line, bool warnin
 	}
 	struct pg_diag *g = &d->v[d->n++];
 	pg_strlcpy(g->file, file ? file : "", sizeof g->file);
-	g->line = line;
+	g->line = line > 0 ? line : 1;   /* every diagnostic has a line */
 	g->warning = warning;
 	pg_strlcpy(g->msg, msg, sizeof g->msg);
 	return true;

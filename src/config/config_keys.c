@@ -13,6 +13,7 @@
 
 #include "config_priv.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 #define NAMES_MAX 64      /* keys of one table, for "did you mean" */
 
@@ -165,8 +166,9 @@ char *config__path(struct pg_conf *cx, const config_setting_t *s, const char *re
 static bool text_ok(struct pg_conf *cx, const struct pg_key *k,
 		    const config_setting_t *s, const char *v)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), at;
 	bool multi = k->type == PG_KT_TEXT;
+	uint32_t cp;
 
 	if (!pg_utf8_valid(v, n)) {
 		if (cx)
@@ -185,6 +187,13 @@ static bool text_ok(struct pg_conf *cx, const struct pg_key *k,
 		if (cx)
 			pg_conf_bad(cx, s, 0, k->name, NULL, NULL, "%lld to %lld bytes",
 				    (long long)k->lo, (long long)k->hi);
+		return false;
+	}
+	if ((k->flags & PG_KF_NAME) && (cp = pg_visible_bad(v, PG_VIS_NAME, &at))) {
+		if (cx)
+			pg_conf_bad(cx, s, 0, k->name, NULL, NULL, "a name without "
+				    "invisible or direction-changing characters "
+				    "(U+%04X after %zu characters)", (unsigned)cp, at);
 		return false;
 	}
 	return true;

@@ -37,6 +37,8 @@ static bool key_check(const struct pg_keytab *t, const struct pg_key *k, char *w
 			BAD("%s: declared twice for one kind", k->name);
 	if ((k->flags & (PG_KF_REQUIRED | PG_KF_KEEP)) && (k->defs || k->def || k->defd != 0))
 		BAD("%s: required or kept, yet with a default", k->name);
+	if ((k->flags & PG_KF_NAME) && k->type != PG_KT_STR)
+		BAD("%s: only a string is a name", k->name);
 	if ((k->flags & PG_KF_ELSEWHERE) && k->size)
 		BAD("%s: checked elsewhere, yet landing here", k->name);
 	if (k->lo > k->hi)

@@ -15,6 +15,7 @@
 #ifndef PAGEGATE_CONFIG_PRIV_H
 #define PAGEGATE_CONFIG_PRIV_H
 
+#include <search.h>
 #include <libconfig.h>
 
 #include "pagegate/config.h"
@@ -31,7 +32,13 @@ struct seen {
 struct seen_set {
 	struct seen *v;
 	size_t n, cap;
+	struct hsearch_data index;   /* value -> its position in v, rebuilt as
+					v grows, so that a check is not a walk of
+					all before it (config_client.c seen_add) */
+	bool indexed;
 };
+/* Frees what a seen_set holds (not the values: they are the caller's). */
+void config__seen_free(struct seen_set *s);
 
 /* State of one pg_config_load(). */
 struct loader {

@@ -134,19 +134,27 @@ static bool is_hex(char c)
 
 static void scan(struct pg_conf *cx, const char *text, const char *file, int depth);
 
+/* The line (from 1) of byte off of text. */
+static int line_at(const char *text, size_t off)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
 /* True, with a diagnostic at its line, when text[0..len) of file holds a
  * NUL byte: the scan stops there while libconfig reads on, so what follows
  * (an @include of a directory) would go unchecked. */
 static bool has_nul(struct pg_conf *cx, const char *text, size_t len, const char *file)
 {
 	const char *z = memchr(text, '\0', len);
-	int line = 1;
 
 	if (!z)
 		return false;
-	for (const char *p = text; p < z; p++)
-		line += *p == '\n';
-	pg_diag_add(cx->d, file, line, "a NUL byte in the file");
+	pg_diag_add(cx->d, file, line_at(text, (size_t)(z - text)),
+		    "a NUL byte: a configuration file is text");
 	cx->errors++;
 	cx->unreadable = true;
 	return true;
@@ -332,23 +340,30 @@ bool pg_conf_read(struct pg_conf *cx, config_t *cf)
 		cx->errors++;
 		return false;
 	}
-	if ((text = slurp(cx->file, &len))) {
-		if (!has_nul(cx, text, len, cx->file))
-			scan(cx, text, cx->file, 0);
-		free(text);
-	} else {
+	text = slurp(cx->file, &len);
+	if (!text) {
 		/* unchecked, libconfig must not read it (see include) */
 		pg_diag_add(cx->d, cx->file, 0, "cannot read: larger than 16 MiB or out of memory");
 		cx->errors++;
-		cx->unreadable = true;
+		fclose(f);
+		return false;
 	}
+	if (!has_nul(cx, text, len, cx->file))
+		scan(cx, text, cx->file, 0);
 	if (cx->unreadable) {
+		free(text);
 		fclose(f);
 		return false;
 	}
 	if (cx->dir && cx->dir[0])
 		config_set_include_dir(cf, cx->dir);
-	ok = config_read(cf, f);
+	/* From memory when the file could be read whole: libconfig's scanner
+	 * reading a FILE rescans a token from its start at every 8 KiB refill,
+	 * which makes a long string quadratic (4 MB: seconds); from one
+	 * buffer it is linear.  An @include'd file is still read by libconfig
+	 * itself (so a huge string belongs in the top file). */
+	ok = text ? config_read_string(cf, text) : config_read(cf, f);
+	free(text);
 	fclose(f);
 	if (!ok) {
 		const char *ef = config_error_file(cf);

@@ -82,6 +82,24 @@ static char *join(struct loader *ld, const char *dir, const char *name)
 	return p;
 }
 
+/* The line (from 1) of the first NUL or malformed UTF-8 in buf[0..n),
+ * checked a line at a time (linear); 1 when there is none. */
+static int bad_line(const char *buf, size_t n)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < n && buf;) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - buf) : n;
+
+		if (memchr(buf + i, '\0', end - i) || !pg_utf8_valid(buf + i, end - i))
+			return line;
+		i = end + 1;
+		line++;
+	}
+	return 1;
+}
+
 /* Reads a whole template file; NULL with a diagnostic when unusable. */
 static char *read_template(struct loader *ld, const char *path)
 {
@@ -107,7 +125,8 @@ static char *read_template(struct loader *ld, const char *path)
 		!pg_utf8_valid(buf, n) ? "template is not valid UTF-8" :
 		memchr(buf, '\0', n) ? "template contains a NUL byte" : NULL;
 	if (bad) {
-		pg_diag_add(ld->d, path, 0, "%s", bad);
+		pg_diag_add(ld->d, path, err || n > TEMPLATE_MAX ? 1 : bad_line(buf, n),
+			    "%s", bad);
 		ld->errors++;
 		free(buf);
 		return NULL;

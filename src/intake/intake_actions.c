@@ -21,6 +21,7 @@
 #include "pagegate/route.h"
 #include "pagegate/sched.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 #define NOTE_MAX   2000       /* bytes of a note */
 #define BULK_MAX   200        /* messages in one bulk action */
@@ -322,8 +323,10 @@ intake__do_bulk(struct pg_http *h, struct MHD_Connection *conn, struct intake_re
 	else if (note && !note_ok(text))
 		bad = "text", why = "text must be 1 to 2000 bytes of UTF-8";
 	else if (json_object_get(j, "by") && (!by || strlen(by) > PG_MAX_NAME ||
-		 pg_has_ctl(by, false) || !pg_utf8_valid(by, strlen(by))))
-		bad = "by", why = "by must be one line of at most 200 bytes";
+		 pg_has_ctl(by, false) || !pg_utf8_valid(by, strlen(by)) ||
+		 pg_visible_bad(by, PG_VIS_NAME, NULL)))
+		bad = "by", why = "by must be one line of at most 200 bytes, without "
+			"invisible or direction-changing characters";
 	json_array_foreach(ids, i, v)
 		if (!bad && (!json_is_integer(v) || json_integer_value(v) <= 0))
 			bad = "ids", why = "ids must list message ids (whole numbers)";

@@ -1,17 +1,41 @@
 /*
  * intake_http.c - the HTTP server of API v1 (intake.h): libmicrohttpd with
- * one thread per connection (handlers block on the store's group commit),
- * jansson for JSON.  Here: the server, a request's life (its body read up
- * to what its row takes), the answers and errors the handlers use, and
- * the server's own endpoints (/healthz, /metrics).  The endpoints are the
- * table at the top of intake_route.c; their handlers live beside the code
- * they drive (intake_messages.c, intake_oncall.c, intake_mailbox.c,
- * intake_link.c, intake_cb.c).
+ * one thread per connection (handlers block on the store's group commit,
+ * event streams wait for their next event), jansson for JSON.  Here: the
+ * server, a request's life (its body read up to what its row takes), the
+ * answers and errors the handlers use, and the server's own endpoints
+ * (/healthz, /metrics).  The endpoints are the table at the top of
+ * intake_route.c; their handlers live beside the code they drive
+ * (intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_link.c,
+ * intake_cb.c).
  *
  * Every error answers {"error":{"code","field","message"}}.  A request's
  * configuration is the live one when its headers arrived, held until the
  * request completes.
+ *
+ * Holding under abuse.  The server stays one thread per connection: a
+ * handler may wait for the store's group commit and an event stream for
+ * its next event, and suspending either would be a rewrite of both for
+ * no gain at this scale.  What kept one address from locking everyone
+ * out is bounded instead:
+ *   - at most max_per_address connections from one address (libmicrohttpd
+ *     closes the next at once), of HTTP_MAX_CONNECTIONS in all, so one
+ *     address holds a bounded share of the threads;
+ *   - a total deadline for a request's head and one for its body, however
+ *     slowly the bytes trickle in (intake_guard.c; libmicrohttpd's own
+ *     timeout restarts with every byte);
+ *   - the head's own checks before any route sees it (intake_head.c): a
+ *     control character in the target, raw or %-encoded, and any
+ *     Transfer-Encoding (libmicrohttpd's chunked reader answers some
+ *     malformed bodies with a 500 of its own, others never) are refused
+ *     with our JSON 400 / 411 on the first call, before a body is read.
+ *
+ * TLS.  With tls_cert and tls_key set, the port speaks only TLS
+ * (libmicrohttpd on GnuTLS, the PEM files read at start): a plain HTTP
+ * request fails the handshake and its connection is closed without an
+ * answer.  Every answer then carries Strict-Transport-Security.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +52,8 @@
 
 #define HTTP_MAX_CONNECTIONS 512u
 #define HTTP_TIMEOUT_S       30u
+#define MHD_LOG_PER_S        10u                  /* libmicrohttpd's lines a second */
+#define HSTS                 "max-age=31536000"   /* a year, with TLS on */
 /* A body over max_body is read and dropped (so that the client sees the
  * 413) up to this many times max_body; past it the connection is cut. */
 #define DISCARD_FACTOR       16u
@@ -54,6 +80,8 @@ intake__respond(struct MHD_Connection *conn, struct intake_req *r, unsigned stat
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, HSTS);
 	va_start(ap, len);
 	while ((name = va_arg(ap, const char *)) != NULL)
 		MHD_add_response_header(resp, name, va_arg(ap, const char *));
@@ -120,12 +148,19 @@ intake__fail(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *
 }
 
 /* Answers a store error: 503 with Retry-After when the store cannot take
- * or give work, 404 for a missing object, 500 otherwise. */
+ * or give work - "store_full" when it has no room (its cap or the disk:
+ * the store logs that once, not each request) - 404 for a missing
+ * object, 500 otherwise. */
 enum MHD_Result
 intake__fail_store(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
 		   pg_err e)
 {
-	if (e == PG_ERR_FULL || e == PG_ERR_IO || e == PG_ERR_STORE ||
+	if (e == PG_ERR_FULL)
+		return intake__fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "store_full", "", MHD_HTTP_HEADER_RETRY_AFTER,
+				    INTAKE_RETRY_AFTER_S, "the message store is full; "
+				    "nothing was stored, try again later");
+	if (e == PG_ERR_IO || e == PG_ERR_STORE ||
 	    e == PG_ERR_SHUTDOWN) {
 		pg_warn("intake: store unavailable: %s", pg_strerror(e));
 		return intake__fail(h, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -208,13 +243,29 @@ intake__do_health(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 				    NULL, NULL);
 }
 
+/* The connections the guard cut (intake_guard.c), as a counter. */
+static pg_err
+guard_metrics(struct pg_http *h, struct pg_buf *b)
+{
+	unsigned long heads = 0, bodies = 0;
+
+	intake__guard_counts(h->guard, &heads, &bodies);
+	return pg_buf_printf(b, "# HELP pagegate_http_cut_total Connections cut because a "
+			     "request's head or body was not in by its deadline.\n"
+			     "# TYPE pagegate_http_cut_total counter\n"
+			     "pagegate_http_cut_total{part=\"head\"} %lu\n"
+			     "pagegate_http_cut_total{part=\"body\"} %lu\n", heads, bodies);
+}
+
 enum MHD_Result
 intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
 	struct pg_buf b;
+	struct pg_store_stats ss;
 	size_t queued = 0, held = 0;
 	char *s;
 
+	pg_store_stats(h->ctx->store, &ss);
 	if (h->ctx->sched)
 		pg_sched_depth(h->ctx->sched, &queued, &held);
 	pg_buf_init(&b, 1 << 20);
@@ -224,7 +275,10 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 	if (pg_metrics_render(h->ctx->metrics, queued, held, &b) != PG_OK ||
 	    pg_metrics_render_esc(h->ctx->metrics, pg_esc_waiting(h->ctx->esc),
 				  unacked, &b) != PG_OK ||
+	    pg_metrics_render_store(ss.at_cap || ss.disk_full, ss.no_room, ss.refused,
+				    ss.full_writes, &b) != PG_OK ||
 	    intake__mailbox_metrics(h->ctx, &b) != PG_OK ||
+	    guard_metrics(h, &b) != PG_OK ||
 	    (s = pg_buf_steal(&b)) == NULL) {
 		pg_buf_free(&b);
 		return intake__fail(h, conn, r, 500, "internal", "", NULL, NULL,
@@ -237,6 +291,74 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
 /* ---- a request's life ---- */
 
 /*
+ * libmicrohttpd calls this with the target as sent, before it decodes it
+ * in place (MHD_OPTION_URI_LOG_CALLBACK): the request's state starts
+ * here, with the target checked (intake_head.c) and where it ended noted.
+ * A raw NUL inside the target hides the rest from this C string; it shows
+ * in the handler: libmicrohttpd (0.9.75) parses the request line in place
+ * and hands the handler a version that starts one byte after the
+ * target's real end, which then is not the end seen here.  (Were a later
+ * libmicrohttpd to lay the line out otherwise, every request would be
+ * refused, loudly, not one let through.)  Returns the request's state
+ * (con_cls), or NULL when out of memory (the handler then cuts the
+ * connection).
+ */
+static void *
+target_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct intake_req *r = calloc(1, sizeof *r);
+	size_t n = uri ? strlen(uri) : 0;
+
+	(void)cls;
+	(void)conn;
+	if (r == NULL)
+		return NULL;
+	pg_buf_init(&r->body, 0);
+	r->target_fault = (int)intake__target_check(uri ? uri : "", n, &r->fault_in_query);
+	r->target_end = uri ? uri + n : NULL;
+	return r;
+}
+
+/* The first call, with the headers: the head's own checks, then the
+ * route's (a POST's at once).  Answers a failure on this call, so that
+ * libmicrohttpd reads no body and closes the connection. */
+static enum MHD_Result
+head_seen(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r,
+	  const char *url, const char *method, const char *version)
+{
+	const char *te;
+
+	r->started = true;
+	r->method = method;
+	r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	if (r->target_end == NULL || version != r->target_end + 1 ||
+	    r->target_fault != INTAKE_TARGET_OK) {
+		const char *where = r->fault_in_query ? "query" : "path";
+
+		pg_info("http: refused a request target with a control character");
+		return intake__fail(h, conn, r, 400, "invalid", where, NULL, NULL,
+				    "the request's %s holds a control character (raw or "
+				    "%%-encoded, such as %%00)", where);
+	}
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	switch (intake__transfer_coding(te)) {
+	case INTAKE_TE_NONE:
+		break;
+	case INTAKE_TE_CHUNKED:
+		return intake__fail(h, conn, r, 411, "length_required", "Transfer-Encoding",
+				    NULL, NULL, "send the body with a Content-Length; a "
+				    "chunked body is not taken");
+	case INTAKE_TE_OTHER:
+		return intake__fail(h, conn, r, 400, "invalid", "Transfer-Encoding", NULL,
+				    NULL, "unknown transfer coding; send the body with a "
+				    "Content-Length");
+	}
+	r->status = intake__match(method, url, &r->route, &r->p, r->allow);
+	return r->post ? intake__check(h, conn, r) : MHD_YES;
+}
+
+/*
  * MHD calls this once with the headers, once per piece of body and once
  * more at the end.  A POST is checked on the first call, so that a refused
  * body is never read (MHD then closes the connection).  Everything else is
@@ -244,7 +366,8 @@ intake__do_metrics(struct pg_http *h, struct MHD_Connection *conn, struct intake
  * call always closes the connection, which would cost every GET its
  * keep-alive.  Bodies are kept up to what the request's row takes (sized
  * by intake__check; nothing before it); beyond that they are dropped, and
- * an endless one is cut.
+ * an endless one is cut.  The guard's clock follows: the head is in at the
+ * first call, the body at the last.
  */
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -254,16 +377,14 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 	struct pg_http *h = cls;
 	struct intake_req *r = *con_cls;
 
-	(void)version;
-	if (r == NULL) {
-		if ((r = calloc(1, sizeof *r)) == NULL)
-			return MHD_NO;
-		pg_buf_init(&r->body, 0);
-		*con_cls = r;
-		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-		r->method = method;
-		r->status = intake__match(method, url, &r->route, &r->p, r->allow);
-		return r->post ? intake__check(h, conn, r) : MHD_YES;
+	if (r == NULL)
+		return MHD_NO;           /* out of memory in target_seen */
+	if (!r->started) {
+		enum MHD_Result ret = head_seen(h, conn, r, url, method, version);
+
+		intake__guard_phase(h->guard, conn, r->answered ? INTAKE_PH_REPLY :
+				    INTAKE_PH_BODY);
+		return ret;
 	}
 	if (r->answered) {
 		*upload_data_size = 0;
@@ -291,6 +412,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		return MHD_YES;
 	}
+	intake__guard_phase(h->guard, conn, INTAKE_PH_REPLY);
 	return intake__serve(h, conn, r);
 }
 
@@ -298,11 +420,12 @@ static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	  enum MHD_RequestTerminationCode toe)
 {
+	struct pg_http *h = cls;
 	struct intake_req *r = *con_cls;
 
-	(void)cls;
-	(void)conn;
-	(void)toe;
+	/* kept alive: the next request's head is on the clock */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		intake__guard_phase(h->guard, conn, INTAKE_PH_HEAD);
 	if (r == NULL)
 		return;
 	pg_buf_free(&r->body);
@@ -317,15 +440,67 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* libmicrohttpd's own diagnostics, made into one safe log line.  Most are
  * about a client's malformed or abandoned request, which any client can
  * cause at will: INFO, not WARN (failing to listen is logged as an error
- * by pg_http_start). */
+ * by pg_http_start), and at most MHD_LOG_PER_S lines a second (a flood
+ * of refused connections would write one each), the rest counted in one
+ * line when the next second begins. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct pg_http *h = cls;
 	char buf[512], line[512];
+	int64_t sec = pg_mono_ms() / 1000, was = atomic_load(&h->log_sec);
 
-	(void)cls;
+	if (sec != was && atomic_compare_exchange_strong(&h->log_sec, &was, sec)) {
+		unsigned long n = atomic_exchange(&h->log_dropped, 0);
+
+		atomic_store(&h->log_lines, 0);
+		if (n)
+			pg_info("http: %lu more libmicrohttpd messages not logged", n);
+	}
+	if (atomic_fetch_add(&h->log_lines, 1) >= MHD_LOG_PER_S) {
+		atomic_fetch_add(&h->log_dropped, 1);
+		return;
+	}
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	pg_info("http: %s", pg_text_oneline(line, sizeof line, buf, sizeof buf));
+}
+
+/* The whole of a PEM file (at most 1 MiB) as a string, or NULL (logged). */
+static char *
+read_pem(const char *path)
+{
+	struct pg_buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	pg_err e = PG_OK;
+
+	if (f == NULL) {
+		pg_error("http: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	pg_buf_init(&b, 1 << 20);
+	while (e == PG_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		e = pg_buf_add(&b, chunk, n);
+	if (ferror(f) || e != PG_OK) {
+		pg_error("http: cannot read %s: %s", path, ferror(f) ? "read error" :
+			 pg_strerror(e));
+		fclose(f);
+		pg_buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	return pg_buf_steal(&b);
+}
+
+static void
+http_free(struct pg_http *h)
+{
+	intake__guard_free(h->guard);
+	intake__sessions_free(h->sessions);
+	free(h->tls_cert);
+	free(h->tls_key);
+	free(h);
 }
 
 pg_err
@@ -337,6 +512,11 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 	char port[16];
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL }
+	};
 	int rc;
 
 	*out = NULL;
@@ -360,32 +540,51 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 		return PG_ERR_NOMEM;
 	}
 	h->ctx = ctx;
-	if (intake__sessions_new(&h->sessions) != PG_OK) {
+	if (intake__sessions_new(&h->sessions) != PG_OK ||
+	    intake__guard_new(cfg->head_timeout_s * 1000, cfg->body_timeout_s * 1000,
+			      &h->guard) != PG_OK) {
 		freeaddrinfo(ai);
 		pg_config_release(cfg);
-		free(h);
+		http_free(h);
 		return PG_ERR_NOMEM;
 	}
+	if (cfg->tls_cert && cfg->tls_key) {
+		if ((h->tls_cert = read_pem(cfg->tls_cert)) == NULL ||
+		    (h->tls_key = read_pem(cfg->tls_key)) == NULL) {
+			freeaddrinfo(ai);
+			pg_config_release(cfg);
+			http_free(h);
+			return PG_ERR_IO;
+		}
+		flags |= MHD_USE_TLS;
+		tls[0].ptr_value = h->tls_key;
+		tls[1].ptr_value = h->tls_cert;
+	} else
+		tls[0].option = MHD_OPTION_END;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handler, h,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,      /* first, to catch all */
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_address,
 		MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
+		MHD_OPTION_URI_LOG_CALLBACK, target_seen, h,
+		MHD_OPTION_NOTIFY_CONNECTION, intake__guard_notify, h->guard,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (h->d == NULL) {
-		pg_error("http: cannot listen on %s port %d",
-			 cfg->listen ? cfg->listen : "127.0.0.1", cfg->port);
+		pg_error("http: cannot listen on %s port %d%s",
+			 cfg->listen ? cfg->listen : "127.0.0.1", cfg->port,
+			 h->tls_cert ? " with TLS (is tls_key the key of tls_cert?)" : "");
 		pg_config_release(cfg);
-		intake__sessions_free(h->sessions);
-		free(h);
+		http_free(h);
 		return PG_ERR_IO;
 	}
-	pg_info("http: listening on %s port %d", cfg->listen ? cfg->listen : "127.0.0.1",
-		pg_http_port(h));
+	pg_info("http: listening on %s port %d%s", cfg->listen ? cfg->listen : "127.0.0.1",
+		pg_http_port(h), h->tls_cert ? " (TLS only)" : "");
 	pg_config_release(cfg);
 	*out = h;
 	return PG_OK;
@@ -410,6 +609,5 @@ pg_http_stop(struct pg_http *h)
 	/* event streams wait for their next event: wake them to end */
 	pg_events_shutdown(h->ctx->events);
 	MHD_stop_daemon(h->d);
-	intake__sessions_free(h->sessions);
-	free(h);
+	http_free(h);
 }

@@ -26,6 +26,7 @@
 #include "intake_priv.h"      /* intake__error, defined here */
 #include "pagegate/intake.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 pg_err
 intake__error(struct pg_api_error *err, int status, const char *code,
@@ -125,12 +126,18 @@ blank(const char *s)
 /*
  * Checks one string value: UTF-8 (jansson guarantees it, checked again),
  * at most max bytes, no control characters (multi_line allows newlines and
- * tabs), non-blank when required.
+ * tabs), non-blank when required, and nothing that would make it display
+ * as something else (visible.h): refused, not edited, so that what is
+ * stored is what was sent.  Multi-line values are text (PG_VIS_TEXT), one
+ * line ones names and numbers (PG_VIS_NAME).
  */
 static pg_err
 check_text(const char *field, const char *s, size_t len, size_t max,
 	   bool multi_line, bool required, struct pg_api_error *err)
 {
+	uint32_t cp;
+	size_t at;
+
 	if (required && blank(s))
 		return fail(err, 400, "missing", field, "%s must not be empty", field);
 	if (len > max)
@@ -143,6 +150,13 @@ check_text(const char *field, const char *s, size_t len, size_t max,
 			    multi_line ? "%s must not contain control characters other than newlines and tabs"
 				       : "%s must not contain control characters or line breaks",
 			    field);
+	if ((cp = pg_visible_bad(s, multi_line ? PG_VIS_TEXT : PG_VIS_NAME, &at)))
+		return fail(err, 400, "invalid", field, multi_line ?
+			    "%s must not contain bidirectional embeddings, overrides "
+			    "or isolates (U+%04X after %zu characters)" :
+			    "%s must not contain invisible or direction-changing "
+			    "characters (U+%04X after %zu characters)", field,
+			    (unsigned)cp, at);
 	return PG_OK;
 }
 
@@ -413,6 +427,23 @@ parse_fields(json_t *root, const struct pg_client *cl, struct parsed *p,
 	return PG_OK;
 }
 
+/* The request's fingerprint for its Idempotency-Key: hex SHA-256 of the
+ * body as canonical JSON (keys sorted, no spaces, jansson's escaping), so
+ * that key order and white space do not make two requests differ while
+ * any value does. */
+static pg_err
+request_hash(const json_t *root, char out[65])
+{
+	char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT |
+				 JSON_ENCODE_ANY);
+
+	if (canon == NULL)
+		return PG_ERR_NOMEM;
+	pg_sha256_hex(canon, strlen(canon), out);
+	free(canon);
+	return PG_OK;
+}
+
 /* Copies the validated body into out; PG_ERR_NOMEM leaves out empty. */
 static pg_err
 build_message(const struct pg_client *cl, enum pg_kind kind,
@@ -492,7 +523,10 @@ pg_intake_parse_message(const char *body, size_t len,
 	if ((e = check_text("text", p.text, tlen, PG_MAX_TEXT, true, true, err)) ||
 	    (e = parse_fields(root, *cl, &p, err)))
 		goto done;
-	e = build_message(*cl, kind, urg, &p, out);
+	if (!(e = build_message(*cl, kind, urg, &p, out)))
+		e = request_hash(root, out->idem_hash);
+	if (e == PG_ERR_NOMEM)
+		pg_message_free(out);
 done:
 	if (e != PG_OK && e != PG_ERR_NOMEM)
 		*cl = NULL;

@@ -20,6 +20,7 @@
 #include "intake_priv.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 /* The query parameters GET .../mailbox knows (intake__query). */
 enum { Q_CONTACT, Q_PEEK, Q_BY, Q__COUNT };
@@ -111,9 +112,10 @@ retrieve(struct pg_ctx *ctx, const struct pg_config *cfg,
 		return bad(err, 400, "invalid", "peek", "peek must be true or false");
 	by = q.v[Q_BY];
 	if (by && (strlen(by) > PG_MAX_NAME || pg_has_ctl(by, false) ||
-		   !pg_utf8_valid(by, strlen(by))))
+		   !pg_utf8_valid(by, strlen(by)) || pg_visible_bad(by, PG_VIS_NAME, NULL)))
 		return bad(err, 400, "invalid", "by",
-			   "by must be one line of at most %d bytes", PG_MAX_NAME);
+			   "by must be one line of at most %d bytes, without invisible "
+			   "or direction-changing characters", PG_MAX_NAME);
 	intake__who(who, sizeof who, by, op_name);
 	peek = peek || head;
 	if ((e = pg_store_mailbox(ctx->store, cl->id, contact, !peek, who, &v, &n,

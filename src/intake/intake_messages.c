@@ -3,7 +3,8 @@
  * (their rows are in intake_route.c):
  *
  *   GET  /v1/messages?client=&state=&since=&limit=&unacknowledged=
- *   POST /v1/messages                 submit (201; 200 for an idempotent repeat)
+ *   POST /v1/messages                 submit (201; 200 for an idempotent repeat,
+ *                                     422 for its key reused on another body)
  *   POST /v1/route/preview            the plan routing would make, not stored
  *   GET  /v1/messages/{id}            message, deliveries, attempts, ledger
  *   POST /v1/messages/{id}/ack        acknowledge on the caller's behalf
@@ -19,6 +20,7 @@
 #include "intake_priv.h"
 #include "pagegate/log.h"
 #include "pagegate/util.h"
+#include "pagegate/visible.h"
 
 #define LIST_DEFAULT_LIMIT   50
 #define LIST_MAX_LIMIT       1000
@@ -143,7 +145,21 @@ intake__do_submit(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 		e = PG_ERR_NOMEM;
 	if (e == PG_OK)
 		e = pg_store_submit(h->ctx->store, &m, d, nd, detail, &existing);
-	if (e != PG_OK) {
+	if (e == PG_ERR_EXISTS) {
+		/* The key was used for another request: refusing is the only
+		 * answer that loses nothing (a 200 with the first message
+		 * would drop this one, perhaps an emergency, unseen).  422, as
+		 * draft-ietf-httpapi-idempotency-key-header and payment APIs
+		 * answer a reused key with a different payload. */
+		pg_warn("intake: operator %s reused Idempotency-Key of message "
+			"%lld for a different request: refused", m.operator_name,
+			(long long)m.id);
+		ret = intake__fail(h, conn, r, 422, "idempotency_conflict",
+				   "Idempotency-Key", NULL, NULL,
+				   "this Idempotency-Key was already used for a "
+				   "different message (id %lld); this one was not "
+				   "stored - send it with a new key", (long long)m.id);
+	} else if (e != PG_OK) {
 		ret = intake__fail_store(h, conn, r, e);
 	} else if (existing) {
 		ret = answer_existing(h, conn, r, m.id);
@@ -263,10 +279,13 @@ action_body(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r
 	if (t == JSON_STRING && *val) {
 		const char *s = json_string_value(*val);
 		if (strlen(s) > PG_MAX_NAME || pg_has_ctl(s, false) ||
-		    !pg_utf8_valid(s, strlen(s))) {
+		    !pg_utf8_valid(s, strlen(s)) ||
+		    pg_visible_bad(s, strcmp(key, "by") == 0 ? PG_VIS_NAME : PG_VIS_TEXT,
+				   NULL)) {
 			*ret = intake__fail(h, conn, r, 400, "invalid", key, NULL, NULL,
-					    "\"%s\" must be one line of at most %d bytes", key,
-					    PG_MAX_NAME);
+					    "\"%s\" must be one line of at most %d bytes, "
+					    "without characters that change how it "
+					    "displays", key, PG_MAX_NAME);
 			json_decref(*body);
 			*body = *val = NULL;
 			return false;

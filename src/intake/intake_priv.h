@@ -4,15 +4,18 @@
  * intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_cb.c,
  * intake_link.c, intake_view.c, intake_json.c, intake_session.c,
  * intake_events.c, intake_console.c, intake_clients.c, intake_actions.c,
- * intake_board.c) and by the unit
+ * intake_board.c, intake_head.c, intake_guard.c) and by the unit
  * tests of the route matcher and the sessions
- * (tests/unit/test_intake_route.c, tests/unit/test_session.c).
+ * (tests/unit/test_intake_route.c, tests/unit/test_session.c), and of the
+ * head's checks (tests/unit/test_intake_head.c,
+ * tests/fuzz/fuzz_intake_head.c).
  */
 #ifndef PAGEGATE_INTAKE_PRIV_H
 #define PAGEGATE_INTAKE_PRIV_H
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 
 #include "pagegate/channel.h"
 #include "pagegate/intake.h"
@@ -20,6 +23,7 @@
 /* ---- requests, routes and handlers (intake_route.c has the table) ---- */
 
 struct intake_sessions;
+struct intake_guard;
 
 /* The server: libmicrohttpd's daemon, the daemon's context and the
  * console's sessions. */
@@ -27,6 +31,10 @@ struct pg_http {
 	struct MHD_Daemon *d;
 	struct pg_ctx *ctx;
 	struct intake_sessions *sessions;
+	struct intake_guard *guard;   /* the deadlines of heads and bodies */
+	char *tls_cert, *tls_key;     /* PEM, while TLS is on; else NULL */
+	_Atomic int64_t log_sec;      /* libmicrohttpd's log lines: this second's */
+	atomic_ulong log_lines, log_dropped;
 };
 
 struct intake_req;
@@ -110,6 +118,10 @@ struct intake_req {
 	bool too_big;
 	unsigned long long dropped;
 	bool answered;               /* a response has been queued */
+	bool started;                /* the handler has seen the headers */
+	int target_fault;            /* intake__target_check of the target as sent */
+	bool fault_in_query;
+	const char *target_end;      /* where the target as sent ended (MHD's buffer) */
 };
 
 /* Finds the row for method and url (a path, without the query): 200 with
@@ -250,6 +262,48 @@ void intake__session_end(struct intake_sessions *s, const char *sid);
 int intake__session_auth(struct pg_http *h, struct MHD_Connection *conn,
 			 struct intake_req *r, const char **why);
 
+
+/* ---- the head's own checks (intake_head.c), pure ---- */
+
+enum intake_target_fault {
+	INTAKE_TARGET_OK,
+	INTAKE_TARGET_CTL,       /* a raw control byte (NUL, CR, TAB ...) */
+	INTAKE_TARGET_PCT_CTL    /* an escape that decodes to one (%00, %0A ...) */
+};
+/* Checks a request target as sent (t, n bytes, before %-decoding): no
+ * control byte, raw or %-encoded; *in_query tells whether the fault is
+ * after the '?'. */
+enum intake_target_fault intake__target_check(const char *t, size_t n, bool *in_query);
+
+enum intake_te {
+	INTAKE_TE_NONE,          /* no Transfer-Encoding (v NULL) */
+	INTAKE_TE_CHUNKED,       /* exactly "chunked" (any case, blanks around) */
+	INTAKE_TE_OTHER          /* anything else: "gzip, chunked", "identity" ... */
+};
+/* Classifies a Transfer-Encoding header's value (NULL: none). */
+enum intake_te intake__transfer_coding(const char *v);
+
+/* ---- deadlines for a request's head and body (intake_guard.c) ---- */
+
+/* head_timeout (default 10 s): a request's head, from the connection or
+ * the end of the previous request to its blank line; body_timeout
+ * (default 60 s): a body, from the head to its last byte. */
+enum intake_phase { INTAKE_PH_HEAD, INTAKE_PH_BODY, INTAKE_PH_REPLY };
+
+/* Starts the thread that cuts a connection whose head or body is not in
+ * by its deadline (head_ms, body_ms): PG_ERR_NOMEM, PG_ERR_IO. */
+pg_err intake__guard_new(int head_ms, int body_ms, struct intake_guard **out);
+void intake__guard_free(struct intake_guard *g);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the guard):
+ * watches a connection from its start to its close. */
+void intake__guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe);
+/* conn's request entered phase ph (its clock starts now). */
+void intake__guard_phase(struct intake_guard *g, struct MHD_Connection *conn,
+			 enum intake_phase ph);
+/* Connections cut for a late head and for a late body, so far. */
+void intake__guard_counts(struct intake_guard *g, unsigned long *heads,
+			  unsigned long *bodies);
 
 /* ---- helpers ---- */
 

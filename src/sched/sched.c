@@ -32,6 +32,7 @@
 #include "sched_priv.h"
 
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
+#define SCHED_LEASE_MS  30000       /* a node's claim, renewed meanwhile */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
 #define HEAP_MIN        64          /* first size of the heap */
 #define MS_PER_S        1000
@@ -68,16 +69,22 @@ drop(struct pg_sched *s, struct item *it)
 {
 	pthread_mutex_lock(&s->mu);
 	s->n_items--;
+	if (it->token)
+		sched__token_drop(s, it->token);
 	pthread_mutex_unlock(&s->mu);
 	item_free(it);
 }
 
-/* The store failed: keep the item in memory and try again later. */
+/* The store failed: keep the item in memory and try again later.  A
+ * store without room (PG_ERR_FULL) logs that spell once itself, so each
+ * refused write is only a debug line here (a busy queue would otherwise
+ * log several a second). */
 static void
 store_trouble(struct pg_sched *s, struct item *it, const char *what, pg_err e)
 {
-	pg_error("store: %s for delivery %lld failed (%s); kept in memory, retrying in %d s",
-		 what, (long long)it->did, pg_strerror(e), STORE_RETRY_MS / MS_PER_S);
+	pg_log(e == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_ERR,
+	       "store: %s for delivery %lld failed (%s); kept in memory, retrying in %d s",
+	       what, (long long)it->did, pg_strerror(e), STORE_RETRY_MS / MS_PER_S);
 	requeue(s, it, pg_now_ms() + STORE_RETRY_MS);
 }
 
@@ -213,7 +220,16 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 	}
 	w->have_m = true;
 	render(pg_channels_host(s->channels), cfg, drv, w);
-	if ((e = pg_store_attempt_start(s->store, it->did, now, &w->aid))) {
+	e = it->token ? pg_store_attempt_start_claimed(s->store, it->did, it->token,
+						       now, &w->aid)
+		: pg_store_attempt_start(s->store, it->did, now, &w->aid);
+	if (e == PG_ERR_EXISTS && it->token) {
+		pg_warn("delivery %lld: this node's claim was lost before its "
+			"attempt; another node has it", (long long)it->did);
+		drop(s, it);
+		return false;
+	}
+	if (e) {
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
 	}
@@ -226,11 +242,22 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 static void
 apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 {
-	pg_err e = pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
-					   r->outcome, r->reply, r->state, r->next);
+	pg_err e = it->token ?
+		pg_store_attempt_finish_claimed(s->store, it->did, it->token, r->aid,
+			r->at, r->outcome, r->reply, r->state, r->next) :
+		pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
+					r->outcome, r->reply, r->state, r->next);
 	enum pg_dstate state;
 	int64_t next;
 
+	if (e == PG_ERR_EXISTS && it->token) {
+		/* the store said "possible duplicate" in the ledger */
+		pg_warn("delivery %lld: outcome not recorded: this node's claim "
+			"was lost while it sent (possible duplicate)",
+			(long long)it->did);
+		drop(s, it);
+		return;
+	}
 	if (e) {
 		if (it->pending != r) {
 			if (!it->pending && !(it->pending = malloc(sizeof *it->pending))) {
@@ -248,8 +275,12 @@ apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 	next = r->next;
 	free(it->pending);
 	it->pending = NULL;
-	if (state == PG_D_QUEUED) {
+	if (state == PG_D_QUEUED && !it->token) {
 		requeue(s, it, next);
+		return;
+	}
+	if (state == PG_D_QUEUED) {         /* claimed again once it is due */
+		drop(s, it);
 		return;
 	}
 	pg_metrics_final(s->metrics, it->channel, state != PG_D_FAILED);
@@ -439,6 +470,19 @@ worker(void *arg)
 pg_err
 pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 {
+	if (s->claims) {                /* the feeder claims it from the store */
+		pthread_mutex_lock(&s->mu);
+		s->poke = true;
+		pthread_cond_signal(&s->fcv);
+		pthread_mutex_unlock(&s->mu);
+		return PG_OK;
+	}
+	return sched__add(s, d, 0);
+}
+
+pg_err
+sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
+{
 	struct item *it, **nh;
 	size_t cap;
 
@@ -456,7 +500,8 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	it->channel = d->channel;
 	it->prio = d->priority < 0 ? 0 : d->priority >= PG_PRIO_LEVELS ?
 		PG_PRIO_LEVELS - 1 : d->priority;
-	it->next_try = d->next_try_ms;
+	it->next_try = token ? 0 : d->next_try_ms;   /* a claim is due */
+	it->token = token;
 	it->held = d->state == PG_D_HELD;
 	if (it->held && d->contact_id && d->address &&
 	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
@@ -476,6 +521,20 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 		s->heap = nh;
 		s->cap_heap = cap;
 	}
+	if (token && s->n_tokens == s->cap_tokens) {
+		int64_t *nt;
+
+		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
+		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
+			pthread_mutex_unlock(&s->mu);
+			item_free(it);
+			return PG_ERR_NOMEM;
+		}
+		s->tokens = nt;
+		s->cap_tokens = cap;
+	}
+	if (token)
+		s->tokens[s->n_tokens++] = token;
 	it->seq = s->seq++;
 	s->n_items++;
 	sched__heap_push(s, it);
@@ -527,6 +586,9 @@ destroy(struct pg_sched *s)
 		}
 	free(s->heap);
 	free(s->threads);
+	free(s->tokens);
+	if (s->claims)
+		pthread_cond_destroy(&s->fcv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -558,7 +620,17 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 
 	memset(&lc, 0, sizeof lc);
 	lc.s = s;
-	if ((e = pg_store_load_pending(s->store, load_one, &lc)) || (e = lc.e)) {
+	s->claims = pg_store_node(s->store) != NULL;
+	s->lease_ms = deps->lease_ms > 0 ? deps->lease_ms : SCHED_LEASE_MS;
+	if (s->claims && pg_cond_init_mono(&s->fcv) != PG_OK) {
+		e = PG_ERR_NOMEM;
+		s->claims = false;
+		goto fail;
+	}
+	if (s->claims)
+		pg_info("scheduler: node \"%s\", leases of %lld ms",
+			pg_store_node(s->store), (long long)s->lease_ms);
+	else if ((e = pg_store_load_pending(s->store, load_one, &lc)) || (e = lc.e)) {
 		pg_error("cannot load pending deliveries: %s", pg_strerror(e));
 		goto fail;
 	}
@@ -577,6 +649,10 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		}
 		s->n_threads++;
 	}
+	if (s->claims && (e = sched__node_start(s))) {
+		pg_sched_stop(s);
+		return e;
+	}
 	*out = s;
 	return PG_OK;
 fail:
@@ -584,9 +660,34 @@ fail:
 	return e;
 }
 
+/* At the stop, one last try to record the outcomes the store refused
+ * (attempts that did happen).  One that still fails is said plainly: the
+ * store still says "sending", so the next start queues it again and a
+ * recipient may get it twice.  Workers have stopped. */
+static void
+flush_pending(struct pg_sched *s, struct item *it)
+{
+	const struct finish_rec *r = it->pending;
+	pg_err e;
+
+	if (!r)
+		return;
+	e = pg_store_attempt_finish(s->store, it->did, r->aid, r->at, r->outcome,
+				    r->reply, r->state, r->next);
+	if (e)
+		pg_error("delivery %lld: its outcome (%s, state %s) could not be "
+			 "recorded before the stop (%s); the store still says "
+			 "sending, so the next start tries it again",
+			 (long long)it->did, pg_outcome_name(r->outcome),
+			 pg_dstate_name(r->state), pg_strerror(e));
+	else
+		pg_info("delivery %lld: outcome recorded at the stop", (long long)it->did);
+}
+
 void
 pg_sched_stop(struct pg_sched *s)
 {
+	struct item *it;
 	int k;
 
 	if (!s)
@@ -597,5 +698,11 @@ pg_sched_stop(struct pg_sched *s)
 	pthread_mutex_unlock(&s->mu);
 	for (k = 0; k < s->n_threads; k++)
 		pthread_join(s->threads[k], NULL);
+	sched__node_stop(s);
+	for (size_t i = 0; i < s->n_heap; i++)
+		flush_pending(s, s->heap[i]);
+	for (k = 0; k < PG_PRIO_LEVELS; k++)
+		for (it = s->ready_head[k]; it; it = it->next)
+			flush_pending(s, it);
 	destroy(s);
 }

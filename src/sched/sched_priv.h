@@ -1,8 +1,9 @@
 /*
  * sched_priv.h - shared by the scheduler's files: sched.c (workers,
- * attempts, outcomes), sched_queue.c (the heap and ready queues) and
- * sched_digest.c (held deliveries for one recipient sent as one digest),
- * the only files that include it.
+ * attempts, outcomes), sched_queue.c (the heap and ready queues),
+ * sched_digest.c (held deliveries for one recipient sent as one digest)
+ * and sched_node.c (a node of several: deliveries claimed from the
+ * store), the only files that include it.
  */
 #ifndef PAGEGATE_SCHED_PRIV_H
 #define PAGEGATE_SCHED_PRIV_H
@@ -40,6 +41,7 @@ struct item {
 					a digest (sched_digest.c); else NULL */
 	uint64_t seq;                /* arrival order, for FIFO ties */
 	struct finish_rec *pending;  /* bookkeeping still to write */
+	int64_t token;               /* a node's claim on it (0: none) */
 	struct item *next;           /* ready-queue link */
 };
 
@@ -60,7 +62,29 @@ struct pg_sched {
 	uint64_t seq;
 	pthread_t *threads;
 	int n_threads;
+
+	/* a node of several (sched_node.c): deliveries come from claims */
+	bool claims;
+	int64_t lease_ms;
+	pthread_t feeder;
+	bool feeder_started, poke;
+	pthread_cond_t fcv;          /* wakes the feeder */
+	int64_t *tokens;             /* the claims held, under mu */
+	size_t n_tokens, cap_tokens;
 };
+
+/* ---- a node of several (sched_node.c) ---- */
+
+/* Adds delivery d to the queue, under claim token (0: none). */
+pg_err sched__add(struct pg_sched *s, const struct pg_delivery *d,
+		  int64_t token);
+/* Starts the feeder thread: it claims due deliveries from the store and
+ * renews the leases of those held, waking at least every second. */
+pg_err sched__node_start(struct pg_sched *s);
+/* Stops and joins it (s->stopping set). */
+void sched__node_stop(struct pg_sched *s);
+/* Forgets token (mu held). */
+void sched__token_drop(struct pg_sched *s, int64_t token);
 
 /* ---- the queue (sched_queue.c); the caller holds s->mu ---- */
 

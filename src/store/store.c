@@ -17,6 +17,14 @@
  * SQLite abandons the whole transaction on some of these) it is rolled
  * back and every operation of the batch gets the error: nothing of it is
  * stored, nothing older is touched, and the next batch tries again.
+ *
+ * Room: with store.max_mb, a new message is refused once the store holds
+ * max_mb (op_submit asks the backend's used); everything else may use a
+ * reserve above it, up to the backend's hard limit.  On a full disk the
+ * room the backend set aside is given back for the same writes.  After
+ * each batch store_room.c moves the room state that /metrics shows and
+ * logs each change once: a full store or disk is one line, not one per
+ * write.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -30,9 +38,12 @@
 
 #define DETAIL_MAX  65536    /* ledger detail text */
 #define TEXT_MAX    65536    /* an inbound reply, a report, a name */
+#define MB          STORE_MB
 
 /* The backends built in, as curl's protocols[]: a backend is one line. */
-static const struct pg_store_backend *const backends[] = { &pg_store_sqlite };
+static const struct pg_store_backend *const backends[] = {
+	&pg_store_sqlite, &pg_store_postgresql
+};
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
 /* Errors that mean the store itself is unwell rather than one operation's
@@ -66,6 +77,8 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		op->writes = 0;
 		op->seen = st->observer ? &st->seen : NULL;
 		op->seen_from = st->seen.n;
+		if (op->kind == OP_SUBMIT)      /* the room set aside is in use */
+			op->u.submit.no_disk = st->stats.disk_full;
 		op->err = store__apply(st->be, st->w, op, &b);
 		pg_buf_reset(&b);
 		if (op->err == PG_OK) {
@@ -89,8 +102,10 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		return;
 	}
 fail:
-	pg_warn("store: group commit of %s failed: %s; nothing of it is stored",
-		batch->next ? "several writes" : "one write", pg_strerror(bad));
+	if (bad != PG_ERR_FULL)   /* no room: note_room logs the spell once */
+		pg_warn("store: group commit of %s failed: %s; nothing of it is "
+			"stored", batch->next ? "several writes" : "one write",
+			pg_strerror(bad));
 	if (be->rollback(st->w))
 		pg_debug("store: rollback after failure: already rolled back");
 	for (op = batch; op; op = op->next) {
@@ -112,8 +127,14 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (st->head == NULL && !st->stopping)
-			pthread_cond_wait(&st->work, &st->mu);
+		while (st->head == NULL && !st->stopping) {
+			int64_t ms = store__room_idle(st);
+
+			if (ms < 0)
+				pthread_cond_wait(&st->work, &st->mu);
+			else  /* the room state may change while idle */
+				pg_cond_wait_ms(&st->work, &st->mu, ms);
+		}
 		if (st->head == NULL)
 			break;
 		batch = st->head;
@@ -131,6 +152,7 @@ writer_main(void *arg)
 			st->stats.commits++;
 			st->stats.writes += writes;
 		}
+		store__room_note(st, batch);
 		for (op = batch; op; op = next) {
 			next = op->next;     /* op may vanish once done */
 			op->done = true;
@@ -229,6 +251,7 @@ pg_store_close(struct pg_store *st)
 	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
+	store__node_close(st);
 	free(st->seen.v);
 	free(st);
 }
@@ -246,19 +269,28 @@ pg_store_observe(struct pg_store *st, void (*fn)(void *arg, int64_t mid,
 pg_err
 pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 {
+	return pg_store_open_node(dsn, max_mb, NULL, out);
+}
+
+pg_err
+pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
+		   struct pg_store **out)
+{
 	struct pg_store *st;
 	const char *target;
 	int version = 0;
+	int64_t used = 0;
 	pg_err e;
 
 	*out = NULL;
-	if (dsn == NULL || *dsn == '\0' || max_mb < 0)
+	if (dsn == NULL || *dsn == '\0' || max_mb < 0 ||
+	    max_mb > INT64_MAX / MB / 2)
 		return PG_ERR_INVAL;
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return PG_ERR_NOMEM;
-	if (pthread_mutex_init(&st->mu, NULL) || pthread_cond_init(&st->work, NULL) ||
+	if (pthread_mutex_init(&st->mu, NULL) || pg_cond_init_mono(&st->work) ||
 	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
-	    pthread_cond_init(&st->rfree, NULL)) {
+	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */
 		return PG_ERR_NOMEM;
 	}
@@ -266,18 +298,31 @@ pg_store_open(const char *dsn, int64_t max_mb, struct pg_store **out)
 		e = PG_ERR_CONFIG;
 		goto fail;
 	}
-	if ((e = st->be->open(target, false, max_mb, &st->w)) ||
+	st->cap = max_mb * MB;
+	st->limit = max_mb > 0 ? (max_mb + pg_store_reserve_mb(max_mb)) * MB : 0;
+	if ((e = store__node_open(st, target, node)))
+		goto fail;
+	if ((e = st->be->open(target, false, st->limit / MB, &st->w)) ||
+	    (!node && st->be->exclusive && (e = st->be->exclusive(st->w))) ||
 	    (e = st->be->schema_version(st->w, &version)) ||
+	    (e = st->be->used(st->w, &used)) ||
 	    (e = store__readers_open(st, target)))
 		goto fail;
+	store__room_open(st, used);
 	if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
 		pg_error("store: cannot start the writer thread");
 		e = PG_ERR_NOMEM;
 		goto fail;
 	}
 	st->running = true;
-	pg_info("store: %s %s open, schema version %d%s", st->be->name, target,
-		version, max_mb > 0 ? ", size capped" : "");
+	if (max_mb > 0)
+		pg_info("store: %s %s open, schema version %d, %lld MB used, "
+			"new messages up to %lld MB, the rest up to %lld MB",
+			st->be->name, target, version, (long long)(used / MB),
+			(long long)max_mb, (long long)(st->limit / MB));
+	else
+		pg_info("store: %s %s open, schema version %d", st->be->name,
+			target, version);
 	*out = st;
 	return PG_OK;
 fail:
@@ -309,7 +354,7 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 		bool *existing)
 {
 	struct store_op op = { .kind = OP_SUBMIT, .u.submit = { .m = m, .d = d,
-		.nd = nd, .route = route_detail } };
+		.nd = nd, .route = route_detail, .cap = st->cap } };
 	pg_err e;
 
 	if (existing)
@@ -321,6 +366,8 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 	if (!new_deliveries_ok(d, nd, true))
 		return PG_ERR_INVAL;
 	e = store__write(st, &op);
+	if (!e && op.u.submit.conflict)
+		return PG_ERR_EXISTS;
 	if (!e && existing)
 		*existing = op.u.submit.existing;
 	return e;

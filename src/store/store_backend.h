@@ -3,7 +3,7 @@
  * front end (store.c, store_read.c, store_ledger.c, store_escalation.c,
  * store_mailbox.c, all through store_priv.h) calls one table of functions;
  * each backend fills one: sqlite/ (store_sqlite*.c through
- * store_sqlite_priv.h), and a PostgreSQL backend would be pgsql/.  The
+ * store_sqlite_priv.h) and pg/ (store_pg*.c through store_pg_priv.h).  The
  * store's conformance suite includes it (tests/unit/store_backend_suite.h,
  * for test_store_backend.c and test_store_backend_rows.c) to run every
  * backend through every slot.  Nothing else includes it: the rest of
@@ -36,7 +36,7 @@
 
 /* The store's schema version: what the rows hold, the same for every
  * backend.  A writer's open brings a store to it. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The parts of a message get_message reads besides the message itself. */
 enum {
@@ -56,6 +56,17 @@ enum {
 
 /* A set of delivery states for each_delivery: one bit per state. */
 #define STORE_DSTATE(s) (1u << (s))
+/* A set of channels for claim and next_due: one bit per channel. */
+#define STORE_DCH(ch) (1u << (ch))
+
+/* A delivery a node claimed (claim): the row, and the token that must
+ * still hold when its outcome is recorded. */
+struct pg_claim {
+	int64_t did, mid, token, next_try_ms, lease_until_ms;
+	enum pg_channel_kind channel;
+	enum pg_dstate state;
+	int priority;
+};
 
 struct pg_sb;   /* one backend connection, opaque */
 
@@ -68,7 +79,9 @@ struct pg_store_backend {
 	/* Opens a connection to target (the dsn after "name:").  The writer
 	 * (readonly false) creates the store if needed and brings it to
 	 * STORE_SCHEMA_VERSION; max_mb > 0 caps the store's size so that
-	 * writes past it fail with PG_ERR_FULL.  Readers never write.
+	 * writes past it fail with PG_ERR_FULL (the front end passes the
+	 * configured cap plus its reserve: the intake cap itself is the
+	 * front end's, through used).  Readers never write.
 	 * Errors: PG_ERR_IO (target cannot be opened or created),
 	 * PG_ERR_STORE (the store's schema is newer than this build's: it is
 	 * refused, not touched), PG_ERR_FULL (no room to create or migrate). */
@@ -79,6 +92,22 @@ struct pg_store_backend {
 	/* The schema version the store is at (STORE_SCHEMA_VERSION once a
 	 * writer opened it).  No errors of its own. */
 	pg_err (*schema_version)(struct pg_sb *c, int *version);
+	/* The bytes the store's data takes now - inside a write transaction,
+	 * counting what it wrote so far - in the unit that open's max_mb
+	 * caps (free space the store reuses is not counted).  It is called
+	 * before each new message, so it must be cheap: a counter the
+	 * engine keeps, never a scan of the rows.  No errors of its own. */
+	pg_err (*used)(struct pg_sb *c, int64_t *bytes);
+	/* Room set aside on the store's disk for when it fills (the front
+	 * end gives it back then, so that the writes about messages already
+	 * taken go on while new ones are refused).  bytes > 0 sets that much
+	 * aside (PG_OK also when it already is), provided the disk has as
+	 * much again free besides - else PG_ERR_FULL, and nothing is set
+	 * aside; 0 gives it back (PG_ERR_NOTFOUND when nothing was set
+	 * aside).  PG_ERR_NOTFOUND for bytes > 0: this store cannot set
+	 * room aside (its disk is a server's, or it has none).  Writer
+	 * only. */
+	pg_err (*spare)(struct pg_sb *c, int64_t bytes);
 
 	/* ---- transactions ----
 	 * begin on the writer takes the write lock at once (a second writer,
@@ -127,7 +156,8 @@ struct pg_store_backend {
 	/* The message holding a unique key: ack_ref when not NULL, else
 	 * operator_name with idem_key.  Only out's id, received_ms, state and
 	 * ack_ref are set (columns every schema from version 2 has, so that a
-	 * migration may call it).  Errors: PG_ERR_NOTFOUND. */
+	 * migration may call it by ack_ref), and by idem_key also idem_hash
+	 * ("" for rows stored without one).  Errors: PG_ERR_NOTFOUND. */
 	pg_err (*find_message)(struct pg_sb *c, const char *ack_ref,
 			       const char *operator_name, const char *idem_key,
 			       struct pg_message *out);
@@ -214,6 +244,45 @@ struct pg_store_backend {
 	 * of its own. */
 	pg_err (*put_setting)(struct pg_sb *c, const char *key, const void *val,
 			      size_t len);
+
+	/* ---- several nodes on one store (optional: NULL in a backend that
+	 * serves one process, SQLite's) ---- */
+
+	/* Makes the writer c the only one of the store for as long as it
+	 * lives (and again after a reconnect).  PG_ERR_STORE when another
+	 * process's writer has it. */
+	pg_err (*exclusive)(struct pg_sb *c);
+	/* Claims for node at most max deliveries due by the database's
+	 * clock, most urgent first (priority, next_try_ms, id): queued or
+	 * held ones whose next_try_ms has come, and sending ones whose lease
+	 * ran out (a dead node's), on the channels of the STORE_DCH bit set,
+	 * skipping rows another claim holds or is taking (SKIP LOCKED).  Each
+	 * gets owner node, a new claim token and a lease of lease_ms; out[]
+	 * (room for max) says which, *n how many.  Its own transaction: not
+	 * inside begin. */
+	pg_err (*claim)(struct pg_sb *c, const char *node, unsigned channels,
+			int64_t lease_ms, size_t max, struct pg_claim *out,
+			size_t *n);
+	/* Extends by lease_ms (from the database's clock) the leases node
+	 * holds with the n tokens; *kept says how many it still held (a
+	 * lease that ran out holds until another claim takes the row).  Its
+	 * own transaction. */
+	pg_err (*renew)(struct pg_sb *c, const char *node, const int64_t *tokens,
+			size_t n, int64_t lease_ms, size_t *kept);
+	/* Inside the writer's transaction: *holds whether token is still
+	 * delivery did's claim (no other claim took it since, even if its
+	 * lease ran out), with the row locked until the transaction
+	 * ends (an outcome is recorded only if it holds); with release and
+	 * holding, the claim is cleared.  Errors: PG_ERR_NOTFOUND. */
+	pg_err (*claim_check)(struct pg_sb *c, int64_t did, int64_t token,
+			      bool release, bool *holds);
+	/* Milliseconds from the database's now until the next delivery on
+	 * those channels is due (0 when one is due, -1 when none waits). */
+	pg_err (*next_due)(struct pg_sb *c, unsigned channels, int64_t *ms);
+	/* *held: whether c's session is the store's coordinator - the one
+	 * node that runs what must run once per store (summaries) - taking
+	 * the role when no live session holds it.  Never waits. */
+	pg_err (*coordinator)(struct pg_sb *c, bool *held);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target
@@ -235,5 +304,6 @@ pg_err store__new_ack_ref(const struct pg_store_backend *be, struct pg_sb *c,
 
 /* The backends compiled in. */
 extern const struct pg_store_backend pg_store_sqlite;
+extern const struct pg_store_backend pg_store_postgresql;   /* pg/ */
 
 #endif

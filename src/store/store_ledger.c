@@ -242,10 +242,28 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			m->state = first.state;
 			memcpy(m->ack_ref, first.ack_ref, sizeof m->ack_ref);
 			op->u.submit.existing = true;
+			op->u.submit.conflict = m->idem_hash[0] && first.idem_hash[0] &&
+				strcmp(m->idem_hash, first.idem_hash) != 0;
 			return PG_OK;
 		}
 		if (e != PG_ERR_NOTFOUND)
 			return e;
+	}
+	/* A new message needs room: a disk that is not full, a store below
+	 * its cap; what follows for messages already taken may use the room
+	 * set aside and the reserve above the cap (store_room.c). */
+	if (op->u.submit.no_disk) {
+		op->u.submit.room = -2;
+		return PG_ERR_FULL;
+	}
+	if (op->u.submit.cap > 0) {
+		int64_t used = 0;
+
+		if ((e = tx->be->used(tx->w, &used)))
+			return e;
+		op->u.submit.room = used < op->u.submit.cap ? 1 : -1;
+		if (op->u.submit.room < 0)
+			return PG_ERR_FULL;
 	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
@@ -289,6 +307,10 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (e)
 		return e;
+	if ((e = store__claim_start(tx, op, &d))) {
+		pg_delivery_free(&d);
+		return e;
+	}
 	if (d.state != PG_D_QUEUED && d.state != PG_D_HELD) {
 		pg_warn("store: delivery %lld is %s: no attempt can start",
 			(long long)d.id, pg_dstate_name(d.state));
@@ -329,6 +351,10 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 
 	if (e)
 		return e;
+	if ((e = store__claim_finish(tx, op, &d)) || op->u.finish.refused) {
+		pg_delivery_free(&d);
+		return e;
+	}
 	/* aid 0 would close every running attempt: it names none. */
 	e = op->u.finish.aid == 0 ? PG_ERR_NOTFOUND : tx->be->finish_attempt(
 	    tx->w, d.id, op->u.finish.aid, at, o, reply, &n);
@@ -697,9 +723,11 @@ store__unwind(struct store_op *op)
 {
 	op->writes = 0;
 	if (op->kind == OP_SUBMIT) {
+		/* u.submit.room stays: it says what the store looked like */
 		op->u.submit.m->id = 0;
 		op->u.submit.m->ack_ref[0] = '\0';
 		op->u.submit.existing = false;
+		op->u.submit.conflict = false;
 		for (size_t i = 0; i < op->u.submit.nd; i++)
 			op->u.submit.d[i].id = op->u.submit.d[i].message_id = 0;
 	} else if (op->kind == OP_ATTEMPT_START) {

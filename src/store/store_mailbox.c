@@ -49,6 +49,30 @@ store__mailbox_collect(const struct pg_store_backend *be, struct pg_sb *c,
 	return e;
 }
 
+/* Leaves in mb only the item of delivery mb->only (if there). */
+static void
+mailbox_keep_only(struct store_mailbox *mb)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < mb->n; i++) {
+		if (mb->v[i].d.id == mb->only && k == 0) {
+			if (i != k)
+				mb->v[k] = mb->v[i];
+			k++;
+			continue;
+		}
+		pg_delivery_free(&mb->v[i].d);
+		pg_message_free(&mb->v[i].msg);
+	}
+	mb->n = k;
+	mb->more = false;
+	if (k == 0) {
+		free(mb->v);
+		mb->v = NULL;
+	}
+}
+
 pg_err
 store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 		    struct store_op *op, struct pg_buf *b)
@@ -56,6 +80,9 @@ store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 	struct store_mailbox *mb = op->u.mailbox;
 	int64_t now = pg_now_ms();
 	pg_err e = store__mailbox_collect(be, w, mb);
+
+	if (!e && mb->only > 0)
+		mailbox_keep_only(mb);
 
 	for (size_t i = 0; !e && i < mb->n; i++) {
 		struct pg_delivery *d = &mb->v[i].d;
@@ -119,6 +146,31 @@ pg_store_mailbox(struct pg_store *st, const char *client_id,
 	*n = mb.n;
 	if (more)
 		*more = mb.more;
+	return PG_OK;
+}
+
+pg_err
+pg_store_mailbox_take_one(struct pg_store *st, const char *client_id,
+			  const char *contact_id, int64_t did, const char *who,
+			  struct pg_mailbox_item **out, size_t *n)
+{
+	struct store_mailbox mb = { .client = client_id, .contact = contact_id,
+				    .who = who, .take = true, .only = did };
+	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = &mb };
+	pg_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (did <= 0 || client_id == NULL || *client_id == '\0' ||
+	    (contact_id && *contact_id == '\0') || who == NULL || *who == '\0' ||
+	    strnlen(who, WHO_MAX + 1) > WHO_MAX)
+		return PG_ERR_INVAL;
+	if ((e = store__write(st, &op))) {
+		pg_mailbox_free(mb.v, mb.n);
+		return e;
+	}
+	*out = mb.v;
+	*n = mb.n;
 	return PG_OK;
 }
 

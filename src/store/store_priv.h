@@ -1,10 +1,11 @@
 /*
- * store_priv.h - the store front end's own header, shared by its five
+ * store_priv.h - the store front end's own header, shared by its six
  * files: store.c (open, close, the writer thread and group commit, the
- * public writes), store_read.c (the reader pool and the public reads),
+ * public writes), store_room.c (the cap, its reserve, a full disk),
+ * store_read.c (the reader pool and the public reads),
  * store_ledger.c (what each write does to the rows and the ledger),
- * store_escalation.c (the escalation writes) and store_mailbox.c (the
- * check-in mailbox).  Only those files include it; backends see
+ * store_escalation.c (the escalation writes), store_mailbox.c (the
+ * check-in mailbox) and store_node.c (several nodes: claims, leases).  Only those files include it; backends see
  * store_backend.h alone.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
@@ -50,7 +51,20 @@ struct pg_store {
 	pthread_cond_t done;         /* callers wait for their operation */
 	struct store_op *head, *tail;
 	bool stopping;
-	struct pg_store_stats stats;
+	struct pg_store_stats stats; /* with the room state below */
+	/* The size cap (store.h's pg_store_open): new messages are refused
+	 * from cap bytes on (0: no cap); the backend refuses every write
+	 * past limit bytes, cap plus the reserve.  Set at open. */
+	int64_t cap, limit;
+	/* The room state (store_room.c), writer thread, under mu: when a
+	 * write last failed for room (pg_mono_ms) and whether that spell was
+	 * logged (once at its start, once at its end); the room set aside on
+	 * the disk (spare bytes, 0: none) and whether the backend holds it,
+	 * and when it was last tried again after a full disk. */
+	int64_t full_at;
+	bool full_logged;
+	int64_t spare, spare_try_at;
+	bool spare_held;
 	/* pg_store_observe's callback (set before the store is shared) and
 	 * what the writer's current batch touched */
 	void (*observer)(void *arg, int64_t mid, const char *change);
@@ -62,6 +76,12 @@ struct pg_store {
 	struct pg_sb *readers[STORE_READERS];
 	struct pg_sb *idle[STORE_READERS];
 	size_t n_idle;
+
+	/* several nodes (store_node.c): this node's name (NULL: the store's
+	 * only process) and the connection its claims use */
+	char *node;
+	struct pg_sb *cw;
+	pthread_mutex_t cmu;
 };
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
@@ -77,6 +97,7 @@ enum op_kind {
 struct store_mailbox {
 	const char *client, *contact, *who;
 	bool take;
+	int64_t only;                /* take only this delivery (0: all) */
 	struct pg_mailbox_item *v;   /* *n items, allocated */
 	size_t n;
 	bool more;
@@ -99,10 +120,18 @@ struct store_op {
 			size_t nd;
 			const char *route;
 			bool existing;
+			bool conflict;   /* existing, for another request */
+			int64_t cap;     /* st->cap */
+			bool no_disk;    /* the disk is full: refuse */
+			int room;        /* set by op_submit: 1 below the cap,
+					    -1 at it, -2 refused for the disk,
+					    0 not checked */
 		} submit;
-		struct { int64_t did, at, aid; } start;
+		struct { int64_t did, at, aid, token; } start;   /* token: a
+					node's claim (0: the only process) */
 		struct {
-			int64_t did, aid, at, next;
+			int64_t did, aid, at, next, token;
+			bool refused;        /* the claim was lost: not recorded */
 			enum pg_outcome outcome;
 			const char *reply;
 			enum pg_dstate state;
@@ -218,6 +247,18 @@ void store__unwind(struct store_op *op);
 pg_err store__restate(const struct pg_store_backend *be, struct pg_sb *w,
 		      struct store_op *op, int64_t mid, enum pg_mstate *state);
 
+/* The store's room (store_room.c), all under st->mu in the writer
+ * thread.  store__room_open: the state at open (the cap already reached?
+ * room set aside on the disk); store__room_note: after each batch, counts
+ * the writes refused for room, moves the state and logs each change once
+ * (the disk full: gives back the room set aside); store__room_idle: the
+ * changes due while no write comes, and how long the writer may wait
+ * before the next (-1: for ever). */
+#define STORE_MB 1048576LL
+void store__room_open(struct pg_store *st, int64_t used);
+void store__room_note(struct pg_store *st, struct store_op *batch);
+int64_t store__room_idle(struct pg_store *st);
+
 /* store.c's writer: queues op and waits until its transaction is over
  * (group commit).  Returns op's result, PG_ERR_SHUTDOWN when the store is
  * closing, or the transaction's error (PG_ERR_FULL, PG_ERR_IO ...). */
@@ -282,6 +323,23 @@ struct store_rd {
  * for a free one).  Returns the backend call's result, else the error of
  * ending the snapshot. */
 pg_err store__read(struct pg_store *st, const struct store_rd *rd);
+
+/* Several nodes (store_node.c): with node, checks the backend can share
+ * the store and opens the claims' connection; closes it. */
+pg_err store__node_open(struct pg_store *st, const char *target,
+			const char *node);
+void store__node_close(struct pg_store *st);
+/* Inside OP_ATTEMPT_START / OP_ATTEMPT_FINISH with a node's claim token
+ * (nothing without one): the claim must still hold delivery d.  At the
+ * start PG_ERR_EXISTS when it does not, and a row still "sending" (a
+ * node's whose lease ran out) has that attempt closed and is queued
+ * again in *d.  At the finish the claim is released; when it no longer
+ * holds, a "possible_duplicate" event is written, a line logged and
+ * op->u.finish.refused set (the outcome is not to be recorded). */
+pg_err store__claim_start(const struct wtx *tx, struct store_op *op,
+			  struct pg_delivery *d);
+pg_err store__claim_finish(const struct wtx *tx, struct store_op *op,
+			   const struct pg_delivery *d);
 
 /* Opens the pool's connections to target; closes them (NULL ones too). */
 pg_err store__readers_open(struct pg_store *st, const char *target);

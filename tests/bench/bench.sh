@@ -92,6 +92,7 @@ templates = "$ROOT/templates";
 clients = "clients";
 max_body = 65536;
 workers = 4;
+max_per_address = 512;   # every client is 127.0.0.1
 operators = ( { name = "bench"; token_sha256 = "$TOKEN_SHA"; } );
 smtp = ( { name = "sink"; host = "127.0.0.1"; port = $SMTP_PORT; starttls = "off";
            from = "pagegate@bench.example"; from_name = "Answering Service";
@@ -194,3 +195,7 @@ echo "  ($N_INTAKE + $K_EMAIL messages through pagegated, $K_EMAIL by smtp-sourc
 echo
 echo "bench: fax render/encode and a simulated T.30 call ..." >&2
 "$BUILD/bench/fax_bench" 2 || die "fax bench failed"
+
+# The PostgreSQL store: intake against pgbench's ceiling and SQLite (issue 16).
+echo
+BUILD=$BUILD "$ROOT/tests/bench/bench_pg.sh" || die "PostgreSQL bench failed"

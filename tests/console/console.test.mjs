@@ -206,6 +206,30 @@ try {
     'the retry (same submission) answers with the stored message and stores nothing more', `${stored} ${messageCount()} ${n1}`);
   ok(keys.length === 2 && keys[0] && keys[0] === keys[1], 'both tries carried the same Idempotency-Key', keys.join(' '));
 
+  // ---- a lost answer, then the message edited: another message, its own key
+  await call('+15555550144');
+  await until(async () => (await field('Callback number').inputValue()) === '+1 555 555 0144');
+  await field('Caller name').fill('Edited Retry');
+  await field(C.field.label).fill('2 Retry Rd');
+  await field('Message').fill('Leaking tap.');
+  const keys2 = [];
+  let lose2 = true;
+  await page.route('**/v1/messages', async (route) => {
+    keys2.push(route.request().headers()['idempotency-key']);
+    if (lose2) { lose2 = false; await route.fetch(); await route.abort('connectionreset'); } else await route.continue();
+  });
+  const e1 = messageCount();
+  await page.keyboard.press('Control+Enter');
+  await until(async () => /Not confirmed/.test(await statusText()));
+  await field('Message').fill('Leaking tap. Now the ceiling is wet: send someone.');
+  await page.keyboard.press('Control+Enter');
+  const sEdit = await sentStatus();
+  await page.unroute('**/v1/messages');
+  ok(sEdit && messageCount() === e1 + 2,
+    'an edited retry is sent as a message of its own (not refused, not dropped)', `${sEdit} ${messageCount()} ${e1}`);
+  ok(keys2.length === 2 && keys2[0] && keys2[1] && keys2[0] !== keys2[1],
+    'with a key of its own (the server refuses a key reused for another body)', keys2.join(' '));
+
   // ---- the API's own error shown next to the field it names
   await call('+15555550133');
   await until(async () => (await field('Callback number').inputValue()) === '+1 555 555 0133');

@@ -27,6 +27,34 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # wait_until SECONDS COMMAND... : polls the condition every 0.1 s, bounded.
 . "$ROOT/tests/peers/wait.sh"
 
+# ---- the store: SQLite in $T/var, or PostgreSQL ----
+# PG_STORE=1 runs the test on a throwaway PostgreSQL cluster started in $T
+# (tests/peers/postgres.sh); PG_STORE_DSN=URI (postgresql://...) on that
+# server instead.  Either way the test's store is a schema of its own.
+# db_sql SQL runs a query on the test's store, whichever it is.
+STORE_DSN="sqlite:$T/var/pagegate.db"; PG_URI=
+if [ -n "${PG_STORE:-}${PG_STORE_DSN:-}" ]; then
+  . "$ROOT/tests/peers/postgres.sh"
+  if [ -z "${PG_STORE_DSN:-}" ]; then postgres_start "$T" || exit 1; PG_URI=$PG_DSN
+  else PG_URI=$PG_STORE_DSN; fi
+  case $PG_URI in *\?*) PG_URI+="&" ;; *) PG_URI+="?" ;; esac
+  PG_URI+="options=-csearch_path%3Dt_$$_$(basename "$T" | tr -cd 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+  STORE_DSN=$PG_URI
+fi
+db_sql() {
+  if [ -n "$PG_URI" ]; then psql -X -q -At "$PG_URI" -c "$1"
+  else sqlite3 "$T/var/pagegate.db" "$1"; fi
+}
+# db_integrity: "ok" when the store's structure checks out (SQLite's
+# integrity_check; PostgreSQL's amcheck over the store's btree indexes).
+db_integrity() {
+  if [ -n "$PG_URI" ]; then
+    db_sql "CREATE EXTENSION IF NOT EXISTS amcheck; SELECT count(bt_index_check(c.oid)::text)
+      FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree'
+      AND c.relnamespace = current_schema()::regnamespace" >/dev/null && echo ok
+  else db_sql 'pragma integrity_check'; fi
+}
+
 # ---- SMTP peer: Postfix smtp-sink (shared/PEERS.md) ----
 # start_sink PORT [smtp-sink options...]   e.g. -r DATA (450 on DATA)
 start_sink() {
@@ -77,7 +105,7 @@ write_config() {
   cat >"$T/etc/pagegate.conf" <<CONF
 listen = "127.0.0.1";
 port = $HTTP_PORT;
-store = { dsn = "sqlite:$T/var/pagegate.db"; max_mb = $MAX_MB; };
+store = { dsn = "$STORE_DSN"; max_mb = $MAX_MB; };
 templates = "$ROOT/templates";
 clients = "$T/etc/clients";
 max_body = 16384;
@@ -151,11 +179,12 @@ post_message() { api POST /v1/messages "$1"; [ "$CODE" = 201 ] && resp .id; }
 msg_json() { curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/v1/messages/$1"; }
 msg_state() { msg_json "$1" | jq -r .state; }
 state_is() { [ "$(msg_state "$1")" = "$2" ]; }
-db_count() { sqlite3 "$T/var/pagegate.db" "select count(*) from $1"; }
+db_count() { db_sql "select count(*) from $1"; }
 
 cleanup() {
   [ -n "$DPID" ] && { kill -9 "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
   stop_sink
+  [ -z "${PG_PID:-}" ] || postgres_stop
   if [ "$N_NOTOK" -gt 0 ] || [ -n "${KEEP:-}" ]; then
     echo "# daemon log (tail) from $T:"; tail -40 "$T/daemon.log" 2>/dev/null | sed 's/^/# /'
   fi

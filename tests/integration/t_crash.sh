@@ -35,12 +35,12 @@ for p in "${BURST_PIDS[@]}"; do wait "$p"; done
 acked=$(cat "$T"/burst/ids.* | sort -n | uniq)
 n=$(echo "$acked" | grep -c .)
 check "the burst got at least 60 answers of 201 before the kill" test "$n" -ge 60
-stored=$(sqlite3 "$T/var/pagegate.db" "select id from messages order by id")
+stored=$(db_sql "select id from messages order by id")
 missing=$(comm -23 <(echo "$acked" | sort) <(echo "$stored" | sort))
 check_eq "every id answered 201 is in the store after kill -9" "" "$missing"
-check "the database passes integrity_check" test "$(sqlite3 "$T/var/pagegate.db" 'pragma integrity_check')" = ok
+check "the database passes integrity_check" test "$(db_integrity)" = ok
 start_daemon || exit 1
-burst_sent() { [ "$(sqlite3 "$T/var/pagegate.db" "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
+burst_sent() { [ "$(db_sql "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
 check "after restart every stored delivery is sent" wait_until 60 burst_sent
 # Delivery is at least once: a page sent just before the kill, whose "sent"
 # was not yet committed, is sent again after restart (better twice than

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 write_config
 cat >>"$T/etc/pagegate.conf" <<'CONF'
-fax = ( { name = "trunk"; kind = "sip"; proxy = "sip:127.0.0.1:5999"; from = "sip:fax@pagegate.test"; } );
+sip = ( { name = "trunk"; proxy = "sip:127.0.0.1:5999"; from = "sip:fax@pagegate.test"; } );
 CONF
 cat >"$T/etc/clients/r-clinic.conf" <<'CONF'
 id = "r-clinic";

@@ -27,11 +27,11 @@ SIP_A=$(free_port); SIP_B=$(free_port)
 write_config
 sed -i 's|^retry = { email = \(.*\); };$|retry = { email = \1; fax = { base = "1s"; cap = "2s"; give_up = "1h"; }; };|' "$T/etc/pagegate.conf"
 cat >>"$T/etc/pagegate.conf" <<CONF
-fax = (
-  { name = "trunk"; kind = "sip"; proxy = "sip:127.0.0.1:$SIP_A"; user = "gw"; password = "s3cret";
+sip = (
+  { name = "trunk"; proxy = "sip:127.0.0.1:$SIP_A"; user = "gw"; password = "s3cret";
     from = "sip:fax@pagegate.test"; t38 = true; watchdog = "150s"; ring = "20s";
     local_ip = "127.0.0.1"; ident = "+1 555 555 0000"; },
-  { name = "analog"; kind = "sip"; proxy = "sip:127.0.0.1:$SIP_B"; from = "sip:fax@pagegate.test";
+  { name = "analog"; proxy = "sip:127.0.0.1:$SIP_B"; from = "sip:fax@pagegate.test";
     t38 = true; watchdog = "150s"; ident = "+1 555 555 0000"; }
 );
 CONF

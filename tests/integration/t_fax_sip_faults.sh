@@ -20,11 +20,11 @@ P_DEAD=$(free_port); MEDIA_DEAD=$(free_port); P_REINV=$(free_port); P_AUTH=$(fre
 write_config
 sed -i 's|^retry = { email = \(.*\); };$|retry = { email = \1; fax = { base = "1s"; cap = "2s"; give_up = "25s"; }; };|' "$T/etc/pagegate.conf"
 gw() {  # gw NAME PORT WATCHDOG RING [MORE SETTINGS]
-  echo "  { name = \"$1\"; kind = \"sip\"; proxy = \"sip:127.0.0.1:$2\"; from = \"sip:fax@pagegate.test\";"
+  echo "  { name = \"$1\"; proxy = \"sip:127.0.0.1:$2\"; from = \"sip:fax@pagegate.test\";"
   echo "    local_ip = \"127.0.0.1\"; watchdog = \"$3\"; ring = \"$4\"; ${5:-} },"
 }
 {
-  echo "fax = ("
+  echo "sip = ("      # the shared trunks (fax and voice name them alike)
   gw busyok "$P_BUSYOK" 60s 10s; gw busy "$P_BUSY" 60s 10s; gw noans "$P_NOANS" 60s 5s
   gw hangup "$P_HANGUP" 60s 10s; gw reinv "$P_REINV" 60s 10s
   gw badauth "$P_AUTH" 60s 10s 'user = "gw"; password = "wrong";'; gw dead "$P_DEAD" 30s 10s | sed '$ s/},$/}/'

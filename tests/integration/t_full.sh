@@ -23,7 +23,7 @@ for i in $(seq 1 400); do
   got503=$CODE; break
 done
 check_eq "a full disk makes intake answer 503" 503 "$got503"
-check_eq "with a JSON error code" store_unavailable "$(resp .error.code)"
+check_eq "with a JSON error code" store_full "$(resp .error.code)"
 check "some messages were accepted before the disk filled" test "${#ids[@]}" -ge 1
 api POST /v1/messages "$(msg again)"
 check_eq "still 503 while the disk is full" 503 "$CODE"

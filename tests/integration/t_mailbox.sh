@@ -52,7 +52,7 @@ check_eq "nothing was mailed to the checkin contact" "" \
 check_eq "two mails in all, both to the office" 2 \
   "$(grep -l '^To:.*office@clinic.example' "$T"/mail/msg.* | wc -l)"
 check_eq "no attempt was ever made on the mailbox delivery" 0 \
-  "$(sqlite3 "$T/var/pagegate.db" "select count(*) from attempts a join deliveries d on d.id = a.delivery_id where d.channel = 'mailbox'")"
+  "$(db_sql "select count(*) from attempts a join deliveries d on d.id = a.delivery_id where d.channel = 'mailbox'")"
 curl -s "$URL/metrics" >"$T/metrics"
 check "metrics: 2 messages waiting in mailboxes" grep -qx 'pagegate_mailbox_waiting 2' "$T/metrics"
 
@@ -92,7 +92,7 @@ check_eq "the ledger: delivered, retrieved by whom" \
   "$(jq -r '.ledger[] | select(.type=="delivered") | .detail' "$T/m1")"
 check_eq "a second GET lists 0" 0 "$(mailbox_json "" | jq '.messages | length')"
 check_eq "the store agrees: nothing waiting" 0 \
-  "$(sqlite3 "$T/var/pagegate.db" "select count(*) from deliveries where state = 'waiting'")"
+  "$(db_sql "select count(*) from deliveries where state = 'waiting'")"
 curl -s "$URL/metrics" >"$T/metrics"
 check "metrics: nothing waiting any more" grep -qx 'pagegate_mailbox_waiting 0' "$T/metrics"
 

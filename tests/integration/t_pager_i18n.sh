@@ -161,6 +161,9 @@ while read -r id name; do
         line=$(awk -F'\t' -v p="$pin" -v a="ACK $ack " 'index($2, a) && $1 == p' "$T/tap/pages" 2>/dev/null | tail -1)
         arrived=$(cut -f2- <<<"$line"); have=${line:+1};;
     esac
+    # a delivery that failed: what the far end said to each attempt
+    [ "$(jq -r .state <<<"$d")" = failed ] &&
+      jq -r --arg w "$path $name" '.attempts[] | "# \($w) attempt: \(.outcome) \(.reply)"' <<<"$d"
     jq -cn --arg path "$path" --arg lang "${name%-*}" --arg len "${name#*-}" \
       --arg state "$(jq -r .state <<<"$d")" --arg arrived "$arrived" --arg have "$have" \
       --slurpfile m "$T/m.json" \

@@ -28,7 +28,7 @@ start_daemon || exit 1
 PAGEGATE_TOKEN=$TOKEN "$BUILD/bench/intake_load" -u "http://127.0.0.1:$HTTP_PORT" \
   -c 8 -n "$N" -C test-clinic >"$T/load.out" 2>&1
 check_eq "$N routine messages accepted" "0" "$(sed -n 's/^intake_errors //p' "$T/load.out")"
-queued() { sqlite3 "$T/var/pagegate.db" "select count(*) from deliveries where state in ('queued','sending')"; }
+queued() { db_sql "select count(*) from deliveries where state in ('queued','sending')"; }
 q0=$(queued)
 check "at least 9,900 routine deliveries are waiting" test "$q0" -ge 9900
 

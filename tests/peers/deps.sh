@@ -15,6 +15,10 @@ PKGS=(
   libical-dev libcurl4-openssl-dev libssl-dev libcmocka-dev tzdata
   libmosquitto-dev libxml2-dev libspandsp-dev libtiff-dev libfreetype-dev
   fonts-dejavu-core libsofia-sip-ua-dev libicu-dev
+  # sd_notify (readiness, watchdog) and systemd-analyze for t_install
+  libsystemd-dev systemd
+  # the PostgreSQL store backend (libpq) and the server its tests start
+  libpq-dev postgresql-15
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola
@@ -24,6 +28,9 @@ PKGS=(
   postfix python3 python3-aiosmtpd curl jq sqlite3 ca-certificates openssl
   mosquitto mosquitto-clients kannel kannel-extras hylafax-server hylafax-client
   libnet-snpp-perl tesseract-ocr tesseract-ocr-eng sip-tester
+  # what a voice call said: pocketsphinx transcribes the English speech,
+  # espeak-ng's own program speaks the expected Greek (t_voice*)
+  pocketsphinx pocketsphinx-en-us espeak-ng sox
   # OCR of the fax in every language (t_fax_lang)
   tesseract-ocr-ell tesseract-ocr-chi-sim tesseract-ocr-lit tesseract-ocr-vie
   tesseract-ocr-heb tesseract-ocr-ara
@@ -33,6 +40,9 @@ PKGS=(
   # the operator console's browser test (tests/console): Debian's Chromium,
   # driven by playwright-core (npm)
   chromium
+  # speech for voice calls: espeak-ng (every language), flite (English),
+  # libsamplerate (to the call's 8 kHz)
+  libespeak-ng-dev flite1-dev libsamplerate0-dev
 )
 
 missing=()

@@ -355,7 +355,7 @@ on_invite(struct rx *r, nua_handle_t *nh, const sip_t *sip)
 		return;                          /* until the caller cancels */
 	}
 	media_to(r, &s.m[i]);
-	pg_sdp_answer(sdp, sizeof sdp, &s, i, "127.0.0.1", r->lport, ++r->sdp_version);
+	pg_sdp_answer(sdp, sizeof sdp, &s, i, "127.0.0.1", r->lport, false, ++r->sdp_version);
 	if (r->o.early) {
 		r->status = 183;
 		pg_strlcpy(r->early_sdp, sdp, sizeof r->early_sdp);
@@ -439,7 +439,7 @@ call_timers(struct rx *r, int64_t now)
 	    now - r->t_answer >= REINVITE_MS) {
 		char sdp[2048];
 		r->reinvited = true;
-		pg_sdp_offer(sdp, sizeof sdp, "127.0.0.1", r->lport, PG_SDP_T38, ++r->sdp_version);
+		pg_sdp_offer(sdp, sizeof sdp, "127.0.0.1", r->lport, PG_SDP_T38, false, ++r->sdp_version);
 		LOG(r, "re-INVITE to T.38");
 		nua_invite(r->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 			   SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -536,7 +536,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	r.lport = ntohs(a.sin_port);
-	pg_fax_sip_init();
+	pg_sip_init();
 	r.root = su_root_create(NULL);
 	su_root_threading(r.root, 0);
 	snprintf(url, sizeof url, "sip:127.0.0.1:%d;transport=udp", r.o.port);
@@ -573,7 +573,7 @@ main(int argc, char **argv)
 		su_root_step(r.root, 50);
 	nua_destroy(r.nua);
 	su_root_destroy(r.root);
-	pg_fax_sip_deinit();
+	pg_sip_deinit();
 	close(r.fd);
 	return rc;
 }

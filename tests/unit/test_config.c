@@ -221,11 +221,13 @@ static void test_syntax_error(void **state)
 	expect(f, "pagegate.conf:2: syntax error\n");
 }
 
+/* A file that cannot be opened is reported at its line 1 (every diagnostic
+ * has a line). */
 static void test_missing_files(void **state)
 {
 	struct fx *f = *state;
 	snprintf(f->conf, sizeof f->conf, "%s/nope.conf", f->dir);
-	expect(f, "nope.conf:0: cannot open: No such file or directory\n");
+	expect(f, "nope.conf:1: cannot open: No such file or directory\n");
 	snprintf(f->conf, sizeof f->conf, "%s/pagegate.conf", f->dir);
 	put(f, "pagegate.conf",
 	    "store = { dsn = \"sqlite:x\"; };\n"
@@ -489,6 +491,30 @@ static void test_contacts_and_rules(void **state)
 	       "clients/acme.conf:18: bad hold \"after\": expected \"business\"\n"
 	       "clients/acme.conf:19: rule notifies nobody\n"
 	       "clients/acme.conf:19: hold = \"business\", but the client has no business_hours\n");
+}
+
+/* Names people tell apart (PG_KF_NAME): a client's or contact's name with
+ * a bidi override or an invisible character is an error at its line; a
+ * Persian name with the ZWNJ it needs loads. */
+static void test_names_visible(void **state)
+{
+	struct fx *f = *state;
+	put(f, "clients/acme.conf",
+	    "id = \"acme\";\n"                                                     /* 1 */
+	    "name = \"Acme \xe2\x80\xae" "emca\";\n"                               /* 2 */
+	    "timezone = \"America/Chicago\";\n"                                     /* 3 */
+	    "contacts = (\n"                                                          /* 4 */
+	    "  { id = \"jane\"; name = \"Ja\xe2\x80\x8bne\";\n"                       /* 5 */
+	    "    devices = ( { channel = \"email\"; to = \"jane@example.org\"; } ); },\n"
+	    "  { id = \"ali\"; name = \"\xd8\xb9\xd9\x84\xdb\x8c\xe2\x80\x8c\xd8\xa7\xda\xa9\xd8\xa8\xd8\xb1\";\n"
+	    "    devices = ( { channel = \"email\"; to = \"ali@example.org\"; } ); }\n"
+	    ");\n"
+	    "rules = ( { notify = [ \"contact:jane\", \"contact:ali\" ]; } );\n");
+	expect(f,
+	       "clients/acme.conf:2: bad name: expected a name without invisible or "
+	       "direction-changing characters (U+202E after 5 characters)\n"
+	       "clients/acme.conf:5: bad name: expected a name without invisible or "
+	       "direction-changing characters (U+200B after 2 characters)\n");
 }
 
 /* summary: every or at, not both; a real local time; a bounded period;
@@ -934,6 +960,7 @@ int main(void)
 		T(test_timezone_hours_holidays),
 		T(test_hours_parsed),
 		T(test_contacts_and_rules),
+		T(test_names_visible),
 		T(test_summary),
 		T(test_channel_not_built),
 		T(test_duplicates_across_clients),

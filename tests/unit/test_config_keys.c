@@ -376,7 +376,7 @@ static void test_not_a_regular_file(void **state)
 		assert_non_null(fp);
 		assert_int_equal(fwrite(nul, 1, sizeof nul - 1, fp), sizeof nul - 1);
 		assert_int_equal(fclose(fp), 0);
-		expect(f, "pagegate.conf:2: a NUL byte in the file\n");
+		expect(f, "pagegate.conf:2: a NUL byte: a configuration file is text\n");
 	}
 
 	daemon_file(f, "store = { dsn = \"sqlite:var/pg.db\"; };", smtp_ok);
@@ -384,8 +384,8 @@ static void test_not_a_regular_file(void **state)
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(sub, sizeof sub, "%s/clients/fifo.conf", f->dir);
 	assert_int_equal(mkfifo(sub, 0600), 0);
-	snprintf(want, sizeof want, "clients/dir.conf:0: cannot read: not a regular file\n"
-		 "clients/fifo.conf:0: cannot read: not a regular file\n");
+	snprintf(want, sizeof want, "clients/dir.conf:1: cannot read: not a regular file\n"
+		 "clients/fifo.conf:1: cannot read: not a regular file\n");
 	expect(f, want);
 }
 
@@ -416,6 +416,14 @@ static void test_store_dsn(void **state)
 	assert_string_equal(got, "");
 	free(got);
 	assert_string_equal(c->store_dsn, "postgresql://pg@db.example/pagegate");
+	pg_config_release(c);
+	daemon_file(f, "store = { dsn = \"postgresql:host=db1,db2 dbname=pagegate "
+		    "target_session_attrs=read-write\"; };", smtp_ok);
+	got = load(f, &c);
+	assert_string_equal(got, "");
+	free(got);
+	assert_string_equal(c->store_dsn, "postgresql:host=db1,db2 dbname=pagegate "
+			    "target_session_attrs=read-write");
 	pg_config_release(c);
 
 	daemon_file(f, "store = { dsn = \"sqlit:var/pg.db\"; };", smtp_ok);

@@ -1,6 +1,7 @@
 /*
- * test_fax_config.c - the "fax" section of pagegate.conf and the check
- * of fax devices: a full configuration with both gateway kinds, the
+ * test_fax_config.c - the "fax" section of pagegate.conf with the shared
+ * "sip" list of trunks, and the check of fax devices: a full
+ * configuration with both gateway kinds and the older form, the
  * defaults, and every mistake reported with its line.
  */
 #include <stdarg.h>
@@ -48,6 +49,25 @@ diags(const struct pg_diags *d, char *buf, size_t n)
 	}
 }
 
+/* The gateway called name: its trunk, else its HylaFAX server. */
+static const struct pg_sip_gw *
+trunk(const struct fax_cfg *c, const char *name)
+{
+	const struct pg_sip_gw *t;
+	const struct fax_gateway *h;
+
+	return fax_gateway_find(c, name, &t, &h) ? t : NULL;
+}
+
+static const struct fax_gateway *
+hylafax(const struct fax_cfg *c, const char *name)
+{
+	const struct pg_sip_gw *t;
+	const struct fax_gateway *h;
+
+	return fax_gateway_find(c, name, &t, &h) ? h : NULL;
+}
+
 static void
 test_full(void **state)
 {
@@ -55,59 +75,78 @@ test_full(void **state)
 	struct pg_diags d;
 	struct fax_cfg *c;
 	const char *text =
-		"fax = (\n"
-		"  { name = \"trunk\"; kind = \"sip\"; proxy = \"sip:127.0.0.1:5070\";\n"
+		"sip = (\n"
+		"  { name = \"trunk\"; proxy = \"sip:127.0.0.1:5070\";\n"
 		"    user = \"pg\"; password = \"secret\"; from = \"sip:fax@pagegate.test\";\n"
 		"    t38 = false; watchdog = \"2m\"; ring = 20; local_ip = \"127.0.0.1\";\n"
 		"    ident = \"+1 555 555 0000\"; },\n"
+		"  { name = \"plain\"; proxy = \"sip:pbx.example.com\";\n"
+		"    from = \"sip:fax@example.com\"; }\n"
+		");\n"
+		"fax = (\n"
 		"  { name = \"office-hylafax\"; kind = \"hylafax\"; host = \"fax.example.com\";\n"
 		"    port = 14559; user = \"gw\"; timeout = \"10s\"; poll = \"15s\";\n"
 		"    max_dials = 5; max_tries = 2; },\n"
-		"  { name = \"plain\"; kind = \"sip\"; proxy = \"sip:pbx.example.com\";\n"
+		"  { name = \"old\"; kind = \"sip\"; proxy = \"sip:old.example.com\";\n"
 		"    from = \"sip:fax@example.com\"; }\n"
 		");\n";
 
 	assert_int_equal(parse(text, &d, &c), PG_OK);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(c->n, 3);
-	const struct fax_gateway *g = fax_gateway_find(c, NULL);
+	char got[1024];
+	diags(&d, got, sizeof got);
+	assert_string_equal(got, "13: warning: fax gateway \"old\" of kind \"sip\": move it to "
+			    "the top-level sip list, where voice calls can use it too|");
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->trunks->n, 2);
+	/* the default: the first of the fax list */
+	assert_ptr_equal(hylafax(c, NULL), &c->gw[0]);
+	const struct pg_sip_gw *g = trunk(c, "trunk");
 	assert_string_equal(g->name, "trunk");
-	assert_int_equal(g->kind, FAX_GW_SIP);
-	assert_string_equal(g->sip.proxy, "sip:127.0.0.1:5070");
-	assert_string_equal(g->sip.user, "pg");
-	assert_string_equal(g->sip.password, "secret");
-	assert_string_equal(g->sip.from, "sip:fax@pagegate.test");
-	assert_false(g->sip.t38);
-	assert_int_equal(g->sip.watchdog_ms, 120000);
-	assert_int_equal(g->sip.ring_s, 20);
-	assert_string_equal(g->sip.local_ip, "127.0.0.1");
-	assert_string_equal(g->sip.ident, "+1 555 555 0000");
-	assert_string_equal(g->sip.name, "trunk");
-	g = fax_gateway_find(c, "office-hylafax");
+	assert_string_equal(g->proxy, "sip:127.0.0.1:5070");
+	assert_string_equal(g->user, "pg");
+	assert_string_equal(g->password, "secret");
+	assert_string_equal(g->from, "sip:fax@pagegate.test");
+	assert_false(g->t38);
+	assert_int_equal(g->watchdog_s, 120);
+	assert_int_equal(g->ring_s, 20);
+	assert_string_equal(g->local_ip, "127.0.0.1");
+	assert_string_equal(g->ident, "+1 555 555 0000");
+	const struct fax_gateway *h = hylafax(c, "office-hylafax");
+	assert_non_null(h);
+	assert_int_equal(h->kind, FAX_GW_HYLAFAX);
+	assert_string_equal(h->hyla.host, "fax.example.com");
+	assert_int_equal(h->hyla.port, 14559);
+	assert_string_equal(h->hyla.user, "gw");
+	assert_null(h->hyla.password);
+	assert_int_equal(h->hyla.timeout_s, 10);
+	assert_int_equal(h->poll_s, 15);
+	assert_int_equal(h->hyla.max_dials, 5);
+	assert_int_equal(h->hyla.max_tries, 2);
+	g = trunk(c, "plain");      /* defaults */
+	assert_true(g->t38);
+	assert_int_equal(g->watchdog_s, 300);
+	assert_int_equal(g->ring_s, 60);
+	assert_null(g->user);
+	assert_null(g->local_ip);
+	g = trunk(c, "old");        /* the older form is a trunk too */
 	assert_non_null(g);
-	assert_int_equal(g->kind, FAX_GW_HYLAFAX);
-	assert_string_equal(g->hyla.host, "fax.example.com");
-	assert_int_equal(g->hyla.port, 14559);
-	assert_string_equal(g->hyla.user, "gw");
-	assert_null(g->hyla.password);
-	assert_int_equal(g->hyla.timeout_s, 10);
-	assert_int_equal(g->poll_s, 15);
-	assert_int_equal(g->hyla.max_dials, 5);
-	assert_int_equal(g->hyla.max_tries, 2);
-	g = fax_gateway_find(c, "plain");      /* defaults */
-	assert_true(g->sip.t38);
-	assert_int_equal(g->sip.watchdog_ms, 300000);
-	assert_int_equal(g->sip.ring_s, 60);
-	assert_null(g->sip.user);
-	assert_null(g->sip.local_ip);
-	assert_null(fax_gateway_find(c, "nope"));
+	assert_string_equal(g->proxy, "sip:old.example.com");
+	assert_null(trunk(c, "nope"));
+	assert_null(hylafax(c, "nope"));
+	fax_config_free(c);
+	pg_diags_free(&d);
+
+	/* only trunks: the first is the default */
+	assert_int_equal(parse("sip = ( { name = \"t\"; proxy = \"sip:h\"; from = \"sip:a@b\"; } );\n",
+			       &d, &c), PG_OK);
+	assert_string_equal(trunk(c, NULL)->name, "t");
 	fax_config_free(c);
 	pg_diags_free(&d);
 
 	/* no section: no gateways, no error */
 	assert_int_equal(parse("port = 1;\n", &d, &c), PG_OK);
 	assert_int_equal(c->n, 0);
-	assert_null(fax_gateway_find(c, NULL));
+	assert_null(trunk(c, NULL));
 	fax_config_free(c);
 	pg_diags_free(&d);
 }
@@ -120,13 +159,16 @@ test_mistakes(void **state)
 	struct fax_cfg *c = (void *)1;
 	char got[4096];
 	const char *text =
-		"fax = (\n"
-		"  { name = \"a\"; kind = \"sip\"; proxy = \"sip:h\"; from = \"sip:f@x\";\n"
+		"sip = (\n"
+		"  { name = \"a\"; proxy = \"sip:h\"; from = \"sip:f@x\";\n"
 		"    proxi = \"x\"; t38 = \"yes\"; host = \"h\"; },\n"
-		"  { name = \"a\"; kind = \"sip\"; proxy = \"http://h\"; from = \"fax\";\n"
-		"    user = \"u\"; local_ip = \"::1\"; ident = \"ACME\"; watchdog = \"1s\"; },\n"
+		"  { name = \"a\"; proxy = \"http://h\"; from = \"fax\";\n"
+		"    user = \"u\"; local_ip = \"::1\"; ident = \"ACME\"; watchdog = \"1s\"; }\n"
+		");\n"
+		"fax = (\n"
 		"  { kind = \"hylafax\"; port = 70000; },\n"
 		"  { name = \"b c\"; kind = \"modem\"; },\n"
+		"  { name = \"a\"; kind = \"hylafax\"; host = \"h\"; user = \"u\"; },\n"
 		"  \"not a group\"\n"
 		");\n";
 
@@ -134,23 +176,31 @@ test_mistakes(void **state)
 	assert_null(c);
 	diags(&d, got, sizeof got);
 	assert_string_equal(got,
-		"3: unknown setting \"proxi\" in fax gateway (did you mean \"proxy\"?)|"
+		"3: unknown setting \"proxi\" in sip gateway (did you mean \"proxy\"?)|"
 		"3: \"t38\" must be true or false, not a string|"
-		"3: \"host\" is not a setting of sip fax gateways (only of hylafax)|"
+		"3: unknown setting \"host\" in sip gateway|"
 		"5: bad watchdog: expected a duration from 30s to 1h such as \"30s\", \"5m\", \"2h\", \"1d\"|"
-		"4: duplicate fax gateway \"a\" (first at line 2)|"
 		"4: bad proxy \"http://h\": expected \"sip:host[:port]\"|"
 		"4: bad from \"fax\": expected \"sip:user@domain\"|"
 		"4: set both \"user\" and \"password\", or neither|"
 		"5: bad local_ip \"::1\": expected an IPv4 address|"
 		"5: bad ident \"ACME\": expected digits, '+' and spaces (the fax station id)|"
-		"6: bad port: expected a whole number from 1 to 65535|"
-		"6: missing \"name\" in fax gateway|"
-		"6: missing \"user\" in fax gateway (letters, digits, '.', '-', '_', '@')|"
-		"6: missing \"host\" in fax gateway (a name or address)|"
-		"7: bad kind \"modem\": expected \"sip\" or \"hylafax\"|"
-		"7: bad name \"b c\": expected letters, digits, '.', '-' and '_'|"
-		"9: each entry of \"fax\" must be a group { ... }, not a string|");
+		"4: duplicate sip gateway \"a\" (first at line 2)|"
+		"8: bad port: expected a whole number from 1 to 65535|"
+		"8: missing \"name\" in fax gateway|"
+		"8: missing \"user\" in fax gateway (letters, digits, '.', '-', '_', '@')|"
+		"8: missing \"host\" in fax gateway (a name or address)|"
+		"9: bad kind \"modem\": expected \"sip\" or \"hylafax\"|"
+		"9: bad name \"b c\": expected letters, digits, '.', '-' and '_'|"
+		"12: each entry of \"fax\" must be a group { ... }, not a string|");
+	pg_diags_free(&d);
+
+	/* one name across the sip list and the fax list */
+	assert_int_equal(parse("sip = ( { name = \"a\"; proxy = \"sip:h\"; from = \"sip:f@x\"; } );\n"
+			       "fax = ( { name = \"a\"; kind = \"hylafax\"; host = \"h\"; user = \"u\"; } );\n",
+			       &d, &c), PG_ERR_CONFIG);
+	diags(&d, got, sizeof got);
+	assert_string_equal(got, "2: duplicate fax gateway \"a\" (first at line 1)|");
 	pg_diags_free(&d);
 
 	assert_int_equal(parse("fax = { name = \"x\"; };\n", &d, &c), PG_ERR_CONFIG);
@@ -188,7 +238,7 @@ test_devices(void **state)
 	struct pg_diags d;
 	struct fax_cfg *c, *none;
 
-	assert_int_equal(parse("fax = ( { name = \"trunk\"; kind = \"sip\"; proxy = \"sip:h\"; "
+	assert_int_equal(parse("sip = ( { name = \"trunk\"; proxy = \"sip:h\"; "
 			       "from = \"sip:a@b\"; } );", &d, &c), PG_OK);
 	pg_diags_free(&d);
 	assert_int_equal(parse("x = 1;", &d, &none), PG_OK);
@@ -212,11 +262,11 @@ test_devices(void **state)
 	fax_config_free(c);
 	fax_config_free(none);
 
-	assert_true(fax_number_ok("+15555550100"));
-	assert_true(fax_number_ok("911"));
-	assert_false(fax_number_ok("+"));
-	assert_false(fax_number_ok("555-0100"));
-	assert_false(fax_number_ok("123456789012345678901"));
+	assert_true(pg_sip_number_ok("+15555550100"));
+	assert_true(pg_sip_number_ok("911"));
+	assert_false(pg_sip_number_ok("+"));
+	assert_false(pg_sip_number_ok("555-0100"));
+	assert_false(pg_sip_number_ok("123456789012345678901"));
 }
 
 /* The device settings the driver declares (channel.h device_keys), as

@@ -256,15 +256,15 @@ test_sdp_offer_answer(void **state)
 	char buf[2048];
 	struct pg_sdp s, back;
 
-	pg_sdp_offer(buf, sizeof buf, "127.0.0.1", 40000, PG_SDP_T38, 1);
+	pg_sdp_offer(buf, sizeof buf, "127.0.0.1", 40000, PG_SDP_T38, false, 1);
 	assert_string_equal(buf,
-		"v=0\r\no=pagegate 1 1 IN IP4 127.0.0.1\r\ns=pagegate fax\r\n"
+		"v=0\r\no=pagegate 1 1 IN IP4 127.0.0.1\r\ns=pagegate\r\n"
 		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 		"m=image 40000 udptl t38\r\n"
 		"a=T38FaxVersion:0\r\na=T38MaxBitRate:14400\r\n"
 		"a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxBuffer:2000\r\n"
 		"a=T38FaxMaxDatagram:400\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n");
-	pg_sdp_offer(buf, sizeof buf, "127.0.0.1", 40002, PG_SDP_AUDIO, 2);
+	pg_sdp_offer(buf, sizeof buf, "127.0.0.1", 40002, PG_SDP_AUDIO, false, 2);
 	assert_int_equal(pg_sdp_parse(buf, strlen(buf), &back), PG_OK);
 	assert_int_equal(back.n, 1);
 	assert_int_equal(back.m[0].kind, PG_SDP_AUDIO);
@@ -273,7 +273,7 @@ test_sdp_offer_answer(void **state)
 
 	/* answering the 3-stream offer with T.38: the others rejected */
 	assert_int_equal(pg_sdp_parse(OFFER, strlen(OFFER), &s), PG_OK);
-	pg_sdp_answer(buf, sizeof buf, &s, 1, "127.0.0.1", 41000, 5);
+	pg_sdp_answer(buf, sizeof buf, &s, 1, "127.0.0.1", 41000, false, 5);
 	assert_non_null(strstr(buf, "o=pagegate 1 5 IN IP4 127.0.0.1\r\n"));
 	assert_non_null(strstr(buf, "m=audio 0 RTP/AVP 8\r\nm=image 41000 udptl t38\r\n"));
 	assert_non_null(strstr(buf, "m=video 0 RTP/AVP 31\r\n"));
@@ -282,7 +282,7 @@ test_sdp_offer_answer(void **state)
 	assert_int_equal(pg_sdp_find(&back, PG_SDP_T38), 1);
 	assert_int_equal(pg_sdp_find(&back, PG_SDP_AUDIO), -1);
 	/* answering with audio keeps the payload type chosen */
-	pg_sdp_answer(buf, sizeof buf, &s, 0, "127.0.0.1", 41002, 6);
+	pg_sdp_answer(buf, sizeof buf, &s, 0, "127.0.0.1", 41002, false, 6);
 	assert_non_null(strstr(buf, "m=audio 41002 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"));
 	assert_non_null(strstr(buf, "m=image 0 udptl t38\r\n"));
 }
@@ -298,12 +298,12 @@ test_sip_outcomes(void **state)
 		{ 404, PG_OUT_PERM, "no such number" }, { 484, PG_OUT_PERM, "no such number" },
 		{ 403, PG_OUT_PERM, "refused: authentication failed" },
 		{ 407, PG_OUT_PERM, "refused: authentication failed" },
-		{ 488, PG_OUT_PERM, "the far end takes neither T.38 nor G.711" },
+		{ 488, PG_OUT_PERM, "the far end takes none of the media offered" },
 		{ 603, PG_OUT_PERM, "declined" }, { 420, PG_OUT_PERM, "call refused" },
 	};
 	const char *why;
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		assert_int_equal(pg_fax_sip_outcome(t[i].st, &why), t[i].o);
+		assert_int_equal(pg_sip_outcome(t[i].st, &why), t[i].o);
 		assert_string_equal(why, t[i].why);
 	}
 }

@@ -773,6 +773,79 @@ test_metrics(void **st)
 	pg_buf_free(&b);
 }
 
+/* ---- names and text that display as something else (visible.h) ---- */
+
+static void
+test_bidi_and_invisible(void **st)
+{
+	char msg[256];
+	char *s;
+
+	(void)st;
+	/* names and numbers: refused, naming the field and the character */
+	s = with("caller.name", json_string("Bob\xe2\x80\xae" "ecila"));
+	expect_errn(s, strlen(s), 400, "invalid", "caller.name", msg, sizeof msg);
+	assert_string_equal(msg, "caller.name must not contain invisible or "
+			    "direction-changing characters (U+202E after 3 characters)");
+	free(s);
+	expect_bad("caller.name", json_string("Jane\xe2\x80\x8b"), "invalid", "caller.name");
+	expect_bad("caller.name", json_string("\xef\xbb\xbfJane"), "invalid", "caller.name");
+	expect_bad("caller.company", json_string("Acme\xe2\x81\xa6"), "invalid", "caller.company");
+	expect_bad("caller.phone", json_string("555\xe2\x80\x8b" "0100"), "invalid", "caller.phone");
+	/* a Persian name with its ZWNJ is a name */
+	s = with("caller.name", json_string("\xd8\xb9\xd9\x84\xdb\x8c\xe2\x80\x8c\xd8\xa7\xda\xa9\xd8\xa8\xd8\xb1"));
+	expect_ok(s);
+	free(s);
+	/* text and the client's fields: the reordering controls only */
+	s = with("text", json_string("Call back \xe2\x80\xae" "0010-555"));
+	expect_errn(s, strlen(s), 400, "invalid", "text", msg, sizeof msg);
+	assert_string_equal(msg, "text must not contain bidirectional embeddings, "
+			    "overrides or isolates (U+202E after 10 characters)");
+	free(s);
+	expect_bad("fields.address", json_string("12 Elm\xe2\x81\xa7St"), "invalid", "fields.address");
+	s = with("text", json_string("\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7\xe2\x80\x8f 12, "
+				     "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x94\xa7, \xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae"));
+	expect_ok(s);
+	free(s);
+}
+
+/* ---- the request an Idempotency-Key is bound to ---- */
+
+static void
+hash_of(const char *body, char out[65])
+{
+	struct pg_message m;
+	const struct pg_client *cl;
+	struct pg_api_error err;
+
+	assert_int_equal(pg_intake_parse_message(body, strlen(body), &cfg, &m, &cl, &err), PG_OK);
+	assert_int_equal(strlen(m.idem_hash), 64);
+	assert_int_equal(strspn(m.idem_hash, "0123456789abcdef"), 64);
+	memcpy(out, m.idem_hash, 65);
+	pg_message_free(&m);
+}
+
+static void
+test_request_hash(void **st)
+{
+	char a[65], b[65], c[65], d[65];
+
+	(void)st;
+	hash_of("{\"client\":\"acme-hvac\",\"caller\":{\"name\":\"Ann\",\"phone\":\"555-0100\"},"
+		"\"text\":\"leak\",\"fields\":{\"address\":\"1 Elm\",\"unit\":\"B\"}}", a);
+	/* other key order, white space, an escaped character: the same request */
+	hash_of("{ \"fields\": {\"unit\": \"B\", \"address\": \"1 Elm\"},\n  \"text\": \"l\\u0065ak\",\n"
+		"  \"caller\": {\"phone\": \"555-0100\", \"name\": \"Ann\"}, \"client\": \"acme-hvac\" }", b);
+	assert_string_equal(a, b);
+	/* any value changed: another */
+	hash_of("{\"client\":\"acme-hvac\",\"caller\":{\"name\":\"Ann\",\"phone\":\"555-0100\"},"
+		"\"text\":\"leak!\",\"fields\":{\"address\":\"1 Elm\",\"unit\":\"B\"}}", c);
+	assert_string_not_equal(a, c);
+	hash_of("{\"client\":\"acme-hvac\",\"urgency\":\"emergency\",\"caller\":{\"name\":\"Ann\","
+		"\"phone\":\"555-0100\"},\"text\":\"leak\",\"fields\":{\"address\":\"1 Elm\",\"unit\":\"B\"}}", d);
+	assert_string_not_equal(a, d);
+}
+
 int
 main(void)
 {
@@ -792,6 +865,8 @@ main(void)
 		cmocka_unit_test(test_preview),
 		cmocka_unit_test(test_deliveries),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_bidi_and_invisible),
+		cmocka_unit_test(test_request_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

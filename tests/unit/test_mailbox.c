@@ -464,7 +464,7 @@ static void test_store_submit_rules(void **state)
 	assert_string_equal(state_of(f, mid, st), "waiting");
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries WHERE "
 				 "state = 'waiting' AND channel = 'mailbox' AND address = 'jane'"), 1);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 4);
 	/* Email queued beside it: "pending" until the email is done. */
 	mid = submit(f, "acme", "two", T0, JANE_ONLY, true, did);
 	assert_string_equal(state_of(f, mid, st), "pending");
@@ -657,6 +657,45 @@ static void test_store_more(void **state)
 	pg_mailbox_free(v, n);
 }
 
+/* One message heard on the phone: only its delivery is retrieved; the
+ * others wait; taking it again finds nothing. */
+static void test_store_take_one(void **state)
+{
+	struct fx *f = *state;
+	struct pg_mailbox_item *v;
+	size_t n;
+	int64_t d1[3], d2[3], m2;
+
+	(void)submit(f, "acme", "first", T0, JANE_ONLY, false, d1);
+	m2 = submit(f, "acme", "second", T0 + 60000, JANE_ONLY, false, d2);
+	assert_int_equal(pg_store_mailbox_take_one(f->st, "acme", "jane", d2[0], "Jane by phone",
+						   &v, &n), PG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].d.id, d2[0]);
+	assert_int_equal(v[0].msg.id, m2);
+	assert_int_equal(v[0].d.state, PG_D_DELIVERED);
+	pg_mailbox_free(v, n);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE type = 'delivered' AND "
+				 "detail = 'retrieved from the mailbox by Jane by phone'"), 1);
+	assert_int_equal(pg_store_mailbox(f->st, "acme", "jane", false, NULL, &v, &n, NULL),
+			 PG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].d.id, d1[0]);
+	pg_mailbox_free(v, n);
+	/* again, or another contact's mailbox: nothing */
+	assert_int_equal(pg_store_mailbox_take_one(f->st, "acme", "jane", d2[0], "Jane",
+						   &v, &n), PG_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(pg_store_mailbox_take_one(f->st, "acme", "raj", d1[0], "Raj",
+						   &v, &n), PG_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(pg_store_mailbox_take_one(f->st, "acme", "jane", 0, "Jane", &v, &n),
+			 PG_ERR_INVAL);
+	assert_int_equal(pg_store_mailbox_take_one(f->st, "acme", "jane", d1[0], "", &v, &n),
+			 PG_ERR_INVAL);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries WHERE state = 'waiting'"), 1);
+}
+
 static void test_store_bad_args(void **state)
 {
 	struct fx *f = *state;
@@ -701,6 +740,7 @@ int main(void)
 		S(test_store_peek_take),
 		S(test_store_take_shared_message),
 		S(test_store_more),
+		S(test_store_take_one),
 		S(test_store_bad_args),
 	};
 

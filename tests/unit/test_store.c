@@ -121,8 +121,8 @@ test_open_reopen_schema(void **state)
 	assert_string_equal(m.text, "Please call back");
 	assert_int_equal(m.state, PG_M_PENDING);
 	pg_message_free(&m);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 4);
 	assert_string_equal(sql_text(f, "PRAGMA journal_mode", buf, sizeof buf), "wal");
 	/* Enums are stored by name: the file is readable with sqlite3. */
 	assert_string_equal(sql_text(f, "SELECT kind || '/' || urgency || '/' || "
@@ -139,7 +139,7 @@ test_open_reopen_schema(void **state)
 	assert_int_equal(pg_store_get_msg(f->st, id, &m), PG_OK);
 	pg_message_free(&m);
 	struct pg_store *other = (struct pg_store *)1;
-	assert_int_equal(pg_store_open("postgresql://db/pagegate", 0, &other),
+	assert_int_equal(pg_store_open("mysql://db/pagegate", 0, &other),
 			 PG_ERR_CONFIG);
 	assert_null(other);
 }
@@ -392,6 +392,44 @@ test_idempotency(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 2);
 
+	/* With request hashes: the same hash is the first message again... */
+	msg_init(&m, "acme-hvac", "hashed", T1);
+	m.idem_key = "call-9000";
+	snprintf(m.idem_hash, sizeof m.idem_hash, "%064d", 1);
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
+	assert_false(existing);
+	first = m.id;
+	msg_init(&m, "acme-hvac", "hashed", T1);
+	m.idem_key = "call-9000";
+	snprintf(m.idem_hash, sizeof m.idem_hash, "%064d", 1);
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
+	assert_true(existing);
+	assert_int_equal(m.id, first);
+	/* ... another hash is refused, naming the first, nothing written... */
+	msg_init(&m, "acme-hvac", "EMERGENCY: another request", T1);
+	m.idem_key = "call-9000";
+	snprintf(m.idem_hash, sizeof m.idem_hash, "%064d", 2);
+	existing = false;
+	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing),
+			 PG_ERR_EXISTS);
+	assert_int_equal(m.id, first);
+	assert_int_equal(d.id, 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries"), 1);
+	/* ... and a request without a hash matches (as rows stored before
+	 * schema version 4 match any). */
+	msg_init(&m, "acme-hvac", "no hash", T1);
+	m.idem_key = "call-9000";
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
+	assert_true(existing);
+	assert_int_equal(m.id, first);
+	msg_init(&m, "acme-hvac", "hash, old row", T1);
+	m.idem_key = "call-7781";
+	snprintf(m.idem_hash, sizeof m.idem_hash, "%064d", 3);
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
+	assert_true(existing);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 2);
+
 	/* The key is per operator. */
 	msg_init(&m, "acme-hvac", "bob's", T1);
 	m.operator_name = "bob";
@@ -399,7 +437,7 @@ test_idempotency(void **state)
 	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
 	assert_false(existing);
 	assert_true(m.id != first);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 3);
 }
 
 static void

@@ -174,13 +174,13 @@ static const char v1_schema[] =
 	"CREATE INDEX events_message ON events(message_id);"
 	"INSERT INTO schema_version VALUES (1, 1795361000000);"
 	"INSERT INTO messages (id, client_id, kind, urgency, caller_name, text,"
-	" fields, operator, received_ms, state) VALUES"
+	" fields, operator, idem_key, received_ms, state) VALUES"
 	" (1, 'acme-hvac', 'message', 'routine', 'Ann', 'old one',"
-	"  '{\"gate\":\"#12\"}', 'alice', 1795361000000, 'sent'),"
+	"  '{\"gate\":\"#12\"}', 'alice', NULL, 1795361000000, 'sent'),"
 	" (2, 'acme-hvac', 'dispatch', 'urgent', 'Bob', 'old two', '{}',"
-	"  'bob', 1795361100000, 'pending'),"
+	"  'bob', 'old-key', 1795361100000, 'pending'),"
 	" (3, 'bravo', 'message', 'routine', NULL, 'old three', '{}',"
-	"  'alice', 1795361200000, 'unrouted');"
+	"  'alice', NULL, 1795361200000, 'unrouted');"
 	"INSERT INTO deliveries VALUES (1, 1, 'jane', 'Jane', 'sms',"
 	" '+15555550111', NULL, 'sent', 2, 1, 1795361000000, 1795361000000,"
 	" 1795447400000, 1795361001000, '0: Accepted');"
@@ -198,14 +198,15 @@ test_migration_v1(void **state)
 	sqlite3 *db;
 	char ref[12];
 	int64_t mid, did;
+	bool existing = false;
 
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 
 	assert_int_equal(pg_store_open(f->db, 0, &f->st), PG_OK);
-	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 3);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM schema_version"), 4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 4);
 	/* Every old message got its own 6-digit reference. */
 	assert_int_equal(sql_int(f, "SELECT count(DISTINCT ack_ref) FROM messages"
 		" WHERE ack_ref GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'"), 3);
@@ -232,11 +233,23 @@ test_migration_v1(void **state)
 	assert_int_equal(page(f->st, PG_CH_SMS, "+15555550123", 0, false, &did,
 			      ref), 4);
 	assert_int_equal(did, 2);
+	/* An old Idempotency-Key has no request hash: it matches whatever
+	 * request comes with it (answered with the old message). */
+	memset(&m, 0, sizeof m);
+	m.client_id = "acme-hvac";
+	m.text = "a different request";
+	m.operator_name = "bob";
+	m.idem_key = "old-key";
+	m.received_ms = T0;
+	snprintf(m.idem_hash, sizeof m.idem_hash, "%064d", 7);
+	assert_int_equal(pg_store_submit(f->st, &m, NULL, 0, NULL, &existing), PG_OK);
+	assert_true(existing);
+	assert_int_equal(m.id, 2);
 	/* A second open migrates nothing more. */
 	pg_store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(pg_store_open(f->db, 0, &f->st), PG_OK);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 4);
 	assert_int_equal(sql_int(f, "SELECT count(DISTINCT ack_ref) FROM messages"), 4);
 }
 

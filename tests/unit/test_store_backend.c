@@ -3,7 +3,8 @@
  * (src/store/store_backend.h), first half: dsns, opening and the schema
  * version, transactions and the one-level savepoint of a group commit, a
  * reader's snapshot, read-only connections that never write, a full store
- * (PG_ERR_FULL through max_mb) and settings (PG_ERR_TOOBIG).  The row
+ * (PG_ERR_FULL through max_mb), the size used (what max_mb caps), room
+ * set aside on the disk, and settings (PG_ERR_TOOBIG).  The row
  * slots are test_store_backend_rows.c; how to run both against another
  * backend is store_backend_suite.h.  Not provoked: PG_ERR_NOMEM, and
  * PG_ERR_IO past open.
@@ -325,6 +326,71 @@ test_full(void **state)
 	assert_int_equal(r_find(f, "800002"), PG_OK);
 }
 
+/* used: the bytes the data takes, what max_mb caps - it counts the open
+ * transaction's own writes, never grows with a rollback (SQLite gives
+ * them back at once; PostgreSQL keeps a rolled-back write's pages until
+ * vacuum reuses them), and a reader sees the committed size. */
+static void
+test_used(void **state)
+{
+	struct fx *f = *state;
+	static char big[65536];
+	struct pg_message m;
+	int64_t empty = 0, during = 0, after = 0, reader = 0;
+
+	memset(big, 'u', sizeof big - 1);
+	assert_int_equal(f->be->used(f->w, &empty), PG_OK);
+	assert_true(empty > 0);                  /* the schema takes room */
+	w_begin(f);
+	msg_init(&m, "acme", T0, "700001");
+	m.text = big;
+	assert_int_equal(f->be->insert_message(f->w, &m), PG_OK);
+	assert_int_equal(f->be->used(f->w, &during), PG_OK);
+	assert_true(during >= empty + (int64_t)sizeof big - 4096);
+	assert_int_equal(f->be->rollback(f->w), PG_OK);
+	assert_int_equal(f->be->used(f->w, &after), PG_OK);
+	assert_true(after <= during);
+	if (strcmp(f->be->name, "sqlite") == 0)
+		assert_true(after < during);
+	add_msg(f, "acme", T0, "700002");
+	w_begin(f);
+	msg_init(&m, "acme", T0, "700003");
+	m.text = big;
+	assert_int_equal(f->be->insert_message(f->w, &m), PG_OK);
+	w_commit(f);
+	assert_int_equal(f->be->used(f->w, &after), PG_OK);
+	assert_true(after >= empty + (int64_t)sizeof big - 4096);
+	assert_int_equal(f->be->begin(f->r), PG_OK);
+	assert_int_equal(f->be->used(f->r, &reader), PG_OK);
+	assert_int_equal(f->be->rollback(f->r), PG_OK);
+	assert_int_equal(reader, after);
+}
+
+/* spare: room set aside on the disk and given back - or, for a backend
+ * that sets none aside, PG_ERR_NOTFOUND; never more than the disk has
+ * twice over; never on a reader. */
+static void
+test_spare(void **state)
+{
+	struct fx *f = *state;
+	pg_err e = f->be->spare(f->w, 1048576);
+
+	if (e == PG_ERR_NOTFOUND) {
+		assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+		return;
+	}
+	assert_int_equal(e, PG_OK);
+	assert_int_equal(f->be->spare(f->w, 1048576), PG_OK);   /* already */
+	assert_int_equal(f->be->spare(f->w, 0), PG_OK);
+	assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+	assert_int_equal(f->be->spare(f->w, INT64_MAX / 4), PG_ERR_FULL);
+	assert_int_equal(f->be->spare(f->w, 0), PG_ERR_NOTFOUND);
+	assert_int_equal(f->be->spare(f->r, 1048576), PG_ERR_STORE);
+	/* the store itself is untouched */
+	add_msg(f, "acme", T0, "700004");
+	assert_int_equal(r_find(f, "700004"), PG_OK);
+}
+
 /* ---- the tests ---- */
 
 int
@@ -339,6 +405,8 @@ main(void)
 		T(test_snapshot),
 		T(test_readonly),
 		T(test_full),
+		T(test_used),
+		T(test_spare),
 #undef T
 	};
 

@@ -3,8 +3,9 @@
  * (store.h) on SQLite files in a fresh temporary directory: concurrent
  * writers share commits and a failing write fails alone; past max_mb a
  * submit is refused whole, old messages stay readable, and many writers
- * filling the store at once each get all or nothing.  (The rest of the
- * store is test_store.c and test_store_ack.c.)
+ * filling the store at once each get all or nothing; at the cap the
+ * writes about messages already taken go on in the reserve above it.
+ * (The rest of the store is test_store.c and test_store_ack.c.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,137 @@ test_full(void **state)
 	pg_message_free(&m);
 }
 
+/* The reserve: a quarter of the cap, at least PG_STORE_RESERVE_MIN_MB. */
+static void
+test_reserve_mb(void **state)
+{
+	(void)state;
+	assert_int_equal(pg_store_reserve_mb(0), 0);
+	assert_int_equal(pg_store_reserve_mb(1), PG_STORE_RESERVE_MIN_MB);
+	assert_int_equal(pg_store_reserve_mb(64), 16);
+	assert_int_equal(pg_store_reserve_mb(100), 25);
+	assert_int_equal(pg_store_reserve_mb(4096), 1024);
+}
+
+/* Fills a store capped at 1 MB with big submits until one is refused;
+ * returns how many were taken.  *keep is the first, with its delivery. */
+static int
+fill_to_cap(struct store_fx *f, const char *big, struct pg_message *keep,
+	    struct pg_delivery *kd)
+{
+	struct pg_message m;
+	struct pg_delivery d;
+	bool existing;
+	int ok = 0;
+	pg_err e = PG_OK;
+
+	msg_init(keep, "acme-hvac", "first", T0);
+	keep->idem_key = "first-key";
+	del_init(kd, "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T0);
+	assert_int_equal(pg_store_submit(f->st, keep, kd, 1, "r", &existing), PG_OK);
+	while (e == PG_OK && ok < 400) {
+		msg_init(&m, "acme-hvac", big, T0 + ok);
+		del_init(&d, "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T0);
+		if ((e = pg_store_submit(f->st, &m, &d, 1, "r", &existing)) == PG_OK)
+			ok++;
+	}
+	assert_int_equal(e, PG_ERR_FULL);
+	assert_int_equal(m.id, 0);
+	return ok;
+}
+
+/* At the cap new messages are refused, but everything about the messages
+ * already taken - attempts, outcomes, ledger events, acknowledgements -
+ * is stored in the reserve above it, well past the cap; a repeated
+ * idempotency key still finds its message.  Past the reserve every write
+ * is refused, and the stats say which. */
+static void
+test_cap_reserve(void **state)
+{
+	struct store_fx *f = *state;
+	static char big[12000], note[60000];
+	struct pg_message keep, m;
+	struct pg_delivery kd, d;
+	struct pg_store_stats ss;
+	int64_t aid = 0, nmsg;
+	bool existing, already;
+	int n;
+	pg_err e = PG_OK;
+
+	memset(big, 'x', sizeof big - 1);
+	memset(note, 'n', sizeof note - 1);
+	fixture_store_reopen(f, 1);
+	pg_store_stats(f->st, &ss);
+	assert_false(ss.at_cap);
+	assert_true(fill_to_cap(f, big, &keep, &kd) > 10);
+	pg_store_stats(f->st, &ss);
+	assert_true(ss.at_cap);
+	assert_false(ss.no_room);
+	assert_int_equal(ss.refused, 1);
+	nmsg = sql_int(f, "SELECT count(*) FROM messages");
+
+	/* The taken message's delivery goes on: attempt, outcome, ack. */
+	assert_int_equal(pg_store_attempt_start(f->st, kd.id, T2, &aid), PG_OK);
+	assert_int_equal(pg_store_attempt_finish(f->st, kd.id, aid, T2 + 1,
+			 PG_OUT_OK, "250 ok", PG_D_SENT, 0), PG_OK);
+	assert_int_equal(pg_store_ack(f->st, keep.id, kd.id, "email", "jane",
+				      &already), PG_OK);
+	/* Ledger rows past the cap by far: 40 x 60 kB is 2.4 MB more. */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(pg_store_event(f->st, keep.id, 0, "note", note), PG_OK);
+	assert_true(sql_int(f, "PRAGMA page_count") *
+		    sql_int(f, "PRAGMA page_size") > 3 * 1048576);
+	assert_int_equal(pg_store_get_msg(f->st, keep.id, &m), PG_OK);
+	assert_int_equal(m.state, PG_M_SENT);
+	assert_true(m.acked_ms > 0);
+	pg_message_free(&m);
+
+	/* Still no new message; the same idempotency key answers the first. */
+	msg_init(&m, "acme-hvac", "short", T2);
+	del_init(&d, "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T2);
+	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing),
+			 PG_ERR_FULL);
+	msg_init(&m, "acme-hvac", "first", T2);
+	m.idem_key = "first-key";
+	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing), PG_OK);
+	assert_true(existing);
+	assert_int_equal(m.id, keep.id);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), nmsg);
+	pg_store_stats(f->st, &ss);
+	assert_int_equal(ss.refused, 2);
+	assert_int_equal(ss.full_writes, 0);
+
+	/* The reserve (16 MB over the 1 MB cap) runs out: refused too. */
+	for (n = 0; n < 1000 && e == PG_OK; n++)
+		e = pg_store_event(f->st, keep.id, 0, "note", note);
+	assert_int_equal(e, PG_ERR_FULL);
+	assert_true(n > 200);
+	pg_store_stats(f->st, &ss);
+	assert_true(ss.no_room);
+	assert_true(ss.at_cap);
+	assert_int_equal(ss.full_writes, 1);
+	assert_true(sql_int(f, "PRAGMA page_count") * sql_int(f, "PRAGMA page_size")
+		    <= (1 + PG_STORE_RESERVE_MIN_MB) * 1048576LL);
+	assert_int_equal(sql_text(f, "PRAGMA integrity_check", (char[16]){ 0 },
+				  16)[0], 'o');
+
+	/* Opened again at its cap, it says so at once. */
+	fixture_store_reopen(f, 1);
+	pg_store_stats(f->st, &ss);
+	assert_true(ss.at_cap);
+	assert_false(ss.no_room);
+	assert_int_equal(ss.refused, 0);
+
+	/* Without the cap, room again. */
+	fixture_store_reopen(f, 0);
+	pg_store_stats(f->st, &ss);
+	assert_false(ss.at_cap);
+	assert_false(ss.no_room);
+	msg_init(&m, "acme-hvac", "after", T2);
+	del_init(&d, "office", PG_CH_EMAIL, "o@x", PG_D_QUEUED, T2);
+	assert_int_equal(pg_store_submit(f->st, &m, &d, 1, "r", &existing), PG_OK);
+}
+
 #define FILLERS 8
 
 struct filler {
@@ -294,6 +426,8 @@ main(void)
 		T(test_group_commit),
 		T(test_full),
 		T(test_full_concurrent),
+		T(test_reserve_mb),
+		T(test_cap_reserve),
 #undef T
 	};
 

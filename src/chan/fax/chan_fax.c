@@ -1,8 +1,9 @@
 /*
  * chan_fax.c - the fax channel: each job's rendered fax.txt is laid out
  * (fax_render.c), written as TIFF Class F (fax_tiff.c), checked, and sent
- * through the device's gateway: a SIP call carrying T.30 over T.38 or
- * G.711 (fax_sip.c, fax_t30.c), or a job submitted to a HylaFAX server
+ * through the device's gateway: a SIP call on a trunk of the shared
+ * "sip" list carrying T.30 over T.38 or G.711 (fax_sip.c, fax_t30.c,
+ * ../sip/), or a job submitted to a HylaFAX server
  * (fax_hylafax.c).
  *
  * A SIP call's outcome is T.30's: OK once the far machine confirmed every
@@ -232,8 +233,9 @@ make_tiff(struct fax_state *st, struct pg_job *j, const struct pg_fax_devopts *o
  * coding replaced by the overrides of the same names.  The summary
  * counts the characters no installed font has, if any. */
 static pg_err
-fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over,
-	    const char *body, const char *out, char *summary, size_t slen)
+fax_preview(const struct pg_client *cl, const struct pg_device *dev,
+	    const struct pg_kv *over, size_t n_over, const char *body, const char *out,
+	    char *summary, size_t slen)
 {
 	struct pg_fax_devopts o;
 	struct pg_fax_opts fo;
@@ -242,6 +244,7 @@ fax_preview(const struct pg_device *dev, const struct pg_kv *over, size_t n_over
 	char err[256];
 	pg_err e;
 
+	(void)cl;
 	if ((bad = pg_fax_device_opts(dev, &o)) != NULL) {
 		snprintf(summary, slen, "the fax device has a bad %s", bad);
 		return PG_ERR_CONFIG;
@@ -309,7 +312,8 @@ static void
 send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 	 struct pg_job *j)
 {
-	const struct fax_gateway *gw = fax_gateway_find(fc, gateway);
+	const struct pg_sip_gw *trunk;
+	const struct fax_gateway *gw;
 	struct pg_fax_devopts o;
 	struct pg_fax_result r;
 	char path[512];
@@ -318,12 +322,12 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 	unsigned jobid = 0;
 
 	j->reply[0] = '\0';
-	if (!gw) {
+	if (!fax_gateway_find(fc, gateway, &trunk, &gw)) {
 		pg_job_set(j, PG_OUT_PERM, "fax gateway \"%s\" is not configured",
 			gateway ? gateway : "(default)");
 		return;
 	}
-	if (!fax_number_ok(j->address)) {
+	if (!pg_sip_number_ok(j->address)) {
 		pg_job_set(j, PG_OUT_PERM, "not a fax number, not sent");
 		return;
 	}
@@ -339,8 +343,8 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 		unlink(path);
 		goto log;
 	}
-	if (gw->kind == FAX_GW_SIP) {
-		pg_fax_sip_send(&gw->sip, j->address, path, &r);
+	if (trunk) {
+		pg_fax_sip_send(trunk, j->address, path, &r);
 		j->outcome = r.outcome;
 		pg_fax_result_format(&r, j->reply, sizeof j->reply);
 	} else {
@@ -365,7 +369,8 @@ send_one(struct fax_state *st, const struct fax_cfg *fc, const char *gateway,
 log:
 	pg_info("fax attempt: message %lld delivery %lld to %s via %s: %s in %lld ms: %s",
 		(long long)j->message_id, (long long)j->delivery_id, j->address,
-		gw->name, pg_outcome_name(j->outcome), (long long)(pg_mono_ms() - t0), j->reply);
+		trunk ? trunk->name : gw->name, pg_outcome_name(j->outcome),
+		(long long)(pg_mono_ms() - t0), j->reply);
 }
 
 static void
@@ -399,9 +404,9 @@ fax_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **s
 		free(st);
 		return PG_ERR_NOMEM;
 	}
-	pg_fax_sip_init();
+	pg_sip_init();
 	if (pthread_create(&st->poller, NULL, poller, st) != 0) {
-		pg_fax_sip_deinit();
+		pg_sip_deinit();
 		pthread_mutex_destroy(&st->mu);
 		pthread_cond_destroy(&st->cv);
 		pg_fax_fontdb_free(st->fonts);
@@ -426,7 +431,7 @@ fax_stop(void *state)
 	free(st->pend);
 	if (st->spool[0] && rmdir(st->spool) != 0)
 		pg_warn("fax: cannot remove %s: %s", st->spool, strerror(errno));
-	pg_fax_sip_deinit();
+	pg_sip_deinit();
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pg_fax_fontdb_free(st->fonts);

@@ -35,6 +35,7 @@
 
 #include "pagegate/common.h"
 #include "pagegate/config.h"
+#include "../sip.h"
 
 #define PG_FAX_WIDTH      1728        /* pixels: the T.4 A4/Letter width */
 #define PG_FAX_XRES       204         /* dpi, both resolutions */
@@ -157,8 +158,8 @@ pg_err pg_fax_tiff_read(const char *path, int page, struct pg_fax_page *out,
  * fax modems, or T.38 IFP packets through its T.38 terminal. */
 enum pg_fax_media { PG_FAX_AUDIO = 0, PG_FAX_T38 };
 
-#define PG_FAX_RATE        8000       /* audio samples per second */
-#define PG_FAX_IDENT_MAX   20         /* T.30 station identifier */
+#define PG_FAX_RATE        PG_SIP_RATE /* audio samples per second */
+#define PG_FAX_IDENT_MAX   PG_SIP_IDENT_MAX /* T.30 station identifier */
 
 /* What a session (or a call around it) came to, for the job's reply and
  * the ledger. */
@@ -220,119 +221,15 @@ int64_t pg_fax_tx_elapsed_ms(const struct pg_fax_tx *tx);
  * text, a temporary failure unless every page had been confirmed. */
 void pg_fax_tx_result(struct pg_fax_tx *tx, const char *why, struct pg_fax_result *r);
 
-/* ---- media on the wire (fax_media.c) ---- */
+/* ---- SIP transport (fax_sip.c, over ../sip.h's calls) ---- */
 
-/* RTP (RFC 3550) carrying G.711 in 20 ms packets. */
-#define PG_RTP_PCMU        0
-#define PG_RTP_PCMA        8
-#define PG_RTP_SAMPLES     160        /* per packet: 20 ms */
-#define PG_RTP_HDR         12
-#define PG_MEDIA_MAX       1500       /* largest datagram handled */
-
-struct pg_rtp_tx {
-	int pt;                      /* PG_RTP_PCMU or PG_RTP_PCMA */
-	uint16_t seq;
-	uint32_t ts, ssrc;
-};
-/* Starts a stream with random sequence, timestamp and SSRC. */
-void pg_rtp_tx_init(struct pg_rtp_tx *r, int pt);
-/* Builds one packet of n (<= PG_RTP_SAMPLES) samples into out; returns
- * its length. */
-size_t pg_rtp_build(struct pg_rtp_tx *r, const int16_t *s, int n, uint8_t *out);
-/* Decodes a received packet of payload type pt into at most max samples;
- * returns their number, or -1 for anything else (wrong version or type,
- * padding, truncated, too long). */
-int pg_rtp_parse(const uint8_t *pkt, size_t len, int pt, int16_t *out, int max);
-
-/* UDPTL (T.38 annex; the framing Asterisk, FreeSWITCH and gateways use)
- * with redundancy error recovery: every datagram repeats the previous
- * IFP packets so a lost one is recovered from the next. */
-#define PG_UDPTL_REDUNDANCY 3         /* earlier packets repeated */
-#define PG_IFP_MAX          400       /* one IFP packet */
-
-struct pg_udptl_tx {
-	uint16_t seq;
-	uint8_t hist[PG_UDPTL_REDUNDANCY][PG_IFP_MAX];
-	int hist_len[PG_UDPTL_REDUNDANCY];
-	int n_hist;
-};
-/* Frames ifp into out (room max); returns the length or -1. */
-int pg_udptl_build(struct pg_udptl_tx *u, const uint8_t *ifp, int len,
-		   uint8_t *out, int max);
-
-struct pg_udptl_rx {
-	bool started;
-	uint16_t expect;             /* next sequence number */
-};
-typedef void (*pg_udptl_deliver)(void *arg, const uint8_t *ifp, int len, uint16_t seq);
-/* Parses one datagram and delivers its IFP packets in order: packets
- * lost before it that its redundancy carries, then the primary; old and
- * repeated datagrams deliver nothing.  Returns 0, or -1 when malformed
- * (nothing delivered). */
-int pg_udptl_parse(struct pg_udptl_rx *u, const uint8_t *pkt, size_t len,
-		   pg_udptl_deliver deliver, void *arg);
-
-/* SDP (parsed with sofia-sip's parser). */
-#define PG_SDP_MAX_MEDIA   4
-enum pg_sdp_kind { PG_SDP_OTHER = 0, PG_SDP_AUDIO, PG_SDP_T38 };
-struct pg_sdp_m {
-	enum pg_sdp_kind kind;
-	int port;                    /* 0 = rejected */
-	char addr[64];               /* IPv4 address of the media */
-	int pt;                      /* audio: first of PCMU/PCMA offered, -1 none */
-	char line[64];               /* "audio 0 RTP/AVP 0 8": to reject it */
-};
-struct pg_sdp {
-	struct pg_sdp_m m[PG_SDP_MAX_MEDIA];
-	int n;
-};
-/* Parses body.  PG_ERR_INVAL when it is not SDP or names no IPv4
- * address. */
-pg_err pg_sdp_parse(const char *body, size_t len, struct pg_sdp *out);
-/* The index of the usable stream of the kind wanted (T.38: udptl with a
- * port; audio: RTP/AVP with PCMU or PCMA), or -1. */
-int pg_sdp_find(const struct pg_sdp *s, enum pg_sdp_kind kind);
-/* Writes an offer (one m= line: T.38, or audio offering PCMU and PCMA)
- * for media at ip:port into buf; version is the o= line's session
- * version (raise it for each new offer or answer in a dialog). */
-void pg_sdp_offer(char *buf, size_t n, const char *ip, int port,
-		  enum pg_sdp_kind kind, unsigned version);
-/* Writes the answer to offer accepting stream `chosen` (for audio with
- * the stream's pt) at ip:port, every other stream rejected (port 0). */
-void pg_sdp_answer(char *buf, size_t n, const struct pg_sdp *offer, int chosen,
-		   const char *ip, int port, unsigned version);
-
-/* ---- SIP transport (fax_sip.c) ---- */
-
-/* A SIP trunk, ATA or fax server that takes our calls. */
-struct pg_fax_sip {
-	const char *name;            /* for logs */
-	const char *proxy;           /* "sip:host[:port]": where INVITEs go */
-	const char *user, *password; /* digest credentials; NULL = none */
-	const char *from;            /* "sip:fax@example.com" */
-	const char *local_ip;        /* SIP and media address; NULL = the one
-					that routes to the proxy */
-	const char *ident;           /* our T.30 station id (TSI), may be NULL */
-	bool t38;                    /* offer T.38 first, G.711 after a 488 */
-	int64_t watchdog_ms;         /* the whole call, from INVITE to BYE */
-	int ring_s;                  /* CANCEL when not answered within */
-};
-
-/* Starts and stops the SIP library for the process (sofia-sip's su_init,
- * its log lines redirected to the debug log).  Call once, before any
- * call is placed, and once after the last. */
-void pg_fax_sip_init(void);
-void pg_fax_sip_deinit(void);
-
-/* Calls number through g and sends the fax in tiff (already checked).
- * Always fills *r: busy, no answer, SIP 5xx, line failures and the
- * watchdog are temporary; numbers that do not exist, refused
- * credentials, media the far end will not take and incompatible fax
- * machines are permanent. */
-void pg_fax_sip_send(const struct pg_fax_sip *g, const char *number,
+/* Calls number through trunk g and sends the fax in tiff (already
+ * checked): T.38 first when g->t38, G.711 after a 488.  Always fills *r:
+ * busy, no answer, SIP 5xx, line failures and the watchdog are
+ * temporary; numbers that do not exist, refused credentials, media the
+ * far end will not take and incompatible fax machines are permanent. */
+void pg_fax_sip_send(const struct pg_sip_gw *g, const char *number,
 		     const char *tiff, struct pg_fax_result *r);
-/* The outcome and a short reason for a final SIP status of an INVITE. */
-enum pg_outcome pg_fax_sip_outcome(int status, const char **why);
 
 /* ---- HylaFAX transport (fax_hylafax.c) ---- */
 

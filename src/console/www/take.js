@@ -14,6 +14,9 @@ const S = {
   waiting: null,        // a call that rang in while a draft was open
   dirty: false,         // the operator typed something not yet sent
   key: null,            // Idempotency-Key of the submission being made
+  keyBody: null,        // the body it was made for: an edited body is
+                        // another message, with a key of its own (the
+                        // server refuses a key reused for another body)
   inFlight: false,      // a POST /v1/messages is on its way
   sentPristine: false,  // sent, and nothing typed since: a repeat press is the same press
   lastStatus: null,     // what the status line said after the last send
@@ -434,6 +437,7 @@ function resetForm() {
   S.dirty = false;
   S.sentPristine = false;
   S.key = null;
+  S.keyBody = null;
   preview();
 }
 
@@ -536,7 +540,11 @@ export async function submit(kind) {
     return;
   }
   const b = body(kind);
-  if (!S.key) S.key = newKey();                 // kept until this submission is stored
+  const sentBody = JSON.stringify(b);
+  if (!S.key || S.keyBody !== sentBody) {       // kept until this submission is stored
+    S.key = newKey();
+    S.keyBody = sentBody;
+  }
   S.inFlight = true;
   busy(true);
   setStatus('busy', kind === 'dispatch' ? 'Dispatching…' : 'Sending…');

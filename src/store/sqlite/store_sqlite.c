@@ -45,14 +45,17 @@ static const char *const sql[ST__COUNT] = {
 	[ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
 	[ST_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
 		" VALUES (?1, ?2)",
+	[ST_USED] = "SELECT (SELECT page_count FROM pragma_page_count())"
+		" - (SELECT freelist_count FROM pragma_freelist_count()),"
+		" (SELECT page_size FROM pragma_page_size())",
 
 	/* ---- messages ---- */
 	[ST_INS_MSG] = "INSERT INTO messages (client_id, kind, urgency,"
 		" caller_name, caller_phone, caller_company, text, fields,"
 		" operator, idem_key, received_ms, state, ack_ref, esc_policy,"
-		" esc_fired, esc_total, esc_next_ms, esc_state)"
+		" esc_fired, esc_total, esc_next_ms, esc_state, idem_hash)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, ?18)",
+		" ?14, ?15, ?16, ?17, ?18, ?19)",
 	/* update_message: one statement per column group, so that a write
 	 * touches only the indexes of the columns it changes. */
 	[ST_UPD_MSG_STATE] = "UPDATE messages SET state = ?2 WHERE id = ?1",
@@ -73,7 +76,7 @@ static const char *const sql[ST__COUNT] = {
 	/* find_message, by one unique index or the other (and nothing a
 	 * version-2 schema lacks: the migration to 2 calls it). */
 	[ST_FIND_REF] = "SELECT " KEY_COLS " FROM messages WHERE ack_ref = ?1",
-	[ST_FIND_IDEM] = "SELECT " KEY_COLS " FROM messages"
+	[ST_FIND_IDEM] = "SELECT " KEY_COLS ", idem_hash FROM messages"
 		" WHERE operator = ?1 AND idem_key = ?2",
 	[ST_NO_REF] = "SELECT id FROM messages WHERE id > ?1"
 		" AND ack_ref IS NULL ORDER BY id LIMIT 1",
@@ -205,7 +208,9 @@ sb_fail(struct pg_sb *c, int rc, const char *what)
 
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
+		/* The front end logs a full store once, not each write. */
 		e = PG_ERR_FULL;
+		lvl = PG_LOG_DEBUG;
 		break;
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
@@ -424,6 +429,30 @@ sb_setup_writer(struct pg_sb *c, int64_t max_mb)
 	return sqlite__migrate(c);
 }
 
+/* The pages in use (page_count less the freelist SQLite reuses) times
+ * the page size: header fields, no scan, one prepared statement.
+ * page_count includes the pages the open transaction added. */
+static pg_err
+sb_used_row(sqlite3_stmt *s, void *out)
+{
+	int64_t n = sqlite3_column_int64(s, 0);
+
+	*(int64_t *)out = (n > 0 ? n : 0) * sqlite3_column_int64(s, 1);
+	return PG_OK;
+}
+
+static pg_err
+sb_used(struct pg_sb *c, int64_t *bytes)
+{
+	sqlite3_stmt *s;
+	pg_err e;
+
+	*bytes = 0;
+	if ((e = sqlite__prep(c, ST_USED, &s, "")))
+		return e;
+	return sqlite__row_one(c, s, sb_used_row, bytes);
+}
+
 static void
 sb_close(struct pg_sb *c)
 {
@@ -431,6 +460,7 @@ sb_close(struct pg_sb *c)
 		return;
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	free(c->spare_path);
 	if (sqlite3_close(c->db) != SQLITE_OK)
 		pg_warn("store: sqlite close: %s", sqlite3_errmsg(c->db));
 	free(c);
@@ -488,6 +518,11 @@ sb_open(const char *target, bool readonly, int64_t max_mb, struct pg_sb **out)
 		e = sb_fail(c, rc, "create_function");
 	if (!e && !readonly)
 		e = sb_setup_writer(c, max_mb);
+	if (!e && !readonly && *target && strcmp(target, ":memory:") != 0 &&
+	    asprintf(&c->spare_path, "%s-spare", target) < 0) {
+		c->spare_path = NULL;
+		e = PG_ERR_NOMEM;
+	}
 	if (e) {
 		sb_close(c);
 		return e;
@@ -518,7 +553,8 @@ sb_rollback_savepoint(struct pg_sb *c)
 	/* SQLite may have rolled the whole transaction back on its own
 	 * (SQLITE_FULL, SQLITE_IOERR...): then there is no savepoint left. */
 	if (sqlite3_get_autocommit(c->db)) {
-		pg_warn("store: the transaction was rolled back by sqlite");
+		/* the front end logs the write's own error */
+		pg_debug("store: the transaction was rolled back by sqlite");
 		return PG_ERR_STORE;
 	}
 	if ((e = sb_simple(c, ST_ROLLBACK_TO)))
@@ -572,14 +608,15 @@ sb_insert_message(struct pg_sb *c, struct pg_message *m)
 	pg_err e = fields_encode(m, &fields);
 
 	if (!e)
-		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt" "tiint",
+		e = sqlite__prep(c, ST_INS_MSG, &s, "tttttttttti" "tt" "tiint" "t",
 		    m->client_id, pg_kind_name(m->kind),
 		    pg_urgency_name(m->urgency), m->caller_name,
 		    m->caller_phone, m->caller_company, m->text, fields,
 		    m->operator_name, m->idem_key, m->received_ms,
 		    pg_mstate_name(m->state), m->ack_ref[0] ? m->ack_ref : NULL,
 		    m->esc_policy, (int64_t)m->esc_fired, (int64_t)m->esc_total,
-		    m->esc_next_ms, m->esc_policy ? esc_name(m->esc_state) : NULL);
+		    m->esc_next_ms, m->esc_policy ? esc_name(m->esc_state) : NULL,
+		    m->idem_key && m->idem_hash[0] ? m->idem_hash : NULL);
 	if (!e)
 		e = sqlite__write(c, s, "insert message", false, &m->id);
 	free(fields);
@@ -694,6 +731,8 @@ const struct pg_store_backend pg_store_sqlite = {
 	.open = sb_open,                 /* file path; writer migrates */
 	.close = sb_close,               /* finalizes statements */
 	.schema_version = sqlite__version, /* max(schema_version.version) */
+	.used = sb_used,                 /* page_count - freelist_count */
+	.spare = sqlite__spare,          /* the file PATH-spare */
 	.begin = sb_begin,               /* writer: BEGIN IMMEDIATE */
 	.commit = sb_commit,             /* fsync'ed (synchronous=FULL) */
 	.rollback = sb_rollback,

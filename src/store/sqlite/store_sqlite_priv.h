@@ -1,8 +1,9 @@
 /*
  * store_sqlite_priv.h - shared by store_sqlite.c (connection,
  * transactions, statements, writes, the backend table),
- * store_sqlite_schema.c (migrations) and store_sqlite_read.c (rows read
- * back).  Not a public contract: only those three files include it.
+ * store_sqlite_schema.c (migrations), store_sqlite_read.c (rows read
+ * back) and store_sqlite_spare.c (room set aside on the disk).  Not a
+ * public contract: only those four files include it.
  */
 #ifndef PAGEGATE_STORE_SQLITE_PRIV_H
 #define PAGEGATE_STORE_SQLITE_PRIV_H
@@ -14,7 +15,7 @@
 /* Every statement the backend runs; their text is in store_sqlite.c. */
 enum st {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT,
-	ST_RELEASE, ST_ROLLBACK_TO, ST_VERSION, ST_SET_VERSION,
+	ST_RELEASE, ST_ROLLBACK_TO, ST_VERSION, ST_SET_VERSION, ST_USED,
 	ST_INS_MSG, ST_UPD_MSG_STATE, ST_UPD_MSG_ACK, ST_UPD_MSG_ESC,
 	ST_UPD_MSG_REF, ST_GET_MSG, ST_MSG_DELS, ST_MSG_ATTS, ST_MSG_EVTS,
 	ST_FIND_REF, ST_FIND_IDEM, ST_NO_REF,
@@ -31,8 +32,12 @@ enum st {
 struct pg_sb {
 	sqlite3 *db;
 	bool readonly;
+	char *spare_path;                /* the writer's PATH-spare, else NULL */
 	sqlite3_stmt *stmt[ST__COUNT];   /* prepared on first use */
 };
+
+/* The spare slot (store_sqlite_spare.c; contract in store_backend.h). */
+pg_err sqlite__spare(struct pg_sb *c, int64_t bytes);
 
 /* Prepares statement id (once per connection) and binds one parameter per
  * character of types: 'i' an int64_t, 'n' an int64_t where 0 binds NULL,

@@ -346,6 +346,8 @@ rd_key(sqlite3_stmt *s, void *p)
 	if (pg_mstate_parse((t = r_peek(&r)), &m->state))
 		r_bad(&r, "message state", t);
 	pg_strlcpy(m->ack_ref, r_peek(&r), sizeof m->ack_ref);
+	if (sqlite3_column_count(s) > r.i)         /* ST_FIND_IDEM */
+		pg_strlcpy(m->idem_hash, r_peek(&r), sizeof m->idem_hash);
 	return r.err;
 }
 

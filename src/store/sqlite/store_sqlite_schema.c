@@ -140,6 +140,13 @@ static const struct migration migrations[] = {
 		"  WHERE esc_state IS NOT NULL;"
 		"ALTER TABLE deliveries ADD COLUMN esc_step INTEGER;",
 	  NULL },
+	/* 4: the request an Idempotency-Key was first used for (hex SHA-256
+	 * of its canonical JSON), so that the key reused for a different
+	 * request is refused instead of answered with the first message.
+	 * Rows stored before have none (NULL) and match any request. */
+	{
+		"ALTER TABLE messages ADD COLUMN idem_hash TEXT;",
+	  NULL },
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION,

@@ -1,9 +1,10 @@
 /*
- * fax_media.c - what a fax call puts on the wire besides SIP (fax.h):
- * RTP packets of G.711 audio (RFC 3550, RFC 3551 payload types 0 and 8),
- * UDPTL datagrams carrying T.38 IFP packets with redundancy (the ASN.1 PER
- * framing of T.38 annex), and the SDP offers and answers that set them up
- * (parsed with sofia-sip's SDP parser, written as plain text).
+ * sip_media.c - what a call puts on the wire besides SIP (sip.h): RTP
+ * packets of G.711 audio (RFC 3550, RFC 3551 payload types 0 and 8) and
+ * of RFC 4733 telephone-events (keys), UDPTL datagrams carrying T.38 IFP
+ * packets with redundancy (the ASN.1 PER framing of T.38 annex), and the
+ * SDP offers and answers that set them up (parsed with sofia-sip's SDP
+ * parser, written as plain text).
  *
  * Every datagram comes from the network and is hostile: lengths are
  * checked against what was received before anything is read.
@@ -17,7 +18,7 @@
 #include <sofia-sip/sdp.h>
 #include <spandsp.h>
 
-#include "fax.h"
+#include "../sip.h"
 #include "pagegate/util.h"
 
 #define RTP_VERSION     2
@@ -84,6 +85,65 @@ pg_rtp_parse(const uint8_t *pkt, size_t len, int pt, int16_t *out, int max)
 	for (size_t i = off; i < end; i++)
 		*out++ = pt == PG_RTP_PCMA ? alaw_to_linear(pkt[i]) : ulaw_to_linear(pkt[i]);
 	return (int)(end - off);
+}
+
+int
+pg_rtp_pt(const uint8_t *pkt, size_t len)
+{
+	if (len < PG_RTP_HDR || (pkt[0] >> 6) != RTP_VERSION)
+		return -1;
+	return pkt[1] & 0x7f;
+}
+
+/* ---- RFC 4733 telephone-events ---- */
+
+static const char EVENT_KEYS[] = "0123456789*#ABCD";
+#define EVENT_VOLUME    10           /* -10 dBm0, as phones send */
+
+size_t
+pg_rtp_event_build(struct pg_rtp_tx *r, int pt, const struct pg_rtp_event *ev,
+		   uint8_t *out)
+{
+	const char *k = ev->key ? strchr(EVENT_KEYS, ev->key) : NULL;
+
+	if (!k)
+		return 0;
+	out[0] = RTP_VERSION << 6;
+	out[1] = (uint8_t)((pt & 0x7f) | (ev->duration <= PG_RTP_SAMPLES && !ev->end ?
+					   0x80 : 0));
+	out[2] = (uint8_t)(r->seq >> 8);
+	out[3] = (uint8_t)r->seq;
+	out[4] = (uint8_t)(ev->ts >> 24);
+	out[5] = (uint8_t)(ev->ts >> 16);
+	out[6] = (uint8_t)(ev->ts >> 8);
+	out[7] = (uint8_t)ev->ts;
+	out[8] = (uint8_t)(r->ssrc >> 24);
+	out[9] = (uint8_t)(r->ssrc >> 16);
+	out[10] = (uint8_t)(r->ssrc >> 8);
+	out[11] = (uint8_t)r->ssrc;
+	out[12] = (uint8_t)(k - EVENT_KEYS);
+	out[13] = (uint8_t)((ev->end ? 0x80 : 0) | EVENT_VOLUME);
+	out[14] = (uint8_t)(ev->duration >> 8);
+	out[15] = (uint8_t)ev->duration;
+	r->seq++;
+	return PG_RTP_HDR + 4;
+}
+
+int
+pg_rtp_event_parse(const uint8_t *pkt, size_t len, int pt, struct pg_rtp_event *ev)
+{
+	size_t off = PG_RTP_HDR;
+
+	if (pg_rtp_pt(pkt, len) != pt || (pkt[0] & 0x30))
+		return -1;                           /* no extensions, no padding here */
+	off += (size_t)(pkt[0] & 0x0f) * 4;
+	if (off + 4 > len || pkt[off] >= sizeof EVENT_KEYS - 1)
+		return -1;
+	ev->key = EVENT_KEYS[pkt[off]];
+	ev->end = (pkt[off + 1] & 0x80) != 0;
+	ev->duration = (uint16_t)((pkt[off + 2] << 8) | pkt[off + 3]);
+	ev->ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+	return 0;
 }
 
 /* ---- UDPTL ---- */
@@ -274,7 +334,7 @@ pg_sdp_parse(const char *body, size_t len, struct pg_sdp *out)
 		struct pg_sdp_m *o = &out->m[out->n++];
 		const char *ip = ipv4_of(m->m_connections ? m->m_connections : s->sdp_connection);
 		o->port = m->m_rejected || m->m_port > 65535 ? 0 : (int)m->m_port;
-		o->pt = -1;
+		o->pt = o->ev_pt = -1;
 		pg_strlcpy(o->addr, ip ? ip : "", sizeof o->addr);
 		char fmt[16];
 		if (m->m_rtpmaps)               /* RTP formats come as maps */
@@ -293,8 +353,12 @@ pg_sdp_parse(const char *body, size_t len, struct pg_sdp *out)
 			o->kind = PG_SDP_AUDIO;
 			for (sdp_rtpmap_t *r = m->m_rtpmaps; r && o->pt < 0; r = r->rm_next)
 				if ((r->rm_pt == PG_RTP_PCMU || r->rm_pt == PG_RTP_PCMA) &&
-				    r->rm_rate == PG_FAX_RATE)
+				    r->rm_rate == PG_SIP_RATE)
 					o->pt = (int)r->rm_pt;
+			for (sdp_rtpmap_t *r = m->m_rtpmaps; r && o->ev_pt < 0; r = r->rm_next)
+				if (r->rm_encoding && strcasecmp(r->rm_encoding, "telephone-event") == 0 &&
+				    r->rm_rate == PG_SIP_RATE)
+					o->ev_pt = (int)r->rm_pt;
 		}
 		if (!ip)
 			o->port = 0;                 /* nowhere to send it */
@@ -320,41 +384,49 @@ pg_sdp_find(const struct pg_sdp *s, enum pg_sdp_kind kind)
 static void
 sdp_head(struct pg_buf *b, const char *ip, unsigned version)
 {
-	(void)pg_buf_printf(b, "v=0\r\no=pagegate 1 %u IN IP4 %s\r\ns=pagegate fax\r\n"
+	(void)pg_buf_printf(b, "v=0\r\no=pagegate 1 %u IN IP4 %s\r\ns=pagegate\r\n"
 			    "c=IN IP4 %s\r\nt=0 0\r\n", version, ip, ip);
 }
 
 static void
-sdp_stream(struct pg_buf *b, enum pg_sdp_kind kind, int port, int pt)
+sdp_stream(struct pg_buf *b, enum pg_sdp_kind kind, int port, int pt, int ev_pt)
 {
+	char ev[16] = "";
+
+	if (ev_pt >= 0)
+		snprintf(ev, sizeof ev, " %d", ev_pt);
 	if (kind == PG_SDP_T38) {
 		(void)pg_buf_printf(b, "m=image %d udptl t38\r\n%s", port, T38_ATTRS);
-	} else if (pt < 0) {
-		(void)pg_buf_printf(b, "m=audio %d RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"
-				    "a=rtpmap:8 PCMA/8000\r\na=ptime:20\r\na=sendrecv\r\n", port);
-	} else {
-		(void)pg_buf_printf(b, "m=audio %d RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\n"
-				    "a=ptime:20\r\na=sendrecv\r\n", port, pt, pt,
-				    pt == PG_RTP_PCMA ? "PCMA" : "PCMU");
+		return;
 	}
+	if (pt < 0)
+		(void)pg_buf_printf(b, "m=audio %d RTP/AVP 0 8%s\r\na=rtpmap:0 PCMU/8000\r\n"
+				    "a=rtpmap:8 PCMA/8000\r\n", port, ev);
+	else
+		(void)pg_buf_printf(b, "m=audio %d RTP/AVP %d%s\r\na=rtpmap:%d %s/8000\r\n",
+				    port, pt, ev, pt, pt == PG_RTP_PCMA ? "PCMA" : "PCMU");
+	if (ev_pt >= 0)
+		(void)pg_buf_printf(b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n",
+				    ev_pt, ev_pt);
+	(void)pg_buf_printf(b, "a=ptime:20\r\na=sendrecv\r\n");
 }
 
 void
 pg_sdp_offer(char *buf, size_t n, const char *ip, int port, enum pg_sdp_kind kind,
-	     unsigned version)
+	     bool events, unsigned version)
 {
 	struct pg_buf b;
 
 	pg_buf_init(&b, n - 1);
 	sdp_head(&b, ip, version);
-	sdp_stream(&b, kind, port, -1);
+	sdp_stream(&b, kind, port, -1, events ? PG_RTP_EVENTS : -1);
 	pg_strlcpy(buf, b.data ? b.data : "", n);
 	pg_buf_free(&b);
 }
 
 void
 pg_sdp_answer(char *buf, size_t n, const struct pg_sdp *offer, int chosen,
-	      const char *ip, int port, unsigned version)
+	      const char *ip, int port, bool events, unsigned version)
 {
 	struct pg_buf b;
 
@@ -363,7 +435,8 @@ pg_sdp_answer(char *buf, size_t n, const struct pg_sdp *offer, int chosen,
 	for (int i = 0; i < offer->n; i++) {
 		if (i == chosen)
 			sdp_stream(&b, offer->m[i].kind, port,
-				   offer->m[i].kind == PG_SDP_AUDIO ? offer->m[i].pt : -1);
+				   offer->m[i].kind == PG_SDP_AUDIO ? offer->m[i].pt : -1,
+				   events && offer->m[i].kind == PG_SDP_AUDIO ? offer->m[i].ev_pt : -1);
 		else
 			(void)pg_buf_printf(&b, "m=%s\r\n", offer->m[i].line);
 	}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Escalation with several nodes on one PostgreSQL store: three nodes race
+# over the timers of many escalations with 1 s waits (each node learns
+# the others' escalations from the store); every step fires exactly once
+# and every message is flagged unacknowledged exactly once.  Then
+# acknowledgements, through another node than the one that took the
+# message, race the steps: no step fires after an acknowledgement.  One
+# node coordinates (runs the summaries).
+PG_STORE=1 . "$(dirname "$0")/lib.sh"
+M=${PG_NODES_ESCALATIONS:-150}
+write_config
+cat >"$T/etc/clients/test-clinic.conf" <<'CONF'
+id = "test-clinic";
+name = "Test Clinic";
+timezone = "UTC";
+contacts = (
+  { id = "office"; name = "Front Office";
+    devices = ( { channel = "email"; to = "office@clinic.example"; } ); },
+  { id = "doc"; name = "Doctor";
+    devices = ( { channel = "email"; to = "doc@clinic.example"; } ); } );
+escalation = (
+  { id = "fast"; repeat = 1;
+    steps = ( { notify = "contact:office"; wait = "1s"; },
+              { notify = "contact:doc"; wait = "1s"; } ); } );
+rules = ( { when = { kind = "dispatch"; }; escalate = "fast"; },
+          { notify = "contact:office"; } );
+CONF
+PORTS=(); NPIDS=()
+for n in 1 2 3; do
+  p=$(free_port); PORTS+=("$p")
+  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
+  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
+done
+up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
+cleanup_nodes() { for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null; done; }
+trap 'cleanup_nodes; cleanup' EXIT
+start_sink "$SMTP_PORT" || exit 1
+for k in 0 1 2; do
+  "$BUILD/pagegated" -c "$T/etc/node$((k + 1)).conf" >>"$T/node$((k + 1)).log" 2>&1 &
+  NPIDS[$k]=$!
+done
+for k in 0 1 2; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; exit 1; }; done
+ok "three nodes started"
+coord() { [ "$(cat "$T"/node*.log | grep -c "this node is now the store's coordinator")" -ge 1 ]; }
+wait_until 10 coord
+check_eq "exactly one node coordinates (sends the summaries)" 1 \
+  "$(cat "$T"/node*.log | grep -c "this node is now the store's coordinator")"
+
+MSG='{"client":"test-clinic","kind":"dispatch","caller":{"name":"Race","phone":"555-0100"},"text":"no heat"}'
+ids=()
+for i in $(seq 1 "$M"); do
+  HTTP_PORT=${PORTS[$((i % 3))]}
+  ids+=("$(post_message "$MSG")")
+done
+check_eq "$M escalating messages accepted round-robin" "$M" "$(printf '%s\n' "${ids[@]}" | grep -c '^[0-9]')"
+verdicts() { [ "$(db_sql "select count(*) from events where type = 'unacknowledged'")" -ge "$M" ]; }
+check "every escalation ran its course" wait_until 60 verdicts
+sleep 2                                   # a late duplicate would show now
+check_eq "step 2 fired exactly once for every message" 0 \
+  "$(db_sql "select count(*) from messages m where (select count(*) from events e
+     where e.message_id = m.id and e.type = 'escalated') != 1")"
+check_eq "each flagged unacknowledged exactly once" 0 \
+  "$(db_sql "select count(*) from messages m where (select count(*) from events e
+     where e.message_id = m.id and e.type = 'unacknowledged') != 1")"
+all_sent() { [ "$(db_sql "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
+check "every delivery is sent" wait_until 60 all_sent
+check_eq "the sink got each step's mail once: $((2 * M)) mails" "$((2 * M))" "$(mail_count)"
+steps=$(for k in 1 2 3; do grep -c 'escalation of message .*: step' "$T/node$k.log"; done | tr '\n' ' ')
+echo "# steps fired per node: $steps"
+check "more than one node fired steps" test "$(for k in 1 2 3; do grep -q 'escalation of message .*: step' "$T/node$k.log" && echo y; done | wc -l)" -ge 2
+
+# Acknowledgements racing the steps, through the next node.
+K=30
+acks=()
+for i in $(seq 1 "$K"); do
+  HTTP_PORT=${PORTS[$((i % 3))]}
+  acks+=("$(post_message "$MSG")")
+done
+sleep 0.8                                  # step 2 is due about now
+for i in $(seq 1 "$K"); do
+  HTTP_PORT=${PORTS[$(((i + 1) % 3))]}
+  api POST "/v1/messages/${acks[$((i - 1))]}/ack" '{"by":"Dr. Race"}'
+done
+sleep 3
+list=$(IFS=,; echo "${acks[*]}")
+check_eq "every racing message is acknowledged" "$K" \
+  "$(db_sql "select count(*) from messages where id in ($list) and acked_ms is not null")"
+check_eq "no step fired after its acknowledgement" 0 \
+  "$(db_sql "select count(*) from events s join events a on a.message_id = s.message_id
+     and a.type = 'acknowledged' where s.message_id in ($list)
+     and s.type in ('escalated', 'unacknowledged') and s.id > a.id")"
+echo "# steps fired before the acknowledgement: $(db_sql "select count(*) from events where message_id in ($list) and type = 'escalated'") of $K"
+for k in 0 1 2; do
+  kill -TERM "${NPIDS[$k]}"; wait "${NPIDS[$k]}"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"; NPIDS[$k]=
+done
+check "no sanitizer report in the nodes' logs" \
+  bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $T/node*.log"
