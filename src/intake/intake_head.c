@@ -19,11 +19,11 @@
  * before its body is read (411 for "chunked", 400 for anything else).
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "intake_priv.h"
-#include "pagegate/util.h"
 
 #define STR_(x) #x
 #define PG_STR(x) STR_(x)
@@ -107,10 +107,10 @@ bad(struct intake_head_fault *f, int status, const char *code, const char *field
 	size_t n = field_len < sizeof f->field - 1 ? field_len : sizeof f->field - 1;
 
 	f->status = status;
-	pg_strlcpy(f->code, code, sizeof f->code);
+	snprintf(f->code, sizeof f->code, "%s", code);
 	memcpy(f->field, field, n);
 	f->field[n] = '\0';
-	pg_strlcpy(f->message, message, sizeof f->message);
+	snprintf(f->message, sizeof f->message, "%s", message);
 	return INTAKE_HEAD_BAD;
 }
 
