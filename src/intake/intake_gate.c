@@ -44,10 +44,14 @@
  *   - the later requests of a kept-alive connection: libmicrohttpd reads
  *     them itself.  Their target's control bytes and Transfer-Encoding
  *     are still refused by the access handler (intake_http.c); a head
- *     over libmicrohttpd's buffer (HTTP_MEMORY_LIMIT, far more than
- *     INTAKE_HEAD_MAX) still gets its 431 HTML, an unparseable request
- *     line still a silent close, and a NUL in a header value still cuts
- *     the value;
+ *     over libmicrohttpd's buffer (its 32 KiB of memory per connection,
+ *     MHD_POOL_SIZE_DEFAULT) still gets its 431 HTML, an unparseable
+ *     request line still a silent close, and a NUL in a header value
+ *     still cuts the value.  (A first head the gate passed - at most
+ *     INTAKE_HEAD_MAX bytes and INTAKE_HEAD_FIELDS fields - always fits
+ *     those 32 KiB with the fields' records.)  Peeking every head would
+ *     mean one request per connection (Connection: close on every
+ *     answer), which the console's many small requests would pay for;
  *   - TLS: the bytes are ciphertext until libmicrohttpd's GnuTLS session
  *     decrypts them, and libmicrohttpd offers no hook after decryption
  *     and before parsing; with tls_cert set the daemon listens itself and

@@ -128,6 +128,17 @@ check_eq "a head of 7,000 bytes: 200" "200 application/json; charset=utf-8" "$(c
 { printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'; for i in $(seq 1 98); do printf 'X-%d: y\r\n' "$i"; done; printf '\r\n'; } \
   | $PY "$AB" raw "$HTTP_PORT" "$T/resp" >"$T/got"
 check_eq "100 header fields: 200" "200 application/json; charset=utf-8" "$(cat "$T/got")"
+# the gate's largest head - 100 fields in 8,192 bytes - fits libmicrohttpd's buffer
+/usr/bin/python3 -c '
+import sys
+h = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+pad = (8192 - len(h) - 40 - 97 * len(b"X-00: \r\n")) // 97
+for i in range(97):
+    h += b"X-%02d: %s\r\n" % (i, b"v" * pad)
+h += b"X-Pad: " + b"p" * (8192 - len(h) - 11) + b"\r\n\r\n"
+assert len(h) == 8192 and h.count(b"\r\n") == 102, len(h)
+sys.stdout.buffer.write(h)' | $PY "$AB" raw "$HTTP_PORT" "$T/resp" >"$T/got"
+check_eq "100 fields in 8,192 bytes: 200" "200 application/json; charset=utf-8" "$(cat "$T/got")"
 curl -s "http://127.0.0.1:$HTTP_PORT/metrics" >"$T/metrics"
 check "the refused heads are counted" grep -qE '^pagegate_http_malformed_total [1-9]' "$T/metrics"
 check_eq "and it alone was stored" $((n0 + 1)) "$(db_count messages)"
