@@ -30,7 +30,7 @@
  *     (intake_guard.c) cuts a late head, and counted with its cuts.
  * The gate bounds what waits at it as libmicrohttpd bounds its own
  * connections: max_per_address from one address (the next is closed at
- * once), HTTP_MAX_CONNECTIONS in all.  A connection handed on counts
+ * once; logged at most LOG_PER_S lines a second), HTTP_MAX_CONNECTIONS in all.  A connection handed on counts
  * against libmicrohttpd's limits from then on, so one address holds at
  * most max_per_address waiting here plus max_per_address inside.  The
  * guard's head clock starts again when libmicrohttpd takes the
@@ -164,6 +164,17 @@ intake__gate_counts(struct intake_gate *g, unsigned long *cut, unsigned long *re
 	*refused = g ? atomic_load(&g->refused) : 0;
 }
 
+/* At most LOG_PER_S lines a second about what any client can cause. */
+static bool
+may_log(struct intake_gate *g, int64_t now)
+{
+	if (now / 1000 != g->log_sec) {
+		g->log_sec = now / 1000;
+		g->log_lines = 0;
+	}
+	return g->log_lines++ < LOG_PER_S;
+}
+
 /* Forgets connection i (its descriptor closed or handed on). */
 static void
 drop(struct intake_gate *g, size_t i)
@@ -194,11 +205,7 @@ answer(struct intake_gate *g, size_t i, const struct intake_head_fault *f, int64
 
 	json_decref(j);
 	atomic_fetch_add(&g->refused, 1);
-	if (now / 1000 != g->log_sec) {
-		g->log_sec = now / 1000;
-		g->log_lines = 0;
-	}
-	if (g->log_lines++ < LOG_PER_S)
+	if (may_log(g, now))
 		pg_info("http: refused a malformed request head: %d %s %s", f->status,
 			f->code, f->field);
 	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
@@ -301,6 +308,10 @@ take(struct intake_gate *g, int64_t now)
 				same++;
 		}
 		if (g->n >= g->max || same >= g->per_addr) {
+			if (may_log(g, now))
+				pg_info("http: refused a connection: %s", g->n >= g->max ?
+					"too many wait for their request head" :
+					"its address already has max_per_address waiting");
 			close(c.fd);
 			continue;
 		}
