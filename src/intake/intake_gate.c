@@ -30,9 +30,11 @@
  *     (intake_guard.c) cuts a late head, and counted with its cuts.
  * The gate bounds what waits at it as libmicrohttpd bounds its own
  * connections: max_per_address from one address (the next is closed at
- * once; logged at most LOG_PER_S lines a second), HTTP_MAX_CONNECTIONS in all.  A connection handed on counts
- * against libmicrohttpd's limits from then on, so one address holds at
- * most max_per_address waiting here plus max_per_address inside.  The
+ * once, logged at most LOG_PER_S lines a second), HTTP_MAX_CONNECTIONS
+ * in all (more wait in the listen backlog).  A connection handed on
+ * counts against libmicrohttpd's limits from then on, so one address
+ * holds at most max_per_address waiting here plus max_per_address
+ * inside.  The
  * guard's head clock starts again when libmicrohttpd takes the
  * connection; the head is in by then, and the body's deadline follows.
  * Between peeks the socket's SO_RCVLOWAT is one more than the bytes
