@@ -28,7 +28,13 @@
  *     control character in the target, raw or %-encoded, and any
  *     Transfer-Encoding (libmicrohttpd's chunked reader answers some
  *     malformed bodies with a 500 of its own, others never) are refused
- *     with our JSON 400 / 411 on the first call, before a body is read.
+ *     with our JSON 400 / 411 on the first call, before a body is read;
+ *   - plain HTTP: a connection's first head is checked whole before
+ *     libmicrohttpd reads it (intake_gate.c: its shape, its size, a NUL
+ *     in a header's value), so that a malformed one gets our JSON 400 /
+ *     431 / 505 rather than libmicrohttpd's HTML or silence.  There the
+ *     gate listens and hands the connections on; with TLS libmicrohttpd
+ *     listens itself (see intake_gate.c for what that leaves).
  *
  * TLS.  With tls_cert and tls_key set, the port speaks only TLS
  * (libmicrohttpd on GnuTLS, the PEM files read at start): a plain HTTP
@@ -249,12 +255,23 @@ guard_metrics(struct pg_http *h, struct pg_buf *b)
 {
 	unsigned long heads = 0, bodies = 0;
 
+	unsigned long gate_cut = 0, refused = 0;
+	pg_err e;
+
 	intake__guard_counts(h->guard, &heads, &bodies);
-	return pg_buf_printf(b, "# HELP pagegate_http_cut_total Connections cut because a "
+	intake__gate_counts(h->gate, &gate_cut, &refused);
+	heads += gate_cut;
+	e = pg_buf_printf(b, "# HELP pagegate_http_cut_total Connections cut because a "
 			     "request's head or body was not in by its deadline.\n"
 			     "# TYPE pagegate_http_cut_total counter\n"
 			     "pagegate_http_cut_total{part=\"head\"} %lu\n"
 			     "pagegate_http_cut_total{part=\"body\"} %lu\n", heads, bodies);
+	if (e == PG_OK)
+		e = pg_buf_printf(b, "# HELP pagegate_http_malformed_total Request heads "
+				  "refused before libmicrohttpd read them (plain HTTP).\n"
+				  "# TYPE pagegate_http_malformed_total counter\n"
+				  "pagegate_http_malformed_total %lu\n", refused);
+	return e;
 }
 
 enum MHD_Result
@@ -496,6 +513,7 @@ read_pem(const char *path)
 static void
 http_free(struct pg_http *h)
 {
+	intake__gate_free(h->gate);
 	intake__guard_free(h->guard);
 	intake__sessions_free(h->sessions);
 	free(h->tls_cert);
@@ -515,6 +533,7 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 	struct MHD_OptionItem tls[] = {
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_SOCK_ADDR, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL }
 	};
 	int rc;
@@ -559,13 +578,26 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 		flags |= MHD_USE_TLS;
 		tls[0].ptr_value = h->tls_key;
 		tls[1].ptr_value = h->tls_cert;
-	} else
+		tls[2].ptr_value = ai->ai_addr;      /* libmicrohttpd listens */
+	} else {
+		/* the gate listens and hands checked connections on */
+		if (intake__gate_new(ai->ai_addr, ai->ai_addrlen, cfg->head_timeout_s * 1000,
+				     (unsigned)cfg->max_per_address, HTTP_MAX_CONNECTIONS,
+				     &h->gate) != PG_OK) {
+			pg_error("http: cannot listen on %s port %d",
+				 cfg->listen ? cfg->listen : "127.0.0.1", cfg->port);
+			freeaddrinfo(ai);
+			pg_config_release(cfg);
+			http_free(h);
+			return PG_ERR_IO;
+		}
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 		tls[0].option = MHD_OPTION_END;
+	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handler, h,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,      /* first, to catch all */
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_address,
 		MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
@@ -579,6 +611,13 @@ pg_http_start(struct pg_ctx *ctx, struct pg_http **out)
 		pg_error("http: cannot listen on %s port %d%s",
 			 cfg->listen ? cfg->listen : "127.0.0.1", cfg->port,
 			 h->tls_cert ? " with TLS (is tls_key the key of tls_cert?)" : "");
+		pg_config_release(cfg);
+		http_free(h);
+		return PG_ERR_IO;
+	}
+	if (h->gate && intake__gate_run(h->gate, h->d) != PG_OK) {
+		pg_error("http: cannot start the gate's thread");
+		MHD_stop_daemon(h->d);
 		pg_config_release(cfg);
 		http_free(h);
 		return PG_ERR_IO;
@@ -597,6 +636,8 @@ pg_http_port(const struct pg_http *h)
 
 	if (h == NULL || h->d == NULL)
 		return 0;
+	if (h->gate)
+		return intake__gate_port(h->gate);
 	i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	return i ? (int)i->port : 0;
 }
@@ -608,6 +649,9 @@ pg_http_stop(struct pg_http *h)
 		return;
 	/* event streams wait for their next event: wake them to end */
 	pg_events_shutdown(h->ctx->events);
+	/* the gate hands connections to the daemon: it stops first */
+	intake__gate_free(h->gate);
+	h->gate = NULL;
 	MHD_stop_daemon(h->d);
 	http_free(h);
 }

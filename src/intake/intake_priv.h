@@ -4,7 +4,7 @@
  * intake_messages.c, intake_oncall.c, intake_mailbox.c, intake_cb.c,
  * intake_link.c, intake_view.c, intake_json.c, intake_session.c,
  * intake_events.c, intake_console.c, intake_clients.c, intake_actions.c,
- * intake_board.c, intake_head.c, intake_guard.c) and by the unit
+ * intake_board.c, intake_head.c, intake_guard.c, intake_gate.c) and by the unit
  * tests of the route matcher and the sessions
  * (tests/unit/test_intake_route.c, tests/unit/test_session.c), and of the
  * head's checks (tests/unit/test_intake_head.c,
@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "pagegate/channel.h"
 #include "pagegate/intake.h"
@@ -32,6 +33,7 @@ struct pg_http {
 	struct pg_ctx *ctx;
 	struct intake_sessions *sessions;
 	struct intake_guard *guard;   /* the deadlines of heads and bodies */
+	struct intake_gate *gate;     /* plain HTTP: first heads checked; else NULL */
 	char *tls_cert, *tls_key;     /* PEM, while TLS is on; else NULL */
 	_Atomic int64_t log_sec;      /* libmicrohttpd's log lines: this second's */
 	atomic_ulong log_lines, log_dropped;
@@ -283,6 +285,34 @@ enum intake_te {
 /* Classifies a Transfer-Encoding header's value (NULL: none). */
 enum intake_te intake__transfer_coding(const char *v);
 
+/* The whole head of a connection's first request, as sent, before
+ * libmicrohttpd reads it (intake_gate.c calls this on peeked bytes). */
+#define INTAKE_HEAD_MAX    8192    /* bytes of a head, its blank line included */
+#define INTAKE_HEAD_FIELDS 100     /* header field lines of a head */
+enum intake_head_verdict {
+	INTAKE_HEAD_MORE,        /* no fault yet, no end yet: wait for more */
+	INTAKE_HEAD_OK,          /* a well-formed head ends within the bytes */
+	INTAKE_HEAD_BAD          /* refused: the fault says why */
+};
+struct intake_head_fault {
+	int status;              /* 400, 431 or 505 */
+	char code[24];
+	char field[64];          /* "request-line", "path", "query", "head" or
+				    the header's name (a token: safe to show) */
+	char message[160];
+};
+/* Checks the first n bytes of a connection (b) as a request head (RFC
+ * 9112): a request line METHOD SP TARGET SP HTTP/d.d (one empty line
+ * before it is ignored), the target as intake__target_check wants it,
+ * field lines NAME ":" VALUE with no NUL, CR or other control byte but
+ * HTAB in the value, no line folding, at most INTAKE_HEAD_FIELDS of
+ * them, ended by an empty line; CRLF or a bare LF ends a line.  OK with
+ * *len the head's length; BAD with f filled (431 when max bytes hold no
+ * end); MORE when n < max and more bytes may complete it.  A fault is
+ * found as soon as its bytes are in, whatever follows.  Pure. */
+enum intake_head_verdict intake__head_check(const char *b, size_t n, size_t max,
+					    size_t *len, struct intake_head_fault *f);
+
 /* ---- deadlines for a request's head and body (intake_guard.c) ---- */
 
 /* head_timeout (default 10 s): a request's head, from the connection or
@@ -304,6 +334,26 @@ void intake__guard_phase(struct intake_guard *g, struct MHD_Connection *conn,
 /* Connections cut for a late head and for a late body, so far. */
 void intake__guard_counts(struct intake_guard *g, unsigned long *heads,
 			  unsigned long *bodies);
+
+/* ---- the gate: plain HTTP's first heads, checked before libmicrohttpd
+ * reads them (intake_gate.c) ---- */
+
+struct intake_gate;
+/* Listens on sa (a TCP socket of its own): PG_ERR_IO (logged).  head_ms:
+ * head_timeout; per_addr: max_per_address; at most max connections wait
+ * at the gate at once. */
+pg_err intake__gate_new(const struct sockaddr *sa, socklen_t salen, int head_ms,
+			unsigned per_addr, unsigned max, struct intake_gate **out);
+/* Starts the gate's thread, which hands each connection whose first head
+ * passed intake__head_check to d (MHD_add_connection): PG_ERR_IO. */
+pg_err intake__gate_run(struct intake_gate *g, struct MHD_Daemon *d);
+/* Stops the thread, closes the listening socket and what waits; before
+ * d stops.  NULL is fine. */
+void intake__gate_free(struct intake_gate *g);
+int intake__gate_port(const struct intake_gate *g);
+/* Connections cut at the gate for a late head, and heads refused there. */
+void intake__gate_counts(struct intake_gate *g, unsigned long *cut,
+			 unsigned long *refused);
 
 /* ---- helpers ---- */
 

@@ -26,9 +26,10 @@ wait_until 30 test -s "$T/attack" || notok "the attacker opened its connections"
 read -r gone held <"$T/attack"
 echo "# of 600 half-open connections the server closed $gone at once and holds $held"
 check_eq "one address holds max_per_address (16) connections, no more" 16 "$held"
-n=$(grep -c 'http: Server reached connection limit' "$T/daemon.log")
+n=$(grep -cE 'http: (Server reached connection limit|refused a connection)' "$T/daemon.log")
 echo "# the log has $n lines about refused connections"
 check "the refusals do not flood the log (at most 10 lines a second)" test "$n" -le 40
+check "the refusals are logged" test "$n" -ge 1
 check "the daemon still runs" kill -0 "$DPID"
 
 # Meanwhile, an operator on another address: sign in, then submit (each
