@@ -182,6 +182,10 @@ int64_t pg_store_reserve_mb(int64_t max_mb);
 struct pg_claimed { int64_t did, token; };
 pg_err pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
 			  struct pg_store **out);
+/* Limits the deliveries the node claims to those of the n channels v
+ * (n = 0: every channel, the default); set before the scheduler starts. */
+void pg_store_node_channels(struct pg_store *st, const enum pg_channel_kind *v,
+			    size_t n);
 /* The node's name, or NULL when it is the store's only process. */
 const char *pg_store_node(const struct pg_store *st);
 pg_err pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
@@ -193,6 +197,16 @@ pg_err pg_store_renew(struct pg_store *st, const int64_t *tokens, size_t n,
  * the store's only process; among nodes, the one holding the role (taken
  * when no live node holds it, so a dead coordinator's role passes on). */
 bool pg_store_coordinator(struct pg_store *st);
+/* A node hears the other nodes through the store (PostgreSQL's
+ * LISTEN/NOTIFY, on a session of its own): their changes to messages go
+ * to the observer (pg_store_observe) as if written here, and their
+ * notices of new work call waker(arg).  Only a hint, sooner than the
+ * next poll; a no-op without a node name.  Call once, after observe. */
+pg_err pg_store_listen(struct pg_store *st, void (*waker)(void *arg),
+		       void *arg);
+/* Whether the store can be reached now (a database server answers; a
+ * file store always), asked at most once a second. */
+bool pg_store_reachable(struct pg_store *st);
 /* Milliseconds until the next delivery is due (0: now, -1: none). */
 pg_err pg_store_next_due(struct pg_store *st, int64_t *ms);
 /* pg_store_attempt_start / _finish under a claim: PG_ERR_EXISTS when the

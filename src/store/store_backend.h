@@ -283,6 +283,21 @@ struct pg_store_backend {
 	 * node that runs what must run once per store (summaries) - taking
 	 * the role when no live session holds it.  Never waits. */
 	pg_err (*coordinator)(struct pg_sb *c, bool *held);
+	/* Inside the writer's transaction: payload (under 8000 bytes) goes
+	 * to every session listening on channel when the transaction
+	 * commits, and nowhere if it rolls back. */
+	pg_err (*notify)(struct pg_sb *c, const char *channel,
+			 const char *payload);
+	/* On a session of its own: listens on the NULL-ended channels (again
+	 * after a reconnect) and waits up to wait_ms for notifications,
+	 * calling cb with each.  PG_ERR_IO when the server cannot be
+	 * reached (tried again at the next call). */
+	pg_err (*listen)(struct pg_sb *c, const char *const *channels,
+			 int64_t wait_ms, void (*cb)(void *arg,
+			 const char *channel, const char *payload), void *arg);
+	/* Whether the server answers (reconnecting if needed): PG_ERR_IO if
+	 * not. */
+	pg_err (*ping)(struct pg_sb *c);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

@@ -324,10 +324,13 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	if (!e && !(e = tx->be->insert_attempt(tx->w, d.id, at, &op->u.start.aid)))
 		op->writes++;
 	if (!e) {
-		e = pg_buf_printf(b, "attempt %d: %s to %s%s%s", d.attempts,
+		e = pg_buf_printf(b, "attempt %d: %s to %s%s%s%s%s%s", d.attempts,
 				  pg_channel_name(d.channel), d.address,
 				  d.gateway ? " via " : "",
-				  d.gateway ? d.gateway : "");
+				  d.gateway ? d.gateway : "",
+				  op->u.start.node ? " (node " : "",
+				  op->u.start.node ? op->u.start.node : "",
+				  op->u.start.node ? ")" : "");
 		e = w_event_buf(tx, op, d.message_id, d.id, at,
 				"attempt_started", b, e);
 	}

@@ -181,6 +181,7 @@ const char *const pgsql__sql[PQ__COUNT] = {
 	[PQ_GET_SETTING] = "SELECT value FROM settings WHERE key = $1",
 	[PQ_PUT_SETTING] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
 		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+	[PQ_NOTIFY] = "SELECT pg_notify($1, $2)",
 };
 
 
@@ -372,4 +373,7 @@ const struct pg_store_backend pg_store_postgresql = {
 	.claim_check = pgsql__claim_check,   /* FOR UPDATE of the row */
 	.next_due = pgsql__next_due,
 	.coordinator = pgsql__coordinator,   /* session advisory lock */
+	.notify = pgsql__notify,             /* pg_notify, at commit */
+	.listen = pgsql__listen,             /* LISTEN on a session of its own */
+	.ping = pgsql__ping,
 };
