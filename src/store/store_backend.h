@@ -298,6 +298,16 @@ struct pg_store_backend {
 	/* Whether the server answers (reconnecting if needed): PG_ERR_IO if
 	 * not. */
 	pg_err (*ping)(struct pg_sb *c);
+	/* Inside the writer's transaction: locks (FOR UPDATE SKIP LOCKED)
+	 * and names in mids[] at most max messages whose escalation is
+	 * active, unacknowledged and due by the database's clock (*now_ms,
+	 * that clock), most overdue first; *n how many. */
+	pg_err (*esc_due)(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
+			  int64_t *now_ms);
+	/* Inside the writer's transaction: locks message mid's row (FOR
+	 * UPDATE) until it ends, as an acknowledgement does before it is
+	 * recorded, so that no escalation step is fired beside it. */
+	pg_err (*lock_message)(struct pg_sb *c, int64_t mid);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

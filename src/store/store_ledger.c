@@ -469,11 +469,12 @@ op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
 	struct pg_message m, u = { .id = op->u.ack.mid };
 	int64_t mid = op->u.ack.mid, did = op->u.ack.did, now = pg_now_ms();
-	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
+	/* nodes: the row a node firing a step locks, locked first */
+	pg_err e = tx->be->lock_message ? tx->be->lock_message(tx->w, mid) : PG_OK;
 	bool escalating;
 	size_t n;
 
-	if (e)
+	if (e || (e = store__get_msg(tx->be, tx->w, mid, &m)))
 		return e;
 	op->u.ack.already = m.acked_ms != 0;
 	escalating = m.esc_policy && (m.esc_state == PG_ES_ACTIVE ||
@@ -717,6 +718,7 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
 	case OP_RESEND:         return store__op_resend(tx, op);
 	case OP_MARK:           return op_mark(tx, op);
+	case OP_ESC_FIRE:       return store__op_esc_fire(tx, op, b);
 	}
 	return PG_ERR_INVAL;
 }

@@ -108,7 +108,8 @@ struct pg_store {
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
 	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
-	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND, OP_MARK
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND, OP_MARK,
+	OP_ESC_FIRE
 };
 
 /* pg_store_mailbox's arguments and what it found (store_mailbox.c). */
@@ -183,6 +184,12 @@ struct store_op {
 			const char *detail;
 			bool exhaust, applied;
 		} esc;
+		struct {             /* pg_store_esc_fire_due's */
+			pg_esc_build build;
+			void *arg;
+			struct pg_esc_fired *out;
+			size_t max, n;
+		} fire;
 		struct {
 			int64_t mid;
 			const char *who, *reason;
@@ -236,6 +243,9 @@ pg_err store__get_msg(const struct pg_store_backend *be, struct pg_sb *c,
  * the queued/held deliveries of message mid that an escalation step made
  * (all of them with every_delivery), each with a "cancelled" event
  * carrying why, and counts them in *n; it is part of op_ack. */
+/* pg_store_esc_fire_due's operation (store_escalation.c). */
+pg_err store__op_esc_fire(const struct wtx *tx, struct store_op *op,
+			  struct pg_buf *b);
 pg_err store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 			     struct pg_buf *b);
 pg_err store__op_cancel(const struct wtx *tx, struct store_op *op,

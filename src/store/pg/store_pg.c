@@ -182,6 +182,11 @@ const char *const pgsql__sql[PQ__COUNT] = {
 	[PQ_PUT_SETTING] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
 		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
 	[PQ_NOTIFY] = "SELECT pg_notify($1, $2)",
+	[PQ_ESC_DUE] = "SELECT id, (extract(epoch from clock_timestamp()) * 1000)::bigint"
+		" FROM messages WHERE esc_state = 'active' AND coalesce(acked_ms, 0) = 0"
+		" AND esc_next_ms <= (extract(epoch from clock_timestamp()) * 1000)::bigint"
+		" ORDER BY esc_next_ms LIMIT $1 FOR UPDATE SKIP LOCKED",
+	[PQ_LOCK_MSG] = "SELECT id FROM messages WHERE id = $1 FOR UPDATE",
 };
 
 
@@ -376,4 +381,6 @@ const struct pg_store_backend pg_store_postgresql = {
 	.notify = pgsql__notify,             /* pg_notify, at commit */
 	.listen = pgsql__listen,             /* LISTEN on a session of its own */
 	.ping = pgsql__ping,
+	.esc_due = pgsql__esc_due,           /* FOR UPDATE SKIP LOCKED */
+	.lock_message = pgsql__lock_message, /* FOR UPDATE */
 };

@@ -26,7 +26,7 @@ enum pq_st {
 	PQ_INS_DEL, PQ_UPD_DEL, PQ_GET_DEL, PQ_EACH_DEL, PQ_MAILBOX,
 	PQ_MAILBOX_CONTACT, PQ_RECENT, PQ_COUNT_DSTATES, PQ_COUNT_DEL,
 	PQ_INS_ATT, PQ_FIN_ATT, PQ_FIN_ATTS, PQ_INS_EVT, PQ_GET_SETTING,
-	PQ_PUT_SETTING, PQ_NOTIFY,
+	PQ_PUT_SETTING, PQ_NOTIFY, PQ_ESC_DUE, PQ_LOCK_MSG,
 	PQ__COUNT
 };
 
@@ -74,6 +74,9 @@ pg_err pgsql__claim_check(struct pg_sb *c, int64_t did, int64_t token,
 			  bool release, bool *holds);
 pg_err pgsql__next_due(struct pg_sb *c, unsigned channels, int64_t *ms);
 pg_err pgsql__coordinator(struct pg_sb *c, bool *held);
+pg_err pgsql__esc_due(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
+		      int64_t *now_ms);
+pg_err pgsql__lock_message(struct pg_sb *c, int64_t mid);
 /* LISTEN/NOTIFY and reachability (store_pg_notify.c). */
 pg_err pgsql__notify(struct pg_sb *c, const char *channel, const char *payload);
 pg_err pgsql__listen(struct pg_sb *c, const char *const *channels,
