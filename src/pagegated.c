@@ -304,6 +304,7 @@ out:
 	if (http)
 		pg_http_stop(http);
 	pg_summary_stop(summaries);
+	pg_store_unlisten(ctx.store);   /* it wakes the scheduler */
 	ack.esc = NULL;                 /* a call still under way escalates no more */
 	pg_esc_stop(ctx.esc);
 	if (ctx.sched)

@@ -204,6 +204,9 @@ bool pg_store_coordinator(struct pg_store *st);
  * next poll; a no-op without a node name.  Call once, after observe. */
 pg_err pg_store_listen(struct pg_store *st, void (*waker)(void *arg),
 		       void *arg);
+/* Stops listening (waits for the listener): waker is no longer called.
+ * pg_store_close does it too. */
+void pg_store_unlisten(struct pg_store *st);
 /* Escalation steps on a node of several: pg_store_esc_fire_due claims,
  * in one write transaction, at most max messages whose next step is due
  * by the database's clock (their rows locked FOR UPDATE SKIP LOCKED, so

@@ -170,15 +170,21 @@ pg_store_listen(struct pg_store *st, void (*waker)(void *arg), void *arg)
 }
 
 void
-store__listen_stop(struct pg_store *st)
+pg_store_unlisten(struct pg_store *st)
 {
-	if (st->lrunning) {
+	if (st && st->lrunning) {
 		pthread_mutex_lock(&st->mu);
 		st->lstop = true;
 		pthread_mutex_unlock(&st->mu);
 		pthread_join(st->lthread, NULL);
 		st->lrunning = false;
 	}
+}
+
+void
+store__listen_stop(struct pg_store *st)
+{
+	pg_store_unlisten(st);
 	if (st->lc)
 		st->be->close(st->lc);
 	st->lc = NULL;
