@@ -7,6 +7,13 @@
  * left behind by a re-trigger or a duplicate wake simply lapse.  The thread
  * sleeps on a CLOCK_MONOTONIC condition variable until the earliest due
  * time (re-reading the wall clock at least every MAX_WAIT_MS).
+ *
+ * A node of several keeps no heap: every second (sooner when woken) it
+ * asks the store to claim the escalations due by the database's clock and
+ * fire their steps in the same transaction (pg_store_esc_fire_due, with
+ * build_step saying what a step is), so each step fires once whichever
+ * node claims it, and none after an acknowledgement (which locks the
+ * message's row first).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +32,7 @@
 #define DETAIL_MAX     1024
 #define MS_PER_S       1000
 #define RESCAN_MS      1000      /* a node of several looks at the store */
+#define FIRE_BATCH     32        /* due escalations fired per transaction */
 
 struct entry {
 	int64_t mid;
@@ -45,7 +53,9 @@ struct pg_esc {
 	size_t n, cap;
 	pthread_t thread;
 	bool started;
-	int64_t scanned;             /* a node's last rescan (rescan_one) */
+	bool claims;                 /* a node of several: the store claims
+					due escalations (fire_due) */
+	int64_t scanned;             /* when fire_due last ran */
 };
 
 /* ---- pure parts ---- */
@@ -183,72 +193,119 @@ free_deliveries(struct pg_delivery *d, size_t nd)
 	free(d);
 }
 
+/* What step m->esc_fired + 1 of message m (active, unacknowledged, due)
+ * is at now: its deliveries, or the verdict; into s (pg_esc_build, also
+ * called by the store inside the transaction that claimed a node's due
+ * escalation). */
+static pg_err
+build_step(void *arg, const struct pg_message *m, int64_t now,
+	   struct pg_esc_fired *s)
+{
+	struct pg_esc *e = arg;
+	struct pg_config *cfg = pg_live_get(e->live);
+	const struct pg_client *cl = pg_config_client(cfg, m->client_id);
+	const struct pg_escalation *p = pg_client_escalation(cl, m->esc_policy);
+	int step = m->esc_fired + 1;
+	struct pg_plan plan;
+	pg_err err = PG_OK;
+
+	memset(&plan, 0, sizeof plan);
+	s->step = step;
+	if (!p) {
+		snprintf(s->detail, sizeof s->detail, "escalation policy %s of "
+			 "client %s is no longer configured; nobody acknowledged "
+			 "after %d step%s", m->esc_policy, m->client_id,
+			 m->esc_fired, m->esc_fired == 1 ? "" : "s");
+		s->exhaust = true;
+	} else if (step > m->esc_total || step > pg_esc_total(p)) {
+		snprintf(s->detail, sizeof s->detail, "nobody acknowledged after "
+			 "%d step%s (policy %s)", m->esc_fired,
+			 m->esc_fired == 1 ? "" : "s", m->esc_policy);
+		s->exhaust = true;
+	} else if (!(err = pg_route_step(cl, p, step, now / MS_PER_S, &plan)) &&
+		   !(err = pg_plan_deliveries(cfg, cl, m, &plan, now, &s->d, &s->nd))) {
+		s->next = now + (int64_t)pg_esc_step_of(p, step)->wait_s * MS_PER_S;
+		step_detail(s->detail, sizeof s->detail, m, step, s->d, s->nd);
+	}
+	pg_plan_free(&plan);
+	pg_config_release(cfg);
+	return err;
+}
+
+/* Logs, counts and schedules a step the store was asked to record (err:
+ * its answer); frees its deliveries.  Returns false when it was refused
+ * (to be tried again). */
+static bool
+report(struct pg_esc *e, struct pg_esc_fired *s, pg_err err)
+{
+	bool ok = true;
+
+	if (err) {
+		/* no room is logged once by the store, not at each retry */
+		pg_log(err == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_WARN,
+		       "escalation of message %lld: step %d not fired yet: %s",
+		       (long long)s->mid, s->step, pg_strerror(err));
+		ok = false;
+	} else if (!s->applied) {
+		pg_info("escalation of message %lld: acknowledged or changed "
+			"meanwhile; step %d not fired", (long long)s->mid, s->step);
+	} else if (s->exhaust) {
+		pg_warn("escalation of message %lld UNACKNOWLEDGED: %s",
+			(long long)s->mid, s->detail);
+		if (e->metrics)
+			atomic_fetch_add(&e->metrics->esc_exhausted, 1);
+	} else {
+		pg_info("escalation of message %lld: %s", (long long)s->mid, s->detail);
+		if (e->metrics)
+			atomic_fetch_add(&e->metrics->esc_steps, 1);
+		for (size_t i = 0; e->sched && i < s->nd; i++)
+			if (s->d[i].state == PG_D_QUEUED &&
+			    pg_sched_add(e->sched, &s->d[i]) != PG_OK)
+				pg_warn("escalation: delivery %lld not scheduled now; "
+					"it runs after the next restart",
+					(long long)s->d[i].id);
+		if (!e->claims)
+			push_or_warn(e, s->mid, s->next, s->next);
+	}
+	free_deliveries(s->d, s->nd);
+	s->d = NULL;
+	s->nd = 0;
+	return ok;
+}
+
 /* Works out and stores the next escalation event of message m (active,
  * unacknowledged, due).  Returns false when the store refused it (to be
  * tried again). */
 static bool
 fire(struct pg_esc *e, const struct pg_message *m)
 {
-	struct pg_config *cfg = pg_live_get(e->live);
-	const struct pg_client *cl = pg_config_client(cfg, m->client_id);
-	const struct pg_escalation *p = pg_client_escalation(cl, m->esc_policy);
-	int step = m->esc_fired + 1;
-	int64_t now = pg_now_ms(), next = 0;
-	struct pg_delivery *d = NULL;
-	struct pg_plan plan;
-	char detail[DETAIL_MAX];
-	bool exhaust = false, applied = false, ok = true;
-	size_t nd = 0;
-	pg_err err = PG_OK;
+	struct pg_esc_fired s = { .mid = m->id };
+	pg_err err = build_step(e, m, pg_now_ms(), &s);
 
-	memset(&plan, 0, sizeof plan);
-	if (!p) {
-		snprintf(detail, sizeof detail, "escalation policy %s of client %s is no "
-			 "longer configured; nobody acknowledged after %d step%s",
-			 m->esc_policy, m->client_id, m->esc_fired,
-			 m->esc_fired == 1 ? "" : "s");
-		exhaust = true;
-	} else if (step > m->esc_total || step > pg_esc_total(p)) {
-		snprintf(detail, sizeof detail, "nobody acknowledged after %d step%s "
-			 "(policy %s)", m->esc_fired, m->esc_fired == 1 ? "" : "s",
-			 m->esc_policy);
-		exhaust = true;
-	} else if (!(err = pg_route_step(cl, p, step, now / MS_PER_S, &plan)) &&
-		   !(err = pg_plan_deliveries(cfg, cl, m, &plan, now, &d, &nd))) {
-		next = now + (int64_t)pg_esc_step_of(p, step)->wait_s * MS_PER_S;
-		step_detail(detail, sizeof detail, m, step, d, nd);
-	}
 	if (!err)
-		err = pg_store_esc_advance(e->store, m->id, m->esc_fired, d, nd, next,
-					   exhaust, detail, &applied);
-	if (err) {
-		/* no room is logged once by the store, not at each retry */
-		pg_log(err == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_WARN,
-		       "escalation of message %lld: step %d not fired yet: %s",
-		       (long long)m->id, step, pg_strerror(err));
-		ok = false;
-	} else if (!applied) {
-		pg_info("escalation of message %lld: acknowledged or changed "
-			"meanwhile; step %d not fired", (long long)m->id, step);
-	} else if (exhaust) {
-		pg_warn("escalation of message %lld UNACKNOWLEDGED: %s",
-			(long long)m->id, detail);
-		if (e->metrics)
-			atomic_fetch_add(&e->metrics->esc_exhausted, 1);
-	} else {
-		pg_info("escalation of message %lld: %s", (long long)m->id, detail);
-		if (e->metrics)
-			atomic_fetch_add(&e->metrics->esc_steps, 1);
-		for (size_t i = 0; e->sched && i < nd; i++)
-			if (d[i].state == PG_D_QUEUED && pg_sched_add(e->sched, &d[i]) != PG_OK)
-				pg_warn("escalation: delivery %lld not scheduled now; "
-					"it runs after the next restart", (long long)d[i].id);
-		push_or_warn(e, m->id, next, next);
-	}
-	free_deliveries(d, nd);
-	pg_plan_free(&plan);
-	pg_config_release(cfg);
-	return ok;
+		err = pg_store_esc_advance(e->store, m->id, m->esc_fired, s.d, s.nd,
+					   s.next, s.exhaust, s.detail, &s.applied);
+	return report(e, &s, err);
+}
+
+/* A node of several: the store claims the due escalations (by the
+ * database's clock, rows locked so that no two nodes take one) and fires
+ * their steps in the same transaction, FIRE_BATCH at a time. */
+static void
+fire_due(struct pg_esc *e)
+{
+	struct pg_esc_fired s[FIRE_BATCH];
+	size_t n;
+	pg_err err;
+
+	do {
+		err = pg_store_esc_fire_due(e->store, build_step, e, s, FIRE_BATCH, &n);
+		for (size_t i = 0; i < n; i++)
+			report(e, &s[i], err);
+		if (err)
+			pg_warn("escalation: firing the due steps failed: %s; "
+				"tried again in a second", pg_strerror(err));
+	} while (!err && n == FIRE_BATCH);
 }
 
 /* Looks at entry x now that it is due. */
@@ -272,25 +329,6 @@ visit(struct pg_esc *e, const struct entry *x)
 	pg_message_free(&m);
 }
 
-/* A node of several (the store has a node name) learns the escalations
- * other nodes started from the store, rescanning it every RESCAN_MS: an
- * entry it lacks is added.  Which node fires a step does not matter: the
- * store applies each step once (pg_store_esc_advance checks the steps
- * fired inside the writer's transaction). */
-static void
-rescan_one(int64_t mid, int64_t next_ms, void *arg)
-{
-	struct pg_esc *e = arg;
-	bool have = false;
-
-	pthread_mutex_lock(&e->mu);
-	for (size_t i = 0; i < e->n && !have; i++)
-		have = e->heap[i].mid == mid && e->heap[i].key == next_ms;
-	pthread_mutex_unlock(&e->mu);
-	if (!have)
-		push_or_warn(e, mid, next_ms, next_ms);
-}
-
 static void *
 run(void *arg)
 {
@@ -310,16 +348,16 @@ run(void *arg)
 		}
 		if (e->n > 0 && e->heap[0].due - now < wait)
 			wait = e->heap[0].due - now;
-		if (pg_store_node(e->store)) {
+		if (e->claims) {               /* the store says what is due */
+			e->n = 0;
 			if (now - e->scanned >= RESCAN_MS) {
 				e->scanned = now;
 				pthread_mutex_unlock(&e->mu);
-				pg_store_esc_load(e->store, rescan_one, e);
+				fire_due(e);
 				pthread_mutex_lock(&e->mu);
 				continue;
 			}
-			if (wait > RESCAN_MS)
-				wait = RESCAN_MS;
+			wait = RESCAN_MS - (now - e->scanned);
 		}
 		pg_cond_wait_ms(&e->cv, &e->mu, wait);
 	}
@@ -349,6 +387,7 @@ pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
 	e->live = deps->live;
 	e->sched = deps->sched;
 	e->metrics = deps->metrics;
+	e->claims = pg_store_node(e->store) != NULL;
 	if (pthread_mutex_init(&e->mu, NULL) != 0) {
 		free(e);
 		return PG_ERR_NOMEM;
@@ -358,7 +397,7 @@ pg_esc_start(const struct pg_esc_deps *deps, struct pg_esc **out)
 		free(e);
 		return PG_ERR_NOMEM;
 	}
-	if ((err = pg_store_esc_load(e->store, load_one, e))) {
+	if (!e->claims && (err = pg_store_esc_load(e->store, load_one, e))) {
 		pg_esc_stop(e);
 		return err;
 	}
@@ -396,6 +435,14 @@ pg_esc_wake(struct pg_esc *e, int64_t mid, int64_t due_ms)
 {
 	if (!e || mid <= 0)
 		return PG_ERR_INVAL;
+	if (e->claims) {                   /* look in the store soon */
+		pthread_mutex_lock(&e->mu);
+		if (due_ms <= pg_now_ms())
+			e->scanned = 0;
+		pthread_cond_signal(&e->cv);
+		pthread_mutex_unlock(&e->mu);
+		return PG_OK;
+	}
 	return push(e, mid, due_ms, due_ms);
 }
 
@@ -406,6 +453,11 @@ pg_esc_waiting(struct pg_esc *e)
 
 	if (!e)
 		return 0;
+	if (e->claims) {
+		int64_t k = 0;
+
+		return pg_store_count_escalating(e->store, &k) ? 0 : (size_t)k;
+	}
 	pthread_mutex_lock(&e->mu);
 	n = e->n;
 	pthread_mutex_unlock(&e->mu);

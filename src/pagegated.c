@@ -212,6 +212,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pg_store_observe(ctx.store, on_change, ctx.events);
+	if (cfg->n_node_channels) {        /* checked by the configuration */
+		enum pg_channel_kind kinds[PG_CH__COUNT];
+		size_t nk = 0;
+
+		for (size_t i = 0; i < cfg->n_node_channels && nk < PG_CH__COUNT; i++)
+			if (pg_channel_parse(cfg->node_channels[i], &kinds[nk]) == 0)
+				nk++;
+		pg_store_node_channels(ctx.store, kinds, nk);
+	}
 	pg_live_init(&live, cfg);
 	ctx.live = &live;
 	if ((e = pg_ack_host_init(&ack, ctx.store, &metrics)) != PG_OK) {
@@ -240,6 +249,12 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* other nodes' changes and work, heard sooner than the next poll
+	 * (PAGEGATE_NO_LISTEN=1: polling only, to measure what it saves) */
+	if (!getenv("PAGEGATE_NO_LISTEN") &&
+	    (e = pg_store_listen(ctx.store, pg_sched_poke, ctx.sched)) != PG_OK)
+		pg_warn("cannot listen for the other nodes (%s): polling only",
+			pg_strerror(e));
 	edeps = (struct pg_esc_deps){ .store = ctx.store, .live = &live,
 		.sched = ctx.sched, .metrics = &metrics };
 	if ((e = pg_esc_start(&edeps, &ctx.esc)) != PG_OK) {
@@ -289,6 +304,7 @@ out:
 	if (http)
 		pg_http_stop(http);
 	pg_summary_stop(summaries);
+	pg_store_unlisten(ctx.store);   /* it wakes the scheduler */
 	ack.esc = NULL;                 /* a call still under way escalates no more */
 	pg_esc_stop(ctx.esc);
 	if (ctx.sched)

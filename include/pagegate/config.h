@@ -219,6 +219,8 @@ struct pg_config {
 	int ack_link_ttl_s;       /* signed ack links stay valid (default 72h) */
 	char *node;               /* this node's name on a shared store, or NULL */
 	int node_lease_s;         /* a node's claim on a delivery (default 30 s) */
+	char **node_channels;     /* the channels this node sends (none: all) */
+	size_t n_node_channels;
 	size_t max_body;          /* HTTP body limit, bytes (default 65536) */
 	int max_per_address;      /* HTTP connections from one address (default 32) */
 	int head_timeout_s;       /* a request's head, in all (default 10 s) */

@@ -48,6 +48,9 @@ void pg_sched_stop(struct pg_sched *s);
 
 /* Adds a delivery just committed by the store (queued or held). */
 pg_err pg_sched_add(struct pg_sched *s, const struct pg_delivery *d);
+/* A node of several: another node queued work; look in the store now
+ * rather than at the next poll (a void * for pg_store_listen). */
+void pg_sched_poke(void *s);
 
 /* Deliveries waiting (queued, due or not) and held, for /metrics. */
 void pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held);

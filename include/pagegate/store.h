@@ -182,6 +182,10 @@ int64_t pg_store_reserve_mb(int64_t max_mb);
 struct pg_claimed { int64_t did, token; };
 pg_err pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
 			  struct pg_store **out);
+/* Limits the deliveries the node claims to those of the n channels v
+ * (n = 0: every channel, the default); set before the scheduler starts. */
+void pg_store_node_channels(struct pg_store *st, const enum pg_channel_kind *v,
+			    size_t n);
 /* The node's name, or NULL when it is the store's only process. */
 const char *pg_store_node(const struct pg_store *st);
 pg_err pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
@@ -193,6 +197,45 @@ pg_err pg_store_renew(struct pg_store *st, const int64_t *tokens, size_t n,
  * the store's only process; among nodes, the one holding the role (taken
  * when no live node holds it, so a dead coordinator's role passes on). */
 bool pg_store_coordinator(struct pg_store *st);
+/* A node hears the other nodes through the store (PostgreSQL's
+ * LISTEN/NOTIFY, on a session of its own): their changes to messages go
+ * to the observer (pg_store_observe) as if written here, and their
+ * notices of new work call waker(arg).  Only a hint, sooner than the
+ * next poll; a no-op without a node name.  Call once, after observe. */
+pg_err pg_store_listen(struct pg_store *st, void (*waker)(void *arg),
+		       void *arg);
+/* Stops listening (waits for the listener): waker is no longer called.
+ * pg_store_close does it too. */
+void pg_store_unlisten(struct pg_store *st);
+/* Escalation steps on a node of several: pg_store_esc_fire_due claims,
+ * in one write transaction, at most max messages whose next step is due
+ * by the database's clock (their rows locked FOR UPDATE SKIP LOCKED, so
+ * two nodes never take the same one, and an acknowledgement, which locks
+ * its message's row first, waits or wins), asks build what each step is
+ * (out[i]'s mid and step set; build fills d, nd, next, exhaust and detail
+ * from the message and the database's now_ms) and fires it in the same
+ * transaction: each step once, none after an acknowledgement.  out[i]
+ * .applied says which were recorded; *n how many out[] build filled (their
+ * d to be freed by the caller, on error too).  PG_ERR_INVAL on a store
+ * without nodes (SQLite: escalate.c's timers fire the steps). */
+struct pg_esc_fired {
+	int64_t mid;
+	int step;                    /* the step fired: esc_fired + 1 */
+	struct pg_delivery *d;       /* its deliveries, made by build */
+	size_t nd;
+	int64_t next;                /* the next step's due time (ms) */
+	bool exhaust;                /* the verdict "unacknowledged" */
+	bool applied;                /* recorded (set by the store) */
+	char detail[1024];
+};
+typedef pg_err (*pg_esc_build)(void *arg, const struct pg_message *m,
+			       int64_t now_ms, struct pg_esc_fired *s);
+pg_err pg_store_esc_fire_due(struct pg_store *st, pg_esc_build build,
+			     void *arg, struct pg_esc_fired *out, size_t max,
+			     size_t *n);
+/* Whether the store can be reached now (a database server answers; a
+ * file store always), asked at most once a second. */
+bool pg_store_reachable(struct pg_store *st);
 /* Milliseconds until the next delivery is due (0: now, -1: none). */
 pg_err pg_store_next_due(struct pg_store *st, int64_t *ms);
 /* pg_store_attempt_start / _finish under a claim: PG_ERR_EXISTS when the
@@ -358,6 +401,8 @@ pg_err pg_store_esc_restart(struct pg_store *st, int64_t mid, int from,
 			    const char *who, int64_t *next_ms);
 
 /* Calls cb(mid, esc_next_ms) for every active escalation; for start-up. */
+/* Messages whose escalation is active (waiting for a next step). */
+pg_err pg_store_count_escalating(struct pg_store *st, int64_t *n);
 pg_err pg_store_esc_load(struct pg_store *st,
 	void (*cb)(int64_t mid, int64_t next_ms, void *arg), void *arg);
 

@@ -76,6 +76,9 @@ static const struct pg_key daemon_keys[] = {
 	{ "node", PG_KT_STR, PG_AT(CFG, node) },
 	{ "node_lease", PG_KT_DUR, PG_AT(CFG, node_lease_s), .lo = 1, .hi = 3600,
 	  .def = 30 },
+	{ "node_channels", PG_KT_STRS, PG_AT_N(CFG, node_channels, n_node_channels),
+	  .lo = 1, .hi = PG_CH__COUNT,
+	  .hint = "the channels this node sends, e.g. [ \"email\", \"sms\" ]" },
 	PG_KEY_END
 };
 const struct pg_keytab config__daemon_tab = { NULL, daemon_keys, NULL };
@@ -395,6 +398,25 @@ static void check_tls_pair(struct pg_conf *cx, const config_setting_t *root,
 	SSL_CTX_free(ctx);
 }
 
+/* node_channels: channel names built in, on a named node only. */
+static void load_node_channels(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *m = config_setting_get_member(root, "node_channels");
+	const char *names[PG_CH__COUNT + 1];
+	struct pg_config *c = ld->c;
+
+	if (!m || !c->node_channels)
+		return;
+	if (!c->node)
+		pg_conf_error(ld->cx, m, 0, "node_channels needs a node name "
+			      "(node = \"a\"): only a node of several sends some "
+			      "channels only");
+	config__channel_names(names);
+	for (size_t i = 0; i < c->n_node_channels; i++)
+		pg_conf_enum(ld->cx, config_setting_get_elem(m, (unsigned)i), 0,
+			     "node_channels", c->node_channels[i], NULL, names);
+}
+
 void config__load_daemon(struct loader *ld, const config_setting_t *root)
 {
 	const struct pg_keytab *t = &config__daemon_tab;
@@ -448,6 +470,7 @@ void config__load_daemon(struct loader *ld, const config_setting_t *root)
 	if (!c->listen || (!c->public_url && pg_conf_string(root, t, 0, "public_url")))
 		cx->nomem = true;
 	load_store(ld, root);
+	load_node_channels(ld, root);
 	if ((m = config_setting_get_member(root, "templates")))
 		ld->templates_line = (int)config_setting_source_line(m);
 	if ((m = config_setting_get_member(root, "clients"))) {

@@ -244,8 +244,14 @@ intake__query_time(const char *v, int64_t *ms)
 enum MHD_Result
 intake__do_health(struct pg_http *h, struct MHD_Connection *conn, struct intake_req *r)
 {
-	(void)h;
-	return intake__respond_json(conn, r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"),
+	/* a node that cannot reach its database takes nothing: say so, so
+	 * that a load balancer sends callers to another node */
+	if (!pg_store_reachable(h->ctx->store))
+		return intake__respond_json(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					    json_pack("{s:s,s:s}", "status", "degraded",
+						      "store", "unreachable"), NULL, NULL);
+	return intake__respond_json(conn, r, MHD_HTTP_OK,
+				    json_pack("{s:s,s:s}", "status", "ok", "store", "ok"),
 				    NULL, NULL);
 }
 

@@ -467,6 +467,19 @@ worker(void *arg)
 
 /* ---- public ---- */
 
+void
+pg_sched_poke(void *arg)
+{
+	struct pg_sched *s = arg;
+
+	if (!s->claims)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->poke = true;
+	pthread_cond_signal(&s->fcv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 pg_err
 pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 {

@@ -96,6 +96,8 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 			break;
 		}
 	}
+	if (!bad)                   /* other nodes hear of it at COMMIT */
+		store__notify_batch(st, batch);
 	if (!bad && !(bad = be->commit(st->w))) {
 		*committed = true;
 		pg_buf_free(&b);
@@ -234,6 +236,7 @@ pg_store_close(struct pg_store *st)
 {
 	if (st == NULL)
 		return;
+	store__listen_stop(st);          /* it hands events to the observer */
 	if (st->running) {
 		pthread_mutex_lock(&st->mu);
 		st->stopping = true;
@@ -252,6 +255,8 @@ pg_store_close(struct pg_store *st)
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
 	store__node_close(st);
+	pthread_mutex_destroy(&st->hmu);
+	free(st->target);
 	free(st->seen.v);
 	free(st);
 }
@@ -290,12 +295,17 @@ pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
 		return PG_ERR_NOMEM;
 	if (pthread_mutex_init(&st->mu, NULL) || pg_cond_init_mono(&st->work) ||
 	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
-	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL)) {
+	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL) ||
+	    pthread_mutex_init(&st->hmu, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */
 		return PG_ERR_NOMEM;
 	}
 	if ((st->be = store__backend_for(dsn, &target)) == NULL) {
 		e = PG_ERR_CONFIG;
+		goto fail;
+	}
+	if ((st->target = strdup(target)) == NULL) {
+		e = PG_ERR_NOMEM;
 		goto fail;
 	}
 	st->cap = max_mb * MB;

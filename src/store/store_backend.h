@@ -283,6 +283,31 @@ struct pg_store_backend {
 	 * node that runs what must run once per store (summaries) - taking
 	 * the role when no live session holds it.  Never waits. */
 	pg_err (*coordinator)(struct pg_sb *c, bool *held);
+	/* Inside the writer's transaction: payload (under 8000 bytes) goes
+	 * to every session listening on channel when the transaction
+	 * commits, and nowhere if it rolls back. */
+	pg_err (*notify)(struct pg_sb *c, const char *channel,
+			 const char *payload);
+	/* On a session of its own: listens on the NULL-ended channels (again
+	 * after a reconnect) and waits up to wait_ms for notifications,
+	 * calling cb with each.  PG_ERR_IO when the server cannot be
+	 * reached (tried again at the next call). */
+	pg_err (*listen)(struct pg_sb *c, const char *const *channels,
+			 int64_t wait_ms, void (*cb)(void *arg,
+			 const char *channel, const char *payload), void *arg);
+	/* Whether the server answers (reconnecting if needed): PG_ERR_IO if
+	 * not. */
+	pg_err (*ping)(struct pg_sb *c);
+	/* Inside the writer's transaction: locks (FOR UPDATE SKIP LOCKED)
+	 * and names in mids[] at most max messages whose escalation is
+	 * active, unacknowledged and due by the database's clock (*now_ms,
+	 * that clock), most overdue first; *n how many. */
+	pg_err (*esc_due)(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
+			  int64_t *now_ms);
+	/* Inside the writer's transaction: locks message mid's row (FOR
+	 * UPDATE) until it ends, as an acknowledgement does before it is
+	 * recorded, so that no escalation step is fired beside it. */
+	pg_err (*lock_message)(struct pg_sb *c, int64_t mid);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

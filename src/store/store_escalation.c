@@ -4,12 +4,14 @@
  * fired (or the verdict "unacknowledged"), and an operator's cancel,
  * re-trigger and resend.  Each re-reads the message inside the
  * transaction, so an acknowledgement committed first always wins: no step
- * fires after the ack is on disk.
+ * fires after the ack is on disk.  On a store of several nodes the due
+ * steps are claimed and fired in one transaction (store__op_esc_fire).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagegate/log.h"
 #include "pagegate/util.h"
 #include "store_priv.h"
 
@@ -172,4 +174,70 @@ store__op_resend(const struct wtx *tx, struct store_op *op)
 					    now)))
 		return e;
 	return store__w_restate(tx, op, mid);
+}
+
+#define FIRE_MAX 64      /* due escalations claimed by one transaction */
+
+/* Claims the due escalations (the backend locks their rows, due by the
+ * database's clock), asks the caller's build what each step is and fires
+ * it as OP_ESC_ADVANCE does, all in this transaction.  A message whose
+ * step build cannot make (no memory) is left for the next claim. */
+pg_err
+store__op_esc_fire(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
+{
+	int64_t mids[FIRE_MAX], now = pg_now_ms();
+	size_t k = 0, max = op->u.fire.max < FIRE_MAX ? op->u.fire.max : FIRE_MAX;
+	pg_err e;
+
+	if ((e = tx->be->esc_due(tx->w, max, mids, &k, &now)))
+		return e;
+	for (size_t i = 0; i < k; i++) {
+		struct pg_esc_fired *s = &op->u.fire.out[op->u.fire.n];
+		struct pg_message m;
+		int fired;
+
+		if ((e = store__get_msg(tx->be, tx->w, mids[i], &m)))
+			return e;
+		memset(s, 0, sizeof *s);
+		s->mid = m.id;
+		s->step = m.esc_fired + 1;
+		fired = m.esc_fired;
+		e = op->u.fire.build(op->u.fire.arg, &m, now, s);
+		pg_message_free(&m);
+		op->u.fire.n++;
+		if (e) {
+			pg_warn("escalation of message %lld: step %d not made: %s",
+				(long long)s->mid, s->step, pg_strerror(e));
+			continue;
+		}
+		struct store_op adv = { .kind = OP_ESC_ADVANCE, .seen = op->seen,
+			.u.esc = { .mid = s->mid, .next = s->next, .fired = fired,
+				   .d = s->d, .nd = s->nd, .detail = s->detail,
+				   .exhaust = s->exhaust } };
+		e = store__op_esc_advance(tx, &adv, b);
+		pg_buf_reset(b);
+		op->writes += adv.writes;
+		s->applied = adv.u.esc.applied;
+		if (e)
+			return e;
+	}
+	return PG_OK;
+}
+
+pg_err
+pg_store_esc_fire_due(struct pg_store *st, pg_esc_build build, void *arg,
+		      struct pg_esc_fired *out, size_t max, size_t *n)
+{
+	struct store_op op = { .kind = OP_ESC_FIRE, .u.fire = { .build = build,
+		.arg = arg, .out = out, .max = max } };
+	pg_err e;
+
+	*n = 0;
+	if (!st->node || !st->be->esc_due || !build || !out || max == 0)
+		return PG_ERR_INVAL;
+	e = store__write(st, &op);
+	*n = op.u.fire.n;
+	for (size_t i = 0; e && i < *n; i++)
+		out[i].applied = false;       /* rolled back with the batch */
+	return e;
 }

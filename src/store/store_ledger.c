@@ -324,10 +324,13 @@ op_attempt_start(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	if (!e && !(e = tx->be->insert_attempt(tx->w, d.id, at, &op->u.start.aid)))
 		op->writes++;
 	if (!e) {
-		e = pg_buf_printf(b, "attempt %d: %s to %s%s%s", d.attempts,
+		e = pg_buf_printf(b, "attempt %d: %s to %s%s%s%s%s%s", d.attempts,
 				  pg_channel_name(d.channel), d.address,
 				  d.gateway ? " via " : "",
-				  d.gateway ? d.gateway : "");
+				  d.gateway ? d.gateway : "",
+				  op->u.start.node ? " (node " : "",
+				  op->u.start.node ? op->u.start.node : "",
+				  op->u.start.node ? ")" : "");
 		e = w_event_buf(tx, op, d.message_id, d.id, at,
 				"attempt_started", b, e);
 	}
@@ -466,11 +469,12 @@ op_ack(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
 	struct pg_message m, u = { .id = op->u.ack.mid };
 	int64_t mid = op->u.ack.mid, did = op->u.ack.did, now = pg_now_ms();
-	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
+	/* nodes: the row a node firing a step locks, locked first */
+	pg_err e = tx->be->lock_message ? tx->be->lock_message(tx->w, mid) : PG_OK;
 	bool escalating;
 	size_t n;
 
-	if (e)
+	if (e || (e = store__get_msg(tx->be, tx->w, mid, &m)))
 		return e;
 	op->u.ack.already = m.acked_ms != 0;
 	escalating = m.esc_policy && (m.esc_state == PG_ES_ACTIVE ||
@@ -714,6 +718,7 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
 	case OP_RESEND:         return store__op_resend(tx, op);
 	case OP_MARK:           return op_mark(tx, op);
+	case OP_ESC_FIRE:       return store__op_esc_fire(tx, op, b);
 	}
 	return PG_ERR_INVAL;
 }

@@ -55,15 +55,36 @@ pg_store_node(const struct pg_store *st)
 	return st->node;
 }
 
-/* Every channel: a node serves all of them. */
+/* The channels this node sends: those pg_store_node_channels named, or
+ * every one. */
 static unsigned
-all_channels(void)
+node_channels(const struct pg_store *st)
 {
 	unsigned m = 0;
 
+	if (st->channels)
+		return st->channels;
 	for (int ch = 0; ch < PG_CH__COUNT; ch++)
 		m |= STORE_DCH(ch);
 	return m;
+}
+
+void
+pg_store_node_channels(struct pg_store *st, const enum pg_channel_kind *v,
+		       size_t n)
+{
+	char names[256] = "";
+
+	st->channels = 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)v[i] >= PG_CH__COUNT)
+			continue;
+		st->channels |= STORE_DCH(v[i]);
+		snprintf(names + strlen(names), sizeof names - strlen(names),
+			 "%s%s", i ? ", " : "", pg_channel_name(v[i]));
+	}
+	if (st->node && st->channels)
+		pg_info("store: node \"%s\" sends %s only", st->node, names);
 }
 
 pg_err
@@ -81,7 +102,7 @@ pg_store_claim(struct pg_store *st, int64_t lease_ms, size_t max,
 	if (max == 0)
 		return PG_OK;
 	pthread_mutex_lock(&st->cmu);
-	e = st->be->claim(st->cw, st->node, all_channels(), lease_ms, max, cl, n);
+	e = st->be->claim(st->cw, st->node, node_channels(st), lease_ms, max, cl, n);
 	pthread_mutex_unlock(&st->cmu);
 	for (size_t i = 0; !e && i < *n; i++) {
 		out[i].did = cl[i].did;
@@ -114,7 +135,7 @@ pg_store_next_due(struct pg_store *st, int64_t *ms)
 	if (!st->node)
 		return PG_ERR_INVAL;
 	pthread_mutex_lock(&st->cmu);
-	e = st->be->next_due(st->cw, all_channels(), ms);
+	e = st->be->next_due(st->cw, node_channels(st), ms);
 	pthread_mutex_unlock(&st->cmu);
 	return e;
 }
@@ -124,7 +145,8 @@ pg_store_attempt_start_claimed(struct pg_store *st, int64_t did, int64_t token,
 			       int64_t at_ms, int64_t *attempt_id)
 {
 	struct store_op op = { .kind = OP_ATTEMPT_START,
-		.u.start = { .did = did, .at = at_ms, .token = token } };
+		.u.start = { .did = did, .at = at_ms, .token = token,
+			     .node = st->node } };
 	pg_err e;
 
 	if (!(e = store__write(st, &op)) && attempt_id)

@@ -5,7 +5,9 @@
  * store_read.c (the reader pool and the public reads),
  * store_ledger.c (what each write does to the rows and the ledger),
  * store_escalation.c (the escalation writes), store_mailbox.c (the
- * check-in mailbox) and store_node.c (several nodes: claims, leases).  Only those files include it; backends see
+ * check-in mailbox), store_node.c (several nodes: claims, leases) and
+ * store_notify.c (what nodes tell each other; reachability).  Only those
+ * files include it; backends see
  * store_backend.h alone.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
@@ -82,6 +84,22 @@ struct pg_store {
 	char *node;
 	struct pg_sb *cw;
 	pthread_mutex_t cmu;
+	unsigned channels;           /* STORE_DCH bits it sends (0: all) */
+
+	/* store_notify.c: the target the backend opened (for more sessions),
+	 * the listener's session and thread (stopped under mu by lstop), what
+	 * it wakes on a work notice, and the reachability check's session
+	 * (under hmu) with its last answer (under mu). */
+	char *target;
+	struct pg_sb *lc;
+	pthread_t lthread;
+	bool lrunning, lstop;
+	void (*waker)(void *arg);
+	void *waker_arg;
+	pthread_mutex_t hmu;
+	struct pg_sb *hc;
+	bool health_ok;
+	int64_t health_at;
 };
 
 /* The writes a caller can queue; OP_RECOVER is pg_store_load_pending's
@@ -90,7 +108,8 @@ struct pg_store {
 enum op_kind {
 	OP_SUBMIT, OP_ATTEMPT_START, OP_ATTEMPT_FINISH, OP_SET_STATE,
 	OP_EVENT, OP_RECOVER, OP_ACK, OP_REPLY, OP_RECEIPT, OP_SECRET,
-	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND, OP_MARK
+	OP_ESC_ADVANCE, OP_CANCEL, OP_ESC_RESTART, OP_MAILBOX, OP_RESEND, OP_MARK,
+	OP_ESC_FIRE
 };
 
 /* pg_store_mailbox's arguments and what it found (store_mailbox.c). */
@@ -127,7 +146,7 @@ struct store_op {
 					    -1 at it, -2 refused for the disk,
 					    0 not checked */
 		} submit;
-		struct { int64_t did, at, aid, token; } start;   /* token: a
+		struct { int64_t did, at, aid, token; const char *node; } start;   /* token: a
 					node's claim (0: the only process) */
 		struct {
 			int64_t did, aid, at, next, token;
@@ -165,6 +184,12 @@ struct store_op {
 			const char *detail;
 			bool exhaust, applied;
 		} esc;
+		struct {             /* pg_store_esc_fire_due's */
+			pg_esc_build build;
+			void *arg;
+			struct pg_esc_fired *out;
+			size_t max, n;
+		} fire;
 		struct {
 			int64_t mid;
 			const char *who, *reason;
@@ -218,6 +243,9 @@ pg_err store__get_msg(const struct pg_store_backend *be, struct pg_sb *c,
  * the queued/held deliveries of message mid that an escalation step made
  * (all of them with every_delivery), each with a "cancelled" event
  * carrying why, and counts them in *n; it is part of op_ack. */
+/* pg_store_esc_fire_due's operation (store_escalation.c). */
+pg_err store__op_esc_fire(const struct wtx *tx, struct store_op *op,
+			  struct pg_buf *b);
 pg_err store__op_esc_advance(const struct wtx *tx, struct store_op *op,
 			     struct pg_buf *b);
 pg_err store__op_cancel(const struct wtx *tx, struct store_op *op,
@@ -329,6 +357,11 @@ pg_err store__read(struct pg_store *st, const struct store_rd *rd);
 pg_err store__node_open(struct pg_store *st, const char *target,
 			const char *node);
 void store__node_close(struct pg_store *st);
+/* store_notify.c: the notifications of the writer's batch, sent inside
+ * its transaction just before COMMIT (nodes only); the listener stopped
+ * and its sessions closed (at close). */
+void store__notify_batch(struct pg_store *st, const struct store_op *batch);
+void store__listen_stop(struct pg_store *st);
 /* Inside OP_ATTEMPT_START / OP_ATTEMPT_FINISH with a node's claim token
  * (nothing without one): the claim must still hold delivery d.  At the
  * start PG_ERR_EXISTS when it does not, and a row still "sending" (a

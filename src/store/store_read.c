@@ -370,6 +370,18 @@ pg_store_esc_load(struct pg_store *st,
 }
 
 pg_err
+pg_store_count_escalating(struct pg_store *st, int64_t *n)
+{
+	size_t k = 0;
+	struct store_rd rd = { RD_COUNT_ESCALATIONS, .u.count_escalations = {
+		PG_ES_ACTIVE, &k } };
+	pg_err e = store__read(st, &rd);
+
+	*n = (int64_t)k;
+	return e;
+}
+
+pg_err
 pg_store_count_unacked(struct pg_store *st, int64_t *n)
 {
 	size_t k = 0;

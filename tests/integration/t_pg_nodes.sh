@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Several pagegated nodes on one PostgreSQL store (node = "..."), each
-# claiming deliveries from the store under a lease (node_lease = 2s here),
+# claiming deliveries from the store under a lease (node_lease = 5s here: 2s let a loaded machine under
+# the sanitizers lose a lease in phase 1 while the node was alive),
 # against a real PostgreSQL 15 and Postfix smtp-sink:
 #   1. three nodes, messages submitted round-robin to all three: every
 #      delivery reaches the sink exactly once, and every node sent some;

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Escalation with several nodes on one PostgreSQL store: three nodes race
-# over the timers of many escalations with 1 s waits (each node learns
-# the others' escalations from the store); every step fires exactly once
-# and every message is flagged unacknowledged exactly once.  Then
+# over the timers of 500 escalations with 1 s waits (each node claims the
+# due ones from the store, FOR UPDATE SKIP LOCKED, and fires their steps
+# in the same transaction); every step fires exactly once and every
+# message is flagged unacknowledged exactly once.  Then
 # acknowledgements, through another node than the one that took the
 # message, race the steps: no step fires after an acknowledgement.  One
 # node coordinates (runs the summaries).
 PG_STORE=1 . "$(dirname "$0")/lib.sh"
-M=${PG_NODES_ESCALATIONS:-150}
+M=${PG_NODES_ESCALATIONS:-500}
 write_config
 cat >"$T/etc/clients/test-clinic.conf" <<'CONF'
 id = "test-clinic";

@@ -1,7 +1,8 @@
 /*
  * test_store_claims.c - the conformance suite of the store backends'
  * operations for several nodes on one store (store_backend.h: exclusive,
- * claim, renew, claim_check, next_due), run like the rest of the suite
+ * claim, renew, claim_check, next_due, esc_due, lock_message, notify,
+ * listen), run like the rest of the suite
  * (store_backend_suite.h).  A backend that serves one process (SQLite)
  * leaves them NULL: its tests are skipped, not passed.  t_store_pg runs
  * them against PostgreSQL.
@@ -189,6 +190,106 @@ test_exclusive(void **state)
 	f->w = w2;
 }
 
+/* A message's escalation state, next due time and acknowledgement. */
+static void
+set_esc(struct fx *f, int64_t mid, int64_t next, enum pg_esc_state st,
+	int64_t acked)
+{
+	struct pg_message m = { .id = mid, .esc_fired = 1, .esc_next_ms = next,
+		.esc_state = st, .acked_ms = acked, .acked_by = acked ? "x" : NULL };
+
+	w_begin(f);
+	assert_int_equal(f->be->update_message(f->w, &m, STORE_M_ESC | STORE_M_ACK),
+			 PG_OK);
+	w_commit(f);
+}
+
+/* Due escalations: active, unacknowledged and due by the database's
+ * clock, most overdue first; one locked by another transaction is
+ * skipped, not waited for; lock_message locks an existing row. */
+static void
+test_esc_due(void **state)
+{
+	struct fx *f = *state;
+	struct pg_sb *w2;
+	int64_t mids[8], now = 0, far = pg_now_ms() + 3600000;
+	int64_t a = add_msg(f, "acme", T0, ""), b = add_msg(f, "acme", T0, ""),
+		later = add_msg(f, "acme", T0, ""), done = add_msg(f, "acme", T0, ""),
+		acked = add_msg(f, "acme", T0, "");
+	size_t n;
+
+	if (!f->be->esc_due || !f->be->lock_message) {
+		skip();
+		return;
+	}
+	set_esc(f, a, T0, PG_ES_ACTIVE, 0);
+	set_esc(f, b, T0 + 5, PG_ES_ACTIVE, 0);
+	set_esc(f, later, far, PG_ES_ACTIVE, 0);
+	set_esc(f, done, T0, PG_ES_EXHAUSTED, 0);
+	set_esc(f, acked, T0, PG_ES_ACTIVE, T0 + 1);
+	assert_int_equal(f->be->open(f->target, false, 0, &w2), PG_OK);
+	w_begin(f);
+	assert_int_equal(f->be->esc_due(f->w, 1, mids, &n, &now), PG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(mids[0], a);                  /* most overdue */
+	assert_true(now > pg_now_ms() - 60000 && now < pg_now_ms() + 60000);
+	/* a is locked by f's transaction: another session skips it */
+	assert_int_equal(f->be->esc_due(w2, 8, mids, &n, &now), PG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(mids[0], b);
+	w_commit(f);
+	assert_int_equal(f->be->esc_due(w2, 8, mids, &n, &now), PG_OK);
+	assert_int_equal(n, 2);                        /* not later, done, acked */
+	w_begin(f);
+	assert_int_equal(f->be->lock_message(f->w, acked), PG_OK);
+	assert_int_equal(f->be->lock_message(f->w, acked + 1000), PG_ERR_NOTFOUND);
+	f->be->rollback(f->w);
+	f->be->close(w2);
+}
+
+struct heard { int n; char last[64]; };
+
+static void
+heard(void *arg, const char *channel, const char *payload)
+{
+	struct heard *h = arg;
+
+	h->n++;
+	snprintf(h->last, sizeof h->last, "%s %s", channel, payload);
+}
+
+/* A notification goes out when its transaction commits, never for one
+ * rolled back, to a session listening on the store's channel. */
+static void
+test_notify(void **state)
+{
+	static const char *const chans[] = { "pagegate_test", NULL };
+	struct fx *f = *state;
+	struct heard h = { 0 };
+	struct pg_sb *l;
+
+	if (!f->be->notify || !f->be->listen) {
+		skip();
+		return;
+	}
+	assert_int_equal(f->be->open(f->target, true, 0, &l), PG_OK);
+	assert_int_equal(f->be->listen(l, chans, 0, heard, &h), PG_OK);
+	w_begin(f);
+	assert_int_equal(f->be->notify(f->w, "pagegate_test", "rolled back"), PG_OK);
+	f->be->rollback(f->w);
+	w_begin(f);
+	assert_int_equal(f->be->notify(f->w, "pagegate_test", "42 received"), PG_OK);
+	assert_int_equal(f->be->listen(l, chans, 50, heard, &h), PG_OK);
+	assert_int_equal(h.n, 0);                      /* not committed yet */
+	w_commit(f);
+	for (int i = 0; i < 20 && h.n == 0; i++)
+		assert_int_equal(f->be->listen(l, chans, 100, heard, &h), PG_OK);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.last, "pagegate_test 42 received");
+	assert_int_equal(f->be->ping(l), PG_OK);
+	f->be->close(l);
+}
+
 int
 main(void)
 {
@@ -197,6 +298,8 @@ main(void)
 		T(test_claim_disjoint),
 		T(test_claim_lease),
 		T(test_exclusive),
+		T(test_esc_due),
+		T(test_notify),
 #undef T
 	};
 

@@ -181,6 +181,12 @@ const char *const pgsql__sql[PQ__COUNT] = {
 	[PQ_GET_SETTING] = "SELECT value FROM settings WHERE key = $1",
 	[PQ_PUT_SETTING] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
 		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+	[PQ_NOTIFY] = "SELECT pg_notify($1, $2)",
+	[PQ_ESC_DUE] = "SELECT id, (extract(epoch from clock_timestamp()) * 1000)::bigint"
+		" FROM messages WHERE esc_state = 'active' AND coalesce(acked_ms, 0) = 0"
+		" AND esc_next_ms <= (extract(epoch from clock_timestamp()) * 1000)::bigint"
+		" ORDER BY esc_next_ms LIMIT $1 FOR UPDATE SKIP LOCKED",
+	[PQ_LOCK_MSG] = "SELECT id FROM messages WHERE id = $1 FOR UPDATE",
 };
 
 
@@ -372,4 +378,9 @@ const struct pg_store_backend pg_store_postgresql = {
 	.claim_check = pgsql__claim_check,   /* FOR UPDATE of the row */
 	.next_due = pgsql__next_due,
 	.coordinator = pgsql__coordinator,   /* session advisory lock */
+	.notify = pgsql__notify,             /* pg_notify, at commit */
+	.listen = pgsql__listen,             /* LISTEN on a session of its own */
+	.ping = pgsql__ping,
+	.esc_due = pgsql__esc_due,           /* FOR UPDATE SKIP LOCKED */
+	.lock_message = pgsql__lock_message, /* FOR UPDATE */
 };

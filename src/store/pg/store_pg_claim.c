@@ -3,7 +3,9 @@
  * (store_pg_priv.h): the store's one-writer lock aside, the operations by
  * which nodes share deliveries - claim under a lease, renew, check a
  * claim before an outcome is recorded, and the time of the next due
- * delivery.  Every time is the database's clock (clock_timestamp() in
+ * delivery; and the due escalations a node fires (locked the same way,
+ * inside the writer's transaction that fires them) and the row lock an
+ * acknowledgement takes first.  Every time is the database's clock (clock_timestamp() in
  * milliseconds), never a node's.
  *
  * In the manner of River and GoAlert (SCALE.md): due rows are claimed with
@@ -239,4 +241,38 @@ pgsql__coordinator(struct pg_sb *c, bool *held)
 	if (*held)
 		pg_info("store: this node is now the store's coordinator");
 	return PG_OK;
+}
+
+pg_err
+pgsql__esc_due(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
+	       int64_t *now_ms)
+{
+	PGresult *r;
+	pg_err e;
+
+	*n = 0;
+	if (max == 0 || max > INT32_MAX)
+		return PG_ERR_INVAL;
+	if ((e = pgsql__run(c, PQ_ESC_DUE, &r, "i", (int64_t)max)))
+		return e;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < max; i++) {
+		mids[i] = pgsql__int(r, i, 0);
+		*now_ms = pgsql__int(r, i, 1);
+		(*n)++;
+	}
+	PQclear(r);
+	return PG_OK;
+}
+
+pg_err
+pgsql__lock_message(struct pg_sb *c, int64_t mid)
+{
+	PGresult *r;
+	pg_err e;
+
+	if ((e = pgsql__run(c, PQ_LOCK_MSG, &r, "i", mid)))
+		return e;
+	e = PQntuples(r) == 1 ? PG_OK : PG_ERR_NOTFOUND;
+	PQclear(r);
+	return e;
 }

@@ -375,8 +375,8 @@ take_store(struct pg_sb *c)
 }
 
 /* A session the server dropped (restart, failover) established anew. */
-static pg_err
-reconnect(struct pg_sb *c)
+pg_err
+pgsql__reconnect(struct pg_sb *c)
 {
 	pg_err e;
 
@@ -390,6 +390,7 @@ reconnect(struct pg_sb *c)
 	}
 	pg_info("store: postgresql: reconnected%s", c->readonly ? " (reader)" : "");
 	c->coordinator = false;          /* the session that held it is gone */
+	c->listening = false;
 	if ((e = session_setup(c)) || !c->exclusive)
 		return e;
 	return take_store(c);
@@ -497,7 +498,7 @@ pgsql__begin(struct pg_sb *c)
 	if (PQtransactionStatus(c->db) != PQTRANS_IDLE &&
 	    PQstatus(c->db) == CONNECTION_OK)
 		pgsql__exec(c, "ROLLBACK");       /* left over; never expected */
-	if ((e = reconnect(c)))
+	if ((e = pgsql__reconnect(c)))
 		return e;
 	c->pending[0] = '\0';
 	pend(c, c->readonly ? "r" : "bl");

@@ -3,7 +3,8 @@
  * (statement texts, writes, the backend table), store_pg_conn.c
  * (sessions, transactions, running statements in a pipeline),
  * store_pg_schema.c (the schema and its migrations), store_pg_read.c
- * (rows read back) and store_pg_claim.c (several nodes: claims, leases).
+ * (rows read back), store_pg_claim.c (several nodes: claims, leases) and
+ * store_pg_notify.c (LISTEN/NOTIFY, reachability).
  * Not a public contract: only those files include it.
  */
 #ifndef PAGEGATE_STORE_PG_PRIV_H
@@ -25,7 +26,7 @@ enum pq_st {
 	PQ_INS_DEL, PQ_UPD_DEL, PQ_GET_DEL, PQ_EACH_DEL, PQ_MAILBOX,
 	PQ_MAILBOX_CONTACT, PQ_RECENT, PQ_COUNT_DSTATES, PQ_COUNT_DEL,
 	PQ_INS_ATT, PQ_FIN_ATT, PQ_FIN_ATTS, PQ_INS_EVT, PQ_GET_SETTING,
-	PQ_PUT_SETTING,
+	PQ_PUT_SETTING, PQ_NOTIFY, PQ_ESC_DUE, PQ_LOCK_MSG,
 	PQ__COUNT
 };
 
@@ -41,6 +42,7 @@ struct pg_sb {
 	int lock_key;                /* the schema's writer lock (hashtext) */
 	bool exclusive;              /* holds the store's one-writer lock */
 	bool coordinator;            /* holds the store's coordinator lock */
+	bool listening;              /* LISTEN sent on this session */
 	bool prepared[PQ__COUNT];    /* on this session */
 	/* Transaction control not sent yet: it goes out in one pipeline
 	 * with the next statement (store_pg.c). */
@@ -72,6 +74,17 @@ pg_err pgsql__claim_check(struct pg_sb *c, int64_t did, int64_t token,
 			  bool release, bool *holds);
 pg_err pgsql__next_due(struct pg_sb *c, unsigned channels, int64_t *ms);
 pg_err pgsql__coordinator(struct pg_sb *c, bool *held);
+pg_err pgsql__esc_due(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
+		      int64_t *now_ms);
+pg_err pgsql__lock_message(struct pg_sb *c, int64_t mid);
+/* LISTEN/NOTIFY and reachability (store_pg_notify.c). */
+pg_err pgsql__notify(struct pg_sb *c, const char *channel, const char *payload);
+pg_err pgsql__listen(struct pg_sb *c, const char *const *channels,
+		     int64_t wait_ms, void (*cb)(void *arg, const char *channel,
+		     const char *payload), void *arg);
+pg_err pgsql__ping(struct pg_sb *c);
+/* Re-establishes a session the server dropped (store_pg_conn.c). */
+pg_err pgsql__reconnect(struct pg_sb *c);
 
 /* Runs prepared statement id with one parameter per character of types:
  * 'i' an int64_t, 'n' an int64_t where 0 binds NULL, 't' a const char *
