@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Several pagegated nodes on one PostgreSQL store (node = "..."), each
-# claiming deliveries from the store under a lease (node_lease = 5s here: 2s let a loaded machine under
-# the sanitizers lose a lease in phase 1 while the node was alive),
+# claiming deliveries from the store under a lease (node_lease = 5s here;
+# with 2s a machine loaded under the sanitizers once let a live node's
+# lease run out in phase 1),
 # against a real PostgreSQL 15 and Postfix smtp-sink:
 #   1. three nodes, messages submitted round-robin to all three: every
 #      delivery reaches the sink exactly once, and every node sent some;
@@ -27,7 +28,7 @@ PORTS=(); NPIDS=()
 for n in 1 2 3; do
   p=$(free_port); PORTS+=("$p")
   sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
-  printf 'node = "n%s";\nnode_lease = "2s";\n' "$n" >>"$T/etc/node$n.conf"
+  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
 done
 up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
 start_node() {   # start_node K (0-based)
