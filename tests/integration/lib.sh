@@ -66,7 +66,9 @@ start_sink() {
 }
 stop_sink() {
   [ -n "$SINK_PID" ] || return 0
-  kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=
+  # (CONT too: a sink a test stalled with SIGSTOP ends only once it runs)
+  kill "$SINK_PID" 2>/dev/null; kill -CONT "$SINK_PID" 2>/dev/null
+  wait "$SINK_PID" 2>/dev/null; SINK_PID=
 }
 mail_count() { find "$T/mail" -maxdepth 1 -name 'msg.*' 2>/dev/null | wc -l; }
 # mail_for MESSAGE_ID: the received files of that pagegate message.

@@ -42,6 +42,7 @@ rules = ( { notify = "contact:desk"; } );
 CONF
 start_sink "$REFUSER_PORT" -f RCPT || exit 1
 REFUSER_PID=$SINK_PID
+trap 'kill "$REFUSER_PID" 2>/dev/null; cleanup' EXIT
 start_sink "$SMTP_PORT" || exit 1
 start_daemon || exit 1
 URL="http://127.0.0.1:$HTTP_PORT"

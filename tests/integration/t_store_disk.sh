@@ -144,6 +144,7 @@ api POST /v1/messages "$(msg after)"
 check_eq "intake answers 201 again" 201 "$CODE"
 stop_daemon
 check "the database passes integrity_check" test "$(sql 'pragma integrity_check')" = ok
+stop_sink
 
 # ---- 3. stopped before there is room ----
 use_disk 3 3m
