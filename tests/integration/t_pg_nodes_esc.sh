@@ -56,15 +56,16 @@ done
 check_eq "$M escalating messages accepted round-robin" "$M" "$(printf '%s\n' "${ids[@]}" | grep -c '^[0-9]')"
 verdicts() { [ "$(db_sql "select count(*) from events where type = 'unacknowledged'")" -ge "$M" ]; }
 check "every escalation ran its course" wait_until 60 verdicts
-sleep 2                                   # a late duplicate would show now
+all_sent() { [ "$(db_sql "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
+check "every delivery is sent" wait_until 60 all_sent
+# (checked once every delivery is sent: a late duplicate step would have
+# queued a delivery that the wait above saw)
 check_eq "step 2 fired exactly once for every message" 0 \
   "$(db_sql "select count(*) from messages m where (select count(*) from events e
      where e.message_id = m.id and e.type = 'escalated') != 1")"
 check_eq "each flagged unacknowledged exactly once" 0 \
   "$(db_sql "select count(*) from messages m where (select count(*) from events e
      where e.message_id = m.id and e.type = 'unacknowledged') != 1")"
-all_sent() { [ "$(db_sql "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
-check "every delivery is sent" wait_until 60 all_sent
 check_eq "the sink got each step's mail once: $((2 * M)) mails" "$((2 * M))" "$(mail_count)"
 steps=$(for k in 1 2 3; do grep -c 'escalation of message .*: step' "$T/node$k.log"; done | tr '\n' ' ')
 echo "# steps fired per node: $steps"
@@ -77,13 +78,21 @@ for i in $(seq 1 "$K"); do
   HTTP_PORT=${PORTS[$((i % 3))]}
   acks+=("$(post_message "$MSG")")
 done
-sleep 0.8                                  # step 2 is due about now
+list=$(IFS=,; echo "${acks[*]}")
+# the acks start once the first of these has fired step 2: the rest are due
+# about now, so acknowledgements and steps race
+first_step() { [ "$(db_sql "select count(*) from events where message_id in ($list) and type = 'escalated'")" -ge 1 ]; }
+wait_until 10 first_step
 for i in $(seq 1 "$K"); do
   HTTP_PORT=${PORTS[$(((i + 1) % 3))]}
   api POST "/v1/messages/${acks[$((i - 1))]}/ack" '{"by":"Dr. Race"}'
 done
-sleep 3
-list=$(IFS=,; echo "${acks[*]}")
+# every racing message's next step time is over a second past (a node polls
+# at least every second): a step that would fire after its ack has had
+# its chance
+past_due() { [ "$(db_sql "select count(*) from messages where id in ($list) and esc_next_ms >
+  (extract(epoch from clock_timestamp()) * 1000)::bigint - 1500")" = 0 ]; }
+check "every racing message's step time has passed" wait_until 20 past_due
 check_eq "every racing message is acknowledged" "$K" \
   "$(db_sql "select count(*) from messages where id in ($list) and acked_ms is not null")"
 check_eq "no step fired after its acknowledgement" 0 \

@@ -61,7 +61,10 @@ HTTP_PORT=${PORTS[1]}
 id2=$(post_message "${MSG/elsewhere/here}")
 check "a message accepted by node B itself" test -n "$id2"
 check "its stream hears it" wait_until 10 has "^data: {\"id\":$id2,\"change\":\"received\"}"
-sleep 1                                   # a second copy would be in by now
+# its attempt is committed after its intake: a second copy of "received",
+# notified with the intake's batch, would be in before the attempt's news
+check "and hears its delivery attempted" \
+  wait_until 20 has "^data: {\"id\":$id2,\"change\":\"attempt_started\"}"
 check_eq "once only (its own notification is not heard again)" 1 \
   "$(grep -c "^data: {\"id\":$id2,\"change\":\"received\"}" "$T/stream")"
 check_eq "A's message was heard received once" 1 \
