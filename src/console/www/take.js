@@ -306,7 +306,7 @@ function tick() {
   if (c) $('local-time').textContent = clockIn(c.timezone || 'UTC');
   if (S.call) {
     $('call-timer').textContent = S.sentAfter !== null
-      ? `sent at ${mmss(S.sentAfter)}` : mmss(Date.now() - S.call.at);
+      ? `sent ${mmss(S.sentAfter)} into the call` : mmss(Date.now() - S.call.at);
   }
 }
 
