@@ -117,6 +117,37 @@ store__mailbox_take(const struct pg_store_backend *be, struct pg_sb *w,
 	return e;
 }
 
+/* Checks mb's arguments, lists (or with mb->take retrieves) its
+ * mailbox, and hands the items over (pg_store_mailbox's contract). */
+static pg_err
+mailbox_run(struct pg_store *st, struct store_mailbox *mb,
+	    struct pg_mailbox_item **out, size_t *n, bool *more)
+{
+	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = mb };
+	struct store_rd rd = { RD_MAILBOX, .u.mailbox = mb };
+	pg_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (more)
+		*more = false;
+	if (mb->client == NULL || *mb->client == '\0' ||
+	    (mb->contact && *mb->contact == '\0') ||
+	    (mb->take && (mb->who == NULL || *mb->who == '\0' ||
+			  strnlen(mb->who, WHO_MAX + 1) > WHO_MAX)))
+		return PG_ERR_INVAL;
+	e = mb->take ? store__write(st, &op) : store__read(st, &rd);
+	if (e) {
+		pg_mailbox_free(mb->v, mb->n);
+		return e;
+	}
+	*out = mb->v;
+	*n = mb->n;
+	if (more)
+		*more = mb->more;
+	return PG_OK;
+}
+
 pg_err
 pg_store_mailbox(struct pg_store *st, const char *client_id,
 		 const char *contact_id, bool take, const char *who,
@@ -124,29 +155,8 @@ pg_store_mailbox(struct pg_store *st, const char *client_id,
 {
 	struct store_mailbox mb = { .client = client_id, .contact = contact_id,
 				    .who = who, .take = take };
-	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = &mb };
-	struct store_rd rd = { RD_MAILBOX, .u.mailbox = &mb };
-	pg_err e;
 
-	*out = NULL;
-	*n = 0;
-	if (more)
-		*more = false;
-	if (client_id == NULL || *client_id == '\0' ||
-	    (contact_id && *contact_id == '\0') ||
-	    (take && (who == NULL || *who == '\0' ||
-		      strnlen(who, WHO_MAX + 1) > WHO_MAX)))
-		return PG_ERR_INVAL;
-	e = take ? store__write(st, &op) : store__read(st, &rd);
-	if (e) {
-		pg_mailbox_free(mb.v, mb.n);
-		return e;
-	}
-	*out = mb.v;
-	*n = mb.n;
-	if (more)
-		*more = mb.more;
-	return PG_OK;
+	return mailbox_run(st, &mb, out, n, more);
 }
 
 pg_err
@@ -156,22 +166,13 @@ pg_store_mailbox_take_one(struct pg_store *st, const char *client_id,
 {
 	struct store_mailbox mb = { .client = client_id, .contact = contact_id,
 				    .who = who, .take = true, .only = did };
-	struct store_op op = { .kind = OP_MAILBOX, .u.mailbox = &mb };
-	pg_err e;
 
-	*out = NULL;
-	*n = 0;
-	if (did <= 0 || client_id == NULL || *client_id == '\0' ||
-	    (contact_id && *contact_id == '\0') || who == NULL || *who == '\0' ||
-	    strnlen(who, WHO_MAX + 1) > WHO_MAX)
+	if (did <= 0) {
+		*out = NULL;
+		*n = 0;
 		return PG_ERR_INVAL;
-	if ((e = store__write(st, &op))) {
-		pg_mailbox_free(mb.v, mb.n);
-		return e;
 	}
-	*out = mb.v;
-	*n = mb.n;
-	return PG_OK;
+	return mailbox_run(st, &mb, out, n, NULL);
 }
 
 void
