@@ -16,7 +16,10 @@
  * transaction itself fails (disk or store full, I/O error, read-only file;
  * SQLite abandons the whole transaction on some of these) it is rolled
  * back and every operation of the batch gets the error: nothing of it is
- * stored, nothing older is touched, and the next batch tries again.
+ * stored, nothing older is touched, and the next batch tries again.  A
+ * server's COMMIT whose answer was lost with the connection is the one
+ * exception: the batch is in doubt, its callers wait while the backend
+ * asks the server what became of it (settle_doubt).
  *
  * Room: with store.max_mb, a new message is refused once the store holds
  * max_mb (op_submit asks the backend's used); everything else may use a
@@ -55,23 +58,37 @@ fatal(pg_err e)
 	    e == PG_ERR_NOMEM;
 }
 
-/* Runs one group commit over the list of operations. */
+/* What became of a batch: committed, failed (nothing of it stored), or
+ * in doubt - its COMMIT went out and the answer was lost with the
+ * connection (a database server's crash), so that the server may have
+ * made it durable all the same. */
+enum batch_end { BATCH_COMMITTED, BATCH_FAILED, BATCH_DOUBT };
+
+/* Ends every operation of a batch that did not commit with error bad. */
 static void
-run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
-	  bool *committed)
+batch_failed(struct pg_store *st, struct store_op *batch, pg_err bad)
+{
+	for (struct store_op *op = batch; op; op = op->next) {
+		store__unwind(op);
+		op->err = bad;
+	}
+	st->seen.n = 0;                       /* nothing of it happened */
+}
+
+/* Runs one group commit over the list of operations. */
+static enum batch_end
+run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
 {
 	const struct pg_store_backend *be = st->be;
 	struct pg_buf b;
 	struct store_op *op;
-	pg_err e, bad = PG_OK;
+	pg_err e, bad;
 
 	*writes = 0;
-	*committed = false;
 	st->seen.n = 0;
 	pg_buf_init(&b, DETAIL_MAX);
-	if ((bad = be->begin(st->w)))
-		goto fail;
-	for (op = batch; op; op = op->next) {
+	bad = be->begin(st->w);
+	for (op = batch; op && !bad; op = op->next) {
 		if ((bad = be->savepoint(st->w)))
 			break;
 		op->writes = 0;
@@ -91,51 +108,113 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes,
 		st->seen.n = op->seen_from;   /* its touches were undone too */
 		/* Undo this operation alone; when the database has already
 		 * dropped the whole transaction, the batch is lost. */
-		if ((e = be->rollback_savepoint(st->w))) {
+		if ((e = be->rollback_savepoint(st->w)))
 			bad = fatal(op->err) ? op->err : e;
-			break;
-		}
 	}
 	if (!bad)                   /* other nodes hear of it at COMMIT */
 		store__notify_batch(st, batch);
-	if (!bad && !(bad = be->commit(st->w))) {
-		*committed = true;
-		pg_buf_free(&b);
-		return;
+	if (!bad)
+		bad = be->commit(st->w);
+	pg_buf_free(&b);
+	if (!bad)
+		return BATCH_COMMITTED;
+	if (bad == PG_ERR_IO && be->outcome) {   /* lost under the COMMIT? */
+		if ((e = be->outcome(st->w)) == PG_OK)
+			return BATCH_COMMITTED;
+		if (e == PG_ERR_IO)
+			return BATCH_DOUBT;       /* the writer asks again */
 	}
-fail:
 	if (bad != PG_ERR_FULL)   /* no room: note_room logs the spell once */
 		pg_warn("store: group commit of %s failed: %s; nothing of it is "
 			"stored", batch->next ? "several writes" : "one write",
 			pg_strerror(bad));
 	if (be->rollback(st->w))
 		pg_debug("store: rollback after failure: already rolled back");
-	for (op = batch; op; op = op->next) {
-		store__unwind(op);
-		op->err = bad;
-	}
+	batch_failed(st, batch, bad);
 	*writes = 0;
-	st->seen.n = 0;                       /* nothing of it happened */
-	pg_buf_free(&b);
+	return BATCH_FAILED;
+}
+
+/* Ends a batch: on commit tells the observer what it touched (before
+ * anyone is woken) and counts it; wakes its callers.  mu not held. */
+static void
+batch_done(struct pg_store *st, struct store_op *batch, bool committed,
+	   uint64_t writes)
+{
+	struct store_op *op, *next;
+
+	for (size_t i = 0; committed && i < st->seen.n; i++)
+		st->observer(st->observer_arg, st->seen.v[i].mid,
+			     st->seen.v[i].change);
+	pthread_mutex_lock(&st->mu);
+	if (committed && writes > 0) {
+		st->stats.commits++;
+		st->stats.writes += writes;
+	}
+	store__room_note(st, batch);
+	for (op = batch; op; op = next) {
+		next = op->next;     /* op may vanish once done */
+		op->done = true;
+	}
+	pthread_cond_broadcast(&st->done);
+	pthread_mutex_unlock(&st->mu);
+}
+
+#define DOUBT_RETRY_MS 250      /* how often a batch in doubt asks again */
+#define DOUBT_MAX_MS   30000    /* and how long its callers wait at most */
+
+/* A batch in doubt waits here, its callers with it, until the database
+ * says what became of it; meanwhile nothing else is written (the
+ * database is unreachable: later batches fail at once, unrun).  Returns
+ * true once settled.  Still unknown when the store closes (last) or
+ * after DOUBT_MAX_MS, it is answered as not stored: whatever of it the
+ * database kept is found again at the next start. */
+static bool
+settle_doubt(struct pg_store *st, bool last)
+{
+	pg_err e = st->be->outcome(st->w);
+
+	if (e == PG_ERR_IO && !last &&
+	    pg_mono_ms() - st->doubt_since < DOUBT_MAX_MS)
+		return false;
+	if (e == PG_ERR_IO)
+		pg_error("store: the outcome of a COMMIT is still unknown %s: "
+			 "its callers are told it failed; whatever of it the "
+			 "database kept is taken up again at the next start",
+			 last ? "as the store closes" : "after 30 s");
+	if (e != PG_OK) {
+		st->be->rollback(st->w);
+		batch_failed(st, st->doubt, PG_ERR_IO);
+	}
+	batch_done(st, st->doubt, e == PG_OK, e == PG_OK ? st->doubt_writes : 0);
+	st->doubt = NULL;
+	return true;
 }
 
 static void *
 writer_main(void *arg)
 {
 	struct pg_store *st = arg;
-	struct store_op *batch, *op, *next;
+	struct store_op *batch;
 	uint64_t writes;
-	bool committed;
+	enum batch_end end;
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
 		while (st->head == NULL && !st->stopping) {
 			int64_t ms = store__room_idle(st);
 
+			if (st->doubt && (ms < 0 || ms > DOUBT_RETRY_MS))
+				ms = DOUBT_RETRY_MS;
 			if (ms < 0)
 				pthread_cond_wait(&st->work, &st->mu);
 			else  /* the room state may change while idle */
 				pg_cond_wait_ms(&st->work, &st->mu, ms);
+			if (st->doubt && st->head == NULL) {
+				pthread_mutex_unlock(&st->mu);
+				settle_doubt(st, false);
+				pthread_mutex_lock(&st->mu);
+			}
 		}
 		if (st->head == NULL)
 			break;
@@ -143,25 +222,25 @@ writer_main(void *arg)
 		st->head = st->tail = NULL;
 		pthread_mutex_unlock(&st->mu);
 
-		run_batch(st, batch, &writes, &committed);
-		/* committed: tell the observer, before anyone is woken */
-		for (size_t i = 0; committed && i < st->seen.n; i++)
-			st->observer(st->observer_arg, st->seen.v[i].mid,
-				     st->seen.v[i].change);
-
+		if (st->doubt && !settle_doubt(st, false)) {
+			batch_failed(st, batch, PG_ERR_IO);    /* unrun */
+			batch_done(st, batch, false, 0);
+			pthread_mutex_lock(&st->mu);
+			continue;
+		}
+		end = run_batch(st, batch, &writes);
+		if (end == BATCH_DOUBT) {
+			st->doubt = batch;            /* its callers wait on */
+			st->doubt_since = pg_mono_ms();
+			st->doubt_writes = writes;
+		} else {
+			batch_done(st, batch, end == BATCH_COMMITTED, writes);
+		}
 		pthread_mutex_lock(&st->mu);
-		if (committed && writes > 0) {
-			st->stats.commits++;
-			st->stats.writes += writes;
-		}
-		store__room_note(st, batch);
-		for (op = batch; op; op = next) {
-			next = op->next;     /* op may vanish once done */
-			op->done = true;
-		}
-		pthread_cond_broadcast(&st->done);
 	}
 	pthread_mutex_unlock(&st->mu);
+	if (st->doubt)
+		settle_doubt(st, true);
 	return NULL;
 }
 

@@ -116,7 +116,8 @@ struct pg_store_backend {
 	 * first read: writes committed after that are not seen until the
 	 * next begin, uncommitted ones never.  commit returns once the
 	 * transaction is durable; when it fails (PG_ERR_FULL, PG_ERR_IO)
-	 * nothing of the transaction is stored and the caller rolls back.
+	 * nothing of the transaction is stored - unless outcome, below, says
+	 * so - and the caller rolls back.
 	 * rollback ends whatever transaction is open, also one the database
 	 * has already abandoned (PG_OK when none is open).
 	 * savepoint/release/rollback_savepoint nest one level inside a write
@@ -131,6 +132,14 @@ struct pg_store_backend {
 	pg_err (*savepoint)(struct pg_sb *c);
 	pg_err (*release)(struct pg_sb *c);
 	pg_err (*rollback_savepoint)(struct pg_sb *c);
+	/* After commit failed with PG_ERR_IO: whether that transaction
+	 * committed all the same - a server's answer to COMMIT can be lost
+	 * with the connection after the server made it durable.  PG_OK: it
+	 * committed; PG_ERR_IO: not known yet (the server is unreachable;
+	 * ask again); another error: it did not commit (nothing of it is
+	 * stored).  Each call may try to reconnect once.  NULL (an embedded
+	 * engine): commit's failure always means nothing was stored. */
+	pg_err (*outcome)(struct pg_sb *c);
 
 	/* ---- messages ---- */
 

@@ -72,6 +72,11 @@ struct pg_store {
 	void (*observer)(void *arg, int64_t mid, const char *change);
 	void *observer_arg;
 	struct store_seen seen;
+	/* A batch whose COMMIT lost its answer (store.c's settle_doubt),
+	 * writer thread only: its callers wait until the database says. */
+	struct store_op *doubt;
+	uint64_t doubt_writes;
+	int64_t doubt_since;         /* pg_mono_ms */
 
 	pthread_mutex_t rmu;         /* guards the reader pool */
 	pthread_cond_t rfree;

@@ -49,6 +49,10 @@ const char *const pgsql__sql[PQ__COUNT] = {
 	[PQ_SET_VERSION] = "INSERT INTO schema_version (version, applied_ms)"
 		" VALUES ($1, $2)",
 	/* the store's size: its schema's tables with their indexes, TOAST */
+	/* the writer's transaction id, asked before COMMIT, and later what
+	 * became of it when the COMMIT's answer was lost */
+	[PQ_XID] = "SELECT txid_current_if_assigned()",
+	[PQ_XID_STATUS] = "SELECT txid_status($1)",
 	[PQ_SIZE] = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)"
 		" FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace ="
 		" (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
@@ -349,6 +353,7 @@ const struct pg_store_backend pg_store_postgresql = {
 	.begin = pgsql__begin,           /* writer: READ COMMITTED + lock */
 	.commit = pgsql__commit,         /* synchronous_commit = on */
 	.rollback = pgsql__rollback,
+	.outcome = pgsql__outcome,       /* txid_status of a lost COMMIT */
 	.savepoint = pgsql__savepoint,   /* SAVEPOINT op, pipelined */
 	.release = pgsql__release,       /* RELEASE SAVEPOINT op, pipelined */
 	.rollback_savepoint = pgsql__rollback_savepoint,

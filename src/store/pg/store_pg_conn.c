@@ -505,9 +505,17 @@ pgsql__begin(struct pg_sb *c)
 	return PG_OK;
 }
 
+/* The writer learns its transaction's id before it sends COMMIT: when
+ * the connection dies under the COMMIT, the server may have made it
+ * durable all the same, and txid_status tells later (pgsql__outcome). */
 pg_err
 pgsql__commit(struct pg_sb *c)
 {
+	PGresult *r = NULL;
+	pg_err e;
+
+	c->xid = 0;
+	c->doubt = false;
 	if (unsent(c)) {
 		c->pending[0] = '\0';
 		return PG_OK;
@@ -516,8 +524,52 @@ pgsql__commit(struct pg_sb *c)
 		c->pending[0] = '\0';
 		return PG_ERR_STORE;
 	}
+	if (!c->readonly) {
+		if ((e = pgsql__run(c, PQ_XID, &r, "")))
+			return e;             /* no COMMIT went out */
+		c->xid = pgsql__int(r, 0, 0);     /* 0: it wrote nothing */
+		PQclear(r);
+	}
 	pend(c, "c");
-	return pipeline(c, -1, 0, NULL, NULL, NULL, NULL);
+	e = pipeline(c, -1, 0, NULL, NULL, NULL, NULL);
+	if (e && c->xid && PQstatus(c->db) != CONNECTION_OK) {
+		c->doubt = true;
+		pg_warn("store: postgresql: the connection was lost under COMMIT "
+			"of transaction %lld; asking what became of it",
+			(long long)c->xid);
+	}
+	return e;
+}
+
+pg_err
+pgsql__outcome(struct pg_sb *c)
+{
+	PGresult *r = NULL;
+	const char *s;
+	pg_err e;
+
+	if (!c->doubt)
+		return PG_ERR_STORE;      /* the server answered: not stored */
+	if (pgsql__reconnect(c))
+		return PG_ERR_IO;
+	e = pgsql__run(c, PQ_XID_STATUS, &r, "i", c->xid);
+	if (e && PQstatus(c->db) != CONNECTION_OK)
+		return PG_ERR_IO;
+	/* an error here ("in the future": a server that never saw it, after
+	 * a failover) means it is not stored there either */
+	s = e || PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0);
+	if (s && strcmp(s, "in progress") == 0) {
+		PQclear(r);               /* its old session is still at it */
+		return PG_ERR_IO;
+	}
+	e = s && strcmp(s, "committed") == 0 ? PG_OK : PG_ERR_STORE;
+	pg_log(e ? PG_LOG_WARN : PG_LOG_INFO, "store: postgresql: transaction "
+	       "%lld, whose COMMIT lost its answer, %s", (long long)c->xid,
+	       e ? (s ? "was rolled back" : "cannot be told: taken as lost")
+	       : "committed");
+	PQclear(r);
+	c->doubt = false;
+	return e;
 }
 
 pg_err
