@@ -493,12 +493,13 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return sched__add(s, d, 0);
 }
 
-pg_err
-sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
+/* A new item for d (*out NULL when d is final: nothing to schedule). */
+static pg_err
+item_new(const struct pg_delivery *d, int64_t token, struct item **out)
 {
-	struct item *it, **nh;
-	size_t cap;
+	struct item *it;
 
+	*out = NULL;
 	/* "sending" only if the store handed one over unrecovered: retry it */
 	if (d->state != PG_D_QUEUED && d->state != PG_D_HELD && d->state != PG_D_SENDING)
 		return PG_OK;                   /* final: nothing to schedule */
@@ -522,39 +523,89 @@ sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
 		item_free(it);
 		return PG_ERR_NOMEM;
 	}
+	*out = it;
+	return PG_OK;
+}
 
-	pthread_mutex_lock(&s->mu);
+/* Queues it (mu held; the caller signals cv).  On failure it is freed. */
+static pg_err
+push_locked(struct pg_sched *s, struct item *it)
+{
+	size_t cap;
+
 	if (s->n_items + 1 > s->cap_heap) {
+		struct item **nh;
+
 		cap = s->cap_heap ? 2 * s->cap_heap : HEAP_MIN;
 		if (!(nh = realloc(s->heap, cap * sizeof *nh))) {
-			pthread_mutex_unlock(&s->mu);
 			item_free(it);
 			return PG_ERR_NOMEM;
 		}
 		s->heap = nh;
 		s->cap_heap = cap;
 	}
-	if (token && s->n_tokens == s->cap_tokens) {
+	if (it->token && s->n_tokens == s->cap_tokens) {
 		int64_t *nt;
 
 		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
 		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
-			pthread_mutex_unlock(&s->mu);
 			item_free(it);
 			return PG_ERR_NOMEM;
 		}
 		s->tokens = nt;
 		s->cap_tokens = cap;
 	}
-	if (token)
-		s->tokens[s->n_tokens++] = token;
+	if (it->token)
+		s->tokens[s->n_tokens++] = it->token;
 	it->seq = s->seq++;
 	s->n_items++;
 	sched__heap_push(s, it);
 	s->n_waiting[it->held]++;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
 	return PG_OK;
+}
+
+pg_err
+sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
+{
+	struct item *it;
+	pg_err e;
+
+	if ((e = item_new(d, token, &it)) || !it)
+		return e;
+	pthread_mutex_lock(&s->mu);
+	if (!(e = push_locked(s, it)))
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+pg_err
+sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
+	       const int64_t *tokens, size_t n, size_t *added)
+{
+	struct item **its = calloc(n ? n : 1, sizeof *its);
+	pg_err e = PG_OK, e1;
+
+	*added = 0;
+	if (!its)
+		return PG_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((e1 = item_new(&d[i], tokens[i], &its[i])) && !e)
+			e = e1;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!its[i])
+			continue;
+		if ((e1 = push_locked(s, its[i])) && !e)
+			e = e1;
+		else if (!e1)
+			(*added)++;
+	}
+	if (*added)
+		pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	free(its);
+	return e;
 }
 
 void

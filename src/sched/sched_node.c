@@ -70,8 +70,9 @@ static size_t
 claim(struct pg_sched *s)
 {
 	struct pg_claimed cl[ROOM];
-	struct pg_delivery d;
-	size_t room, n = 0, added = 0, cap = (size_t)s->n_threads * PER_WORKER;
+	struct pg_delivery d[ROOM];
+	int64_t tokens[ROOM];
+	size_t room, n = 0, k = 0, added = 0, cap = (size_t)s->n_threads * PER_WORKER;
 	pg_err e;
 
 	cap = cap < ROOM ? cap : ROOM;
@@ -85,23 +86,25 @@ claim(struct pg_sched *s)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((e = pg_store_get_delivery(s->store, cl[i].did, &d))) {
+		if ((e = pg_store_get_delivery(s->store, cl[i].did, &d[k]))) {
 			pg_warn("scheduler: claimed delivery %lld unreadable (%s); "
 				"its lease will run out", (long long)cl[i].did,
 				pg_strerror(e));
 			continue;
 		}
-		if (d.state == PG_D_SENDING)     /* a node's whose lease ran out */
+		if (d[k].state == PG_D_SENDING)  /* a node's whose lease ran out */
 			pg_info("delivery mid=%lld did=%lld: its node's lease ran "
-				"out; taken over", (long long)d.message_id,
-				(long long)d.id);
-		if ((e = sched__add(s, &d, cl[i].token)))
-			pg_warn("scheduler: delivery %lld not queued (%s); its "
-				"lease will run out", (long long)d.id, pg_strerror(e));
-		else
-			added++;
-		pg_delivery_free(&d);
+				"out; taken over", (long long)d[k].message_id,
+				(long long)d[k].id);
+		tokens[k++] = cl[i].token;
 	}
+	/* all at once: a recipient's held deliveries, claimed together, reach
+	 * a worker together (one digest) */
+	if ((e = sched__add_all(s, d, tokens, k, &added)))
+		pg_warn("scheduler: %zu claimed deliveries not queued (%s); their "
+			"leases will run out", k - added, pg_strerror(e));
+	for (size_t i = 0; i < k; i++)
+		pg_delivery_free(&d[i]);
 	return n == room ? added + 1 : added;  /* +1: there may be more */
 }
 

@@ -443,7 +443,8 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 		bool *existing)
 {
 	struct store_op op = { .kind = OP_SUBMIT, .u.submit = { .m = m, .d = d,
-		.nd = nd, .route = route_detail, .cap = st->cap } };
+		.nd = nd, .route = route_detail, .cap = st->cap,
+		.db_clock = st->node != NULL } };
 	pg_err e;
 
 	if (existing)

@@ -317,6 +317,10 @@ struct pg_store_backend {
 	 * UPDATE) until it ends, as an acknowledgement does before it is
 	 * recorded, so that no escalation step is fired beside it. */
 	pg_err (*lock_message)(struct pg_sb *c, int64_t mid);
+	/* The database's clock in milliseconds since the epoch, the one
+	 * claims and esc_due compare with; NULL where the store has none of
+	 * its own (the process's clock is the store's). */
+	pg_err (*clock)(struct pg_sb *c, int64_t *ms);
 };
 
 /* The backend serving dsn: "NAME:TARGET" for a backend built in (*target

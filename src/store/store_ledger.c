@@ -265,6 +265,15 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		if (op->u.submit.room < 0)
 			return PG_ERR_FULL;
 	}
+	/* Nodes compare due times with the database's clock: the first
+	 * step's wait runs from that clock's now, not this node's. */
+	if (op->u.submit.db_clock && tx->be->clock && m->esc_next_ms > 0) {
+		int64_t now;
+
+		if ((e = tx->be->clock(tx->w, &now)))
+			return e;
+		m->esc_next_ms += now - m->received_ms;
+	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
 	m->state = derive_state(counts);
@@ -374,6 +383,17 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		d.state = op->u.finish.state;
 	if (d.state == PG_D_QUEUED)
 		d.next_try_ms = op->u.finish.next;
+	/* a node's retry waits its backoff on the database's clock, which
+	 * claims compare with, whatever the node's own says */
+	if (d.state == PG_D_QUEUED && op->u.finish.token && tx->be->clock) {
+		int64_t now;
+
+		if ((e = tx->be->clock(tx->w, &now))) {
+			pg_delivery_free(&d);
+			return e;
+		}
+		d.next_try_ms += now - at;
+	}
 	d.updated_ms = at;
 	old = d.last_reply;
 	d.last_reply = (char *)reply;

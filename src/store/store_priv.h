@@ -147,6 +147,8 @@ struct store_op {
 			bool conflict;   /* existing, for another request */
 			int64_t cap;     /* st->cap */
 			bool no_disk;    /* the disk is full: refuse */
+			bool db_clock;   /* several nodes: the first step's
+					    due time on the database's clock */
 			int room;        /* set by op_submit: 1 below the cap,
 					    -1 at it, -2 refused for the disk,
 					    0 not checked */

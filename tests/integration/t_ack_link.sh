@@ -32,13 +32,17 @@ start_daemon || exit 1
 BASE="http://127.0.0.1:$HTTP_PORT"
 CSP="default-src 'none'; form-action 'self'"
 
+# secret_hex: the server secret, read from the store (SQLite or PostgreSQL).
+secret_hex() {
+  if [ -n "$PG_URI" ]; then db_sql "select encode(value, 'hex') from settings where key = 'secret'"
+  else db_sql "select hex(value) from settings where key = 'secret'"; fi
+}
 # tok TOKEN -> "mid did expires mac_ok" decoded independently, the MAC
-# recomputed with the secret read from the store's database file.
+# recomputed with the secret read from the store.
 tok() {
-  $PY - "$T/var/pagegate.db" "$1" <<'PYEOF'
-import base64, hashlib, hmac, sqlite3, sys
-db, tok = sys.argv[1:3]
-secret = sqlite3.connect(db).execute("select value from settings where key = 'secret'").fetchone()[0]
+  $PY - "$(secret_hex)" "$1" <<'PYEOF'
+import base64, hashlib, hmac, sys
+secret, tok = bytes.fromhex(sys.argv[1]), sys.argv[2]
 raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
 p, mac = raw[:-12], raw[-12:]
 vals, v, shift = [], 0, 0
@@ -52,10 +56,9 @@ PYEOF
 }
 # mint MID DID EXPIRES -> a token signed with the store's secret.
 mint() {
-  $PY - "$T/var/pagegate.db" "$@" <<'PYEOF'
-import base64, hashlib, hmac, sqlite3, sys
-db, vals = sys.argv[1], [int(x) for x in sys.argv[2:5]]
-secret = sqlite3.connect(db).execute("select value from settings where key = 'secret'").fetchone()[0]
+  $PY - "$(secret_hex)" "$@" <<'PYEOF'
+import base64, hashlib, hmac, sys
+secret, vals = bytes.fromhex(sys.argv[1]), [int(x) for x in sys.argv[2:5]]
 p = b""
 for v in vals:
     while True:

@@ -19,6 +19,8 @@ PKGS=(
   libsystemd-dev systemd
   # the PostgreSQL store backend (libpq) and the server its tests start
   libpq-dev postgresql-15
+  # a node whose clock is off, for t_pg_nodes_shared (LD_PRELOAD)
+  libfaketime
   # the fax's fallback fonts (fontconfig, whose fc-cache indexes them):
   # Chinese/Japanese/Korean, emoji
   libfontconfig-dev fontconfig fonts-noto-cjk fonts-symbola

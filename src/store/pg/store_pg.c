@@ -53,6 +53,7 @@ const char *const pgsql__sql[PQ__COUNT] = {
 	 * became of it when the COMMIT's answer was lost */
 	[PQ_XID] = "SELECT txid_current_if_assigned()",
 	[PQ_XID_STATUS] = "SELECT txid_status($1)",
+	[PQ_CLOCK] = "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint",
 	[PQ_SIZE] = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)"
 		" FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace ="
 		" (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
@@ -388,4 +389,5 @@ const struct pg_store_backend pg_store_postgresql = {
 	.ping = pgsql__ping,
 	.esc_due = pgsql__esc_due,           /* FOR UPDATE SKIP LOCKED */
 	.lock_message = pgsql__lock_message, /* FOR UPDATE */
+	.clock = pgsql__clock,               /* clock_timestamp() */
 };

@@ -24,6 +24,8 @@
 
 #define NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 #define MAX_TOKENS 1024
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* The channel names of the bit set, as a text[] literal for $n::text[]. */
 static pg_err
@@ -64,41 +66,64 @@ run(struct pg_sb *c, const char *text, int n, const char *const *vals,
 	return PG_OK;
 }
 
-pg_err
-pgsql__claim(struct pg_sb *c, const char *node, unsigned channels,
-	     int64_t lease_ms, size_t max, struct pg_claim *out, size_t *n)
+/* What a claim returns, in this column order. */
+#define CLAIMED " RETURNING d.id, d.message_id, d.claim_token, d.next_try_ms," \
+	" d.claim_until_ms, d.channel, d.state, d.priority"
+#define CLAIM_SET " SET claim_owner = $1, claim_token = nextval('claim_tokens')," \
+	" claim_until_ms = " NOW_MS " + $2::bigint"
+#define UNCLAIMED "(claim_until_ms IS NULL OR claim_until_ms < " NOW_MS ")"
+#define HOLD_LOCK 1885825124       /* 0x70676864, "pghd": a digest group's lock class */
+
+/* Queued deliveries that are due, and those being sent whose node's
+ * lease ran out. */
+static const char claim_due[] =
+	"UPDATE deliveries d" CLAIM_SET
+	" FROM (SELECT id FROM deliveries"
+	"  WHERE ((state = 'queued' AND next_try_ms <= " NOW_MS ")"
+	"   OR state = 'sending') AND " UNCLAIMED
+	"  AND channel = ANY($3::text[])"
+	"  ORDER BY priority, next_try_ms, id LIMIT $4::int"
+	"  FOR UPDATE SKIP LOCKED) due"
+	" WHERE d.id = due.id" CLAIMED;
+
+/* Held deliveries released (due), a recipient's whole at once: one group
+ * per client, contact, address, channel and gateway - what one digest
+ * gathers - taken by one node.  A group is claimed under a
+ * transaction-level advisory lock on its hash, so that another node's
+ * claim running beside this one skips the whole group, and a row claimed
+ * meanwhile fails the re-check of UNCLAIMED.  Groups are taken oldest
+ * first while they fit in $4 rows (the first always: one bigger than that
+ * goes out in parts). */
+static const char claim_held[] =
+	"WITH due AS (SELECT d.id, hashtext(m.client_id || chr(31) ||"
+	"  coalesce(d.contact_id, '') || chr(31) || d.address || chr(31) ||"
+	"  d.channel || chr(31) || coalesce(d.gateway, '')) AS g"
+	"  FROM deliveries d JOIN messages m ON m.id = d.message_id"
+	"  WHERE d.state = 'held' AND d.next_try_ms <= " NOW_MS
+	"  AND (d.claim_until_ms IS NULL OR d.claim_until_ms < " NOW_MS ")"
+	"  AND d.channel = ANY($3::text[])),"
+	" groups AS (SELECT g, min(id) AS first, count(*) AS n FROM due GROUP BY g),"
+	" ranked AS (SELECT g, n, sum(n) OVER (ORDER BY first ROWS UNBOUNDED"
+	"  PRECEDING) AS upto FROM groups),"
+	" mine AS (SELECT g FROM ranked WHERE (upto <= $4::int OR upto = n)"
+	"  AND pg_try_advisory_xact_lock(" STR(HOLD_LOCK) ", g)),"
+	" pick AS (SELECT due.id FROM due JOIN mine USING (g)"
+	"  ORDER BY due.id LIMIT $4::int)"
+	" UPDATE deliveries d" CLAIM_SET
+	" FROM pick WHERE d.id = pick.id AND d.state = 'held' AND " UNCLAIMED
+	CLAIMED;
+
+/* Runs a claim statement, appending what it claimed to out[*n..max). */
+static pg_err
+claim_rows(struct pg_sb *c, const char *text, const char *const *vals,
+	   size_t max, struct pg_claim *out, size_t *n)
 {
-	static const char text[] =
-		"UPDATE deliveries d SET claim_owner = $1,"
-		" claim_token = nextval('claim_tokens'),"
-		" claim_until_ms = " NOW_MS " + $2::bigint"
-		" FROM (SELECT id FROM deliveries"
-		"  WHERE ((state IN ('queued', 'held') AND next_try_ms <= " NOW_MS ")"
-		"   OR state = 'sending')"
-		"  AND (claim_until_ms IS NULL OR claim_until_ms < " NOW_MS ")"
-		"  AND channel = ANY($3::text[])"
-		"  ORDER BY priority, next_try_ms, id LIMIT $4::int"
-		"  FOR UPDATE SKIP LOCKED) due"
-		" WHERE d.id = due.id"
-		" RETURNING d.id, d.message_id, d.claim_token, d.next_try_ms,"
-		" d.claim_until_ms, d.channel, d.state, d.priority";
-	char lease[24], lim[24], chs[256];
-	const char *vals[4] = { node, lease, chs, lim };
 	PGresult *r;
 	pg_err e;
 
-	*n = 0;
-	if (!node || !*node || lease_ms <= 0 || max == 0 || max > INT32_MAX)
-		return PG_ERR_INVAL;
-	if ((e = channels_array(channels, chs, sizeof chs)))
-		return e;
-	snprintf(lease, sizeof lease, "%lld", (long long)lease_ms);
-	snprintf(lim, sizeof lim, "%zu", max);
-	if ((e = pgsql__begin(c)) || (e = pgsql__commit(c)))   /* reconnects */
-		return e;
 	if ((e = run(c, text, 4, vals, &r)))
 		return e;
-	for (int i = 0; i < PQntuples(r) && (size_t)i < max && !e; i++) {
+	for (int i = 0; i < PQntuples(r) && *n < max && !e; i++) {
 		struct pg_claim *cl = &out[*n];
 
 		memset(cl, 0, sizeof *cl);
@@ -119,6 +144,29 @@ pgsql__claim(struct pg_sb *c, const char *node, unsigned channels,
 	}
 	PQclear(r);
 	return e;
+}
+
+pg_err
+pgsql__claim(struct pg_sb *c, const char *node, unsigned channels,
+	     int64_t lease_ms, size_t max, struct pg_claim *out, size_t *n)
+{
+	char lease[24], lim[24], chs[256];
+	const char *vals[4] = { node, lease, chs, lim };
+	pg_err e;
+
+	*n = 0;
+	if (!node || !*node || lease_ms <= 0 || max == 0 || max > INT32_MAX)
+		return PG_ERR_INVAL;
+	if ((e = channels_array(channels, chs, sizeof chs)))
+		return e;
+	snprintf(lease, sizeof lease, "%lld", (long long)lease_ms);
+	snprintf(lim, sizeof lim, "%zu", max);
+	if ((e = pgsql__begin(c)) || (e = pgsql__commit(c)))   /* reconnects */
+		return e;
+	if ((e = claim_rows(c, claim_due, vals, max, out, n)) || *n == max)
+		return e;
+	snprintf(lim, sizeof lim, "%zu", max - *n);
+	return claim_rows(c, claim_held, vals, max, out, n);
 }
 
 pg_err
@@ -260,6 +308,19 @@ pgsql__esc_due(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
 		*now_ms = pgsql__int(r, i, 1);
 		(*n)++;
 	}
+	PQclear(r);
+	return PG_OK;
+}
+
+pg_err
+pgsql__clock(struct pg_sb *c, int64_t *ms)
+{
+	PGresult *r;
+	pg_err e;
+
+	if ((e = pgsql__run(c, PQ_CLOCK, &r, "")))
+		return e;
+	*ms = pgsql__int(r, 0, 0);
 	PQclear(r);
 	return PG_OK;
 }

@@ -26,7 +26,7 @@ enum pq_st {
 	PQ_INS_DEL, PQ_UPD_DEL, PQ_GET_DEL, PQ_EACH_DEL, PQ_MAILBOX,
 	PQ_MAILBOX_CONTACT, PQ_RECENT, PQ_COUNT_DSTATES, PQ_COUNT_DEL,
 	PQ_INS_ATT, PQ_FIN_ATT, PQ_FIN_ATTS, PQ_INS_EVT, PQ_GET_SETTING,
-	PQ_PUT_SETTING, PQ_NOTIFY, PQ_ESC_DUE, PQ_LOCK_MSG, PQ_XID, PQ_XID_STATUS,
+	PQ_PUT_SETTING, PQ_NOTIFY, PQ_ESC_DUE, PQ_LOCK_MSG, PQ_XID, PQ_XID_STATUS, PQ_CLOCK,
 	PQ__COUNT
 };
 
@@ -61,6 +61,7 @@ void pgsql__close(struct pg_sb *c);
 pg_err pgsql__begin(struct pg_sb *c);
 pg_err pgsql__commit(struct pg_sb *c);
 pg_err pgsql__rollback(struct pg_sb *c);
+pg_err pgsql__clock(struct pg_sb *c, int64_t *ms);
 pg_err pgsql__outcome(struct pg_sb *c);
 pg_err pgsql__savepoint(struct pg_sb *c);
 pg_err pgsql__release(struct pg_sb *c);

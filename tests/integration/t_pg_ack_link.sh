@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# t_ack_link on the PostgreSQL store, one node: the same script, with lib.sh
+# starting a throwaway PostgreSQL 15 for it (PG_STORE=1; t_store_pg.sh).
+PG_STORE=1 exec bash "$(dirname "$0")/t_ack_link.sh"
