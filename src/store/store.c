@@ -94,6 +94,7 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
 		op->writes = 0;
 		op->seen = st->observer ? &st->seen : NULL;
 		op->seen_from = st->seen.n;
+		op->db_clock = st->node != NULL;
 		if (op->kind == OP_SUBMIT)      /* the room set aside is in use */
 			op->u.submit.no_disk = st->stats.disk_full;
 		op->err = store__apply(st->be, st->w, op, &b);
@@ -443,8 +444,7 @@ pg_store_submit(struct pg_store *st, struct pg_message *m,
 		bool *existing)
 {
 	struct store_op op = { .kind = OP_SUBMIT, .u.submit = { .m = m, .d = d,
-		.nd = nd, .route = route_detail, .cap = st->cap,
-		.db_clock = st->node != NULL } };
+		.nd = nd, .route = route_detail, .cap = st->cap } };
 	pg_err e;
 
 	if (existing)

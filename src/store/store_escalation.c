@@ -139,7 +139,9 @@ store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 	if (m.acked_ms != 0)              /* u: acked_ms 0, acked_by NULL */
 		e = store__w_message(tx, op, &u, STORE_M_ACK);
 	u.esc_fired = from - 1;
-	u.esc_next_ms = now;
+	if ((e = store__skew(tx, op, now, &u.esc_next_ms)))
+		goto out;
+	u.esc_next_ms += now;
 	u.esc_state = PG_ES_ACTIVE;
 	if (!e)
 		e = store__w_message(tx, op, &u, STORE_M_ESC);
@@ -150,7 +152,7 @@ store__op_esc_restart(const struct wtx *tx, struct store_op *op,
 	if (!e)
 		e = store__w_event(tx, op, mid, 0, now, "escalation_restarted", b->data);
 	pg_buf_reset(b);
-	op->u.restart.next = now;
+	op->u.restart.next = u.esc_next_ms;
 out:
 	pg_message_free(&m);
 	return e;
@@ -163,12 +165,17 @@ pg_err
 store__op_resend(const struct wtx *tx, struct store_op *op)
 {
 	struct pg_message m;
-	int64_t mid = op->u.resend.mid, now = pg_now_ms();
+	int64_t mid = op->u.resend.mid, now = pg_now_ms(), off;
 	pg_err e = store__get_msg(tx->be, tx->w, mid, &m);
 
 	if (e)
 		return e;
 	pg_message_free(&m);
+	if ((e = store__skew(tx, op, now, &off)))
+		return e;
+	for (size_t i = 0; i < op->u.resend.nd; i++)
+		if (op->u.resend.d[i].state == PG_D_QUEUED)
+			op->u.resend.d[i].next_try_ms += off;
 	if ((e = store__w_event(tx, op, mid, 0, now, "resent", op->u.resend.detail)) ||
 	    (e = store__w_insert_deliveries(tx, op, mid, op->u.resend.d, op->u.resend.nd,
 					    now)))

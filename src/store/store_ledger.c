@@ -224,6 +224,22 @@ store__w_update(const struct wtx *tx, struct store_op *op, const struct pg_deliv
 	return e;
 }
 
+pg_err
+store__skew(const struct wtx *tx, const struct store_op *op, int64_t node_now,
+	    int64_t *off)
+{
+	int64_t now;
+	pg_err e;
+
+	*off = 0;
+	if (!op->db_clock || !tx->be->clock)
+		return PG_OK;
+	if ((e = tx->be->clock(tx->w, &now)))
+		return e;
+	*off = now - node_now;
+	return PG_OK;
+}
+
 static pg_err
 op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 {
@@ -265,14 +281,19 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		if (op->u.submit.room < 0)
 			return PG_ERR_FULL;
 	}
-	/* Nodes compare due times with the database's clock: the first
-	 * step's wait runs from that clock's now, not this node's. */
-	if (op->u.submit.db_clock && tx->be->clock && m->esc_next_ms > 0) {
-		int64_t now;
+	/* Nodes compare due times with the database's clock: what is due
+	 * now, and the first step's wait, run from that clock's now, not
+	 * this node's (a held delivery's opening is a time of day: kept). */
+	{
+		int64_t off;
 
-		if ((e = tx->be->clock(tx->w, &now)))
+		if ((e = store__skew(tx, op, m->received_ms, &off)))
 			return e;
-		m->esc_next_ms += now - m->received_ms;
+		if (m->esc_next_ms > 0)
+			m->esc_next_ms += off;
+		for (size_t i = 0; i < nd; i++)
+			if (d[i].state == PG_D_QUEUED)
+				d[i].next_try_ms += off;
 	}
 	for (size_t i = 0; i < nd; i++)
 		counts[d[i].state]++;
@@ -385,14 +406,14 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 		d.next_try_ms = op->u.finish.next;
 	/* a node's retry waits its backoff on the database's clock, which
 	 * claims compare with, whatever the node's own says */
-	if (d.state == PG_D_QUEUED && op->u.finish.token && tx->be->clock) {
-		int64_t now;
+	if (d.state == PG_D_QUEUED) {
+		int64_t off;
 
-		if ((e = tx->be->clock(tx->w, &now))) {
+		if ((e = store__skew(tx, op, at, &off))) {
 			pg_delivery_free(&d);
 			return e;
 		}
-		d.next_try_ms += now - at;
+		d.next_try_ms += off;
 	}
 	d.updated_ms = at;
 	old = d.last_reply;

@@ -137,6 +137,8 @@ struct store_op {
 	struct store_seen *seen;     /* where its ledger events note the
 					messages touched (NULL: nowhere) */
 	size_t seen_from;            /* its first entry in *seen */
+	bool db_clock;               /* several nodes: due times written
+					"now" go on the database's clock */
 	union {
 		struct {
 			struct pg_message *m;
@@ -147,8 +149,6 @@ struct store_op {
 			bool conflict;   /* existing, for another request */
 			int64_t cap;     /* st->cap */
 			bool no_disk;    /* the disk is full: refuse */
-			bool db_clock;   /* several nodes: the first step's
-					    due time on the database's clock */
 			int room;        /* set by op_submit: 1 below the cap,
 					    -1 at it, -2 refused for the disk,
 					    0 not checked */
@@ -227,6 +227,11 @@ struct wtx {
 /* Ledger helpers of store_ledger.c for the other op files: an event
  * (counted in op->writes), the message state recomputed, a delivery's
  * mutable columns written. */
+/* How far the database's clock runs ahead of this process's node_now
+ * when op->db_clock (several nodes compare every due time with the
+ * database's clock); 0 otherwise. */
+pg_err store__skew(const struct wtx *tx, const struct store_op *op,
+		   int64_t node_now, int64_t *off);
 pg_err store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,
 		      int64_t did, int64_t at, const char *type,
 		      const char *detail);

@@ -96,10 +96,13 @@ check "a dispatch is taken on node 1" test -n "$s"
 check "its page reaches the on-call" wait_until 20 has_mail_to "$s" oncall@clinic.example
 link=$(parse_mail "$(mail_to "$s" oncall@clinic.example | head -1)" | jq -r .body |
   grep -oE 'https?://[^ ]+/a/[A-Za-z0-9_-]+' | head -1)
-check_eq "the page carries node 1's link" "http://127.0.0.1:${PORTS[0]}/a/" "${link%/a/*}/a/"
-other="http://127.0.0.1:${PORTS[1]}/a/${link##*/a/}"
-check_eq "node 2 opens it (200)" 200 "$(curl -s -o "$T/page" -w '%{http_code}' "$other")"
-check_eq "node 2 takes the acknowledgement (200)" 200 "$(curl -s -o "$T/page" -w '%{http_code}' -X POST \
+# the link is the public_url of the node that sent the page; another opens it
+lport=${link%/a/*}; lport=${lport##*:}
+check "the page carries a node's link" grep -qw "$lport" <<<"${PORTS[*]}"
+for p in "${PORTS[@]}"; do [ "$p" != "$lport" ] && oport=$p; done
+other="http://127.0.0.1:$oport/a/${link##*/a/}"
+check_eq "another node opens it (200)" 200 "$(curl -s -o "$T/page" -w '%{http_code}' "$other")"
+check_eq "and takes the acknowledgement (200)" 200 "$(curl -s -o "$T/page" -w '%{http_code}' -X POST \
   -H 'Content-Type: application/x-www-form-urlencoded' --data '' "$other")"
 s_taken=$(date -u +%s)
 check_eq "the message is acknowledged (seen on node 3)" true \
