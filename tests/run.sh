@@ -99,7 +99,25 @@ if [ ${#scripts[@]} -gt 0 ]; then
   done
   run_one='n=$(basename "$1" .sh); timeout 600 bash "$1" >"$0/$n.out" 2>&1; echo $? >"$0/$n.rc"'
   for s in "${ser[@]}"; do bash -c "$run_one" "$RES" "$s"; done
+  # The t_pg_* scripts that run another test on PostgreSQL share one
+  # throwaway cluster (each keeps a schema of its own): one initdb and one
+  # server instead of one each.  It is this script's child, stopped by
+  # PID; if it does not start, each starts its own as before.
+  shared=0; PGS=
+  for s in "${par[@]}"; do grep -q '^PG_STORE=1 PG_STORE_DSN=' "$s" && shared=$((shared + 1)); done
+  if [ "$shared" -ge 2 ]; then
+    PGS=$(mktemp -d /tmp/pgshared.XXXXXX); chmod 755 "$PGS"
+    . tests/peers/wait.sh; . tests/peers/postgres.sh
+    # (amcheck made once, before the tests' db_integrity could race to)
+    postgres_start "$PGS" >>"$PGS/start.log" 2>&1 &&
+      postgres_psql "CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public" >/dev/null &&
+      export PG_SHARED_DSN=$PG_DSN
+  fi
   [ ${#par[@]} -gt 0 ] && printf '%s\n' "${par[@]}" | xargs -P "$JOBS" -I{} bash -c "$run_one" "$RES" {}
+  if [ -n "$PGS" ]; then
+    [ -n "${PG_PID:-}" ] && postgres_stop
+    rm -rf "$PGS"
+  fi
   for s in "${scripts[@]}"; do
     n=$(basename "$s" .sh); out=$RES/$n.out; rc=$(cat "$RES/$n.rc" 2>/dev/null || echo 1)
     p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out")

@@ -49,7 +49,7 @@ db_sql() {
 # integrity_check; PostgreSQL's amcheck over the store's btree indexes).
 db_integrity() {
   if [ -n "$PG_URI" ]; then
-    db_sql "CREATE EXTENSION IF NOT EXISTS amcheck; SELECT count(bt_index_check(c.oid)::text)
+    db_sql "CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public; SELECT count(public.bt_index_check(c.oid)::text)
       FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree'
       AND c.relnamespace = current_schema()::regnamespace" >/dev/null && echo ok
   else db_sql 'pragma integrity_check'; fi

@@ -111,6 +111,9 @@ NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=600000 "$R/usr/sbin/pagegated" -c "$T
 DPID=$!
 ready_seen() { grep -q '^READY=1' "$T/notify.log" 2>/dev/null; }
 check "READY=1 arrives" wait_until 30 ready_seen
+# (the manager's side writes its /healthz answer after READY=1's line)
+healthz_asked() { grep -q '^healthz at READY=1' "$T/notify.log" 2>/dev/null; }
+wait_until 10 healthz_asked
 check_eq "and /healthz already answered when it did" "healthz at READY=1: 200" "$(grep -m1 '^healthz at READY=1' "$T/notify.log")"
 check "with a STATUS naming what it serves" grep -q "^READY=1 STATUS=serving 2 clients on 127.0.0.1 port $HTTP_PORT" "$T/notify.log"
 pings() { grep -c '^WATCHDOG=1' "$T/notify.log"; }
