@@ -24,21 +24,8 @@ contacts = ( { id = "office"; name = "Front Office";
                devices = ( { channel = "email"; to = "office@clinic.example"; } ); } );
 rules = ( { notify = "contact:office"; } );
 CONF
-PORTS=(); NPIDS=()
-for n in 1 2 3; do
-  p=$(free_port); PORTS+=("$p")
-  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
-  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
-done
-up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
-start_node() {   # start_node K (0-based)
-  "$BUILD/pagegated" -c "$T/etc/node$(($1 + 1)).conf" >>"$T/node$(($1 + 1)).log" 2>&1 &
-  NPIDS[$1]=$!
-  wait_until 30 up "${PORTS[$1]}" || { notok "node $(($1 + 1)) started"; return 1; }
-}
-stop_node() { kill -TERM "${NPIDS[$1]}" 2>/dev/null; wait "${NPIDS[$1]}"; local rc=$?; NPIDS[$1]=; return $rc; }
-cleanup_nodes() { for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -CONT "$p"; kill -9 "$p"; wait "$p"; } 2>/dev/null; done; }
-trap 'cleanup_nodes; cleanup' EXIT
+. "$(dirname "$0")/nodes.sh"
+nodes_config 3
 all_sent() { [ "$(db_sql "select count(*) from deliveries where state != 'sent'")" = 0 ]; }
 
 # ---- 1. three nodes, round-robin ----

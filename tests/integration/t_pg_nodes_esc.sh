@@ -26,21 +26,10 @@ escalation = (
 rules = ( { when = { kind = "dispatch"; }; escalate = "fast"; },
           { notify = "contact:office"; } );
 CONF
-PORTS=(); NPIDS=()
-for n in 1 2 3; do
-  p=$(free_port); PORTS+=("$p")
-  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
-  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
-done
-up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
-cleanup_nodes() { for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null; done; }
-trap 'cleanup_nodes; cleanup' EXIT
+. "$(dirname "$0")/nodes.sh"
+nodes_config 3
 start_sink "$SMTP_PORT" || exit 1
-for k in 0 1 2; do
-  "$BUILD/pagegated" -c "$T/etc/node$((k + 1)).conf" >>"$T/node$((k + 1)).log" 2>&1 &
-  NPIDS[$k]=$!
-done
-for k in 0 1 2; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; exit 1; }; done
+start_nodes 3 || exit 1
 ok "three nodes started"
 coord() { [ "$(cat "$T"/node*.log | grep -c "this node is now the store's coordinator")" -ge 1 ]; }
 wait_until 10 coord
@@ -101,7 +90,7 @@ check_eq "no step fired after its acknowledgement" 0 \
      and s.type in ('escalated', 'unacknowledged') and s.id > a.id")"
 echo "# steps fired before the acknowledgement: $(db_sql "select count(*) from events where message_id in ($list) and type = 'escalated'") of $K"
 for k in 0 1 2; do
-  kill -TERM "${NPIDS[$k]}"; wait "${NPIDS[$k]}"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"; NPIDS[$k]=
+  stop_node "$k"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"
 done
 check "no sanitizer report in the nodes' logs" \
   bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $T/node*.log"

@@ -19,25 +19,12 @@ contacts = ( { id = "office"; name = "Front Office";
                devices = ( { channel = "email"; to = "office@clinic.example"; } ); } );
 rules = ( { notify = "contact:office"; } );
 CONF
-PORTS=(); NPIDS=()
-for n in 1 2 3; do
-  p=$(free_port); PORTS+=("$p")
-  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
-  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
-done
-up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
+. "$(dirname "$0")/nodes.sh"
+nodes_config 3
 SPID=
-cleanup_nodes() {
-  [ -n "$SPID" ] && { kill "$SPID"; wait "$SPID"; } 2>/dev/null
-  for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null; done
-}
-trap 'cleanup_nodes; cleanup' EXIT
+NODES_CLEANUP='[ -n "$SPID" ] && { kill "$SPID"; wait "$SPID"; } 2>/dev/null'
 start_sink "$SMTP_PORT" || exit 1
-for k in 0 1 2; do
-  "$BUILD/pagegated" -c "$T/etc/node$((k + 1)).conf" >>"$T/node$((k + 1)).log" 2>&1 &
-  NPIDS[$k]=$!
-done
-for k in 0 1 2; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; exit 1; }; done
+start_nodes 3 || exit 1
 ok "three nodes started"
 
 # ---- 1. a stream on B hears A and C ----
@@ -91,7 +78,7 @@ check "node B's stream hears it: the nodes listen again by themselves" \
   wait_until 20 has "^data: {\"id\":$id3,\"change\":\"received\"}"
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 for k in 0 1 2; do
-  kill -TERM "${NPIDS[$k]}"; wait "${NPIDS[$k]}"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"; NPIDS[$k]=
+  stop_node "$k"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"
 done
 check "no sanitizer report in the nodes' logs" \
   bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $T/node*.log"

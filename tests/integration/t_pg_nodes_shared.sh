@@ -37,28 +37,14 @@ rules = (
   { notify = "contact:office"; }
 );
 CONF
-PORTS=(); NPIDS=()
-for n in 1 2 3; do
-  p=$(free_port); PORTS+=("$p")
-  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
-  printf 'node = "n%s";\nnode_lease = "5s";\n' "$n" >>"$T/etc/node$n.conf"
-done
-up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
-cleanup_nodes() { for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null; done; }
-trap 'cleanup_nodes; cleanup' EXIT
+. "$(dirname "$0")/nodes.sh"
+nodes_config 3
 start_sink "$SMTP_PORT" || exit 1
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-for k in 0 1 2; do
-  if [ "$k" = 2 ]; then        # node 3: its clock 5 minutes ahead
-    LD_PRELOAD=$FAKETIME_LIB FAKETIME="+300s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-      "$BUILD/pagegated" -c "$T/etc/node3.conf" >>"$T/node3.log" 2>&1 &
-  else
-    "$BUILD/pagegated" -c "$T/etc/node$((k + 1)).conf" >>"$T/node$((k + 1)).log" 2>&1 &
-  fi
-  NPIDS[$k]=$!
-done
-for k in 0 1 2; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; exit 1; }; done
+start_node 0 && start_node 1 || exit 1
+# node 3: its clock 5 minutes ahead
+start_node 2 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 \
+  FAKETIME="+300s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" || exit 1
 ok "three nodes started"
 node3_at=$(date -u -d "$(head -1 "$T/node3.log" | cut -d' ' -f1)" +%s)
 check "node 3's clock runs about 5 minutes ahead (its log's first line)" \
@@ -126,8 +112,7 @@ check_eq "no step to the doctor after the acknowledgement on the other node" "" 
 check_eq "its escalation is ended, not fired" 0 \
   "$(db_sql "select count(*) from events where message_id = $s and type = 'escalated'")"
 for k in 0 1 2; do
-  kill -TERM "${NPIDS[$k]}"; wait "${NPIDS[$k]}"; rc=$?; NPIDS[$k]=
-  check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$rc"
+  stop_node "$k"; check_eq "node $((k + 1)) exits 0 on SIGTERM" 0 "$?"
 done
 check "no sanitizer report in the nodes' logs" bash -c \
   "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $T/node*.log"
