@@ -315,14 +315,7 @@ pgsql__esc_due(struct pg_sb *c, size_t max, int64_t *mids, size_t *n,
 pg_err
 pgsql__clock(struct pg_sb *c, int64_t *ms)
 {
-	PGresult *r;
-	pg_err e;
-
-	if ((e = pgsql__run(c, PQ_CLOCK, &r, "")))
-		return e;
-	*ms = pgsql__int(r, 0, 0);
-	PQclear(r);
-	return PG_OK;
+	return pgsql__scalar(c, PQ_CLOCK, ms);
 }
 
 pg_err

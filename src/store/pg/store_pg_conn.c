@@ -214,19 +214,32 @@ pgsql__run(struct pg_sb *c, enum pq_st id, PGresult **res, const char *types,
 	return e;
 }
 
-/* Past the size cap (c->max_mb), the write just made is refused. */
-static pg_err
-over_cap(struct pg_sb *c)
+pg_err
+pgsql__scalar(struct pg_sb *c, enum pq_st id, int64_t *v)
 {
 	PGresult *r;
 	pg_err e;
 
+	*v = 0;
+	if ((e = pgsql__run(c, id, &r, "")))
+		return e;
+	*v = PQntuples(r) > 0 ? pgsql__int(r, 0, 0) : 0;
+	PQclear(r);
+	return PG_OK;
+}
+
+/* Past the size cap (c->max_mb), the write just made is refused. */
+static pg_err
+over_cap(struct pg_sb *c)
+{
+	int64_t used;
+	pg_err e;
+
 	if (c->max_mb <= 0)
 		return PG_OK;
-	if ((e = pgsql__run(c, PQ_SIZE, &r, "")))
+	if ((e = pgsql__scalar(c, PQ_SIZE, &used)))
 		return e;
-	e = pgsql__int(r, 0, 0) > c->max_mb * 1048576 ? PG_ERR_FULL : PG_OK;
-	PQclear(r);
+	e = used > c->max_mb * 1048576 ? PG_ERR_FULL : PG_OK;
 	if (e)                 /* store_room.c logs the spell, once */
 		pg_debug("store: the store is at its limit of %lld MB",
 			 (long long)c->max_mb);
@@ -240,15 +253,7 @@ over_cap(struct pg_sb *c)
 pg_err
 pgsql__used(struct pg_sb *c, int64_t *bytes)
 {
-	PGresult *r;
-	pg_err e;
-
-	*bytes = 0;
-	if ((e = pgsql__run(c, PQ_SIZE, &r, "")))
-		return e;
-	*bytes = pgsql__int(r, 0, 0);
-	PQclear(r);
-	return PG_OK;
+	return pgsql__scalar(c, PQ_SIZE, bytes);
 }
 
 /* No room is set aside: the disk is the database server's. */
@@ -511,7 +516,6 @@ pgsql__begin(struct pg_sb *c)
 pg_err
 pgsql__commit(struct pg_sb *c)
 {
-	PGresult *r = NULL;
 	pg_err e;
 
 	c->xid = 0;
@@ -525,10 +529,9 @@ pgsql__commit(struct pg_sb *c)
 		return PG_ERR_STORE;
 	}
 	if (!c->readonly) {
-		if ((e = pgsql__run(c, PQ_XID, &r, "")))
+		/* (0: it wrote nothing) */
+		if ((e = pgsql__scalar(c, PQ_XID, &c->xid)))
 			return e;             /* no COMMIT went out */
-		c->xid = pgsql__int(r, 0, 0);     /* 0: it wrote nothing */
-		PQclear(r);
 	}
 	pend(c, "c");
 	e = pipeline(c, -1, 0, NULL, NULL, NULL, NULL);

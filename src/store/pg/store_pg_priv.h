@@ -118,6 +118,9 @@ pg_err pgsql__fail(struct pg_sb *c, const PGresult *r, const char *what);
 /* Column j of row i as an integer (NULL reads as 0), as an allocated
  * string (NULL for NULL; *err set on no memory). */
 int64_t pgsql__int(const PGresult *r, int i, int j);
+/* Runs statement id (no parameters): its first row's first value into *v
+ * (0 when it has no row or that value is NULL). */
+pg_err pgsql__scalar(struct pg_sb *c, enum pq_st id, int64_t *v);
 char *pgsql__str(const PGresult *r, int i, int j, pg_err *err);
 
 /* The schema (store_pg_schema.c): the version the store is at, and the
