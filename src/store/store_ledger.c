@@ -2,8 +2,8 @@
  * store_ledger.c - what each write of the store does (store_priv.h), run by
  * the writer thread inside the group-commit transaction: the checks that
  * need the database, the rows touched, the ledger events with their
- * human-readable details, the message state derived from its deliveries,
- * and the recovery of attempts cut short by a crash.  The rules live here,
+ * human-readable details, and the message state derived from its
+ * deliveries (the recovery of attempts cut short by a crash: store_recover.c).  The rules live here,
  * above the backend, so that every backend follows them alike.
  */
 #include <stdio.h>
@@ -16,7 +16,6 @@
 
 #define REPLY_CUT   2000     /* bytes of a peer reply quoted in a detail */
 #define WHO_CUT     200      /* bytes of a sender / acknowledger quoted */
-#define RECOVER_BATCH 16     /* deliveries recovered per lookup */
 #define REF_TRIES   64       /* random ack references tried per message */
 #define REF_SPACE   1000000u /* 6 digits */
 #define REF_KEEP_MS (30LL * 86400 * 1000)  /* a reference stays this long */
@@ -26,9 +25,8 @@
 
 /* ---- texts ---- */
 
-/* "2026-11-22T15:40:00Z", with milliseconds only when there are some. */
-static const char *
-when(int64_t ms, char buf[PG_ISO_LEN])
+const char *
+store__when(int64_t ms, char buf[PG_ISO_LEN])
 {
 	size_t n;
 
@@ -320,7 +318,7 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			continue;
 		e = pg_buf_printf(b, "%s to %s until %s",
 				  pg_channel_name(d[i].channel), d[i].address,
-				  when(d[i].next_try_ms, t));
+				  store__when(d[i].next_try_ms, t));
 		if ((e = w_event_buf(tx, op, m->id, d[i].id, m->received_ms,
 				     "held", b, e)))
 			return e;
@@ -433,7 +431,7 @@ op_attempt_finish(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			e = outcome_text(b, o, reply);
 			if (!e)
 				e = pg_buf_printf(b, "; next try %s",
-						  when(d.next_try_ms, t));
+						  store__when(d.next_try_ms, t));
 			break;
 		case PG_D_FAILED:
 			type = "failed";
@@ -606,116 +604,6 @@ op_receipt(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	return e;
 }
 
-/* The server secret, created on first use. */
-static pg_err
-op_secret(const struct wtx *tx, struct store_op *op)
-{
-	unsigned char *out = op->u.secret.out;
-	size_t len = 0;
-	pg_err e = tx->be->get_setting(tx->w, SECRET_KEY, out, SECRET_LEN, &len);
-
-	if (e == PG_OK && len == SECRET_LEN)
-		return PG_OK;
-	if (e == PG_OK || e == PG_ERR_TOOBIG) {
-		pg_error("store: the stored secret is not %d bytes", SECRET_LEN);
-		return PG_ERR_STORE;
-	}
-	if (e != PG_ERR_NOTFOUND || (e = pg_random(out, SECRET_LEN)))
-		return e;
-	if (!(e = tx->be->put_setting(tx->w, SECRET_KEY, out, SECRET_LEN))) {
-		op->writes++;
-		pg_info("store: created the server secret for callback tokens");
-	}
-	return e;
-}
-
-/* A named instant (pg_store_mark_put), stored as 8 big-endian bytes. */
-static pg_err
-op_mark(const struct wtx *tx, struct store_op *op)
-{
-	unsigned char b[8];
-	uint64_t v = (uint64_t)op->u.mark.ms;
-	pg_err e;
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (unsigned char)(v & 0xff);
-	if (!(e = tx->be->put_setting(tx->w, op->u.mark.key, b, sizeof b)))
-		op->writes++;
-	return e;
-}
-
-/* Up to RECOVER_BATCH ids of deliveries, for op_recover. */
-struct ids { int64_t v[RECOVER_BATCH]; size_t n; };
-
-static bool
-take_id(const struct pg_delivery *d, void *arg)
-{
-	struct ids *x = arg;
-
-	x->v[x->n++] = d->id;
-	return x->n == RECOVER_BATCH;
-}
-
-/* Delivery did, left sending: its running attempts closed as temp
- * failures, queued again, due now. */
-static pg_err
-recover_one(const struct wtx *tx, struct store_op *op, struct pg_buf *b,
-	    int64_t did, int64_t now)
-{
-	static const char why[] = "interrupted by restart";
-	struct pg_delivery d;
-	char t[PG_ISO_LEN];
-	size_t n = 0;
-	pg_err e = tx->be->get_delivery(tx->w, did, &d);
-
-	if (e)
-		return e;
-	e = tx->be->finish_attempt(tx->w, d.id, 0, now, PG_OUT_TEMP, why, &n);
-	op->writes += e ? 0 : n;
-	for (size_t i = 0; !e && i < n; i++)
-		e = store__w_event(tx, op, d.message_id, d.id, now,
-				   "attempt_finished", "temp: interrupted by restart");
-	d.state = PG_D_QUEUED;
-	d.next_try_ms = now;
-	d.updated_ms = now;
-	if (!e)
-		e = store__w_update(tx, op, &d);
-	if (!e) {
-		e = pg_buf_printf(b, "temp: %s; next try %s", why,
-				  when(now, t));
-		e = w_event_buf(tx, op, d.message_id, d.id, now,
-				"retry_scheduled", b, e);
-	}
-	if (!e)
-		e = store__w_restate(tx, op, d.message_id);
-	if (!e)
-		pg_info("store: delivery %lld was sending at the last "
-			"stop; queued again", (long long)d.id);
-	pg_delivery_free(&d);
-	return e;
-}
-
-/* Deliveries left "sending" by a process that died mid-attempt go back to
- * queued, due now; their running attempts are closed as temp failures.
- * Their ids are taken a batch at a time, then each is recovered. */
-static pg_err
-op_recover(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
-{
-	struct ids x;
-	int64_t after = 0, now = pg_now_ms();
-	pg_err e;
-
-	do {
-		x.n = 0;
-		e = tx->be->each_delivery(tx->w, STORE_DSTATE(PG_D_SENDING), after,
-					  take_id, &x);
-		for (size_t i = 0; !e && i < x.n; i++)
-			e = recover_one(tx, op, b, x.v[i], now);
-		after = x.n ? x.v[x.n - 1] : after;
-	} while (!e && x.n == RECOVER_BATCH);
-	return e;
-}
-
 pg_err
 store__w_insert_deliveries(const struct wtx *tx, struct store_op *op,
 			   int64_t mid, struct pg_delivery *d, size_t nd,
@@ -748,17 +636,17 @@ store__apply(const struct pg_store_backend *be, struct pg_sb *w,
 	case OP_ATTEMPT_FINISH: return op_attempt_finish(tx, op, b);
 	case OP_SET_STATE:      return op_set_state(tx, op);
 	case OP_EVENT:          return op_event(tx, op);
-	case OP_RECOVER:        return op_recover(tx, op, b);
+	case OP_RECOVER:        return store__op_recover(tx, op, b);
 	case OP_ACK:            return op_ack(tx, op, b);
 	case OP_REPLY:          return op_reply(tx, op, b);
 	case OP_RECEIPT:        return op_receipt(tx, op, b);
-	case OP_SECRET:         return op_secret(tx, op);
+	case OP_SECRET:         return store__op_secret(tx, op);
 	case OP_ESC_ADVANCE:    return store__op_esc_advance(tx, op, b);
 	case OP_CANCEL:         return store__op_cancel(tx, op, b);
 	case OP_ESC_RESTART:    return store__op_esc_restart(tx, op, b);
 	case OP_MAILBOX:        return store__mailbox_take(be, w, op, b);
 	case OP_RESEND:         return store__op_resend(tx, op);
-	case OP_MARK:           return op_mark(tx, op);
+	case OP_MARK:           return store__op_mark(tx, op);
 	case OP_ESC_FIRE:       return store__op_esc_fire(tx, op, b);
 	}
 	return PG_ERR_INVAL;

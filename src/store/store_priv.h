@@ -1,13 +1,14 @@
 /*
- * store_priv.h - the store front end's own header, shared by its six
- * files: store.c (open, close, the writer thread and group commit, the
- * public writes), store_room.c (the cap, its reserve, a full disk),
- * store_read.c (the reader pool and the public reads),
- * store_ledger.c (what each write does to the rows and the ledger),
- * store_escalation.c (the escalation writes), store_mailbox.c (the
- * check-in mailbox), store_node.c (several nodes: claims, leases) and
- * store_notify.c (what nodes tell each other; reachability).  Only those
- * files include it; backends see
+ * store_priv.h - the store front end's own header, shared by its files:
+ * store.c (open, close, the writer thread and group commit, the public
+ * writes), store_room.c (the cap, its reserve, a full disk),
+ * store_read.c (the reader pool and the public reads), store_setting.c
+ * (the server secret, named instants), store_ledger.c (what each write
+ * does to the rows and the ledger), store_recover.c (attempts cut short
+ * by a crash), store_escalation.c (the escalation writes),
+ * store_mailbox.c (the check-in mailbox), store_node.c (several nodes:
+ * claims, leases) and store_notify.c (what nodes tell each other;
+ * reachability).  Only those files include it; backends see
  * store_backend.h alone.
  */
 #ifndef PAGEGATE_STORE_PRIV_H
@@ -230,6 +231,15 @@ struct wtx {
 /* How far the database's clock runs ahead of this process's node_now
  * when op->db_clock (several nodes compare every due time with the
  * database's clock); 0 otherwise. */
+/* Deliveries left "sending" back to queued (store_recover.c). */
+pg_err store__op_recover(const struct wtx *tx, struct store_op *op,
+			 struct pg_buf *b);
+/* "2026-11-22T15:40:00Z", with milliseconds only when there are some. */
+const char *store__when(int64_t ms, char buf[PG_ISO_LEN]);
+/* The settings' writes (store_setting.c): the server secret, created
+ * when missing; a named instant. */
+pg_err store__op_secret(const struct wtx *tx, struct store_op *op);
+pg_err store__op_mark(const struct wtx *tx, struct store_op *op);
 pg_err store__skew(const struct wtx *tx, const struct store_op *op,
 		   int64_t node_now, int64_t *off);
 pg_err store__w_event(const struct wtx *tx, struct store_op *op, int64_t mid,

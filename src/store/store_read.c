@@ -269,64 +269,6 @@ pg_store_find_recent(struct pg_store *st, enum pg_channel_kind ch,
 	return PG_OK;
 }
 
-/* Read first; only the first use of a store creates the secret (in the
- * writer, which looks again: two first uses make one secret). */
-pg_err
-pg_store_secret(struct pg_store *st, unsigned char out[32])
-{
-	struct store_op op = { .kind = OP_SECRET, .u.secret = { out } };
-	size_t len = 0;
-	struct store_rd rd = { RD_SETTING, .u.setting = { SECRET_KEY, out,
-		SECRET_LEN, &len } };
-	pg_err e = store__read(st, &rd);
-
-	if (e == PG_OK && len == SECRET_LEN)
-		return PG_OK;
-	if (e != PG_OK && e != PG_ERR_NOTFOUND && e != PG_ERR_TOOBIG)
-		return e;
-	return store__write(st, &op);
-}
-
-/* Marks are settings named "mark:KEY", so that they never meet the
- * store's own settings. */
-#define MARK_PREFIX "mark:"
-#define MARK_KEY_MAX 128
-
-pg_err
-pg_store_mark_get(struct pg_store *st, const char *key, int64_t *ms)
-{
-	unsigned char b[8];
-	char name[sizeof MARK_PREFIX + MARK_KEY_MAX];
-	size_t len = 0;
-	struct store_rd rd = { RD_SETTING, .u.setting = { name, b, sizeof b, &len } };
-	uint64_t v = 0;
-	pg_err e;
-
-	if (!key || !*key || strlen(key) > MARK_KEY_MAX)
-		return PG_ERR_INVAL;
-	snprintf(name, sizeof name, MARK_PREFIX "%s", key);
-	if ((e = store__read(st, &rd)))
-		return e == PG_ERR_TOOBIG ? PG_ERR_STORE : e;
-	if (len != sizeof b)
-		return PG_ERR_STORE;
-	for (size_t i = 0; i < sizeof b; i++)
-		v = v << 8 | b[i];
-	*ms = (int64_t)v;
-	return PG_OK;
-}
-
-pg_err
-pg_store_mark_put(struct pg_store *st, const char *key, int64_t ms)
-{
-	char name[sizeof MARK_PREFIX + MARK_KEY_MAX];
-	struct store_op op = { .kind = OP_MARK, .u.mark = { name, ms } };
-
-	if (!key || !*key || strlen(key) > MARK_KEY_MAX)
-		return PG_ERR_INVAL;
-	snprintf(name, sizeof name, MARK_PREFIX "%s", key);
-	return store__write(st, &op);
-}
-
 /* What the scheduler loads: never waiting (mailbox) deliveries. */
 #define PENDING (STORE_DSTATE(PG_D_QUEUED) | STORE_DSTATE(PG_D_SENDING) | \
 		 STORE_DSTATE(PG_D_HELD))
