@@ -16,7 +16,9 @@
 # ratios.  A bench, not
 # a test: slowness fails nothing, errors do.  Every process is its child,
 # stopped by PID.  Environment: BUILD, BENCH_INTAKE (10000),
-# BENCH_CONCURRENCY (64), BENCH_PG_SECONDS (5, the pgbench run).
+# BENCH_CONCURRENCY (64), BENCH_PG_SECONDS (5, the pgbench run),
+# BENCH_PG_OUT (a file: the figures go there as "key value" lines for
+# bench.sh's table, instead of this script's own table).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -173,6 +175,11 @@ kill "$SINK2_PID"; wait "$SINK2_PID" 2>/dev/null || true
 R1=$(awk -v k="$K_NODES" -v ms="$MS1" 'BEGIN { printf "%.1f", k * 1000 / ms }')
 R3=$(awk -v k="$K_NODES" -v ms="$MS3" 'BEGIN { printf "%.1f", k * 1000 / ms }')
 
+if [ -n "${BENCH_PG_OUT:-}" ]; then
+	printf 'pg_intake %s\npg_ceiling %s\npg_sqlite_intake %s\npg_p50 %s\npg_p99 %s\npg_nodes1 %s\npg_nodes3 %s\n' \
+		"$PG_INTAKE" "$CEIL" "$SQ_INTAKE" "$P50" "$P99" "$R1" "$R3" >"$BENCH_PG_OUT"
+	exit 0
+fi
 row() { printf '  %-46s %12s %12s %10s\n' "$@"; }
 echo
 echo "pagegate bench (PostgreSQL store), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"
