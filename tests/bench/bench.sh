@@ -300,7 +300,8 @@ if part mqtt; then
 	base=$(sub_lines)
 	post "$HTTP_PORT" '{"client":"mq","urgency":"routine","caller":{"name":"Bench Caller 1","phone":"+15555550001"},"text":"Bench message 1: no heat in the building since this morning, please call back."}' >/dev/null
 	wait_for 30 "the first page at the subscriber" sub_at_least $((base + 1))
-	PAYLOAD=$(grep '^bench/mq/app|' "$T/sub.out" | head -1 | cut -d'|' -f2 | xxd -r -p | tr '\n' ' ')
+	PAYLOAD=$(grep '^bench/mq/app|' "$T/sub.out" | head -1 | cut -d'|' -f2 |
+		$PY -c 'import sys; sys.stdout.write(bytes.fromhex(sys.stdin.read().strip()).decode().replace("\n", " "))')
 	[ -n "$PAYLOAD" ] || die "the first page's payload is empty"
 	echo "bench: MQTT, $K_MQTT pages through pagegated (QoS 1, ${#PAYLOAD} bytes) ..." >&2
 	base=$(sub_lines)
