@@ -161,12 +161,11 @@ static int write_message(sqlite3 *db, struct msg_stmts *st, long n)
 	static const char text[] =
 		"Bench message: no heat in the building since this morning, "
 		"please call back.";
-	char name[64], ref[16], routed[96];
+	char name[64], ref[16];
 	int64_t now = pg_now_ms();
 
 	snprintf(name, sizeof name, "Bench Caller %ld", n);
 	snprintf(ref, sizeof ref, "%06ld", n % 1000000);
-	snprintf(routed, sizeof routed, "rule at bench.conf:7 -> office by email");
 	if (sqlite3_bind_text(st->msg, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(st->msg, 2, text, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st->msg, 3, now) != SQLITE_OK ||
@@ -179,7 +178,8 @@ static int write_message(sqlite3 *db, struct msg_stmts *st, long n)
 	    step_reset(db, st->dlv, "insert delivery") != 0)
 		return -1;
 	const char *types[2] = { "received", "routed" };
-	const char *details[2] = { "message, routine, for bench, taken by bench", routed };
+	const char *details[2] = { "message, routine, for bench, taken by bench",
+				   "rule at bench.conf:7 -> office by email" };
 	for (int k = 0; k < 2; k++) {
 		if (sqlite3_bind_int64(st->ev, 1, mid) != SQLITE_OK ||
 		    sqlite3_bind_int64(st->ev, 2, now) != SQLITE_OK ||
