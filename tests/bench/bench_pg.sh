@@ -75,7 +75,9 @@ contacts = ( { id = "office"; name = "Front office";
 rules = ( { notify = "contact:office"; channels = [ "email" ]; } );
 CONF
 
-# intake DSN: msgs/s of N_INTAKE submissions by CONC clients
+# intake DSN: msgs/s of N_INTAKE submissions by CONC clients, in RATE.
+# Not run in a command substitution: the daemon it starts must be this
+# shell's child, so that cleanup stops it when the intake fails.
 intake() {
 	cat >"$T/etc/pagegate.conf" <<CONF
 listen = "127.0.0.1";
@@ -96,14 +98,14 @@ CONF
 		-c "$CONC" -n "$N_INTAKE" -C bench >"$T/intake.out" || die "intake_load reported errors"
 	kill -TERM "$DPID"; wait "$DPID" || die "pagegated exited with status $? on SIGTERM"
 	DPID=
-	get intake_msgs_per_s "$T/intake.out"
+	RATE=$(get intake_msgs_per_s "$T/intake.out")
 }
 echo "bench_pg: intake on PostgreSQL, $N_INTAKE messages from $CONC clients ..." >&2
 PG_URI="$PG_DSN&options=-csearch_path%3Dbench"
-PG_INTAKE=$(intake "$PG_URI")
+intake "$PG_URI"; PG_INTAKE=$RATE
 P50=$(get intake_p50_ms "$T/intake.out"); P99=$(get intake_p99_ms "$T/intake.out")
 echo "bench_pg: intake on SQLite, same run ..." >&2
-SQ_INTAKE=$(intake "sqlite:$T/var/pagegate.db")
+intake "sqlite:$T/var/pagegate.db"; SQ_INTAKE=$RATE
 
 # The ceiling: the rows of one submission per transaction, in the same
 # tables (the schema pagegated created), by as many pgbench clients.
