@@ -5,7 +5,8 @@
 #                 local SMTP sink (see README)
 #   make test     install missing Debian packages, build, run every test,
 #                 then again under AddressSanitizer + UBSan
-#   make bench    throughput ratios against ceilings measured in the same run
+#   make bench    the storm bench: one table of figures against ceilings
+#                 measured in the same run, with their goals (README)
 #   make fuzz     build the libFuzzer harnesses (tests/fuzz/) with clang and
 #                 run each for FUZZ_SECONDS (default 60), nproc at a time
 #   make check T=NAME

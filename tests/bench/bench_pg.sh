@@ -16,7 +16,9 @@
 # ratios.  A bench, not
 # a test: slowness fails nothing, errors do.  Every process is its child,
 # stopped by PID.  Environment: BUILD, BENCH_INTAKE (10000),
-# BENCH_CONCURRENCY (64), BENCH_PG_SECONDS (5, the pgbench run).
+# BENCH_CONCURRENCY (64), BENCH_PG_SECONDS (5, the pgbench run),
+# BENCH_PG_OUT (a file: the figures go there as "key value" lines for
+# bench.sh's table, instead of this script's own table).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -73,7 +75,9 @@ contacts = ( { id = "office"; name = "Front office";
 rules = ( { notify = "contact:office"; channels = [ "email" ]; } );
 CONF
 
-# intake DSN: msgs/s of N_INTAKE submissions by CONC clients
+# intake DSN: msgs/s of N_INTAKE submissions by CONC clients, in RATE.
+# Not run in a command substitution: the daemon it starts must be this
+# shell's child, so that cleanup stops it when the intake fails.
 intake() {
 	cat >"$T/etc/pagegate.conf" <<CONF
 listen = "127.0.0.1";
@@ -82,6 +86,7 @@ store = { dsn = "$1"; };
 templates = "$ROOT/templates";
 clients = "clients";
 workers = 4;
+max_per_address = 512;   # every client is 127.0.0.1 (the default 32 < 64 clients)
 operators = ( { name = "bench"; token_sha256 = "$TOKEN_SHA"; } );
 smtp = ( { name = "sink"; host = "127.0.0.1"; port = $SMTP_PORT; starttls = "off";
            from = "pagegate@bench.example"; timeout = 30; batch = 20; } );
@@ -93,14 +98,14 @@ CONF
 		-c "$CONC" -n "$N_INTAKE" -C bench >"$T/intake.out" || die "intake_load reported errors"
 	kill -TERM "$DPID"; wait "$DPID" || die "pagegated exited with status $? on SIGTERM"
 	DPID=
-	get intake_msgs_per_s "$T/intake.out"
+	RATE=$(get intake_msgs_per_s "$T/intake.out")
 }
 echo "bench_pg: intake on PostgreSQL, $N_INTAKE messages from $CONC clients ..." >&2
 PG_URI="$PG_DSN&options=-csearch_path%3Dbench"
-PG_INTAKE=$(intake "$PG_URI")
+intake "$PG_URI"; PG_INTAKE=$RATE
 P50=$(get intake_p50_ms "$T/intake.out"); P99=$(get intake_p99_ms "$T/intake.out")
 echo "bench_pg: intake on SQLite, same run ..." >&2
-SQ_INTAKE=$(intake "sqlite:$T/var/pagegate.db")
+intake "sqlite:$T/var/pagegate.db"; SQ_INTAKE=$RATE
 
 # The ceiling: the rows of one submission per transaction, in the same
 # tables (the schema pagegated created), by as many pgbench clients.
@@ -115,7 +120,8 @@ SQL
 echo "bench_pg: pgbench ceiling, $CONC clients, ${PG_SECONDS}s ..." >&2
 "$PG_BIN/pgbench" -n -h "$PG_SOCK" -U postgres -c "$CONC" -j 2 -T "$PG_SECONDS" -M prepared \
 	-f "$T/submit.sql" postgres >"$T/pgbench.out" 2>&1 || { cat "$T/pgbench.out" >&2; die "pgbench failed"; }
-CEIL=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench.out" | head -1)
+CEIL=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench.out" | head -1 |
+	awk '{ printf "%.1f", $1 }')
 [ -n "$CEIL" ] || die "pgbench printed no tps"
 
 # ---- delivery, 1 node vs 3 nodes, against an SMTP peer that answers
@@ -173,6 +179,11 @@ kill "$SINK2_PID"; wait "$SINK2_PID" 2>/dev/null || true
 R1=$(awk -v k="$K_NODES" -v ms="$MS1" 'BEGIN { printf "%.1f", k * 1000 / ms }')
 R3=$(awk -v k="$K_NODES" -v ms="$MS3" 'BEGIN { printf "%.1f", k * 1000 / ms }')
 
+if [ -n "${BENCH_PG_OUT:-}" ]; then
+	printf 'pg_intake %s\npg_ceiling %s\npg_sqlite_intake %s\npg_p50 %s\npg_p99 %s\npg_nodes1 %s\npg_nodes3 %s\n' \
+		"$PG_INTAKE" "$CEIL" "$SQ_INTAKE" "$P50" "$P99" "$R1" "$R3" >"$BENCH_PG_OUT"
+	exit 0
+fi
 row() { printf '  %-46s %12s %12s %10s\n' "$@"; }
 echo
 echo "pagegate bench (PostgreSQL store), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"

@@ -6,11 +6,16 @@
  * exits 1.  Prints "key value" lines on stdout for bench.sh:
  *   intake_messages N  intake_errors N  intake_seconds S
  *   intake_msgs_per_s R  intake_p50_ms L  intake_p99_ms L
+ * With -g PATH it sends N GET requests for PATH instead (the HTTP part of
+ * intake, e.g. /healthz), expects 200, and prints the same keys with the
+ * prefix "get_" instead of "intake_".
  *
  * usage: intake_load -u URL [-c CONCURRENCY] [-n MESSAGES] [-C CLIENT]
+ *                    [-U URGENCY] [-g PATH]
  * The operator token comes from $PAGEGATE_TOKEN (never the command line).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,8 @@
 struct load {
 	char url[1024];
 	const char *client;
+	const char *urgency;
+	bool get;                     /* GET url, expect 200 (no body) */
 	struct curl_slist *headers;   /* shared, read-only while threads run */
 	long total;
 	atomic_long next;             /* next message index to send */
@@ -75,7 +82,8 @@ static void *client_thread(void *arg)
 		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		if (!L->get)
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 	}
 	pthread_barrier_wait(&L->start);
 	for (;;) {
@@ -86,12 +94,16 @@ static void *client_thread(void *arg)
 			error(L, i, 0, "curl_easy_init failed");
 			continue;
 		}
-		snprintf(body, sizeof body,
-			 "{\"client\":\"%s\",\"urgency\":\"routine\","
-			 "\"caller\":{\"name\":\"Bench Caller %ld\",\"phone\":\"+1555555%04ld\"},"
-			 "\"text\":\"Bench message %ld: no heat in the building since this "
-			 "morning, please call back.\"}", L->client, i, i % 10000, i);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		if (!L->get) {
+			snprintf(body, sizeof body,
+				 "{\"client\":\"%s\",\"urgency\":\"%s\","
+				 "\"caller\":{\"name\":\"Bench Caller %ld\","
+				 "\"phone\":\"+1555555%04ld\"},"
+				 "\"text\":\"Bench message %ld: no heat in the building since "
+				 "this morning, please call back.\"}",
+				 L->client, L->urgency, i, i % 10000, i);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		}
 		pg_buf_reset(&answer);
 		errbuf[0] = '\0';
 		double t0 = now_ms();
@@ -101,7 +113,7 @@ static void *client_thread(void *arg)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 		if (cr != CURLE_OK)
 			error(L, i, 0, *errbuf ? errbuf : curl_easy_strerror(cr));
-		else if (status != 201)
+		else if (status != (L->get ? 200 : 201))
 			error(L, i, status, answer.data ? answer.data : "");
 	}
 	curl_easy_cleanup(e);
@@ -126,28 +138,32 @@ static double percentile(const double *v, long n, double p)
 
 int main(int argc, char **argv)
 {
-	struct load L = { .client = "bench", .total = 2000 };
-	const char *url = NULL;
+	struct load L = { .client = "bench", .urgency = "routine", .total = 2000 };
+	const char *url = NULL, *path = NULL;
 	long conc = 64;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "u:c:n:C:")) != -1) {
+	while ((ch = getopt(argc, argv, "u:c:n:C:U:g:")) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
 		case 'c': conc = atol(optarg); break;
 		case 'n': L.total = atol(optarg); break;
 		case 'C': L.client = optarg; break;
+		case 'U': L.urgency = optarg; break;
+		case 'g': path = optarg; break;
 		default: url = NULL; optind = argc; break;
 		}
 	}
 	const char *token = getenv("PAGEGATE_TOKEN");
 	if (!url || conc < 1 || conc > 1024 || L.total < 1 || !token || !*token ||
-	    strpbrk(L.client, "\"\\")) {
+	    strpbrk(L.client, "\"\\") || strpbrk(L.urgency, "\"\\") ||
+	    (path && path[0] != '/')) {
 		fputs("usage: PAGEGATE_TOKEN=... intake_load -u URL [-c CONCURRENCY] "
-		      "[-n MESSAGES] [-C CLIENT]\n", stderr);
+		      "[-n MESSAGES] [-C CLIENT] [-U URGENCY] [-g /PATH]\n", stderr);
 		return 2;
 	}
-	snprintf(L.url, sizeof L.url, "%s/v1/messages", url);
+	L.get = path != NULL;
+	snprintf(L.url, sizeof L.url, "%s%s", url, path ? path : "/v1/messages");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fputs("intake_load: curl_global_init failed\n", stderr);
 		return 1;
@@ -182,11 +198,12 @@ int main(int argc, char **argv)
 
 	qsort(L.lat_ms, (size_t)L.total, sizeof *L.lat_ms, cmp_double);
 	long errors = atomic_load(&L.errors);
-	printf("intake_messages %ld\nintake_concurrency %ld\nintake_errors %ld\n"
-	       "intake_seconds %.3f\nintake_msgs_per_s %.1f\n"
-	       "intake_p50_ms %.2f\nintake_p99_ms %.2f\n",
-	       L.total, conc, errors, secs, secs > 0 ? L.total / secs : 0.0,
-	       percentile(L.lat_ms, L.total, 50), percentile(L.lat_ms, L.total, 99));
+	const char *k = L.get ? "get" : "intake";
+	printf("%s_messages %ld\n%s_concurrency %ld\n%s_errors %ld\n"
+	       "%s_seconds %.3f\n%s_msgs_per_s %.1f\n"
+	       "%s_p50_ms %.2f\n%s_p99_ms %.2f\n",
+	       k, L.total, k, conc, k, errors, k, secs, k, secs > 0 ? L.total / secs : 0.0,
+	       k, percentile(L.lat_ms, L.total, 50), k, percentile(L.lat_ms, L.total, 99));
 
 	pthread_barrier_destroy(&L.start);
 	curl_slist_free_all(h);

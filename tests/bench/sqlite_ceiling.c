@@ -8,7 +8,17 @@
  * Prints "key value" lines on stdout for bench.sh:
  *   sqlite_single_rows_per_s N   sqlite_batch_rows_per_s N   ...
  *
- * usage: sqlite_ceiling -d DIR [-t SECONDS] [-n ROWS] [-b BATCH]
+ * With -s SCHEMA (the SQL of a database pagegated made: bench.sh dumps it
+ * from sqlite_master, so the tables and every index are the daemon's own)
+ * it measures messages instead of rows: each message is the rows
+ * pagegated's intake writes for one submission routed to one device - the
+ * message (its fields as JSON, a unique ack reference), its delivery, and
+ * its two ledger events ("received", "routed") - in the same two modes
+ * (one message per transaction, BATCH messages per transaction):
+ *   sqlite_msg_rows_per_msg 4
+ *   sqlite_msg_single_msgs_per_s N   sqlite_msg_batch_msgs_per_s N   ...
+ *
+ * usage: sqlite_ceiling -d DIR [-t SECONDS] [-n ROWS] [-b BATCH] [-s SCHEMA]
  * DIR should be on the same file system as the daemon's database; the
  * database file is created there and removed at the end.
  */
@@ -48,6 +58,22 @@ static const char INSERT[] =
 	" caller_company, text, fields, operator, idem_key, received_ms, state)"
 	" VALUES ('bench', 'message', 'routine', 'Bench Caller', '+15555550100', NULL,"
 	" ?1, '{}', 'bench', NULL, ?2, 'pending')";
+
+/* What intake writes per message (store_ledger.c), one statement each. */
+static const char MSG_INSERT[] =
+	"INSERT INTO messages (client_id, kind, urgency, caller_name, caller_phone,"
+	" caller_company, text, fields, operator, idem_key, received_ms, state, ack_ref)"
+	" VALUES ('bench', 'message', 'routine', ?1, '+15555550100', NULL,"
+	" ?2, '{}', 'bench', NULL, ?3, 'pending', ?4)";
+static const char DLV_INSERT[] =
+	"INSERT INTO deliveries (message_id, contact_id, contact_name, channel, address,"
+	" gateway, state, priority, attempts, created_ms, next_try_ms, expires_ms,"
+	" updated_ms) VALUES (?1, 'office', 'Front office', 'email',"
+	" 'office@bench.example', NULL, 'queued', 2, 0, ?2, ?2, ?2 + 86400000, ?2)";
+static const char EV_INSERT[] =
+	"INSERT INTO events (message_id, delivery_id, at_ms, type, detail)"
+	" VALUES (?1, NULL, ?2, ?3, ?4)";
+#define MSG_ROWS 4
 
 static int fail(sqlite3 *db, const char *what)
 {
@@ -97,24 +123,158 @@ static int run(sqlite3 *db, sqlite3_stmt *ins, int batch, long max_rows,
 	return 0;
 }
 
+/* Reads the whole file at path into a NUL-terminated buffer (free it). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n + 1)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+struct msg_stmts { sqlite3_stmt *msg, *dlv, *ev; };
+
+static int step_reset(sqlite3 *db, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return fail(db, what);
+	if (sqlite3_reset(s) != SQLITE_OK)
+		return fail(db, what);
+	return 0;
+}
+
+/* Writes one message's rows (n numbers it: its ack reference). */
+static int write_message(sqlite3 *db, struct msg_stmts *st, long n)
+{
+	static const char text[] =
+		"Bench message: no heat in the building since this morning, "
+		"please call back.";
+	char name[64], ref[16];
+	int64_t now = pg_now_ms();
+
+	snprintf(name, sizeof name, "Bench Caller %ld", n);
+	snprintf(ref, sizeof ref, "%06ld", n % 1000000);
+	if (sqlite3_bind_text(st->msg, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st->msg, 2, text, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st->msg, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st->msg, 4, ref, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    step_reset(db, st->msg, "insert message") != 0)
+		return fail(db, "message");
+	int64_t mid = sqlite3_last_insert_rowid(db);
+	if (sqlite3_bind_int64(st->dlv, 1, mid) != SQLITE_OK ||
+	    sqlite3_bind_int64(st->dlv, 2, now) != SQLITE_OK ||
+	    step_reset(db, st->dlv, "insert delivery") != 0)
+		return -1;
+	const char *types[2] = { "received", "routed" };
+	const char *details[2] = { "message, routine, for bench, taken by bench",
+				   "rule at bench.conf:7 -> office by email" };
+	for (int k = 0; k < 2; k++) {
+		if (sqlite3_bind_int64(st->ev, 1, mid) != SQLITE_OK ||
+		    sqlite3_bind_int64(st->ev, 2, now) != SQLITE_OK ||
+		    sqlite3_bind_text(st->ev, 3, types[k], -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(st->ev, 4, details[k], -1, SQLITE_STATIC) != SQLITE_OK ||
+		    step_reset(db, st->ev, "insert event") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Messages in transactions of batch until max_msgs are written or seconds
+ * have passed; *done counts them across calls (the ack references stay
+ * unique).  Sets *msgs and *ms.  Returns 0 or -1. */
+static int run_messages(sqlite3 *db, struct msg_stmts *st, int batch, long max_msgs,
+			double seconds, long *done, long *msgs, int64_t *ms)
+{
+	int64_t t0 = pg_mono_ms(), deadline = t0 + (int64_t)(seconds * 1000);
+
+	*msgs = 0;
+	while (*msgs < max_msgs && pg_mono_ms() < deadline) {
+		if (exec(db, "BEGIN") != 0)
+			return -1;
+		for (int i = 0; i < batch; i++)
+			if (write_message(db, st, (*done)++) != 0)
+				return -1;
+		if (exec(db, "COMMIT") != 0)
+			return -1;
+		*msgs += batch;
+	}
+	*ms = pg_mono_ms() - t0;
+	return 0;
+}
+
+/* The message mode (-s): the daemon's schema, its intake rows. */
+static int message_mode(sqlite3 *db, const char *schema_path, int batch,
+			long max_rows, double seconds)
+{
+	struct msg_stmts st = { 0 };
+	char *schema = slurp(schema_path);
+	long done = 0, msgs_a = 0, msgs_b = 0;
+	int64_t ms_a = 0, ms_b = 0;
+	int rc = -1;
+
+	/* at most a million: the ack references are 6 digits and unique */
+	long max_msgs = max_rows / MSG_ROWS < 400000 ? max_rows / MSG_ROWS : 400000;
+	if (!schema || exec(db, schema) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, MSG_INSERT, -1, &st.msg, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, DLV_INSERT, -1, &st.dlv, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, EV_INSERT, -1, &st.ev, NULL) != SQLITE_OK) {
+		fail(db, "prepare");
+		goto out;
+	}
+	if (run_messages(db, &st, 1, max_msgs, seconds, &done, &msgs_a, &ms_a) != 0 ||
+	    run_messages(db, &st, batch, max_msgs, seconds, &done, &msgs_b, &ms_b) != 0)
+		goto out;
+	printf("sqlite_msg_rows_per_msg %d\n", MSG_ROWS);
+	printf("sqlite_msg_single_msgs %ld\nsqlite_msg_single_seconds %.3f\n"
+	       "sqlite_msg_single_msgs_per_s %.1f\n",
+	       msgs_a, ms_a / 1000.0, ms_a ? msgs_a * 1000.0 / ms_a : 0.0);
+	printf("sqlite_msg_batch_size %d\nsqlite_msg_batch_msgs %ld\n"
+	       "sqlite_msg_batch_seconds %.3f\nsqlite_msg_batch_msgs_per_s %.1f\n"
+	       "sqlite_msg_batch_rows_per_s %.1f\n",
+	       batch, msgs_b, ms_b / 1000.0, ms_b ? msgs_b * 1000.0 / ms_b : 0.0,
+	       ms_b ? msgs_b * MSG_ROWS * 1000.0 / ms_b : 0.0);
+	rc = 0;
+out:
+	sqlite3_finalize(st.msg);
+	sqlite3_finalize(st.dlv);
+	sqlite3_finalize(st.ev);
+	free(schema);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *schema = NULL;
 	double seconds = 3;
 	long max_rows = 200000;
 	int batch = 64, ch;
 
-	while ((ch = getopt(argc, argv, "d:t:n:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:t:n:b:s:")) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
 		case 't': seconds = atof(optarg); break;
 		case 'n': max_rows = atol(optarg); break;
 		case 'b': batch = atoi(optarg); break;
+		case 's': schema = optarg; break;
 		default: dir = NULL; optind = argc; break;
 		}
 	}
 	if (!dir || seconds <= 0 || max_rows <= 0 || batch <= 0) {
-		fputs("usage: sqlite_ceiling -d DIR [-t SECONDS] [-n ROWS] [-b BATCH]\n", stderr);
+		fputs("usage: sqlite_ceiling -d DIR [-t SECONDS] [-n ROWS] [-b BATCH] "
+		      "[-s SCHEMA]\n", stderr);
 		return 2;
 	}
 
@@ -132,8 +292,13 @@ int main(int argc, char **argv)
 	}
 	if (exec(db, "PRAGMA journal_mode = WAL") != 0 ||
 	    exec(db, "PRAGMA synchronous = FULL") != 0 ||
-	    exec(db, "PRAGMA foreign_keys = ON") != 0 ||
-	    exec(db, SCHEMA) != 0)
+	    exec(db, "PRAGMA foreign_keys = ON") != 0)
+		goto out;
+	if (schema) {
+		rc = message_mode(db, schema, batch, max_rows, seconds) == 0 ? 0 : 1;
+		goto out;
+	}
+	if (exec(db, SCHEMA) != 0)
 		goto out;
 	if (sqlite3_prepare_v2(db, INSERT, -1, &ins, NULL) != SQLITE_OK) {
 		fail(db, "prepare");
