@@ -9,6 +9,10 @@
  *     at once ("broker not connected") and stays queued in the store
  *     (a connection attempt under way, at start-up or after new settings,
  *     is waited for, bounded by the timeout);
+ *   - every job of a send() is published at once (up to INFLIGHT_MAX in
+ *     flight on the connection, all workers' batches together); on_publish
+ *     matches each PUBACK to its job by mid, and the last one of a send()
+ *     wakes it;
  *   - a job is OK only when the broker's PUBACK for its mid arrives; a
  *     lost connection makes the jobs still waiting TEMP, and their copies
  *     go with that connection's client;
