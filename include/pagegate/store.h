@@ -288,6 +288,25 @@ pg_err pg_store_attempt_finish(struct pg_store *st, int64_t did,
 			       enum pg_outcome outcome, const char *reply,
 			       enum pg_dstate new_state, int64_t next_try_ms);
 
+/* The attempts or outcomes of a whole batch in one group commit (one
+ * fsync for all instead of one round to the writer each), for the
+ * scheduler.  Each entry is written exactly as pg_store_attempt_start /
+ * pg_store_attempt_finish would, in its own savepoint, and gets its own
+ * result (errs[i], v[i].err; aids[i] is 0 unless errs[i] is PG_OK); one
+ * that fails leaves the others stored.  Both return the first error, or
+ * PG_OK when every entry was stored. */
+pg_err pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
+				   int64_t at_ms, int64_t *aids, pg_err *errs);
+struct pg_attempt_end {
+	int64_t did, aid, at_ms, next_try_ms;  /* as pg_store_attempt_finish */
+	enum pg_outcome outcome;
+	const char *reply;
+	enum pg_dstate state;
+	pg_err err;                            /* out */
+};
+pg_err pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v,
+				    size_t n);
+
 /* Moves a delivery to state (with next_try_ms) and records event type with
  * detail: hold release ("released"), give-up ("failed"), cancel... */
 pg_err pg_store_set_state(struct pg_store *st, int64_t did, enum pg_dstate state,

@@ -9,7 +9,10 @@
  *
  * Work on a batch happens outside the lock: load each delivery and its
  * message, render its templates with the live configuration, record the
- * attempt, call the driver, record each outcome.  A store write that
+ * batch's attempts, call the driver, record the outcomes.  The attempts
+ * of a batch go to the store together, as do its outcomes: one group
+ * commit each, not one per delivery (a node's claimed deliveries are the
+ * exception: one by one).  A store write that
  * fails (disk full) leaves the item in memory to be retried after
  * STORE_RETRY_MS; an outcome the store refused is kept and replayed
  * without sending again.
@@ -34,13 +37,12 @@
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
 #define SCHED_LEASE_MS  30000       /* a node's claim, renewed meanwhile */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
-#define HEAP_MIN        64          /* first size of the heap */
 #define MS_PER_S        1000
 
 /* ---- item life ---- */
 
-static void
-item_free(struct item *it)
+void
+sched__item_free(struct item *it)
 {
 	if (!it)
 		return;
@@ -72,7 +74,7 @@ drop(struct pg_sched *s, struct item *it)
 	if (it->token)
 		sched__token_drop(s, it->token);
 	pthread_mutex_unlock(&s->mu);
-	item_free(it);
+	sched__item_free(it);
 }
 
 /* The store failed: keep the item in memory and try again later.  A
@@ -220,25 +222,58 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 	}
 	w->have_m = true;
 	render(pg_channels_host(s->channels), cfg, drv, w);
-	e = it->token ? pg_store_attempt_start_claimed(s->store, it->did, it->token,
-						       now, &w->aid)
-		: pg_store_attempt_start(s->store, it->did, now, &w->aid);
-	if (e == PG_ERR_EXISTS && it->token) {
-		pg_warn("delivery %lld: this node's claim was lost before its "
-			"attempt; another node has it", (long long)it->did);
-		drop(s, it);
-		return false;
-	}
-	if (e) {
-		store_trouble(s, it, "recording the attempt", e);
-		return false;
-	}
-	w->started = true;
+	w->ready = true;
 	return true;
+}
+
+/* Records the attempts of the batch's ready items: the claimed ones (a
+ * node of several) one by one, the others in one group commit.  An item
+ * whose attempt is recorded is started (it then needs an outcome); the
+ * others have been dropped or requeued. */
+static void
+begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now)
+{
+	int64_t dids[SCHED_BATCH_MAX], aids[SCHED_BATCH_MAX];
+	pg_err errs[SCHED_BATCH_MAX], e;
+	size_t i, k = 0, idx[SCHED_BATCH_MAX];
+
+	for (i = 0; i < n; i++) {
+		struct item *it = w[i].it;
+
+		if (!w[i].ready)
+			continue;
+		if (!it->token) {
+			idx[k] = i;
+			dids[k++] = it->did;
+			continue;
+		}
+		e = pg_store_attempt_start_claimed(s->store, it->did, it->token, now,
+						   &w[i].aid);
+		if (e == PG_ERR_EXISTS) {
+			pg_warn("delivery %lld: this node's claim was lost before its "
+				"attempt; another node has it", (long long)it->did);
+			drop(s, it);
+		} else if (e)
+			store_trouble(s, it, "recording the attempt", e);
+		else
+			w[i].started = true;
+	}
+	pg_store_attempt_start_many(s->store, dids, k, now, aids, errs);
+	for (i = 0; i < k; i++) {
+		if (errs[i]) {
+			store_trouble(s, w[idx[i]].it, "recording the attempt", errs[i]);
+			continue;
+		}
+		w[idx[i]].aid = aids[i];
+		w[idx[i]].started = true;
+	}
 }
 
 /* Writes an outcome; on success requeues a retry or forgets a final
  * delivery, on failure keeps the record to replay later. */
+static void
+finished(struct pg_sched *s, struct item *it, const struct finish_rec *r, pg_err e);
+
 static void
 apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 {
@@ -247,6 +282,14 @@ apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 			r->at, r->outcome, r->reply, r->state, r->next) :
 		pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
 					r->outcome, r->reply, r->state, r->next);
+
+	finished(s, it, r, e);
+}
+
+/* What follows the write of outcome r (e: the store's answer). */
+static void
+finished(struct pg_sched *s, struct item *it, const struct finish_rec *r, pg_err e)
+{
 	enum pg_dstate state;
 	int64_t next;
 
@@ -287,10 +330,11 @@ apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
 	drop(s, it);
 }
 
-/* Decides, logs and records the outcome of one attempt. */
+/* Decides and logs the outcome of one attempt into r (finish_all
+ * records it). */
 static void
-finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
-       enum pg_outcome o, const char *reply, int64_t dur_ms)
+decide(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
+       enum pg_outcome o, const char *reply, int64_t dur_ms, struct finish_rec *rec)
 {
 	const struct pg_retry_policy *pol = pg_config_retry(cfg, w->it->channel);
 	int attempts = w->d.attempts + 1;      /* attempt_start counted one */
@@ -328,7 +372,32 @@ finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
 		pg_channel_name(w->it->channel), pg_text_logsafe(a, sizeof a, w->d.address, SIZE_MAX),
 		(long long)dur_ms, pg_outcome_name(o), pg_text_logsafe(b, sizeof b, r.reply, SIZE_MAX),
 		pg_dstate_name(r.state), tail);
-	apply_finish(s, w->it, &r);
+	*rec = r;
+}
+
+/* Records the outcomes recs[0..n) of the batch's items its[]: the claimed
+ * ones one by one, the others in one group commit. */
+static void
+finish_all(struct pg_sched *s, struct item **its, const struct finish_rec *recs, size_t n)
+{
+	struct pg_attempt_end v[SCHED_BATCH_MAX];
+	size_t i, k = 0, idx[SCHED_BATCH_MAX];
+
+	for (i = 0; i < n; i++) {
+		if (its[i]->token) {
+			apply_finish(s, its[i], &recs[i]);
+			continue;
+		}
+		idx[k] = i;
+		v[k] = (struct pg_attempt_end){ .did = its[i]->did, .aid = recs[i].aid,
+			.at_ms = recs[i].at, .next_try_ms = recs[i].next,
+			.outcome = recs[i].outcome, .reply = recs[i].reply,
+			.state = recs[i].state };
+		k++;
+	}
+	pg_store_attempt_finish_many(s->store, v, k);
+	for (i = 0; i < k; i++)
+		finished(s, its[idx[i]], &recs[idx[i]], v[i].err);
 }
 
 static void
@@ -354,6 +423,9 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	int64_t now = pg_now_ms(), t0, dur = 0;
 	size_t i, nj = 0, cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
 	char reply[DETAIL_MAX];
+	struct finish_rec recs[SCHED_BATCH_MAX];   /* the outcomes, recorded together */
+	struct item *fit[SCHED_BATCH_MAX];
+	size_t nf = 0;
 
 	memset(w, 0, n * sizeof w[0]);
 	memset(jobs, 0, sizeof jobs);
@@ -368,6 +440,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		w[i].gather = items[i]->rcpt != NULL;
 		prepare(s, cfg, drv, &w[i], now);
 	}
+	begin_all(s, w, n, now);
 	sched__digests(cfg, drv, w, n);
 	for (i = 0; i < n; i++) {
 		if (!w[i].started || w[i].presolved)
@@ -404,8 +477,9 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!w[i].started)
 			continue;
+		fit[nf] = items[i];
 		if (w[i].presolved)
-			finish(s, cfg, &w[i], w[i].outcome, w[i].reply, 0);
+			decide(s, cfg, &w[i], w[i].outcome, w[i].reply, 0, &recs[nf++]);
 		else {
 			struct pg_job *j = &jobs[w[i].job];
 			enum pg_outcome o = (unsigned)j->outcome < PG_OUT__COUNT ?
@@ -415,9 +489,10 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 				w[i].retry_at = w[w[i].lead].retry_at;
 			sched__digest_reply(&w[i], w, j->reply[0] ? j->reply : "driver gave no reply",
 					    reply, sizeof reply);
-			finish(s, cfg, &w[i], o, reply, dur);
+			decide(s, cfg, &w[i], o, reply, dur, &recs[nf++]);
 		}
 	}
+	finish_all(s, fit, recs, nf);
 	for (i = 0; i < n; i++)
 		work_free(&w[i]);
 	pg_config_release(cfg);
@@ -493,121 +568,6 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return sched__add(s, d, 0);
 }
 
-/* A new item for d (*out NULL when d is final: nothing to schedule). */
-static pg_err
-item_new(const struct pg_delivery *d, int64_t token, struct item **out)
-{
-	struct item *it;
-
-	*out = NULL;
-	/* "sending" only if the store handed one over unrecovered: retry it */
-	if (d->state != PG_D_QUEUED && d->state != PG_D_HELD && d->state != PG_D_SENDING)
-		return PG_OK;                   /* final: nothing to schedule */
-	if (!(it = calloc(1, sizeof *it)))
-		return PG_ERR_NOMEM;
-	if (d->gateway && !(it->gateway = strdup(d->gateway))) {
-		free(it);
-		return PG_ERR_NOMEM;
-	}
-	it->did = d->id;
-	it->mid = d->message_id;
-	it->channel = d->channel;
-	it->prio = d->priority < 0 ? 0 : d->priority >= PG_PRIO_LEVELS ?
-		PG_PRIO_LEVELS - 1 : d->priority;
-	it->next_try = token ? 0 : d->next_try_ms;   /* a claim is due */
-	it->token = token;
-	it->held = d->state == PG_D_HELD;
-	if (it->held && d->contact_id && d->address &&
-	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
-		it->rcpt = NULL;
-		item_free(it);
-		return PG_ERR_NOMEM;
-	}
-	*out = it;
-	return PG_OK;
-}
-
-/* Queues it (mu held; the caller signals cv).  On failure it is freed. */
-static pg_err
-push_locked(struct pg_sched *s, struct item *it)
-{
-	size_t cap;
-
-	if (s->n_items + 1 > s->cap_heap) {
-		struct item **nh;
-
-		cap = s->cap_heap ? 2 * s->cap_heap : HEAP_MIN;
-		if (!(nh = realloc(s->heap, cap * sizeof *nh))) {
-			item_free(it);
-			return PG_ERR_NOMEM;
-		}
-		s->heap = nh;
-		s->cap_heap = cap;
-	}
-	if (it->token && s->n_tokens == s->cap_tokens) {
-		int64_t *nt;
-
-		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
-		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
-			item_free(it);
-			return PG_ERR_NOMEM;
-		}
-		s->tokens = nt;
-		s->cap_tokens = cap;
-	}
-	if (it->token)
-		s->tokens[s->n_tokens++] = it->token;
-	it->seq = s->seq++;
-	s->n_items++;
-	sched__heap_push(s, it);
-	s->n_waiting[it->held]++;
-	return PG_OK;
-}
-
-pg_err
-sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
-{
-	struct item *it;
-	pg_err e;
-
-	if ((e = item_new(d, token, &it)) || !it)
-		return e;
-	pthread_mutex_lock(&s->mu);
-	if (!(e = push_locked(s, it)))
-		pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return e;
-}
-
-pg_err
-sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
-	       const int64_t *tokens, size_t n, size_t *added)
-{
-	struct item **its = calloc(n ? n : 1, sizeof *its);
-	pg_err e = PG_OK, e1;
-
-	*added = 0;
-	if (!its)
-		return PG_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		if ((e1 = item_new(&d[i], tokens[i], &its[i])) && !e)
-			e = e1;
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < n; i++) {
-		if (!its[i])
-			continue;
-		if ((e1 = push_locked(s, its[i])) && !e)
-			e = e1;
-		else if (!e1)
-			(*added)++;
-	}
-	if (*added)
-		pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	free(its);
-	return e;
-}
-
 void
 pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
 {
@@ -642,11 +602,11 @@ destroy(struct pg_sched *s)
 	int k;
 
 	for (i = 0; i < s->n_heap; i++)
-		item_free(s->heap[i]);
+		sched__item_free(s->heap[i]);
 	for (k = 0; k < PG_PRIO_LEVELS; k++)
 		for (it = s->ready_head[k]; it; it = nx) {
 			nx = it->next;
-			item_free(it);
+			sched__item_free(it);
 		}
 	free(s->heap);
 	free(s->threads);

@@ -73,6 +73,9 @@ struct pg_sched {
 	size_t n_tokens, cap_tokens;
 };
 
+/* Frees an item and what it owns (NULL is fine). */
+void sched__item_free(struct item *it);
+
 /* ---- a node of several (sched_node.c) ---- */
 
 /* Adds delivery d to the queue, under claim token (0: none). */
@@ -116,6 +119,7 @@ struct work {
 	const struct pg_device *device;  /* NULL when a reload removed it */
 	struct pg_rendered out;      /* its content (subject, body, level) */
 	int64_t aid;
+	bool ready;                  /* prepared: its attempt is to be recorded */
 	bool started;                /* attempt recorded in the store */
 	bool presolved;              /* outcome decided without the driver */
 	int job;                     /* index into the jobs array, or -1 */

@@ -10,12 +10,17 @@
  * priority first), up to what the driver takes at once; held items that
  * join a digest with one taken come along (sched_digest.c).
  *
- * Every function here is called with the scheduler's mutex held.
+ * Every function here is called with the scheduler's mutex held, but
+ * those at the end that add deliveries to the queue, which take it.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pagegate/sched.h"
 #include "sched_priv.h"
+
+#define HEAP_MIN 64             /* first size of the heap and the claims list */
 
 static bool
 before(const struct item *a, const struct item *b)
@@ -156,4 +161,121 @@ sched__take_batch(struct pg_sched *s, struct item **out)
 	for (i = 0; i < n; i++)
 		s->n_waiting[out[i]->held]--;
 	return n;
+}
+
+/* ---- adding deliveries (these take the lock) ---- */
+
+/* A new item for d (*out NULL when d is final: nothing to schedule). */
+static pg_err
+item_new(const struct pg_delivery *d, int64_t token, struct item **out)
+{
+	struct item *it;
+
+	*out = NULL;
+	/* "sending" only if the store handed one over unrecovered: retry it */
+	if (d->state != PG_D_QUEUED && d->state != PG_D_HELD && d->state != PG_D_SENDING)
+		return PG_OK;                   /* final: nothing to schedule */
+	if (!(it = calloc(1, sizeof *it)))
+		return PG_ERR_NOMEM;
+	if (d->gateway && !(it->gateway = strdup(d->gateway))) {
+		free(it);
+		return PG_ERR_NOMEM;
+	}
+	it->did = d->id;
+	it->mid = d->message_id;
+	it->channel = d->channel;
+	it->prio = d->priority < 0 ? 0 : d->priority >= PG_PRIO_LEVELS ?
+		PG_PRIO_LEVELS - 1 : d->priority;
+	it->next_try = token ? 0 : d->next_try_ms;   /* a claim is due */
+	it->token = token;
+	it->held = d->state == PG_D_HELD;
+	if (it->held && d->contact_id && d->address &&
+	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
+		it->rcpt = NULL;
+		sched__item_free(it);
+		return PG_ERR_NOMEM;
+	}
+	*out = it;
+	return PG_OK;
+}
+
+/* Queues it (mu held; the caller signals cv).  On failure it is freed. */
+static pg_err
+push_locked(struct pg_sched *s, struct item *it)
+{
+	size_t cap;
+
+	if (s->n_items + 1 > s->cap_heap) {
+		struct item **nh;
+
+		cap = s->cap_heap ? 2 * s->cap_heap : HEAP_MIN;
+		if (!(nh = realloc(s->heap, cap * sizeof *nh))) {
+			sched__item_free(it);
+			return PG_ERR_NOMEM;
+		}
+		s->heap = nh;
+		s->cap_heap = cap;
+	}
+	if (it->token && s->n_tokens == s->cap_tokens) {
+		int64_t *nt;
+
+		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
+		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
+			sched__item_free(it);
+			return PG_ERR_NOMEM;
+		}
+		s->tokens = nt;
+		s->cap_tokens = cap;
+	}
+	if (it->token)
+		s->tokens[s->n_tokens++] = it->token;
+	it->seq = s->seq++;
+	s->n_items++;
+	sched__heap_push(s, it);
+	s->n_waiting[it->held]++;
+	return PG_OK;
+}
+
+pg_err
+sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
+{
+	struct item *it;
+	pg_err e;
+
+	if ((e = item_new(d, token, &it)) || !it)
+		return e;
+	pthread_mutex_lock(&s->mu);
+	if (!(e = push_locked(s, it)))
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+pg_err
+sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
+	       const int64_t *tokens, size_t n, size_t *added)
+{
+	struct item **its = calloc(n ? n : 1, sizeof *its);
+	pg_err e = PG_OK, e1;
+
+	*added = 0;
+	if (!its)
+		return PG_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((e1 = item_new(&d[i], tokens[i], &its[i])) && !e)
+			e = e1;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!its[i])
+			continue;
+		if ((e1 = push_locked(s, its[i])) && !e)
+			e = e1;
+		else if (!e1)
+			(*added)++;
+	}
+	if (*added)
+		pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	free(its);
+	return e;
 }

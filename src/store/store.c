@@ -268,6 +268,41 @@ store__write(struct pg_store *st, struct store_op *op)
 	return op->err;
 }
 
+/* store__write for the n operations ops[0..n) at once: they join the
+ * queue together, so that one group commit holds them all (each in its
+ * own savepoint, with its own result in ops[i].err).  Returns when every
+ * one is done: PG_ERR_SHUTDOWN for all when the store is stopping. */
+void
+store__write_many(struct pg_store *st, struct store_op *ops, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		ops[i].next = i + 1 < n ? &ops[i + 1] : NULL;
+		ops[i].done = false;
+		ops[i].err = PG_OK;
+	}
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		for (i = 0; i < n; i++)
+			ops[i].err = PG_ERR_SHUTDOWN;
+		return;
+	}
+	if (st->tail)
+		st->tail->next = &ops[0];
+	else
+		st->head = &ops[0];
+	st->tail = &ops[n - 1];
+	pthread_cond_signal(&st->work);
+	for (i = 0; i < n; i++)
+		while (!ops[i].done)
+			pthread_cond_wait(&st->done, &st->mu);
+	pthread_mutex_unlock(&st->mu);
+}
+
 /* ---- open, close ---- */
 
 /* The length of dsn's scheme: "sqlite" of "sqlite:x", "postgresql" of
@@ -491,6 +526,80 @@ pg_store_attempt_finish(struct pg_store *st, int64_t did, int64_t attempt_id,
 	     new_state != PG_D_DELIVERED && new_state != PG_D_FAILED))
 		return PG_ERR_INVAL;
 	return store__write(st, &op);
+}
+
+pg_err
+pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
+			    int64_t at_ms, int64_t *aids, pg_err *errs)
+{
+	struct store_op *ops;
+	pg_err first = PG_OK;
+	size_t i;
+
+	if (n == 0)
+		return PG_OK;
+	if (!(ops = calloc(n, sizeof *ops))) {
+		for (i = 0; i < n; i++)
+			errs[i] = PG_ERR_NOMEM;
+		return PG_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		ops[i].kind = OP_ATTEMPT_START;
+		ops[i].u.start.did = dids[i];
+		ops[i].u.start.at = at_ms;
+	}
+	store__write_many(st, ops, n);
+	for (i = 0; i < n; i++) {
+		errs[i] = ops[i].err;
+		aids[i] = ops[i].err ? 0 : ops[i].u.start.aid;
+		if (errs[i] && !first)
+			first = errs[i];
+	}
+	free(ops);
+	return first;
+}
+
+pg_err
+pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v, size_t n)
+{
+	struct store_op *ops;
+	pg_err first = PG_OK;
+	size_t i, k = 0;
+
+	if (n == 0)
+		return PG_OK;
+	if (!(ops = calloc(n, sizeof *ops))) {
+		for (i = 0; i < n; i++)
+			v[i].err = PG_ERR_NOMEM;
+		return PG_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].err = PG_OK;
+		if ((unsigned)v[i].outcome >= PG_OUT__COUNT ||
+		    (v[i].state != PG_D_QUEUED && v[i].state != PG_D_SENT &&
+		     v[i].state != PG_D_DELIVERED && v[i].state != PG_D_FAILED)) {
+			v[i].err = PG_ERR_INVAL;
+			continue;
+		}
+		ops[k].kind = OP_ATTEMPT_FINISH;
+		ops[k].u.finish.did = v[i].did;
+		ops[k].u.finish.aid = v[i].aid;
+		ops[k].u.finish.at = v[i].at_ms;
+		ops[k].u.finish.next = v[i].next_try_ms;
+		ops[k].u.finish.outcome = v[i].outcome;
+		ops[k].u.finish.reply = v[i].reply;
+		ops[k].u.finish.state = v[i].state;
+		k++;
+	}
+	store__write_many(st, ops, k);
+	for (i = 0, k = 0; i < n; i++) {
+		if (!v[i].err)
+			v[i].err = ops[k++].err;
+		if (v[i].err && !first)
+			first = v[i].err;
+	}
+	free(ops);
+	return first;
 }
 
 pg_err

@@ -313,6 +313,9 @@ int64_t store__room_idle(struct pg_store *st);
  * (group commit).  Returns op's result, PG_ERR_SHUTDOWN when the store is
  * closing, or the transaction's error (PG_ERR_FULL, PG_ERR_IO ...). */
 pg_err store__write(struct pg_store *st, struct store_op *op);
+/* Queues ops[0..n) together (one group commit) and waits for all; each
+ * one's result is in its err. */
+void store__write_many(struct pg_store *st, struct store_op *ops, size_t n);
 
 /* One read: the backend call it makes and its arguments.  Every read of
  * the store fills one and hands it to store__read, as every write fills a

@@ -418,6 +418,84 @@ test_full_concurrent(void **state)
 				 "IS NULL"), 0);
 }
 
+/* A batch's attempts and outcomes (pg_store_attempt_start_many /
+ * _finish_many) are one commit each, every entry written as the single
+ * calls write it, and an entry that fails (a delivery already final, an
+ * unknown one, a bad state) fails alone. */
+static void
+test_attempts_many(void **state)
+{
+	struct store_fx *f = *state;
+	struct pg_message m;
+	struct pg_delivery d[5], got;
+	struct pg_store_stats s0, s1;
+	int64_t dids[6], aids[6];
+	pg_err errs[6];
+	struct pg_attempt_end v[5];
+	char buf[256];
+	bool existing;
+	int i;
+
+	msg_init(&m, "acme-hvac", "five devices", T0);
+	for (i = 0; i < 5; i++)
+		del_init(&d[i], "office", PG_CH_MQTT, "pages/acme/office", PG_D_QUEUED, T0);
+	assert_int_equal(pg_store_submit(f->st, &m, d, 5, "r", &existing), PG_OK);
+	for (i = 0; i < 5; i++)
+		dids[i] = d[i].id;
+	dids[5] = 999999;                         /* no such delivery */
+
+	pg_store_stats(f->st, &s0);
+	assert_int_equal(pg_store_attempt_start_many(f->st, dids, 6, T2, aids, errs),
+			 PG_ERR_NOTFOUND);
+	pg_store_stats(f->st, &s1);
+	assert_int_equal(s1.commits - s0.commits, 1);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(errs[i], PG_OK);
+		assert_true(aids[i] > 0);
+		assert_int_equal(pg_store_get_delivery(f->st, dids[i], &got), PG_OK);
+		assert_int_equal(got.state, PG_D_SENDING);
+		assert_int_equal(got.attempts, 1);
+		pg_delivery_free(&got);
+	}
+	assert_int_equal(errs[5], PG_ERR_NOTFOUND);
+	assert_int_equal(aids[5], 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM attempts"), 5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE type = 'attempt_started'"), 5);
+
+	/* outcomes: three sent, one retry, one with an impossible state */
+	for (i = 0; i < 5; i++)
+		v[i] = (struct pg_attempt_end){ .did = dids[i], .aid = aids[i],
+			.at_ms = T2 + 5, .outcome = PG_OUT_OK, .reply = "PUBACK",
+			.state = PG_D_SENT };
+	v[3].outcome = PG_OUT_TEMP;
+	v[3].reply = "connection lost";
+	v[3].state = PG_D_QUEUED;
+	v[3].next_try_ms = T2 + 60000;
+	v[4].state = PG_D_SENDING;                /* refused before the store */
+	pg_store_stats(f->st, &s0);
+	assert_int_equal(pg_store_attempt_finish_many(f->st, v, 5), PG_ERR_INVAL);
+	pg_store_stats(f->st, &s1);
+	assert_int_equal(s1.commits - s0.commits, 1);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(v[i].err, PG_OK);
+	assert_int_equal(v[4].err, PG_ERR_INVAL);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries WHERE state = 'sent'"), 3);
+	assert_string_equal(sql_text(f, "SELECT state || ' ' || next_try_ms || ' ' || last_reply "
+				     "FROM deliveries WHERE id = (SELECT max(id) - 1 FROM deliveries)",
+				     buf, sizeof buf), "queued 1795362060000 connection lost");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE type = 'sent'"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE type = 'retry_scheduled'"), 1);
+	assert_int_equal(pg_store_get_delivery(f->st, dids[4], &got), PG_OK);
+	assert_int_equal(got.state, PG_D_SENDING);  /* untouched: still to finish */
+	pg_delivery_free(&got);
+	/* nothing to do: no commit */
+	pg_store_stats(f->st, &s0);
+	assert_int_equal(pg_store_attempt_start_many(f->st, dids, 0, T2, aids, errs), PG_OK);
+	assert_int_equal(pg_store_attempt_finish_many(f->st, v, 0), PG_OK);
+	pg_store_stats(f->st, &s1);
+	assert_int_equal(s1.commits, s0.commits);
+}
+
 int
 main(void)
 {
@@ -428,6 +506,7 @@ main(void)
 		T(test_full_concurrent),
 		T(test_reserve_mb),
 		T(test_cap_reserve),
+		T(test_attempts_many),
 #undef T
 	};
 

@@ -9,6 +9,10 @@
  *     at once ("broker not connected") and stays queued in the store
  *     (a connection attempt under way, at start-up or after new settings,
  *     is waited for, bounded by the timeout);
+ *   - every job of a send() is published at once (up to INFLIGHT_MAX in
+ *     flight on the connection, all workers' batches together); on_publish
+ *     matches each PUBACK to its job by mid, and the last one of a send()
+ *     wakes it;
  *   - a job is OK only when the broker's PUBACK for its mid arrives; a
  *     lost connection makes the jobs still waiting TEMP, and their copies
  *     go with that connection's client;
@@ -39,7 +43,7 @@
 #include "pagegate/log.h"
 #include "pagegate/util.h"
 
-#define MQTT_MAX_BATCH     50       /* most pages per send() */
+#define MQTT_MAX_BATCH     64       /* most pages per send(): the scheduler's most */
 #define MS_PER_S           1000
 
 /* Copies s for a log line or reply: controls become '?'. */
@@ -95,7 +99,7 @@ prepare(struct pg_job *j, struct prepared *p, int64_t now_ms)
 /* Publishes one page on m; returns the waiter's mid via p->w. */
 static void
 publish(struct mqtt_state *st, struct mosquitto *m, bool v5, unsigned gen, int qos,
-	struct pg_job *j, struct prepared *p)
+	struct pg_job *j, struct prepared *p, size_t *pending)
 {
 	mosquitto_property *props = NULL;
 	int rc = MOSQ_ERR_SUCCESS, mid = 0;
@@ -156,8 +160,14 @@ out:
 		}
 	}
 	if (!p->w.done) {
+		p->w.pending = pending;
+		(*pending)++;
+		p->w.prev = NULL;
 		p->w.next = st->waiters;
+		if (st->waiters)
+			st->waiters->prev = &p->w;
 		st->waiters = &p->w;
+		p->w.linked = true;
 	}
 	pthread_mutex_unlock(&st->mu);
 }
@@ -165,13 +175,15 @@ out:
 static void
 unlink_waiter(struct mqtt_state *st, struct waiter *w)
 {
-	struct waiter **pp;
-
-	for (pp = &st->waiters; *pp; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			return;
-		}
+	if (!w->linked)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		st->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->linked = false;
 }
 
 /* The outcome of a PUBACK reason code (MQTT 5; 0 under 3.1.1). */
@@ -240,8 +252,8 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 	char peer[sizeof st->peer], why[MQTT_WHY_MAX];
 	int64_t now = pg_now_ms(), deadline;
 	unsigned gen;
-	bool v5, pending, timed_out = false;
-	size_t i, live = 0;
+	bool v5, timed_out = false;
+	size_t i, live = 0, pending = 0;
 
 	(void)gateway;
 	if (!c) {                       /* a reload removed the broker */
@@ -292,17 +304,14 @@ mqtt_send(void *state, const struct pg_config *cfg, const char *gateway,
 
 	for (i = 0; i < n; i++)
 		if (p[i].ok)
-			publish(st, m, v5, gen, c->qos, &jobs[i], &p[i]);
+			publish(st, m, v5, gen, c->qos, &jobs[i], &p[i], &pending);
 
 	deadline = pg_mono_ms() + (int64_t)c->timeout_s * MS_PER_S;
 	pthread_mutex_lock(&st->mu);
 	st->users--;
 	pthread_cond_broadcast(&st->cv);
 	for (;;) {
-		pending = false;
-		for (i = 0; i < n; i++)
-			pending = pending || (p[i].published && !p[i].w.done);
-		if (!pending || st->gen != gen || !st->connected)
+		if (pending == 0 || st->gen != gen || !st->connected)
 			break;
 		if (pg_mono_ms() >= deadline) {
 			timed_out = true;

@@ -36,7 +36,9 @@
 #include "pagegate/net.h"
 #include "pagegate/util.h"
 
-#define INFLIGHT_MAX       100      /* unacknowledged publishes per connection */
+#define INFLIGHT_MAX       1024     /* unacknowledged publishes per connection: every
+				       worker's whole batch in flight at once (an MQTT 5
+				       broker's receive maximum may lower it) */
 #define LOOP_MS            200      /* one network loop turn (bounds stop()) */
 #define RECONNECT_BASE_S   1
 #define RECONNECT_CAP_S    30
@@ -165,14 +167,17 @@ on_publish(struct mosquitto *m, void *obj, int mid, int reason,
 	if (w) {
 		w->done = true;
 		w->reason = reason;
-	} else {
+		/* one wake-up per send() when its last PUBACK is in, not one
+		 * for every waiting send() at every PUBACK */
+		if (--*w->pending == 0)
+			pthread_cond_broadcast(&st->cv);
+	} else {                /* its send() finds it when it registers */
 		e = &st->early[st->early_next++ % MQTT_EARLY_MAX];
 		e->gen = st->gen;
 		e->mid = mid;
 		e->reason = reason;
 		e->used = true;
 	}
-	pthread_cond_broadcast(&st->cv);
 	pthread_mutex_unlock(&st->mu);
 }
 

@@ -122,11 +122,14 @@ struct mosquitto;
 
 /* A published page waiting for its PUBACK. */
 struct waiter {
-	struct waiter *next;
+	struct waiter *next, *prev;
 	unsigned gen;               /* connection it was published on */
 	int mid;
 	bool done;
+	bool linked;                /* in st->waiters */
 	int reason;                 /* PUBACK reason code (0 under 3.1.1) */
+	size_t *pending;            /* its send()'s count of waiters not done:
+				       the PUBACK that ends it wakes the send() */
 };
 
 /* A PUBACK that arrived before send() registered its mid. */
