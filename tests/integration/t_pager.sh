@@ -122,6 +122,16 @@ check_eq "5xx: one attempt, permanent, with the server's reply" \
   "1 perm SEND refused: 554 Error, message refused" \
   "$(dfield "$id" tech '"\(.attempts | length) \(.attempts[0].outcome) \(.attempts[0].reply)"')"
 
+echo nak >"$T/fault.mode"
+id=$(post_message "$MSG")
+check "hfaxd's scheduler refusing the job (554 Failed to submit): retried" \
+  wait_until 20 attempts_ge "$id" tech 2
+check_eq "those attempts were temporary with the server's reply" \
+  "temp SEND refused: 554 Failed to submit message 1199: Unspecified reason (scheduler NAK'd request)." \
+  "$(dfield "$id" tech '.attempts[0] | "\(.outcome) \(.reply)"')"
+echo ok >"$T/fault.mode"
+check "and sent once the scheduler takes it" wait_until 20 dstate_is "$id" tech sent
+
 echo drop >"$T/fault.mode"
 id=$(post_message "$MSG")
 check "closed mid-dialogue: retried" wait_until 20 attempts_ge "$id" tech 1
@@ -129,7 +139,7 @@ check "closed mid-dialogue: attempt is temporary, connection closed" wait_until 
   "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/messages/$id | jq -r '.deliveries[0].attempts[0] | \"\(.outcome) \(.reply)\"')\" = 'temp message text: connection closed by the SNPP gateway' ]"
 echo ok >"$T/fault.mode"
 check "closed mid-dialogue: sent after the server recovers" wait_until 20 dstate_is "$id" tech sent
-check_eq "the fault server received both fault-test pages" 2 \
+check_eq "the fault server received the three fault-test pages sent" 3 \
   "$(grep -c "^7654321	.*fault test" "$T/fault.pages")"
 
 stop_daemon

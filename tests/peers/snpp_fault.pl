@@ -8,6 +8,9 @@
 #         PAGELOG as "PIN<TAB>TEXT" (newlines in the text as "\n")
 #   temp  SEND answers "451 Temporary failure, try again later"
 #   perm  SEND answers "554 Error, message refused"
+#   nak   SEND answers what hfaxd answers when its scheduler refuses the
+#         job under load: "554 Failed to submit message 1199: Unspecified
+#         reason (scheduler NAK'd request)."
 #   drop  MESS and DATA close the connection without answering
 #
 # LOGI is accepted (the library leaves it unimplemented); pager ids are
@@ -66,6 +69,9 @@ sub serve {
         $srv->disable_command('SEND', '451 Temporary failure, try again later');
     } elsif ($mode eq 'perm') {
         $srv->disable_command('SEND', '554 Error, message refused');
+    } elsif ($mode eq 'nak') {
+        $srv->disable_command('SEND', "554 Failed to submit message 1199: "
+                              . "Unspecified reason (scheduler NAK'd request).");
     } elsif ($mode eq 'drop') {
         my $drop = sub { $client->shutdown(2); exit 0 };
         $srv->custom_command('MESS', $drop);

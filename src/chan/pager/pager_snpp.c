@@ -21,7 +21,9 @@
  *
  * Reply codes decide: 2xx ok (the SEND reply and the PAGE reply, which
  * carries hfaxd's job id, become the job's reply), 4xx temporary, 5xx
- * permanent; a broken connection, a timeout or a malformed reply is
+ * permanent but hfaxd's "554 Failed to submit" to SEND (its scheduler
+ * refused the job: nothing was queued, a later try may get through); a
+ * broken connection, a timeout or a malformed reply is
  * temporary.  421 ends the session: the rest of the jobs are temporary
  * failures (a RESE that fails opens a new session, below).  LEVE and SUBJ are optional in RFC 1861,
  * so "500/502 not implemented" to them is noted and the page goes on;
@@ -559,6 +561,13 @@ page(struct session *s, struct pg_job *j, const char *text)
 			too_long(s);
 		if (s->code == 0)
 			pg_job_set(j, PG_OUT_PERM, "%s", s->text);   /* local refusal */
+		else if (s->code == 554 && !strcmp(step, "SEND") &&
+			 strstr(s->text, "Failed to submit"))
+			/* hfaxd's "554 Failed to submit message N: ...
+			 * (scheduler NAK'd request)": its own queue refused the
+			 * job, under load - nothing was queued and a later try
+			 * may get through; a refusal of the page stays 5xx */
+			pg_job_set(j, PG_OUT_TEMP, "%s refused: %s", step, s->text);
 		else
 			pg_job_set(j, outcome_of(s->code), "%s refused: %s", step, s->text);
 		sent = pager_snpp_cost(text, strlen(text));
