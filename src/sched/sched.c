@@ -34,21 +34,9 @@
 #define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
 #define SCHED_LEASE_MS  30000       /* a node's claim, renewed meanwhile */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
-#define HEAP_MIN        64          /* first size of the heap */
 #define MS_PER_S        1000
 
 /* ---- item life ---- */
-
-static void
-item_free(struct item *it)
-{
-	if (!it)
-		return;
-	free(it->gateway);
-	free(it->rcpt);
-	free(it->pending);
-	free(it);
-}
 
 /* Puts an item back to wait until next_try. */
 static void
@@ -72,7 +60,7 @@ drop(struct pg_sched *s, struct item *it)
 	if (it->token)
 		sched__token_drop(s, it->token);
 	pthread_mutex_unlock(&s->mu);
-	item_free(it);
+	sched__item_free(it);
 }
 
 /* The store failed: keep the item in memory and try again later.  A
@@ -161,8 +149,8 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM, "%s", why);
 }
 
-/* Everything before the driver.  Returns true when an attempt was
- * recorded (the item then needs an outcome); otherwise the item has been
+/* Everything before the attempt.  Returns true when the item is ready
+ * for one (w->ready; begin() records it); otherwise the item has been
  * dropped or requeued already. */
 static bool
 prepare(struct pg_sched *s, const struct pg_config *cfg,
@@ -220,20 +208,37 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 	}
 	w->have_m = true;
 	render(pg_channels_host(s->channels), cfg, drv, w);
-	e = it->token ? pg_store_attempt_start_claimed(s->store, it->did, it->token,
-						       now, &w->aid)
-		: pg_store_attempt_start(s->store, it->did, now, &w->aid);
+	w->ready = true;
+	return true;
+}
+
+/* Records the attempt of a prepared item, just before it is sent.
+ * Returns true when recorded (w->started: the item then needs an
+ * outcome); otherwise the item has been dropped or requeued already (and
+ * is not w->ready any more). */
+static bool
+begin(struct pg_sched *s, struct work *w)
+{
+	struct item *it = w->it;
+	int64_t now = pg_now_ms();
+	pg_err e = it->token ?
+		pg_store_attempt_start_claimed(s->store, it->did, it->token, now, &w->aid) :
+		pg_store_attempt_start(s->store, it->did, now, &w->aid);
+
 	if (e == PG_ERR_EXISTS && it->token) {
 		pg_warn("delivery %lld: this node's claim was lost before its "
 			"attempt; another node has it", (long long)it->did);
+		w->ready = false;
 		drop(s, it);
 		return false;
 	}
 	if (e) {
+		w->ready = false;
 		store_trouble(s, it, "recording the attempt", e);
 		return false;
 	}
 	w->started = true;
+	w->t0 = pg_mono_ms();
 	return true;
 }
 
@@ -341,8 +346,89 @@ work_free(struct work *w)
 	pg_rendered_free(&w->out);
 }
 
-/* One batch: all items share channel and gateway. */
+/* A batch under way, for the driver's send_each() callbacks. */
+struct batch {
+	struct pg_sched *s;
+	const struct pg_config *cfg;
+	struct work *w;
+	size_t n;
+	struct pg_job *jobs;
+	size_t off;                  /* the driver's job 0 is jobs[off] */
+	bool yielded;                /* stopped early for more urgent work */
+};
+
+/* Records the outcome of every started entry of job j (those of a digest
+ * together, the lead first). */
 static void
+job_finish(struct batch *b, size_t j)
+{
+	struct work *w = b->w;
+	struct pg_job *jb = &b->jobs[j];
+	enum pg_outcome o = (unsigned)jb->outcome < PG_OUT__COUNT ? jb->outcome : PG_OUT_TEMP;
+	char reply[DETAIL_MAX];
+
+	jb->reply[PG_REPLY_MAX - 1] = '\0';
+	for (size_t i = 0; i < b->n; i++) {
+		if (w[i].job != (int)j || !w[i].started || w[i].finished)
+			continue;
+		if (w[i].lead >= 0)
+			w[i].retry_at = w[w[i].lead].retry_at;
+		sched__digest_reply(&w[i], w, jb->reply[0] ? jb->reply : "driver gave no reply",
+				    reply, sizeof reply);
+		finish(b->s, b->cfg, &w[i], o, reply, pg_mono_ms() - w[i].t0);
+		w[i].finished = true;
+	}
+}
+
+/* send_each()'s start(): job j may go unless the scheduler is stopping
+ * or, past the batch's first job, more urgent work waits for a worker;
+ * then its attempt (each delivery's, for a digest) is recorded. */
+static bool
+job_start(void *arg, size_t rel)
+{
+	struct batch *b = arg;
+	size_t j = rel + b->off;
+	struct pg_sched *s = b->s;
+	int prio = PG_PRIO_LEVELS;
+	bool go, ok = true;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->w[i].job == (int)j && b->w[i].it->prio < prio)
+			prio = b->w[i].it->prio;
+	pthread_mutex_lock(&s->mu);
+	sched__dispatch_due(s, pg_now_ms());
+	go = !s->stopping;
+	if (go && j > 0 && !b->yielded && sched__should_yield(s, prio)) {
+		b->yielded = true;
+		go = false;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!go)
+		return false;
+	for (i = 0; i < b->n; i++)
+		if (b->w[i].job == (int)j && !begin(s, &b->w[i]))
+			ok = false;
+	if (!ok) {          /* store trouble: whatever began of job j fails */
+		pg_job_set(&b->jobs[j], PG_OUT_TEMP, "not sent: the store could not "
+			   "record the attempt of a delivery sent with it");
+		job_finish(b, j);
+	}
+	return ok;
+}
+
+/* send_each()'s done(): job j's outcome is recorded now. */
+static void
+job_done(void *arg, size_t rel)
+{
+	struct batch *b = arg;
+
+	job_finish(b, rel + b->off);
+}
+
+/* One batch: all items share channel and gateway.  Returns true when the
+ * driver stopped it early for more urgent work. */
+static bool
 process_batch(struct pg_sched *s, struct item **items, size_t n)
 {
 	struct pg_config *cfg = pg_live_get(s->live);
@@ -351,9 +437,12 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	const char *gateway = items[0]->gateway;
 	struct work w[SCHED_BATCH_MAX];
 	struct pg_job jobs[SCHED_BATCH_MAX];
-	int64_t now = pg_now_ms(), t0, dur = 0;
-	size_t i, nj = 0, cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
-	char reply[DETAIL_MAX];
+	struct item *back[SCHED_BATCH_MAX];
+	struct batch b = { s, cfg, w, n, jobs, 0, false };
+	struct pg_send_ctl ctl = { &b, job_start, job_done };
+	int64_t now = pg_now_ms();
+	size_t i, nj = 0, nb = 0, sent = 0,
+		cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
 
 	memset(w, 0, n * sizeof w[0]);
 	memset(jobs, 0, sizeof jobs);
@@ -367,11 +456,19 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		}
 		w[i].gather = items[i]->rcpt != NULL;
 		prepare(s, cfg, drv, &w[i], now);
+		/* without send_each() every attempt is recorded first */
+		if (w[i].ready && (!drv->send_each || w[i].presolved))
+			begin(s, &w[i]);
 	}
 	sched__digests(cfg, drv, w, n);
 	for (i = 0; i < n; i++) {
-		if (!w[i].started || w[i].presolved)
+		if (!w[i].ready)
 			continue;
+		if (w[i].presolved) {          /* decided without the driver */
+			finish(s, cfg, &w[i], w[i].outcome, w[i].reply, 0);
+			w[i].finished = true;
+			continue;
+		}
 		if (w[i].lead >= 0 && w[i].lead != (int)i) {
 			w[i].job = w[w[i].lead].job;   /* in the lead's digest */
 			continue;
@@ -394,33 +491,44 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		jobs[nj].reply[0] = '\0';
 		nj++;
 	}
-	if (nj > 0) {
-		t0 = pg_mono_ms();
+	if (nj > 0 && drv->send_each) {
+		/* job by job: each attempt recorded as it starts, each outcome
+		 * as the far end gives it; the driver may stop between jobs */
+		for (i = 0; i < nj; i = sent) {
+			size_t k = nj - i < cap ? nj - i : cap, r;
+
+			b.off = i;
+			r = drv->send_each(pg_channels_state(s->channels, ch), cfg,
+						   gateway, jobs + i, k, &ctl);
+			/* (its indices are relative to jobs + i) */
+			sent = i + (r < k ? r : k);
+			if (sent < i + k)
+				break;
+		}
+	} else if (nj > 0) {
 		for (i = 0; i < nj; i += cap)   /* digests of two clients may exceed it */
 			drv->send(pg_channels_state(s->channels, ch), cfg, gateway, jobs + i,
 				  nj - i < cap ? nj - i : cap);
-		dur = pg_mono_ms() - t0;
+		sent = nj;
 	}
-	for (i = 0; i < n; i++) {
-		if (!w[i].started)
-			continue;
-		if (w[i].presolved)
-			finish(s, cfg, &w[i], w[i].outcome, w[i].reply, 0);
-		else {
-			struct pg_job *j = &jobs[w[i].job];
-			enum pg_outcome o = (unsigned)j->outcome < PG_OUT__COUNT ?
-				j->outcome : PG_OUT_TEMP;
-			j->reply[PG_REPLY_MAX - 1] = '\0';
-			if (w[i].lead >= 0)
-				w[i].retry_at = w[w[i].lead].retry_at;
-			sched__digest_reply(&w[i], w, j->reply[0] ? j->reply : "driver gave no reply",
-					    reply, sizeof reply);
-			finish(s, cfg, &w[i], o, reply, dur);
-		}
+	for (i = 0; i < nj; i++)
+		if (i < sent)
+			job_finish(&b, i);              /* the driver did not say done */
+	for (i = 0; i < n; i++)
+		if (w[i].ready && !w[i].started)    /* never started: stays queued */
+			back[nb++] = w[i].it;
+	if (nb > 0) {
+		pthread_mutex_lock(&s->mu);
+		sched__hand_back(s, back, nb);
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pg_debug("batch of %zu on %s: %zu handed back unstarted%s", n,
+			 pg_channel_name(ch), nb, b.yielded ? " for more urgent work" : "");
 	}
 	for (i = 0; i < n; i++)
 		work_free(&w[i]);
 	pg_config_release(cfg);
+	return b.yielded;
 }
 
 /* Sleeps until the earliest next try (bounded), or a signal. */
@@ -437,31 +545,58 @@ wait_for_work(struct pg_sched *s)
 	pg_cond_wait_ms(&s->cv, &s->mu, ms);
 }
 
-static void *
-worker(void *arg)
+/* A worker: takes batches until the stop.  The reserve worker takes
+ * only priority 0 (dispatches, emergencies), so one of them never waits
+ * for routine work to finish; woken for what it may not take, it passes
+ * the wake-up on to a peer. */
+static void
+work(struct pg_sched *s, bool reserve)
 {
-	struct pg_sched *s = arg;
 	struct item *batch[SCHED_BATCH_MAX];
 	size_t n;
 	int p;
+	bool yielded, more;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		sched__dispatch_due(s, pg_now_ms());
-		if ((n = sched__take_batch(s, batch)) == 0) {
+		n = sched__take_batch(s, batch, reserve ? 0 : PG_PRIO_LEVELS - 1);
+		for (p = 0, more = false; p < PG_PRIO_LEVELS && !more; p++)
+			more = s->ready_head[p] != NULL;
+		if (more)                       /* more due: wake a peer */
+			pthread_cond_signal(&s->cv);
+		if (n == 0) {
+			if (reserve)
+				s->reserve_idle = true;
+			else
+				s->n_idle++;
 			wait_for_work(s);
+			if (reserve)
+				s->reserve_idle = false;
+			else
+				s->n_idle--;
 			continue;
 		}
-		for (p = 0; p < PG_PRIO_LEVELS; p++)
-			if (s->ready_head[p]) {        /* more due: wake a peer */
-				pthread_cond_signal(&s->cv);
-				break;
-			}
 		pthread_mutex_unlock(&s->mu);
-		process_batch(s, batch, n);
+		yielded = process_batch(s, batch, n);
 		pthread_mutex_lock(&s->mu);
+		if (yielded)            /* back for the urgent work it saw */
+			s->n_yielding--;
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+worker(void *arg)
+{
+	work(arg, false);
+	return NULL;
+}
+
+static void *
+reserve_worker(void *arg)
+{
+	work(arg, true);
 	return NULL;
 }
 
@@ -493,132 +628,6 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return sched__add(s, d, 0);
 }
 
-/* A new item for d (*out NULL when d is final: nothing to schedule). */
-static pg_err
-item_new(const struct pg_delivery *d, int64_t token, struct item **out)
-{
-	struct item *it;
-
-	*out = NULL;
-	/* "sending" only if the store handed one over unrecovered: retry it */
-	if (d->state != PG_D_QUEUED && d->state != PG_D_HELD && d->state != PG_D_SENDING)
-		return PG_OK;                   /* final: nothing to schedule */
-	if (!(it = calloc(1, sizeof *it)))
-		return PG_ERR_NOMEM;
-	if (d->gateway && !(it->gateway = strdup(d->gateway))) {
-		free(it);
-		return PG_ERR_NOMEM;
-	}
-	it->did = d->id;
-	it->mid = d->message_id;
-	it->channel = d->channel;
-	it->prio = d->priority < 0 ? 0 : d->priority >= PG_PRIO_LEVELS ?
-		PG_PRIO_LEVELS - 1 : d->priority;
-	it->next_try = token ? 0 : d->next_try_ms;   /* a claim is due */
-	it->token = token;
-	it->held = d->state == PG_D_HELD;
-	if (it->held && d->contact_id && d->address &&
-	    asprintf(&it->rcpt, "%s\n%s", d->contact_id, d->address) < 0) {
-		it->rcpt = NULL;
-		item_free(it);
-		return PG_ERR_NOMEM;
-	}
-	*out = it;
-	return PG_OK;
-}
-
-/* Queues it (mu held; the caller signals cv).  On failure it is freed. */
-static pg_err
-push_locked(struct pg_sched *s, struct item *it)
-{
-	size_t cap;
-
-	if (s->n_items + 1 > s->cap_heap) {
-		struct item **nh;
-
-		cap = s->cap_heap ? 2 * s->cap_heap : HEAP_MIN;
-		if (!(nh = realloc(s->heap, cap * sizeof *nh))) {
-			item_free(it);
-			return PG_ERR_NOMEM;
-		}
-		s->heap = nh;
-		s->cap_heap = cap;
-	}
-	if (it->token && s->n_tokens == s->cap_tokens) {
-		int64_t *nt;
-
-		cap = s->cap_tokens ? 2 * s->cap_tokens : HEAP_MIN;
-		if (!(nt = realloc(s->tokens, cap * sizeof *nt))) {
-			item_free(it);
-			return PG_ERR_NOMEM;
-		}
-		s->tokens = nt;
-		s->cap_tokens = cap;
-	}
-	if (it->token)
-		s->tokens[s->n_tokens++] = it->token;
-	it->seq = s->seq++;
-	s->n_items++;
-	sched__heap_push(s, it);
-	s->n_waiting[it->held]++;
-	return PG_OK;
-}
-
-pg_err
-sched__add(struct pg_sched *s, const struct pg_delivery *d, int64_t token)
-{
-	struct item *it;
-	pg_err e;
-
-	if ((e = item_new(d, token, &it)) || !it)
-		return e;
-	pthread_mutex_lock(&s->mu);
-	if (!(e = push_locked(s, it)))
-		pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return e;
-}
-
-pg_err
-sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
-	       const int64_t *tokens, size_t n, size_t *added)
-{
-	struct item **its = calloc(n ? n : 1, sizeof *its);
-	pg_err e = PG_OK, e1;
-
-	*added = 0;
-	if (!its)
-		return PG_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		if ((e1 = item_new(&d[i], tokens[i], &its[i])) && !e)
-			e = e1;
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < n; i++) {
-		if (!its[i])
-			continue;
-		if ((e1 = push_locked(s, its[i])) && !e)
-			e = e1;
-		else if (!e1)
-			(*added)++;
-	}
-	if (*added)
-		pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	free(its);
-	return e;
-}
-
-void
-pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
-{
-	pthread_mutex_lock(&s->mu);
-	if (queued)
-		*queued = s->n_waiting[0];
-	if (held)
-		*held = s->n_waiting[1];
-	pthread_mutex_unlock(&s->mu);
-}
-
 struct load_ctx { struct pg_sched *s; pg_err e; size_t n; };
 
 static void
@@ -642,11 +651,11 @@ destroy(struct pg_sched *s)
 	int k;
 
 	for (i = 0; i < s->n_heap; i++)
-		item_free(s->heap[i]);
+		sched__item_free(s->heap[i]);
 	for (k = 0; k < PG_PRIO_LEVELS; k++)
 		for (it = s->ready_head[k]; it; it = nx) {
 			nx = it->next;
-			item_free(it);
+			sched__item_free(it);
 		}
 	free(s->heap);
 	free(s->threads);
@@ -698,7 +707,8 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		pg_error("cannot load pending deliveries: %s", pg_strerror(e));
 		goto fail;
 	}
-	pg_info("scheduler: %zu pending deliveries (%zu held), %d workers",
+	pg_info("scheduler: %zu pending deliveries (%zu held), %d workers "
+		"and one kept for dispatches and emergencies",
 		lc.n, s->n_waiting[1], deps->workers);
 
 	if (!(s->threads = calloc((size_t)deps->workers, sizeof *s->threads))) {
@@ -713,6 +723,12 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		}
 		s->n_threads++;
 	}
+	if ((rc = pthread_create(&s->reserve, NULL, reserve_worker, s)) != 0) {
+		pg_error("cannot start the scheduler's reserve worker: %s", strerror(rc));
+		pg_sched_stop(s);
+		return PG_ERR_NOMEM;
+	}
+	s->reserve_started = true;
 	if (s->claims && (e = sched__node_start(s))) {
 		pg_sched_stop(s);
 		return e;
@@ -762,6 +778,8 @@ pg_sched_stop(struct pg_sched *s)
 	pthread_mutex_unlock(&s->mu);
 	for (k = 0; k < s->n_threads; k++)
 		pthread_join(s->threads[k], NULL);
+	if (s->reserve_started)
+		pthread_join(s->reserve, NULL);
 	sched__node_stop(s);
 	for (size_t i = 0; i < s->n_heap; i++)
 		flush_pending(s, s->heap[i]);

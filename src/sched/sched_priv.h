@@ -58,10 +58,17 @@ struct pg_sched {
 	struct item **heap;          /* cap_heap >= n_items: pushes never fail */
 	size_t n_heap, cap_heap, n_items;
 	struct item *ready_head[PG_PRIO_LEVELS], *ready_tail[PG_PRIO_LEVELS];
+	size_t n_ready[PG_PRIO_LEVELS];   /* items in each ready queue */
+	int n_idle;                  /* workers waiting for work */
+	bool reserve_idle;           /* the reserve worker waits for work */
+	int n_yielding;              /* workers ending a batch early for
+					more urgent work, not back yet */
 	size_t n_waiting[2];         /* [0] queued, [1] held; heap + ready */
 	uint64_t seq;
 	pthread_t *threads;
 	int n_threads;
+	pthread_t reserve;           /* the worker kept for priority 0 */
+	bool reserve_started;
 
 	/* a node of several (sched_node.c): deliveries come from claims */
 	bool claims;
@@ -93,6 +100,9 @@ void sched__token_drop(struct pg_sched *s, int64_t token);
 
 /* ---- the queue (sched_queue.c); the caller holds s->mu ---- */
 
+/* Frees an item (NULL is fine); mu need not be held. */
+void sched__item_free(struct item *it);
+
 /* Adds it to the heap of waiting items (the heap has room: pg_sched_add
  * grows it first). */
 void sched__heap_push(struct pg_sched *s, struct item *it);
@@ -101,8 +111,18 @@ void sched__dispatch_due(struct pg_sched *s, int64_t now);
 /* Takes the most urgent ready item and up to the driver's batch size of
  * ready items for the same channel and gateway into out (room for
  * SCHED_BATCH_MAX), most urgent first; past that size, held items that
- * join a digest of one taken.  Returns how many (0: nothing is ready). */
-size_t sched__take_batch(struct pg_sched *s, struct item **out);
+ * join a digest of one taken.  Only items of priority <= max_prio are
+ * taken.  Returns how many (0: nothing is ready). */
+size_t sched__take_batch(struct pg_sched *s, struct item **out, int max_prio);
+/* Puts the n items of a batch that were never started back at the head
+ * of their ready queues, in the order they were taken (out[] order), so
+ * they go next, before what came after them. */
+void sched__hand_back(struct pg_sched *s, struct item **its, size_t n);
+/* True when a worker busy with work of priority prio should stop before
+ * its next job: more items more urgent than prio are due than there are
+ * idle workers and workers already stopping for them.  Counts the caller
+ * among the latter when it says true (the worker loop uncounts it). */
+bool sched__should_yield(struct pg_sched *s, int prio);
 
 
 /* One item's work in a batch. */
@@ -116,7 +136,10 @@ struct work {
 	const struct pg_device *device;  /* NULL when a reload removed it */
 	struct pg_rendered out;      /* its content (subject, body, level) */
 	int64_t aid;
+	bool ready;                  /* prepared: due an attempt */
 	bool started;                /* attempt recorded in the store */
+	bool finished;               /* its outcome recorded (the item is gone) */
+	int64_t t0;                  /* when its attempt began (monotonic ms) */
 	bool presolved;              /* outcome decided without the driver */
 	int job;                     /* index into the jobs array, or -1 */
 	enum pg_outcome outcome;
