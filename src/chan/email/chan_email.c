@@ -19,10 +19,9 @@
  * the next message; libesmtp looks for a next message only after that
  * event, so with none added it says QUIT.  That is how a session ends
  * early for an emergency or a stop, with the rest of the batch never
- * started (it stays queued).  libesmtp's API allows adding a message to a
- * running session (smtp_add_message appends to the list its protocol
- * engine walks; headers are set up when a message's DATA begins); the
- * integration tests prove it on every run.
+ * started (it stays queued).  Adding a message to a running session works
+ * because smtp_add_message appends to the list libesmtp's engine walks
+ * (headers are set up when DATA begins); the tests prove it every run.
  *
  * TLS: the driver gives libesmtp its own SSL_CTX (smtp_starttls_set_ctx,
  * built and cached by email_tls.c), so libesmtp never builds one from files
@@ -444,24 +443,33 @@ report(struct session_ctx *c, size_t i)
 		c->ctl->done(c->ctl->arg, c->base + i);
 }
 
-/* Starts the session's next jobs: those decided already (no text) are
- * only started and reported; the first with a message is added to the
- * session (after the one on the wire, whose reply has been read).
- * Returns false when no message was added: none left, or the scheduler
- * said stop (c->stopped). */
+/* Starts the session's next job (*i), unless none is left or the
+ * scheduler says stop (c->stopped). */
 static bool
-feed(struct session_ctx *c, const struct pg_smtp_gateway *gw)
+start_next(struct session_ctx *c, size_t *i)
 {
+	if (c->next >= c->n || c->stopped)
+		return false;
+	if (c->ctl && !c->ctl->start(c->ctl->arg, c->base + c->next)) {
+		c->stopped = true;
+		return false;
+	}
+	*i = c->next++;
+	return true;
+}
+
+/* Starts the session's next jobs: those decided already (no text) are
+ * only reported; the first with a message is added to the session
+ * (after the one on the wire, whose reply has been read).  Returns false
+ * when no message was added. */
+static bool
+feed(struct session_ctx *c)
+{
+	const struct pg_smtp_gateway *gw = c->gw;
 	char eb[128];
 	size_t i;
 
-	while (c->next < c->n) {
-		i = c->next;
-		if (c->ctl && !c->ctl->start(c->ctl->arg, c->base + i)) {
-			c->stopped = true;
-			return false;
-		}
-		c->next++;
+	while (start_next(c, &i)) {
 		if (!c->texts[i].data) {
 			report(c, i);
 			continue;
@@ -497,22 +505,16 @@ message_over(struct session_ctx *c, const char *reason)
 	c->on_wire = false;
 	judge(&c->jobs[c->cur], c->msgs[c->cur], c->rcpts[c->cur], c, reason);
 	report(c, c->cur);
-	if (!c->stopped)
-		feed(c, c->gw);
+	feed(c);
 }
 
 /* Fails every job not started yet with reason (each started first). */
 static void
 fail_rest(struct session_ctx *c, const char *reason)
 {
-	while (c->next < c->n && !c->stopped) {
-		size_t i = c->next;
+	size_t i;
 
-		if (c->ctl && !c->ctl->start(c->ctl->arg, c->base + i)) {
-			c->stopped = true;
-			break;
-		}
-		c->next++;
+	while (start_next(c, &i)) {
 		if (c->texts[i].data)
 			pg_job_set(&c->jobs[i], PG_OUT_TEMP, "%s", reason);
 		report(c, i);
@@ -520,13 +522,9 @@ fail_rest(struct session_ctx *c, const char *reason)
 }
 
 /* Runs one SMTP session for jobs[0..n) (jobs base.. of the send), whose
- * message text was built (texts[i].data set) or whose outcome is set.
- * Messages are handed to libesmtp one at a time: the next is added from
- * the event that ends the one before (libesmtp walks its message list
- * only then), after ctl->start() agreed, so the session can end between
- * any two messages and each outcome is reported as soon as it is known.
- * Returns how many jobs were started; *stopped when ctl->start() refused
- * the next one. */
+ * message text was built (texts[i].data set) or whose outcome is set,
+ * one message at a time (see the top).  Returns how many jobs were
+ * started; *stopped when ctl->start() refused the next one. */
 static size_t
 run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 	    struct pg_job *jobs, size_t n, struct pg_buf *texts, size_t base,
@@ -537,7 +535,7 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 	smtp_message_t *msgs = calloc(n, sizeof *msgs);
 	smtp_recipient_t *rcpts = calloc(n, sizeof *rcpts);
 	SSL_CTX *tls = NULL;
-	char hostport[HOST_MAX + 16], reason[PG_REPLY_MAX], eb[128];
+	char hostport[HOST_MAX + 16], reason[PG_REPLY_MAX] = "", eb[128];
 	long tmo = (long)(gw->timeout_s > 0 ? gw->timeout_s : DEFAULT_TIMEOUT_S) * MS_PER_S;
 	static const int phases[] = { Timeout_GREETING, Timeout_ENVELOPE,
 		Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
@@ -556,10 +554,8 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 	ctx.ctl = ctl;
 	for (i = 0; i < n && !texts[i].data; i++)
 		;
-	if (i == n) {                           /* nothing to send here */
-		fail_rest(&ctx, "");            /* (their outcomes are set) */
-		goto out;
-	}
+	if (i == n)                     /* nothing to send: only report */
+		goto fail_all;
 	if (!msgs || !rcpts) {
 		snprintf(reason, sizeof reason, "out of memory");
 		goto fail_all;
@@ -594,7 +590,7 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 		if (gw->starttls == PG_TLS_OFF && !smtp_auth_set_context(s, ctx.auth))
 			goto lib_fail;
 	}
-	if (!feed(&ctx, gw))
+	if (!feed(&ctx))
 		goto out;                       /* stopped, or nothing to send */
 
 	t0 = pg_mono_ms();
@@ -637,6 +633,21 @@ out:
 	return ctx.next;
 }
 
+/* Fails every job with o and why, each started and reported first. */
+static size_t
+fail_jobs(struct pg_job *jobs, size_t n, const struct pg_send_ctl *ctl,
+	  enum pg_outcome o, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ctl && !ctl->start(ctl->arg, i))
+			return i;
+		pg_job_set(&jobs[i], o, "%s", why);
+		if (ctl)
+			ctl->done(ctl->arg, i);
+	}
+	return n;
+}
+
 /* send_each(): builds every message, then runs sessions of the gateway's
  * batch while the scheduler lets it go on. */
 static size_t
@@ -655,15 +666,9 @@ email_send_each(void *state, const struct pg_config *cfg, const char *gateway,
 	struct timespec zero = { 0, 0 };
 
 	if (!gw) {
-		for (i = 0; i < n; i++) {
-			if (ctl && !ctl->start(ctl->arg, i))
-				return i;
-			pg_job_set(&jobs[i], PG_OUT_PERM, "smtp gateway \"%s\" is not configured",
-				gateway ? gateway : "(default)");
-			if (ctl)
-				ctl->done(ctl->arg, i);
-		}
-		return n;
+		snprintf(mid, sizeof mid, "smtp gateway \"%.200s\" is not configured",
+			 gateway ? gateway : "(default)");
+		return fail_jobs(jobs, n, ctl, PG_OUT_PERM, mid);
 	}
 	if (gw->helo)
 		pg_strlcpy(host, gw->helo, sizeof host);
@@ -673,16 +678,8 @@ email_send_each(void *state, const struct pg_config *cfg, const char *gateway,
 		pg_strlcpy(host, "localhost", sizeof host);
 	host[sizeof host - 1] = '\0';
 
-	if (!(texts = calloc(n, sizeof *texts))) {
-		for (i = 0; i < n; i++) {
-			if (ctl && !ctl->start(ctl->arg, i))
-				return i;
-			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
-			if (ctl)
-				ctl->done(ctl->arg, i);
-		}
-		return n;
-	}
+	if (!(texts = calloc(n, sizeof *texts)))
+		return fail_jobs(jobs, n, ctl, PG_OUT_TEMP, "out of memory");
 	for (i = 0; i < n; i++) {
 		pg_buf_init(&texts[i], MSG_MAX);
 		jobs[i].reply[0] = '\0';
@@ -691,17 +688,12 @@ email_send_each(void *state, const struct pg_config *cfg, const char *gateway,
 			continue;
 		}
 		message_id(mid, sizeof mid, &jobs[i], host);
-		memset(&m, 0, sizeof m);
-		m.from_addr = gw->from;
-		m.from_name = gw->from_name;
-		m.to_addr = jobs[i].address;
-		m.to_name = jobs[i].to_name;
-		m.subject = jobs[i].subject;
-		m.body = jobs[i].body;
-		m.message_id = mid;
-		m.date_ms = pg_now_ms();
-		m.pg_message_id = jobs[i].message_id;
-		m.pg_delivery_id = jobs[i].delivery_id;
+		m = (struct pg_mail){ .from_addr = gw->from, .from_name = gw->from_name,
+			.to_addr = jobs[i].address, .to_name = jobs[i].to_name,
+			.subject = jobs[i].subject, .body = jobs[i].body,
+			.message_id = mid, .date_ms = pg_now_ms(),
+			.pg_message_id = jobs[i].message_id,
+			.pg_delivery_id = jobs[i].delivery_id };
 		if ((e = pg_mime_build(&texts[i], &m)) != PG_OK) {
 			pg_buf_free(&texts[i]);
 			pg_job_set(&jobs[i], e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
