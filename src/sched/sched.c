@@ -8,8 +8,12 @@
  * try when there is nothing to do.
  *
  * Work on a batch happens outside the lock: load each delivery and its
- * message, render its templates with the live configuration, record the
- * attempt, call the driver, record each outcome.  A store write that
+ * message, render its templates with the live configuration, call the
+ * driver.  With send_each() each attempt is recorded as its job starts
+ * and each outcome as the driver reports it; between jobs the batch stops
+ * for a stop or for more urgent work no idle worker can take, the rest
+ * going back to the queue unstarted.  One reserve worker takes priority
+ * 0 only.  A store write that
  * fails (disk full) leaves the item in memory to be retried after
  * STORE_RETRY_MS; an outcome the store refused is kept and replayed
  * without sending again.

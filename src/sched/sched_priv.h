@@ -120,7 +120,8 @@ size_t sched__take_batch(struct pg_sched *s, struct item **out, int max_prio);
 void sched__hand_back(struct pg_sched *s, struct item **its, size_t n);
 /* True when a worker busy with work of priority prio should stop before
  * its next job: more items more urgent than prio are due than there are
- * idle workers and workers already stopping for them.  Counts the caller
+ * idle workers (the reserve for priority 0 only) and workers already
+ * stopping for them.  Counts the caller
  * among the latter when it says true (the worker loop uncounts it). */
 bool sched__should_yield(struct pg_sched *s, int prio);
 
