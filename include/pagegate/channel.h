@@ -144,6 +144,20 @@ struct pg_http_resp {
 	struct pg_buf body;
 };
 
+/* How the scheduler follows a send_each() job by job. */
+struct pg_send_ctl {
+	void *arg;
+	/* Job i is about to be attempted (called in order, once per job, also
+	 * for one the driver then fails without the network): true = go on
+	 * (its attempt is recorded now); false = stop before it: jobs i..n-1
+	 * are handed back unstarted (the scheduler wants the worker for more
+	 * urgent work, or is stopping) and the driver leaves them untouched. */
+	bool (*start)(void *arg, size_t i);
+	/* Job i's outcome and reply are final (the far end answered it, or it
+	 * failed): the scheduler records them now, before the next job. */
+	void (*done)(void *arg, size_t i);
+};
+
 struct pg_channel {
 	const char *name;                 /* "email"; also its config section */
 	enum pg_channel_kind kind;
@@ -213,6 +227,16 @@ struct pg_channel {
 	 * the duration of the call. */
 	void (*send)(void *state, const struct pg_config *cfg,
 		     const char *gateway, struct pg_job *jobs, size_t n);
+	/* Optional, preferred to send() by the scheduler: the same, one job
+	 * after another, calling ctl->start(i) before job i and ctl->done(i)
+	 * as soon as its outcome is known, and stopping before the first job
+	 * start() refuses.  Returns how many jobs were started (each of them
+	 * done); the rest are untouched.  So a long session can be cut
+	 * between messages for an emergency or a stop, and each outcome is
+	 * recorded when the far end gives it, not when the session ends. */
+	size_t (*send_each)(void *state, const struct pg_config *cfg,
+			    const char *gateway, struct pg_job *jobs, size_t n,
+			    const struct pg_send_ctl *ctl);
 
 	/* Optional: serves requests to /cb/<name>/... (no operator token:
 	 * the driver authenticates them).  Called from HTTP threads. */

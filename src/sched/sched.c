@@ -8,11 +8,15 @@
  * try when there is nothing to do.
  *
  * Work on a batch happens outside the lock: load each delivery and its
- * message, render its templates with the live configuration, record the
- * batch's attempts, call the driver, record the outcomes.  The attempts
- * of a batch go to the store together, as do its outcomes: one group
- * commit each, not one per delivery (a node's claimed deliveries are the
- * exception: one by one).  A store write that
+ * message, render its templates with the live configuration, call the
+ * driver.  Without send_each() a batch's attempts are recorded together
+ * before it is sent and its outcomes together after (one group commit
+ * each; a node's claimed deliveries one by one: sched_record.c).  With
+ * send_each() each attempt is recorded as its job starts
+ * and each outcome as the driver reports it; between jobs the batch stops
+ * for a stop or for more urgent work no idle worker can take, the rest
+ * going back to the queue unstarted.  One reserve worker takes priority
+ * 0 only.  A store write that
  * fails (disk full) leaves the item in memory to be retried after
  * STORE_RETRY_MS; an outcome the store refused is kept and replayed
  * without sending again.
@@ -34,70 +38,11 @@
 #include "pagegate/util.h"
 #include "sched_priv.h"
 
-#define STORE_RETRY_MS  5000        /* retry failed bookkeeping after */
 #define SCHED_LEASE_MS  30000       /* a node's claim, renewed meanwhile */
 #define MAX_WAIT_MS     30000       /* re-read the wall clock this often */
 #define MS_PER_S        1000
 
 /* ---- item life ---- */
-
-void
-sched__item_free(struct item *it)
-{
-	if (!it)
-		return;
-	free(it->gateway);
-	free(it->rcpt);
-	free(it->pending);
-	free(it);
-}
-
-/* Puts an item back to wait until next_try. */
-static void
-requeue(struct pg_sched *s, struct item *it, int64_t next_try)
-{
-	pthread_mutex_lock(&s->mu);
-	it->next_try = next_try;
-	it->seq = s->seq++;
-	sched__heap_push(s, it);
-	s->n_waiting[it->held]++;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Forgets an item that needs no more work. */
-static void
-drop(struct pg_sched *s, struct item *it)
-{
-	pthread_mutex_lock(&s->mu);
-	s->n_items--;
-	if (it->token)
-		sched__token_drop(s, it->token);
-	pthread_mutex_unlock(&s->mu);
-	sched__item_free(it);
-}
-
-/* The store failed: keep the item in memory and try again later.  A
- * store without room (PG_ERR_FULL) logs that spell once itself, so each
- * refused write is only a debug line here (a busy queue would otherwise
- * log several a second). */
-static void
-store_trouble(struct pg_sched *s, struct item *it, const char *what, pg_err e)
-{
-	pg_log(e == PG_ERR_FULL ? PG_LOG_DEBUG : PG_LOG_ERR,
-	       "store: %s for delivery %lld failed (%s); kept in memory, retrying in %d s",
-	       what, (long long)it->did, pg_strerror(e), STORE_RETRY_MS / MS_PER_S);
-	requeue(s, it, pg_now_ms() + STORE_RETRY_MS);
-}
-
-/* Give-up time of a delivery; the retry policy's when none was stored. */
-static int64_t
-expires_of(const struct pg_delivery *d, const struct pg_retry_policy *pol)
-{
-	if (d->expires_ms > 0)
-		return d->expires_ms;
-	return d->created_ms + (int64_t)(pol ? pol->give_up_s : 0) * MS_PER_S;
-}
 
 /* Fails a delivery without an attempt (expired, no driver). */
 static void
@@ -108,7 +53,7 @@ fail_now(struct pg_sched *s, struct work *w, const char *detail)
 
 	if ((e = pg_store_set_state(s->store, w->it->did, PG_D_FAILED, 0,
 				    "failed", detail))) {
-		store_trouble(s, w->it, "marking failed", e);
+		sched__store_trouble(s, w->it, "marking failed", e);
 		return;
 	}
 	pg_metrics_final(s->metrics, w->it->channel, false);
@@ -116,7 +61,7 @@ fail_now(struct pg_sched *s, struct work *w, const char *detail)
 		(long long)w->d.message_id, (long long)w->it->did,
 		pg_channel_name(w->it->channel), pg_text_logsafe(a, sizeof a, w->d.address, SIZE_MAX),
 		pg_text_logsafe(b, sizeof b, detail, SIZE_MAX));
-	drop(s, w->it);
+	sched__drop(s, w->it);
 }
 
 static void
@@ -163,8 +108,8 @@ render(const struct pg_chan_host *host, const struct pg_config *cfg,
 		presolve(w, e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM, "%s", why);
 }
 
-/* Everything before the driver.  Returns true when an attempt was
- * recorded (the item then needs an outcome); otherwise the item has been
+/* Everything before the attempt.  Returns true when the item is ready
+ * for one (w->ready; sched__begin() records it); otherwise the item has been
  * dropped or requeued already. */
 static bool
 prepare(struct pg_sched *s, const struct pg_config *cfg,
@@ -176,31 +121,31 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 
 	if ((e = pg_store_get_delivery(s->store, it->did, &w->d))) {
 		if (e != PG_ERR_NOTFOUND) {
-			store_trouble(s, it, "reading the delivery", e);
+			sched__store_trouble(s, it, "reading the delivery", e);
 			return false;
 		}
 		pg_warn("delivery %lld is no longer in the store; dropped", (long long)it->did);
-		drop(s, it);
+		sched__drop(s, it);
 		return false;
 	}
 	w->have_d = true;
 	if (pg_dstate_final(w->d.state)) {
 		pg_debug("delivery %lld is already %s", (long long)it->did,
 			 pg_dstate_name(w->d.state));
-		drop(s, it);
+		sched__drop(s, it);
 		return false;
 	}
 	if (w->d.state == PG_D_HELD) {
 		if ((e = pg_store_set_state(s->store, it->did, PG_D_QUEUED, now,
 					    "released", "hold ended"))) {
-			store_trouble(s, it, "releasing the hold", e);
+			sched__store_trouble(s, it, "releasing the hold", e);
 			return false;
 		}
 		it->held = false;
 		pg_info("released mid=%lld did=%lld", (long long)w->d.message_id,
 			(long long)it->did);
 	}
-	if (now >= expires_of(&w->d, pg_config_retry(cfg, it->channel))) {
+	if (now >= sched__expires_of(&w->d, pg_config_retry(cfg, it->channel))) {
 		fail_now(s, w, "expired before it could be sent");
 		return false;
 	}
@@ -212,192 +157,18 @@ prepare(struct pg_sched *s, const struct pg_config *cfg,
 	}
 	if ((e = pg_store_get_msg(s->store, w->d.message_id, &w->m))) {
 		if (e != PG_ERR_NOTFOUND) {
-			store_trouble(s, it, "reading the message", e);
+			sched__store_trouble(s, it, "reading the message", e);
 			return false;
 		}
 		pg_warn("message %lld of delivery %lld is gone; dropped",
 			(long long)w->d.message_id, (long long)it->did);
-		drop(s, it);
+		sched__drop(s, it);
 		return false;
 	}
 	w->have_m = true;
 	render(pg_channels_host(s->channels), cfg, drv, w);
 	w->ready = true;
 	return true;
-}
-
-/* Records the attempts of the batch's ready items: the claimed ones (a
- * node of several) one by one, the others in one group commit.  An item
- * whose attempt is recorded is started (it then needs an outcome); the
- * others have been dropped or requeued. */
-static void
-begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now)
-{
-	int64_t dids[SCHED_BATCH_MAX], aids[SCHED_BATCH_MAX];
-	pg_err errs[SCHED_BATCH_MAX], e;
-	size_t i, k = 0, idx[SCHED_BATCH_MAX];
-
-	for (i = 0; i < n; i++) {
-		struct item *it = w[i].it;
-
-		if (!w[i].ready)
-			continue;
-		if (!it->token) {
-			idx[k] = i;
-			dids[k++] = it->did;
-			continue;
-		}
-		e = pg_store_attempt_start_claimed(s->store, it->did, it->token, now,
-						   &w[i].aid);
-		if (e == PG_ERR_EXISTS) {
-			pg_warn("delivery %lld: this node's claim was lost before its "
-				"attempt; another node has it", (long long)it->did);
-			drop(s, it);
-		} else if (e)
-			store_trouble(s, it, "recording the attempt", e);
-		else
-			w[i].started = true;
-	}
-	pg_store_attempt_start_many(s->store, dids, k, now, aids, errs);
-	for (i = 0; i < k; i++) {
-		if (errs[i]) {
-			store_trouble(s, w[idx[i]].it, "recording the attempt", errs[i]);
-			continue;
-		}
-		w[idx[i]].aid = aids[i];
-		w[idx[i]].started = true;
-	}
-}
-
-/* Writes an outcome; on success requeues a retry or forgets a final
- * delivery, on failure keeps the record to replay later. */
-static void
-finished(struct pg_sched *s, struct item *it, const struct finish_rec *r, pg_err e);
-
-static void
-apply_finish(struct pg_sched *s, struct item *it, const struct finish_rec *r)
-{
-	pg_err e = it->token ?
-		pg_store_attempt_finish_claimed(s->store, it->did, it->token, r->aid,
-			r->at, r->outcome, r->reply, r->state, r->next) :
-		pg_store_attempt_finish(s->store, it->did, r->aid, r->at,
-					r->outcome, r->reply, r->state, r->next);
-
-	finished(s, it, r, e);
-}
-
-/* What follows the write of outcome r (e: the store's answer). */
-static void
-finished(struct pg_sched *s, struct item *it, const struct finish_rec *r, pg_err e)
-{
-	enum pg_dstate state;
-	int64_t next;
-
-	if (e == PG_ERR_EXISTS && it->token) {
-		/* the store said "possible duplicate" in the ledger */
-		pg_warn("delivery %lld: outcome not recorded: this node's claim "
-			"was lost while it sent (possible duplicate)",
-			(long long)it->did);
-		drop(s, it);
-		return;
-	}
-	if (e) {
-		if (it->pending != r) {
-			if (!it->pending && !(it->pending = malloc(sizeof *it->pending))) {
-				pg_error("delivery %lld: outcome lost (out of memory); "
-					 "the store still says sending", (long long)it->did);
-				drop(s, it);
-				return;
-			}
-			*it->pending = *r;
-		}
-		store_trouble(s, it, "recording the outcome", e);
-		return;
-	}
-	state = r->state;                       /* r may be it->pending */
-	next = r->next;
-	free(it->pending);
-	it->pending = NULL;
-	if (state == PG_D_QUEUED && !it->token) {
-		requeue(s, it, next);
-		return;
-	}
-	if (state == PG_D_QUEUED) {         /* claimed again once it is due */
-		drop(s, it);
-		return;
-	}
-	pg_metrics_final(s->metrics, it->channel, state != PG_D_FAILED);
-	drop(s, it);
-}
-
-/* Decides and logs the outcome of one attempt into r (finish_all
- * records it). */
-static void
-decide(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
-       enum pg_outcome o, const char *reply, int64_t dur_ms, struct finish_rec *rec)
-{
-	const struct pg_retry_policy *pol = pg_config_retry(cfg, w->it->channel);
-	int attempts = w->d.attempts + 1;      /* attempt_start counted one */
-	struct finish_rec r;
-	char a[256], b[DETAIL_MAX], tail[64] = "";
-	int64_t now = pg_now_ms();
-
-	memset(&r, 0, sizeof r);
-	r.aid = w->aid;
-	r.at = now;
-	r.outcome = o;
-	snprintf(r.reply, sizeof r.reply, "%s", reply && *reply ? reply : "(no reply)");
-	if (o == PG_OUT_OK)
-		r.state = PG_D_SENT;
-	else if (o == PG_OUT_TEMP && pol &&
-		 pg_backoff_next(pol, attempts, now, expires_of(&w->d, pol),
-				 pg_random_u32(), &r.next)) {
-		r.state = PG_D_QUEUED;
-		if (w->retry_at > 0)            /* a digest retries together */
-			r.next = w->retry_at;
-		w->retry_at = r.next;
-		snprintf(tail, sizeof tail, " retry_in_s=%lld",
-			 (long long)((r.next - now + MS_PER_S - 1) / MS_PER_S));
-	} else {
-		r.state = PG_D_FAILED;
-		if (o == PG_OUT_TEMP)
-			snprintf(r.reply, sizeof r.reply, "gave up after %d attempt%s: %s",
-				 attempts, attempts == 1 ? "" : "s",
-				 reply && *reply ? reply : "(no reply)");
-	}
-	pg_metrics_attempt(s->metrics, w->it->channel, o, dur_ms);
-	pg_info("attempt mid=%lld did=%lld channel=%s to=%s dur_ms=%lld outcome=%s "
-		"reply=\"%s\" state=%s%s",
-		(long long)w->d.message_id, (long long)w->it->did,
-		pg_channel_name(w->it->channel), pg_text_logsafe(a, sizeof a, w->d.address, SIZE_MAX),
-		(long long)dur_ms, pg_outcome_name(o), pg_text_logsafe(b, sizeof b, r.reply, SIZE_MAX),
-		pg_dstate_name(r.state), tail);
-	*rec = r;
-}
-
-/* Records the outcomes recs[0..n) of the batch's items its[]: the claimed
- * ones one by one, the others in one group commit. */
-static void
-finish_all(struct pg_sched *s, struct item **its, const struct finish_rec *recs, size_t n)
-{
-	struct pg_attempt_end v[SCHED_BATCH_MAX];
-	size_t i, k = 0, idx[SCHED_BATCH_MAX];
-
-	for (i = 0; i < n; i++) {
-		if (its[i]->token) {
-			apply_finish(s, its[i], &recs[i]);
-			continue;
-		}
-		idx[k] = i;
-		v[k] = (struct pg_attempt_end){ .did = its[i]->did, .aid = recs[i].aid,
-			.at_ms = recs[i].at, .next_try_ms = recs[i].next,
-			.outcome = recs[i].outcome, .reply = recs[i].reply,
-			.state = recs[i].state };
-		k++;
-	}
-	pg_store_attempt_finish_many(s->store, v, k);
-	for (i = 0; i < k; i++)
-		finished(s, its[idx[i]], &recs[idx[i]], v[i].err);
 }
 
 static void
@@ -410,8 +181,99 @@ work_free(struct work *w)
 	pg_rendered_free(&w->out);
 }
 
-/* One batch: all items share channel and gateway. */
+/* A batch under way, for the driver's send_each() callbacks. */
+struct batch {
+	struct pg_sched *s;
+	const struct pg_config *cfg;
+	struct work *w;
+	size_t n;
+	struct pg_job *jobs;
+	size_t off;                  /* the driver's job 0 is jobs[off] */
+	bool yielded;                /* stopped early for more urgent work */
+	/* non-NULL: outcomes are gathered here and recorded together */
+	struct finish_rec *recs;
+	struct item **fit;
+	size_t nf;
+};
+
+/* Records the outcome of every started entry of job j (those of a digest
+ * together, the lead first). */
 static void
+job_finish(struct batch *b, size_t j)
+{
+	struct work *w = b->w;
+	struct pg_job *jb = &b->jobs[j];
+	enum pg_outcome o = (unsigned)jb->outcome < PG_OUT__COUNT ? jb->outcome : PG_OUT_TEMP;
+	char reply[DETAIL_MAX];
+
+	jb->reply[PG_REPLY_MAX - 1] = '\0';
+	for (size_t i = 0; i < b->n; i++) {
+		if (w[i].job != (int)j || !w[i].started || w[i].finished)
+			continue;
+		if (w[i].lead >= 0)
+			w[i].retry_at = w[w[i].lead].retry_at;
+		sched__digest_reply(&w[i], w, jb->reply[0] ? jb->reply : "driver gave no reply",
+				    reply, sizeof reply);
+		if (b->recs) {      /* recorded with the batch's others */
+			b->fit[b->nf] = w[i].it;
+			sched__decide(b->s, b->cfg, &w[i], o, reply,
+				      pg_mono_ms() - w[i].t0, &b->recs[b->nf++]);
+		} else {
+			sched__finish(b->s, b->cfg, &w[i], o, reply, pg_mono_ms() - w[i].t0);
+		}
+		w[i].finished = true;
+	}
+}
+
+/* send_each()'s start(): job j may go unless the scheduler is stopping
+ * or, past the batch's first job, more urgent work waits for a worker;
+ * then its attempt (each delivery's, for a digest) is recorded. */
+static bool
+job_start(void *arg, size_t rel)
+{
+	struct batch *b = arg;
+	size_t j = rel + b->off;
+	struct pg_sched *s = b->s;
+	int prio = PG_PRIO_LEVELS;
+	bool go, ok = true;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->w[i].job == (int)j && b->w[i].it->prio < prio)
+			prio = b->w[i].it->prio;
+	pthread_mutex_lock(&s->mu);
+	sched__dispatch_due(s, pg_now_ms());
+	go = !s->stopping;
+	if (go && j > 0 && !b->yielded && sched__should_yield(s, prio)) {
+		b->yielded = true;
+		go = false;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!go)
+		return false;
+	for (i = 0; i < b->n; i++)
+		if (b->w[i].job == (int)j && !sched__begin(s, &b->w[i]))
+			ok = false;
+	if (!ok) {          /* store trouble: whatever began of job j fails */
+		pg_job_set(&b->jobs[j], PG_OUT_TEMP, "not sent: the store could not "
+			   "record the attempt of a delivery sent with it");
+		job_finish(b, j);
+	}
+	return ok;
+}
+
+/* send_each()'s done(): job j's outcome is recorded now. */
+static void
+job_done(void *arg, size_t rel)
+{
+	struct batch *b = arg;
+
+	job_finish(b, rel + b->off);
+}
+
+/* One batch: all items share channel and gateway.  Returns true when the
+ * driver stopped it early for more urgent work. */
+static bool
 process_batch(struct pg_sched *s, struct item **items, size_t n)
 {
 	struct pg_config *cfg = pg_live_get(s->live);
@@ -420,12 +282,13 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	const char *gateway = items[0]->gateway;
 	struct work w[SCHED_BATCH_MAX];
 	struct pg_job jobs[SCHED_BATCH_MAX];
-	int64_t now = pg_now_ms(), t0, dur = 0;
-	size_t i, nj = 0, cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
-	char reply[DETAIL_MAX];
-	struct finish_rec recs[SCHED_BATCH_MAX];   /* the outcomes, recorded together */
-	struct item *fit[SCHED_BATCH_MAX];
-	size_t nf = 0;
+	struct item *back[SCHED_BATCH_MAX], *fit[SCHED_BATCH_MAX];
+	struct finish_rec recs[SCHED_BATCH_MAX];
+	struct batch b = { s, cfg, w, n, jobs, 0, false, NULL, NULL, 0 };
+	struct pg_send_ctl ctl = { &b, job_start, job_done };
+	int64_t now = pg_now_ms();
+	size_t i, nj = 0, nb = 0, sent = 0,
+		cap = drv && drv->max_batch > 0 ? drv->max_batch : 1;
 
 	memset(w, 0, n * sizeof w[0]);
 	memset(jobs, 0, sizeof jobs);
@@ -434,17 +297,26 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		w[i].job = -1;
 		pg_rendered_init(&w[i].out);
 		if (items[i]->pending) {               /* replay bookkeeping only */
-			apply_finish(s, items[i], items[i]->pending);
+			sched__apply_finish(s, items[i], items[i]->pending);
 			continue;
 		}
 		w[i].gather = items[i]->rcpt != NULL;
 		prepare(s, cfg, drv, &w[i], now);
+		if (w[i].ready && drv->send_each && w[i].presolved)
+			sched__begin(s, &w[i]);
 	}
-	begin_all(s, w, n, now);
+	/* without send_each() every attempt is recorded first, together */
+	if (drv && !drv->send_each)
+		sched__begin_all(s, w, n, now);
 	sched__digests(cfg, drv, w, n);
 	for (i = 0; i < n; i++) {
-		if (!w[i].started || w[i].presolved)
+		if (!w[i].ready)
 			continue;
+		if (w[i].presolved) {          /* decided without the driver */
+			sched__finish(s, cfg, &w[i], w[i].outcome, w[i].reply, 0);
+			w[i].finished = true;
+			continue;
+		}
 		if (w[i].lead >= 0 && w[i].lead != (int)i) {
 			w[i].job = w[w[i].lead].job;   /* in the lead's digest */
 			continue;
@@ -458,7 +330,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		jobs[nj].contact = w[i].contact;
 		jobs[nj].device = w[i].device;
 		jobs[nj].ack_ref = w[i].m.ack_ref;
-		jobs[nj].expires_ms = expires_of(&w[i].d, pg_config_retry(cfg, ch));
+		jobs[nj].expires_ms = sched__expires_of(&w[i].d, pg_config_retry(cfg, ch));
 		jobs[nj].subject = w[i].out.has_subject ?
 			(w[i].out.subject.data ? w[i].out.subject.data : "") : NULL;
 		jobs[nj].body = w[i].out.body.data ? w[i].out.body.data : "";
@@ -467,35 +339,50 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		jobs[nj].reply[0] = '\0';
 		nj++;
 	}
-	if (nj > 0) {
-		t0 = pg_mono_ms();
+	if (nj > 0 && drv->send_each) {
+		/* job by job: each attempt recorded as it starts, each outcome
+		 * as the far end gives it; the driver may stop between jobs */
+		for (i = 0; i < nj; i = sent) {
+			size_t k = nj - i < cap ? nj - i : cap, r;
+
+			b.off = i;
+			r = drv->send_each(pg_channels_state(s->channels, ch), cfg,
+						   gateway, jobs + i, k, &ctl);
+			/* (its indices are relative to jobs + i) */
+			sent = i + (r < k ? r : k);
+			if (sent < i + k)
+				break;
+		}
+	} else if (nj > 0) {
 		for (i = 0; i < nj; i += cap)   /* digests of two clients may exceed it */
 			drv->send(pg_channels_state(s->channels, ch), cfg, gateway, jobs + i,
 				  nj - i < cap ? nj - i : cap);
-		dur = pg_mono_ms() - t0;
+		sent = nj;
 	}
-	for (i = 0; i < n; i++) {
-		if (!w[i].started)
-			continue;
-		fit[nf] = items[i];
-		if (w[i].presolved)
-			decide(s, cfg, &w[i], w[i].outcome, w[i].reply, 0, &recs[nf++]);
-		else {
-			struct pg_job *j = &jobs[w[i].job];
-			enum pg_outcome o = (unsigned)j->outcome < PG_OUT__COUNT ?
-				j->outcome : PG_OUT_TEMP;
-			j->reply[PG_REPLY_MAX - 1] = '\0';
-			if (w[i].lead >= 0)
-				w[i].retry_at = w[w[i].lead].retry_at;
-			sched__digest_reply(&w[i], w, j->reply[0] ? j->reply : "driver gave no reply",
-					    reply, sizeof reply);
-			decide(s, cfg, &w[i], o, reply, dur, &recs[nf++]);
-		}
+	if (drv && !drv->send_each) {           /* the outcomes together */
+		b.recs = recs;
+		b.fit = fit;
 	}
-	finish_all(s, fit, recs, nf);
+	for (i = 0; i < nj; i++)
+		if (i < sent)
+			job_finish(&b, i);              /* the driver did not say done */
+	if (b.nf > 0)
+		sched__finish_all(s, b.fit, b.recs, b.nf);
+	for (i = 0; i < n; i++)
+		if (w[i].ready && !w[i].started)    /* never started: stays queued */
+			back[nb++] = w[i].it;
+	if (nb > 0) {
+		pthread_mutex_lock(&s->mu);
+		sched__hand_back(s, back, nb);
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pg_debug("batch of %zu on %s: %zu handed back unstarted%s", n,
+			 pg_channel_name(ch), nb, b.yielded ? " for more urgent work" : "");
+	}
 	for (i = 0; i < n; i++)
 		work_free(&w[i]);
 	pg_config_release(cfg);
+	return b.yielded;
 }
 
 /* Sleeps until the earliest next try (bounded), or a signal. */
@@ -512,31 +399,58 @@ wait_for_work(struct pg_sched *s)
 	pg_cond_wait_ms(&s->cv, &s->mu, ms);
 }
 
-static void *
-worker(void *arg)
+/* A worker: takes batches until the stop.  The reserve worker takes
+ * only priority 0 (dispatches, emergencies), so one of them never waits
+ * for routine work to finish; woken for what it may not take, it passes
+ * the wake-up on to a peer. */
+static void
+work(struct pg_sched *s, bool reserve)
 {
-	struct pg_sched *s = arg;
 	struct item *batch[SCHED_BATCH_MAX];
 	size_t n;
 	int p;
+	bool yielded, more;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		sched__dispatch_due(s, pg_now_ms());
-		if ((n = sched__take_batch(s, batch)) == 0) {
+		n = sched__take_batch(s, batch, reserve ? 0 : PG_PRIO_LEVELS - 1);
+		for (p = 0, more = false; p < PG_PRIO_LEVELS && !more; p++)
+			more = s->ready_head[p] != NULL;
+		if (more)                       /* more due: wake a peer */
+			pthread_cond_signal(&s->cv);
+		if (n == 0) {
+			if (reserve)
+				s->reserve_idle = true;
+			else
+				s->n_idle++;
 			wait_for_work(s);
+			if (reserve)
+				s->reserve_idle = false;
+			else
+				s->n_idle--;
 			continue;
 		}
-		for (p = 0; p < PG_PRIO_LEVELS; p++)
-			if (s->ready_head[p]) {        /* more due: wake a peer */
-				pthread_cond_signal(&s->cv);
-				break;
-			}
 		pthread_mutex_unlock(&s->mu);
-		process_batch(s, batch, n);
+		yielded = process_batch(s, batch, n);
 		pthread_mutex_lock(&s->mu);
+		if (yielded)            /* back for the urgent work it saw */
+			s->n_yielding--;
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+worker(void *arg)
+{
+	work(arg, false);
+	return NULL;
+}
+
+static void *
+reserve_worker(void *arg)
+{
+	work(arg, true);
 	return NULL;
 }
 
@@ -566,17 +480,6 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 		return PG_OK;
 	}
 	return sched__add(s, d, 0);
-}
-
-void
-pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
-{
-	pthread_mutex_lock(&s->mu);
-	if (queued)
-		*queued = s->n_waiting[0];
-	if (held)
-		*held = s->n_waiting[1];
-	pthread_mutex_unlock(&s->mu);
 }
 
 struct load_ctx { struct pg_sched *s; pg_err e; size_t n; };
@@ -658,7 +561,8 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		pg_error("cannot load pending deliveries: %s", pg_strerror(e));
 		goto fail;
 	}
-	pg_info("scheduler: %zu pending deliveries (%zu held), %d workers",
+	pg_info("scheduler: %zu pending deliveries (%zu held), %d workers "
+		"and one kept for dispatches and emergencies",
 		lc.n, s->n_waiting[1], deps->workers);
 
 	if (!(s->threads = calloc((size_t)deps->workers, sizeof *s->threads))) {
@@ -673,6 +577,12 @@ pg_sched_start(const struct pg_sched_deps *deps, struct pg_sched **out)
 		}
 		s->n_threads++;
 	}
+	if ((rc = pthread_create(&s->reserve, NULL, reserve_worker, s)) != 0) {
+		pg_error("cannot start the scheduler's reserve worker: %s", strerror(rc));
+		pg_sched_stop(s);
+		return PG_ERR_NOMEM;
+	}
+	s->reserve_started = true;
 	if (s->claims && (e = sched__node_start(s))) {
 		pg_sched_stop(s);
 		return e;
@@ -722,6 +632,8 @@ pg_sched_stop(struct pg_sched *s)
 	pthread_mutex_unlock(&s->mu);
 	for (k = 0; k < s->n_threads; k++)
 		pthread_join(s->threads[k], NULL);
+	if (s->reserve_started)
+		pthread_join(s->reserve, NULL);
 	sched__node_stop(s);
 	for (size_t i = 0; i < s->n_heap; i++)
 		flush_pending(s, s->heap[i]);

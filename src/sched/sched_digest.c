@@ -25,7 +25,7 @@
 static bool
 eligible(const struct work *w)
 {
-	return w->gather && w->started && !w->presolved && w->client && w->contact &&
+	return w->gather && w->ready && !w->presolved && w->client && w->contact &&
 	       w->have_m && w->d.address;
 }
 

@@ -1,7 +1,7 @@
 /*
- * sched_priv.h - shared by the scheduler's files: sched.c (workers,
- * attempts, outcomes), sched_queue.c (the heap and ready queues),
- * sched_digest.c (held deliveries for one recipient sent as one digest)
+ * sched_priv.h - shared by the scheduler's files: sched.c (workers and
+ * their batches), sched_record.c (attempts and outcomes in the store),
+ * sched_queue.c (the heap and ready queues), sched_digest.c (held deliveries for one recipient sent as one digest)
  * and sched_node.c (a node of several: deliveries claimed from the
  * store), the only files that include it.
  */
@@ -58,10 +58,17 @@ struct pg_sched {
 	struct item **heap;          /* cap_heap >= n_items: pushes never fail */
 	size_t n_heap, cap_heap, n_items;
 	struct item *ready_head[PG_PRIO_LEVELS], *ready_tail[PG_PRIO_LEVELS];
+	size_t n_ready[PG_PRIO_LEVELS];   /* items in each ready queue */
+	int n_idle;                  /* workers waiting for work */
+	bool reserve_idle;           /* the reserve worker waits for work */
+	int n_yielding;              /* workers ending a batch early for
+					more urgent work, not back yet */
 	size_t n_waiting[2];         /* [0] queued, [1] held; heap + ready */
 	uint64_t seq;
 	pthread_t *threads;
 	int n_threads;
+	pthread_t reserve;           /* the worker kept for priority 0 */
+	bool reserve_started;
 
 	/* a node of several (sched_node.c): deliveries come from claims */
 	bool claims;
@@ -96,6 +103,9 @@ void sched__token_drop(struct pg_sched *s, int64_t token);
 
 /* ---- the queue (sched_queue.c); the caller holds s->mu ---- */
 
+/* Frees an item (NULL is fine); mu need not be held. */
+void sched__item_free(struct item *it);
+
 /* Adds it to the heap of waiting items (the heap has room: pg_sched_add
  * grows it first). */
 void sched__heap_push(struct pg_sched *s, struct item *it);
@@ -104,8 +114,19 @@ void sched__dispatch_due(struct pg_sched *s, int64_t now);
 /* Takes the most urgent ready item and up to the driver's batch size of
  * ready items for the same channel and gateway into out (room for
  * SCHED_BATCH_MAX), most urgent first; past that size, held items that
- * join a digest of one taken.  Returns how many (0: nothing is ready). */
-size_t sched__take_batch(struct pg_sched *s, struct item **out);
+ * join a digest of one taken.  Only items of priority <= max_prio are
+ * taken.  Returns how many (0: nothing is ready). */
+size_t sched__take_batch(struct pg_sched *s, struct item **out, int max_prio);
+/* Puts the n items of a batch that were never started back at the head
+ * of their ready queues, in the order they were taken (out[] order), so
+ * they go next, before what came after them. */
+void sched__hand_back(struct pg_sched *s, struct item **its, size_t n);
+/* True when a worker busy with work of priority prio should stop before
+ * its next job: more items more urgent than prio are due than there are
+ * idle workers (the reserve for priority 0 only) and workers already
+ * stopping for them.  Counts the caller
+ * among the latter when it says true (the worker loop uncounts it). */
+bool sched__should_yield(struct pg_sched *s, int prio);
 
 
 /* One item's work in a batch. */
@@ -119,8 +140,10 @@ struct work {
 	const struct pg_device *device;  /* NULL when a reload removed it */
 	struct pg_rendered out;      /* its content (subject, body, level) */
 	int64_t aid;
-	bool ready;                  /* prepared: its attempt is to be recorded */
+	bool ready;                  /* prepared: due an attempt */
 	bool started;                /* attempt recorded in the store */
+	bool finished;               /* its outcome recorded (the item is gone) */
+	int64_t t0;                  /* when its attempt began (monotonic ms) */
 	bool presolved;              /* outcome decided without the driver */
 	int job;                     /* index into the jobs array, or -1 */
 	enum pg_outcome outcome;
@@ -148,5 +171,40 @@ void sched__digests(const struct pg_config *cfg, const struct pg_channel *drv,
  * "(in a digest of N, sent as delivery D)" appended. */
 void sched__digest_reply(const struct work *w, const struct work *all,
 			 const char *reply, char *out, size_t outlen);
+
+/* ---- the store's side (sched_record.c) ---- */
+
+/* Puts an item back to wait until next_try. */
+void sched__requeue(struct pg_sched *s, struct item *it, int64_t next_try);
+/* Forgets an item that needs no more work. */
+void sched__drop(struct pg_sched *s, struct item *it);
+/* The store failed: the item stays in memory and is tried again later. */
+void sched__store_trouble(struct pg_sched *s, struct item *it, const char *what,
+			  pg_err e);
+/* Give-up time of a delivery; the retry policy's when none was stored. */
+int64_t sched__expires_of(const struct pg_delivery *d,
+			  const struct pg_retry_policy *pol);
+/* Records the attempt of a prepared item as it starts: true when
+ * recorded (w->started); otherwise the item was dropped or requeued and
+ * w->ready is false. */
+bool sched__begin(struct pg_sched *s, struct work *w);
+/* The same for every ready item of w[0..n) not started yet, in one group
+ * commit (a node's claimed ones one by one). */
+void sched__begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now);
+/* Decides and logs the outcome of one attempt into *rec. */
+void sched__decide(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
+		   enum pg_outcome o, const char *reply, int64_t dur_ms,
+		   struct finish_rec *rec);
+/* Writes outcome r of item it; requeues a retry or forgets a final
+ * delivery; on a store failure keeps r on the item to replay. */
+void sched__apply_finish(struct pg_sched *s, struct item *it,
+			 const struct finish_rec *r);
+/* sched__decide then sched__apply_finish. */
+void sched__finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
+		   enum pg_outcome o, const char *reply, int64_t dur_ms);
+/* Records the outcomes recs[0..n) of items its[] in one group commit (a
+ * node's claimed ones one by one). */
+void sched__finish_all(struct pg_sched *s, struct item **its,
+		       const struct finish_rec *recs, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * sched_queue.c - the scheduler's queue (sched_priv.h).
+ * sched_queue.c - the scheduler's queue (sched_priv.h): its items, how
+ * they are added, taken in batches and handed back.
  *
  * Memory is only a cache of the store: a min-heap of waiting items ordered
  * by next try (then priority, then arrival), and per-priority FIFO queues
@@ -10,8 +11,8 @@
  * priority first), up to what the driver takes at once; held items that
  * join a digest with one taken come along (sched_digest.c).
  *
- * Every function here is called with the scheduler's mutex held, but
- * those at the end that add deliveries to the queue, which take it.
+ * The functions of the queue proper are called with the scheduler's mutex
+ * held; those that add items take it themselves.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,7 @@ sched__dispatch_due(struct pg_sched *s, int64_t now)
 		else
 			s->ready_head[it->prio] = it;
 		s->ready_tail[it->prio] = it;
+		s->n_ready[it->prio]++;
 	}
 }
 
@@ -106,7 +108,7 @@ digest_mate(struct item *const *out, size_t n, const struct item *it)
  * that size, held items that join a digest of one taken (one send between
  * them), looking at most SCHED_BATCH_MAX items further. */
 size_t
-sched__take_batch(struct pg_sched *s, struct item **out)
+sched__take_batch(struct pg_sched *s, struct item **out, int max_prio)
 {
 	const struct pg_channel *drv;
 	struct item *first, *it, *prev, *nx;
@@ -116,7 +118,7 @@ sched__take_batch(struct pg_sched *s, struct item **out)
 
 	for (p = 0; p < PG_PRIO_LEVELS && !s->ready_head[p]; p++)
 		;
-	if (p == PG_PRIO_LEVELS)
+	if (p == PG_PRIO_LEVELS || p > max_prio)
 		return 0;
 	first = s->ready_head[p];
 	drv = pg_channels_driver(s->channels, first->channel);
@@ -133,7 +135,7 @@ sched__take_batch(struct pg_sched *s, struct item **out)
 	}
 	if (cap > SCHED_BATCH_MAX)
 		cap = SCHED_BATCH_MAX;
-	for (q = p; q < PG_PRIO_LEVELS && more; q++) {
+	for (q = p; q < PG_PRIO_LEVELS && q <= max_prio && more; q++) {
 		prev = NULL;
 		for (it = s->ready_head[q]; it && more; it = nx) {
 			nx = it->next;
@@ -152,6 +154,7 @@ sched__take_batch(struct pg_sched *s, struct item **out)
 				s->ready_head[q] = nx;
 			if (s->ready_tail[q] == it)
 				s->ready_tail[q] = prev;
+			s->n_ready[q]--;
 			it->next = NULL;
 			out[n++] = it;
 			gathering = gathering || it->rcpt;
@@ -163,7 +166,51 @@ sched__take_batch(struct pg_sched *s, struct item **out)
 	return n;
 }
 
-/* ---- adding deliveries (these take the lock) ---- */
+/* Puts never-started items back at the head of their ready queues: the
+ * last taken first, so the first taken ends up in front. */
+void
+sched__hand_back(struct pg_sched *s, struct item **its, size_t n)
+{
+	struct item *it;
+
+	while (n-- > 0) {
+		it = its[n];
+		it->next = s->ready_head[it->prio];
+		s->ready_head[it->prio] = it;
+		if (!s->ready_tail[it->prio])
+			s->ready_tail[it->prio] = it;
+		s->n_ready[it->prio]++;
+		s->n_waiting[it->held]++;
+	}
+}
+
+bool
+sched__should_yield(struct pg_sched *s, int prio)
+{
+	size_t urgent = 0;
+	int q;
+
+	for (q = 0; q < prio && q < PG_PRIO_LEVELS; q++)
+		urgent += s->n_ready[q];
+	if (urgent <= (size_t)s->n_idle + (size_t)s->n_yielding +
+	    (s->reserve_idle && s->n_ready[0] > 0))
+		return false;
+	s->n_yielding++;
+	return true;
+}
+
+/* ---- items ---- */
+
+void
+sched__item_free(struct item *it)
+{
+	if (!it)
+		return;
+	free(it->gateway);
+	free(it->rcpt);
+	free(it->pending);
+	free(it);
+}
 
 /* A new item for d (*out NULL when d is final: nothing to schedule). */
 static pg_err
@@ -279,3 +326,15 @@ sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
 	free(its);
 	return e;
 }
+
+void
+pg_sched_depth(struct pg_sched *s, size_t *queued, size_t *held)
+{
+	pthread_mutex_lock(&s->mu);
+	if (queued)
+		*queued = s->n_waiting[0];
+	if (held)
+		*held = s->n_waiting[1];
+	pthread_mutex_unlock(&s->mu);
+}
+

@@ -92,6 +92,51 @@ tdrv_send(void *state, const struct pg_config *cfg, const char *gw,
 	pthread_mutex_unlock(&R.mu);
 }
 
+/* The same driver job by job (send_each): each job started through ctl,
+ * recorded in R.order, held at the gate, answered ok and reported done;
+ * it checks in the store (R.store) that the job before was recorded sent
+ * before the next one starts. */
+static struct pg_store *rec_store;
+static int64_t order[MAX_CALLS];
+static int norder, not_recorded;
+
+static size_t
+tdrv_send_each(void *state, const struct pg_config *cfg, const char *gw,
+	       struct pg_job *jobs, size_t n, const struct pg_send_ctl *ctl)
+{
+	struct pg_delivery d;
+	size_t i;
+
+	(void)state;
+	(void)cfg;
+	(void)gw;
+	pthread_mutex_lock(&R.mu);
+	R.calls++;
+	pthread_cond_broadcast(&R.cv);
+	pthread_mutex_unlock(&R.mu);
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			assert_int_equal(pg_store_get_delivery(rec_store, jobs[i - 1].delivery_id, &d), PG_OK);
+			not_recorded += d.state != PG_D_SENT;
+			pg_delivery_free(&d);
+		}
+		if (!ctl->start(ctl->arg, i))
+			return i;
+		pthread_mutex_lock(&R.mu);
+		if (norder < MAX_CALLS)
+			order[norder++] = jobs[i].delivery_id;
+		R.in_call++;
+		pthread_cond_broadcast(&R.cv);
+		while (R.gate_closed)
+			pthread_cond_wait(&R.cv, &R.mu);
+		R.in_call--;
+		pthread_mutex_unlock(&R.mu);
+		pg_job_set(&jobs[i], PG_OUT_OK, "%s", replies[PG_OUT_OK]);
+		ctl->done(ctl->arg, i);
+	}
+	return n;
+}
+
 static pg_err
 tdrv_start(const struct pg_config *cfg, const struct pg_chan_host *host, void **state)
 {
@@ -139,6 +184,8 @@ recorder_reset(void)
 	pthread_mutex_unlock(&R.mu);
 	tdrv.max_batch = 1;
 	tdrv.body_escape = PG_ESC_NONE;
+	tdrv.send_each = NULL;
+	norder = not_recorded = 0;
 }
 
 static void
@@ -445,15 +492,70 @@ test_emergency_first_at_start(void **state)
 	tdrv.max_batch = 4;
 	start(f, 1);
 	wait_state(f, routine[19], PG_D_SENT);
+	wait_state(f, emerg, PG_D_SENT);
 	stop(f);
-	/* the first call starts with the emergency; routine work fills the
-	 * rest of that batch in arrival order */
-	assert_int_equal(R.dids[0][0], emerg);
-	assert_int_equal(R.urg[0][0], PG_URG_EMERGENCY);
-	assert_int_equal(R.n[0], 4);
-	assert_int_equal(R.dids[0][1], routine[0]);
-	assert_int_equal(R.dids[0][3], routine[2]);
-	assert_int_equal(R.calls, 6);        /* 21 jobs in batches of 4 */
+	/* the emergency leads its call: the worker's (routine work filling
+	 * the rest of that batch) or the reserve worker's (alone: it takes
+	 * priority 0 only), whichever took it; the routine work goes out in
+	 * arrival order, 21 jobs in 6 calls of at most 4 either way */
+	int k = 0, e_call = -1, e_pos = -1, total = 0;
+
+	assert_int_equal(R.calls, 6);
+	for (int c = 0; c < R.calls; c++) {
+		assert_true(R.n[c] <= 4);
+		total += (int)R.n[c];
+		for (int i = 0; i < (int)R.n[c]; i++) {
+			if (R.dids[c][i] == emerg) {
+				e_call = c;
+				e_pos = i;
+				assert_int_equal(R.urg[c][i], PG_URG_EMERGENCY);
+				continue;
+			}
+			assert_int_equal(R.dids[c][i], routine[k]);
+			k++;
+		}
+	}
+	assert_int_equal(total, 21);
+	assert_int_equal(k, 20);
+	assert_true(e_call >= 0);
+	assert_int_equal(e_pos, 0);
+}
+
+/* A driver that sends job by job: its session stops before its next job
+ * for an urgent message (the reserve worker takes only emergencies), the
+ * rest of the batch goes back unstarted (no attempt recorded) and is sent
+ * right after the urgent one; each outcome is in the store before the
+ * next job starts. */
+static void
+test_session_yields_to_urgent(void **state)
+{
+	struct fx *f = *state;
+	int64_t r[6], urgent;
+	int attempts;
+
+	for (int i = 0; i < 6; i++)
+		r[i] = submit(f, PG_URG_ROUTINE, PG_CH_EMAIL, "office", PG_D_QUEUED, 0, 0, false);
+	tdrv.max_batch = 8;
+	tdrv.send_each = tdrv_send_each;
+	rec_store = f->store;
+	gate(true);
+	start(f, 1);
+	wait_calls(1);                       /* the worker holds r[0] at the gate */
+	urgent = submit(f, PG_URG_URGENT, PG_CH_EMAIL, "office", PG_D_QUEUED, 0, 0, true);
+	gate(false);
+	wait_state(f, r[5], PG_D_SENT);
+	stop(f);
+	assert_int_equal(norder, 7);
+	assert_int_equal(order[0], r[0]);
+	assert_int_equal(order[1], urgent);  /* the session ended after r[0] */
+	for (int i = 1; i < 6; i++)
+		assert_int_equal(order[i + 1], r[i]);
+	assert_int_equal(R.calls, 2);        /* [r0 (r1..r5 handed back)], [urgent r1..r5] */
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(dstate(f, r[i], &attempts, NULL, 0), PG_D_SENT);
+		assert_int_equal(attempts, 1);   /* none for the hand-back */
+	}
+	assert_int_equal(not_recorded, 0);
 }
 
 static void
@@ -851,6 +953,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sent_with_rendered_templates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emergency_first_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emergency_overtakes_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_yields_to_urgent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching_same_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_then_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gives_up, setup, teardown),

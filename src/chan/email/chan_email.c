@@ -11,6 +11,18 @@
  * temp.  The reply is the server's own line plus what the session was,
  * "250 2.0.0 Ok: queued as 4F1C (TLS, verified, authenticated)".
  *
+ * Job by job (send_each): libesmtp is given one message at a time.  The
+ * event that ends a message (SMTP_EV_MESSAGESENT after the reply to the
+ * end of its DATA, or SMTP_EV_MAILSTATUS with MAIL refused) judges it and
+ * reports it to the scheduler at once (ctl->done: recorded "sent" within
+ * moments of the 250), then asks whether to go on (ctl->start) and adds
+ * the next message; libesmtp looks for a next message only after that
+ * event, so with none added it says QUIT.  That is how a session ends
+ * early for an emergency or a stop, with the rest of the batch never
+ * started (it stays queued).  Adding a message to a running session works
+ * because smtp_add_message appends to the list libesmtp's engine walks
+ * (headers are set up when DATA begins); the tests prove it every run.
+ *
  * TLS: the driver gives libesmtp its own SSL_CTX (smtp_starttls_set_ctx,
  * built and cached by email_tls.c), so libesmtp never builds one from files
  * in the home directory.  It trusts the gateway's tls_ca file, else the
@@ -100,6 +112,17 @@ struct session_ctx {
 	bool auth_pending;          /* AUTH written, its final reply not read yet */
 	bool auth_ok;               /* the server answered 235 */
 	char auth_reply[PG_REPLY_MAX];  /* the server's refusal of AUTH */
+	/* the session's jobs, fed to libesmtp one message at a time */
+	struct pg_job *jobs;
+	struct pg_buf *texts;       /* a job without text has its outcome */
+	smtp_message_t *msgs;
+	smtp_recipient_t *rcpts;
+	size_t n, base;             /* jobs[0..n) are the send's base.. */
+	size_t next;                /* the next job to start */
+	size_t cur;                 /* the job on the wire */
+	bool on_wire;               /* ... not reported yet */
+	bool stopped;               /* ctl->start() refused job `next` */
+	const struct pg_send_ctl *ctl;  /* NULL: plain send() */
 };
 
 /* "550 5.1.1 text" from a libesmtp status. */
@@ -191,7 +214,14 @@ on_monitor(const char *buf, int len, int writing, void *arg)
 	}
 }
 
-/* libesmtp's event callback: the TLS verdict and missing extensions.
+static void judge(struct pg_job *j, smtp_message_t msg, smtp_recipient_t rcpt,
+		  const struct session_ctx *c, const char *session_reason);
+static void message_over(struct session_ctx *c, const char *reason);
+
+/* libesmtp's event callback: the TLS verdict and missing extensions,
+ * and the end of each message (MESSAGESENT after the reply to its DATA,
+ * or MAILSTATUS with MAIL refused): its outcome is reported at once and
+ * the next message fed in.
  * OpenSSL verified the chain against our CAs and the name against
  * gw->host during the handshake; libesmtp reports a bad verdict as
  * INVALID_PEER_CERTIFICATE and runs its own name match (DNS names only)
@@ -206,6 +236,8 @@ on_event(smtp_session_t s, int ev, void *arg, ...)
 	int *ok = NULL;
 	long vr;
 	SSL *ssl;
+	smtp_message_t msg;
+	const smtp_status_t *st;
 
 	va_start(ap, arg);
 	switch (ev) {
@@ -273,6 +305,16 @@ on_event(smtp_session_t s, int ev, void *arg, ...)
 	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
 		snprintf(c->note, sizeof c->note,
 			 "TLS: unusable client certificate file under ~/.config/libesmtp");
+		break;
+	case SMTP_EV_MAILSTATUS:
+		(void)va_arg(ap, const char *);
+		msg = va_arg(ap, smtp_message_t);
+		st = msg ? smtp_reverse_path_status(msg) : NULL;
+		if (st && st->code / 100 != 2)   /* no RCPT or DATA follows */
+			message_over(c, "MAIL refused");
+		break;
+	case SMTP_EV_MESSAGESENT:
+		message_over(c, "no reply to the message");
 		break;
 	default:
 		break;
@@ -393,18 +435,107 @@ message_id(char *dst, size_t n, const struct pg_job *j, const char *host)
 		 (long long)j->delivery_id, hex, host);
 }
 
-/* Runs one SMTP session for the jobs whose message text was built
- * (texts[i].data set); the others already have their outcome. */
+/* Job i of the session is over (its outcome set): tells the scheduler. */
 static void
+report(struct session_ctx *c, size_t i)
+{
+	if (c->ctl)
+		c->ctl->done(c->ctl->arg, c->base + i);
+}
+
+/* Starts the session's next job (*i), unless none is left or the
+ * scheduler says stop (c->stopped). */
+static bool
+start_next(struct session_ctx *c, size_t *i)
+{
+	if (c->next >= c->n || c->stopped)
+		return false;
+	if (c->ctl && !c->ctl->start(c->ctl->arg, c->base + c->next)) {
+		c->stopped = true;
+		return false;
+	}
+	*i = c->next++;
+	return true;
+}
+
+/* Starts the session's next jobs: those decided already (no text) are
+ * only reported; the first with a message is added to the session
+ * (after the one on the wire, whose reply has been read).  Returns false
+ * when no message was added. */
+static bool
+feed(struct session_ctx *c)
+{
+	const struct pg_smtp_gateway *gw = c->gw;
+	char eb[128];
+	size_t i;
+
+	while (start_next(c, &i)) {
+		if (!c->texts[i].data) {
+			report(c, i);
+			continue;
+		}
+		/* the recipient last: a message without one is skipped by
+		 * libesmtp, one without text is never seen */
+		if (!(c->msgs[i] = smtp_add_message(c->s)) ||
+		    !smtp_set_reverse_path(c->msgs[i], gw->from) ||
+		    !smtp_set_message_str(c->msgs[i], c->texts[i].data) ||
+		    !(c->rcpts[i] = smtp_add_recipient(c->msgs[i], c->jobs[i].address))) {
+			c->msgs[i] = NULL;
+			pg_job_set(&c->jobs[i], PG_OUT_TEMP, "SMTP client error: %s",
+				   smtp_strerror(smtp_errno(), eb, sizeof eb));
+			report(c, i);
+			continue;
+		}
+		c->cur = i;
+		c->on_wire = true;
+		return true;
+	}
+	return false;
+}
+
+/* The message on the wire got its last reply (or the session ended):
+ * judges and reports it, then feeds the next one in, so that libesmtp,
+ * which looks for a next message right after this event, goes on with it
+ * or says QUIT. */
+static void
+message_over(struct session_ctx *c, const char *reason)
+{
+	if (!c->on_wire)
+		return;
+	c->on_wire = false;
+	judge(&c->jobs[c->cur], c->msgs[c->cur], c->rcpts[c->cur], c, reason);
+	report(c, c->cur);
+	feed(c);
+}
+
+/* Fails every job not started yet with reason (each started first). */
+static void
+fail_rest(struct session_ctx *c, const char *reason)
+{
+	size_t i;
+
+	while (start_next(c, &i)) {
+		if (c->texts[i].data)
+			pg_job_set(&c->jobs[i], PG_OUT_TEMP, "%s", reason);
+		report(c, i);
+	}
+}
+
+/* Runs one SMTP session for jobs[0..n) (jobs base.. of the send), whose
+ * message text was built (texts[i].data set) or whose outcome is set,
+ * one message at a time (see the top).  Returns how many jobs were
+ * started; *stopped when ctl->start() refused the next one. */
+static size_t
 run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
-	    struct pg_job *jobs, size_t n, struct pg_buf *texts)
+	    struct pg_job *jobs, size_t n, struct pg_buf *texts, size_t base,
+	    const struct pg_send_ctl *ctl, bool *stopped)
 {
 	struct session_ctx ctx;
 	smtp_session_t s = NULL;
 	smtp_message_t *msgs = calloc(n, sizeof *msgs);
 	smtp_recipient_t *rcpts = calloc(n, sizeof *rcpts);
 	SSL_CTX *tls = NULL;
-	char hostport[HOST_MAX + 16], reason[PG_REPLY_MAX], eb[128];
+	char hostport[HOST_MAX + 16], reason[PG_REPLY_MAX] = "", eb[128];
 	long tmo = (long)(gw->timeout_s > 0 ? gw->timeout_s : DEFAULT_TIMEOUT_S) * MS_PER_S;
 	static const int phases[] = { Timeout_GREETING, Timeout_ENVELOPE,
 		Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
@@ -414,10 +545,17 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.gw = gw;
+	ctx.jobs = jobs;
+	ctx.texts = texts;
+	ctx.msgs = msgs;
+	ctx.rcpts = rcpts;
+	ctx.n = n;
+	ctx.base = base;
+	ctx.ctl = ctl;
 	for (i = 0; i < n && !texts[i].data; i++)
 		;
-	if (i == n)
-		goto out;                       /* nothing to send here */
+	if (i == n)                     /* nothing to send: only report */
+		goto fail_all;
 	if (!msgs || !rcpts) {
 		snprintf(reason, sizeof reason, "out of memory");
 		goto fail_all;
@@ -452,15 +590,8 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 		if (gw->starttls == PG_TLS_OFF && !smtp_auth_set_context(s, ctx.auth))
 			goto lib_fail;
 	}
-	for (i = 0; i < n; i++) {
-		if (!texts[i].data)
-			continue;
-		if (!(msgs[i] = smtp_add_message(s)) ||
-		    !smtp_set_reverse_path(msgs[i], gw->from) ||
-		    !(rcpts[i] = smtp_add_recipient(msgs[i], jobs[i].address)) ||
-		    !smtp_set_message_str(msgs[i], texts[i].data))
-			goto lib_fail;
-	}
+	if (!feed(&ctx))
+		goto out;                       /* stopped, or nothing to send */
 
 	t0 = pg_mono_ms();
 	ok = smtp_start_session(s);
@@ -479,9 +610,8 @@ run_session(struct email_state *es, const struct pg_smtp_gateway *gw,
 	if (ctx.auth_reply[0])
 		pg_warn("smtp gateway %s (%s): AUTH refused: %s", gw->name, hostport,
 			ctx.auth_reply);
-	for (i = 0; i < n; i++)
-		if (msgs[i])
-			judge(&jobs[i], msgs[i], rcpts[i], &ctx, reason);
+	message_over(&ctx, reason);     /* the one the session ended on */
+	fail_rest(&ctx, reason);        /* the session ended before them */
 	goto out;
 
 lib_fail:
@@ -489,9 +619,7 @@ lib_fail:
 		 smtp_strerror(smtp_errno(), eb, sizeof eb));
 	pg_warn("smtp gateway %s: %s", gw->name, reason);
 fail_all:
-	for (i = 0; i < n; i++)
-		if (texts[i].data)
-			pg_job_set(&jobs[i], PG_OUT_TEMP, "%s", reason);
+	fail_rest(&ctx, reason);
 out:
 	if (s)
 		smtp_destroy_session(s);        /* drops its reference to tls */
@@ -501,27 +629,46 @@ out:
 	ERR_clear_error();                      /* leave this thread's queue clean */
 	free(msgs);
 	free(rcpts);
+	*stopped = ctx.stopped;
+	return ctx.next;
 }
 
-static void
-email_send(void *state, const struct pg_config *cfg, const char *gateway,
-	   struct pg_job *jobs, size_t n)
+/* Fails every job with o and why, each started and reported first. */
+static size_t
+fail_jobs(struct pg_job *jobs, size_t n, const struct pg_send_ctl *ctl,
+	  enum pg_outcome o, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ctl && !ctl->start(ctl->arg, i))
+			return i;
+		pg_job_set(&jobs[i], o, "%s", why);
+		if (ctl)
+			ctl->done(ctl->arg, i);
+	}
+	return n;
+}
+
+/* send_each(): builds every message, then runs sessions of the gateway's
+ * batch while the scheduler lets it go on. */
+static size_t
+email_send_each(void *state, const struct pg_config *cfg, const char *gateway,
+		struct pg_job *jobs, size_t n, const struct pg_send_ctl *ctl)
 {
 	struct email_state *es = state;
 	const struct pg_smtp_gateway *gw = email_gateway(cfg, gateway);
 	struct pg_buf *texts;
 	char host[HOST_MAX], mid[HOST_MAX + 64];
 	struct pg_mail m;
-	size_t i, per, live = 0;
+	size_t i, per, done = 0;
+	bool stopped = false;
 	pg_err e;
 	sigset_t pipe_set, old, pend;
 	struct timespec zero = { 0, 0 };
 
 	if (!gw) {
-		for (i = 0; i < n; i++)
-			pg_job_set(&jobs[i], PG_OUT_PERM, "smtp gateway \"%s\" is not configured",
-				gateway ? gateway : "(default)");
-		return;
+		snprintf(mid, sizeof mid, "smtp gateway \"%.200s\" is not configured",
+			 gateway ? gateway : "(default)");
+		return fail_jobs(jobs, n, ctl, PG_OUT_PERM, mid);
 	}
 	if (gw->helo)
 		pg_strlcpy(host, gw->helo, sizeof host);
@@ -531,11 +678,8 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 		pg_strlcpy(host, "localhost", sizeof host);
 	host[sizeof host - 1] = '\0';
 
-	if (!(texts = calloc(n, sizeof *texts))) {
-		for (i = 0; i < n; i++)
-			pg_job_set(&jobs[i], PG_OUT_TEMP, "out of memory");
-		return;
-	}
+	if (!(texts = calloc(n, sizeof *texts)))
+		return fail_jobs(jobs, n, ctl, PG_OUT_TEMP, "out of memory");
 	for (i = 0; i < n; i++) {
 		pg_buf_init(&texts[i], MSG_MAX);
 		jobs[i].reply[0] = '\0';
@@ -544,17 +688,12 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 			continue;
 		}
 		message_id(mid, sizeof mid, &jobs[i], host);
-		memset(&m, 0, sizeof m);
-		m.from_addr = gw->from;
-		m.from_name = gw->from_name;
-		m.to_addr = jobs[i].address;
-		m.to_name = jobs[i].to_name;
-		m.subject = jobs[i].subject;
-		m.body = jobs[i].body;
-		m.message_id = mid;
-		m.date_ms = pg_now_ms();
-		m.pg_message_id = jobs[i].message_id;
-		m.pg_delivery_id = jobs[i].delivery_id;
+		m = (struct pg_mail){ .from_addr = gw->from, .from_name = gw->from_name,
+			.to_addr = jobs[i].address, .to_name = jobs[i].to_name,
+			.subject = jobs[i].subject, .body = jobs[i].body,
+			.message_id = mid, .date_ms = pg_now_ms(),
+			.pg_message_id = jobs[i].message_id,
+			.pg_delivery_id = jobs[i].delivery_id };
 		if ((e = pg_mime_build(&texts[i], &m)) != PG_OK) {
 			pg_buf_free(&texts[i]);
 			pg_job_set(&jobs[i], e == PG_ERR_NOMEM ? PG_OUT_TEMP : PG_OUT_PERM,
@@ -562,26 +701,32 @@ email_send(void *state, const struct pg_config *cfg, const char *gateway,
 				e == PG_ERR_INVAL ? " (bad sender address or host name)" : "");
 			continue;
 		}
-		live++;
 	}
 
-	if (live > 0) {
-		/* a write to a connection the server closed raises SIGPIPE:
-		 * keep it from this thread and discard it afterwards */
-		sigemptyset(&pipe_set);
-		sigaddset(&pipe_set, SIGPIPE);
-		pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-		per = gw->batch > 0 ? (size_t)gw->batch : 1;
-		for (i = 0; i < n; i += per)
-			run_session(es, gw, jobs + i, n - i < per ? n - i : per, texts + i);
-		if (!sigismember(&old, SIGPIPE) && sigpending(&pend) == 0 &&
-		    sigismember(&pend, SIGPIPE))
-			sigtimedwait(&pipe_set, NULL, &zero);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	/* a write to a connection the server closed raises SIGPIPE: keep it
+	 * from this thread and discard it afterwards */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	per = gw->batch > 0 ? (size_t)gw->batch : 1;
+	for (i = 0; i < n && !stopped; i += per)
+		done = i + run_session(es, gw, jobs + i, n - i < per ? n - i : per,
+				       texts + i, i, ctl, &stopped);
+	if (!sigismember(&old, SIGPIPE) && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (i = 0; i < n; i++)
 		pg_buf_free(&texts[i]);
 	free(texts);
+	return done;
+}
+
+static void
+email_send(void *state, const struct pg_config *cfg, const char *gateway,
+	   struct pg_job *jobs, size_t n)
+{
+	(void)email_send_each(state, cfg, gateway, jobs, n, NULL);
 }
 
 static pg_err
@@ -647,4 +792,5 @@ const struct pg_channel pg_chan_email = {
 	.start = email_start,
 	.stop = email_stop,
 	.send = email_send,
+	.send_each = email_send_each,   /* a session ends early for an emergency */
 };
