@@ -258,12 +258,10 @@ report(struct pg_esc *e, struct pg_esc_fired *s, pg_err err)
 		pg_info("escalation of message %lld: %s", (long long)s->mid, s->detail);
 		if (e->metrics)
 			atomic_fetch_add(&e->metrics->esc_steps, 1);
-		for (size_t i = 0; e->sched && i < s->nd; i++)
-			if (s->d[i].state == PG_D_QUEUED &&
-			    pg_sched_add(e->sched, &s->d[i]) != PG_OK)
-				pg_warn("escalation: delivery %lld not scheduled now; "
-					"it runs after the next restart",
-					(long long)s->d[i].id);
+		if (e->sched && pg_sched_add_many(e->sched, s->d, s->nd) != PG_OK)
+			pg_warn("escalation: deliveries of message %lld not all "
+				"scheduled now; they run after the next restart",
+				(long long)s->mid);
 		if (!e->claims)
 			push_or_warn(e, s->mid, s->next, s->next);
 	}

@@ -48,6 +48,11 @@ void pg_sched_stop(struct pg_sched *s);
 
 /* Adds a delivery just committed by the store (queued or held). */
 pg_err pg_sched_add(struct pg_sched *s, const struct pg_delivery *d);
+/* The same for the n deliveries of one message (or escalation step) at
+ * once, so that a worker finds them together and those for one gateway
+ * share a session; mailbox (waiting) and final ones are skipped.  Returns
+ * the first error (what was not queued runs after the next restart). */
+pg_err pg_sched_add_many(struct pg_sched *s, const struct pg_delivery *d, size_t n);
 /* A node of several: another node queued work; look in the store now
  * rather than at the next poll (a void * for pg_store_listen). */
 void pg_sched_poke(void *s);

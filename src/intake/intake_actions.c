@@ -263,10 +263,9 @@ intake__do_resend(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 		 pg_channel_name(ch));
 	if (!(e = pg_plan_deliveries(r->cfg, cl, &m, &plan, pg_now_ms(), &d, &nd)))
 		e = pg_store_resend(h->ctx->store, m.id, d, nd, detail);
-	for (size_t i = 0; !e && h->ctx->sched && i < nd; i++)
-		if (pg_sched_add(h->ctx->sched, &d[i]) != PG_OK)
-			pg_warn("intake: resent delivery %lld waits for a restart",
-				(long long)d[i].id);
+	if (!e && h->ctx->sched && pg_sched_add_many(h->ctx->sched, d, nd) != PG_OK)
+		pg_warn("intake: deliveries resent for message %lld wait for a "
+			"restart", (long long)m.id);
 	out = e ? NULL : intake__submit(&m, d, nd);
 	for (size_t i = 0; i < nd; i++)
 		pg_delivery_free(&d[i]);

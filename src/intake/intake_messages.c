@@ -171,14 +171,13 @@ intake__do_submit(struct pg_http *h, struct MHD_Connection *conn, struct intake_
 			"%zu deliveries, %s", (long long)m.id, m.client_id,
 			m.operator_name, pg_kind_name(m.kind),
 			pg_urgency_name(m.urgency), nd, pg_mstate_name(m.state));
-		for (size_t i = 0; h->ctx->sched && i < nd; i++) {
-			pg_err se = d[i].state == PG_D_WAITING ? PG_OK   /* mailbox */
-				: pg_sched_add(h->ctx->sched, &d[i]);
+		if (h->ctx->sched) {   /* (mailbox ones wait for a call) */
+			pg_err se = pg_sched_add_many(h->ctx->sched, d, nd);
 
 			if (se != PG_OK)
-				pg_warn("intake: delivery %lld not scheduled now (%s); "
-					"it runs after the next restart",
-					(long long)d[i].id, pg_strerror(se));
+				pg_warn("intake: deliveries of message %lld not all "
+					"scheduled now (%s); they run after the next "
+					"restart", (long long)m.id, pg_strerror(se));
 		}
 		if (m.esc_policy && h->ctx->esc &&
 		    pg_esc_wake(h->ctx->esc, m.id, m.esc_next_ms) != PG_OK)

@@ -482,6 +482,16 @@ pg_sched_add(struct pg_sched *s, const struct pg_delivery *d)
 	return sched__add(s, d, 0);
 }
 
+pg_err
+pg_sched_add_many(struct pg_sched *s, const struct pg_delivery *d, size_t n)
+{
+	size_t added;
+
+	if (s->claims)
+		return pg_sched_add(s, d);      /* a poke: the feeder claims them */
+	return n ? sched__add_all(s, d, NULL, n, &added) : PG_OK;
+}
+
 struct load_ctx { struct pg_sched *s; pg_err e; size_t n; };
 
 static void

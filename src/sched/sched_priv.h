@@ -88,8 +88,8 @@ void sched__item_free(struct item *it);
 /* Adds delivery d to the queue, under claim token (0: none). */
 pg_err sched__add(struct pg_sched *s, const struct pg_delivery *d,
 		  int64_t token);
-/* Queues the n deliveries d[] (claims tokens[]) at once, under one hold of
- * the lock, so that a worker finds a claimed digest group whole; *added
+/* Queues the n deliveries d[] (claims tokens[]; NULL: none) at once,
+ * under one hold of the lock, so that a worker finds a claimed digest group whole; *added
  * how many were queued.  The first error is returned. */
 pg_err sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
 		      const int64_t *tokens, size_t n, size_t *added);

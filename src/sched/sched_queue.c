@@ -309,7 +309,7 @@ sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
 	if (!its)
 		return PG_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++)
-		if ((e1 = item_new(&d[i], tokens[i], &its[i])) && !e)
+		if ((e1 = item_new(&d[i], tokens ? tokens[i] : 0, &its[i])) && !e)
 			e = e1;
 	pthread_mutex_lock(&s->mu);
 	for (size_t i = 0; i < n; i++) {

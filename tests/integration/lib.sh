@@ -96,6 +96,28 @@ print(json.dumps({
 PYEOF
 }
 
+# backlog_in_sessions: $N routine messages for client test-clinic queued
+# behind smtp-sink -w 1 (each DATA answered after 1 s), the daemon restarted
+# so that the scheduler finds the whole backlog at once and each worker
+# takes a full batch for one session (while messages arrive one by one a
+# worker may take a smaller one); returns once a few mails arrived, the
+# sessions under way.  mails_in counts the mails whose text has arrived
+# (smtp-sink creates a file at MAIL FROM and writes the text after its
+# answer to DATA, that is, once the client sent it).
+mails_in() { grep -l -a '^X-Pagegate-Message:' "$T"/mail/msg.* 2>/dev/null | wc -l; }
+backlog_in_sessions() {
+  start_sink "$SMTP_PORT" -w 1 || return 1
+  start_daemon || return 1
+  PAGEGATE_TOKEN=$TOKEN "$BUILD/bench/intake_load" -u "http://127.0.0.1:$HTTP_PORT" \
+    -c 4 -n "$N" -C test-clinic >"$T/load.out" 2>&1
+  check_eq "$N routine messages accepted" "0" "$(sed -n 's/^intake_errors //p' "$T/load.out")"
+  kill -TERM "$DPID"; wait "$DPID"; DPID=
+  start_daemon || return 1
+  local r0; r0=$(mails_in)
+  some_arrived() { [ "$(mails_in)" -ge $((r0 + 2)) ]; }
+  check "the backlog is being sent" wait_until 30 some_arrived
+}
+
 # ---- configuration and daemon ----
 HTTP_PORT=$(free_port); SMTP_PORT=$(free_port)
 MAX_MB=${MAX_MB:-0}; RETRY_BASE=${RETRY_BASE:-1s}; RETRY_CAP=${RETRY_CAP:-2s}; GIVE_UP=${GIVE_UP:-1h}

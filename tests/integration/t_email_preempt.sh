@@ -36,24 +36,7 @@ rules = (
   { notify = "contact:office"; }
 );
 CONF
-start_sink "$SMTP_PORT" -w 1 || exit 1
-start_daemon || exit 1
-
-PAGEGATE_TOKEN=$TOKEN "$BUILD/bench/intake_load" -u "http://127.0.0.1:$HTTP_PORT" \
-  -c 4 -n "$N" -C test-clinic >"$T/load.out" 2>&1
-check_eq "$N routine messages accepted" "0" "$(sed -n 's/^intake_errors //p' "$T/load.out")"
-# a restart, so that the scheduler finds the whole backlog at once and each
-# worker takes a full batch of 20 for one session (while messages arrive
-# one by one, a worker may take a smaller batch)
-kill -TERM "$DPID"; wait "$DPID"; DPID=
-start_daemon || exit 1
-# both workers are inside their sessions once a few more mails arrived
-# mails whose text has arrived (smtp-sink creates a file at MAIL FROM and
-# writes the text after its answer to DATA, that is, once the client sent it)
-mails_in() { grep -l -a '^X-Pagegate-Message:' "$T"/mail/msg.* 2>/dev/null | wc -l; }
-r0=$(mails_in)
-some_arrived() { [ "$(mails_in)" -ge $((r0 + 2)) ]; }
-check "the backlog is being sent" wait_until 30 some_arrived
+backlog_in_sessions || exit 1    # both workers inside their sessions
 
 # ids of the messages whose text reached the sink, and in which order:
 # "mtime message-id" lines, oldest first (one process each, so that a

@@ -12,22 +12,28 @@
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
-# The file an #include "..." of $1 names, resolved from its folder
-# (empty when it is not a file of the tree, e.g. "pagegate/x.h").
-resolve() {   # INCLUDER NAME
-  local p; p=$(realpath -m "$(dirname "$1")/$2")
-  [ -f "$p" ] && realpath --relative-to="$ROOT" "$p"
-}
+# Every #include "..." of the tree that names one of its files, as
+# "FILE<TAB>INCLUDER" (FILE resolved from the includer's folder), read once.
+$PY - "$ROOT" >"$T/incmap" <<'PYEOF'
+import os, re, sys
+os.chdir(sys.argv[1])
+for top in ('src', 'include', 'tests'):
+    for d, _, names in os.walk(top):
+        for n in names:
+            if not n.endswith(('.c', '.h')):
+                continue
+            f = os.path.join(d, n)
+            for line in open(f, errors='replace'):
+                m = re.match(r'#include "([^"]*)"', line)
+                if m and os.path.isfile(os.path.join(d, m.group(1))):
+                    print(os.path.normpath(os.path.join(d, m.group(1))) + '\t' + f)
+PYEOF
 
 bad_includes=""; bad_comments=""
 while IFS= read -r h; do
   dir=$(dirname "$h")
   top=$(awk 'NR==1 && !/^\/\*/ {exit} {print} /\*\// {exit}' "$h")
-  while IFS= read -r f; do
-    grep -o '^#include "[^"]*"' "$f" | sed 's/^#include "//; s/"$//' | while IFS= read -r inc; do
-      [ "$(resolve "$f" "$inc")" = "$h" ] && echo "$f"
-    done
-  done < <(find src include tests -name '*.[ch]') | sort -u >"$T/includers"
+  awk -F'\t' -v h="$h" '$1 == h {print $2}' "$T/incmap" | sort -u >"$T/includers"
   while IFS= read -r f; do
     case $f in
       tests/*) continue ;;
