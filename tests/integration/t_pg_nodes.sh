@@ -14,7 +14,7 @@
 #      it - at least once, at most once more than what the dead node had in
 #      flight.
 PG_STORE=1 . "$(dirname "$0")/lib.sh"
-N=${PG_NODES_MESSAGES:-600}
+N=${PG_NODES_MESSAGES:-3000}
 write_config
 cat >"$T/etc/clients/test-clinic.conf" <<'CONF'
 id = "test-clinic";

@@ -54,7 +54,8 @@ node = "n$n";
 node_lease = "5s";
 node_channels = ${chans[$((n - 1))]};
 mqtt = { host = "127.0.0.1"; port = $MQTT_PORT; tls = false; client_id = "pagegate-n$n";
-         keepalive = 5; protocol = "v5"; qos = 1; timeout = "5s"; };
+         keepalive = 5; protocol = "v5"; qos = 1; timeout = "5s";
+         ack_topic = "pages/+/+/ack"; };
 CONF
 done
 up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
@@ -97,6 +98,26 @@ check_eq "every mqtt attempt by n2" "$N 0" \
   "$(db_sql "select count(*) filter (where e.detail like '%(node n2)'), count(*) filter (where e.detail not like '%(node n2)')
      from events e join deliveries d on d.id = e.delivery_id where e.type = 'attempt_started' and d.channel = 'mqtt'" | tr '|' ' ')"
 check "n1's log has no mqtt outcome" bash -c "! grep -q 'channel=mqtt.*outcome=\|mqtt.*outcome=' '$T/node1.log'"
+# /metrics on each node counts what that node did
+metric() { curl -s "http://127.0.0.1:${PORTS[$1]}/metrics" | sed -n "s/^$2 //p"; }
+check_eq "n1's /metrics: its $N email attempts, no mqtt" "$N " \
+  "$(metric 0 'pagegate_attempts_total{channel="email",outcome="ok"}') $(metric 0 'pagegate_attempts_total{channel="mqtt",outcome="ok"}' | grep -v '^0$')"
+check_eq "n2's /metrics: its $N mqtt attempts" "$N" \
+  "$(metric 1 'pagegate_attempts_total{channel="mqtt",outcome="ok"}')"
+check_eq "the messages each node took: $((N / 2)) and $((N / 2))" "$((N / 2)) $((N / 2))" \
+  "$(metric 0 pagegate_messages_received_total) $(metric 1 pagegate_messages_received_total)"
+
+# an acknowledgement published by the device: both nodes listen on the ack
+# topic; the message (taken by n1, paged by n2) is acknowledged once
+a=${ids[1]}; ref=$(HTTP_PORT=${PORTS[0]} msg_json "$a" | jq -r .ack_ref)
+mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t pages/test-clinic/doc/ack -m "{\"ack\":\"$ref\",\"by\":\"Dr. Node\"}"
+acked_n1() { [ "$(HTTP_PORT=${PORTS[0]} msg_json "$a" | jq -r .acknowledged)" = true ]; }
+check "an MQTT ack of a page n2 sent acknowledges the message (seen on n1)" wait_until 15 acked_n1
+check_eq "by the ack's sender, via mqtt" "Dr. Node via mqtt" "$(HTTP_PORT=${PORTS[0]} msg_json "$a" | jq -r .acked_by)"
+check_eq "one acknowledged event, though both nodes heard it" 1 \
+  "$(db_sql "select count(*) from events where message_id = $a and type = 'acknowledged'")"
+check_eq "the other messages are not acknowledged" 0 \
+  "$(db_sql "select count(*) from messages where acked_ms is not null and id != $a")"
 
 # ---- 2. first-delivery latency of what the other node took ----
 latency() {   # LABEL: K messages to n2, one at a time; mean and max ms to n1's email attempt
