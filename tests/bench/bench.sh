@@ -352,8 +352,9 @@ if part sms; then
 	post "$HTTP_PORT" '{"client":"sms","urgency":"routine","caller":{"name":"Bench Caller 1","phone":"+15555550001"},"text":"Bench message P: no heat in the building since this morning, please call back."}' >/dev/null
 	wait_for 30 "the first SMS sent" sms_sent_at_least 1
 	wait_for 30 "the first SMS at the fake SMSC" got_at_least $((base + 1))
-	sleep 1                        # its other segments, if any
-	SEGS=$(( $(got_lines) - base ))
+	first_whole() { [ "$(received gsm | tail -1 | jq -r .complete)" = true ]; }
+	wait_for 10 "every segment of the first SMS at the fake SMSC" first_whole
+	SEGS=$(received gsm | tail -1 | jq -r .segments)
 	[ "$SEGS" -ge 1 ] || die "the fake SMSC got nothing for the first SMS"
 	SMS_TEXT=$(received gsm | tail -1 | jq -r .text)
 	[ -n "$SMS_TEXT" ] || die "the first SMS's text is empty"

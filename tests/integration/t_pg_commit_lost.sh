@@ -49,13 +49,16 @@ check_eq "and nothing of it is stored" 0 "$(stored Bravo)"
 check "the daemon learned it was rolled back" logged "whose COMMIT lost its answer, was rolled back"
 
 # C: committed, answer lost, then the server unreachable for a while
+asks() { grep -c "cannot reconnect" "$T/daemon.log"; }
+asked0=$(asks)
 touch "$CUT/hold" "$CUT/cut-after"
 curl -s -m 60 -o "$T/charlie" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' --data-binary "$(msg Charlie)" \
   "http://127.0.0.1:$HTTP_PORT/v1/messages" >"$T/charlie.code" &
 CURL_PID=$!
 check "the relay cut the writer's connection after the COMMIT" wait_until 20 cuts_are 'cut after' 2
-sleep 1     # the daemon asks again every 250 ms; the caller keeps waiting
+asked_again() { [ "$(asks)" -ge $((asked0 + 3)) ]; }
+check "the daemon keeps asking the unreachable server" wait_until 20 asked_again
 check "the caller of the COMMIT in doubt is still waiting" kill -0 "$CURL_PID"
 api POST /v1/messages "$(msg Delta)"
 check_eq "meanwhile another message is refused at once: 503" 503 "$CODE"
