@@ -16,13 +16,12 @@ PG_STORE=1 . "$(dirname "$0")/lib.sh"
 N=${PG_CHANNELS_MESSAGES:-20}
 K=${PG_LATENCY_MESSAGES:-10}
 MQTT_PORT=$(free_port)
-SUB_PID=; NPIDS=()
-cleanup_all() {
+SUB_PID=
+cleanup_peers() {
   [ -n "$SUB_PID" ] && { kill "$SUB_PID"; wait "$SUB_PID"; } 2>/dev/null
-  for p in "${NPIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p"; wait "$p"; } 2>/dev/null; done
-  mosquitto_stop; cleanup
+  mosquitto_stop
 }
-trap cleanup_all EXIT
+trap 'cleanup_peers; cleanup' EXIT
 mosquitto_start "$MQTT_PORT" "$T/mqtt" || exit 1
 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -V mqttv5 -q 1 -t 'pages/#' -F '%t|%p' \
   >>"$T/sub.out" 2>>"$T/sub.err" &
@@ -44,35 +43,21 @@ contacts = (
     devices = ( { channel = "mqtt"; topic = "pages/{client}/{contact}"; } ); } );
 rules = ( { notify = [ "contact:office", "contact:doc" ]; } );
 CONF
-PORTS=()
+. "$(dirname "$0")/nodes.sh"
+NODES_CLEANUP=cleanup_peers
+nodes_config 2
 chans=('[ "email" ]' '[ "mqtt" ]')
 for n in 1 2; do
-  p=$(free_port); PORTS+=("$p")
-  sed -e "s/^port = .*/port = $p;/" "$T/etc/pagegate.conf" >"$T/etc/node$n.conf"
   cat >>"$T/etc/node$n.conf" <<CONF
-node = "n$n";
-node_lease = "5s";
 node_channels = ${chans[$((n - 1))]};
 mqtt = { host = "127.0.0.1"; port = $MQTT_PORT; tls = false; client_id = "pagegate-n$n";
          keepalive = 5; protocol = "v5"; qos = 1; timeout = "5s";
          ack_topic = "pages/+/+/ack"; };
 CONF
 done
-up() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
-start_nodes() {
-  for k in 0 1; do
-    "$BUILD/pagegated" -c "$T/etc/node$((k + 1)).conf" >>"$T/node$((k + 1)).log" 2>&1 &
-    NPIDS[$k]=$!
-  done
-  for k in 0 1; do wait_until 30 up "${PORTS[$k]}" || { notok "node $((k + 1)) started"; return 1; }; done
-}
-stop_nodes() {
-  local rc=0
-  for k in 0 1; do kill -TERM "${NPIDS[$k]}"; wait "${NPIDS[$k]}" || rc=$?; NPIDS[$k]=; done
-  return $rc
-}
+stop_nodes() { local rc=0; stop_node 0 || rc=$?; stop_node 1 || rc=$?; return $rc; }
 start_sink "$SMTP_PORT" || exit 1
-start_nodes || exit 1
+start_nodes 2 || exit 1
 ok "two nodes started"
 check "n1 says it sends email only" grep -q 'node "n1" sends email only' "$T/node1.log"
 check "n2 says it sends mqtt only" grep -q 'node "n2" sends mqtt only' "$T/node2.log"
@@ -135,7 +120,7 @@ latency() {   # LABEL: K messages to n2, one at a time; mean and max ms to n1's 
 }
 latency "with NOTIFY"
 check "stopped cleanly" stop_nodes
-PAGEGATE_NO_LISTEN=1 start_nodes || exit 1
+PAGEGATE_NO_LISTEN=1 start_nodes 2 || exit 1
 latency "polling only (PAGEGATE_NO_LISTEN=1)"
 check "stopped cleanly again" stop_nodes
 check_eq "no possible duplicate" 0 "$(db_sql "select count(*) from events where type = 'possible_duplicate'")"
