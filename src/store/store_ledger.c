@@ -282,7 +282,9 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 	/* Nodes compare due times with the database's clock: what is due
 	 * now, and the first step's wait, run from that clock's now, not
 	 * this node's (a held delivery's opening is a time of day: kept). */
-	{
+	for (size_t i = 0; i < nd; i++)
+		counts[d[i].state]++;
+	if (counts[PG_D_QUEUED] > 0 || m->esc_next_ms > 0) {   /* (else no query) */
 		int64_t off;
 
 		if ((e = store__skew(tx, op, m->received_ms, &off)))
@@ -293,8 +295,6 @@ op_submit(const struct wtx *tx, struct store_op *op, struct pg_buf *b)
 			if (d[i].state == PG_D_QUEUED)
 				d[i].next_try_ms += off;
 	}
-	for (size_t i = 0; i < nd; i++)
-		counts[d[i].state]++;
 	m->state = derive_state(counts);
 	if ((e = store__new_ack_ref(tx->be, tx->w, m->ack_ref)) ||
 	    (e = tx->be->insert_message(tx->w, m)))
