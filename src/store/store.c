@@ -75,6 +75,23 @@ batch_failed(struct pg_store *st, struct store_op *batch, pg_err bad)
 	st->seen.n = 0;                       /* nothing of it happened */
 }
 
+#define BATCH_LATE_MAX 8   /* times a batch takes in the writes queued since */
+
+/* Late joiners: appends the operations queued since the batch was taken
+ * to the batch, whose last operation is last.  They share its COMMIT
+ * instead of waiting for the next one: the busier the intake, the bigger
+ * the group commit, with no wait added for anyone. */
+static void
+join_late(struct pg_store *st, struct store_op *last)
+{
+	pthread_mutex_lock(&st->mu);
+	if (st->head) {
+		last->next = st->head;
+		st->head = st->tail = NULL;
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
 /* Runs one group commit over the list of operations. */
 static enum batch_end
 run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
@@ -83,12 +100,15 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
 	struct pg_buf b;
 	struct store_op *op;
 	pg_err e, bad;
+	unsigned n = 0;
 
 	*writes = 0;
 	st->seen.n = 0;
 	pg_buf_init(&b, DETAIL_MAX);
 	bad = be->begin(st->w);
 	for (op = batch; op && !bad; op = op->next) {
+		if (op->next == NULL && ++n < BATCH_LATE_MAX)
+			join_late(st, op);
 		if ((bad = be->savepoint(st->w)))
 			break;
 		op->writes = 0;
@@ -154,10 +174,10 @@ batch_done(struct pg_store *st, struct store_op *batch, bool committed,
 	}
 	store__room_note(st, batch);
 	for (op = batch; op; op = next) {
-		next = op->next;     /* op may vanish once done */
+		next = op->next;     /* op may vanish once done and mu free */
 		op->done = true;
+		pthread_cond_signal(op->wake);   /* its caller alone */
 	}
-	pthread_cond_broadcast(&st->done);
 	pthread_mutex_unlock(&st->mu);
 }
 
@@ -248,9 +268,12 @@ writer_main(void *arg)
 pg_err
 store__write(struct pg_store *st, struct store_op *op)
 {
+	pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+
 	op->next = NULL;
 	op->done = false;
 	op->err = PG_OK;
+	op->wake = &wake;
 	pthread_mutex_lock(&st->mu);
 	if (st->stopping) {
 		pthread_mutex_unlock(&st->mu);
@@ -263,8 +286,9 @@ store__write(struct pg_store *st, struct store_op *op)
 	st->tail = op;
 	pthread_cond_signal(&st->work);
 	while (!op->done)
-		pthread_cond_wait(&st->done, &st->mu);
+		pthread_cond_wait(&wake, &st->mu);
 	pthread_mutex_unlock(&st->mu);
+	pthread_cond_destroy(&wake);
 	return op->err;
 }
 
@@ -275,6 +299,7 @@ store__write(struct pg_store *st, struct store_op *op)
 void
 store__write_many(struct pg_store *st, struct store_op *ops, size_t n)
 {
+	pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 	size_t i;
 
 	if (n == 0)
@@ -283,6 +308,7 @@ store__write_many(struct pg_store *st, struct store_op *ops, size_t n)
 		ops[i].next = i + 1 < n ? &ops[i + 1] : NULL;
 		ops[i].done = false;
 		ops[i].err = PG_OK;
+		ops[i].wake = &wake;
 	}
 	pthread_mutex_lock(&st->mu);
 	if (st->stopping) {
@@ -299,8 +325,9 @@ store__write_many(struct pg_store *st, struct store_op *ops, size_t n)
 	pthread_cond_signal(&st->work);
 	for (i = 0; i < n; i++)
 		while (!ops[i].done)
-			pthread_cond_wait(&st->done, &st->mu);
+			pthread_cond_wait(&wake, &st->mu);
 	pthread_mutex_unlock(&st->mu);
+	pthread_cond_destroy(&wake);
 }
 
 /* ---- open, close ---- */
@@ -366,7 +393,6 @@ pg_store_close(struct pg_store *st)
 		st->be->close(st->w);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->work);
-	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rfree);
 	store__node_close(st);
@@ -409,7 +435,7 @@ pg_store_open_node(const char *dsn, int64_t max_mb, const char *node,
 	if ((st = calloc(1, sizeof *st)) == NULL)
 		return PG_ERR_NOMEM;
 	if (pthread_mutex_init(&st->mu, NULL) || pg_cond_init_mono(&st->work) ||
-	    pthread_cond_init(&st->done, NULL) || pthread_mutex_init(&st->rmu, NULL) ||
+	    pthread_mutex_init(&st->rmu, NULL) ||
 	    pthread_cond_init(&st->rfree, NULL) || pthread_mutex_init(&st->cmu, NULL) ||
 	    pthread_mutex_init(&st->hmu, NULL)) {
 		free(st);        /* init of these cannot fail on Linux */

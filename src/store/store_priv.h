@@ -51,7 +51,6 @@ struct pg_store {
 	bool running;
 	pthread_mutex_t mu;          /* guards everything below */
 	pthread_cond_t work;         /* the writer waits for operations */
-	pthread_cond_t done;         /* callers wait for their operation */
 	struct store_op *head, *tail;
 	bool stopping;
 	struct pg_store_stats stats; /* with the room state below */
@@ -133,6 +132,7 @@ struct store_op {
 	enum op_kind kind;
 	struct store_op *next;
 	bool done;                   /* set by the writer, under st->mu */
+	pthread_cond_t *wake;        /* its caller's own, signalled then */
 	pg_err err;
 	uint64_t writes;             /* rows written by this operation */
 	struct store_seen *seen;     /* where its ledger events note the
