@@ -306,6 +306,12 @@ struct pg_attempt_end {
 };
 pg_err pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v,
 				    size_t n);
+/* Both in one group commit: the outcomes v[0..nv) first, then the
+ * attempts of dids[0..nd) (a worker's outcome of one job and the attempt
+ * of its next, one fsync for the two).  Results as above. */
+pg_err pg_store_attempt_record(struct pg_store *st, struct pg_attempt_end *v, size_t nv,
+			       const int64_t *dids, size_t nd, int64_t at_ms,
+			       int64_t *aids, pg_err *errs);
 
 /* Moves a delivery to state (with next_try_ms) and records event type with
  * detail: hold release ("released"), give-up ("failed"), cancel... */

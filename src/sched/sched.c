@@ -12,8 +12,9 @@
  * driver.  Without send_each() a batch's attempts are recorded together
  * before it is sent and its outcomes together after (one group commit
  * each; a node's claimed deliveries one by one: sched_record.c).  With
- * send_each() each attempt is recorded as its job starts
- * and each outcome as the driver reports it; between jobs the batch stops
+ * send_each() each attempt is recorded as its job starts, in the same
+ * group commit as the outcome the driver reported for the job before
+ * (the last job's outcome at once); between jobs the batch stops
  * for a stop or for more urgent work no idle worker can take, the rest
  * going back to the queue unstarted.  One reserve worker takes priority
  * 0 only.  A store write that
@@ -189,15 +190,17 @@ struct batch {
 	size_t n;
 	struct pg_job *jobs;
 	size_t off;                  /* the driver's job 0 is jobs[off] */
+	size_t end;                  /* and its last jobs[end - 1] */
 	bool yielded;                /* stopped early for more urgent work */
-	/* non-NULL: outcomes are gathered here and recorded together */
+	/* outcomes are gathered here and recorded together: with the
+	 * batch's others, or with the attempt of the next job (send_each) */
 	struct finish_rec *recs;
 	struct item **fit;
 	size_t nf;
 };
 
-/* Records the outcome of every started entry of job j (those of a digest
- * together, the lead first). */
+/* Decides the outcome of every started entry of job j (those of a digest
+ * together, the lead first) into b->recs, to be recorded. */
 static void
 job_finish(struct batch *b, size_t j)
 {
@@ -214,13 +217,9 @@ job_finish(struct batch *b, size_t j)
 			w[i].retry_at = w[w[i].lead].retry_at;
 		sched__digest_reply(&w[i], w, jb->reply[0] ? jb->reply : "driver gave no reply",
 				    reply, sizeof reply);
-		if (b->recs) {      /* recorded with the batch's others */
-			b->fit[b->nf] = w[i].it;
-			sched__decide(b->s, b->cfg, &w[i], o, reply,
-				      pg_mono_ms() - w[i].t0, &b->recs[b->nf++]);
-		} else {
-			sched__finish(b->s, b->cfg, &w[i], o, reply, pg_mono_ms() - w[i].t0);
-		}
+		b->fit[b->nf] = w[i].it;        /* recorded later, together */
+		sched__decide(b->s, b->cfg, &w[i], o, reply,
+			      pg_mono_ms() - w[i].t0, &b->recs[b->nf++]);
 		w[i].finished = true;
 	}
 }
@@ -234,9 +233,10 @@ job_start(void *arg, size_t rel)
 	struct batch *b = arg;
 	size_t j = rel + b->off;
 	struct pg_sched *s = b->s;
+	struct work *ws[SCHED_BATCH_MAX];
 	int prio = PG_PRIO_LEVELS;
-	bool go, ok = true;
-	size_t i;
+	bool go, ok;
+	size_t i, nw = 0;
 
 	for (i = 0; i < b->n; i++)
 		if (b->w[i].job == (int)j && b->w[i].it->prio < prio)
@@ -249,11 +249,17 @@ job_start(void *arg, size_t rel)
 		go = false;
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (!go)
+	if (!go) {            /* the outcome of the job before, at once */
+		sched__finish_all(s, b->fit, b->recs, b->nf);
+		b->nf = 0;
 		return false;
+	}
+	/* the outcome of the job before and this job's attempt: one commit */
 	for (i = 0; i < b->n; i++)
-		if (b->w[i].job == (int)j && !sched__begin(s, &b->w[i]))
-			ok = false;
+		if (b->w[i].job == (int)j)
+			ws[nw++] = &b->w[i];
+	ok = sched__record(s, b->fit, b->recs, b->nf, ws, nw, pg_now_ms());
+	b->nf = 0;
 	if (!ok) {          /* store trouble: whatever began of job j fails */
 		pg_job_set(&b->jobs[j], PG_OUT_TEMP, "not sent: the store could not "
 			   "record the attempt of a delivery sent with it");
@@ -262,13 +268,19 @@ job_start(void *arg, size_t rel)
 	return ok;
 }
 
-/* send_each()'s done(): job j's outcome is recorded now. */
+/* send_each()'s done(): job j's outcome is decided now and recorded
+ * with the next job's attempt (moments later), or at once when j is the
+ * last job the driver was given. */
 static void
 job_done(void *arg, size_t rel)
 {
 	struct batch *b = arg;
 
 	job_finish(b, rel + b->off);
+	if (rel + b->off + 1 >= b->end && b->nf > 0) {
+		sched__finish_all(b->s, b->fit, b->recs, b->nf);
+		b->nf = 0;
+	}
 }
 
 /* One batch: all items share channel and gateway.  Returns true when the
@@ -284,7 +296,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 	struct pg_job jobs[SCHED_BATCH_MAX];
 	struct item *back[SCHED_BATCH_MAX], *fit[SCHED_BATCH_MAX];
 	struct finish_rec recs[SCHED_BATCH_MAX];
-	struct batch b = { s, cfg, w, n, jobs, 0, false, NULL, NULL, 0 };
+	struct batch b = { s, cfg, w, n, jobs, 0, 0, false, recs, fit, 0 };
 	struct pg_send_ctl ctl = { &b, job_start, job_done };
 	int64_t now = pg_now_ms();
 	size_t i, nj = 0, nb = 0, sent = 0,
@@ -346,6 +358,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 			size_t k = nj - i < cap ? nj - i : cap, r;
 
 			b.off = i;
+			b.end = i + k;
 			r = drv->send_each(pg_channels_state(s->channels, ch), cfg,
 						   gateway, jobs + i, k, &ctl);
 			/* (its indices are relative to jobs + i) */
@@ -358,10 +371,6 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 			drv->send(pg_channels_state(s->channels, ch), cfg, gateway, jobs + i,
 				  nj - i < cap ? nj - i : cap);
 		sent = nj;
-	}
-	if (drv && !drv->send_each) {           /* the outcomes together */
-		b.recs = recs;
-		b.fit = fit;
 	}
 	for (i = 0; i < nj; i++)
 		if (i < sent)

@@ -206,5 +206,10 @@ void sched__finish(struct pg_sched *s, const struct pg_config *cfg, struct work 
  * node's claimed ones one by one). */
 void sched__finish_all(struct pg_sched *s, struct item **its,
 		       const struct finish_rec *recs, size_t n);
+/* Both at once: the outcomes recs[0..nf) of items its[], then the
+ * attempts of works ws[0..nw), in one group commit; false when any
+ * attempt was not recorded (that work is no longer ready). */
+bool sched__record(struct pg_sched *s, struct item **its, const struct finish_rec *recs,
+		   size_t nf, struct work **ws, size_t nw, int64_t now);
 
 #endif

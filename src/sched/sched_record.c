@@ -101,57 +101,6 @@ sched__begin(struct pg_sched *s, struct work *w)
 	return true;
 }
 
-/* Records the attempts of the batch's ready items: the claimed ones (a
- * node of several) one by one, the others in one group commit.  An item
- * whose attempt is recorded is started (it then needs an outcome); the
- * others have been dropped or requeued. */
-void
-sched__begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now)
-{
-	int64_t dids[SCHED_BATCH_MAX], aids[SCHED_BATCH_MAX];
-	pg_err errs[SCHED_BATCH_MAX], e;
-	size_t i, k = 0, idx[SCHED_BATCH_MAX];
-
-	for (i = 0; i < n; i++) {
-		struct item *it = w[i].it;
-
-		if (!w[i].ready || w[i].started)
-			continue;
-		if (!it->token) {
-			idx[k] = i;
-			dids[k++] = it->did;
-			continue;
-		}
-		e = pg_store_attempt_start_claimed(s->store, it->did, it->token, now,
-						   &w[i].aid);
-		if (e == PG_ERR_EXISTS) {
-			pg_warn("delivery %lld: this node's claim was lost before its "
-				"attempt; another node has it", (long long)it->did);
-			w[i].ready = false;
-			sched__drop(s, it);
-		} else if (e) {
-			w[i].ready = false;
-			sched__store_trouble(s, it, "recording the attempt", e);
-		} else {
-			w[i].started = true;
-			w[i].t0 = pg_mono_ms();
-		}
-	}
-	if (k == 0)
-		return;
-	pg_store_attempt_start_many(s->store, dids, k, now, aids, errs);
-	for (i = 0; i < k; i++) {
-		if (errs[i]) {
-			w[idx[i]].ready = false;
-			sched__store_trouble(s, w[idx[i]].it, "recording the attempt", errs[i]);
-			continue;
-		}
-		w[idx[i]].aid = aids[i];
-		w[idx[i]].started = true;
-		w[idx[i]].t0 = pg_mono_ms();
-	}
-}
-
 /* What follows the write of outcome r (e: the store's answer). */
 static void
 finished(struct pg_sched *s, struct item *it, const struct finish_rec *r, pg_err e)
@@ -266,27 +215,97 @@ sched__finish(struct pg_sched *s, const struct pg_config *cfg, struct work *w,
 	sched__apply_finish(s, w->it, &r);
 }
 
-/* Records the outcomes recs[0..n) of the batch's items its[]: the claimed
- * ones one by one, the others in one group commit. */
-void
-sched__finish_all(struct pg_sched *s, struct item **its, const struct finish_rec *recs, size_t n)
+/* Records the outcomes recs[0..nf) of items its[], then the attempts of
+ * the works ws[0..nw) (ready, not started), all in one group commit; a
+ * node's claimed items go one by one.  A work whose attempt is recorded
+ * is started (it then needs an outcome); the others have been dropped or
+ * requeued (ready false).  Returns false when any attempt was not
+ * recorded. */
+bool
+sched__record(struct pg_sched *s, struct item **its, const struct finish_rec *recs,
+	      size_t nf, struct work **ws, size_t nw, int64_t now)
 {
 	struct pg_attempt_end v[SCHED_BATCH_MAX];
-	size_t i, k = 0, idx[SCHED_BATCH_MAX];
+	int64_t dids[SCHED_BATCH_MAX] = { 0 }, aids[SCHED_BATCH_MAX];
+	pg_err errs[SCHED_BATCH_MAX], e;
+	size_t i, k = 0, m = 0, fidx[SCHED_BATCH_MAX], widx[SCHED_BATCH_MAX];
+	bool ok = true;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nf; i++) {
 		if (its[i]->token) {
 			sched__apply_finish(s, its[i], &recs[i]);
 			continue;
 		}
-		idx[k] = i;
+		fidx[k] = i;
 		v[k] = (struct pg_attempt_end){ .did = its[i]->did, .aid = recs[i].aid,
 			.at_ms = recs[i].at, .next_try_ms = recs[i].next,
 			.outcome = recs[i].outcome, .reply = recs[i].reply,
 			.state = recs[i].state };
 		k++;
 	}
-	pg_store_attempt_finish_many(s->store, v, k);
+	for (i = 0; i < nw; i++) {
+		struct work *w = ws[i];
+		struct item *it = w->it;
+
+		if (!it->token) {
+			widx[m] = i;
+			dids[m++] = it->did;
+			continue;
+		}
+		e = pg_store_attempt_start_claimed(s->store, it->did, it->token, now,
+						   &w->aid);
+		if (e == PG_ERR_EXISTS) {
+			pg_warn("delivery %lld: this node's claim was lost before its "
+				"attempt; another node has it", (long long)it->did);
+			w->ready = false;
+			sched__drop(s, it);
+			ok = false;
+		} else if (e) {
+			w->ready = false;
+			sched__store_trouble(s, it, "recording the attempt", e);
+			ok = false;
+		} else {
+			w->started = true;
+			w->t0 = pg_mono_ms();
+		}
+	}
+	pg_store_attempt_record(s->store, v, k, dids, m, now, aids, errs);
 	for (i = 0; i < k; i++)
-		finished(s, its[idx[i]], &recs[idx[i]], v[i].err);
+		finished(s, its[fidx[i]], &recs[fidx[i]], v[i].err);
+	for (i = 0; i < m; i++) {
+		struct work *w = ws[widx[i]];
+
+		if (errs[i]) {
+			w->ready = false;
+			sched__store_trouble(s, w->it, "recording the attempt", errs[i]);
+			ok = false;
+			continue;
+		}
+		w->aid = aids[i];
+		w->started = true;
+		w->t0 = pg_mono_ms();
+	}
+	return ok;
+}
+
+/* Records the attempts of the batch's ready items w[0..n) not started
+ * yet (sched__record). */
+void
+sched__begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now)
+{
+	struct work *ws[SCHED_BATCH_MAX];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (w[i].ready && !w[i].started)
+			ws[k++] = &w[i];
+	(void)sched__record(s, NULL, NULL, 0, ws, k, now);
+}
+
+/* Records the outcomes recs[0..n) of the batch's items its[]
+ * (sched__record). */
+void
+sched__finish_all(struct pg_sched *s, struct item **its, const struct finish_rec *recs, size_t n)
+{
+	(void)sched__record(s, its, recs, n, NULL, 0, 0);
 }

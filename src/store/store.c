@@ -554,52 +554,27 @@ pg_store_attempt_finish(struct pg_store *st, int64_t did, int64_t attempt_id,
 	return store__write(st, &op);
 }
 
+/* Writes the outcomes v[0..nv) and then the attempt starts dids[0..nd)
+ * (at at_ms) as one group of operations, each in its own savepoint. */
 pg_err
-pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
-			    int64_t at_ms, int64_t *aids, pg_err *errs)
-{
-	struct store_op *ops;
-	pg_err first = PG_OK;
-	size_t i;
-
-	if (n == 0)
-		return PG_OK;
-	if (!(ops = calloc(n, sizeof *ops))) {
-		for (i = 0; i < n; i++)
-			errs[i] = PG_ERR_NOMEM;
-		return PG_ERR_NOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		ops[i].kind = OP_ATTEMPT_START;
-		ops[i].u.start.did = dids[i];
-		ops[i].u.start.at = at_ms;
-	}
-	store__write_many(st, ops, n);
-	for (i = 0; i < n; i++) {
-		errs[i] = ops[i].err;
-		aids[i] = ops[i].err ? 0 : ops[i].u.start.aid;
-		if (errs[i] && !first)
-			first = errs[i];
-	}
-	free(ops);
-	return first;
-}
-
-pg_err
-pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v, size_t n)
+pg_store_attempt_record(struct pg_store *st, struct pg_attempt_end *v, size_t nv,
+			const int64_t *dids, size_t nd, int64_t at_ms,
+			int64_t *aids, pg_err *errs)
 {
 	struct store_op *ops;
 	pg_err first = PG_OK;
 	size_t i, k = 0;
 
-	if (n == 0)
+	if (nv + nd == 0)
 		return PG_OK;
-	if (!(ops = calloc(n, sizeof *ops))) {
-		for (i = 0; i < n; i++)
+	if (!(ops = calloc(nv + nd, sizeof *ops))) {
+		for (i = 0; i < nv; i++)
 			v[i].err = PG_ERR_NOMEM;
+		for (i = 0; i < nd; i++)
+			errs[i] = PG_ERR_NOMEM;
 		return PG_ERR_NOMEM;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nv; i++) {
 		v[i].err = PG_OK;
 		if ((unsigned)v[i].outcome >= PG_OUT__COUNT ||
 		    (v[i].state != PG_D_QUEUED && v[i].state != PG_D_SENT &&
@@ -617,15 +592,39 @@ pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v, size
 		ops[k].u.finish.state = v[i].state;
 		k++;
 	}
+	for (i = 0; i < nd; i++, k++) {
+		ops[k].kind = OP_ATTEMPT_START;
+		ops[k].u.start.did = dids[i];
+		ops[k].u.start.at = at_ms;
+	}
 	store__write_many(st, ops, k);
-	for (i = 0, k = 0; i < n; i++) {
+	for (i = 0, k = 0; i < nv; i++) {
 		if (!v[i].err)
 			v[i].err = ops[k++].err;
 		if (v[i].err && !first)
 			first = v[i].err;
 	}
+	for (i = 0; i < nd; i++, k++) {
+		errs[i] = ops[k].err;
+		aids[i] = ops[k].err ? 0 : ops[k].u.start.aid;
+		if (errs[i] && !first)
+			first = errs[i];
+	}
 	free(ops);
 	return first;
+}
+
+pg_err
+pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
+			    int64_t at_ms, int64_t *aids, pg_err *errs)
+{
+	return pg_store_attempt_record(st, NULL, 0, dids, n, at_ms, aids, errs);
+}
+
+pg_err
+pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v, size_t n)
+{
+	return pg_store_attempt_record(st, v, n, NULL, 0, 0, NULL, NULL);
 }
 
 pg_err

@@ -95,7 +95,8 @@ tdrv_send(void *state, const struct pg_config *cfg, const char *gw,
 /* The same driver job by job (send_each): each job started through ctl,
  * recorded in R.order, held at the gate, answered ok and reported done;
  * it checks in the store (R.store) that the job before was recorded sent
- * before the next one starts. */
+ * once the scheduler answered the next one's start (the outcome and the
+ * next attempt share a commit), whether it lets that job go or not. */
 static struct pg_store *rec_store;
 static int64_t order[MAX_CALLS];
 static int norder, not_recorded;
@@ -115,12 +116,14 @@ tdrv_send_each(void *state, const struct pg_config *cfg, const char *gw,
 	pthread_cond_broadcast(&R.cv);
 	pthread_mutex_unlock(&R.mu);
 	for (i = 0; i < n; i++) {
+		bool go = ctl->start(ctl->arg, i);
+
 		if (i > 0) {
 			assert_int_equal(pg_store_get_delivery(rec_store, jobs[i - 1].delivery_id, &d), PG_OK);
 			not_recorded += d.state != PG_D_SENT;
 			pg_delivery_free(&d);
 		}
-		if (!ctl->start(ctl->arg, i))
+		if (!go)
 			return i;
 		pthread_mutex_lock(&R.mu);
 		if (norder < MAX_CALLS)
