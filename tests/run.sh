@@ -97,7 +97,8 @@ if [ ${#scripts[@]} -gt 0 ]; then
   for s in "${scripts[@]}"; do
     if grep -q '^# pagegate-test: serial' "$s"; then ser+=("$s"); else par+=("$s"); fi
   done
-  run_one='n=$(basename "$1" .sh); timeout 600 bash "$1" >"$0/$n.out" 2>&1; echo $? >"$0/$n.rc"'
+  # (each script's exit status and its seconds in NAME.rc)
+  run_one='n=$(basename "$1" .sh); t0=$SECONDS; timeout 600 bash "$1" >"$0/$n.out" 2>&1; echo "$? $((SECONDS - t0))" >"$0/$n.rc"'
   for s in "${ser[@]}"; do bash -c "$run_one" "$RES" "$s"; done
   # The t_pg_* scripts that run another test on PostgreSQL share one
   # throwaway cluster (each keeps a schema of its own): one initdb and one
@@ -119,16 +120,21 @@ if [ ${#scripts[@]} -gt 0 ]; then
     rm -rf "$PGS"
   fi
   for s in "${scripts[@]}"; do
-    n=$(basename "$s" .sh); out=$RES/$n.out; rc=$(cat "$RES/$n.rc" 2>/dev/null || echo 1)
+    n=$(basename "$s" .sh); out=$RES/$n.out
+    read -r rc secs <"$RES/$n.rc" 2>/dev/null || { rc=1; secs=?; }
     p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     pass=$((pass + p)); fail=$((fail + f))
     if [ "$f" -ne 0 ]; then
       echo "---- FAILED integration $n (exit $rc)"; grep -n '^not ok - ' "$out"; tail -60 "$out"
     else
-      echo "integration $n: $p passed"
+      echo "integration $n: $p passed (${secs} s)"
     fi
   done
+  # the slowest scripts: what bounds the suite's time
+  for s in "${scripts[@]}"; do
+    n=$(basename "$s" .sh); read -r _ secs <"$RES/$n.rc" 2>/dev/null && echo "$secs $n"
+  done | sort -rn | head -8 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : "slowest: "), $2, $1 } END { if (NR) print "" }'
 fi
 
 if [ "$ran" -eq 0 ] && [ -n "$PATTERN" ]; then
