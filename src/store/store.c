@@ -75,23 +75,6 @@ batch_failed(struct pg_store *st, struct store_op *batch, pg_err bad)
 	st->seen.n = 0;                       /* nothing of it happened */
 }
 
-#define BATCH_LATE_MAX 8   /* times a batch takes in the writes queued since */
-
-/* Late joiners: appends the operations queued since the batch was taken
- * to the batch, whose last operation is last.  They share its COMMIT
- * instead of waiting for the next one: the busier the intake, the bigger
- * the group commit, with no wait added for anyone. */
-static void
-join_late(struct pg_store *st, struct store_op *last)
-{
-	pthread_mutex_lock(&st->mu);
-	if (st->head) {
-		last->next = st->head;
-		st->head = st->tail = NULL;
-	}
-	pthread_mutex_unlock(&st->mu);
-}
-
 /* Runs one group commit over the list of operations. */
 static enum batch_end
 run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
@@ -100,15 +83,12 @@ run_batch(struct pg_store *st, struct store_op *batch, uint64_t *writes)
 	struct pg_buf b;
 	struct store_op *op;
 	pg_err e, bad;
-	unsigned n = 0;
 
 	*writes = 0;
 	st->seen.n = 0;
 	pg_buf_init(&b, DETAIL_MAX);
 	bad = be->begin(st->w);
 	for (op = batch; op && !bad; op = op->next) {
-		if (op->next == NULL && ++n < BATCH_LATE_MAX)
-			join_late(st, op);
 		if ((bad = be->savepoint(st->w)))
 			break;
 		op->writes = 0;
