@@ -45,6 +45,12 @@ db_sql() {
   if [ -n "$PG_URI" ]; then psql -X -q -At "$PG_URI" -c "$1"
   else sqlite3 "$T/var/pagegate.db" "$1"; fi
 }
+# db_setting_hex KEY: the store's setting KEY (settings.value) in hex,
+# "" when there is none.  KEY is the test's own literal, never input.
+db_setting_hex() {
+  if [ -n "$PG_URI" ]; then db_sql "select encode(value, 'hex') from settings where key = '$1'"
+  else db_sql "select hex(value) from settings where key = '$1'"; fi
+}
 # db_integrity: "ok" when the store's structure checks out (SQLite's
 # integrity_check; PostgreSQL's amcheck over the store's btree indexes).
 db_integrity() {
@@ -73,6 +79,14 @@ stop_sink() {
 mail_count() { find "$T/mail" -maxdepth 1 -name 'msg.*' 2>/dev/null | wc -l; }
 # mail_for MESSAGE_ID: the received files of that pagegate message.
 mail_for() { grep -l "^X-Pagegate-Message: $1\r\?$" "$T"/mail/msg.* 2>/dev/null; }
+# mail_complete FILE: true once the sink has closed FILE: smtp-sink -d
+# keeps a message's file open until its mail transaction ends, so until
+# then a reader may see it cut short.
+mail_complete() {
+  local f
+  f=$(readlink -f "$1") || return 1
+  ! find "/proc/$SINK_PID/fd" -lname "$f" 2>/dev/null | grep -q .
+}
 # parse_mail FILE: JSON of what a mail reader shows (decoded headers, body).
 parse_mail() {
   $PY - "$1" <<'PYEOF'

@@ -32,15 +32,10 @@ start_daemon || exit 1
 BASE="http://127.0.0.1:$HTTP_PORT"
 CSP="default-src 'none'; form-action 'self'"
 
-# secret_hex: the server secret, read from the store (SQLite or PostgreSQL).
-secret_hex() {
-  if [ -n "$PG_URI" ]; then db_sql "select encode(value, 'hex') from settings where key = 'secret'"
-  else db_sql "select hex(value) from settings where key = 'secret'"; fi
-}
 # tok TOKEN -> "mid did expires mac_ok" decoded independently, the MAC
 # recomputed with the secret read from the store.
 tok() {
-  $PY - "$(secret_hex)" "$1" <<'PYEOF'
+  $PY - "$(db_setting_hex secret)" "$1" <<'PYEOF'
 import base64, hashlib, hmac, sys
 secret, tok = bytes.fromhex(sys.argv[1]), sys.argv[2]
 raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
@@ -56,7 +51,7 @@ PYEOF
 }
 # mint MID DID EXPIRES -> a token signed with the store's secret.
 mint() {
-  $PY - "$(secret_hex)" "$@" <<'PYEOF'
+  $PY - "$(db_setting_hex secret)" "$@" <<'PYEOF'
 import base64, hashlib, hmac, sys
 secret, vals = bytes.fromhex(sys.argv[1]), [int(x) for x in sys.argv[2:5]]
 p = b""
