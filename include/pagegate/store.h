@@ -288,15 +288,6 @@ pg_err pg_store_attempt_finish(struct pg_store *st, int64_t did,
 			       enum pg_outcome outcome, const char *reply,
 			       enum pg_dstate new_state, int64_t next_try_ms);
 
-/* The attempts or outcomes of a whole batch in one group commit (one
- * fsync for all instead of one round to the writer each), for the
- * scheduler.  Each entry is written exactly as pg_store_attempt_start /
- * pg_store_attempt_finish would, in its own savepoint, and gets its own
- * result (errs[i], v[i].err; aids[i] is 0 unless errs[i] is PG_OK); one
- * that fails leaves the others stored.  Both return the first error, or
- * PG_OK when every entry was stored. */
-pg_err pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
-				   int64_t at_ms, int64_t *aids, pg_err *errs);
 struct pg_attempt_end {
 	int64_t did, aid, at_ms, next_try_ms;  /* as pg_store_attempt_finish */
 	enum pg_outcome outcome;
@@ -304,11 +295,15 @@ struct pg_attempt_end {
 	enum pg_dstate state;
 	pg_err err;                            /* out */
 };
-pg_err pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v,
-				    size_t n);
-/* Both in one group commit: the outcomes v[0..nv) first, then the
- * attempts of dids[0..nd) (a worker's outcome of one job and the attempt
- * of its next, one fsync for the two).  Results as above. */
+/* The outcomes v[0..nv) and then the attempts of dids[0..nd) (started at
+ * at_ms) in one group commit: a batch's attempts or outcomes, or a
+ * worker's outcome of one job with the attempt of its next - one fsync
+ * for all instead of one round to the writer each.  Each entry is written
+ * exactly as pg_store_attempt_finish / pg_store_attempt_start would, in
+ * its own savepoint, and gets its own result (v[i].err, errs[i]; aids[i]
+ * is 0 unless errs[i] is PG_OK); one that fails leaves the others stored.
+ * Returns the first error, or PG_OK when every entry was stored; with
+ * nothing to write, PG_OK and no commit. */
 pg_err pg_store_attempt_record(struct pg_store *st, struct pg_attempt_end *v, size_t nv,
 			       const int64_t *dids, size_t nd, int64_t at_ms,
 			       int64_t *aids, pg_err *errs);

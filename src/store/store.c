@@ -534,8 +534,6 @@ pg_store_attempt_finish(struct pg_store *st, int64_t did, int64_t attempt_id,
 	return store__write(st, &op);
 }
 
-/* Writes the outcomes v[0..nv) and then the attempt starts dids[0..nd)
- * (at at_ms) as one group of operations, each in its own savepoint. */
 pg_err
 pg_store_attempt_record(struct pg_store *st, struct pg_attempt_end *v, size_t nv,
 			const int64_t *dids, size_t nd, int64_t at_ms,
@@ -592,19 +590,6 @@ pg_store_attempt_record(struct pg_store *st, struct pg_attempt_end *v, size_t nv
 	}
 	free(ops);
 	return first;
-}
-
-pg_err
-pg_store_attempt_start_many(struct pg_store *st, const int64_t *dids, size_t n,
-			    int64_t at_ms, int64_t *aids, pg_err *errs)
-{
-	return pg_store_attempt_record(st, NULL, 0, dids, n, at_ms, aids, errs);
-}
-
-pg_err
-pg_store_attempt_finish_many(struct pg_store *st, struct pg_attempt_end *v, size_t n)
-{
-	return pg_store_attempt_record(st, v, n, NULL, 0, 0, NULL, NULL);
 }
 
 pg_err

@@ -418,10 +418,10 @@ test_full_concurrent(void **state)
 				 "IS NULL"), 0);
 }
 
-/* A batch's attempts and outcomes (pg_store_attempt_start_many /
- * _finish_many) are one commit each, every entry written as the single
- * calls write it, and an entry that fails (a delivery already final, an
- * unknown one, a bad state) fails alone. */
+/* A batch's attempts and outcomes (pg_store_attempt_record) are one
+ * commit each, every entry written as the single calls write it, and an
+ * entry that fails (a delivery already final, an unknown one, a bad
+ * state) fails alone; an outcome and a next attempt share one commit. */
 static void
 test_attempts_many(void **state)
 {
@@ -445,7 +445,7 @@ test_attempts_many(void **state)
 	dids[5] = 999999;                         /* no such delivery */
 
 	pg_store_stats(f->st, &s0);
-	assert_int_equal(pg_store_attempt_start_many(f->st, dids, 6, T2, aids, errs),
+	assert_int_equal(pg_store_attempt_record(f->st, NULL, 0, dids, 6, T2, aids, errs),
 			 PG_ERR_NOTFOUND);
 	pg_store_stats(f->st, &s1);
 	assert_int_equal(s1.commits - s0.commits, 1);
@@ -473,7 +473,7 @@ test_attempts_many(void **state)
 	v[3].next_try_ms = T2 + 60000;
 	v[4].state = PG_D_SENDING;                /* refused before the store */
 	pg_store_stats(f->st, &s0);
-	assert_int_equal(pg_store_attempt_finish_many(f->st, v, 5), PG_ERR_INVAL);
+	assert_int_equal(pg_store_attempt_record(f->st, v, 5, NULL, 0, 0, NULL, NULL), PG_ERR_INVAL);
 	pg_store_stats(f->st, &s1);
 	assert_int_equal(s1.commits - s0.commits, 1);
 	for (i = 0; i < 4; i++)
@@ -488,10 +488,26 @@ test_attempts_many(void **state)
 	assert_int_equal(pg_store_get_delivery(f->st, dids[4], &got), PG_OK);
 	assert_int_equal(got.state, PG_D_SENDING);  /* untouched: still to finish */
 	pg_delivery_free(&got);
+	/* the outcome of one (dids[4], sent) and the retry's attempt of
+	 * another (dids[3]) together: one commit */
+	v[4].state = PG_D_SENT;
+	pg_store_stats(f->st, &s0);
+	assert_int_equal(pg_store_attempt_record(f->st, &v[4], 1, &dids[3], 1, T2 + 10,
+						 &aids[3], &errs[3]), PG_OK);
+	pg_store_stats(f->st, &s1);
+	assert_int_equal(s1.commits - s0.commits, 1);
+	assert_int_equal(v[4].err, PG_OK);
+	assert_int_equal(errs[3], PG_OK);
+	assert_true(aids[3] > 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM deliveries WHERE state = 'sent'"), 4);
+	assert_int_equal(pg_store_get_delivery(f->st, dids[3], &got), PG_OK);
+	assert_int_equal(got.state, PG_D_SENDING);
+	assert_int_equal(got.attempts, 2);
+	pg_delivery_free(&got);
 	/* nothing to do: no commit */
 	pg_store_stats(f->st, &s0);
-	assert_int_equal(pg_store_attempt_start_many(f->st, dids, 0, T2, aids, errs), PG_OK);
-	assert_int_equal(pg_store_attempt_finish_many(f->st, v, 0), PG_OK);
+	assert_int_equal(pg_store_attempt_record(f->st, NULL, 0, dids, 0, T2, aids, errs), PG_OK);
+	assert_int_equal(pg_store_attempt_record(f->st, v, 0, NULL, 0, 0, NULL, NULL), PG_OK);
 	pg_store_stats(f->st, &s1);
 	assert_int_equal(s1.commits, s0.commits);
 }
