@@ -315,7 +315,7 @@ process_batch(struct pg_sched *s, struct item **items, size_t n)
 		w[i].gather = items[i]->rcpt != NULL;
 		prepare(s, cfg, drv, &w[i], now);
 		if (w[i].ready && drv->send_each && w[i].presolved)
-			sched__begin(s, &w[i]);
+			sched__begin(s, &w[i], pg_now_ms());
 	}
 	/* without send_each() every attempt is recorded first, together */
 	if (drv && !drv->send_each)

@@ -89,8 +89,9 @@ void sched__item_free(struct item *it);
 pg_err sched__add(struct pg_sched *s, const struct pg_delivery *d,
 		  int64_t token);
 /* Queues the n deliveries d[] (claims tokens[]; NULL: none) at once,
- * under one hold of the lock, so that a worker finds a claimed digest group whole; *added
- * how many were queued.  The first error is returned. */
+ * under one hold of the lock, so that a worker finds a claimed digest
+ * group whole; *added how many were queued.  The first error is
+ * returned. */
 pg_err sched__add_all(struct pg_sched *s, const struct pg_delivery *d,
 		      const int64_t *tokens, size_t n, size_t *added);
 /* Starts the feeder thread: it claims due deliveries from the store and
@@ -187,7 +188,7 @@ int64_t sched__expires_of(const struct pg_delivery *d,
 /* Records the attempt of a prepared item as it starts: true when
  * recorded (w->started); otherwise the item was dropped or requeued and
  * w->ready is false. */
-bool sched__begin(struct pg_sched *s, struct work *w);
+bool sched__begin(struct pg_sched *s, struct work *w, int64_t now);
 /* The same for every ready item of w[0..n) not started yet, in one group
  * commit (a node's claimed ones one by one). */
 void sched__begin_all(struct pg_sched *s, struct work *w, size_t n, int64_t now);

@@ -71,15 +71,14 @@ sched__expires_of(const struct pg_delivery *d, const struct pg_retry_policy *pol
 	return d->created_ms + (int64_t)(pol ? pol->give_up_s : 0) * MS_PER_S;
 }
 
-/* Records the attempt of a prepared item, just before it is sent.
- * Returns true when recorded (w->started: the item then needs an
- * outcome); otherwise the item has been dropped or requeued already (and
- * is not w->ready any more). */
+/* Records the attempt of a prepared item, started at now, just before
+ * it is sent.  Returns true when recorded (w->started: the item then
+ * needs an outcome); otherwise the item has been dropped or requeued
+ * already (and is not w->ready any more). */
 bool
-sched__begin(struct pg_sched *s, struct work *w)
+sched__begin(struct pg_sched *s, struct work *w, int64_t now)
 {
 	struct item *it = w->it;
-	int64_t now = pg_now_ms();
 	pg_err e = it->token ?
 		pg_store_attempt_start_claimed(s->store, it->did, it->token, now, &w->aid) :
 		pg_store_attempt_start(s->store, it->did, now, &w->aid);
@@ -227,7 +226,7 @@ sched__record(struct pg_sched *s, struct item **its, const struct finish_rec *re
 {
 	struct pg_attempt_end v[SCHED_BATCH_MAX];
 	int64_t dids[SCHED_BATCH_MAX] = { 0 }, aids[SCHED_BATCH_MAX];
-	pg_err errs[SCHED_BATCH_MAX], e;
+	pg_err errs[SCHED_BATCH_MAX];
 	size_t i, k = 0, m = 0, fidx[SCHED_BATCH_MAX], widx[SCHED_BATCH_MAX];
 	bool ok = true;
 
@@ -252,22 +251,8 @@ sched__record(struct pg_sched *s, struct item **its, const struct finish_rec *re
 			dids[m++] = it->did;
 			continue;
 		}
-		e = pg_store_attempt_start_claimed(s->store, it->did, it->token, now,
-						   &w->aid);
-		if (e == PG_ERR_EXISTS) {
-			pg_warn("delivery %lld: this node's claim was lost before its "
-				"attempt; another node has it", (long long)it->did);
-			w->ready = false;
-			sched__drop(s, it);
+		if (!sched__begin(s, w, now))      /* claimed: on its own */
 			ok = false;
-		} else if (e) {
-			w->ready = false;
-			sched__store_trouble(s, it, "recording the attempt", e);
-			ok = false;
-		} else {
-			w->started = true;
-			w->t0 = pg_mono_ms();
-		}
 	}
 	pg_store_attempt_record(s->store, v, k, dids, m, now, aids, errs);
 	for (i = 0; i < k; i++)
