@@ -119,9 +119,11 @@ if [ ${#scripts[@]} -gt 0 ]; then
     [ -n "${PG_PID:-}" ] && postgres_stop
     rm -rf "$PGS"
   fi
+  times=
   for s in "${scripts[@]}"; do
     n=$(basename "$s" .sh); out=$RES/$n.out
     read -r rc secs <"$RES/$n.rc" 2>/dev/null || { rc=1; secs=?; }
+    [ "$secs" = "?" ] || times+="$secs $n"$'\n'
     p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     pass=$((pass + p)); fail=$((fail + f))
@@ -132,9 +134,7 @@ if [ ${#scripts[@]} -gt 0 ]; then
     fi
   done
   # the slowest scripts: what bounds the suite's time
-  for s in "${scripts[@]}"; do
-    n=$(basename "$s" .sh); read -r _ secs <"$RES/$n.rc" 2>/dev/null && echo "$secs $n"
-  done | sort -rn | head -8 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : "slowest: "), $2, $1 } END { if (NR) print "" }'
+  printf '%s' "$times" | sort -rn | head -8 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : "slowest: "), $2, $1 } END { if (NR) print "" }'
 fi
 
 if [ "$ran" -eq 0 ] && [ -n "$PATTERN" ]; then
